@@ -1,0 +1,39 @@
+"""Errors the emulator reports, free of gRPC so the state layer can raise them.
+
+The service layer turns each into a gRPC status with the same code name and, for
+InvalidArgument, a ``google.rpc.BadRequest`` detail listing the field violations.
+"""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """An error with a gRPC status code name (``code``) and a client-facing message."""
+
+    code = "UNKNOWN"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidArgument(ApiError):
+    """Bad input. ``violations`` holds ``(field, description)`` pairs."""
+
+    code = "INVALID_ARGUMENT"
+
+    def __init__(self, violations: list[tuple[str, str]]):
+        self.violations = list(violations)
+        super().__init__("; ".join(f"{field}: {text}" for field, text in self.violations))
+
+    @classmethod
+    def field(cls, field: str, description: str) -> InvalidArgument:
+        return cls([(field, description)])
+
+
+class NotFound(ApiError):
+    code = "NOT_FOUND"
+
+
+class AlreadyExists(ApiError):
+    code = "ALREADY_EXISTS"

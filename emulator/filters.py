@@ -1,0 +1,108 @@
+"""The List filter language: one condition on ``name`` with ``=``, ``!=``, ``IN`` or ``NOT IN``.
+
+Parsed once per request into a NameFilter that the store evaluates against its
+indexes. Keywords are case-insensitive; values are single- or double-quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from emulator.errors import InvalidArgument
+
+MAX_VALUE_LENGTH = 256
+# The documented value expression, with its last group repeated one or more times
+# so that nested repository names (registry/team/web) are accepted; see README.
+VALUE_PATTERN = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(/([a-z0-9]+(?:[._-][a-z0-9]+)*))+")
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<string>"[^"]*"|'[^']*')
+      | (?P<op>!=|=)
+      | (?P<punct>[(),])
+      | (?P<word>[A-Za-z_][A-Za-z0-9_.]*)
+      | (?P<bad>\S)
+    )""",
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NameFilter:
+    """``name`` is (negated=False) or is not (negated=True) one of ``names``."""
+
+    negated: bool
+    names: frozenset[str]
+
+    def canonical(self) -> str:
+        """A normal form, so equivalent spellings share page tokens."""
+        return ("!" if self.negated else "=") + ",".join(sorted(self.names))
+
+
+def _fail(text: str) -> InvalidArgument:
+    return InvalidArgument.field("filter", text)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    tokens = []
+    position = 0
+    text = text.rstrip()
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        kind = match.lastgroup
+        if kind == "bad":
+            raise _fail(f"unexpected character {match.group(kind)!r} at position {match.start(kind) + 1}")
+        tokens.append((kind, match.group(kind)))
+        position = match.end()
+    return tokens
+
+
+def parse_filter(text: str) -> NameFilter | None:
+    """Parse a filter expression; empty means no filter. Errors name the problem."""
+    if not text.strip():
+        return None
+    tokens = _tokens(text)
+    expected = 'expected name = "<value>", name != "<value>", name IN (...) or name NOT IN (...)'
+    kind, field = tokens[0]
+    if kind != "word":
+        raise _fail(f"{expected}, got {field!r}")
+    if field != "name":
+        raise _fail(f"filtering is supported on the field 'name' only, got {field!r}")
+    rest = tokens[1:]
+    words = [value.upper() if kind == "word" else value for kind, value in rest[:2]]
+    if words[:1] in (["="], ["!="]):
+        negated, rest = words[0] == "!=", rest[1:]
+        if len(rest) != 1 or rest[0][0] != "string":
+            raise _fail(f"operator {words[0]} takes one quoted value")
+        values = [rest[0][1]]
+    elif words[:1] == ["IN"] or words[:2] == ["NOT", "IN"]:
+        negated = words[0] == "NOT"
+        rest = rest[2:] if negated else rest[1:]
+        values = _parse_list(rest, "NOT IN" if negated else "IN")
+    else:
+        raise _fail(f"{expected}; unknown operator after 'name'")
+    names = set()
+    for quoted in values:
+        value = quoted[1:-1]
+        if len(value) > MAX_VALUE_LENGTH:
+            raise _fail(f"value must be at most {MAX_VALUE_LENGTH} characters, got {len(value)}")
+        if not VALUE_PATTERN.fullmatch(value):
+            raise _fail(f"value {value!r} must match the regular expression {VALUE_PATTERN.pattern}")
+        names.add(value)
+    return NameFilter(negated=negated, names=frozenset(names))
+
+
+def _parse_list(tokens: list[tuple[str, str]], operator: str) -> list[str]:
+    """``( "a", 'b' )`` -> the quoted values; the list may not be empty."""
+    shape = f"operator {operator} takes a parenthesised, comma-separated, non-empty list of quoted values"
+    if len(tokens) < 3 or tokens[0] != ("punct", "(") or tokens[-1] != ("punct", ")"):
+        raise _fail(shape)
+    inner = tokens[1:-1]
+    values = inner[0::2]
+    separators = inner[1::2]
+    if not values or len(inner) % 2 == 0:
+        raise _fail(shape)
+    if any(kind != "string" for kind, _ in values) or any(sep != ("punct", ",") for sep in separators):
+        raise _fail(shape)
+    return [value for _, value in values]

@@ -1,0 +1,71 @@
+"""gRPC services: each decodes a request, validates it, asks the store, encodes the answer.
+
+``generic_handler`` turns a table of plain functions (request message -> response
+message) into a grpc handler that takes and returns bytes, so decoding failures and
+ApiErrors become proper status codes (never INTERNAL or UNKNOWN for bad input).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import grpc
+from google.protobuf.message import DecodeError, Message
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from emulator.errors import ApiError, InvalidArgument
+from emulator.validation import validate
+from emulator.wire import message_class
+
+log = logging.getLogger("emulator")
+
+
+@dataclass(frozen=True)
+class Rpc:
+    """One unary method: its name, request type and the function that serves it."""
+
+    name: str
+    request_type: str
+    serve: Callable[[Message, grpc.ServicerContext], Message]
+
+
+def status_of(error: ApiError) -> grpc.Status:
+    """A gRPC status for an ApiError, with BadRequest details for InvalidArgument."""
+    code = grpc.StatusCode[error.code]
+    status = status_pb2.Status(code=code.value[0], message=error.message)
+    if isinstance(error, InvalidArgument):
+        bad_request = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=field, description=text)
+                for field, text in error.violations
+            ]
+        )
+        status.details.add().Pack(bad_request)
+    return rpc_status.to_status(status)
+
+
+def generic_handler(service: str, rpcs: list[Rpc]) -> grpc.GenericRpcHandler:
+    handlers = {}
+    for rpc in rpcs:
+        request_class = message_class(rpc.request_type)
+
+        def behaviour(raw: bytes, context: grpc.ServicerContext, rpc=rpc, request_class=request_class) -> bytes:
+            try:
+                try:
+                    request = request_class.FromString(raw)
+                except DecodeError as error:
+                    raise InvalidArgument.field("request", f"is not a valid {rpc.request_type}: {error}") from None
+                validate(request)
+                return rpc.serve(request, context).SerializeToString()
+            except ApiError as error:
+                context.abort_with_status(status_of(error))
+            except Exception:
+                # A bug in the emulator, never the client's fault: say so plainly.
+                log.exception("%s/%s failed", service, rpc.name)
+                context.abort(grpc.StatusCode.INTERNAL, f"emulator bug in {service}/{rpc.name}; see its log")
+
+        handlers[rpc.name] = grpc.unary_unary_rpc_method_handler(behaviour)
+    return grpc.method_handlers_generic_handler(service, handlers)

@@ -1,0 +1,112 @@
+"""yandex.cloud.containerregistry.v1.ImageService: List, Get and Delete."""
+
+from __future__ import annotations
+
+from google.protobuf.message import Message
+
+from emulator.errors import InvalidArgument
+from emulator.filters import parse_filter
+from emulator.ordering import parse_order_by
+from emulator.paging import PageTokens
+from emulator.services import Rpc
+from emulator.services.operations import DEFAULT_SUBJECT, encode_operation, set_timestamp
+from emulator.store import Image, Operation, Scope, Store, UnknownCursor, now_ns
+from emulator.wire import CONTAINER_REGISTRY, message_class
+
+SERVICE = f"{CONTAINER_REGISTRY}.ImageService"
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+def encode_image(image: Image) -> Message:
+    message = message_class(f"{CONTAINER_REGISTRY}.Image")(
+        id=image.id,
+        name=image.name,
+        digest=image.digest,
+        compressed_size=image.compressed_size,
+        tags=image.tags,
+    )
+    if image.config is not None:
+        _fill_blob(message.config, image.config)
+    for layer in image.layers:
+        _fill_blob(message.layers.add(), layer)
+    set_timestamp(message.created_at, image.created_at_ns)
+    return message
+
+
+def _fill_blob(message: Message, blob) -> None:
+    message.id, message.digest, message.size = blob.id, blob.digest, blob.size
+    message.urls.extend(blob.urls)
+
+
+def scope_of(request: Message) -> Scope:
+    """repository_name wins over registry_id, which wins over folder_id."""
+    if request.repository_name:
+        return Scope("repository", request.repository_name)
+    if request.registry_id:
+        return Scope("registry", request.registry_id)
+    if request.folder_id:
+        return Scope("folder", request.folder_id)
+    raise InvalidArgument.field("folder_id", "one of repository_name, registry_id or folder_id is required")
+
+
+def page_size_of(request: Message) -> int:
+    if request.page_size < 0:
+        raise InvalidArgument.field("page_size", f"must be >= 0, got {request.page_size}")
+    if request.page_size > MAX_PAGE_SIZE:  # also an annotation; kept so the rule reads whole here
+        raise InvalidArgument.field("page_size", f"must be <= {MAX_PAGE_SIZE}, got {request.page_size}")
+    return request.page_size or DEFAULT_PAGE_SIZE
+
+
+def rpcs(store: Store, tokens: PageTokens) -> list[Rpc]:
+    def list_images(request, context):
+        scope = scope_of(request)
+        name_filter = parse_filter(request.filter)
+        order, descending = parse_order_by(request.order_by)
+        limit = page_size_of(request)
+        query = "|".join(
+            (scope.kind, scope.value, name_filter.canonical() if name_filter else "", order, str(descending))
+        )
+        after_id = tokens.read(query, request.page_token) if request.page_token else None
+        try:
+            images, more = store.list_images(
+                scope,
+                names_in=name_filter.names if name_filter and not name_filter.negated else None,
+                names_not_in=name_filter.names if name_filter and name_filter.negated else (),
+                order=order,
+                descending=descending,
+                after_id=after_id,
+                limit=limit,
+            )
+        except UnknownCursor:
+            raise InvalidArgument.field("page_token", "points at an image the emulator no longer knows") from None
+        response = message_class(f"{CONTAINER_REGISTRY}.ListImagesResponse")()
+        response.images.extend(encode_image(image) for image in images)
+        if more:
+            response.next_page_token = tokens.issue(query, images[-1].id)
+        return response
+
+    def get_image(request, context):
+        return encode_image(store.get_image(request.image_id))
+
+    def delete_image(request, context):
+        image = store.delete_image(request.image_id)
+        now = now_ns()
+        operation = Operation(
+            id=store.ids.new_id(),
+            description="Delete image",
+            created_at_ns=now,
+            created_by=DEFAULT_SUBJECT,
+            modified_at_ns=now,
+            done=True,
+            metadata_type=f"{CONTAINER_REGISTRY}.DeleteImageMetadata",
+            metadata={"image_id": image.id},
+            response_type="google.protobuf.Empty",
+        )
+        return encode_operation(store.add_operation(operation))
+
+    return [
+        Rpc("List", f"{CONTAINER_REGISTRY}.ListImagesRequest", list_images),
+        Rpc("Get", f"{CONTAINER_REGISTRY}.GetImageRequest", get_image),
+        Rpc("Delete", f"{CONTAINER_REGISTRY}.DeleteImageRequest", delete_image),
+    ]

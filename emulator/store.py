@@ -1,0 +1,454 @@
+"""In-memory state: folders -> registries -> repositories -> images, and operations.
+
+Plain Python: no gRPC, no protobuf. Every scope a List can name (folder, registry,
+repository) keeps one sorted index per order (id, name, created_at), so a page
+costs O(page size + log n) whatever the scope, filter or order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from operator import itemgetter
+from typing import Any
+
+from sortedcontainers import SortedList
+
+from emulator.errors import NotFound
+from emulator.ids import ACCEPTED_ID_PATTERN, DIGEST_PATTERN, IdGenerator
+
+REPOSITORY_PATH = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
+TAG_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")  # the Docker tag grammar
+
+
+@dataclass(slots=True)
+class Blob:
+    id: str
+    digest: str
+    size: int
+    urls: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Registry:
+    id: str
+    folder_id: str
+    name: str
+    created_at_ns: int
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Image:
+    id: str
+    registry_id: str
+    repository: str  # the path inside the registry, e.g. "team/web"
+    name: str  # "<registry_id>/<repository>", what Image.name carries
+    digest: str
+    compressed_size: int
+    config: Blob | None
+    layers: tuple[Blob, ...]
+    tags: list[str]
+    created_at_ns: int
+
+
+@dataclass(slots=True)
+class Operation:
+    id: str
+    description: str
+    created_at_ns: int
+    created_by: str
+    modified_at_ns: int
+    done: bool
+    metadata_type: str  # a message name the service layer knows how to encode
+    metadata: dict[str, str]
+    response_type: str | None = None
+    error: tuple[str, str] | None = None  # (status code name, message)
+
+
+@dataclass(slots=True)
+class _Repository:
+    """What makes tags and digests unique within a repository."""
+
+    name: str
+    tags: dict[str, str] = field(default_factory=dict)  # tag -> image id
+    digests: dict[str, str] = field(default_factory=dict)  # digest -> image id
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a List covers: kind is "folder", "registry" or "repository"."""
+
+    kind: str
+    value: str
+
+
+# Each order's sort key: unique per image (ties broken by id), so keyset paging is exact.
+_SORT_KEYS: dict[str, Callable[[Image], Any]] = {
+    "id": lambda image: image.id,
+    "name": lambda image: (image.name, image.id),
+    "created_at": lambda image: (image.created_at_ns, image.id),
+}
+_ID_OF_KEY: dict[str, Callable[[Any], str]] = {
+    "id": lambda key: key,
+    "name": itemgetter(1),
+    "created_at": itemgetter(1),
+}
+ORDER_FIELDS = tuple(_SORT_KEYS)
+
+
+class UnknownCursor(LookupError):
+    """A List resumed after an image id the store never held (or forgot on reset)."""
+
+
+def now_ns() -> int:
+    return time.time_ns()
+
+
+class Store:
+    """The emulator's whole state. Thread-safe: every public method holds one lock."""
+
+    def __init__(self, seed: int | None = None):
+        self._lock = threading.RLock()
+        self.ids = IdGenerator(seed)
+        self._clear()
+
+    def _clear(self) -> None:
+        self.registries: dict[str, Registry] = {}
+        self.images: dict[str, Image] = {}
+        self.operations: dict[str, Operation] = {}
+        # scope -> order -> SortedList of sort keys
+        self._indexes: dict[Scope, dict[str, SortedList]] = {}
+        self._repositories: dict[str, _Repository] = {}  # by name
+        # Sort keys of deleted images, so a page token pointing at one still resumes exactly.
+        self._removed: dict[str, Image] = {}
+
+    def reset(self) -> None:
+        """Forget everything: registries, images, operations."""
+        with self._lock:
+            self._clear()
+
+    # ---- registries -------------------------------------------------------------
+
+    def add_registry(
+        self,
+        folder_id: str,
+        *,
+        id: str | None = None,
+        name: str | None = None,
+        created_at_ns: int | None = None,
+        labels: dict[str, str] | None = None,
+    ) -> Registry:
+        """Add a registry; bad arguments raise ValueError naming the argument."""
+        if not isinstance(folder_id, str) or not ACCEPTED_ID_PATTERN.fullmatch(folder_id):
+            raise ValueError(f"folder_id: must be 1-50 lowercase letters or digits, got {folder_id!r}")
+        with self._lock:
+            registry_id = self._new_or_given_id(id, self.registries, "id")
+            registry = Registry(
+                id=registry_id,
+                folder_id=folder_id,
+                name=name if name is not None else f"registry-{registry_id[-5:]}",
+                created_at_ns=created_at_ns if created_at_ns is not None else now_ns(),
+                labels=dict(labels or {}),
+            )
+            self.registries[registry_id] = registry
+            return registry
+
+    def delete_registry(self, registry_id: str) -> Registry:
+        """Remove a registry that holds no images (ValueError otherwise)."""
+        with self._lock:
+            registry = self.get_registry(registry_id)
+            if self._indexes.get(Scope("registry", registry_id), {}).get("id"):
+                raise ValueError(f"registry_id: registry {registry_id} still holds images")
+            del self.registries[registry_id]
+            return registry
+
+    def atomic(self) -> threading.RLock:
+        """Hold this to make several calls one step that no request can see halfway."""
+        return self._lock
+
+    def get_registry(self, registry_id: str) -> Registry:
+        with self._lock:
+            registry = self.registries.get(registry_id)
+            if registry is None:
+                raise NotFound(f"Registry {registry_id} not found")
+            return registry
+
+    # ---- images -----------------------------------------------------------------
+
+    def add_image(
+        self,
+        registry_id: str,
+        repository: str,
+        *,
+        id: str | None = None,
+        digest: str | None = None,
+        tags: Iterable[str] = (),
+        created_at_ns: int | None = None,
+        compressed_size: int | None = None,
+        config: Blob | None = None,
+        layers: Iterable[Blob] | None = None,
+    ) -> Image:
+        """Add an image to ``<registry_id>/<repository>``.
+
+        Absent fields are generated realistically. A tag that another image of the
+        repository holds moves to the new image; a digest already in the repository
+        is a ValueError (one image per repository and digest).
+        """
+        if not isinstance(repository, str) or not REPOSITORY_PATH.fullmatch(repository):
+            raise ValueError(f"repository: must match {REPOSITORY_PATH.pattern}, got {repository!r}")
+        tags = list(dict.fromkeys(tags))
+        for tag in tags:
+            if not isinstance(tag, str) or not TAG_PATTERN.fullmatch(tag):
+                raise ValueError(f"tags: {tag!r} is not a valid Docker tag")
+        if digest is not None and not (isinstance(digest, str) and DIGEST_PATTERN.fullmatch(digest)):
+            raise ValueError(f"digest: must be sha256:<64 lowercase hex digits>, got {digest!r}")
+        if compressed_size is not None and (not isinstance(compressed_size, int) or compressed_size < 0):
+            raise ValueError(f"compressed_size: must be a non-negative integer, got {compressed_size!r}")
+        with self._lock:
+            registry = self.registries.get(registry_id)
+            if registry is None:
+                raise ValueError(f"registry_id: no registry {registry_id!r}")
+            image_id = self._new_or_given_id(id, self.images, "id")
+            name = f"{registry_id}/{repository}"
+            repo = self._repositories.get(name) or _Repository(name)
+            digest = digest or self.ids.new_digest()
+            if digest in repo.digests:
+                raise ValueError(f"digest: {name} already has an image with digest {digest}")
+            layers = tuple(layers) if layers is not None else self._generated_layers()
+            image = Image(
+                id=image_id,
+                registry_id=registry_id,
+                repository=repository,
+                name=repo.name,  # one string shared by the repository's images
+                digest=digest,
+                compressed_size=compressed_size if compressed_size is not None else sum(b.size for b in layers),
+                config=config if config is not None else self._generated_blob(1_000, 20_000),
+                layers=layers,
+                tags=[],
+                created_at_ns=created_at_ns if created_at_ns is not None else now_ns(),
+            )
+            self._removed.pop(image_id, None)
+            self.images[image_id] = image
+            self._repositories[name] = repo
+            repo.digests[digest] = image_id
+            self._move_tags(repo, image, tags)
+            for scope in self._scopes_of(image, registry):
+                orders = self._indexes.get(scope)
+                if orders is None:
+                    orders = self._indexes[scope] = {order: SortedList() for order in ORDER_FIELDS}
+                for order, key_of in _SORT_KEYS.items():
+                    orders[order].add(key_of(image))
+            return image
+
+    def get_image(self, image_id: str) -> Image:
+        with self._lock:
+            image = self.images.get(image_id)
+            if image is None:
+                raise NotFound(f"Image {image_id} not found")
+            return image
+
+    def delete_image(self, image_id: str) -> Image:
+        """Remove an image; unknown ids raise NotFound and change nothing."""
+        with self._lock:
+            image = self.get_image(image_id)
+            registry = self.registries[image.registry_id]
+            for scope in self._scopes_of(image, registry):
+                orders = self._indexes[scope]
+                for order, key_of in _SORT_KEYS.items():
+                    orders[order].remove(key_of(image))
+            repo = self._repositories[image.name]
+            for tag in image.tags:
+                del repo.tags[tag]
+            del repo.digests[image.digest]
+            del self.images[image_id]
+            self._removed[image_id] = image
+            return image
+
+    def list_images(
+        self,
+        scope: Scope,
+        *,
+        names_in: Iterable[str] | None = None,
+        names_not_in: Iterable[str] = (),
+        order: str = "id",
+        descending: bool = False,
+        after_id: str | None = None,
+        limit: int = 100,
+    ) -> tuple[list[Image], bool]:
+        """One page of images in ``scope``; returns (images, whether more follow).
+
+        ``names_in`` keeps only images with those names; ``names_not_in`` drops them.
+        ``after_id`` resumes after that image (live or deleted) in the given order.
+        Raises NotFound for an unknown registry, UnknownCursor for an unknown ``after_id``.
+        """
+        key_of, id_of = _SORT_KEYS[order], _ID_OF_KEY[order]
+        with self._lock:
+            self._check_scope(scope)
+            after_key = None
+            if after_id is not None:
+                image = self.images.get(after_id) or self._removed.get(after_id)
+                if image is None:
+                    raise UnknownCursor(after_id)
+                after_key = key_of(image)
+            if names_in is not None:
+                lists = [
+                    self._indexes[Scope("repository", name)][order]
+                    for name in set(names_in)
+                    if self._name_in_scope(name, scope) and Scope("repository", name) in self._indexes
+                ]
+                iterators = [_iterate(keys, after_key, descending) for keys in lists]
+                found = list(islice(heapq.merge(*iterators, reverse=descending), limit + 1))
+            else:
+                base = self._indexes.get(scope, {}).get(order, SortedList())
+                excluded = {name for name in names_not_in if self._name_in_scope(name, scope)}
+                found = self._walk_excluding(base, excluded, order, after_key, descending, limit + 1)
+            images = [self.images[id_of(key)] for key in found]
+            return images[:limit], len(images) > limit
+
+    # ---- operations -------------------------------------------------------------
+
+    def add_operation(self, operation: Operation) -> Operation:
+        with self._lock:
+            self.operations[operation.id] = operation
+            return operation
+
+    def get_operation(self, operation_id: str) -> Operation:
+        with self._lock:
+            operation = self.operations.get(operation_id)
+            if operation is None:
+                raise NotFound(f"Operation {operation_id} not found")
+            return operation
+
+    # ---- internals --------------------------------------------------------------
+
+    def _new_or_given_id(self, given: str | None, existing: dict, argument: str) -> str:
+        if given is None:
+            new = self.ids.new_id()
+            while new in existing:
+                new = self.ids.new_id()
+            return new
+        if not isinstance(given, str) or not ACCEPTED_ID_PATTERN.fullmatch(given):
+            raise ValueError(f"{argument}: must be 1-50 lowercase letters or digits, got {given!r}")
+        if given in existing:
+            raise ValueError(f"{argument}: {given!r} already exists")
+        return given
+
+    def _generated_blob(self, low: int, high: int) -> Blob:
+        return Blob(id=self.ids.new_id(), digest=self.ids.new_digest(), size=self.ids.new_size(low, high))
+
+    def _generated_layers(self) -> tuple[Blob, ...]:
+        return tuple(self._generated_blob(1_000, 30_000_000) for _ in range(3))
+
+    def _move_tags(self, repo: _Repository, image: Image, tags: list[str]) -> None:
+        for tag in tags:
+            holder = repo.tags.get(tag)
+            if holder is not None and holder != image.id:
+                self.images[holder].tags.remove(tag)
+            repo.tags[tag] = image.id
+        image.tags = tags
+
+    @staticmethod
+    def _scopes_of(image: Image, registry: Registry) -> tuple[Scope, Scope, Scope]:
+        return (
+            Scope("folder", registry.folder_id),
+            Scope("registry", registry.id),
+            Scope("repository", image.name),
+        )
+
+    def _check_scope(self, scope: Scope) -> None:
+        if scope.kind == "registry":
+            self.get_registry(scope.value)
+        elif scope.kind == "repository":
+            self.get_registry(scope.value.partition("/")[0])
+
+    def _name_in_scope(self, name: str, scope: Scope) -> bool:
+        registry_id = name.partition("/")[0]
+        if scope.kind == "repository":
+            return name == scope.value
+        if scope.kind == "registry":
+            return registry_id == scope.value
+        registry = self.registries.get(registry_id)
+        return registry is not None and registry.folder_id == scope.value
+
+    def _walk_excluding(
+        self,
+        base: SortedList,
+        excluded: set[str],
+        order: str,
+        after_key: Any,
+        descending: bool,
+        count: int,
+    ) -> list:
+        """Up to ``count`` keys of ``base`` after ``after_key`` whose image name is not excluded.
+
+        Runs of excluded images are jumped over in O(log^2 n) each, using the
+        excluded repositories' own indexes, so a page never scans them one by one.
+        """
+        if not excluded:
+            return list(islice(_iterate(base, after_key, descending), count))
+        id_of = _ID_OF_KEY[order]
+        excluded_lists = [
+            self._indexes[Scope("repository", name)][order]
+            for name in excluded
+            if Scope("repository", name) in self._indexes
+        ]
+        found: list = []
+        cursor = after_key
+        while len(found) < count:
+            jumped = False
+            for key in _iterate(base, cursor, descending):
+                if self.images[id_of(key)].name in excluded:
+                    cursor = _end_of_excluded_run(base, key, excluded_lists, descending)
+                    jumped = True
+                    break
+                found.append(key)
+                cursor = key
+                if len(found) == count:
+                    break
+            if not jumped:
+                break
+        return found
+
+
+def _iterate(keys: SortedList, after_key: Any, descending: bool) -> Iterator:
+    """Keys strictly after ``after_key`` in the walking direction."""
+    if after_key is None:
+        return reversed(keys) if descending else iter(keys)
+    if descending:
+        return keys.irange(maximum=after_key, inclusive=(True, False), reverse=True)
+    return keys.irange(minimum=after_key, inclusive=(False, True))
+
+
+def _end_of_excluded_run(base: SortedList, first: Any, excluded_lists: list[SortedList], descending: bool) -> Any:
+    """The last key of the run of excluded keys in ``base`` that starts at ``first``.
+
+    base[p..p+r] are all excluded exactly when the excluded indexes hold r + 1 keys
+    between its ends (the excluded keys are a subset of base), a test that is
+    monotone in r: so gallop, then bisect.
+    """
+    start = base.index(first)
+    step = -1 if descending else 1
+    room = start if descending else len(base) - 1 - start
+
+    def all_excluded(r: int) -> bool:
+        other = base[start + step * r]
+        low, high = (other, first) if descending else (first, other)
+        return sum(keys.bisect_right(high) - keys.bisect_left(low) for keys in excluded_lists) == r + 1
+
+    known, probe = 0, 1
+    while probe <= room and all_excluded(probe):
+        known, probe = probe, probe * 2
+    bound = min(probe, room + 1)
+    while bound - known > 1:
+        middle = (known + bound) // 2
+        if all_excluded(middle):
+            known = middle
+        else:
+            bound = middle
+    return base[start + step * known]
