@@ -56,7 +56,7 @@ def _in_range(number: int, low: int | None, high: int | None) -> bool:
 def _field_checks(field: FieldDescriptor) -> list[Callable[[object], str | None]]:
     """Checks for one field's value; each returns a violation text or None."""
     checks: list[Callable[[object], str | None]] = []
-    repeated = field.label == FieldDescriptor.LABEL_REPEATED
+    repeated = field.is_repeated
     is_string = field.type == FieldDescriptor.TYPE_STRING
     if field_option(field, "required"):
         checks.append(lambda value: None if value else "is required")
@@ -101,7 +101,7 @@ def _message_rules(descriptor: Descriptor):
         if checks:
             field_rules.append((field.name, checks))
         if field.type == FieldDescriptor.TYPE_MESSAGE and not field.message_type.GetOptions().map_entry:
-            nested.append((field.name, field.label == FieldDescriptor.LABEL_REPEATED))
+            nested.append((field.name, field.is_repeated))
     exactly_one = [oneof.name for oneof in descriptor.oneofs if oneof_option(oneof, "exactly_one")]
     return field_rules, nested, exactly_one
 

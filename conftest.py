@@ -1,0 +1,59 @@
+"""Fixtures for the project's own tests: a real emulator on a real socket, called
+through the official SDK's generated stubs (yandexcloud, a test extra)."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc
+from yandex.cloud.operation import operation_service_pb2_grpc
+
+from emulator import Emulator
+
+FOLDER = "b1g0000000000000test"
+
+
+@pytest.fixture(scope="session")
+def running_emulator():
+    """One emulator per test session (per xdist worker); tests reset it via ``emulator``."""
+    with Emulator(seed=1234) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def emulator(running_emulator):
+    """The session's emulator, emptied before the test."""
+    running_emulator.reset()
+    return running_emulator
+
+
+@pytest.fixture(scope="session")
+def channel(running_emulator):
+    channel = running_emulator.channel()
+    yield channel
+    channel.close()
+
+
+@pytest.fixture(scope="session")
+def images(channel):
+    """The official SDK's ImageServiceStub, pointed at the emulator."""
+    return image_service_pb2_grpc.ImageServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+def operations(channel):
+    """The official SDK's OperationServiceStub, pointed at the emulator."""
+    return operation_service_pb2_grpc.OperationServiceStub(channel)
+
+
+@pytest.fixture
+def registry(emulator):
+    """A fresh registry in FOLDER."""
+    return emulator.add_registry(FOLDER, name="main")
+
+
+def rpc_error(call, *args, **kwargs) -> grpc.RpcError:
+    """Make a call that must fail and return its error."""
+    with pytest.raises(grpc.RpcError) as caught:
+        call(*args, **kwargs)
+    return caught.value
