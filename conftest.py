@@ -10,6 +10,8 @@ from yandex.cloud.operation import operation_service_pb2_grpc
 
 from emulator import Emulator
 
+pytest_plugins = ["pytester"]  # the plugin's own tests run small downstream suites
+
 FOLDER = "b1g0000000000000test"
 
 

@@ -8,11 +8,13 @@ import signal
 import sys
 import threading
 from importlib import resources
+from pathlib import Path
 
-from emulator.seed import SeedError, read_seed_file
+from emulator.seed import SeedError, export_state, read_seed_file, write_seed_file
 from emulator.server import Emulator
 
 DEMO_SEED = "demo_seed.json"
+READY = "ycr-emulator listening on"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -24,6 +26,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=50051, help="port; 0 picks a free one (default: %(default)s)")
     parser.add_argument("--seed", metavar="FILE", help="JSON seed file; without it, built-in demo data is served")
     parser.add_argument(
+        "--admin-port",
+        type=int,
+        metavar="PORT",
+        help="serve the HTTP JSON control plane on this port (0 picks a free one); off when not given",
+    )
+    parser.add_argument(
+        "--state-file",
+        metavar="PATH",
+        help="load the state from PATH at start if it exists (instead of --seed or the demo data) "
+        "and write it there, atomically, on a clean shutdown",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -32,20 +46,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def initial_state(args: argparse.Namespace) -> tuple[str, dict]:
+    """(what it is, the seed data) to start from; SeedError if it cannot be read."""
+    if args.state_file and Path(args.state_file).exists():
+        return f"state file {args.state_file}", read_seed_file(args.state_file)
+    if args.seed:
+        return f"seed {args.seed}", read_seed_file(args.seed)
+    return "demo data", read_seed_file(resources.files("emulator").joinpath(DEMO_SEED))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    emulator = Emulator(host=args.host, port=args.port)
+    emulator = Emulator(host=args.host, port=args.port, admin_port=args.admin_port)
+    source = "seed"
     try:
-        if args.seed:
-            data = read_seed_file(args.seed)
-        else:
-            data = read_seed_file(resources.files("emulator").joinpath(DEMO_SEED))
+        source, data = initial_state(args)
         emulator.load_seed(data)
     except SeedError as error:
-        print(f"ycr-emulator: bad seed: {error}", file=sys.stderr)
+        untouched = " (the file is left untouched)" if source.startswith("state file") else ""
+        print(f"ycr-emulator: bad {source}: {error}{untouched}", file=sys.stderr)
         return 2
     try:
         emulator.start()
@@ -54,21 +76,19 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     stopping = threading.Event()
-
-    def stop(signum, frame):
-        stopping.set()
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    store = emulator.store
+    signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    admin = f"; admin {emulator.admin_url}" if emulator.admin_url else ""
     print(
-        f"ycr-emulator listening on {emulator.endpoint} "
-        f"({len(store.registries)} registries, {len(store.images)} images)",
+        f"{READY} {emulator.endpoint} "
+        f"({len(emulator.store.registries)} registries, {len(emulator.store.images)} images{admin})",
         flush=True,
     )
     while not stopping.wait(0.5):
         pass
     emulator.stop(grace=1.0)
+    if args.state_file:
+        write_seed_file(args.state_file, export_state(emulator.store))
     print("ycr-emulator stopped", flush=True)
     return 0
 

@@ -1,33 +1,49 @@
-"""Seed data: the JSON format of ``--seed`` and ``Emulator.load_seed``.
+"""Seed data: the JSON format of ``--seed``, ``--state-file`` and ``Emulator.load_seed``.
 
 A seed either loads whole or not at all: any bad entry raises SeedError naming it
 (``registries[0].images[2].digest: ...``) and everything already added is taken out.
+The same parsers check the keyword arguments of ``Emulator.add_registry/add_image``,
+so the Python API and the file format cannot drift apart.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from emulator.ids import DIGEST_PATTERN
-from emulator.store import Blob, Image, Registry, Store
+from emulator.store import Blob, Image, Operation, Registry, Store
+from emulator.wire import known_message
 
 _REGISTRY_KEYS = {"id", "folder_id", "name", "created_at", "labels", "images"}
 _IMAGE_KEYS = {"repository", "id", "digest", "tags", "created_at", "compressed_size", "config", "layers"}
 _BLOB_KEYS = {"id", "digest", "size", "urls"}
+_OPERATION_KEYS = {
+    "id", "description", "created_at", "created_by", "modified_at", "done",
+    "metadata_type", "metadata", "response_type", "error",
+}  # fmt: skip
+_RFC3339 = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d{1,9}))?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?"
+)
 
 
 class SeedError(ValueError):
     """A seed that cannot be loaded; the message names the bad entry."""
 
 
+def _at(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
 def read_seed_file(path: str | Path) -> dict:
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise SeedError(f"{path}: cannot read: {error.strerror}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SeedError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
@@ -35,18 +51,29 @@ def read_seed_file(path: str | Path) -> dict:
 
 
 def parse_timestamp(value: Any, where: str) -> int:
-    """RFC 3339 text (or a datetime) -> nanoseconds since the epoch; naive means UTC."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            raise SeedError(f"{where}: must be an RFC 3339 timestamp, got {value!r}") from None
-    if not isinstance(value, datetime):
-        raise SeedError(f"{where}: must be an RFC 3339 timestamp, got {value!r}")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    seconds = int(value.timestamp())
-    return seconds * 1_000_000_000 + value.microsecond * 1_000
+    """RFC 3339 text (nanosecond precision) or a datetime -> ns since the epoch; no offset means UTC."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1_000
+    match = _RFC3339.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise SeedError(f"{where}: must be an RFC 3339 timestamp such as 2026-01-02T10:00:00Z, got {value!r}")
+    offset = match.group("offset") or "Z"
+    try:
+        moment = datetime.fromisoformat(f"{match.group('date')}T{match.group('time')}{offset.upper()}")
+    except ValueError:
+        raise SeedError(f"{where}: not a real date and time: {value!r}") from None
+    if moment.tzinfo is None:  # pragma: no cover - Python < 3.11 cannot parse "Z"
+        moment = moment.replace(tzinfo=timezone.utc)
+    nanos = int((match.group("fraction") or "0").ljust(9, "0"))
+    return int(moment.timestamp()) * 1_000_000_000 + nanos
+
+
+def format_timestamp(ns: int) -> str:
+    """ns since the epoch -> RFC 3339 in UTC, exact to the nanosecond."""
+    seconds, nanos = divmod(ns, 1_000_000_000)
+    text = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return text + (f".{nanos:09d}".rstrip("0") if nanos else "") + "Z"
 
 
 def _expect(value: Any, kind: type | tuple, where: str, what: str) -> Any:
@@ -55,82 +82,112 @@ def _expect(value: Any, kind: type | tuple, where: str, what: str) -> Any:
     return value
 
 
+def _size(value: Any, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise SeedError(f"{where}: must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    _expect(value, (list, tuple), where, "a list of strings")
+    for position, item in enumerate(value):
+        _expect(item, str, f"{where}[{position}]", "a string")
+    return list(value)
+
+
 def _check_keys(entry: Any, allowed: set[str], required: set[str], where: str) -> dict:
-    _expect(entry, dict, where, "an object")
+    _expect(entry, dict, where or "arguments", "an object")
     unknown = sorted(set(entry) - allowed)
     if unknown:
-        raise SeedError(f"{where}: unknown field {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+        raise SeedError(f"{_at(where, unknown[0])}: unknown field (allowed: {', '.join(sorted(allowed))})")
     for key in sorted(required - set(entry)):
-        raise SeedError(f"{where}.{key}: is required")
+        raise SeedError(f"{_at(where, key)}: is required")
     return entry
 
 
 def parse_blob(entry: Any, store: Store, where: str, *, default_size: tuple[int, int]) -> Blob:
+    if isinstance(entry, Blob):
+        entry = {"id": entry.id, "digest": entry.digest, "size": entry.size, "urls": list(entry.urls)}
     _check_keys(entry, _BLOB_KEYS, set(), where)
     size = entry.get("size")
-    if size is None:
-        size = store.ids.new_size(*default_size)
-    elif not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise SeedError(f"{where}.size: must be a non-negative integer, got {size!r}")
-    urls = _expect(entry.get("urls", []), list, f"{where}.urls", "a list of strings")
-    for position, url in enumerate(urls):
-        _expect(url, str, f"{where}.urls[{position}]", "a string")
+    size = store.ids.new_size(*default_size) if size is None else _size(size, _at(where, "size"))
     digest = entry.get("digest") or store.ids.new_digest()
     if not isinstance(digest, str) or not DIGEST_PATTERN.fullmatch(digest):
-        raise SeedError(f"{where}.digest: must be sha256:<64 lowercase hex digits>, got {digest!r}")
-    blob_id = _expect(entry.get("id") or store.ids.new_id(), str, f"{where}.id", "a string")
-    return Blob(id=blob_id, digest=digest, size=size, urls=tuple(urls))
+        raise SeedError(f"{_at(where, 'digest')}: must be sha256:<64 lowercase hex digits>, got {digest!r}")
+    blob_id = _expect(entry.get("id") or store.ids.new_id(), str, _at(where, "id"), "a string")
+    return Blob(id=blob_id, digest=digest, size=size, urls=tuple(_strings(entry.get("urls", []), _at(where, "urls"))))
 
 
-def image_arguments(entry: Any, store: Store, where: str) -> dict:
+def image_arguments(entry: Any, store: Store, where: str = "") -> dict:
     """Keyword arguments for Store.add_image from one seed image entry."""
     _check_keys(entry, _IMAGE_KEYS, {"repository"}, where)
-    arguments: dict[str, Any] = {"repository": _expect(entry["repository"], str, f"{where}.repository", "a string")}
+    arguments: dict[str, Any] = {"repository": _expect(entry["repository"], str, _at(where, "repository"), "a string")}
     for key in ("id", "digest"):
         if entry.get(key) is not None:
-            arguments[key] = _expect(entry[key], str, f"{where}.{key}", "a string")
-    tags = _expect(entry.get("tags", []), list, f"{where}.tags", "a list of strings")
-    for position, tag in enumerate(tags):
-        _expect(tag, str, f"{where}.tags[{position}]", "a string")
-    arguments["tags"] = tags
+            arguments[key] = _expect(entry[key], str, _at(where, key), "a string")
+    arguments["tags"] = _strings(entry.get("tags") or [], _at(where, "tags"))
     if entry.get("created_at") is not None:
-        arguments["created_at_ns"] = parse_timestamp(entry["created_at"], f"{where}.created_at")
+        arguments["created_at_ns"] = parse_timestamp(entry["created_at"], _at(where, "created_at"))
     if entry.get("compressed_size") is not None:
-        size = entry["compressed_size"]
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise SeedError(f"{where}.compressed_size: must be a non-negative integer, got {size!r}")
-        arguments["compressed_size"] = size
+        arguments["compressed_size"] = _size(entry["compressed_size"], _at(where, "compressed_size"))
     if entry.get("config") is not None:
-        arguments["config"] = parse_blob(entry["config"], store, f"{where}.config", default_size=(1_000, 20_000))
+        arguments["config"] = parse_blob(entry["config"], store, _at(where, "config"), default_size=(1_000, 20_000))
     if entry.get("layers") is not None:
-        layers = _expect(entry["layers"], list, f"{where}.layers", "a list of blobs")
+        layers = _expect(entry["layers"], (list, tuple), _at(where, "layers"), "a list of blobs")
         arguments["layers"] = [
-            parse_blob(layer, store, f"{where}.layers[{position}]", default_size=(1_000, 30_000_000))
+            parse_blob(layer, store, f"{_at(where, 'layers')}[{position}]", default_size=(1_000, 30_000_000))
             for position, layer in enumerate(layers)
         ]
     return arguments
 
 
-def registry_arguments(entry: Any, where: str) -> dict:
-    """Keyword arguments for Store.add_registry from one seed registry entry."""
+def registry_arguments(entry: Any, where: str = "") -> dict:
+    """Keyword arguments for Store.add_registry from one seed registry entry (images aside)."""
     _check_keys(entry, _REGISTRY_KEYS, {"folder_id"}, where)
     arguments: dict[str, Any] = {"folder_id": entry["folder_id"]}
     for key in ("id", "name"):
         if entry.get(key) is not None:
-            arguments[key] = _expect(entry[key], str, f"{where}.{key}", "a string")
+            arguments[key] = _expect(entry[key], str, _at(where, key), "a string")
     if entry.get("created_at") is not None:
-        arguments["created_at_ns"] = parse_timestamp(entry["created_at"], f"{where}.created_at")
-    labels = _expect(entry.get("labels", {}), dict, f"{where}.labels", "an object of strings")
+        arguments["created_at_ns"] = parse_timestamp(entry["created_at"], _at(where, "created_at"))
+    labels = _expect(entry.get("labels") or {}, dict, _at(where, "labels"), "an object of strings")
     for key, value in labels.items():
-        _expect(value, str, f"{where}.labels.{key}", "a string")
+        _expect(value, str, f"{_at(where, 'labels')}.{key}", "a string")
     arguments["labels"] = labels
     return arguments
 
 
+def operation_record(entry: Any, where: str) -> Operation:
+    _check_keys(entry, _OPERATION_KEYS, {"id", "metadata_type"}, where)
+    for key in ("metadata_type", "response_type"):
+        if entry.get(key) is not None and not known_message(entry[key]):
+            raise SeedError(f"{_at(where, key)}: not a message type the emulator knows: {entry[key]!r}")
+    error = entry.get("error")
+    if error is not None:
+        _check_keys(error, {"code", "message"}, {"code", "message"}, _at(where, "error"))
+        error = (error["code"], error["message"])
+    return Operation(
+        id=_expect(entry["id"], str, _at(where, "id"), "a string"),
+        description=_expect(entry.get("description", ""), str, _at(where, "description"), "a string"),
+        created_at_ns=parse_timestamp(entry.get("created_at", "1970-01-01T00:00:00Z"), _at(where, "created_at")),
+        created_by=_expect(entry.get("created_by", ""), str, _at(where, "created_by"), "a string"),
+        modified_at_ns=parse_timestamp(entry.get("modified_at", "1970-01-01T00:00:00Z"), _at(where, "modified_at")),
+        done=_expect(entry.get("done", True), bool, _at(where, "done"), "true or false"),
+        metadata_type=_expect(entry["metadata_type"], str, _at(where, "metadata_type"), "a message name"),
+        metadata=_expect(entry.get("metadata", {}), dict, _at(where, "metadata"), "an object"),
+        response_type=entry.get("response_type"),
+        error=error,
+    )
+
+
 def apply_seed(store: Store, data: Any) -> tuple[list[Registry], list[Image]]:
-    """Add every registry and image of a seed to ``store``, all or nothing."""
-    _check_keys(data, {"registries"}, {"registries"}, "seed")
+    """Add every registry, image and operation of a seed to ``store``, all or nothing."""
+    _check_keys(data, {"registries", "operations"}, {"registries"}, "seed")
     entries = _expect(data["registries"], list, "registries", "a list")
+    operations = [
+        operation_record(entry, f"operations[{o}]")
+        for o, entry in enumerate(_expect(data.get("operations", []), list, "operations", "a list"))
+    ]
     registries: list[Registry] = []
     images: list[Image] = []
     with store.atomic():
@@ -151,10 +208,96 @@ def apply_seed(store: Store, data: Any) -> tuple[list[Registry], list[Image]]:
                         images.append(store.add_image(registry.id, **arguments))
                     except ValueError as error:
                         raise SeedError(f"{image_where}.{error}") from None
+            for o, operation in enumerate(operations):
+                if operation.id in store.operations:
+                    raise SeedError(f"operations[{o}].id: {operation.id!r} already exists")
         except SeedError:
             for image in reversed(images):
                 store.delete_image(image.id)
             for registry in reversed(registries):
                 store.delete_registry(registry.id)
             raise
+        for operation in operations:
+            store.add_operation(operation)
     return registries, images
+
+
+def blob_json(blob: Blob) -> dict:
+    return {"id": blob.id, "digest": blob.digest, "size": blob.size, "urls": list(blob.urls)}
+
+
+def image_json(image: Image) -> dict:
+    """An image in the seed format (plus its registry_id and name, which loading ignores)."""
+    entry = {
+        "repository": image.repository,
+        "id": image.id,
+        "digest": image.digest,
+        "tags": list(image.tags),
+        "created_at": format_timestamp(image.created_at_ns),
+        "compressed_size": image.compressed_size,
+        "layers": [blob_json(layer) for layer in image.layers],
+    }
+    if image.config is not None:
+        entry["config"] = blob_json(image.config)
+    return entry
+
+
+def registry_json(registry: Registry) -> dict:
+    return {
+        "id": registry.id,
+        "folder_id": registry.folder_id,
+        "name": registry.name,
+        "created_at": format_timestamp(registry.created_at_ns),
+        "labels": dict(registry.labels),
+    }
+
+
+def operation_json(operation: Operation) -> dict:
+    entry = {
+        "id": operation.id,
+        "description": operation.description,
+        "created_at": format_timestamp(operation.created_at_ns),
+        "created_by": operation.created_by,
+        "modified_at": format_timestamp(operation.modified_at_ns),
+        "done": operation.done,
+        "metadata_type": operation.metadata_type,
+        "metadata": dict(operation.metadata),
+        "response_type": operation.response_type,
+    }
+    if operation.error is not None:
+        entry["error"] = {"code": operation.error[0], "message": operation.error[1]}
+    return entry
+
+
+def export_state(store: Store) -> dict:
+    """The whole state in the seed format: loading it gives the same registries, images, operations."""
+    with store.atomic():
+        by_registry: dict[str, list[dict]] = {registry_id: [] for registry_id in store.registries}
+        for image in sorted(store.images.values(), key=lambda image: image.created_at_ns):
+            by_registry[image.registry_id].append(image_json(image))
+        return {
+            "registries": [
+                {**registry_json(registry), "images": by_registry[registry.id]}
+                for registry in store.registries.values()
+            ],
+            "operations": [operation_json(operation) for operation in store.operations.values()],
+        }
+
+
+def write_seed_file(path: str | Path, data: dict) -> None:
+    """Write ``data`` as JSON atomically: a temporary file, fsync, then rename over ``path``."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "w", encoding="utf-8") as file:
+            json.dump(data, file, indent=1)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

@@ -13,13 +13,35 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
 
 from emulator.paging import PageTokens
-from emulator.seed import apply_seed, read_seed_file
+from emulator.seed import apply_seed, image_arguments, read_seed_file, registry_arguments
 from emulator.services import generic_handler, images, operations
-from emulator.store import Image, Registry, Store
+from emulator.store import Image, Operation, Registry, Store
+from emulator.wire import POOL
+
+SERVICES = (images.SERVICE, operations.SERVICE)
 
 log = logging.getLogger("emulator")
+
+
+def _given(fields: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def _exact_time(fields: dict[str, Any]) -> dict[str, int]:
+    """Take ``created_at_ns`` (nanoseconds since the epoch) out of ``fields``, checked."""
+    if fields.get("created_at_ns") is None:
+        fields.pop("created_at_ns", None)
+        return {}
+    ns = fields.pop("created_at_ns")
+    if not isinstance(ns, int) or isinstance(ns, bool):
+        raise ValueError(f"created_at_ns: must be an integer, got {ns!r}")
+    if fields.get("created_at") is not None:
+        raise ValueError("created_at_ns: give created_at or created_at_ns, not both")
+    return {"created_at_ns": ns}
 
 
 class CallLogger(grpc.ServerInterceptor):
@@ -67,6 +89,14 @@ def build_server(store: Store, tokens: PageTokens, *, max_workers: int = 16) -> 
             generic_handler(operations.SERVICE, operations.rpcs(store)),
         ]
     )
+    health_servicer = health.HealthServicer()
+    for service in ("", *SERVICES):
+        health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    # Reflection answers from the private pool: the emulator's own descriptors.
+    reflection.enable_server_reflection(
+        (*SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME), server, pool=POOL
+    )
     return server
 
 
@@ -77,12 +107,18 @@ class Emulator:
     ...     channel = emulator.channel()
     """
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, seed: int | None = None):
+    def __init__(
+        self, *, host: str = "127.0.0.1", port: int = 0, seed: int | None = None, admin_port: int | None = None
+    ):
+        """``seed`` makes generated ids and digests reproducible; ``admin_port`` (0 = any
+        free port) also serves the HTTP control plane (see emulator.admin)."""
         self.host = host
         self.port = port
+        self.admin_port = admin_port
         self.store = Store(seed)
         self._tokens = PageTokens()
         self._server: grpc.Server | None = None
+        self._admin = None
 
     # ---- life cycle ----------------------------------------------------------------
 
@@ -96,12 +132,30 @@ class Emulator:
             raise OSError(f"cannot listen on {format_address(self.host, self.port)} (is the port in use?)")
         server.start()
         self.port, self._server = bound, server
+        if self.admin_port is not None:
+            from emulator.admin import AdminServer
+
+            try:
+                self._admin = AdminServer(self, self.host, self.admin_port)
+            except OSError as error:
+                self.stop()
+                raise OSError(f"cannot serve the control plane on port {self.admin_port}: {error.strerror}") from None
+            self._admin.start()
+            self.admin_port = self._admin.port
         return self
 
     def stop(self, grace: float | None = None) -> None:
+        if self._admin is not None:
+            self._admin.stop()
+            self._admin = None
         if self._server is not None:
             self._server.stop(grace).wait()
             self._server = None
+
+    @property
+    def admin_url(self) -> str | None:
+        """``http://host:port`` of the control plane, when it is served."""
+        return self._admin.url if self._admin is not None else None
 
     def wait(self) -> None:
         """Block until the server stops."""
@@ -128,13 +182,42 @@ class Emulator:
     # ---- state -----------------------------------------------------------------------
 
     def reset(self) -> None:
+        """Empty the state (registries, images, operations) in O(1)."""
         self.store.reset()
 
     def add_registry(self, folder_id: str, **fields: Any) -> Registry:
-        return self.store.add_registry(folder_id, **fields)
+        """Add a registry. ``fields`` are the seed format's: id, name, created_at, labels.
+
+        ``created_at_ns`` (int) may stand for created_at. Bad arguments raise ValueError naming
+        the argument."""
+        exact = _exact_time(fields)
+        arguments = registry_arguments({"folder_id": folder_id, **_given(fields)})
+        return self.store.add_registry(**arguments, **exact)
 
     def add_image(self, registry_id: str, repository: str, **fields: Any) -> Image:
-        return self.store.add_image(registry_id, repository, **fields)
+        """Add an image to ``<registry_id>/<repository>``. ``fields`` are the seed format's:
+        id, digest, tags, created_at, compressed_size, config, layers (dicts or Blobs)."""
+        exact = _exact_time(fields)
+        arguments = image_arguments({"repository": repository, **_given(fields)}, self.store)
+        return self.store.add_image(registry_id, **arguments, **exact)
+
+    @property
+    def registries(self) -> dict[str, Registry]:
+        """A snapshot of the registries by id."""
+        with self.store.atomic():
+            return dict(self.store.registries)
+
+    @property
+    def images(self) -> dict[str, Image]:
+        """A snapshot of the images by id."""
+        with self.store.atomic():
+            return dict(self.store.images)
+
+    @property
+    def operations(self) -> dict[str, Operation]:
+        """A snapshot of the operations by id."""
+        with self.store.atomic():
+            return dict(self.store.operations)
 
     def load_seed(self, seed: str | Path | dict) -> tuple[list[Registry], list[Image]]:
         """Load seed data (a file path or the parsed JSON), all or nothing."""

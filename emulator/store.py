@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from itertools import islice
 from operator import itemgetter
 from typing import Any
@@ -24,6 +25,10 @@ from emulator.ids import ACCEPTED_ID_PATTERN, DIGEST_PATTERN, IdGenerator
 
 REPOSITORY_PATH = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
 TAG_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")  # the Docker tag grammar
+
+
+def _moment(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns / 1_000_000_000, timezone.utc)
 
 
 @dataclass(slots=True)
@@ -42,6 +47,10 @@ class Registry:
     created_at_ns: int
     labels: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def created_at(self) -> datetime:
+        return _moment(self.created_at_ns)
+
 
 @dataclass(slots=True)
 class Image:
@@ -56,6 +65,10 @@ class Image:
     tags: list[str]
     created_at_ns: int
 
+    @property
+    def created_at(self) -> datetime:
+        return _moment(self.created_at_ns)
+
 
 @dataclass(slots=True)
 class Operation:
@@ -69,6 +82,10 @@ class Operation:
     metadata: dict[str, str]
     response_type: str | None = None
     error: tuple[str, str] | None = None  # (status code name, message)
+
+    @property
+    def created_at(self) -> datetime:
+        return _moment(self.created_at_ns)
 
 
 @dataclass(slots=True)
@@ -129,9 +146,12 @@ class Store:
         self._removed: dict[str, Image] = {}
 
     def reset(self) -> None:
-        """Forget everything: registries, images, operations."""
+        """Forget everything: registries, images, operations. O(1) for the caller."""
         with self._lock:
+            garbage = [(self.registries, self.images, self.operations, self._indexes, self._repositories, self._removed)]
             self._clear()
+        # Freeing a large state takes time: the last reference goes in a background thread.
+        threading.Thread(target=garbage.clear, name="ycr-reset", daemon=True).start()
 
     # ---- registries -------------------------------------------------------------
 

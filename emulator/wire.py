@@ -29,6 +29,13 @@ def message_class(full_name: str) -> type[Message]:
     return message_factory.GetMessageClass(POOL.FindMessageTypeByName(full_name))
 
 
+def known_message(full_name: object) -> bool:
+    try:
+        return isinstance(full_name, str) and POOL.FindMessageTypeByName(full_name) is not None
+    except KeyError:
+        return False
+
+
 def type_url(message_type: type[Message] | Descriptor) -> str:
     descriptor = getattr(message_type, "DESCRIPTOR", message_type)
     return f"type.googleapis.com/{descriptor.full_name}"

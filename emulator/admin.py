@@ -1,0 +1,131 @@
+"""The control plane: an HTTP JSON endpoint on its own port (``--admin-port``).
+
+Usable from any language and from curl; the pytest plugin's subprocess and
+external modes use it through ``emulator.remote.RemoteEmulator``.
+
+    GET  /health       {"status": "SERVING"}
+    GET  /state        the whole state in the seed format
+    POST /reset        empty the state
+    POST /seed         load a seed (body: the seed JSON), all or nothing
+    POST /registries   add a registry (body: the seed format's registry fields)
+    POST /images       add an image (body: "registry_id" plus the seed format's image fields)
+
+Bad input is HTTP 400 with {"error": "<field>: <rule>"}; nothing changes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+from emulator.seed import export_state, image_json, registry_json
+
+if TYPE_CHECKING:
+    from emulator.server import Emulator
+
+log = logging.getLogger("emulator.admin")
+MAX_BODY = 512 * 1024 * 1024
+
+
+def image_record_json(image) -> dict:
+    return {"registry_id": image.registry_id, "name": image.name, **image_json(image)}
+
+
+class AdminServer:
+    """Serves the control plane for one Emulator in a background thread."""
+
+    def __init__(self, emulator: Emulator, host: str, port: int):
+        handler = type("Handler", (_Handler,), {"emulator": emulator})
+        self._http = ThreadingHTTPServer((host, port), handler)
+        self._http.daemon_threads = True
+        self.host, self.port = host, self._http.server_address[1]
+        self._thread = threading.Thread(target=self._http.serve_forever, name="ycr-admin", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._http.shutdown()
+        self._http.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    emulator: Emulator
+    server_version = "ycr-emulator-admin"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("admin %s", format % args)
+
+    def _reply(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> Any:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise ValueError(f"body: larger than {MAX_BODY} bytes")
+        raw = self.rfile.read(length) if length else b"{}"
+        try:
+            return json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ValueError(f"body: not valid JSON: {error}") from None
+
+    def do_GET(self) -> None:
+        if self.path == "/health":
+            self._reply(HTTPStatus.OK, {"status": "SERVING"})
+        elif self.path == "/state":
+            self._reply(HTTPStatus.OK, export_state(self.emulator.store))
+        else:
+            self._reply(HTTPStatus.NOT_FOUND, {"error": f"no such endpoint: GET {self.path}"})
+
+    def do_POST(self) -> None:
+        routes = {
+            "/reset": self._reset,
+            "/seed": self._seed,
+            "/registries": self._add_registry,
+            "/images": self._add_image,
+        }
+        route = routes.get(self.path)
+        if route is None:
+            self._reply(HTTPStatus.NOT_FOUND, {"error": f"no such endpoint: POST {self.path}"})
+            return
+        try:
+            self._reply(HTTPStatus.OK, route())
+        except (ValueError, TypeError) as error:
+            self._reply(HTTPStatus.BAD_REQUEST, {"error": str(error)})
+
+    def _reset(self) -> dict:
+        self.emulator.reset()
+        return {}
+
+    def _seed(self) -> dict:
+        registries, images = self.emulator.load_seed(self._body())
+        return {
+            "registries": [registry_json(registry) for registry in registries],
+            "images": [image_record_json(image) for image in images],
+        }
+
+    def _add_registry(self) -> dict:
+        fields = self._body()
+        if not isinstance(fields, dict):
+            raise ValueError("body: must be a JSON object")
+        return registry_json(self.emulator.add_registry(**fields))
+
+    def _add_image(self) -> dict:
+        fields = self._body()
+        if not isinstance(fields, dict) or "registry_id" not in fields or "repository" not in fields:
+            raise ValueError("body: must be a JSON object with registry_id and repository")
+        return image_record_json(self.emulator.add_image(**fields))

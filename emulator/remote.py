@@ -1,0 +1,218 @@
+"""The emulator out of process: start ``ycr-emulator`` as a subprocess, and drive any
+running emulator through its control plane with the same API as ``Emulator``."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from emulator.seed import format_timestamp, parse_timestamp, read_seed_file
+from emulator.store import Blob, Image, Operation, Registry
+
+_READY = re.compile(r"ycr-emulator listening on (?P<endpoint>\S+) \(.*?(?:; admin (?P<admin>\S+))?\)$")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_timestamp(parse_timestamp(value, "created_at"))
+    if isinstance(value, Blob):
+        return {"id": value.id, "digest": value.digest, "size": value.size, "urls": list(value.urls)}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def _blob(entry: dict) -> Blob:
+    return Blob(id=entry["id"], digest=entry["digest"], size=entry["size"], urls=tuple(entry.get("urls", ())))
+
+
+def registry_from_json(entry: dict) -> Registry:
+    return Registry(
+        id=entry["id"],
+        folder_id=entry["folder_id"],
+        name=entry["name"],
+        created_at_ns=parse_timestamp(entry["created_at"], "created_at"),
+        labels=dict(entry.get("labels", {})),
+    )
+
+
+def image_from_json(entry: dict, registry_id: str) -> Image:
+    return Image(
+        id=entry["id"],
+        registry_id=registry_id,
+        repository=entry["repository"],
+        name=f"{registry_id}/{entry['repository']}",
+        digest=entry["digest"],
+        compressed_size=entry["compressed_size"],
+        config=_blob(entry["config"]) if entry.get("config") else None,
+        layers=tuple(_blob(layer) for layer in entry.get("layers", ())),
+        tags=list(entry.get("tags", ())),
+        created_at_ns=parse_timestamp(entry["created_at"], "created_at"),
+    )
+
+
+def operation_from_json(entry: dict) -> Operation:
+    error = entry.get("error")
+    return Operation(
+        id=entry["id"],
+        description=entry["description"],
+        created_at_ns=parse_timestamp(entry["created_at"], "created_at"),
+        created_by=entry["created_by"],
+        modified_at_ns=parse_timestamp(entry["modified_at"], "modified_at"),
+        done=entry["done"],
+        metadata_type=entry["metadata_type"],
+        metadata=dict(entry["metadata"]),
+        response_type=entry.get("response_type"),
+        error=(error["code"], error["message"]) if error else None,
+    )
+
+
+class RemoteEmulator:
+    """An emulator running elsewhere, reached at ``endpoint`` (gRPC) and ``admin_url`` (HTTP).
+
+    Offers the same API as the in-process ``Emulator``: reset, add_registry, add_image,
+    load_seed, registries, images, operations, channel().
+    """
+
+    def __init__(self, endpoint: str, admin_url: str, *, timeout: float = 30.0):
+        self.endpoint = endpoint
+        self.admin_url = admin_url.rstrip("/")
+        self.timeout = timeout
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(_jsonable(body)).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.admin_url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            try:
+                message = json.loads(error.read())["error"]
+            except (ValueError, KeyError):
+                message = f"HTTP {error.code}"
+            if error.code == 400:
+                raise ValueError(message) from None
+            raise RuntimeError(f"control plane {method} {path}: {message}") from None
+
+    def channel(self, timeout: float = 5.0) -> grpc.Channel:
+        channel = grpc.insecure_channel(self.endpoint)
+        grpc.channel_ready_future(channel).result(timeout=timeout)
+        return channel
+
+    def health(self) -> str:
+        return self._call("GET", "/health")["status"]
+
+    def reset(self) -> None:
+        self._call("POST", "/reset", {})
+
+    def add_registry(self, folder_id: str, **fields: Any) -> Registry:
+        fields = {key: _jsonable(value) for key, value in fields.items() if value is not None}
+        return registry_from_json(self._call("POST", "/registries", {"folder_id": folder_id, **fields}))
+
+    def add_image(self, registry_id: str, repository: str, **fields: Any) -> Image:
+        fields = {key: _jsonable(value) for key, value in fields.items() if value is not None}
+        entry = self._call("POST", "/images", {"registry_id": registry_id, "repository": repository, **fields})
+        return image_from_json(entry, registry_id)
+
+    def load_seed(self, seed: str | Path | dict) -> tuple[list[Registry], list[Image]]:
+        data = seed if isinstance(seed, dict) else read_seed_file(seed)
+        answer = self._call("POST", "/seed", data)
+        return (
+            [registry_from_json(entry) for entry in answer["registries"]],
+            [image_from_json(entry, entry["registry_id"]) for entry in answer["images"]],
+        )
+
+    def state(self) -> dict:
+        """The whole state in the seed format."""
+        return self._call("GET", "/state")
+
+    @property
+    def registries(self) -> dict[str, Registry]:
+        return {entry["id"]: registry_from_json(entry) for entry in self.state()["registries"]}
+
+    @property
+    def images(self) -> dict[str, Image]:
+        return {
+            image["id"]: image_from_json(image, registry["id"])
+            for registry in self.state()["registries"]
+            for image in registry["images"]
+        }
+
+    @property
+    def operations(self) -> dict[str, Operation]:
+        return {entry["id"]: operation_from_json(entry) for entry in self.state()["operations"]}
+
+
+class EmulatorProcess(RemoteEmulator):
+    """``ycr-emulator`` in a subprocess with the control plane on; ready when start() returns.
+
+    Starts empty (no demo data) unless ``args`` say otherwise.
+    """
+
+    def __init__(self, args: list[str] = (), *, start_timeout: float = 30.0, empty: bool = True):
+        self.args = list(args)
+        self.start_timeout = start_timeout
+        self.empty = empty
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> EmulatorProcess:
+        command = [sys.executable, "-m", "emulator", "--port", "0", "--admin-port", "0", "--log-level", "warning"]
+        self.process = subprocess.Popen(
+            command + self.args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: lines.put(self.process.stdout.readline()), daemon=True).start()
+        try:
+            line = lines.get(timeout=self.start_timeout).strip()
+        except queue.Empty:
+            line = ""
+        match = _READY.match(line)
+        if match is None or not match.group("admin"):
+            self.stop()
+            errors = self.process.stderr.read() if self.process.stderr else ""
+            raise RuntimeError(f"ycr-emulator did not start: {line or errors.strip() or 'no output'}")
+        super().__init__(match.group("endpoint"), match.group("admin"))
+        if self.empty:
+            self.reset()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """SIGTERM, then SIGKILL if it does not stop in ``timeout`` seconds; the exit code."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream:
+                stream.close()
+        return self.process.returncode
+
+    def __enter__(self) -> EmulatorProcess:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
