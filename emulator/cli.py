@@ -46,13 +46,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def initial_state(args: argparse.Namespace) -> tuple[str, dict]:
-    """(what it is, the seed data) to start from; SeedError if it cannot be read."""
+def initial_state(args: argparse.Namespace) -> tuple[str, Path]:
+    """(what it is, the seed-format file) to start from."""
     if args.state_file and Path(args.state_file).exists():
-        return f"state file {args.state_file}", read_seed_file(args.state_file)
+        return f"state file {args.state_file}", Path(args.state_file)
     if args.seed:
-        return f"seed {args.seed}", read_seed_file(args.seed)
-    return "demo data", read_seed_file(resources.files("emulator").joinpath(DEMO_SEED))
+        return f"seed {args.seed}", Path(args.seed)
+    return "demo data", Path(str(resources.files("emulator").joinpath(DEMO_SEED)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,10 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     emulator = Emulator(host=args.host, port=args.port, admin_port=args.admin_port)
-    source = "seed"
+    source, path = initial_state(args)
     try:
-        source, data = initial_state(args)
-        emulator.load_seed(data)
+        emulator.load_seed(path)
     except SeedError as error:
         untouched = " (the file is left untouched)" if source.startswith("state file") else ""
         print(f"ycr-emulator: bad {source}: {error}{untouched}", file=sys.stderr)

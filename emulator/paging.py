@@ -43,6 +43,8 @@ class PageTokens:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         except (binascii.Error, ValueError):
             raw = b""
+        if base64.urlsafe_b64encode(raw).decode().rstrip("=") != token:
+            raw = b""  # only the one spelling the emulator issued is accepted
         payload, mac = raw[:-_MAC_SIZE], raw[-_MAC_SIZE:]
         valid = payload[:1] == _VERSION and len(payload) > 1 + _FINGERPRINT_SIZE
         if not valid or not hmac.compare_digest(mac, self._mac(payload)):

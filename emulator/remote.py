@@ -130,7 +130,7 @@ class RemoteEmulator:
         return image_from_json(entry, registry_id)
 
     def load_seed(self, seed: str | Path | dict) -> tuple[list[Registry], list[Image]]:
-        data = seed if isinstance(seed, dict) else read_seed_file(seed)
+        data = read_seed_file(seed) if isinstance(seed, (str, Path)) else seed
         answer = self._call("POST", "/seed", data)
         return (
             [registry_from_json(entry) for entry in answer["registries"]],
@@ -187,8 +187,10 @@ class EmulatorProcess(RemoteEmulator):
             line = ""
         match = _READY.match(line)
         if match is None or not match.group("admin"):
+            if self.process.poll() is None:
+                self.process.kill()
+            errors = self.process.stderr.read()
             self.stop()
-            errors = self.process.stderr.read() if self.process.stderr else ""
             raise RuntimeError(f"ycr-emulator did not start: {line or errors.strip() or 'no output'}")
         super().__init__(match.group("endpoint"), match.group("admin"))
         if self.empty:

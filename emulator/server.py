@@ -221,5 +221,5 @@ class Emulator:
 
     def load_seed(self, seed: str | Path | dict) -> tuple[list[Registry], list[Image]]:
         """Load seed data (a file path or the parsed JSON), all or nothing."""
-        data = seed if isinstance(seed, dict) else read_seed_file(seed)
+        data = read_seed_file(seed) if isinstance(seed, (str, Path)) else seed
         return apply_seed(self.store, data)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from google.protobuf.message import Message
 
 from emulator.errors import InvalidArgument
-from emulator.filters import parse_filter
+from emulator.filters import NameFilter, parse_filter
 from emulator.ordering import parse_order_by
 from emulator.paging import PageTokens
 from emulator.services import Rpc
@@ -58,32 +60,57 @@ def page_size_of(request: Message) -> int:
     return request.page_size or DEFAULT_PAGE_SIZE
 
 
+@dataclass(frozen=True)
+class ListQuery:
+    """A List request's rules that are not annotations, parsed."""
+
+    scope: Scope
+    name_filter: NameFilter | None
+    order: str
+    descending: bool
+    limit: int
+
+    @classmethod
+    def parse(cls, request: Message) -> ListQuery:
+        """Parse every rule; report all broken ones together, like the annotations."""
+        parts, violations = [], []
+        for parse in (scope_of, lambda r: parse_filter(r.filter), lambda r: parse_order_by(r.order_by), page_size_of):
+            try:
+                parts.append(parse(request))
+            except InvalidArgument as error:
+                violations.extend(error.violations)
+        if violations:
+            raise InvalidArgument(violations)
+        scope, name_filter, (order, descending), limit = parts
+        return cls(scope, name_filter, order, descending, limit)
+
+    def fingerprint(self) -> str:
+        """What a page token is bound to: everything but the page size."""
+        canonical_filter = self.name_filter.canonical() if self.name_filter else ""
+        return "|".join((self.scope.kind, self.scope.value, canonical_filter, self.order, str(self.descending)))
+
+
 def rpcs(store: Store, tokens: PageTokens) -> list[Rpc]:
     def list_images(request, context):
-        scope = scope_of(request)
-        name_filter = parse_filter(request.filter)
-        order, descending = parse_order_by(request.order_by)
-        limit = page_size_of(request)
-        query = "|".join(
-            (scope.kind, scope.value, name_filter.canonical() if name_filter else "", order, str(descending))
-        )
-        after_id = tokens.read(query, request.page_token) if request.page_token else None
+        query = ListQuery.parse(request)
+        name_filter = query.name_filter
+        after_id = tokens.read(query.fingerprint(), request.page_token) if request.page_token else None
         try:
             images, more = store.list_images(
-                scope,
+                query.scope,
                 names_in=name_filter.names if name_filter and not name_filter.negated else None,
                 names_not_in=name_filter.names if name_filter and name_filter.negated else (),
-                order=order,
-                descending=descending,
+                order=query.order,
+                descending=query.descending,
                 after_id=after_id,
-                limit=limit,
+                limit=query.limit,
             )
         except UnknownCursor:
             raise InvalidArgument.field("page_token", "points at an image the emulator no longer knows") from None
         response = message_class(f"{CONTAINER_REGISTRY}.ListImagesResponse")()
         response.images.extend(encode_image(image) for image in images)
         if more:
-            response.next_page_token = tokens.issue(query, images[-1].id)
+            response.next_page_token = tokens.issue(query.fingerprint(), images[-1].id)
         return response
 
     def get_image(request, context):

@@ -1,0 +1,169 @@
+"""The HTTP control plane, health checking, reflection and the state file."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+from google.protobuf import descriptor_pool
+from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb, image_service_pb2_grpc
+
+from emulator import Emulator
+from emulator.remote import EmulatorProcess
+
+SEED = {
+    "registries": [
+        {
+            "id": "crp71hkgiolp6677hg9i",
+            "folder_id": "b1gfolder",
+            "created_at": "2026-01-01T00:00:00.123456789Z",
+            "images": [
+                {"repository": "ubuntu", "id": "crpa2mf008mpjig73rp6", "tags": ["latest"]},
+                {"repository": "team/web", "created_at": "2026-02-03T04:05:06.000000007Z"},
+            ],
+        }
+    ]
+}
+
+
+def http(method: str, url: str, body=None) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.fixture(scope="module")
+def admin_emulator():
+    with Emulator(admin_port=0) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def admin(admin_emulator):
+    admin_emulator.reset()
+    return admin_emulator
+
+
+def test_seed_add_and_read_state_over_http(admin):
+    status, loaded = http("POST", admin.admin_url + "/seed", SEED)
+    assert status == 200
+    assert [image["name"] for image in loaded["images"]] == [
+        "crp71hkgiolp6677hg9i/ubuntu",
+        "crp71hkgiolp6677hg9i/team/web",
+    ]
+    status, image = http(
+        "POST", admin.admin_url + "/images", {"registry_id": "crp71hkgiolp6677hg9i", "repository": "app"}
+    )
+    assert status == 200 and image["name"] == "crp71hkgiolp6677hg9i/app"
+    status, registry = http("POST", admin.admin_url + "/registries", {"folder_id": "b1gother", "name": "r2"})
+    assert status == 200 and registry["folder_id"] == "b1gother"
+    status, state = http("GET", admin.admin_url + "/state")
+    assert status == 200
+    assert {r["id"] for r in state["registries"]} == {"crp71hkgiolp6677hg9i", registry["id"]}
+    first = next(r for r in state["registries"] if r["id"] == "crp71hkgiolp6677hg9i")
+    assert first["created_at"] == "2026-01-01T00:00:00.123456789Z"
+    assert {i["repository"] for i in first["images"]} == {"ubuntu", "team/web", "app"}
+    assert set(admin.images) == {i["id"] for i in first["images"]}
+
+
+def test_reset_over_http(admin):
+    admin.load_seed(SEED)
+    assert http("POST", admin.admin_url + "/reset")[0] == 200
+    assert admin.images == {} and admin.registries == {}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "named"),
+    [
+        ("/images", {"registry_id": "crp71hkgiolp6677hg9i", "repository": "Bad Name"}, "repository"),
+        ("/images", {"registry_id": "crp71hkgiolp6677hg9i", "repository": "x", "tags": "latest"}, "tags"),
+        ("/images", {"registry_id": "nope", "repository": "x"}, "registry_id"),
+        ("/registries", {"folder_id": "b1gf", "colour": "red"}, "colour"),
+        ("/seed", {"registries": [{"folder_id": "b1gf"}, {"images": []}]}, "registries[1].folder_id"),
+    ],
+)
+def test_bad_input_is_400_naming_the_field_and_changes_nothing(admin, path, body, named):
+    admin.load_seed(SEED)
+    before = json.dumps(http("GET", admin.admin_url + "/state")[1], sort_keys=True)
+    status, answer = http("POST", admin.admin_url + path, body)
+    assert status == 400
+    assert named in answer["error"]
+    assert json.dumps(http("GET", admin.admin_url + "/state")[1], sort_keys=True) == before
+
+
+def test_unknown_endpoint_is_404(admin):
+    assert http("GET", admin.admin_url + "/nothing")[0] == 404
+    assert http("POST", admin.admin_url + "/nothing", {})[0] == 404
+
+
+def test_health_checking(running_emulator, channel):
+    health = health_pb2_grpc.HealthStub(channel)
+    for service in ("", "yandex.cloud.containerregistry.v1.ImageService", "yandex.cloud.operation.OperationService"):
+        answer = health.Check(health_pb2.HealthCheckRequest(service=service))
+        assert answer.status == health_pb2.HealthCheckResponse.SERVING
+    with pytest.raises(grpc.RpcError) as caught:
+        health.Check(health_pb2.HealthCheckRequest(service="no.such.Service"))
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_reflection_serves_the_emulators_descriptors(running_emulator, channel):
+    database = ProtoReflectionDescriptorDatabase(channel)
+    services = set(database.get_services())
+    assert {"yandex.cloud.containerregistry.v1.ImageService", "yandex.cloud.operation.OperationService"} <= services
+    pool = descriptor_pool.DescriptorPool(database)
+    service = pool.FindServiceByName("yandex.cloud.containerregistry.v1.ImageService")
+    assert [method.name for method in service.methods] == ["List", "Get", "Delete"]
+    request = pool.FindMessageTypeByName("yandex.cloud.containerregistry.v1.ListImagesRequest")
+    assert request.fields_by_name["folder_id"].number == 7
+    assert request.fields_by_name["page_size"].number == 3
+
+
+def test_state_file_outlives_a_restart(tmp_path):
+    state = tmp_path / "state.json"
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps(SEED))
+    first = EmulatorProcess(["--seed", str(seed), "--state-file", str(state)], empty=False).start()
+    try:
+        added = first.add_image("crp71hkgiolp6677hg9i", "app", tags=["v1"])
+        stub = image_service_pb2_grpc.ImageServiceStub(first.channel())
+        operation = stub.Delete(pb.DeleteImageRequest(image_id="crpa2mf008mpjig73rp6"))
+        expected = first.state()
+    finally:
+        assert first.stop() == 0
+    assert json.loads(state.read_text()) == expected
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+    # The state file wins over --seed at the next start.
+    second = EmulatorProcess(["--seed", str(seed), "--state-file", str(state)], empty=False).start()
+    try:
+        assert second.state() == expected
+        stub = image_service_pb2_grpc.ImageServiceStub(second.channel())
+        assert stub.Get(pb.GetImageRequest(image_id=added.id)).tags == ["v1"]
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.Get(pb.GetImageRequest(image_id="crpa2mf008mpjig73rp6"))
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+        assert operation.id in second.operations
+    finally:
+        assert second.stop() == 0
+
+
+@pytest.mark.parametrize(
+    "content",
+    ['{"registries": [', '{"something": "else"}', '[1, 2, 3]', '{"registries": [{"folder_id": "b1g", "id": "X"}]}'],
+    ids=["corrupt", "foreign", "not-an-object", "bad-entry"],
+)
+def test_a_bad_state_file_stops_the_start_and_is_left_untouched(tmp_path, content):
+    state = tmp_path / "state.json"
+    state.write_text(content)
+    with pytest.raises(RuntimeError, match="state file"):
+        EmulatorProcess(["--state-file", str(state)], empty=False, start_timeout=20).start()
+    assert state.read_text() == content

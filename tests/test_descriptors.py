@@ -1,0 +1,329 @@
+"""The emulator's own descriptors against the official SDK's, the committed descriptor
+set against its .proto sources, and the private descriptor pool in both import orders."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from google.protobuf import descriptor_pb2, descriptor_pool, text_format
+from google.protobuf.descriptor import FieldDescriptor
+from yandex.cloud import validation_pb2
+from yandex.cloud.containerregistry.v1 import blob_pb2, image_pb2, image_service_pb2
+from yandex.cloud.operation import operation_pb2, operation_service_pb2
+
+from emulator import wire
+from emulator.proto import compile as proto_compile
+
+CR = "yandex.cloud.containerregistry.v1"
+OP = "yandex.cloud.operation"
+
+# Every message the emulator serves, with the SDK's descriptor for it.
+SDK_MESSAGES = {
+    f"{CR}.ListImagesRequest": image_service_pb2.ListImagesRequest.DESCRIPTOR,
+    f"{CR}.ListImagesResponse": image_service_pb2.ListImagesResponse.DESCRIPTOR,
+    f"{CR}.GetImageRequest": image_service_pb2.GetImageRequest.DESCRIPTOR,
+    f"{CR}.DeleteImageRequest": image_service_pb2.DeleteImageRequest.DESCRIPTOR,
+    f"{CR}.DeleteImageMetadata": image_service_pb2.DeleteImageMetadata.DESCRIPTOR,
+    f"{CR}.Image": image_pb2.Image.DESCRIPTOR,
+    f"{CR}.Blob": blob_pb2.Blob.DESCRIPTOR,
+    f"{OP}.Operation": operation_pb2.Operation.DESCRIPTOR,
+    f"{OP}.GetOperationRequest": operation_service_pb2.GetOperationRequest.DESCRIPTOR,
+}
+REQUESTS = [
+    f"{CR}.ListImagesRequest",
+    f"{CR}.GetImageRequest",
+    f"{CR}.DeleteImageRequest",
+    f"{OP}.GetOperationRequest",
+]
+SDK_SERVICES = {
+    f"{CR}.ImageService": image_service_pb2.DESCRIPTOR.services_by_name["ImageService"],
+    f"{OP}.OperationService": operation_service_pb2.DESCRIPTOR.services_by_name["OperationService"],
+}
+# The methods the emulator serves; each must exist on both sides with equal types.
+SERVED_METHODS = {
+    f"{CR}.ImageService": {"List", "Get", "Delete"},
+    f"{OP}.OperationService": {"Get"},
+}
+# Every option of yandex/cloud/validation.proto that extends FieldOptions.
+FIELD_ANNOTATIONS = sorted(
+    name
+    for name, extension in validation_pb2.DESCRIPTOR.extensions_by_name.items()
+    if extension.containing_type.full_name == "google.protobuf.FieldOptions"
+)
+
+
+def _label(field: FieldDescriptor) -> int:
+    """The field's label, read from its proto form (FieldDescriptor.label is deprecated)."""
+    parent = descriptor_pb2.DescriptorProto()
+    field.containing_type.CopyToProto(parent)
+    (proto,) = [f for f in parent.field if f.name == field.name]
+    return proto.label
+
+
+def _field_facts(field: FieldDescriptor) -> dict:
+    return {
+        "name": field.name,
+        "number": field.number,
+        "type": field.type,
+        "label": _label(field),
+        "message_type": field.message_type.full_name if field.message_type else None,
+        "enum_type": field.enum_type.full_name if field.enum_type else None,
+        "oneof": field.containing_oneof.name if field.containing_oneof else None,
+    }
+
+
+def _sdk_option(field: FieldDescriptor, name: str):
+    options = field.GetOptions()
+    extension = validation_pb2.DESCRIPTOR.extensions_by_name[name]
+    return options.Extensions[extension] if options.HasExtension(extension) else None
+
+
+# ---- descriptors against the SDK -----------------------------------------------------
+
+
+@pytest.mark.parametrize("full_name", sorted(SDK_MESSAGES))
+def test_message_matches_sdk(full_name):
+    sdk = SDK_MESSAGES[full_name]
+    ours = wire.POOL.FindMessageTypeByName(full_name)
+    assert ours.full_name == sdk.full_name == full_name
+    assert ours.file.name == sdk.file.name
+    assert ours.file.package == sdk.file.package
+    assert sorted(f.name for f in ours.fields) == sorted(f.name for f in sdk.fields)
+    assert sorted(f.number for f in ours.fields) == sorted(f.number for f in sdk.fields)
+    for sdk_field in sdk.fields:
+        our_field = ours.fields_by_name[sdk_field.name]
+        assert _field_facts(our_field) == _field_facts(sdk_field), f"{full_name}.{sdk_field.name}"
+    assert sorted(o.name for o in ours.oneofs) == sorted(o.name for o in sdk.oneofs)
+    for sdk_oneof in sdk.oneofs:
+        assert sorted(f.name for f in ours.oneofs_by_name[sdk_oneof.name].fields) == sorted(
+            f.name for f in sdk_oneof.fields
+        )
+
+
+@pytest.mark.parametrize("full_name", sorted(SDK_MESSAGES))
+def test_validation_annotations_match_sdk(full_name):
+    sdk = SDK_MESSAGES[full_name]
+    ours = wire.POOL.FindMessageTypeByName(full_name)
+    for sdk_field in sdk.fields:
+        our_field = ours.fields_by_name[sdk_field.name]
+        for annotation in FIELD_ANNOTATIONS:
+            if annotation == "map_key":
+                # A message-valued option: compare its serialized form.
+                theirs, mine = _sdk_option(sdk_field, annotation), wire.field_option(our_field, annotation)
+                theirs = theirs.SerializeToString() if theirs is not None else None
+                mine = mine.SerializeToString() if mine is not None else None
+            else:
+                theirs, mine = _sdk_option(sdk_field, annotation), wire.field_option(our_field, annotation)
+            assert mine == theirs, f"{full_name}.{sdk_field.name}: ({annotation}) {mine!r} != {theirs!r}"
+    for sdk_oneof in sdk.oneofs:
+        extension = validation_pb2.exactly_one
+        options = sdk_oneof.GetOptions()
+        theirs = options.Extensions[extension] if options.HasExtension(extension) else None
+        assert wire.oneof_option(ours.oneofs_by_name[sdk_oneof.name], "exactly_one") == theirs
+
+
+def test_request_annotations_are_really_read():
+    """Guards the comparison above against passing because both sides read nothing."""
+    expected = {
+        (f"{CR}.GetImageRequest", "image_id"): {"required": True, "length": "<=50"},
+        (f"{CR}.DeleteImageRequest", "image_id"): {"required": True, "length": "<=50"},
+        (f"{CR}.ListImagesRequest", "registry_id"): {"length": "<=50"},
+        (f"{CR}.ListImagesRequest", "folder_id"): {"length": "<=50"},
+        (f"{CR}.ListImagesRequest", "page_size"): {"value": "<=1000"},
+        (f"{CR}.ListImagesRequest", "page_token"): {"length": "<=100"},
+        (f"{CR}.ListImagesRequest", "filter"): {"length": "<=1000"},
+        (f"{CR}.ListImagesRequest", "order_by"): {"length": "<=100"},
+        (f"{CR}.ListImagesRequest", "repository_name"): {
+            "pattern": "|[a-z0-9]+(?:[._-][a-z0-9]+)*(/([a-z0-9]+(?:[._-][a-z0-9]+)*))*"
+        },
+        (f"{OP}.GetOperationRequest", "operation_id"): {"required": True},
+    }
+    for (message, field_name), annotations in expected.items():
+        sdk_field = SDK_MESSAGES[message].fields_by_name[field_name]
+        our_field = wire.POOL.FindMessageTypeByName(message).fields_by_name[field_name]
+        for name in ("required", "length", "pattern", "value"):
+            want = annotations.get(name)
+            assert _sdk_option(sdk_field, name) == want, f"SDK {message}.{field_name} ({name})"
+            assert wire.field_option(our_field, name) == want, f"emulator {message}.{field_name} ({name})"
+    # Every request field is covered by the table above.
+    for message in REQUESTS:
+        for field in SDK_MESSAGES[message].fields:
+            assert (message, field.name) in expected, f"{message}.{field.name} missing from the table"
+
+
+@pytest.mark.parametrize("full_name", sorted(SDK_SERVICES))
+def test_service_matches_sdk(full_name):
+    sdk = SDK_SERVICES[full_name]
+    ours = wire.POOL.FindServiceByName(full_name)
+    assert ours.full_name == sdk.full_name == full_name
+    assert ours.file.name == sdk.file.name
+    served = SERVED_METHODS[full_name]
+    assert served <= {m.name for m in ours.methods}
+    assert served <= {m.name for m in sdk.methods}
+    # Whatever the emulator's .proto declares, the SDK declares identically.
+    for method in ours.methods:
+        assert method.name in sdk.methods_by_name, f"{full_name}.{method.name} is not in the SDK"
+        theirs = sdk.methods_by_name[method.name]
+        assert method.full_name == theirs.full_name
+        assert method.input_type.full_name == theirs.input_type.full_name
+        assert method.output_type.full_name == theirs.output_type.full_name
+        assert method.client_streaming == theirs.client_streaming is False
+        assert method.server_streaming == theirs.server_streaming is False
+
+
+def test_method_input_output_types_are_served_messages():
+    image_service = wire.POOL.FindServiceByName(f"{CR}.ImageService")
+    types = {m.name: (m.input_type.full_name, m.output_type.full_name) for m in image_service.methods}
+    assert types["List"] == (f"{CR}.ListImagesRequest", f"{CR}.ListImagesResponse")
+    assert types["Get"] == (f"{CR}.GetImageRequest", f"{CR}.Image")
+    assert types["Delete"] == (f"{CR}.DeleteImageRequest", f"{OP}.Operation")
+    operation_service = wire.POOL.FindServiceByName(f"{OP}.OperationService")
+    get = operation_service.methods_by_name["Get"]
+    assert (get.input_type.full_name, get.output_type.full_name) == (f"{OP}.GetOperationRequest", f"{OP}.Operation")
+
+
+# ---- the committed descriptor set is not stale ----------------------------------------
+
+
+def _yandex_files(path: Path) -> dict[str, descriptor_pb2.FileDescriptorProto]:
+    files = descriptor_pb2.FileDescriptorSet.FromString(path.read_bytes()).file
+    return {f.name: f for f in files if f.name.startswith("yandex/")}
+
+
+def _differences(fresh: Path, committed: Path) -> list[str]:
+    new, old = _yandex_files(fresh), _yandex_files(committed)
+    found = []
+    for name in sorted(set(new) | set(old)):
+        if name not in old:
+            found.append(f"{name}: compiled but not in the committed set")
+        elif name not in new:
+            found.append(f"{name}: in the committed set but no longer compiled")
+        elif new[name] != old[name]:
+            found.append(
+                f"{name} differs:\n--- committed\n{text_format.MessageToString(old[name])}"
+                f"\n--- compiled\n{text_format.MessageToString(new[name])}"
+            )
+    return found
+
+
+def test_committed_descriptor_set_is_up_to_date(tmp_path):
+    fresh = tmp_path / "x.binpb"
+    proto_compile.compile_descriptor_set(fresh)
+    committed = proto_compile.DESCRIPTOR_SET
+    assert committed == wire.DESCRIPTOR_SET
+    differences = _differences(fresh, committed)
+    assert not differences, "run `python -m emulator.proto.compile`:\n" + "\n".join(differences)
+    # Every .proto of the project is in the set, so none can drift unseen.
+    assert set(_yandex_files(committed)) == set(proto_compile.own_proto_files())
+
+
+@pytest.mark.parametrize(
+    "path, old, new",
+    [
+        ("yandex/cloud/containerregistry/v1/image_service.proto", "int64 page_size = 3", "int64 page_size = 8"),
+        ("yandex/cloud/containerregistry/v1/blob.proto", "repeated string urls = 4;", "repeated string urls = 4;\n  string media_type = 5;"),
+        ("yandex/cloud/operation/operation_service.proto", "[(required) = true]", ""),
+    ],
+    ids=["renumbered", "added-field", "dropped-annotation"],
+)
+def test_staleness_check_catches_an_unregenerated_edit(tmp_path, monkeypatch, path, old, new):
+    """Edit a copy of the sources (never the real ones) and recompile: the check must object."""
+    copy = tmp_path / "proto"
+    shutil.copytree(proto_compile.PROTO_DIR, copy, ignore=shutil.ignore_patterns("*.py", "*.binpb", "__pycache__"))
+    monkeypatch.setattr(proto_compile, "PROTO_DIR", copy)
+    unedited = tmp_path / "unedited.binpb"
+    proto_compile.compile_descriptor_set(unedited)
+    assert not _differences(unedited, proto_compile.DESCRIPTOR_SET)  # the copy alone changes nothing
+
+    source = copy / path
+    text = source.read_text()
+    assert old in text
+    source.write_text(text.replace(old, new, 1))
+    edited = tmp_path / "edited.binpb"
+    proto_compile.compile_descriptor_set(edited)
+    differences = _differences(edited, proto_compile.DESCRIPTOR_SET)
+    assert len(differences) == 1 and differences[0].startswith(f"{path} differs")
+
+
+# ---- the private descriptor pool, in both import orders -------------------------------
+
+PRIVATE_POOL_SCRIPT = textwrap.dedent(
+    """
+    import sys
+
+    from google.protobuf import descriptor_pool
+
+    SERVICE_FILE = "yandex/cloud/containerregistry/v1/image_service.proto"
+
+    def in_default_pool():
+        try:
+            descriptor_pool.Default().FindFileByName(SERVICE_FILE)
+        except KeyError:
+            return False
+        return True
+
+    if sys.argv[1] == "sdk-first":
+        from yandex.cloud.containerregistry.v1 import image_service_pb2, image_service_pb2_grpc
+        import emulator
+        import emulator.wire
+    else:
+        import emulator
+        import emulator.wire
+        # The emulator put nothing of its own into protobuf's default pool.
+        assert not in_default_pool(), "emulator registered its files in the default pool"
+        from yandex.cloud.containerregistry.v1 import image_service_pb2, image_service_pb2_grpc
+
+    import grpc
+    from yandex.cloud.operation import operation_pb2
+
+    assert emulator.wire.POOL is not descriptor_pool.Default()
+    assert in_default_pool()
+    assert image_service_pb2.DESCRIPTOR.pool is descriptor_pool.Default()
+
+    with emulator.Emulator() as server:
+        registry = server.add_registry("b1gpoolfolder", name="pool")
+        image = server.add_image(registry.id, "team/app", tags=["v1"])
+        channel = server.channel(timeout=10)
+        try:
+            stub = image_service_pb2_grpc.ImageServiceStub(channel)
+            listed = stub.List(image_service_pb2.ListImagesRequest(folder_id="b1gpoolfolder"), timeout=10)
+            assert isinstance(listed, image_service_pb2.ListImagesResponse)
+            assert [i.id for i in listed.images] == [image.id], listed
+            got = stub.Get(image_service_pb2.GetImageRequest(image_id=image.id), timeout=10)
+            assert got.id == image.id and got.name == registry.id + "/team/app", got
+            assert got.digest == image.digest and list(got.tags) == ["v1"], got
+            assert got.compressed_size == sum(layer.size for layer in image.layers) > 0
+            # Validation reads the annotations whichever module registered them first.
+            try:
+                stub.Get(image_service_pb2.GetImageRequest(image_id="x" * 51), timeout=10)
+            except grpc.RpcError as error:
+                assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, error
+            else:
+                raise AssertionError("a 51-character image_id was accepted")
+            operation = stub.Delete(image_service_pb2.DeleteImageRequest(image_id=image.id), timeout=10)
+            assert isinstance(operation, operation_pb2.Operation) and operation.done
+            metadata = image_service_pb2.DeleteImageMetadata()
+            assert operation.metadata.Unpack(metadata) and metadata.image_id == image.id
+        finally:
+            channel.close()
+    print("OK", sys.argv[1])
+    """
+)
+
+
+@pytest.mark.parametrize("order", ["sdk-first", "emulator-first"])
+def test_private_pool_in_either_import_order(order, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", PRIVATE_POOL_SCRIPT, order],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"OK {order}"

@@ -1,0 +1,621 @@
+"""Property tests (hypothesis) for ImageService.List paging, ordering and filtering,
+stability of paging under concurrent changes, and fuzzing of every request field.
+
+Every expectation is computed from the data the test generated (a plain-Python model of
+folders, registries and images), never from the emulator's internals. The calls go over a
+real socket through the official SDK's stubs.
+
+The fixtures are the session-scoped ones (hypothesis runs many examples per test function,
+which function-scoped fixtures would not reset), so each example calls
+``running_emulator.reset()`` itself before loading its data.
+"""
+
+from __future__ import annotations
+
+import base64
+import string
+from dataclasses import dataclass
+
+import grpc
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+from yandex.cloud.operation import operation_service_pb2 as operation_pb
+
+# ---- the model ---------------------------------------------------------------------------
+
+ID_ALPHABET = "0123456789abcdefghijklmnopqrstuv"
+_ID_SPACE = 32**17
+# Repository paths, with nesting and one path a prefix of another (team, team/web, team/web/api).
+REPOSITORIES = ("ubuntu", "team", "team/web", "team/web/api", "a.b-c_d", "nginx")
+# Paths that no generated image ever has (but are well formed).
+ABSENT_REPOSITORIES = ("nosuch", "team/nosuch", "team/web/api/deeper", "ubuntu2", "t")
+BASE_NS = 1_700_000_000 * 1_000_000_000
+# A small set so that created_at ties happen; some sit on either side of a second boundary.
+CREATED_AT = (BASE_NS, BASE_NS + 1, BASE_NS + 999_999_999, BASE_NS + 1_000_000_000, BASE_NS + 86_400 * 10**9)
+ORDER_FIELDS = ("id", "name", "created_at")
+
+OK_OR_CLIENT_ERROR = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND}
+
+
+def yc_id(prefix: str, number: int) -> str:
+    """A well-formed id: prefix + 17 characters of [0-9a-v], spread so order is not insertion order."""
+    number = (number * 0x9E3779B97F4A7C15 + 12345) % _ID_SPACE
+    chars = []
+    for _ in range(17):
+        number, digit = divmod(number, 32)
+        chars.append(ID_ALPHABET[digit])
+    return prefix + "".join(reversed(chars))
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    id: str
+    registry_id: str
+    folder_id: str
+    repository: str
+    created_at_ns: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.registry_id}/{self.repository}"
+
+
+@dataclass(frozen=True)
+class World:
+    folders: tuple[str, ...]
+    registries: tuple[tuple[str, str], ...]  # (registry id, folder id)
+    images: tuple[ImageSpec, ...]
+
+    @property
+    def registry_ids(self) -> list[str]:
+        return [registry_id for registry_id, _ in self.registries]
+
+    def folder_of(self, registry_id: str) -> str:
+        return dict(self.registries)[registry_id]
+
+    def possible_names(self) -> list[str]:
+        """Every registry x repository, whether or not an image has that name."""
+        return [f"{registry_id}/{repository}" for registry_id in self.registry_ids for repository in REPOSITORIES]
+
+    def absent_names(self) -> list[str]:
+        """Well-formed names that exist nowhere: unknown paths, unknown registries."""
+        unknown_registry = yc_id("crp", 2**50 + 7)  # registry numbers stay below 2**40
+        names = [f"{registry_id}/{repository}" for registry_id in self.registry_ids for repository in ABSENT_REPOSITORIES]
+        return names + [f"{unknown_registry}/{repository}" for repository in REPOSITORIES]
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str  # "repository", "registry" or "folder"
+    value: str
+    noise: tuple[tuple[str, str], ...] = ()  # lower-precedence scope fields, which must be ignored
+
+    def contains(self, spec: ImageSpec) -> bool:
+        if self.kind == "repository":
+            return spec.name == self.value
+        if self.kind == "registry":
+            return spec.registry_id == self.value
+        return spec.folder_id == self.value
+
+    def request_fields(self) -> dict[str, str]:
+        field = {"repository": "repository_name", "registry": "registry_id", "folder": "folder_id"}[self.kind]
+        return {field: self.value, **dict(self.noise)}
+
+
+@dataclass(frozen=True)
+class NameFilter:
+    text: str
+    negated: bool
+    values: frozenset[str]
+
+    def matches(self, name: str) -> bool:
+        return (name in self.values) != self.negated
+
+
+@dataclass(frozen=True)
+class Order:
+    text: str
+    field: str
+    descending: bool
+
+    def key(self, spec: ImageSpec):
+        value = {"id": spec.id, "name": spec.name, "created_at": spec.created_at_ns}[self.field]
+        return (value, spec.id)
+
+    def sort(self, specs) -> list[ImageSpec]:
+        return sorted(specs, key=self.key, reverse=self.descending)
+
+
+def load(emulator, world: World) -> dict[str, ImageSpec]:
+    """Reset the emulator and load the world into it; returns the live images by id."""
+    emulator.reset()
+    for registry_id, folder_id in world.registries:
+        emulator.add_registry(folder_id, id=registry_id)
+    for spec in world.images:
+        record = emulator.add_image(spec.registry_id, spec.repository, id=spec.id, created_at_ns=spec.created_at_ns)
+        assert (record.id, record.name) == (spec.id, spec.name)
+    return {spec.id: spec for spec in world.images}
+
+
+def list_call(images, **fields):
+    """(response, None) or (None, status code)."""
+    try:
+        return images.List(pb.ListImagesRequest(**fields)), None
+    except grpc.RpcError as error:
+        return None, error.code()
+
+
+def page_through(images, scope: Scope, order: Order, page_size: int, name_filter: NameFilter | None, expected):
+    """Page through the query and check every page against ``expected`` (the full ordered result)."""
+    effective = page_size or 100
+    request = dict(scope.request_fields(), order_by=order.text, page_size=page_size)
+    if name_filter is not None:
+        request["filter"] = name_filter.text
+    token = ""
+    got: list[str] = []
+    expected_ids = [spec.id for spec in expected]
+    by_id = {spec.id: spec for spec in expected}
+    for _ in range(len(expected) + 2):
+        response = images.List(pb.ListImagesRequest(**request, page_token=token))
+        page = [image.id for image in response.images]
+        assert page == expected_ids[len(got) : len(got) + min(effective, len(expected) - len(got))], (
+            f"page {len(got) // effective + 1} of {request}"
+        )
+        for image in response.images:
+            spec = by_id[image.id]
+            assert image.name == spec.name
+            assert image.created_at.ToNanoseconds() == spec.created_at_ns
+        got += page
+        last = len(got) == len(expected)
+        assert (response.next_page_token == "") == last, (
+            f"next_page_token {response.next_page_token!r} after {len(got)} of {len(expected)} images"
+        )
+        if last:
+            return got
+        token = response.next_page_token
+    raise AssertionError(f"paging did not end after {len(expected) + 2} pages")
+
+
+# ---- strategies ----------------------------------------------------------------------------
+
+
+@st.composite
+def worlds(draw, max_images: int = 40) -> World:
+    folder_count = draw(st.integers(1, 3))
+    folders = tuple(
+        yc_id("b1g", n)
+        for n in draw(st.lists(st.integers(0, 2**40), min_size=folder_count, max_size=folder_count, unique=True))
+    )
+    per_folder = [draw(st.integers(1, 3)) for _ in folders]
+    registry_numbers = draw(
+        st.lists(st.integers(0, 2**40), min_size=sum(per_folder), max_size=sum(per_folder), unique=True)
+    )
+    registries = []
+    numbers = iter(registry_numbers)
+    for folder, count in zip(folders, per_folder):
+        registries += [(yc_id("crp", next(numbers)), folder) for _ in range(count)]
+    shapes = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, len(registries) - 1), st.sampled_from(REPOSITORIES), st.sampled_from(CREATED_AT)
+            ),
+            max_size=max_images,
+        )
+    )
+    image_numbers = draw(st.lists(st.integers(0, 2**60), min_size=len(shapes), max_size=len(shapes), unique=True))
+    images = tuple(
+        ImageSpec(
+            id=yc_id("crp", 2**61 + number),
+            registry_id=registries[registry][0],
+            folder_id=registries[registry][1],
+            repository=repository,
+            created_at_ns=created_at,
+        )
+        for (registry, repository, created_at), number in zip(shapes, image_numbers)
+    )
+    return World(folders=folders, registries=tuple(registries), images=images)
+
+
+def scopes(world: World):
+    existing_names = sorted({spec.name for spec in world.images})
+    repository_names = st.sampled_from(world.possible_names())
+    if existing_names:
+        repository_names = st.sampled_from(existing_names) | repository_names
+
+    @st.composite
+    def build(draw) -> Scope:
+        kind = draw(st.sampled_from(["repository", "registry", "folder"]))
+        noise = {}
+        if kind == "repository":
+            value = draw(repository_names)
+            if draw(st.booleans()):
+                noise["registry_id"] = draw(st.sampled_from(world.registry_ids))
+        elif kind == "registry":
+            value = draw(st.sampled_from(world.registry_ids))
+        else:
+            value = draw(st.sampled_from(world.folders))
+        if kind != "folder" and draw(st.booleans()):
+            noise["folder_id"] = draw(st.sampled_from(world.folders))
+        return Scope(kind, value, tuple(sorted(noise.items())))
+
+    return build()
+
+
+@st.composite
+def orders(draw) -> Order:
+    if draw(st.integers(0, 9)) == 0:
+        return Order("", "id", False)  # empty: ascending by id
+    field = draw(st.sampled_from(ORDER_FIELDS))
+    direction = draw(st.sampled_from([None, "asc", "desc"]))
+    return Order(field if direction is None else f"{field} {direction}", field, direction == "desc")
+
+
+PAGE_SIZES = st.integers(1, 20) | st.sampled_from([0, 0, 1000])
+
+
+def _case(draw, word: str) -> str:
+    style = draw(st.sampled_from(["upper", "lower", "title", "mixed"]))
+    if style == "upper":
+        return word.upper()
+    if style == "lower":
+        return word.lower()
+    if style == "title":
+        return word.title()
+    flips = draw(st.lists(st.booleans(), min_size=len(word), max_size=len(word)))
+    return "".join(c.upper() if flip else c.lower() for c, flip in zip(word, flips))
+
+
+def filters(world: World):
+    existing = sorted({spec.name for spec in world.images})
+    candidates = st.sampled_from(world.possible_names()) | st.sampled_from(world.absent_names())
+    if existing:
+        candidates = st.sampled_from(existing) | candidates
+    spaces = st.sampled_from(["", " ", "  "])
+    some_space = st.sampled_from([" ", "  ", "\t"])
+
+    @st.composite
+    def build(draw) -> NameFilter:
+        operator = draw(st.sampled_from(["=", "!=", "IN", "NOT IN"]))
+
+        def quoted(value: str) -> str:
+            quote = draw(st.sampled_from(['"', "'"]))
+            return f"{quote}{value}{quote}"
+
+        lead, trail = draw(spaces), draw(spaces)
+        if operator in ("=", "!="):
+            value = draw(candidates)
+            text = f"name{draw(spaces)}{operator}{draw(spaces)}{quoted(value)}"
+            values = [value]
+        else:
+            values = draw(st.lists(candidates, min_size=1, max_size=4))
+            keyword = " ".join(_case(draw, word) for word in operator.split())
+            if operator == "NOT IN":
+                keyword = _case(draw, "not") + draw(some_space) + _case(draw, "in")
+            items = "".join(
+                (draw(st.sampled_from([",", ", ", " ,", " , "])) if i else "") + quoted(value)
+                for i, value in enumerate(values)
+            )
+            text = f"name{draw(some_space)}{keyword}{draw(spaces)}({draw(spaces)}{items}{draw(spaces)})"
+        return NameFilter(lead + text + trail, operator in ("!=", "NOT IN"), frozenset(values))
+
+    return build()
+
+
+# ---- 1. paging and ordering ------------------------------------------------------------
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(world=worlds(), data=st.data())
+def test_paging_returns_each_image_of_the_scope_once_in_order(running_emulator, images, world, data):
+    load(running_emulator, world)
+    scope = data.draw(scopes(world), label="scope")
+    order = data.draw(orders(), label="order")
+    page_size = data.draw(PAGE_SIZES, label="page_size")
+    expected = order.sort(spec for spec in world.images if scope.contains(spec))
+    page_through(images, scope, order, page_size, None, expected)
+
+
+# ---- 2. filters --------------------------------------------------------------------------
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(world=worlds(), data=st.data())
+def test_filter_selects_exactly_the_matching_images(running_emulator, images, world, data):
+    load(running_emulator, world)
+    scope = data.draw(scopes(world), label="scope")
+    name_filter = data.draw(filters(world), label="filter")
+    order = data.draw(orders(), label="order")
+    page_size = data.draw(PAGE_SIZES, label="page_size")
+    expected = order.sort(spec for spec in world.images if scope.contains(spec) and name_filter.matches(spec.name))
+    page_through(images, scope, order, page_size, name_filter, expected)
+
+
+# ---- 3. paging under concurrent inserts and deletes ---------------------------------------
+
+
+MUTATIONS = st.one_of(
+    st.tuples(
+        st.just("add"), st.integers(0, 100), st.sampled_from(REPOSITORIES), st.sampled_from(CREATED_AT), st.integers(0, 2**60)
+    ),
+    st.tuples(st.just("delete_any"), st.integers(0, 10**6)),
+    st.tuples(st.just("delete_cursor")),  # the last image returned: the next page resumes after it
+    st.tuples(st.just("delete_next")),  # the image the next page should start with
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(world=worlds(max_images=30), data=st.data())
+def test_paging_is_stable_under_concurrent_inserts_and_deletes(running_emulator, images, world, data):
+    live = load(running_emulator, world)
+    scope = data.draw(scopes(world), label="scope")
+    order = data.draw(orders(), label="order")
+    name_filter = data.draw(st.none() | filters(world), label="filter")
+    page_size = data.draw(st.integers(1, 6), label="page_size")
+
+    def in_query(spec: ImageSpec) -> bool:
+        return scope.contains(spec) and (name_filter is None or name_filter.matches(spec.name))
+
+    used_ids = set(live)
+    initial = {image_id for image_id, spec in live.items() if in_query(spec)}
+    deleted: set[str] = set()
+    returned: list[str] = []
+    seen_keys = []
+    request = dict(scope.request_fields(), order_by=order.text, page_size=page_size)
+    if name_filter is not None:
+        request["filter"] = name_filter.text
+    token = ""
+    for page_number in range(1, 500):
+        response = images.List(pb.ListImagesRequest(**request, page_token=token))
+        assert len(response.images) <= page_size
+        for image in response.images:
+            assert image.id in live, f"page {page_number} returned {image.id}, which does not exist now"
+            spec = live[image.id]
+            assert in_query(spec), f"page {page_number} returned {image.id} ({spec.name}), outside the query"
+            assert image.id not in returned, f"page {page_number} returned {image.id} a second time"
+            key = order.key(spec)
+            if seen_keys:
+                assert (key < seen_keys[-1]) if order.descending else (key > seen_keys[-1]), (
+                    f"page {page_number}: {image.id} is out of order"
+                )
+            returned.append(image.id)
+            seen_keys.append(key)
+        if not response.next_page_token:
+            break
+        token = response.next_page_token
+        if page_number > 12:
+            continue  # stop changing things so that paging ends
+        for mutation in data.draw(st.lists(MUTATIONS, max_size=3), label=f"changes after page {page_number}"):
+            victim = None
+            if mutation[0] == "add":
+                _, registry, repository, created_at, number = mutation
+                registry_id, folder_id = world.registries[registry % len(world.registries)]
+                image_id = yc_id("crp", number)
+                while image_id in used_ids:
+                    number += 1
+                    image_id = yc_id("crp", number)
+                used_ids.add(image_id)
+                running_emulator.add_image(registry_id, repository, id=image_id, created_at_ns=created_at)
+                live[image_id] = ImageSpec(image_id, registry_id, folder_id, repository, created_at)
+            elif mutation[0] == "delete_any" and live:
+                victim = sorted(live)[mutation[1] % len(live)]
+            elif mutation[0] == "delete_cursor" and returned and returned[-1] in live:
+                victim = returned[-1]
+            elif mutation[0] == "delete_next":
+                after = [
+                    spec
+                    for spec in live.values()
+                    if in_query(spec)
+                    and (
+                        not seen_keys
+                        or ((order.key(spec) < seen_keys[-1]) if order.descending else (order.key(spec) > seen_keys[-1]))
+                    )
+                ]
+                if after:
+                    victim = order.sort(after)[0].id
+            if victim is not None:
+                operation = images.Delete(pb.DeleteImageRequest(image_id=victim))
+                assert operation.done
+                del live[victim]
+                deleted.add(victim)
+    else:
+        raise AssertionError("paging did not end after 500 pages")
+    missing = sorted(initial - deleted - set(returned))
+    assert not missing, f"images that existed throughout were never returned: {missing}"
+
+
+# ---- 4. fuzzing every request field ------------------------------------------------------
+
+
+def mutated(base: str):
+    """``base`` and strings a small edit away from it."""
+
+    @st.composite
+    def build(draw) -> str:
+        text = base
+        for _ in range(draw(st.integers(0, 3))):
+            edit = draw(st.sampled_from(["insert", "delete", "replace", "truncate", "append", "case"]))
+            position = draw(st.integers(0, len(text)))
+            char = draw(st.characters() | st.sampled_from(list("\"'(),=!/ _-.:\t\n\x00")))
+            if edit == "insert":
+                text = text[:position] + char + text[position:]
+            elif edit == "delete":
+                text = text[:position] + text[position + 1 :]
+            elif edit == "replace":
+                text = text[:position] + char + text[position + 1 :]
+            elif edit == "truncate":
+                text = text[:position]
+            elif edit == "append":
+                text = text + draw(st.text(max_size=5))
+            else:
+                text = text.upper() if draw(st.booleans()) else text.swapcase()
+        return text
+
+    return build()
+
+
+def near(*bases: str):
+    return st.sampled_from(bases).flatmap(mutated) if bases else st.text()
+
+
+def ids_like(world: World, extra: tuple[str, ...] = ()):
+    known = tuple(world.registry_ids) + world.folders + tuple(spec.id for spec in world.images) + extra
+    return st.one_of(
+        st.just(""),
+        st.text(),
+        st.text(alphabet=ID_ALPHABET + "wxyzA-", min_size=1, max_size=60),
+        st.builds(lambda n: yc_id("crp", n), st.integers(0, 2**80)),
+        st.sampled_from(["a" * 50, "a" * 51, "crp" + "0" * 47, " " * 10, "\x00", "../etc"]),
+        near(*known),
+    )
+
+
+def names_like(world: World):
+    return st.one_of(
+        st.just(""),
+        st.text(),
+        st.text(alphabet=string.ascii_lowercase + string.digits + "._-/", max_size=60),
+        near(*(world.possible_names() + world.absent_names())),
+        st.sampled_from(["a//b", "/a", "a/", "A/b", "a/-b", "a/b.", "a..b/c", "x" * 300]),
+    )
+
+
+def filters_like(world: World):
+    return st.one_of(
+        st.just(""),
+        st.text(),
+        filters(world).map(lambda f: f.text),
+        filters(world).map(lambda f: f.text).flatmap(mutated),
+        st.sampled_from(
+            [
+                "name",
+                "name =",
+                'name = "',
+                "name IN ()",
+                "name NOT",
+                "name NOT IN",
+                'name IN ("a/b",)',
+                'name IN ("a/b" "c/d")',
+                "Name = 'a/b'",
+                "id = 'a/b'",
+                'name == "a/b"',
+                "name = a/b",
+                'name = "a/b" AND name = "c/d"',
+                'name = "' + "a/" + "b" * 300 + '"',
+                'name IN ("' + '", "'.join(["a/b"] * 200) + '")',
+                "(" * 50,
+                '"',
+                "'",
+            ]
+        ),
+    )
+
+
+def orders_like():
+    texts = [f"{field}{suffix}" for field in ORDER_FIELDS for suffix in ("", " asc", " desc")]
+    return st.one_of(
+        st.just(""),
+        st.text(),
+        near(*texts, "name DESC", "created_at ASC", "id asc desc", "digest", "created_at,id", "tags desc"),
+        st.sampled_from([" " * 101, "x" * 100, "x" * 101]),
+    )
+
+
+def tokens_like(real_tokens: tuple[str, ...]):
+    return st.one_of(
+        st.just(""),
+        st.text(),
+        st.text(alphabet=string.ascii_letters + string.digits + "-_=", max_size=110),
+        st.binary(max_size=80).map(lambda raw: base64.urlsafe_b64encode(raw).decode().rstrip("=")),
+        st.binary(max_size=80).map(lambda raw: base64.urlsafe_b64encode(b"\x01" + raw).decode()),
+        near(*real_tokens),
+    )
+
+
+PAGE_SIZES_ANY = st.one_of(
+    st.integers(-(2**63), 2**63 - 1),
+    st.integers(-2, 1002),
+    st.sampled_from([0, 1, -1, 1000, 1001, 2**31, -(2**31), 2**63 - 1, -(2**63)]),
+)
+
+FUZZ_SETTINGS = settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+
+
+def code_of(call, request) -> grpc.StatusCode:
+    try:
+        call(request)
+    except grpc.RpcError as error:
+        return error.code()
+    return grpc.StatusCode.OK
+
+
+def assert_still_serving(images, world: World) -> None:
+    """A valid call after the fuzzed one succeeds."""
+    for folder in world.folders:
+        images.List(pb.ListImagesRequest(folder_id=folder, page_size=1))
+    images.List(pb.ListImagesRequest(registry_id=world.registry_ids[0], order_by="name desc"))
+
+
+def real_tokens(images, world: World) -> tuple[str, ...]:
+    """Tokens the emulator issued for a few queries of this world."""
+    found = []
+    for fields in (
+        {"folder_id": world.folders[0]},
+        {"registry_id": world.registry_ids[0], "order_by": "created_at desc"},
+        {"folder_id": world.folders[-1], "order_by": "name", "filter": f'name != "{world.possible_names()[0]}"'},
+    ):
+        response = images.List(pb.ListImagesRequest(page_size=1, **fields))
+        if response.next_page_token:
+            found.append(response.next_page_token)
+    return tuple(found)
+
+
+@FUZZ_SETTINGS
+@given(world=worlds(max_images=10), data=st.data())
+def test_fuzz_list_gives_only_ok_invalid_argument_or_not_found(running_emulator, images, world, data):
+    load(running_emulator, world)
+    tokens = real_tokens(images, world)
+    request = pb.ListImagesRequest(
+        registry_id=data.draw(ids_like(world), label="registry_id"),
+        repository_name=data.draw(names_like(world), label="repository_name"),
+        folder_id=data.draw(ids_like(world), label="folder_id"),
+        page_size=data.draw(PAGE_SIZES_ANY, label="page_size"),
+        page_token=data.draw(tokens_like(tokens), label="page_token"),
+        filter=data.draw(filters_like(world), label="filter"),
+        order_by=data.draw(orders_like(), label="order_by"),
+    )
+    code = code_of(images.List, request)
+    assert code == grpc.StatusCode.OK or code in OK_OR_CLIENT_ERROR, f"List gave {code}"
+    assert_still_serving(images, world)
+
+
+@FUZZ_SETTINGS
+@given(world=worlds(max_images=10), data=st.data())
+def test_fuzz_get_and_delete_give_only_ok_invalid_argument_or_not_found(running_emulator, images, world, data):
+    load(running_emulator, world)
+    for _ in range(data.draw(st.integers(1, 3), label="calls")):
+        image_id = data.draw(ids_like(world), label="image_id")
+        code = code_of(images.Get, pb.GetImageRequest(image_id=image_id))
+        assert code == grpc.StatusCode.OK or code in OK_OR_CLIENT_ERROR, f"Get gave {code}"
+        code = code_of(images.Delete, pb.DeleteImageRequest(image_id=image_id))
+        assert code == grpc.StatusCode.OK or code in OK_OR_CLIENT_ERROR, f"Delete gave {code}"
+    assert_still_serving(images, world)
+
+
+@FUZZ_SETTINGS
+@given(world=worlds(max_images=5), data=st.data())
+def test_fuzz_operation_get_gives_only_ok_invalid_argument_or_not_found(
+    running_emulator, images, operations, world, data
+):
+    load(running_emulator, world)
+    operation_ids = tuple(
+        images.Delete(pb.DeleteImageRequest(image_id=spec.id)).id for spec in world.images[:2]
+    )
+    operation_id = data.draw(ids_like(world, operation_ids), label="operation_id")
+    code = code_of(operations.Get, operation_pb.GetOperationRequest(operation_id=operation_id))
+    assert code == grpc.StatusCode.OK or code in OK_OR_CLIENT_ERROR, f"OperationService.Get gave {code}"
+    for operation_id in operation_ids:
+        assert operations.Get(operation_pb.GetOperationRequest(operation_id=operation_id)).done
+    assert_still_serving(images, world)
