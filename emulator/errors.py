@@ -37,3 +37,11 @@ class NotFound(ApiError):
 
 class AlreadyExists(ApiError):
     code = "ALREADY_EXISTS"
+
+
+class Unauthenticated(ApiError):
+    code = "UNAUTHENTICATED"
+
+
+class PermissionDenied(ApiError):
+    code = "PERMISSION_DENIED"

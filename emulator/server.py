@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,15 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from emulator.auth import Auth
 from emulator.paging import PageTokens
 from emulator.seed import apply_seed, image_arguments, read_seed_file, registry_arguments
-from emulator.services import generic_handler, images, operations
+from emulator.services import endpoints, generic_handler, iam, images, operations
 from emulator.store import Image, Operation, Registry, Store
+from emulator.tls import TlsMaterial, generated
 from emulator.wire import POOL
 
-SERVICES = (images.SERVICE, operations.SERVICE)
+SERVICES = (images.SERVICE, operations.SERVICE, endpoints.SERVICE, iam.SERVICE)
 
 log = logging.getLogger("emulator")
 
@@ -76,17 +79,32 @@ def format_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
 
 
-def build_server(store: Store, tokens: PageTokens, *, max_workers: int = 16) -> grpc.Server:
-    server = grpc.server(
+def _bind(server: grpc.Server, address: str, credentials: grpc.ServerCredentials | None) -> int:
+    try:
+        if credentials is None:
+            return server.add_insecure_port(address)
+        return server.add_secure_port(address, credentials)
+    except RuntimeError:
+        return 0
+
+
+def build_server(max_workers: int = 16) -> grpc.Server:
+    return grpc.server(
         ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="ycr-emulator"),
         interceptors=[CallLogger()],
         # Never share a port with another process: a second emulator must fail to bind.
         options=[("grpc.so_reuseport", 0)],
     )
+
+
+def add_services(server: grpc.Server, store: Store, tokens: PageTokens, auth: Auth, address: Callable[[], str]) -> None:
+    """The emulated services, health checking and reflection, on one server."""
     server.add_generic_rpc_handlers(
         [
-            generic_handler(images.SERVICE, images.rpcs(store, tokens)),
-            generic_handler(operations.SERVICE, operations.rpcs(store)),
+            generic_handler(images.SERVICE, images.rpcs(store, tokens), auth),
+            generic_handler(operations.SERVICE, operations.rpcs(store), auth),
+            generic_handler(endpoints.SERVICE, endpoints.rpcs(address), auth, public=True),
+            generic_handler(iam.SERVICE, iam.rpcs(auth), auth, public=True),
         ]
     )
     health_servicer = health.HealthServicer()
@@ -94,10 +112,7 @@ def build_server(store: Store, tokens: PageTokens, *, max_workers: int = 16) -> 
         health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     # Reflection answers from the private pool: the emulator's own descriptors.
-    reflection.enable_server_reflection(
-        (*SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME), server, pool=POOL
-    )
-    return server
+    reflection.enable_server_reflection((*SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME), server, pool=POOL)
 
 
 class Emulator:
@@ -108,14 +123,35 @@ class Emulator:
     """
 
     def __init__(
-        self, *, host: str = "127.0.0.1", port: int = 0, seed: int | None = None, admin_port: int | None = None
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int | None = None,
+        admin_port: int | None = None,
+        tls: bool = False,
+        tls_port: int | None = None,
+        tls_material: TlsMaterial | None = None,
+        auth: str = "none",
+        tokens: Mapping[str, Iterable[str] | None] | None = None,
     ):
-        """``seed`` makes generated ids and digests reproducible; ``admin_port`` (0 = any
-        free port) also serves the HTTP control plane (see emulator.admin)."""
+        """
+        ``seed`` makes generated ids and digests reproducible. ``admin_port`` (0 = any free
+        port) also serves the HTTP control plane (emulator.admin). ``tls=True`` serves TLS on
+        ``port``; ``tls_port`` serves TLS on a second port beside a plaintext ``port``. The
+        certificate is made at start for localhost, 127.0.0.1 and ::1 (``ca_pem`` is its CA)
+        unless ``tls_material`` is given. ``auth`` is none, any or strict; ``tokens`` maps the
+        tokens accepted in strict mode to their folders (None: every folder).
+        """
         self.host = host
         self.port = port
         self.admin_port = admin_port
+        self.tls = tls
+        self.tls_port = tls_port
+        self._tls_material = tls_material
         self.store = Store(seed)
+        self.auth = Auth(auth, tokens)
+        self._default_auth = (auth, dict(tokens or {}))
         self._tokens = PageTokens()
         self._server: grpc.Server | None = None
         self._admin = None
@@ -123,15 +159,22 @@ class Emulator:
     # ---- life cycle ----------------------------------------------------------------
 
     def start(self) -> Emulator:
-        server = build_server(self.store, self._tokens)
-        try:
-            bound = server.add_insecure_port(format_address(self.host, self.port))
-        except RuntimeError:
-            bound = 0
+        if (self.tls or self.tls_port is not None) and self._tls_material is None:
+            self._tls_material = generated()
+        credentials = self._tls_material.server_credentials() if self._tls_material else None
+        server = build_server()
+        bound = _bind(server, format_address(self.host, self.port), credentials if self.tls else None)
         if not bound:
             raise OSError(f"cannot listen on {format_address(self.host, self.port)} (is the port in use?)")
+        self.port = bound
+        if self.tls_port is not None and not self.tls:
+            bound = _bind(server, format_address(self.host, self.tls_port), credentials)
+            if not bound:
+                raise OSError(f"cannot listen on {format_address(self.host, self.tls_port)} (is the port in use?)")
+            self.tls_port = bound
+        add_services(server, self.store, self._tokens, self.auth, self.advertised_address)
         server.start()
-        self.port, self._server = bound, server
+        self._server = server
         if self.admin_port is not None:
             from emulator.admin import AdminServer
 
@@ -170,20 +213,46 @@ class Emulator:
 
     @property
     def endpoint(self) -> str:
-        """``host:port`` of the running server."""
+        """``host:port`` of the main port (TLS when ``tls=True``, else plaintext)."""
         return format_address(self.host, self.port)
 
+    @property
+    def tls_endpoint(self) -> str | None:
+        """``host:port`` serving TLS, if any: what the official SDK needs."""
+        if self.tls:
+            return self.endpoint
+        return format_address(self.host, self.tls_port) if self.tls_port is not None else None
+
+    @property
+    def ca_pem(self) -> bytes | None:
+        """The CA certificate (PEM) TLS clients must trust, when TLS is served."""
+        return self._tls_material.ca_pem if self._tls_material else None
+
+    def advertised_address(self) -> str:
+        """What endpoint discovery answers: the TLS address if any (the SDK speaks only TLS)."""
+        host = "localhost" if self.host in ("0.0.0.0", "::", "") else self.host
+        port = self.port if self.tls or self.tls_port is None else self.tls_port
+        return format_address(host, port)
+
     def channel(self, timeout: float = 5.0) -> grpc.Channel:
-        """A plaintext channel to the emulator, ready to use."""
-        channel = grpc.insecure_channel(self.endpoint)
+        """A channel to ``endpoint`` (trusting ``ca_pem`` under TLS), ready to use."""
+        if self.tls:
+            channel = grpc.secure_channel(self.endpoint, grpc.ssl_channel_credentials(self.ca_pem))
+        else:
+            channel = grpc.insecure_channel(self.endpoint)
         grpc.channel_ready_future(channel).result(timeout=timeout)
         return channel
+
+    def configure_auth(self, mode: str = "none", tokens: Mapping[str, Iterable[str] | None] | None = None) -> None:
+        """Switch the auth mode (none, any, strict) and the tokens strict mode accepts."""
+        self.auth.configure(mode, tokens)
 
     # ---- state -----------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Empty the state (registries, images, operations) in O(1)."""
+        """Empty the state (registries, images, operations) in O(1); auth back to how it started."""
         self.store.reset()
+        self.auth.configure(*self._default_auth)
 
     def add_registry(self, folder_id: str, **fields: Any) -> Registry:
         """Add a registry. ``fields`` are the seed format's: id, name, created_at, labels.

@@ -82,6 +82,7 @@ class Operation:
     metadata: dict[str, str]
     response_type: str | None = None
     error: tuple[str, str] | None = None  # (status code name, message)
+    folder_id: str = ""  # the folder of the resource it acts on: who may read it
 
     @property
     def created_at(self) -> datetime:
@@ -144,11 +145,12 @@ class Store:
         self._repositories: dict[str, _Repository] = {}  # by name
         # Sort keys of deleted images, so a page token pointing at one still resumes exactly.
         self._removed: dict[str, Image] = {}
+        self._idempotency: dict[str, str] = {}  # idempotency key -> operation id
 
     def reset(self) -> None:
         """Forget everything: registries, images, operations. O(1) for the caller."""
         with self._lock:
-            garbage = [(self.registries, self.images, self.operations, self._indexes, self._repositories, self._removed)]
+            garbage = [(self.registries, self.images, self.operations, self._indexes, self._repositories)]
             self._clear()
         # Freeing a large state takes time: the last reference goes in a background thread.
         threading.Thread(target=garbage.clear, name="ycr-reset", daemon=True).start()
@@ -337,6 +339,27 @@ class Store:
         with self._lock:
             self.operations[operation.id] = operation
             return operation
+
+    def operation_for_key(self, key: str) -> Operation | None:
+        """The operation recorded under an idempotency key, if any."""
+        with self._lock:
+            operation_id = self._idempotency.get(key)
+            return self.operations.get(operation_id) if operation_id else None
+
+    def remember_key(self, key: str, operation: Operation) -> None:
+        with self._lock:
+            self._idempotency[key] = operation.id
+
+    def folder_of(self, scope: Scope) -> str:
+        """The folder a List scope lies in; NotFound for an unknown registry."""
+        with self._lock:
+            if scope.kind == "folder":
+                return scope.value
+            return self.get_registry(scope.value.partition("/")[0]).folder_id
+
+    def folder_of_image(self, image: Image) -> str:
+        with self._lock:
+            return self.registries[image.registry_id].folder_id
 
     def get_operation(self, operation_id: str) -> Operation:
         with self._lock:

@@ -17,7 +17,7 @@ import string
 from dataclasses import dataclass
 
 import grpc
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 from yandex.cloud.operation import operation_service_pb2 as operation_pb
@@ -80,7 +80,7 @@ class World:
 
     def absent_names(self) -> list[str]:
         """Well-formed names that exist nowhere: unknown paths, unknown registries."""
-        unknown_registry = yc_id("crp", 2**50 + 7)  # registry numbers stay below 2**40
+        unknown_registry = yc_id("crp", 2**40 + 7)  # registry numbers stay below 2**37
         names = [f"{registry_id}/{repository}" for registry_id in self.registry_ids for repository in ABSENT_REPOSITORIES]
         return names + [f"{unknown_registry}/{repository}" for repository in REPOSITORIES]
 
@@ -182,42 +182,39 @@ def page_through(images, scope: Scope, order: Order, page_size: int, name_filter
 
 @st.composite
 def worlds(draw, max_images: int = 40) -> World:
+    # Ids are yc_id(prefix, salt * 64 + index): unique without rejection sampling, and their
+    # order is unrelated to the order of creation.
+    salt = draw(st.integers(0, 2**30), label="salt")
     folder_count = draw(st.integers(1, 3))
-    folders = tuple(
-        yc_id("b1g", n)
-        for n in draw(st.lists(st.integers(0, 2**40), min_size=folder_count, max_size=folder_count, unique=True))
-    )
-    per_folder = [draw(st.integers(1, 3)) for _ in folders]
-    registry_numbers = draw(
-        st.lists(st.integers(0, 2**40), min_size=sum(per_folder), max_size=sum(per_folder), unique=True)
-    )
+    folders = tuple(yc_id("b1g", salt * 64 + i) for i in range(folder_count))
     registries = []
-    numbers = iter(registry_numbers)
-    for folder, count in zip(folders, per_folder):
-        registries += [(yc_id("crp", next(numbers)), folder) for _ in range(count)]
+    for folder in folders:
+        for _ in range(draw(st.integers(1, 3))):
+            registries.append((yc_id("crp", salt * 64 + len(registries)), folder))
+    count = draw(st.sampled_from(range(max_images + 1)))
     shapes = draw(
         st.lists(
             st.tuples(
                 st.integers(0, len(registries) - 1), st.sampled_from(REPOSITORIES), st.sampled_from(CREATED_AT)
             ),
-            max_size=max_images,
+            min_size=count,
+            max_size=count,
         )
     )
-    image_numbers = draw(st.lists(st.integers(0, 2**60), min_size=len(shapes), max_size=len(shapes), unique=True))
     images = tuple(
         ImageSpec(
-            id=yc_id("crp", 2**61 + number),
+            id=yc_id("crp", 2**61 + salt * 64 + i),
             registry_id=registries[registry][0],
             folder_id=registries[registry][1],
             repository=repository,
             created_at_ns=created_at,
         )
-        for (registry, repository, created_at), number in zip(shapes, image_numbers)
+        for i, (registry, repository, created_at) in enumerate(shapes)
     )
     return World(folders=folders, registries=tuple(registries), images=images)
 
 
-def scopes(world: World):
+def scopes(world: World, kinds: tuple[str, ...] = ("folder", "registry", "repository")):
     existing_names = sorted({spec.name for spec in world.images})
     repository_names = st.sampled_from(world.possible_names())
     if existing_names:
@@ -225,7 +222,7 @@ def scopes(world: World):
 
     @st.composite
     def build(draw) -> Scope:
-        kind = draw(st.sampled_from(["repository", "registry", "folder"]))
+        kind = draw(st.sampled_from(kinds))
         noise = {}
         if kind == "repository":
             value = draw(repository_names)
@@ -251,7 +248,16 @@ def orders(draw) -> Order:
     return Order(field if direction is None else f"{field} {direction}", field, direction == "desc")
 
 
-PAGE_SIZES = st.integers(1, 20) | st.sampled_from([0, 0, 1000])
+def page_sizes(count: int):
+    """1..20, 0 (meaning 100) and 1000, and often a divisor of ``count`` so the last page is full."""
+    sizes = st.integers(1, 20) | st.integers(1, 4) | st.sampled_from([0, 1000])
+    if count:
+        sizes |= st.sampled_from([size for size in range(1, count + 1) if count % size == 0])
+    return sizes
+
+
+def bucket(count: int) -> str:
+    return "0" if count == 0 else "1-3" if count <= 3 else "4-10" if count <= 10 else ">10"
 
 
 def _case(draw, word: str) -> str:
@@ -266,11 +272,16 @@ def _case(draw, word: str) -> str:
     return "".join(c.upper() if flip else c.lower() for c, flip in zip(word, flips))
 
 
-def filters(world: World):
+def filters(world: World, scope: Scope | None = None):
+    """Filters whose values are existing names (often those in ``scope``), names of other
+    registries and well-formed names that exist nowhere."""
     existing = sorted({spec.name for spec in world.images})
+    in_scope = sorted({spec.name for spec in world.images if scope is not None and scope.contains(spec)})
     candidates = st.sampled_from(world.possible_names()) | st.sampled_from(world.absent_names())
     if existing:
         candidates = st.sampled_from(existing) | candidates
+    if in_scope:
+        candidates = st.sampled_from(in_scope) | st.sampled_from(in_scope) | candidates
     spaces = st.sampled_from(["", " ", "  "])
     some_space = st.sampled_from([" ", "  ", "\t"])
 
@@ -311,8 +322,9 @@ def test_paging_returns_each_image_of_the_scope_once_in_order(running_emulator, 
     load(running_emulator, world)
     scope = data.draw(scopes(world), label="scope")
     order = data.draw(orders(), label="order")
-    page_size = data.draw(PAGE_SIZES, label="page_size")
     expected = order.sort(spec for spec in world.images if scope.contains(spec))
+    page_size = data.draw(page_sizes(len(expected)), label="page_size")
+    event(f"images in scope: {bucket(len(expected))}")
     page_through(images, scope, order, page_size, None, expected)
 
 
@@ -324,10 +336,12 @@ def test_paging_returns_each_image_of_the_scope_once_in_order(running_emulator, 
 def test_filter_selects_exactly_the_matching_images(running_emulator, images, world, data):
     load(running_emulator, world)
     scope = data.draw(scopes(world), label="scope")
-    name_filter = data.draw(filters(world), label="filter")
+    name_filter = data.draw(filters(world, scope), label="filter")
     order = data.draw(orders(), label="order")
-    page_size = data.draw(PAGE_SIZES, label="page_size")
     expected = order.sort(spec for spec in world.images if scope.contains(spec) and name_filter.matches(spec.name))
+    page_size = data.draw(page_sizes(len(expected)), label="page_size")
+    event(f"images selected: {bucket(len(expected))}")
+    event(f"filtered out: {bucket(sum(scope.contains(spec) for spec in world.images) - len(expected))}")
     page_through(images, scope, order, page_size, name_filter, expected)
 
 
@@ -348,10 +362,10 @@ MUTATIONS = st.one_of(
 @given(world=worlds(max_images=30), data=st.data())
 def test_paging_is_stable_under_concurrent_inserts_and_deletes(running_emulator, images, world, data):
     live = load(running_emulator, world)
-    scope = data.draw(scopes(world), label="scope")
+    scope = data.draw(scopes(world, ("folder", "registry", "folder", "registry", "repository")), label="scope")
     order = data.draw(orders(), label="order")
-    name_filter = data.draw(st.none() | filters(world), label="filter")
-    page_size = data.draw(st.integers(1, 6), label="page_size")
+    name_filter = data.draw(st.none() | st.none() | filters(world, scope), label="filter")
+    page_size = data.draw(st.integers(1, 3) | st.integers(1, 6), label="page_size")
 
     def in_query(spec: ImageSpec) -> bool:
         return scope.contains(spec) and (name_filter is None or name_filter.matches(spec.name))
@@ -413,6 +427,7 @@ def test_paging_is_stable_under_concurrent_inserts_and_deletes(running_emulator,
                 ]
                 if after:
                     victim = order.sort(after)[0].id
+            event(f"change: {mutation[0]}" + ("" if victim or mutation[0] == "add" else " (nothing to delete)"))
             if victim is not None:
                 operation = images.Delete(pb.DeleteImageRequest(image_id=victim))
                 assert operation.done
@@ -420,6 +435,7 @@ def test_paging_is_stable_under_concurrent_inserts_and_deletes(running_emulator,
                 deleted.add(victim)
     else:
         raise AssertionError("paging did not end after 500 pages")
+    event(f"pages: {bucket(page_number)}")
     missing = sorted(initial - deleted - set(returned))
     assert not missing, f"images that existed throughout were never returned: {missing}"
 
@@ -459,8 +475,11 @@ def near(*bases: str):
 
 
 def ids_like(world: World, extra: tuple[str, ...] = ()):
+    """Ids of this world (exact and nearly), well-formed unknown ids, and anything."""
     known = tuple(world.registry_ids) + world.folders + tuple(spec.id for spec in world.images) + extra
+    exact = tuple(spec.id for spec in world.images) + extra
     return st.one_of(
+        st.sampled_from(exact) if exact else st.nothing(),
         st.just(""),
         st.text(),
         st.text(alphabet=ID_ALPHABET + "wxyzA-", min_size=1, max_size=60),
@@ -539,7 +558,7 @@ PAGE_SIZES_ANY = st.one_of(
 )
 
 FUZZ_SETTINGS = settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
 
 
@@ -572,21 +591,43 @@ def real_tokens(images, world: World) -> tuple[str, ...]:
     return tuple(found)
 
 
+LIST_FIELDS = ("registry_id", "repository_name", "folder_id", "page_size", "page_token", "filter", "order_by")
+
+
 @FUZZ_SETTINGS
 @given(world=worlds(max_images=10), data=st.data())
 def test_fuzz_list_gives_only_ok_invalid_argument_or_not_found(running_emulator, images, world, data):
     load(running_emulator, world)
-    tokens = real_tokens(images, world)
-    request = pb.ListImagesRequest(
-        registry_id=data.draw(ids_like(world), label="registry_id"),
-        repository_name=data.draw(names_like(world), label="repository_name"),
-        folder_id=data.draw(ids_like(world), label="folder_id"),
-        page_size=data.draw(PAGE_SIZES_ANY, label="page_size"),
-        page_token=data.draw(tokens_like(tokens), label="page_token"),
-        filter=data.draw(filters_like(world), label="filter"),
-        order_by=data.draw(orders_like(), label="order_by"),
+    # A valid request, then some of its fields (or all) replaced by fuzz, so that a strange
+    # value usually reaches the code that reads it instead of failing on another field first.
+    scope = data.draw(scopes(world), label="scope")
+    order = data.draw(orders(), label="order")
+    name_filter = data.draw(st.none() | filters(world, scope), label="filter")
+    valid = dict(
+        {"registry_id": "", "repository_name": "", "folder_id": ""},
+        **scope.request_fields(),
+        order_by=order.text,
+        filter=name_filter.text if name_filter else "",
+        page_size=data.draw(st.integers(0, 20), label="page_size"),
     )
-    code = code_of(images.List, request)
+    token = images.List(pb.ListImagesRequest(**dict(valid, page_size=1))).next_page_token
+    valid["page_token"] = data.draw(st.sampled_from(["", token]), label="page_token")
+    tokens = tuple(token for token in (token, *real_tokens(images, world)) if token)
+    fuzz = {
+        "registry_id": ids_like(world),
+        "repository_name": names_like(world),
+        "folder_id": ids_like(world),
+        "page_size": PAGE_SIZES_ANY,
+        "page_token": tokens_like(tokens),
+        "filter": filters_like(world),
+        "order_by": orders_like(),
+    }
+    fuzzed = data.draw(
+        st.sets(st.sampled_from(LIST_FIELDS), min_size=1, max_size=2) | st.just(set(LIST_FIELDS)), label="fuzzed"
+    )
+    fields = {name: data.draw(fuzz[name], label=name) if name in fuzzed else valid[name] for name in LIST_FIELDS}
+    code = code_of(images.List, pb.ListImagesRequest(**fields))
+    event(f"List: {code.name}")
     assert code == grpc.StatusCode.OK or code in OK_OR_CLIENT_ERROR, f"List gave {code}"
     assert_still_serving(images, world)
 
@@ -598,6 +639,7 @@ def test_fuzz_get_and_delete_give_only_ok_invalid_argument_or_not_found(running_
     for _ in range(data.draw(st.integers(1, 3), label="calls")):
         image_id = data.draw(ids_like(world), label="image_id")
         code = code_of(images.Get, pb.GetImageRequest(image_id=image_id))
+        event(f"Get: {code.name}")
         assert code == grpc.StatusCode.OK or code in OK_OR_CLIENT_ERROR, f"Get gave {code}"
         code = code_of(images.Delete, pb.DeleteImageRequest(image_id=image_id))
         assert code == grpc.StatusCode.OK or code in OK_OR_CLIENT_ERROR, f"Delete gave {code}"
@@ -613,8 +655,12 @@ def test_fuzz_operation_get_gives_only_ok_invalid_argument_or_not_found(
     operation_ids = tuple(
         images.Delete(pb.DeleteImageRequest(image_id=spec.id)).id for spec in world.images[:2]
     )
-    operation_id = data.draw(ids_like(world, operation_ids), label="operation_id")
+    candidates = ids_like(world, operation_ids)
+    if operation_ids:
+        candidates = st.sampled_from(operation_ids) | candidates
+    operation_id = data.draw(candidates, label="operation_id")
     code = code_of(operations.Get, operation_pb.GetOperationRequest(operation_id=operation_id))
+    event(f"OperationService.Get: {code.name}")
     assert code == grpc.StatusCode.OK or code in OK_OR_CLIENT_ERROR, f"OperationService.Get gave {code}"
     for operation_id in operation_ids:
         assert operations.Get(operation_pb.GetOperationRequest(operation_id=operation_id)).done

@@ -20,6 +20,8 @@ DESCRIPTOR_SET = PROTO_DIR / "descriptors.binpb"
 ROOTS = (
     "yandex/cloud/containerregistry/v1/image_service.proto",
     "yandex/cloud/operation/operation_service.proto",
+    "yandex/cloud/endpoint/api_endpoint_service.proto",
+    "yandex/cloud/iam/v1/iam_token_service.proto",
     "google/protobuf/empty.proto",
 )
 

@@ -8,6 +8,7 @@ ApiErrors become proper status codes (never INTERNAL or UNKNOWN for bad input).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from google.protobuf.message import DecodeError, Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from emulator.auth import ANONYMOUS, Auth, Principal
 from emulator.errors import ApiError, InvalidArgument
 from emulator.validation import validate
 from emulator.wire import message_class
@@ -24,12 +26,29 @@ log = logging.getLogger("emulator")
 
 
 @dataclass(frozen=True)
+class Call:
+    """What a service needs to know of a call besides its request."""
+
+    principal: Principal
+    metadata: dict[str, str]
+    auth: Auth
+
+    def authorize(self, folder_id: str) -> None:
+        """PERMISSION_DENIED unless the caller may touch ``folder_id``."""
+        self.auth.authorize(self.principal, folder_id)
+
+    @property
+    def idempotency_key(self) -> str | None:
+        return self.metadata.get("idempotency-key") or None
+
+
+@dataclass(frozen=True)
 class Rpc:
     """One unary method: its name, request type and the function that serves it."""
 
     name: str
     request_type: str
-    serve: Callable[[Message, grpc.ServicerContext], Message]
+    serve: Callable[[Message, Call], Message]
 
 
 def status_of(error: ApiError) -> grpc.Status:
@@ -47,19 +66,24 @@ def status_of(error: ApiError) -> grpc.Status:
     return rpc_status.to_status(status)
 
 
-def generic_handler(service: str, rpcs: list[Rpc]) -> grpc.GenericRpcHandler:
+def generic_handler(service: str, rpcs: list[Rpc], auth: Auth, *, public: bool = False) -> grpc.GenericRpcHandler:
+    """``public`` services (endpoint discovery, IAM) need no token in any auth mode."""
     handlers = {}
     for rpc in rpcs:
         request_class = message_class(rpc.request_type)
 
         def behaviour(raw: bytes, context: grpc.ServicerContext, rpc=rpc, request_class=request_class) -> bytes:
+            metadata = dict(context.invocation_metadata())
+            request_id = metadata.get("x-client-request-id") or str(uuid.uuid4())
+            context.send_initial_metadata((("x-request-id", request_id),))
             try:
+                principal = ANONYMOUS if public else auth.authenticate(metadata.get("authorization"))
                 try:
                     request = request_class.FromString(raw)
                 except DecodeError as error:
                     raise InvalidArgument.field("request", f"is not a valid {rpc.request_type}: {error}") from None
                 validate(request)
-                return rpc.serve(request, context).SerializeToString()
+                return rpc.serve(request, Call(principal, metadata, auth)).SerializeToString()
             except ApiError as error:
                 context.abort_with_status(status_of(error))
             except Exception:

@@ -10,8 +10,8 @@ from emulator.errors import InvalidArgument
 from emulator.filters import NameFilter, parse_filter
 from emulator.ordering import parse_order_by
 from emulator.paging import PageTokens
-from emulator.services import Rpc
-from emulator.services.operations import DEFAULT_SUBJECT, encode_operation, set_timestamp
+from emulator.services import Call, Rpc
+from emulator.services.operations import encode_operation, set_timestamp
 from emulator.store import Image, Operation, Scope, Store, UnknownCursor, now_ns
 from emulator.wire import CONTAINER_REGISTRY, message_class
 
@@ -91,8 +91,9 @@ class ListQuery:
 
 
 def rpcs(store: Store, tokens: PageTokens) -> list[Rpc]:
-    def list_images(request, context):
+    def list_images(request: Message, call: Call) -> Message:
         query = ListQuery.parse(request)
+        call.authorize(store.folder_of(query.scope))
         name_filter = query.name_filter
         after_id = tokens.read(query.fingerprint(), request.page_token) if request.page_token else None
         try:
@@ -113,24 +114,40 @@ def rpcs(store: Store, tokens: PageTokens) -> list[Rpc]:
             response.next_page_token = tokens.issue(query.fingerprint(), images[-1].id)
         return response
 
-    def get_image(request, context):
-        return encode_image(store.get_image(request.image_id))
+    def get_image(request: Message, call: Call) -> Message:
+        image = store.get_image(request.image_id)
+        call.authorize(store.folder_of_image(image))
+        return encode_image(image)
 
-    def delete_image(request, context):
-        image = store.delete_image(request.image_id)
-        now = now_ns()
-        operation = Operation(
-            id=store.ids.new_id(),
-            description="Delete image",
-            created_at_ns=now,
-            created_by=DEFAULT_SUBJECT,
-            modified_at_ns=now,
-            done=True,
-            metadata_type=f"{CONTAINER_REGISTRY}.DeleteImageMetadata",
-            metadata={"image_id": image.id},
-            response_type="google.protobuf.Empty",
-        )
-        return encode_operation(store.add_operation(operation))
+    def delete_image(request: Message, call: Call) -> Message:
+        key = call.idempotency_key and f"{call.principal.subject}/Delete/{call.idempotency_key}"
+        with store.atomic():
+            # A Delete repeated with the same idempotency key gets the first answer again.
+            done_before = key and store.operation_for_key(key)
+            if done_before:
+                return encode_operation(done_before)
+            image = store.get_image(request.image_id)
+            folder_id = store.folder_of_image(image)
+            call.authorize(folder_id)
+            store.delete_image(image.id)
+            now = now_ns()
+            operation = store.add_operation(
+                Operation(
+                    id=store.ids.new_id(),
+                    description="Delete image",
+                    created_at_ns=now,
+                    created_by=call.principal.subject,
+                    modified_at_ns=now,
+                    done=True,
+                    metadata_type=f"{CONTAINER_REGISTRY}.DeleteImageMetadata",
+                    metadata={"image_id": image.id},
+                    response_type="google.protobuf.Empty",
+                    folder_id=folder_id,
+                )
+            )
+            if key:
+                store.remember_key(key, operation)
+        return encode_operation(operation)
 
     return [
         Rpc("List", f"{CONTAINER_REGISTRY}.ListImagesRequest", list_images),

@@ -5,13 +5,11 @@ from __future__ import annotations
 import grpc
 from google.protobuf.message import Message
 
-from emulator.services import Rpc
+from emulator.services import Call, Rpc
 from emulator.store import Operation, Store
 from emulator.wire import OPERATION, message_class, type_url
 
 SERVICE = f"{OPERATION}.OperationService"
-# Who created an operation when no caller identity is known (an IAM user id's shape).
-DEFAULT_SUBJECT = "ajeemulator000000000"
 
 
 def set_timestamp(timestamp: Message, ns: int) -> None:
@@ -40,7 +38,10 @@ def encode_operation(operation: Operation) -> Message:
 
 
 def rpcs(store: Store) -> list[Rpc]:
-    def get(request, context):
-        return encode_operation(store.get_operation(request.operation_id))
+    def get(request: Message, call: Call) -> Message:
+        operation = store.get_operation(request.operation_id)
+        if operation.folder_id:
+            call.authorize(operation.folder_id)
+        return encode_operation(operation)
 
     return [Rpc("Get", f"{OPERATION}.GetOperationRequest", get)]
