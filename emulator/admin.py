@@ -4,11 +4,13 @@ Usable from any language and from curl; the pytest plugin's subprocess and
 external modes use it through ``emulator.remote.RemoteEmulator``.
 
     GET  /health       {"status": "SERVING"}
+    GET  /info         {"endpoint", "tls_endpoint", "ca_pem", "auth"}: how to reach the gRPC port
     GET  /state        the whole state in the seed format
     POST /reset        empty the state
     POST /seed         load a seed (body: the seed JSON), all or nothing
     POST /registries   add a registry (body: the seed format's registry fields)
     POST /images       add an image (body: "registry_id" plus the seed format's image fields)
+    POST /auth         {"mode": "none|any|strict", "tokens": {"TOKEN": ["FOLDER", ...] or null}}
 
 Bad input is HTTP 400 with {"error": "<field>: <rule>"}; nothing changes.
 """
@@ -86,6 +88,18 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/health":
             self._reply(HTTPStatus.OK, {"status": "SERVING"})
+        elif self.path == "/info":
+            emulator = self.emulator
+            ca_pem = emulator.ca_pem.decode() if emulator.ca_pem else None
+            self._reply(
+                HTTPStatus.OK,
+                {
+                    "endpoint": emulator.endpoint,
+                    "tls_endpoint": emulator.tls_endpoint,
+                    "ca_pem": ca_pem,
+                    "auth": emulator.auth.mode,
+                },
+            )
         elif self.path == "/state":
             self._reply(HTTPStatus.OK, export_state(self.emulator.store))
         else:
@@ -97,6 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
             "/seed": self._seed,
             "/registries": self._add_registry,
             "/images": self._add_image,
+            "/auth": self._auth,
         }
         route = routes.get(self.path)
         if route is None:
@@ -123,6 +138,16 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(fields, dict):
             raise ValueError("body: must be a JSON object")
         return registry_json(self.emulator.add_registry(**fields))
+
+    def _auth(self) -> dict:
+        body = self._body()
+        if not isinstance(body, dict) or set(body) - {"mode", "tokens"}:
+            raise ValueError('body: must be {"mode": ..., "tokens": {...}}')
+        tokens = body.get("tokens") or {}
+        if not isinstance(tokens, dict):
+            raise ValueError("tokens: must be an object of token -> list of folders (or null)")
+        self.emulator.configure_auth(body.get("mode", "none"), tokens)
+        return {}
 
     def _add_image(self) -> dict:
         fields = self._body()

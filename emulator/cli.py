@@ -10,8 +10,10 @@ import threading
 from importlib import resources
 from pathlib import Path
 
-from emulator.seed import SeedError, export_state, read_seed_file, write_seed_file
+from emulator.auth import MODES, parse_token_spec
+from emulator.seed import SeedError, export_state, write_seed_file
 from emulator.server import Emulator
+from emulator.tls import from_files as tls_from_files
 
 DEMO_SEED = "demo_seed.json"
 READY = "ycr-emulator listening on"
@@ -37,6 +39,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="load the state from PATH at start if it exists (instead of --seed or the demo data) "
         "and write it there, atomically, on a clean shutdown",
     )
+    tls = parser.add_argument_group("TLS (plaintext is the default)")
+    tls.add_argument("--tls", action="store_true", help="serve TLS on --port")
+    tls.add_argument(
+        "--tls-port", type=int, metavar="PORT", help="also serve TLS on this port, beside plaintext on --port"
+    )
+    tls.add_argument("--ca-file", metavar="PATH", help="write the CA certificate (PEM) that clients must trust here")
+    tls.add_argument("--cert", metavar="FILE", help="serve this certificate chain (PEM) instead of a generated one")
+    tls.add_argument("--key", metavar="FILE", help="the private key (PEM) of --cert")
+    auth = parser.add_argument_group("authentication")
+    auth.add_argument(
+        "--auth",
+        choices=MODES,
+        help="none: ignore credentials; any: require a Bearer token; strict: only --require-token tokens "
+        "(default: strict with --require-token, else none)",
+    )
+    auth.add_argument(
+        "--require-token",
+        action="append",
+        default=[],
+        metavar="TOKEN[=FOLDER,...]",
+        help="a token strict mode accepts, optionally limited to folders; repeatable",
+    )
     parser.add_argument(
         "--log-level",
         default="info",
@@ -55,12 +79,54 @@ def initial_state(args: argparse.Namespace) -> tuple[str, Path]:
     return "demo data", Path(str(resources.files("emulator").joinpath(DEMO_SEED)))
 
 
+def build_emulator(args: argparse.Namespace) -> Emulator:
+    """The Emulator the flags describe; ValueError or OSError names a bad flag."""
+    if bool(args.cert) != bool(args.key):
+        raise ValueError("--cert and --key go together")
+    material = None
+    if args.cert:
+        try:
+            material = tls_from_files(args.cert, args.key)
+        except OSError as error:
+            raise ValueError(f"--cert/--key: cannot read {error.filename}: {error.strerror}") from None
+    tokens = dict(parse_token_spec(spec) for spec in args.require_token)
+    mode = args.auth or ("strict" if tokens else "none")
+    return Emulator(
+        host=args.host,
+        port=args.port,
+        admin_port=args.admin_port,
+        tls=args.tls,
+        tls_port=args.tls_port,
+        tls_material=material,
+        auth=mode,
+        tokens=tokens,
+    )
+
+
+def describe(emulator: Emulator) -> str:
+    """The ready line: the address first, then what a client needs to know."""
+    parts = [f"{len(emulator.store.registries)} registries, {len(emulator.store.images)} images"]
+    if emulator.tls:
+        parts.append("tls")
+    elif emulator.tls_endpoint:
+        parts.append(f"tls {emulator.tls_endpoint}")
+    if emulator.auth.mode != "none":
+        parts.append(f"auth {emulator.auth.mode}")
+    if emulator.admin_url:
+        parts.append(f"admin {emulator.admin_url}")
+    return f"{READY} {emulator.endpoint} ({'; '.join(parts)})"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    emulator = Emulator(host=args.host, port=args.port, admin_port=args.admin_port)
+    try:
+        emulator = build_emulator(args)
+    except ValueError as error:
+        print(f"ycr-emulator: {error}", file=sys.stderr)
+        return 2
     source, path = initial_state(args)
     try:
         emulator.load_seed(path)
@@ -73,16 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"ycr-emulator: {error}", file=sys.stderr)
         return 1
+    if args.ca_file and emulator.ca_pem:
+        Path(args.ca_file).write_bytes(emulator.ca_pem)
 
     stopping = threading.Event()
     signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
-    admin = f"; admin {emulator.admin_url}" if emulator.admin_url else ""
-    print(
-        f"{READY} {emulator.endpoint} "
-        f"({len(emulator.store.registries)} registries, {len(emulator.store.images)} images{admin})",
-        flush=True,
-    )
+    print(describe(emulator), flush=True)
     while not stopping.wait(0.5):
         pass
     emulator.stop(grace=1.0)

@@ -117,6 +117,23 @@ class RemoteEmulator:
     def health(self) -> str:
         return self._call("GET", "/health")["status"]
 
+    def info(self) -> dict:
+        """How to reach the gRPC port: endpoint, tls_endpoint, ca_pem, auth mode."""
+        return self._call("GET", "/info")
+
+    @property
+    def tls_endpoint(self) -> str | None:
+        return self.info()["tls_endpoint"]
+
+    @property
+    def ca_pem(self) -> bytes | None:
+        ca_pem = self.info()["ca_pem"]
+        return ca_pem.encode() if ca_pem else None
+
+    def configure_auth(self, mode: str = "none", tokens: dict | None = None) -> None:
+        tokens = {token: list(folders) if folders is not None else None for token, folders in (tokens or {}).items()}
+        self._call("POST", "/auth", {"mode": mode, "tokens": tokens})
+
     def reset(self) -> None:
         self._call("POST", "/reset", {})
 
