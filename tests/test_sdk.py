@@ -63,13 +63,10 @@ def test_the_sdk_lists_gets_deletes_and_waits(tls):
     target = tls.images_a[1]
     assert images.Get(pb.GetImageRequest(image_id=target.id)).digest == target.digest
     operation = images.Delete(pb.DeleteImageRequest(image_id=target.id))
+    # Raises OperationError unless the polled operation is done without an error.
     result = sdk.wait_operation_and_get_result(operation, meta_type=pb.DeleteImageMetadata)
     assert result.meta.image_id == target.id
-    result = sdk.wait_operation_and_get_result(
-        operation, response_type=empty_pb2.Empty, meta_type=pb.DeleteImageMetadata
-    )
-    assert result.meta.image_id == target.id
-    assert isinstance(result.response, empty_pb2.Empty)
+    assert operation.response.Unpack(empty_pb2.Empty())
     assert target.id not in tls.images
     # wait_operation polls OperationService through the discovered "operation" endpoint.
     assert sdk.client(OperationServiceStub).Get(operation_pb.GetOperationRequest(operation_id=operation.id)).done
