@@ -14,6 +14,8 @@ from google.protobuf import descriptor_pb2, descriptor_pool, text_format
 from google.protobuf.descriptor import FieldDescriptor
 from yandex.cloud import validation_pb2
 from yandex.cloud.containerregistry.v1 import blob_pb2, image_pb2, image_service_pb2
+from yandex.cloud.endpoint import api_endpoint_pb2, api_endpoint_service_pb2
+from yandex.cloud.iam.v1 import iam_token_service_pb2
 from yandex.cloud.operation import operation_pb2, operation_service_pb2
 
 from emulator import wire
@@ -33,6 +35,12 @@ SDK_MESSAGES = {
     f"{CR}.Blob": blob_pb2.Blob.DESCRIPTOR,
     f"{OP}.Operation": operation_pb2.Operation.DESCRIPTOR,
     f"{OP}.GetOperationRequest": operation_service_pb2.GetOperationRequest.DESCRIPTOR,
+    "yandex.cloud.endpoint.ApiEndpoint": api_endpoint_pb2.ApiEndpoint.DESCRIPTOR,
+    "yandex.cloud.endpoint.GetApiEndpointRequest": api_endpoint_service_pb2.GetApiEndpointRequest.DESCRIPTOR,
+    "yandex.cloud.endpoint.ListApiEndpointsRequest": api_endpoint_service_pb2.ListApiEndpointsRequest.DESCRIPTOR,
+    "yandex.cloud.endpoint.ListApiEndpointsResponse": api_endpoint_service_pb2.ListApiEndpointsResponse.DESCRIPTOR,
+    "yandex.cloud.iam.v1.CreateIamTokenRequest": iam_token_service_pb2.CreateIamTokenRequest.DESCRIPTOR,
+    "yandex.cloud.iam.v1.CreateIamTokenResponse": iam_token_service_pb2.CreateIamTokenResponse.DESCRIPTOR,
 }
 REQUESTS = [
     f"{CR}.ListImagesRequest",
@@ -43,11 +51,17 @@ REQUESTS = [
 SDK_SERVICES = {
     f"{CR}.ImageService": image_service_pb2.DESCRIPTOR.services_by_name["ImageService"],
     f"{OP}.OperationService": operation_service_pb2.DESCRIPTOR.services_by_name["OperationService"],
+    "yandex.cloud.endpoint.ApiEndpointService": api_endpoint_service_pb2.DESCRIPTOR.services_by_name[
+        "ApiEndpointService"
+    ],
+    "yandex.cloud.iam.v1.IamTokenService": iam_token_service_pb2.DESCRIPTOR.services_by_name["IamTokenService"],
 }
 # The methods the emulator serves; each must exist on both sides with equal types.
 SERVED_METHODS = {
     f"{CR}.ImageService": {"List", "Get", "Delete"},
     f"{OP}.OperationService": {"Get"},
+    "yandex.cloud.endpoint.ApiEndpointService": {"Get", "List"},
+    "yandex.cloud.iam.v1.IamTokenService": {"Create"},
 }
 # Every option of yandex/cloud/validation.proto that extends FieldOptions.
 FIELD_ANNOTATIONS = sorted(
