@@ -127,3 +127,62 @@ def test_needs_sdk(ycr_stubs):
     )
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(skipped=1)
+
+
+SDK_DOWNSTREAM = '''
+import grpc
+import pytest
+from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
+
+
+def test_the_sdk_fixture(ycr_sdk, ycr_registry, ycr_image):
+    image = ycr_image("app")
+    images = ycr_sdk.client(ImageServiceStub)
+    assert [i.id for i in images.List(pb.ListImagesRequest(registry_id=ycr_registry.id)).images] == [image.id]
+    operation = images.Delete(pb.DeleteImageRequest(image_id=image.id))
+    result = ycr_sdk.wait_operation_and_get_result(operation, meta_type=pb.DeleteImageMetadata)
+    assert result.meta.image_id == image.id
+
+
+def test_auth_can_be_tightened_for_one_test(ycr, ycr_sdk, ycr_registry):
+    ycr.configure_auth("strict", {"someone-else": None})
+    with pytest.raises(grpc.RpcError) as caught:
+        ycr_sdk.client(ImageServiceStub).List(pb.ListImagesRequest(registry_id=ycr_registry.id))
+    assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_and_the_next_test_has_the_default_again(ycr_sdk, ycr_registry):
+    assert ycr_sdk.client(ImageServiceStub).List(pb.ListImagesRequest(registry_id=ycr_registry.id)).images == []
+'''
+
+
+@pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
+def test_the_official_sdk_fixture(pytester, mode):
+    pytester.makepyfile(test_sdk_downstream=SDK_DOWNSTREAM)
+    _passed(pytester.runpytest_subprocess("-p", "no:randomly", f"--ycr-mode={mode}"), 3)
+
+
+@pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
+def test_strict_auth_from_the_ini_file(pytester, mode):
+    pytester.makeini(
+        "[pytest]\nycr_auth = strict\nycr_tokens =\n    t1.ycr-test-token=b1g0000000000000ycrt\n"
+    )
+    pytester.makepyfile(
+        test_strict='''
+import grpc
+import pytest
+from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
+
+
+def test_only_the_configured_folder(ycr, ycr_sdk, ycr_registry):
+    images = ycr_sdk.client(ImageServiceStub)
+    assert images.List(pb.ListImagesRequest(registry_id=ycr_registry.id)).images == []
+    other = ycr.add_registry("b1gsomeoneelsesfolder")
+    with pytest.raises(grpc.RpcError) as caught:
+        images.List(pb.ListImagesRequest(registry_id=other.id))
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+'''
+    )
+    _passed(pytester.runpytest_subprocess(f"--ycr-mode={mode}"), 1)
