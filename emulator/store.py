@@ -64,6 +64,8 @@ class Image:
     layers: tuple[Blob, ...]
     tags: list[str]
     created_at_ns: int
+    # The service layer's cached wire form; the store clears it whenever the image changes.
+    wire: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def created_at(self) -> datetime:
@@ -392,7 +394,9 @@ class Store:
         for tag in tags:
             holder = repo.tags.get(tag)
             if holder is not None and holder != image.id:
-                self.images[holder].tags.remove(tag)
+                previous = self.images[holder]
+                previous.tags.remove(tag)
+                previous.wire = None
             repo.tags[tag] = image.id
         image.tags = tags
 

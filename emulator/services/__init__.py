@@ -48,7 +48,7 @@ class Rpc:
 
     name: str
     request_type: str
-    serve: Callable[[Message, Call], Message]
+    serve: Callable[[Message, Call], Message | bytes]  # bytes: already serialized
 
 
 def status_of(error: ApiError) -> grpc.Status:
@@ -83,7 +83,8 @@ def generic_handler(service: str, rpcs: list[Rpc], auth: Auth, *, public: bool =
                 except DecodeError as error:
                     raise InvalidArgument.field("request", f"is not a valid {rpc.request_type}: {error}") from None
                 validate(request)
-                return rpc.serve(request, Call(principal, metadata, auth)).SerializeToString()
+                response = rpc.serve(request, Call(principal, metadata, auth))
+                return response if isinstance(response, bytes) else response.SerializeToString()
             except ApiError as error:
                 context.abort_with_status(status_of(error))
             except Exception:

@@ -36,6 +36,33 @@ def encode_image(image: Image) -> Message:
     return message
 
 
+def image_bytes(image: Image) -> bytes:
+    """The image's serialized Image message, encoded once and kept until it changes."""
+    wire = image.wire
+    if wire is None:
+        wire = image.wire = encode_image(image).SerializeToString()
+    return wire
+
+
+def _length_delimited(field_number: int, payload: bytes) -> bytes:
+    """One length-delimited field of a message, as protobuf lays it out on the wire."""
+    header = bytearray([field_number << 3 | 2])
+    size = len(payload)
+    while size > 0x7F:
+        header.append(size & 0x7F | 0x80)
+        size >>= 7
+    header.append(size)
+    return bytes(header) + payload
+
+
+def list_response_bytes(images: list[Image], next_page_token: str) -> bytes:
+    """A serialized ListImagesResponse assembled from the images' cached wire forms."""
+    parts = [_length_delimited(1, image_bytes(image)) for image in images]
+    if next_page_token:
+        parts.append(_length_delimited(2, next_page_token.encode()))
+    return b"".join(parts)
+
+
 def _fill_blob(message: Message, blob) -> None:
     message.id, message.digest, message.size = blob.id, blob.digest, blob.size
     message.urls.extend(blob.urls)
@@ -91,7 +118,7 @@ class ListQuery:
 
 
 def rpcs(store: Store, tokens: PageTokens) -> list[Rpc]:
-    def list_images(request: Message, call: Call) -> Message:
+    def list_images(request: Message, call: Call) -> bytes:
         query = ListQuery.parse(request)
         call.authorize(store.folder_of(query.scope))
         name_filter = query.name_filter
@@ -108,16 +135,13 @@ def rpcs(store: Store, tokens: PageTokens) -> list[Rpc]:
             )
         except UnknownCursor:
             raise InvalidArgument.field("page_token", "points at an image the emulator no longer knows") from None
-        response = message_class(f"{CONTAINER_REGISTRY}.ListImagesResponse")()
-        response.images.extend(encode_image(image) for image in images)
-        if more:
-            response.next_page_token = tokens.issue(query.fingerprint(), images[-1].id)
-        return response
+        next_page_token = tokens.issue(query.fingerprint(), images[-1].id) if more else ""
+        return list_response_bytes(images, next_page_token)
 
-    def get_image(request: Message, call: Call) -> Message:
+    def get_image(request: Message, call: Call) -> bytes:
         image = store.get_image(request.image_id)
         call.authorize(store.folder_of_image(image))
-        return encode_image(image)
+        return image_bytes(image)
 
     def delete_image(request: Message, call: Call) -> Message:
         key = call.idempotency_key and f"{call.principal.subject}/Delete/{call.idempotency_key}"
