@@ -332,7 +332,8 @@ class Store:
                 base = self._indexes.get(scope, {}).get(order, SortedList())
                 excluded = {name for name in names_not_in if self._name_in_scope(name, scope)}
                 found = self._walk_excluding(base, excluded, order, after_key, descending, limit + 1)
-            images = [self.images[id_of(key)] for key in found]
+            ids = found if order == "id" else list(map(id_of, found))
+            images = list(map(self.images.__getitem__, ids))
             return images[:limit], len(images) > limit
 
     # ---- operations -------------------------------------------------------------

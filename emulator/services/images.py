@@ -36,12 +36,22 @@ def encode_image(image: Image) -> Message:
     return message
 
 
-def image_bytes(image: Image) -> bytes:
-    """The image's serialized Image message, encoded once and kept until it changes."""
+def framed_image(image: Image) -> bytes:
+    """The image as field 1 of a ListImagesResponse (tag, length, serialized Image),
+    encoded once and kept until the image changes: a List page is a join of these."""
     wire = image.wire
     if wire is None:
-        wire = image.wire = encode_image(image).SerializeToString()
+        wire = image.wire = _length_delimited(1, encode_image(image).SerializeToString())
     return wire
+
+
+def image_bytes(image: Image) -> bytes:
+    """The serialized Image: the framed form without its tag and length."""
+    framed = framed_image(image)
+    start = 2
+    while framed[start - 1] & 0x80:  # the length is a varint: skip its continuation bytes
+        start += 1
+    return framed[start:]
 
 
 def _length_delimited(field_number: int, payload: bytes) -> bytes:
@@ -57,7 +67,7 @@ def _length_delimited(field_number: int, payload: bytes) -> bytes:
 
 def list_response_bytes(images: list[Image], next_page_token: str) -> bytes:
     """A serialized ListImagesResponse assembled from the images' cached wire forms."""
-    parts = [_length_delimited(1, image_bytes(image)) for image in images]
+    parts = list(map(framed_image, images))
     if next_page_token:
         parts.append(_length_delimited(2, next_page_token.encode()))
     return b"".join(parts)
