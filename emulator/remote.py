@@ -20,6 +20,7 @@ from typing import Any
 import grpc
 
 from emulator.seed import format_timestamp, parse_timestamp, read_seed_file
+from emulator.server import wait_until_serving
 from emulator.store import Blob, Image, Operation, Registry
 
 _READY = re.compile(r"ycr-emulator listening on (?P<endpoint>\S+) \(.*?(?:; admin (?P<admin>\S+))?\)$")
@@ -111,7 +112,7 @@ class RemoteEmulator:
 
     def channel(self, timeout: float = 5.0) -> grpc.Channel:
         channel = grpc.insecure_channel(self.endpoint)
-        grpc.channel_ready_future(channel).result(timeout=timeout)
+        wait_until_serving(channel, timeout)
         return channel
 
     def health(self) -> str:
