@@ -10,6 +10,7 @@ import random
 import re
 
 ID_ALPHABET = "0123456789abcdefghijklmnopqrstuv"
+_PAIRS = [a + b for a in ID_ALPHABET for b in ID_ALPHABET]  # 10 random bits -> 2 characters
 REGISTRY_PREFIX = "crp"
 ID_PATTERN = re.compile(r"[a-z][a-z0-9]{2}[0-9a-v]{17}")
 DIGEST_PATTERN = re.compile(r"sha256:[0-9a-f]{64}")
@@ -25,10 +26,16 @@ class IdGenerator:
         self._random = random.Random(seed)
 
     def new_id(self, prefix: str = REGISTRY_PREFIX) -> str:
-        return prefix + "".join(self._random.choices(ID_ALPHABET, k=17))
+        bits = self._random.getrandbits(85)  # 17 characters of 5 bits
+        pairs = _PAIRS
+        return "".join(
+            (prefix, pairs[bits & 1023], pairs[bits >> 10 & 1023], pairs[bits >> 20 & 1023],
+             pairs[bits >> 30 & 1023], pairs[bits >> 40 & 1023], pairs[bits >> 50 & 1023],
+             pairs[bits >> 60 & 1023], pairs[bits >> 70 & 1023], ID_ALPHABET[bits >> 80])
+        )  # fmt: skip
 
     def new_digest(self) -> str:
-        return f"sha256:{self._random.getrandbits(256):064x}"
+        return "sha256:" + self._random.randbytes(32).hex()
 
     def new_size(self, low: int, high: int) -> int:
         return self._random.randint(low, high)

@@ -190,7 +190,7 @@ def apply_seed(store: Store, data: Any) -> tuple[list[Registry], list[Image]]:
     ]
     registries: list[Registry] = []
     images: list[Image] = []
-    with store.atomic():
+    with store.bulk():
         try:
             for r, entry in enumerate(entries):
                 where = f"registries[{r}]"

@@ -7,21 +7,24 @@ costs O(page size + log n) whatever the scope, filter or order.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import heapq
 import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from itertools import islice
+from itertools import chain, islice
 from operator import itemgetter
 from typing import Any
 
 from sortedcontainers import SortedList
 
 from emulator.errors import NotFound
-from emulator.ids import ACCEPTED_ID_PATTERN, DIGEST_PATTERN, IdGenerator
+from emulator.ids import ACCEPTED_ID_PATTERN, DIGEST_PATTERN, REGISTRY_PREFIX, IdGenerator
 
 REPOSITORY_PATH = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
 TAG_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")  # the Docker tag grammar
@@ -52,24 +55,80 @@ class Registry:
         return _moment(self.created_at_ns)
 
 
-@dataclass(slots=True)
 class Image:
-    id: str
-    registry_id: str
-    repository: str  # the path inside the registry, e.g. "team/web"
-    name: str  # "<registry_id>/<repository>", what Image.name carries
-    digest: str
-    compressed_size: int
-    config: Blob | None
-    layers: tuple[Blob, ...]
-    tags: list[str]
-    created_at_ns: int
-    # The service layer's cached wire form; the store clears it whenever the image changes.
-    wire: bytes | None = field(default=None, repr=False, compare=False)
+    """A stored image. Fields not given when it was added (config, layers and so
+    compressed_size) are derived from its id on first use instead of being stored: the
+    same realistic values every time, at no memory cost for the many images tests make."""
+
+    __slots__ = (
+        "id", "registry_id", "repository", "name", "digest", "tags", "created_at_ns",
+        "_compressed_size", "_config", "_layers", "wire",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        id: str,
+        registry_id: str,
+        repository: str,
+        name: str,
+        digest: str,
+        compressed_size: int | None,
+        config: Blob | None,
+        layers: tuple[Blob, ...] | None,
+        tags: list[str],
+        created_at_ns: int,
+    ):
+        self.id = id
+        self.registry_id = registry_id
+        self.repository = repository  # the path inside the registry, e.g. "team/web"
+        self.name = name  # "<registry_id>/<repository>", what Image.name carries
+        self.digest = digest
+        self.tags = tags
+        self.created_at_ns = created_at_ns
+        self._compressed_size = compressed_size
+        self._config = config
+        self._layers = layers
+        # The service layer's cached wire form; the store clears it whenever the image changes.
+        self.wire: bytes | None = None
+
+    @property
+    def config(self) -> Blob | None:
+        return self._config if self._config is not None else derived_blob(self.id, "config", 1_000, 20_000)
+
+    @property
+    def layers(self) -> tuple[Blob, ...]:
+        if self._layers is not None:
+            return self._layers
+        return tuple(derived_blob(self.id, f"layer{n}", 1_000, 30_000_000) for n in range(3))
+
+    @property
+    def compressed_size(self) -> int:
+        if self._compressed_size is not None:
+            return self._compressed_size
+        return sum(layer.size for layer in self.layers)
 
     @property
     def created_at(self) -> datetime:
         return _moment(self.created_at_ns)
+
+    def __repr__(self) -> str:
+        return f"Image(id={self.id!r}, name={self.name!r}, digest={self.digest!r}, tags={self.tags!r})"
+
+    def __eq__(self, other: object) -> bool:
+        fields = ("id", "name", "digest", "tags", "created_at_ns", "compressed_size", "config", "layers")
+        return isinstance(other, Image) and all(getattr(self, f) == getattr(other, f) for f in fields)
+
+    __hash__ = None  # mutable (tags move)
+
+
+def derived_blob(image_id: str, role: str, low: int, high: int) -> Blob:
+    """A blob's realistic id, digest and size, derived from an image id and its role."""
+    seed = hashlib.sha256(f"{image_id}/{role}".encode()).digest()
+    return Blob(
+        id=REGISTRY_PREFIX + base64.b32hexencode(seed[:11]).decode()[:17].lower(),
+        digest="sha256:" + hashlib.sha256(seed).hexdigest(),
+        size=low + int.from_bytes(seed[11:15], "big") % (high - low),
+    )
 
 
 @dataclass(slots=True)
@@ -148,6 +207,7 @@ class Store:
         # Sort keys of deleted images, so a page token pointing at one still resumes exactly.
         self._removed: dict[str, Image] = {}
         self._idempotency: dict[str, str] = {}  # idempotency key -> operation id
+        self._unindexed: dict[str, Image] | None = None  # added inside bulk(), indexed at its end
 
     def reset(self) -> None:
         """Forget everything: registries, images, operations. O(1) for the caller."""
@@ -244,15 +304,15 @@ class Store:
             digest = digest or self.ids.new_digest()
             if digest in repo.digests:
                 raise ValueError(f"digest: {name} already has an image with digest {digest}")
-            layers = tuple(layers) if layers is not None else self._generated_layers()
+            layers = tuple(layers) if layers is not None else None
             image = Image(
                 id=image_id,
                 registry_id=registry_id,
                 repository=repository,
                 name=repo.name,  # one string shared by the repository's images
                 digest=digest,
-                compressed_size=compressed_size if compressed_size is not None else sum(b.size for b in layers),
-                config=config if config is not None else self._generated_blob(1_000, 20_000),
+                compressed_size=compressed_size,
+                config=config,
                 layers=layers,
                 tags=[],
                 created_at_ns=created_at_ns if created_at_ns is not None else now_ns(),
@@ -262,13 +322,56 @@ class Store:
             self._repositories[name] = repo
             repo.digests[digest] = image_id
             self._move_tags(repo, image, tags)
+            if self._unindexed is not None:
+                self._unindexed[image.id] = image
+                return image
             for scope in self._scopes_of(image, registry):
-                orders = self._indexes.get(scope)
-                if orders is None:
-                    orders = self._indexes[scope] = {order: SortedList() for order in ORDER_FIELDS}
+                orders = self._orders_of(scope)
                 for order, key_of in _SORT_KEYS.items():
                     orders[order].add(key_of(image))
             return image
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Add many images as one step: their index entries are sorted in once at the end,
+        which is far cheaper than inserting them one by one. Holds the lock throughout."""
+        with self._lock:
+            if self._unindexed is not None:  # already inside bulk()
+                yield
+                return
+            self._unindexed = {}
+            try:
+                yield
+            finally:
+                images, self._unindexed = self._unindexed, None
+                self._index_many(list(images.values()))
+
+    def _orders_of(self, scope: Scope) -> dict[str, SortedList]:
+        orders = self._indexes.get(scope)
+        if orders is None:
+            orders = self._indexes[scope] = {order: SortedList() for order in ORDER_FIELDS}
+        return orders
+
+    def _index_many(self, images: list[Image]) -> None:
+        """Index images by sorting: per repository, then each registry's and folder's list
+        from its repositories' sorted runs (which Python's sort merges in near-linear time)."""
+        by_repository: dict[str, list[Image]] = {}
+        for image in images:
+            by_repository.setdefault(image.name, []).append(image)
+        for order, key_of in _SORT_KEYS.items():
+            by_registry: dict[str, list[list]] = {}
+            for name, members in by_repository.items():
+                keys = sorted(map(key_of, members))
+                self._orders_of(Scope("repository", name))[order].update(keys)
+                by_registry.setdefault(members[0].registry_id, []).append(keys)
+            by_folder: dict[str, list[list]] = {}
+            for registry_id, runs in by_registry.items():
+                keys = sorted(chain.from_iterable(runs))
+                self._orders_of(Scope("registry", registry_id))[order].update(keys)
+                by_folder.setdefault(self.registries[registry_id].folder_id, []).append(keys)
+            for folder_id, runs in by_folder.items():
+                keys = runs[0] if len(runs) == 1 else sorted(chain.from_iterable(runs))
+                self._orders_of(Scope("folder", folder_id))[order].update(keys)
 
     def get_image(self, image_id: str) -> Image:
         with self._lock:
@@ -282,10 +385,11 @@ class Store:
         with self._lock:
             image = self.get_image(image_id)
             registry = self.registries[image.registry_id]
-            for scope in self._scopes_of(image, registry):
-                orders = self._indexes[scope]
-                for order, key_of in _SORT_KEYS.items():
-                    orders[order].remove(key_of(image))
+            if self._unindexed is None or self._unindexed.pop(image_id, None) is None:
+                for scope in self._scopes_of(image, registry):
+                    orders = self._indexes[scope]
+                    for order, key_of in _SORT_KEYS.items():
+                        orders[order].remove(key_of(image))
             repo = self._repositories[image.name]
             for tag in image.tags:
                 del repo.tags[tag]
@@ -384,12 +488,6 @@ class Store:
         if given in existing:
             raise ValueError(f"{argument}: {given!r} already exists")
         return given
-
-    def _generated_blob(self, low: int, high: int) -> Blob:
-        return Blob(id=self.ids.new_id(), digest=self.ids.new_digest(), size=self.ids.new_size(low, high))
-
-    def _generated_layers(self) -> tuple[Blob, ...]:
-        return tuple(self._generated_blob(1_000, 30_000_000) for _ in range(3))
 
     def _move_tags(self, repo: _Repository, image: Image, tags: list[str]) -> None:
         for tag in tags:

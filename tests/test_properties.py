@@ -272,22 +272,31 @@ def _case(draw, word: str) -> str:
     return "".join(c.upper() if flip else c.lower() for c, flip in zip(word, flips))
 
 
-def filters(world: World, scope: Scope | None = None):
+def filters(
+    world: World,
+    scope: Scope | None = None,
+    operators: tuple[str, ...] = ("=", "!=", "IN", "NOT IN"),
+    several_in_scope: bool = False,
+):
     """Filters whose values are existing names (often those in ``scope``), names of other
-    registries and well-formed names that exist nowhere."""
+    registries and well-formed names that exist nowhere. ``several_in_scope``: IN / NOT IN
+    lists that name at least two repositories of the scope (when it has two)."""
     existing = sorted({spec.name for spec in world.images})
     in_scope = sorted({spec.name for spec in world.images if scope is not None and scope.contains(spec)})
     candidates = st.sampled_from(world.possible_names()) | st.sampled_from(world.absent_names())
     if existing:
         candidates = st.sampled_from(existing) | candidates
     if in_scope:
-        candidates = st.sampled_from(in_scope) | st.sampled_from(in_scope) | candidates
+        candidates = st.sampled_from(in_scope) | candidates
     spaces = st.sampled_from(["", " ", "  "])
     some_space = st.sampled_from([" ", "  ", "\t"])
 
     @st.composite
     def build(draw) -> NameFilter:
-        operator = draw(st.sampled_from(["=", "!=", "IN", "NOT IN"]))
+        operator = draw(st.sampled_from(operators))
+        # Either values of every kind, or only names of the scope's own repositories (so that
+        # IN / NOT IN of several of them make their images interleave in the result).
+        only_in_scope = bool(in_scope) and (several_in_scope or draw(st.booleans()))
 
         def quoted(value: str) -> str:
             quote = draw(st.sampled_from(['"', "'"]))
@@ -295,13 +304,21 @@ def filters(world: World, scope: Scope | None = None):
 
         lead, trail = draw(spaces), draw(spaces)
         if operator in ("=", "!="):
-            value = draw(candidates)
+            value = draw(st.sampled_from(in_scope) if only_in_scope else candidates)
             text = f"name{draw(spaces)}{operator}{draw(spaces)}{quoted(value)}"
             values = [value]
         else:
-            values = draw(st.lists(candidates, min_size=1, max_size=4))
-            keyword = " ".join(_case(draw, word) for word in operator.split())
-            if operator == "NOT IN":
+            if only_in_scope:
+                values = draw(
+                    st.lists(st.sampled_from(in_scope), min_size=min(2, len(in_scope)), max_size=4, unique=True)
+                )
+                if several_in_scope:
+                    values += draw(st.lists(candidates, max_size=2))
+            else:
+                values = draw(st.lists(candidates, min_size=1, max_size=4))
+            if operator == "IN":
+                keyword = _case(draw, "in")
+            else:
                 keyword = _case(draw, "not") + draw(some_space) + _case(draw, "in")
             items = "".join(
                 (draw(st.sampled_from([",", ", ", " ,", " , "])) if i else "") + quoted(value)
@@ -342,6 +359,21 @@ def test_filter_selects_exactly_the_matching_images(running_emulator, images, wo
     page_size = data.draw(page_sizes(len(expected)), label="page_size")
     event(f"images selected: {bucket(len(expected))}")
     event(f"filtered out: {bucket(sum(scope.contains(spec) for spec in world.images) - len(expected))}")
+    page_through(images, scope, order, page_size, name_filter, expected)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(world=worlds(min_images=8), data=st.data())
+def test_filter_naming_several_repositories_of_the_scope(running_emulator, images, world, data):
+    """IN / NOT IN over several repositories of a folder or registry: the result merges (or
+    skips runs of) several repositories' images, in every order."""
+    load(running_emulator, world)
+    scope = data.draw(scopes(world, ("folder", "registry")), label="scope")
+    name_filter = data.draw(filters(world, scope, ("IN", "NOT IN"), several_in_scope=True), label="filter")
+    order = data.draw(orders(), label="order")
+    expected = order.sort(spec for spec in world.images if scope.contains(spec) and name_filter.matches(spec.name))
+    page_size = data.draw(page_sizes(len(expected)), label="page_size")
+    event(f"{'NOT IN' if name_filter.negated else 'IN'}: repositories selected: {bucket(len({s.name for s in expected}))}")
     page_through(images, scope, order, page_size, name_filter, expected)
 
 
