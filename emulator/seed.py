@@ -90,13 +90,16 @@ def _size(value: Any, where: str) -> int:
 
 def _strings(value: Any, where: str) -> list[str]:
     _expect(value, (list, tuple), where, "a list of strings")
-    for position, item in enumerate(value):
-        _expect(item, str, f"{where}[{position}]", "a string")
+    if not all(isinstance(item, str) for item in value):
+        for position, item in enumerate(value):
+            _expect(item, str, f"{where}[{position}]", "a string")
     return list(value)
 
 
 def _check_keys(entry: Any, allowed: set[str], required: set[str], where: str) -> dict:
     _expect(entry, dict, where or "arguments", "an object")
+    if entry.keys() <= allowed and required <= entry.keys():
+        return entry
     unknown = sorted(set(entry) - allowed)
     if unknown:
         raise SeedError(f"{_at(where, unknown[0])}: unknown field (allowed: {', '.join(sorted(allowed))})")

@@ -8,6 +8,7 @@ costs O(page size + log n) whatever the scope, filter or order.
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import heapq
 import re
@@ -284,7 +285,8 @@ class Store:
         repository holds moves to the new image; a digest already in the repository
         is a ValueError (one image per repository and digest).
         """
-        if not isinstance(repository, str) or not REPOSITORY_PATH.fullmatch(repository):
+        known = isinstance(repository, str) and f"{registry_id}/{repository}" in self._repositories
+        if not known and not (isinstance(repository, str) and REPOSITORY_PATH.fullmatch(repository)):
             raise ValueError(f"repository: must match {REPOSITORY_PATH.pattern}, got {repository!r}")
         tags = list(dict.fromkeys(tags))
         for tag in tags:
@@ -340,11 +342,19 @@ class Store:
                 yield
                 return
             self._unindexed = {}
+            # Millions of new objects would set off the cyclic collector again and again;
+            # none of them form cycles, so pause it for the load.
+            collecting = gc.isenabled()
+            gc.disable()
             try:
                 yield
             finally:
                 images, self._unindexed = self._unindexed, None
-                self._index_many(list(images.values()))
+                try:
+                    self._index_many(list(images.values()))
+                finally:
+                    if collecting:
+                        gc.enable()
 
     def _orders_of(self, scope: Scope) -> dict[str, SortedList]:
         orders = self._indexes.get(scope)
