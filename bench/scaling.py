@@ -1,0 +1,143 @@
+"""List latency as the store grows: page_size 100, p50, with N images in the scope.
+
+Two registries in two folders: one with N images in 100 repositories (registry and
+folder scope), one with N images in a single repository (repository scope), so every
+scope holds N images, and every page holds 100 images at both sizes. Each scenario is
+timed through a real gRPC channel.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import grpc
+from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+
+from emulator import Emulator
+from emulator.services.images import ListQuery
+
+LIST = "/yandex.cloud.containerregistry.v1.ImageService/List"
+REPOSITORIES = 100
+
+
+def _fill(emulator: Emulator, images: int) -> dict[str, str]:
+    """Two registries of ``images`` images each; returns the names the scenarios use."""
+    store = emulator.store
+    wide = emulator.add_registry("b1gwidefolder", id="crpwide0000000000000")
+    narrow = emulator.add_registry("b1gnarrowfolder", id="crpnarrow00000000000")
+    with store.bulk():
+        for n in range(images):
+            # team/app1..3, which the filters name, hold 150 images each whatever N is,
+            # so a filtered page has the same size in both runs.
+            repository = f"team/app{1 + n % 3}" if n < 450 else f"team/app{4 + n % (REPOSITORIES - 4)}"
+            store.add_image(wide.id, repository, tags=[f"v{n}"])
+            store.add_image(narrow.id, "team/monolith", tags=[f"v{n}"])
+    return {"wide": wide.id, "narrow": narrow.id, "folder": "b1gwidefolder"}
+
+
+def _scenarios(names: dict[str, str]) -> dict[str, pb.ListImagesRequest]:
+    wide = names["wide"]
+    one = f'"{wide}/team/app1"'
+    three = f'"{wide}/team/app1", "{wide}/team/app2", "{wide}/team/app3"'
+    scopes = {
+        "repository": {"repository_name": f"{names['narrow']}/team/monolith"},
+        "registry": {"registry_id": wide},
+        "folder": {"folder_id": names["folder"]},
+    }
+    scenarios = {}
+    for scope, fields in scopes.items():
+        scenarios[f"{scope} first page"] = pb.ListImagesRequest(page_size=100, **fields)
+        scenarios[f"{scope} deep page"] = pb.ListImagesRequest(page_size=100, order_by="name desc", **fields)
+        for label, expression in (
+            ("=", f"name = {one}"),
+            ("!=", f"name != {one}"),
+            ("IN", f"name IN ({three})"),
+            ("NOT IN", f"name NOT IN ({three})"),
+        ):
+            scenarios[f"{scope} filter {label}"] = pb.ListImagesRequest(page_size=100, filter=expression, **fields)
+    return scenarios
+
+
+def _deep_token(emulator: Emulator, request: pb.ListImagesRequest) -> str:
+    """A token for the page halfway through the listing (as if paged there)."""
+    query = ListQuery.parse(request)
+    images, _ = emulator.store.list_images(query.scope, order=query.order, descending=query.descending, limit=10**9)
+    return emulator._tokens.issue(query.fingerprint(), images[len(images) // 2].id)
+
+
+def _prepared(emulator: Emulator, names: dict[str, str]) -> dict[str, bytes]:
+    bodies = {}
+    for label, request in _scenarios(names).items():
+        if "deep" in label:
+            request.page_token = _deep_token(emulator, request)
+        bodies[label] = request.SerializeToString()
+    return bodies
+
+
+def _p50(call, body: bytes, calls: int) -> float:
+    latencies = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        call(body)
+        latencies.append(time.perf_counter() - started)
+    return statistics.median(latencies)
+
+
+def run(small: int = 1_000, large: int = 1_000_000, calls: int = 100, rounds: int = 5) -> dict:
+    """p50 List latency per scenario with ``small`` and ``large`` images in each scope.
+
+    Both emulators run side by side and are measured in alternation, round after round,
+    so that the machine's noise falls on both alike; the ratio is the median over rounds.
+    """
+    with Emulator() as little, Emulator() as big:
+        calls_by_size = []
+        for emulator, size in ((little, small), (big, large)):
+            bodies = _prepared(emulator, _fill(emulator, size))
+            call = emulator.channel().unary_unary(LIST)
+            for body in bodies.values():
+                call(body)  # warm the cached wire forms, as a second test would find them
+            calls_by_size.append((call, bodies))
+        table = {}
+        for label in calls_by_size[0][1]:
+            samples = [
+                (_p50(calls_by_size[0][0], calls_by_size[0][1][label], calls),
+                 _p50(calls_by_size[1][0], calls_by_size[1][1][label], calls))
+                for _ in range(rounds)
+            ]  # fmt: skip
+            table[label] = {
+                "small_us": statistics.median(a for a, _ in samples) * 1e6,
+                "large_us": statistics.median(b for _, b in samples) * 1e6,
+                "ratio": statistics.median(b / a for a, b in samples),
+            }
+    return table
+
+
+def paging_cost(sizes: tuple[int, ...] = (10_000, 100_000)) -> dict:
+    """Time to page through all N images (page_size 1000): O(N) means a flat time per image."""
+    out = {}
+    for size in sizes:
+        with Emulator() as emulator:
+            names = _fill(emulator, size)
+            stub = emulator.channel().unary_unary(
+                LIST, request_serializer=pb.ListImagesRequest.SerializeToString,
+                response_deserializer=pb.ListImagesResponse.FromString,
+            )  # fmt: skip
+            request = pb.ListImagesRequest(registry_id=names["wide"], page_size=1000)
+            started, seen = time.perf_counter(), 0
+            while True:
+                page = stub(request)
+                seen += len(page.images)
+                if not page.next_page_token:
+                    break
+                request.page_token = page.next_page_token
+            elapsed = time.perf_counter() - started
+            assert seen == size, (seen, size)
+            out[size] = elapsed / size * 1e6
+    return {"us_per_image": out}
+
+
+if __name__ == "__main__":
+    for label, row in run(small=1_000, large=20_000, calls=50, rounds=3).items():
+        print(f"{label:26} {row['small_us']:8.0f}us {row['large_us']:8.0f}us  x{row['ratio']:.2f}")
+    print(paging_cost((2_000, 20_000)))
