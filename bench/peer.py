@@ -21,11 +21,9 @@ The two sides differ where the two APIs differ, and the per-phase medians show w
   ``maxResults`` and answers in one page). Both return full image metadata (digest, tags, sizes).
 * get: ``GetImage`` by id / ``DescribeImages`` by digest. delete: ``Delete`` (an Operation,
   done) / ``BatchDeleteImage`` by digest.
-* stop: both sides close their client and stop their server, and both pay a library's polling
-  period there, not the fake's own work: grpc's ``channel.close()`` takes ~200 ms after
-  ``grpc.channel_ready_future`` (which ``Emulator.channel()`` uses; grpc's connectivity poller
-  watches in 0.2 s slices), and werkzeug's ``serve_forever`` polls shutdown every 0.5 s, so
-  ``ThreadedMotoServer.stop()`` takes ~500 ms. ``excluding_stop`` reports the ratio without it.
+* stop: both sides close their client and stop their server. werkzeug's ``serve_forever``
+  polls shutdown every 0.5 s, so ``ThreadedMotoServer.stop()`` takes ~500 ms: a library's
+  polling period, not the fake's work. ``excluding_stop`` reports the ratio without it.
 
 Run ``python -m bench.peer [repeats]``; needs the ``bench`` extra (moto[server], boto3) and the
 ``test`` extra's ``yandexcloud`` for the official stubs.

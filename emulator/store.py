@@ -11,6 +11,7 @@ import base64
 import gc
 import hashlib
 import heapq
+import queue
 import re
 import threading
 import time
@@ -190,6 +191,33 @@ def now_ns() -> int:
     return time.time_ns()
 
 
+_graveyard: queue.SimpleQueue = queue.SimpleQueue()
+_reaper_lock = threading.Lock()
+_reaper: threading.Thread | None = None
+
+
+def _reap_forever() -> None:
+    """Free discarded states a thousand entries at a time, letting other threads run between."""
+    while True:
+        containers = _graveyard.get()
+        for container in containers:
+            while container:
+                for _ in range(min(1000, len(container))):
+                    container.popitem()
+                time.sleep(0)
+        containers = container = None  # drop the last references before waiting again
+
+
+def _discard(containers: tuple[dict, ...]) -> None:
+    """Hand dicts to the reaper thread: freeing 100,000 images takes longer than a reset may."""
+    global _reaper
+    with _reaper_lock:
+        if _reaper is None:
+            _reaper = threading.Thread(target=_reap_forever, name="ycr-reaper", daemon=True)
+            _reaper.start()
+    _graveyard.put(containers)
+
+
 class Store:
     """The emulator's whole state. Thread-safe: every public method holds one lock."""
 
@@ -213,10 +241,9 @@ class Store:
     def reset(self) -> None:
         """Forget everything: registries, images, operations. O(1) for the caller."""
         with self._lock:
-            garbage = [(self.registries, self.images, self.operations, self._indexes, self._repositories)]
+            garbage = (self._indexes, self._repositories, self._removed, self.operations, self.images, self.registries)
             self._clear()
-        # Freeing a large state takes time: the last reference goes in a background thread.
-        threading.Thread(target=garbage.clear, name="ycr-reset", daemon=True).start()
+        _discard(garbage)
 
     # ---- registries -------------------------------------------------------------
 

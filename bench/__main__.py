@@ -1,0 +1,123 @@
+"""Run every benchmark and print a table of medians and ratios; write it as JSON too.
+
+    python -m bench                 # the full run (about 5 minutes on 2 cores)
+    python -m bench --quick         # tiny sizes: checks that the benchmarks work
+    python -m bench --json out.json
+
+Every figure is a median of several runs, and every ratio compares against a baseline
+measured in the same run, because these machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+from bench import overhead, peer, scaling, seeding, startup
+
+TARGETS = {
+    "Get": 1.10,
+    "List": 1.10,
+    "Delete": 1.25,
+}
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+def collect(quick: bool) -> dict:
+    sizes = (
+        {"calls": 200, "rounds": 2, "small": 200, "large": 2_000, "scale_calls": 20, "paging": (1_000, 4_000),
+         "reset": 2_000, "seed": 5_000, "memory": 5_000, "repeats": 3, "peer": 1}
+        if quick else
+        {"calls": 2_000, "rounds": 5, "small": 1_000, "large": 1_000_000, "scale_calls": 100,
+         "paging": (10_000, 100_000), "reset": 100_000, "seed": 1_000_000, "memory": 200_000, "repeats": 21, "peer": 7}
+    )  # fmt: skip
+    results = {"machine": f"{platform.machine()} {platform.python_version()}", "commit": _commit(), "quick": quick}
+    started = time.perf_counter()
+    results["overhead"] = overhead.run(calls=sizes["calls"], rounds=sizes["rounds"])
+    results["scaling"] = scaling.run(
+        small=sizes["small"], large=sizes["large"], calls=sizes["scale_calls"], rounds=sizes["rounds"]
+    )
+    results["paging"] = scaling.paging_cost(sizes["paging"])
+    results["startup"] = {
+        **startup.in_process(sizes["repeats"]),
+        **startup.reset(sizes["reset"], min(sizes["repeats"], 7)),
+        **startup.standalone(min(sizes["repeats"], 7)),
+    }
+    results["seeding"] = seeding.run(sizes["seed"], sizes["memory"])
+    results["peer"] = peer.run(sizes["peer"])
+    results["seconds"] = time.perf_counter() - started
+    return results
+
+
+def table(results: dict) -> str:
+    lines = ["| measurement | baseline | emulator | ratio | target |", "| --- | --- | --- | --- | --- |"]
+    for name, row in results["overhead"].items():
+        target = TARGETS[name.split()[0]]
+        lines.append(
+            f"| {name} call, p50 (vs no-op server) | {row['noop_us']:.0f} µs | {row['emulator_us']:.0f} µs "
+            f"| {row['ratio']:.2f} | ≤ {target:.2f} |"
+        )
+    for name, row in results["scaling"].items():
+        lines.append(
+            f"| List {name}, p50 (N small vs large) | {row['small_us']:.0f} µs | {row['large_us']:.0f} µs "
+            f"| {row['ratio']:.2f} | ≤ 1.20 |"
+        )
+    per_image = results["paging"]["us_per_image"]
+    sizes = sorted(per_image, key=int)
+    lines.append(
+        f"| paging through all N, per image (N={sizes[0]} vs {sizes[-1]}) | {per_image[sizes[0]]:.1f} µs "
+        f"| {per_image[sizes[-1]]:.1f} µs | {per_image[sizes[-1]] / per_image[sizes[0]]:.2f} | flat (O(N)) |"
+    )
+    up = results["startup"]
+    lines += [
+        f"| in-process start to first call | | {up['start_ms']:.1f} ms | | < 20 ms |",
+        f"| in-process stop | | {up['stop_ms']:.1f} ms | | |",
+        f"| reset() with {up['images']:,} images | | {up['reset_ms']:.2f} ms | | < 1 ms |",
+        f"| standalone exec to first call | | {up['exec_to_first_call_ms']:.0f} ms | | < 400 ms |",
+    ]
+    seed = results["seeding"]
+    lines += [
+        f"| load {seed['images']:,} images from a seed file (layers derived) | | {seed['load_seconds']:.1f} s | | < 10 s |",
+        f"| the same with 3 given layers each | | {seed['load_seconds_given_layers']:.1f} s | | |",
+        f"| memory per image, 3 layers (derived), 2 tags | | {seed['bytes_per_image_derived_layers']:.0f} B | "
+        "| ≤ 1024 B |",
+        f"| memory per image, 3 given layers, 2 tags | | {seed['bytes_per_image_given_layers']:.0f} B | | ≤ 1024 B |",
+    ]
+    if "skipped" in results["peer"]:
+        lines.append(f"| peer: moto ECR scenario | skipped: {results['peer']['skipped']} | | | |")
+    else:
+        p = results["peer"]
+        lines.append(
+            f"| peer scenario (start, seed 100, list, get, delete, stop): moto vs emulator | "
+            f"{p['moto_s'] * 1e3:.0f} ms | {p['emulator_s'] * 1e3:.0f} ms | moto is {p['ratio_moto_over_emulator']:.1f}x "
+            "slower | |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the benchmarks work")
+    parser.add_argument("--json", metavar="PATH", help="where to write the results (default: bench/results/)")
+    args = parser.parse_args(argv)
+    results = collect(args.quick)
+    path = Path(args.json) if args.json else Path("bench/results") / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=1, default=str))
+    print(table(results))
+    print(f"\n{results['machine']}, commit {results['commit']}, {results['seconds']:.0f} s; JSON: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

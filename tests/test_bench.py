@@ -1,0 +1,28 @@
+"""Keeps the benchmarks working: `python -m bench --quick` on tiny sizes. Times are not
+asserted here (the suite has no timed tests); only that every section ran and reported."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_bench_command_runs_on_tiny_sizes(tmp_path):
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads(out.read_text())
+    assert set(results["overhead"]) == {f"{m} x{n}" for m in ("Get", "List", "Delete") for n in (1, 8)}
+    assert all(row["ratio"] > 0 for row in results["overhead"].values())
+    assert len(results["scaling"]) == 18
+    assert results["startup"]["reset_ms"] >= 0 and results["startup"]["exec_to_first_call_ms"] > 0
+    assert results["seeding"]["bytes_per_image_derived_layers"] > 0
+    assert "skipped" in results["peer"] or results["peer"]["ratio_moto_over_emulator"] > 0
+    assert "| measurement |" in result.stdout
