@@ -57,7 +57,8 @@ def _tag(i: int) -> str:
 
 
 def _emulator_scenario(n: int = N_IMAGES) -> dict[str, float]:
-    from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb, image_service_pb2_grpc
+    from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+    from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc
 
     from emulator import Emulator
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import statistics
 import time
 
-import grpc
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 
 from emulator import Emulator

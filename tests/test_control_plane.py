@@ -8,10 +8,11 @@ import urllib.request
 
 import grpc
 import pytest
+from google.protobuf import descriptor_pool
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
-from google.protobuf import descriptor_pool
-from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb, image_service_pb2_grpc
+from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc
 
 from emulator import Emulator
 from emulator.remote import EmulatorProcess

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from google.protobuf import descriptor_pb2, descriptor_pool, text_format
+from google.protobuf import descriptor_pb2, text_format
 from google.protobuf.descriptor import FieldDescriptor
 from yandex.cloud import validation_pb2
 from yandex.cloud.containerregistry.v1 import blob_pb2, image_pb2, image_service_pb2
@@ -157,11 +157,11 @@ def test_request_annotations_are_really_read():
         },
         (f"{OP}.GetOperationRequest", "operation_id"): {"required": True},
     }
-    for (message, field_name), annotations in expected.items():
+    for (message, field_name), wanted in expected.items():
         sdk_field = SDK_MESSAGES[message].fields_by_name[field_name]
         our_field = wire.POOL.FindMessageTypeByName(message).fields_by_name[field_name]
         for name in ("required", "length", "pattern", "value"):
-            want = annotations.get(name)
+            want = wanted.get(name)
             assert _sdk_option(sdk_field, name) == want, f"SDK {message}.{field_name} ({name})"
             assert wire.field_option(our_field, name) == want, f"emulator {message}.{field_name} ({name})"
     # Every request field is covered by the table above.
