@@ -241,3 +241,33 @@ def test_the_standalone_process_with_tls_and_strict_auth(tmp_path):
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+
+
+def test_supplied_certificate_and_key(tmp_path):
+    import trustme
+
+    ca = trustme.CA()
+    certificate = ca.issue_cert("localhost", "127.0.0.1")
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(b"".join(blob.bytes() for blob in certificate.cert_chain_pems))
+    key_file.write_bytes(certificate.private_key_pem.bytes())
+    command = [sys.executable, "-m", "emulator", "--port", "0", "--tls", "--cert", str(cert_file),
+               "--key", str(key_file), "--log-level", "warning"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        endpoint = _READY.match(process.stdout.readline().strip()).group("endpoint")
+        sdk = yandexcloud.SDK(iam_token="t1.x", endpoint=endpoint, root_certificates=ca.cert_pem.bytes())
+        listed = sdk.client(ImageServiceStub).List(pb.ListImagesRequest(folder_id="b1g0000000000000demo"))
+        assert listed.images
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+
+
+def test_cert_without_key_is_refused(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "emulator", "--port", "0", "--tls", "--cert", str(tmp_path / "c.pem")],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--cert and --key go together" in result.stderr
