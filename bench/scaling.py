@@ -8,6 +8,7 @@ timed through a real gRPC channel.
 
 from __future__ import annotations
 
+import gc
 import statistics
 import time
 
@@ -97,6 +98,7 @@ def run(small: int = 1_000, large: int = 1_000_000, calls: int = 100, rounds: in
             for body in bodies.values():
                 call(body)  # warm the cached wire forms, as a second test would find them
             calls_by_size.append((call, bodies))
+        gc.collect()  # the set-up's garbage, so no collection of it lands inside a measurement
         table = {}
         for label in calls_by_size[0][1]:
             samples = [
