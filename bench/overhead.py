@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import grpc
@@ -89,11 +90,12 @@ def run(calls: int = 2000, rounds: int = 5) -> dict:
     """
     images_needed = 1010 + rounds * calls * 2  # Delete consumes an image per call
     registry_id = REGISTRY
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as cleanup:
         seed = Path(folder) / "seed.json"
         ids = _seed_file(seed, images_needed)
-        emulator = EmulatorProcess(["--seed", str(seed)], empty=False).start()
+        emulator = cleanup.enter_context(EmulatorProcess(["--seed", str(seed)], empty=False))
         channel = emulator.channel()
+        cleanup.callback(channel.close)
         get_body = channel.unary_unary(IMAGE_SERVICE + "Get")(_requests(registry_id, ids[0])["Get"])
         list_body = channel.unary_unary(IMAGE_SERVICE + "List")(_requests(registry_id, ids[0])["List"])
         victim = ids.pop()
@@ -101,40 +103,34 @@ def run(calls: int = 2000, rounds: int = 5) -> dict:
             pb.DeleteImageRequest(image_id=victim).SerializeToString()
         )
         noop = NoopServer({"Get": get_body, "List": list_body, "Delete": delete_body}, Path(folder))
+        cleanup.callback(noop.stop)
         noop_channel = grpc.insecure_channel(noop.endpoint)
-        grpc.channel_ready_future(noop_channel).result(timeout=10)
+        cleanup.callback(noop_channel.close)
+        noop_channel.unary_unary(IMAGE_SERVICE + "Get")(b"", wait_for_ready=True, timeout=10)
         deletable = iter(ids[1000:])
         table: dict[str, dict] = {}
-        try:
-            for method in ("Get", "List", "Delete"):
-                for threads in (1, 8):
-                    ratios, ours, floors = [], [], []
-                    for _ in range(rounds):
-                        if method == "Delete":
-                            requests = [
-                                pb.DeleteImageRequest(image_id=next(deletable)).SerializeToString() for _ in range(calls)
-                            ]
-                        else:
-                            requests = [_requests(registry_id, ids[n % 1000])[method] for n in range(calls)]
-                        floor = statistics.median(
-                            _latencies(noop_channel.unary_unary(IMAGE_SERVICE + method), requests, threads)
-                        )
-                        mine = statistics.median(
-                            _latencies(channel.unary_unary(IMAGE_SERVICE + method), requests, threads)
-                        )
-                        floors.append(floor)
-                        ours.append(mine)
-                        ratios.append(mine / floor)
-                    table[f"{method} x{threads}"] = {
-                        "noop_us": statistics.median(floors) * 1e6,
-                        "emulator_us": statistics.median(ours) * 1e6,
-                        "ratio": statistics.median(ratios),
-                    }
-        finally:
-            noop.stop()
-            noop_channel.close()
-            channel.close()
-            emulator.stop()
+        for method in ("Get", "List", "Delete"):
+            for threads in (1, 8):
+                ratios, ours, floors = [], [], []
+                for _ in range(rounds):
+                    if method == "Delete":
+                        requests = [
+                            pb.DeleteImageRequest(image_id=next(deletable)).SerializeToString() for _ in range(calls)
+                        ]
+                    else:
+                        requests = [_requests(registry_id, ids[n % 1000])[method] for n in range(calls)]
+                    floor = statistics.median(
+                        _latencies(noop_channel.unary_unary(IMAGE_SERVICE + method), requests, threads)
+                    )
+                    mine = statistics.median(_latencies(channel.unary_unary(IMAGE_SERVICE + method), requests, threads))
+                    floors.append(floor)
+                    ours.append(mine)
+                    ratios.append(mine / floor)
+                table[f"{method} x{threads}"] = {
+                    "noop_us": statistics.median(floors) * 1e6,
+                    "emulator_us": statistics.median(ours) * 1e6,
+                    "ratio": statistics.median(ratios),
+                }
     return table
 
 
