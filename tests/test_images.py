@@ -189,3 +189,29 @@ def test_undecodable_request_is_invalid_argument(running_emulator, channel):
     error = rpc_error(call, b"\xff\xff\xff")
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "request" in error.details()
+
+
+def test_a_moved_tag_leaves_the_cached_answer_too(emulator, registry, images):
+    old = emulator.add_image(registry.id, "app", tags=["latest", "v1"])
+    assert list(images.Get(pb.GetImageRequest(image_id=old.id)).tags) == ["latest", "v1"]  # now cached
+    listed = images.List(pb.ListImagesRequest(registry_id=registry.id))
+    assert list(listed.images[0].tags) == ["latest", "v1"]
+    emulator.add_image(registry.id, "app", tags=["latest"])
+    assert list(images.Get(pb.GetImageRequest(image_id=old.id)).tags) == ["v1"]
+    by_id = {i.id: list(i.tags) for i in images.List(pb.ListImagesRequest(registry_id=registry.id)).images}
+    assert by_id[old.id] == ["v1"]
+
+
+@pytest.mark.parametrize("layers", [[], None, [Blob(id="crpl", digest="sha256:" + "e" * 64, size=5)] * 40])
+def test_list_pages_are_canonical_protobuf(emulator, registry, channel, layers):
+    """The emulator assembles List pages from cached bytes; they must be exactly what
+    protobuf itself would serialize, for small and large images, with and without a token."""
+    for n in range(3):
+        emulator.add_image(registry.id, "app", layers=layers, config=Blob(id="c", digest="sha256:" + "f" * 64, size=1))
+    raw_list = channel.unary_unary("/yandex.cloud.containerregistry.v1.ImageService/List")
+    for page_size in (2, 100):
+        raw = raw_list(pb.ListImagesRequest(registry_id=registry.id, page_size=page_size).SerializeToString())
+        parsed = pb.ListImagesResponse.FromString(raw)
+        assert parsed.SerializeToString() == raw
+        assert len(parsed.images) == min(page_size, 3)
+        assert bool(parsed.next_page_token) == (page_size == 2)
