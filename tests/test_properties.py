@@ -13,6 +13,7 @@ which function-scoped fixtures would not reset), so each example calls
 from __future__ import annotations
 
 import base64
+import hashlib
 import string
 from dataclasses import dataclass
 
@@ -34,6 +35,11 @@ BASE_NS = 1_700_000_000 * 1_000_000_000
 # A small set so that created_at ties happen; some sit on either side of a second boundary.
 CREATED_AT = (BASE_NS, BASE_NS + 1, BASE_NS + 999_999_999, BASE_NS + 1_000_000_000, BASE_NS + 86_400 * 10**9)
 ORDER_FIELDS = ("id", "name", "created_at")
+# Tags are unique within a repository: adding an image with a tag moves it off the image holding it.
+TAGS = ("latest", "v1", "v2.0", "stable")
+
+# Every call has a deadline, so that an emulator stuck in a loop fails the test instead of hanging it.
+TIMEOUT = 10
 
 OK_OR_CLIENT_ERROR = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND}
 
@@ -55,10 +61,52 @@ class ImageSpec:
     folder_id: str
     repository: str
     created_at_ns: int
+    tags: tuple[str, ...] = ()  # as given when added; some may have moved to newer images since
 
     @property
     def name(self) -> str:
         return f"{self.registry_id}/{self.repository}"
+
+    @property
+    def digest(self) -> str:
+        return "sha256:" + hashlib.sha256(self.id.encode()).hexdigest()
+
+
+class Model:
+    """The live images and their current tags, kept by the test from what it did."""
+
+    def __init__(self):
+        self.live: dict[str, ImageSpec] = {}
+        self.tags: dict[str, list[str]] = {}
+
+    def add(self, emulator, spec: ImageSpec) -> None:
+        record = emulator.add_image(
+            spec.registry_id,
+            spec.repository,
+            id=spec.id,
+            digest=spec.digest,
+            tags=list(spec.tags),
+            created_at_ns=spec.created_at_ns,
+        )
+        assert (record.id, record.name) == (spec.id, spec.name)
+        given = list(dict.fromkeys(spec.tags))
+        for other in self.live.values():
+            if other.name == spec.name:
+                self.tags[other.id] = [tag for tag in self.tags[other.id] if tag not in given]
+        self.live[spec.id] = spec
+        self.tags[spec.id] = given
+
+    def delete(self, image_id: str) -> None:
+        del self.live[image_id]
+        del self.tags[image_id]
+
+    def check(self, image) -> None:
+        """An Image message from the emulator says what the model says of that image."""
+        spec = self.live[image.id]
+        assert image.name == spec.name, image.id
+        assert image.digest == spec.digest, image.id
+        assert image.created_at.ToNanoseconds() == spec.created_at_ns, image.id
+        assert list(image.tags) == self.tags[image.id], image.id
 
 
 @dataclass(frozen=True)
@@ -71,9 +119,6 @@ class World:
     def registry_ids(self) -> list[str]:
         return [registry_id for registry_id, _ in self.registries]
 
-    def folder_of(self, registry_id: str) -> str:
-        return dict(self.registries)[registry_id]
-
     def possible_names(self) -> list[str]:
         """Every registry x repository, whether or not an image has that name."""
         return [f"{registry_id}/{repository}" for registry_id in self.registry_ids for repository in REPOSITORIES]
@@ -81,8 +126,8 @@ class World:
     def absent_names(self) -> list[str]:
         """Well-formed names that exist nowhere: unknown paths, unknown registries."""
         unknown_registry = yc_id("crp", 2**40 + 7)  # registry numbers stay below 2**37
-        names = [f"{registry_id}/{repository}" for registry_id in self.registry_ids for repository in ABSENT_REPOSITORIES]
-        return names + [f"{unknown_registry}/{repository}" for repository in REPOSITORIES]
+        names = [f"{registry_id}/{path}" for registry_id in self.registry_ids for path in ABSENT_REPOSITORIES]
+        return names + [f"{unknown_registry}/{path}" for path in REPOSITORIES]
 
 
 @dataclass(frozen=True)
@@ -127,26 +172,20 @@ class Order:
         return sorted(specs, key=self.key, reverse=self.descending)
 
 
-def load(emulator, world: World) -> dict[str, ImageSpec]:
-    """Reset the emulator and load the world into it; returns the live images by id."""
+def load(emulator, world: World) -> Model:
+    """Reset the emulator and load the world into it."""
     emulator.reset()
     for registry_id, folder_id in world.registries:
         emulator.add_registry(folder_id, id=registry_id)
+    model = Model()
     for spec in world.images:
-        record = emulator.add_image(spec.registry_id, spec.repository, id=spec.id, created_at_ns=spec.created_at_ns)
-        assert (record.id, record.name) == (spec.id, spec.name)
-    return {spec.id: spec for spec in world.images}
+        model.add(emulator, spec)
+    return model
 
 
-def list_call(images, **fields):
-    """(response, None) or (None, status code)."""
-    try:
-        return images.List(pb.ListImagesRequest(**fields)), None
-    except grpc.RpcError as error:
-        return None, error.code()
-
-
-def page_through(images, scope: Scope, order: Order, page_size: int, name_filter: NameFilter | None, expected):
+def page_through(
+    images, model: Model, scope: Scope, order: Order, page_size: int, name_filter: NameFilter | None, expected
+):
     """Page through the query and check every page against ``expected`` (the full ordered result)."""
     effective = page_size or 100
     request = dict(scope.request_fields(), order_by=order.text, page_size=page_size)
@@ -155,17 +194,14 @@ def page_through(images, scope: Scope, order: Order, page_size: int, name_filter
     token = ""
     got: list[str] = []
     expected_ids = [spec.id for spec in expected]
-    by_id = {spec.id: spec for spec in expected}
     for _ in range(len(expected) + 2):
-        response = images.List(pb.ListImagesRequest(**request, page_token=token))
+        response = images.List(pb.ListImagesRequest(**request, page_token=token), timeout=TIMEOUT)
         page = [image.id for image in response.images]
         assert page == expected_ids[len(got) : len(got) + min(effective, len(expected) - len(got))], (
             f"page {len(got) // effective + 1} of {request}"
         )
         for image in response.images:
-            spec = by_id[image.id]
-            assert image.name == spec.name
-            assert image.created_at.ToNanoseconds() == spec.created_at_ns
+            model.check(image)
         got += page
         last = len(got) == len(expected)
         assert (response.next_page_token == "") == last, (
@@ -195,7 +231,10 @@ def worlds(draw, max_images: int = 40, min_images: int = 0) -> World:
     shapes = draw(
         st.lists(
             st.tuples(
-                st.integers(0, len(registries) - 1), st.sampled_from(REPOSITORIES), st.sampled_from(CREATED_AT)
+                st.integers(0, len(registries) - 1),
+                st.sampled_from(REPOSITORIES),
+                st.sampled_from(CREATED_AT),
+                st.lists(st.sampled_from(TAGS), max_size=2),
             ),
             min_size=count,
             max_size=count,
@@ -208,8 +247,9 @@ def worlds(draw, max_images: int = 40, min_images: int = 0) -> World:
             folder_id=registries[registry][1],
             repository=repository,
             created_at_ns=created_at,
+            tags=tuple(tags),
         )
-        for i, (registry, repository, created_at) in enumerate(shapes)
+        for i, (registry, repository, created_at, tags) in enumerate(shapes)
     )
     return World(folders=folders, registries=tuple(registries), images=images)
 
@@ -336,13 +376,13 @@ def filters(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(world=worlds(), data=st.data())
 def test_paging_returns_each_image_of_the_scope_once_in_order(running_emulator, images, world, data):
-    load(running_emulator, world)
+    model = load(running_emulator, world)
     scope = data.draw(scopes(world), label="scope")
     order = data.draw(orders(), label="order")
     expected = order.sort(spec for spec in world.images if scope.contains(spec))
     page_size = data.draw(page_sizes(len(expected)), label="page_size")
     event(f"images in scope: {bucket(len(expected))}")
-    page_through(images, scope, order, page_size, None, expected)
+    page_through(images, model, scope, order, page_size, None, expected)
 
 
 # ---- 2. filters --------------------------------------------------------------------------
@@ -351,7 +391,7 @@ def test_paging_returns_each_image_of_the_scope_once_in_order(running_emulator, 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(world=worlds(), data=st.data())
 def test_filter_selects_exactly_the_matching_images(running_emulator, images, world, data):
-    load(running_emulator, world)
+    model = load(running_emulator, world)
     scope = data.draw(scopes(world), label="scope")
     name_filter = data.draw(filters(world, scope), label="filter")
     order = data.draw(orders(), label="order")
@@ -359,7 +399,7 @@ def test_filter_selects_exactly_the_matching_images(running_emulator, images, wo
     page_size = data.draw(page_sizes(len(expected)), label="page_size")
     event(f"images selected: {bucket(len(expected))}")
     event(f"filtered out: {bucket(sum(scope.contains(spec) for spec in world.images) - len(expected))}")
-    page_through(images, scope, order, page_size, name_filter, expected)
+    page_through(images, model, scope, order, page_size, name_filter, expected)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -367,14 +407,15 @@ def test_filter_selects_exactly_the_matching_images(running_emulator, images, wo
 def test_filter_naming_several_repositories_of_the_scope(running_emulator, images, world, data):
     """IN / NOT IN over several repositories of a folder or registry: the result merges (or
     skips runs of) several repositories' images, in every order."""
-    load(running_emulator, world)
+    model = load(running_emulator, world)
     scope = data.draw(scopes(world, ("folder", "registry")), label="scope")
     name_filter = data.draw(filters(world, scope, ("IN", "NOT IN"), several_in_scope=True), label="filter")
     order = data.draw(orders(), label="order")
     expected = order.sort(spec for spec in world.images if scope.contains(spec) and name_filter.matches(spec.name))
     page_size = data.draw(page_sizes(len(expected)), label="page_size")
-    event(f"{'NOT IN' if name_filter.negated else 'IN'}: repositories selected: {bucket(len({s.name for s in expected}))}")
-    page_through(images, scope, order, page_size, name_filter, expected)
+    selected = len({spec.name for spec in expected})
+    event(f"{'NOT IN' if name_filter.negated else 'IN'}: repositories selected: {bucket(selected)}")
+    page_through(images, model, scope, order, page_size, name_filter, expected)
 
 
 # ---- 3. paging under concurrent inserts and deletes ---------------------------------------
@@ -382,7 +423,12 @@ def test_filter_naming_several_repositories_of_the_scope(running_emulator, image
 
 MUTATIONS = st.one_of(
     st.tuples(
-        st.just("add"), st.integers(0, 100), st.sampled_from(REPOSITORIES), st.sampled_from(CREATED_AT), st.integers(0, 2**60)
+        st.just("add"),
+        st.integers(0, 100),  # the registry (modulo their number)
+        st.sampled_from(REPOSITORIES),
+        st.sampled_from(CREATED_AT),
+        st.integers(0, 2**60),  # the new image's id
+        st.lists(st.sampled_from(TAGS), max_size=2),
     ),
     st.tuples(st.just("delete_any"), st.integers(0, 10**6)),
     st.tuples(st.just("delete_cursor")),  # the last image returned: the next page resumes after it
@@ -393,7 +439,8 @@ MUTATIONS = st.one_of(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(world=worlds(min_images=10, max_images=30), data=st.data())
 def test_paging_is_stable_under_concurrent_inserts_and_deletes(running_emulator, images, world, data):
-    live = load(running_emulator, world)
+    model = load(running_emulator, world)
+    live = model.live
     scope = data.draw(scopes(world, ("folder", "registry", "folder", "registry", "repository")), label="scope")
     order = data.draw(orders(), label="order")
     name_filter = data.draw(st.none() | st.none() | filters(world, scope), label="filter")
@@ -401,6 +448,12 @@ def test_paging_is_stable_under_concurrent_inserts_and_deletes(running_emulator,
 
     def in_query(spec: ImageSpec) -> bool:
         return scope.contains(spec) and (name_filter is None or name_filter.matches(spec.name))
+
+    def beyond(spec: ImageSpec) -> bool:
+        """Whether ``spec`` comes after every image returned so far, in the requested order."""
+        if not seen_keys:
+            return True
+        return order.key(spec) < seen_keys[-1] if order.descending else order.key(spec) > seen_keys[-1]
 
     used_ids = set(live)
     initial = {image_id for image_id, spec in live.items() if in_query(spec)}
@@ -412,20 +465,17 @@ def test_paging_is_stable_under_concurrent_inserts_and_deletes(running_emulator,
         request["filter"] = name_filter.text
     token = ""
     for page_number in range(1, 500):
-        response = images.List(pb.ListImagesRequest(**request, page_token=token))
+        response = images.List(pb.ListImagesRequest(**request, page_token=token), timeout=TIMEOUT)
         assert len(response.images) <= page_size
         for image in response.images:
             assert image.id in live, f"page {page_number} returned {image.id}, which does not exist now"
             spec = live[image.id]
+            model.check(image)
             assert in_query(spec), f"page {page_number} returned {image.id} ({spec.name}), outside the query"
             assert image.id not in returned, f"page {page_number} returned {image.id} a second time"
-            key = order.key(spec)
-            if seen_keys:
-                assert (key < seen_keys[-1]) if order.descending else (key > seen_keys[-1]), (
-                    f"page {page_number}: {image.id} is out of order"
-                )
+            assert beyond(spec), f"page {page_number}: {image.id} is out of order"
             returned.append(image.id)
-            seen_keys.append(key)
+            seen_keys.append(order.key(spec))
         if not response.next_page_token:
             break
         token = response.next_page_token
@@ -434,42 +484,38 @@ def test_paging_is_stable_under_concurrent_inserts_and_deletes(running_emulator,
         for mutation in data.draw(st.lists(MUTATIONS, max_size=3), label=f"changes after page {page_number}"):
             victim = None
             if mutation[0] == "add":
-                _, registry, repository, created_at, number = mutation
+                _, registry, repository, created_at, number, tags = mutation
                 registry_id, folder_id = world.registries[registry % len(world.registries)]
-                image_id = yc_id("crp", number)
+                image_id = yc_id("crp", 2**62 + number)
                 while image_id in used_ids:
                     number += 1
-                    image_id = yc_id("crp", number)
+                    image_id = yc_id("crp", 2**62 + number)
                 used_ids.add(image_id)
-                running_emulator.add_image(registry_id, repository, id=image_id, created_at_ns=created_at)
-                live[image_id] = ImageSpec(image_id, registry_id, folder_id, repository, created_at)
+                model.add(
+                    running_emulator, ImageSpec(image_id, registry_id, folder_id, repository, created_at, tuple(tags))
+                )
             elif mutation[0] == "delete_any" and live:
                 victim = sorted(live)[mutation[1] % len(live)]
             elif mutation[0] == "delete_cursor" and returned and returned[-1] in live:
                 victim = returned[-1]
             elif mutation[0] == "delete_next":
-                after = [
-                    spec
-                    for spec in live.values()
-                    if in_query(spec)
-                    and (
-                        not seen_keys
-                        or ((order.key(spec) < seen_keys[-1]) if order.descending else (order.key(spec) > seen_keys[-1]))
-                    )
-                ]
+                after = [spec for spec in live.values() if in_query(spec) and beyond(spec)]
                 if after:
                     victim = order.sort(after)[0].id
             event(f"change: {mutation[0]}" + ("" if victim or mutation[0] == "add" else " (nothing to delete)"))
             if victim is not None:
-                operation = images.Delete(pb.DeleteImageRequest(image_id=victim))
+                operation = images.Delete(pb.DeleteImageRequest(image_id=victim), timeout=TIMEOUT)
                 assert operation.done
-                del live[victim]
+                model.delete(victim)
                 deleted.add(victim)
     else:
         raise AssertionError("paging did not end after 500 pages")
     event(f"pages: {bucket(page_number)}; images returned: {bucket(len(returned))}")
     missing = sorted(initial - deleted - set(returned))
     assert not missing, f"images that existed throughout were never returned: {missing}"
+    # Once the changes are over, a fresh paging sees exactly the final state.
+    expected = order.sort(spec for spec in live.values() if in_query(spec))
+    page_through(images, model, scope, order, page_size, name_filter, expected)
 
 
 # ---- 4. fuzzing every request field ------------------------------------------------------
@@ -596,7 +642,7 @@ FUZZ_SETTINGS = settings(
 
 def code_of(call, request) -> grpc.StatusCode:
     try:
-        call(request)
+        call(request, timeout=TIMEOUT)
     except grpc.RpcError as error:
         return error.code()
     return grpc.StatusCode.OK
@@ -605,8 +651,8 @@ def code_of(call, request) -> grpc.StatusCode:
 def assert_still_serving(images, world: World) -> None:
     """A valid call after the fuzzed one succeeds."""
     for folder in world.folders:
-        images.List(pb.ListImagesRequest(folder_id=folder, page_size=1))
-    images.List(pb.ListImagesRequest(registry_id=world.registry_ids[0], order_by="name desc"))
+        images.List(pb.ListImagesRequest(folder_id=folder, page_size=1), timeout=TIMEOUT)
+    images.List(pb.ListImagesRequest(registry_id=world.registry_ids[0], order_by="name desc"), timeout=TIMEOUT)
 
 
 def real_tokens(images, world: World) -> tuple[str, ...]:
@@ -617,7 +663,7 @@ def real_tokens(images, world: World) -> tuple[str, ...]:
         {"registry_id": world.registry_ids[0], "order_by": "created_at desc"},
         {"folder_id": world.folders[-1], "order_by": "name", "filter": f'name != "{world.possible_names()[0]}"'},
     ):
-        response = images.List(pb.ListImagesRequest(page_size=1, **fields))
+        response = images.List(pb.ListImagesRequest(page_size=1, **fields), timeout=TIMEOUT)
         if response.next_page_token:
             found.append(response.next_page_token)
     return tuple(found)
@@ -642,7 +688,7 @@ def test_fuzz_list_gives_only_ok_invalid_argument_or_not_found(running_emulator,
         filter=name_filter.text if name_filter else "",
         page_size=data.draw(st.integers(0, 20), label="page_size"),
     )
-    token = images.List(pb.ListImagesRequest(**dict(valid, page_size=1))).next_page_token
+    token = images.List(pb.ListImagesRequest(**dict(valid, page_size=1)), timeout=TIMEOUT).next_page_token
     valid["page_token"] = data.draw(st.sampled_from(["", token]), label="page_token")
     tokens = tuple(token for token in (token, *real_tokens(images, world)) if token)
     fuzz = {
@@ -685,7 +731,7 @@ def test_fuzz_operation_get_gives_only_ok_invalid_argument_or_not_found(
 ):
     load(running_emulator, world)
     operation_ids = tuple(
-        images.Delete(pb.DeleteImageRequest(image_id=spec.id)).id for spec in world.images[:2]
+        images.Delete(pb.DeleteImageRequest(image_id=spec.id), timeout=TIMEOUT).id for spec in world.images[:2]
     )
     candidates = ids_like(world, operation_ids)
     if operation_ids:
@@ -695,5 +741,5 @@ def test_fuzz_operation_get_gives_only_ok_invalid_argument_or_not_found(
     event(f"OperationService.Get: {code.name}")
     assert code == grpc.StatusCode.OK or code in OK_OR_CLIENT_ERROR, f"OperationService.Get gave {code}"
     for operation_id in operation_ids:
-        assert operations.Get(operation_pb.GetOperationRequest(operation_id=operation_id)).done
+        assert operations.Get(operation_pb.GetOperationRequest(operation_id=operation_id), timeout=TIMEOUT).done
     assert_still_serving(images, world)
