@@ -1,7 +1,7 @@
 """Opaque, bounded, tamper-proof page tokens for keyset paging.
 
 A token names the last image of the page and is bound to the query (scope, filter,
-order) that produced it, with an HMAC under a key made per emulator. So paging
+order) that produced it, with a MAC (keyed BLAKE2b) under a key made per emulator. So paging
 never repeats or skips an image that existed throughout, and a token the emulator
 did not issue, or one reused for another query, is rejected.
 """
@@ -30,7 +30,8 @@ class PageTokens:
         return hashlib.blake2b(query.encode(), digest_size=_FINGERPRINT_SIZE).digest()
 
     def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, payload, hashlib.sha256).digest()[:_MAC_SIZE]
+        # Keyed BLAKE2b is a MAC in itself, and cheaper per call than the hmac module.
+        return hashlib.blake2b(payload, key=self._key, digest_size=_MAC_SIZE).digest()
 
     def issue(self, query: str, last_id: str) -> str:
         """A token for the page after ``last_id`` of ``query`` (at most 92 characters)."""

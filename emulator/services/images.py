@@ -132,7 +132,8 @@ def rpcs(store: Store, tokens: PageTokens) -> list[Rpc]:
         query = ListQuery.parse(request)
         call.authorize(store.folder_of(query.scope))
         name_filter = query.name_filter
-        after_id = tokens.read(query.fingerprint(), request.page_token) if request.page_token else None
+        fingerprint = query.fingerprint()
+        after_id = tokens.read(fingerprint, request.page_token) if request.page_token else None
         try:
             images, more = store.list_images(
                 query.scope,
@@ -145,7 +146,7 @@ def rpcs(store: Store, tokens: PageTokens) -> list[Rpc]:
             )
         except UnknownCursor:
             raise InvalidArgument.field("page_token", "points at an image the emulator no longer knows") from None
-        next_page_token = tokens.issue(query.fingerprint(), images[-1].id) if more else ""
+        next_page_token = tokens.issue(fingerprint, images[-1].id) if more else ""
         return list_response_bytes(images, next_page_token)
 
     def get_image(request: Message, call: Call) -> bytes:
