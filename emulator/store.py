@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import chain, islice
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sortedcontainers import SortedList
@@ -390,25 +390,30 @@ class Store:
         return orders
 
     def _index_many(self, images: list[Image]) -> None:
-        """Index images by sorting: per repository, then each registry's and folder's list
-        from its repositories' sorted runs (which Python's sort merges in near-linear time)."""
-        by_repository: dict[str, list[Image]] = {}
-        for image in images:
-            by_repository.setdefault(image.name, []).append(image)
+        """Index images by sorting them once per order and dealing the keys out to their
+        scopes in that order. Sorting uses plain attribute keys (strings, ints) in stable
+        passes, far cheaper than comparing key tuples; each key tuple is made once and
+        shared by the three scopes' indexes."""
+        by_id = sorted(images, key=attrgetter("id"))
         for order, key_of in _SORT_KEYS.items():
-            by_registry: dict[str, list[list]] = {}
-            for name, members in by_repository.items():
-                keys = sorted(map(key_of, members))
-                self._orders_of(Scope("repository", name))[order].update(keys)
-                by_registry.setdefault(members[0].registry_id, []).append(keys)
-            by_folder: dict[str, list[list]] = {}
-            for registry_id, runs in by_registry.items():
-                keys = sorted(chain.from_iterable(runs))
-                self._orders_of(Scope("registry", registry_id))[order].update(keys)
-                by_folder.setdefault(self.registries[registry_id].folder_id, []).append(keys)
-            for folder_id, runs in by_folder.items():
-                keys = runs[0] if len(runs) == 1 else sorted(chain.from_iterable(runs))
-                self._orders_of(Scope("folder", folder_id))[order].update(keys)
+            ordered = by_id
+            if order == "name":
+                ordered = sorted(by_id, key=attrgetter("name"))  # stable: ties stay in id order
+            elif order == "created_at":
+                ordered = sorted(by_id, key=attrgetter("created_at_ns"))
+            keys_by_scope: dict[Scope, list] = {}
+            lists_by_name: dict[str, tuple[list, list, list]] = {}  # its three scopes' key lists
+            for image in ordered:
+                lists = lists_by_name.get(image.name)
+                if lists is None:
+                    scopes = self._scopes_of(image, self.registries[image.registry_id])
+                    lists = lists_by_name[image.name] = tuple(keys_by_scope.setdefault(s, []) for s in scopes)
+                key = key_of(image)
+                lists[0].append(key)
+                lists[1].append(key)
+                lists[2].append(key)
+            for scope, keys in keys_by_scope.items():  # each list is in order already
+                self._orders_of(scope)[order].update(keys)
 
     def get_image(self, image_id: str) -> Image:
         with self._lock:
