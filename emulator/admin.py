@@ -76,9 +76,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _body(self) -> Any:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            raise ValueError(f"body: larger than {MAX_BODY} bytes")
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY:
+            raise ValueError(f"Content-Length: must be 0 to {MAX_BODY}")
         raw = self.rfile.read(length) if length else b"{}"
         try:
             return json.loads(raw)
@@ -121,6 +124,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(HTTPStatus.OK, route())
         except (ValueError, TypeError) as error:
             self._reply(HTTPStatus.BAD_REQUEST, {"error": str(error)})
+        except Exception as error:  # a bug: say so, and keep serving
+            log.exception("admin POST %s failed", self.path)
+            self._reply(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"emulator bug: {error!r}"})
 
     def _reset(self) -> dict:
         self.emulator.reset()

@@ -44,7 +44,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     tls.add_argument(
         "--tls-port", type=int, metavar="PORT", help="also serve TLS on this port, beside plaintext on --port"
     )
-    tls.add_argument("--ca-file", metavar="PATH", help="write the CA certificate (PEM) that clients must trust here")
+    tls.add_argument(
+        "--ca-file",
+        metavar="PATH",
+        help="write the certificate clients must trust (PEM) here: the generated CA, or the --cert chain",
+    )
     tls.add_argument("--cert", metavar="FILE", help="serve this certificate chain (PEM) instead of a generated one")
     tls.add_argument("--key", metavar="FILE", help="the private key (PEM) of --cert")
     auth = parser.add_argument_group("authentication")
@@ -83,6 +87,10 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
     """The Emulator the flags describe; ValueError or OSError names a bad flag."""
     if bool(args.cert) != bool(args.key):
         raise ValueError("--cert and --key go together")
+    if args.tls and args.tls_port is not None:
+        raise ValueError("--tls serves TLS on --port; --tls-port adds a TLS port beside plaintext: choose one")
+    if (args.ca_file or args.cert) and not (args.tls or args.tls_port is not None):
+        raise ValueError("--ca-file, --cert and --key need --tls or --tls-port")
     material = None
     if args.cert:
         try:

@@ -35,10 +35,6 @@ class NotFound(ApiError):
     code = "NOT_FOUND"
 
 
-class AlreadyExists(ApiError):
-    code = "ALREADY_EXISTS"
-
-
 class Unauthenticated(ApiError):
     code = "UNAUTHENTICATED"
 

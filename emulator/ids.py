@@ -12,7 +12,6 @@ import re
 ID_ALPHABET = "0123456789abcdefghijklmnopqrstuv"
 _PAIRS = [a + b for a in ID_ALPHABET for b in ID_ALPHABET]  # 10 random bits -> 2 characters
 REGISTRY_PREFIX = "crp"
-ID_PATTERN = re.compile(r"[a-z][a-z0-9]{2}[0-9a-v]{17}")
 DIGEST_PATTERN = re.compile(r"sha256:[0-9a-f]{64}")
 # A resource id the emulator accepts from seeds and the Python API: the API's
 # 50-character limit, lowercase letters and digits (so it stays a safe token payload).

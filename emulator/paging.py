@@ -25,6 +25,10 @@ class PageTokens:
     def __init__(self, key: bytes | None = None):
         self._key = key or secrets.token_bytes(32)
 
+    def rotate(self) -> None:
+        """A new key: every token issued so far becomes invalid (used on reset)."""
+        self._key = secrets.token_bytes(32)
+
     @staticmethod
     def fingerprint(query: str) -> bytes:
         return hashlib.blake2b(query.encode(), digest_size=_FINGERPRINT_SIZE).digest()

@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import urllib.error
 import urllib.request
@@ -78,6 +79,7 @@ def operation_from_json(entry: dict) -> Operation:
         metadata=dict(entry["metadata"]),
         response_type=entry.get("response_type"),
         error=(error["code"], error["message"]) if error else None,
+        folder_id=entry.get("folder_id", ""),
     )
 
 
@@ -190,10 +192,12 @@ class EmulatorProcess(RemoteEmulator):
 
     def start(self) -> EmulatorProcess:
         command = [sys.executable, "-m", "emulator", "--port", "0", "--admin-port", "0", "--log-level", "warning"]
+        # stderr goes to a file: a pipe nobody reads would fill up and stall the emulator.
+        self._stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             command + self.args,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
@@ -207,8 +211,9 @@ class EmulatorProcess(RemoteEmulator):
         if match is None or not match.group("admin"):
             if self.process.poll() is None:
                 self.process.kill()
-            errors = self.process.stderr.read()
             self.stop()
+            self._stderr.seek(0)
+            errors = self._stderr.read().decode(errors="replace")
             raise RuntimeError(f"ycr-emulator did not start: {line or errors.strip() or 'no output'}")
         super().__init__(match.group("endpoint"), match.group("admin"))
         if self.empty:
@@ -226,9 +231,8 @@ class EmulatorProcess(RemoteEmulator):
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream:
-                stream.close()
+        if self.process.stdout:
+            self.process.stdout.close()
         return self.process.returncode
 
     def __enter__(self) -> EmulatorProcess:

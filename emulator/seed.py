@@ -15,17 +15,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from google.rpc import code_pb2
+
 from emulator.ids import DIGEST_PATTERN
-from emulator.store import Blob, Image, Operation, Registry, Store
-from emulator.wire import known_message
+from emulator.store import INT64_MAX, Blob, Image, Operation, Registry, Store, check_timestamp
+from emulator.wire import known_message, message_class
 
 _REGISTRY_KEYS = {"id", "folder_id", "name", "created_at", "labels", "images"}
 _IMAGE_KEYS = {"repository", "id", "digest", "tags", "created_at", "compressed_size", "config", "layers"}
 _BLOB_KEYS = {"id", "digest", "size", "urls"}
 _OPERATION_KEYS = {
     "id", "description", "created_at", "created_by", "modified_at", "done",
-    "metadata_type", "metadata", "response_type", "error",
+    "metadata_type", "metadata", "response_type", "error", "folder_id",
 }  # fmt: skip
+_STATUS_CODES = set(code_pb2.Code.keys()) - {"OK"}
 _RFC3339 = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d{1,9}))?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?"
 )
@@ -54,7 +57,7 @@ def parse_timestamp(value: Any, where: str) -> int:
     """RFC 3339 text (nanosecond precision) or a datetime -> ns since the epoch; no offset means UTC."""
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1_000
+        value = moment.isoformat()
     match = _RFC3339.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         raise SeedError(f"{where}: must be an RFC 3339 timestamp such as 2026-01-02T10:00:00Z, got {value!r}")
@@ -66,7 +69,11 @@ def parse_timestamp(value: Any, where: str) -> int:
     if moment.tzinfo is None:  # pragma: no cover - Python < 3.11 cannot parse "Z"
         moment = moment.replace(tzinfo=timezone.utc)
     nanos = int((match.group("fraction") or "0").ljust(9, "0"))
-    return int(moment.timestamp()) * 1_000_000_000 + nanos
+    ns = int(moment.timestamp()) * 1_000_000_000 + nanos
+    try:
+        return check_timestamp(ns, where)
+    except ValueError as error:
+        raise SeedError(str(error)) from None
 
 
 def format_timestamp(ns: int) -> str:
@@ -83,8 +90,8 @@ def _expect(value: Any, kind: type | tuple, where: str, what: str) -> Any:
 
 
 def _size(value: Any, where: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise SeedError(f"{where}: must be a non-negative integer, got {value!r}")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= INT64_MAX:
+        raise SeedError(f"{where}: must be an integer from 0 to 2^63-1, got {value!r}")
     return value
 
 
@@ -168,7 +175,14 @@ def operation_record(entry: Any, where: str) -> Operation:
     error = entry.get("error")
     if error is not None:
         _check_keys(error, {"code", "message"}, {"code", "message"}, _at(where, "error"))
-        error = (error["code"], error["message"])
+        if error["code"] not in _STATUS_CODES:
+            raise SeedError(f"{_at(where, 'error.code')}: not a gRPC status code name: {error['code']!r}")
+        error = (error["code"], _expect(error["message"], str, _at(where, "error.message"), "a string"))
+    metadata = _expect(entry.get("metadata", {}), dict, _at(where, "metadata"), "an object")
+    try:
+        message_class(entry["metadata_type"])(**metadata)
+    except (TypeError, ValueError) as problem:
+        raise SeedError(f"{_at(where, 'metadata')}: does not fit {entry['metadata_type']}: {problem}") from None
     return Operation(
         id=_expect(entry["id"], str, _at(where, "id"), "a string"),
         description=_expect(entry.get("description", ""), str, _at(where, "description"), "a string"),
@@ -177,9 +191,10 @@ def operation_record(entry: Any, where: str) -> Operation:
         modified_at_ns=parse_timestamp(entry.get("modified_at", "1970-01-01T00:00:00Z"), _at(where, "modified_at")),
         done=_expect(entry.get("done", True), bool, _at(where, "done"), "true or false"),
         metadata_type=_expect(entry["metadata_type"], str, _at(where, "metadata_type"), "a message name"),
-        metadata=_expect(entry.get("metadata", {}), dict, _at(where, "metadata"), "an object"),
+        metadata=metadata,
         response_type=entry.get("response_type"),
         error=error,
+        folder_id=_expect(entry.get("folder_id", ""), str, _at(where, "folder_id"), "a string"),
     )
 
 
@@ -191,6 +206,11 @@ def apply_seed(store: Store, data: Any) -> tuple[list[Registry], list[Image]]:
         operation_record(entry, f"operations[{o}]")
         for o, entry in enumerate(_expect(data.get("operations", []), list, "operations", "a list"))
     ]
+    seen: set[str] = set()
+    for o, operation in enumerate(operations):
+        if operation.id in seen:
+            raise SeedError(f"operations[{o}].id: {operation.id!r} appears twice")
+        seen.add(operation.id)
     registries: list[Registry] = []
     images: list[Image] = []
     with store.bulk():
@@ -214,7 +234,7 @@ def apply_seed(store: Store, data: Any) -> tuple[list[Registry], list[Image]]:
             for o, operation in enumerate(operations):
                 if operation.id in store.operations:
                     raise SeedError(f"operations[{o}].id: {operation.id!r} already exists")
-        except SeedError:
+        except BaseException:  # whatever went wrong, nothing of this seed stays
             for image in reversed(images):
                 store.delete_image(image.id)
             for registry in reversed(registries):
@@ -240,8 +260,7 @@ def image_json(image: Image) -> dict:
         "compressed_size": image.compressed_size,
         "layers": [blob_json(layer) for layer in image.layers],
     }
-    if image.config is not None:
-        entry["config"] = blob_json(image.config)
+    entry["config"] = blob_json(image.config)
     return entry
 
 
@@ -269,6 +288,8 @@ def operation_json(operation: Operation) -> dict:
     }
     if operation.error is not None:
         entry["error"] = {"code": operation.error[0], "message": operation.error[1]}
+    if operation.folder_id:
+        entry["folder_id"] = operation.folder_id
     return entry
 
 

@@ -258,6 +258,7 @@ class Emulator:
     def reset(self) -> None:
         """Empty the state (registries, images, operations) in O(1); auth back to how it started."""
         self.store.reset()
+        self._tokens.rotate()
         self.auth.configure(*self._default_auth)
 
     def add_registry(self, folder_id: str, **fields: Any) -> Registry:

@@ -90,11 +90,13 @@ class Image:
         self._compressed_size = compressed_size
         self._config = config
         self._layers = layers
-        # The service layer's cached wire form; the store clears it whenever the image changes.
-        self.wire: bytes | None = None
+        # The service layer's cache: (the tags list it was made with, the encoded bytes).
+        # Tags are the only field that changes, and the store replaces the list whenever
+        # they do (never edits it in place), so a cache made with other tags is never used.
+        self.wire: tuple[list[str], bytes] | None = None
 
     @property
-    def config(self) -> Blob | None:
+    def config(self) -> Blob:
         return self._config if self._config is not None else derived_blob(self.id, "config", 1_000, 20_000)
 
     @property
@@ -187,6 +189,18 @@ class UnknownCursor(LookupError):
     """A List resumed after an image id the store never held (or forgot on reset)."""
 
 
+# What google.protobuf.Timestamp can carry (0001-01-01 to 9999-12-31 UTC), and int64.
+TIMESTAMP_MIN_NS = -62_135_596_800 * 1_000_000_000
+TIMESTAMP_MAX_NS = 253_402_300_799 * 1_000_000_000 + 999_999_999
+INT64_MAX = 2**63 - 1
+
+
+def check_timestamp(ns: object, argument: str) -> int:
+    if not isinstance(ns, int) or isinstance(ns, bool) or not TIMESTAMP_MIN_NS <= ns <= TIMESTAMP_MAX_NS:
+        raise ValueError(f"{argument}: must be a time between years 1 and 9999, got {ns!r}")
+    return ns
+
+
 def now_ns() -> int:
     return time.time_ns()
 
@@ -259,6 +273,8 @@ class Store:
         """Add a registry; bad arguments raise ValueError naming the argument."""
         if not isinstance(folder_id, str) or not ACCEPTED_ID_PATTERN.fullmatch(folder_id):
             raise ValueError(f"folder_id: must be 1-50 lowercase letters or digits, got {folder_id!r}")
+        if created_at_ns is not None:
+            check_timestamp(created_at_ns, "created_at")
         with self._lock:
             registry_id = self._new_or_given_id(id, self.registries, "id")
             registry = Registry(
@@ -321,8 +337,13 @@ class Store:
                 raise ValueError(f"tags: {tag!r} is not a valid Docker tag")
         if digest is not None and not (isinstance(digest, str) and DIGEST_PATTERN.fullmatch(digest)):
             raise ValueError(f"digest: must be sha256:<64 lowercase hex digits>, got {digest!r}")
-        if compressed_size is not None and (not isinstance(compressed_size, int) or compressed_size < 0):
-            raise ValueError(f"compressed_size: must be a non-negative integer, got {compressed_size!r}")
+        if compressed_size is not None and (
+            not isinstance(compressed_size, int) or isinstance(compressed_size, bool)
+            or not 0 <= compressed_size <= INT64_MAX
+        ):  # fmt: skip
+            raise ValueError(f"compressed_size: must be an integer from 0 to 2^63-1, got {compressed_size!r}")
+        if created_at_ns is not None:
+            check_timestamp(created_at_ns, "created_at")
         with self._lock:
             registry = self.registries.get(registry_id)
             if registry is None:
@@ -536,8 +557,7 @@ class Store:
             holder = repo.tags.get(tag)
             if holder is not None and holder != image.id:
                 previous = self.images[holder]
-                previous.tags.remove(tag)
-                previous.wire = None
+                previous.tags = [kept for kept in previous.tags if kept != tag]  # a new list: see Image.wire
             repo.tags[tag] = image.id
         image.tags = tags
 

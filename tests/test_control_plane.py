@@ -168,3 +168,57 @@ def test_a_bad_state_file_stops_the_start_and_is_left_untouched(tmp_path, conten
     with pytest.raises(RuntimeError, match="state file"):
         EmulatorProcess(["--state-file", str(state)], empty=False, start_timeout=20).start()
     assert state.read_text() == content
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"registry_id": "crp71hkgiolp6677hg9i", "repository": "x", "compressed_size": 2**64}, "compressed_size"),
+        ({"registry_id": "crp71hkgiolp6677hg9i", "repository": "x", "created_at_ns": 10**30}, "created_at"),
+        ({"registry_id": "crp71hkgiolp6677hg9i", "repository": "x", "created_at": "0001-01-01T00:00:00+01:00"},
+         "created_at"),
+        ({"registry_id": "crp71hkgiolp6677hg9i", "repository": "x", "layers": [{"size": 2**63}]}, "layers[0].size"),
+    ],
+    ids=["size-over-int64", "time-over-range", "time-before-year-1", "blob-size-over-int64"],
+)
+def test_values_the_wire_cannot_carry_are_refused(admin, channel, body, named):
+    admin.load_seed(SEED)
+    before = json.dumps(http("GET", admin.admin_url + "/state")[1], sort_keys=True)
+    status, answer = http("POST", admin.admin_url + "/images", body)
+    assert status == 400 and named in answer["error"]
+    assert json.dumps(http("GET", admin.admin_url + "/state")[1], sort_keys=True) == before
+
+
+@pytest.mark.parametrize(
+    ("operation", "named"),
+    [
+        ({"id": "op1", "metadata_type": "yandex.cloud.containerregistry.v1.DeleteImageMetadata",
+          "metadata": {"nope": 1}}, "operations[0].metadata"),
+        ({"id": "op1", "metadata_type": "yandex.cloud.containerregistry.v1.DeleteImageMetadata",
+          "error": {"code": "BOGUS", "message": "x"}}, "operations[0].error.code"),
+        ({"id": "op1", "metadata_type": "no.such.Message"}, "operations[0].metadata_type"),
+    ],
+    ids=["metadata-field", "error-code", "metadata-type"],
+)
+def test_bad_operations_in_a_seed_are_refused(admin, operation, named):
+    with pytest.raises(ValueError, match=named.replace("[", r"\[").replace("]", r"\]")):
+        admin.load_seed({"registries": [], "operations": [operation]})
+    assert admin.operations == {}
+
+
+def test_duplicate_operation_ids_in_a_seed_are_refused(admin):
+    operation = {"id": "op1", "metadata_type": "yandex.cloud.containerregistry.v1.DeleteImageMetadata"}
+    with pytest.raises(ValueError, match="appears twice"):
+        admin.load_seed({"registries": [], "operations": [operation, dict(operation)]})
+    assert admin.operations == {}
+
+
+def test_a_negative_content_length_is_refused(admin):
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", admin.admin_port, timeout=10)
+    connection.putrequest("POST", "/images")
+    connection.putheader("Content-Length", "-1")
+    connection.endheaders()
+    response = connection.getresponse()
+    assert response.status == 400 and b"Content-Length" in response.read()

@@ -756,3 +756,16 @@ def test_paging_is_exact_while_images_are_added_and_deleted(emulator, images, or
     survivors = alive & set(initial)
     missing = survivors - set(seen)
     assert not missing, f"images that existed throughout were skipped: {sorted(missing)}"
+
+
+def test_a_token_from_before_reset_is_refused(emulator, images):
+    registry = emulator.add_registry("b1gresetfolder", id="crpreset000000000000")
+    for n in range(3):
+        emulator.add_image(registry.id, "app", id=f"crpresetimage{n:07d}")
+    token = images.List(pb.ListImagesRequest(registry_id=registry.id, page_size=1)).next_page_token
+    emulator.reset()
+    registry = emulator.add_registry("b1gresetfolder", id="crpreset000000000000")
+    for n in range(3):
+        emulator.add_image(registry.id, "app", id=f"crpresetimage{n:07d}")
+    error = rpc_error(images.List, pb.ListImagesRequest(registry_id=registry.id, page_size=1, page_token=token))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and "page_token" in error.details()

@@ -271,3 +271,48 @@ def test_cert_without_key_is_refused(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     assert "--cert and --key go together" in result.stderr
+
+
+def test_an_operations_folder_outlives_a_state_round_trip(tls):
+    from emulator.seed import export_state
+
+    tls.configure_auth("strict", {"owner": None, "other": [FOLDER_B]})
+    operation = ImageServiceStub(tls.channel()).Delete(
+        pb.DeleteImageRequest(image_id=tls.images_a[0].id), metadata=_bearer("owner")
+    )
+    with Emulator(auth="strict", tokens={"owner": None, "other": [FOLDER_B]}) as restarted:
+        restarted.load_seed(export_state(tls.store))
+        operations = OperationServiceStub(restarted.channel())
+        request = operation_pb.GetOperationRequest(operation_id=operation.id)
+        error = rpc_error(operations.Get, request, metadata=_bearer("other"))
+        assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert operations.Get(request, metadata=_bearer("owner")) == operation
+
+
+def test_any_mode_ignores_folder_limits(tls):
+    tls.configure_auth("any", {"limited": [FOLDER_A]})
+    images = ImageServiceStub(tls.channel())
+    assert len(images.List(pb.ListImagesRequest(folder_id=FOLDER_B), metadata=_bearer("limited")).images) == 1
+
+
+def test_an_idempotency_key_reused_for_another_image_is_refused(tls):
+    images = ImageServiceStub(tls.channel())
+    key = (("idempotency-key", "k-1"),)
+    images.Delete(pb.DeleteImageRequest(image_id=tls.images_a[0].id), metadata=key)
+    error = rpc_error(images.Delete, pb.DeleteImageRequest(image_id=tls.images_a[1].id), metadata=key)
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and "idempotency-key" in error.details()
+    assert tls.images_a[1].id in tls.images
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--tls", "--tls-port", "0"], "choose one"),
+        (["--ca-file", "ca.pem"], "need --tls or --tls-port"),
+    ],
+)
+def test_contradictory_tls_flags_are_refused(flags, message):
+    result = subprocess.run(
+        [sys.executable, "-m", "emulator", "--port", "0", *flags], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2 and message in result.stderr

@@ -20,16 +20,15 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
 
-def encode_image(image: Image) -> Message:
+def encode_image(image: Image, tags: list[str] | None = None) -> Message:
     message = message_class(f"{CONTAINER_REGISTRY}.Image")(
         id=image.id,
         name=image.name,
         digest=image.digest,
         compressed_size=image.compressed_size,
-        tags=image.tags,
+        tags=image.tags if tags is None else tags,
     )
-    if image.config is not None:
-        _fill_blob(message.config, image.config)
+    _fill_blob(message.config, image.config)
     for layer in image.layers:
         _fill_blob(message.layers.add(), layer)
     set_timestamp(message.created_at, image.created_at_ns)
@@ -39,10 +38,12 @@ def encode_image(image: Image) -> Message:
 def framed_image(image: Image) -> bytes:
     """The image as field 1 of a ListImagesResponse (tag, length, serialized Image),
     encoded once and kept until the image changes: a List page is a join of these."""
-    wire = image.wire
-    if wire is None:
-        wire = image.wire = _length_delimited(1, encode_image(image).SerializeToString())
-    return wire
+    tags, cached = image.tags, image.wire
+    if cached is not None and cached[0] is tags:
+        return cached[1]
+    framed = _length_delimited(1, encode_image(image, tags).SerializeToString())
+    image.wire = (tags, framed)  # a racing tag move replaces image.tags, so this is never reused
+    return framed
 
 
 def image_bytes(image: Image) -> bytes:
@@ -160,6 +161,11 @@ def rpcs(store: Store, tokens: PageTokens) -> list[Rpc]:
             # A Delete repeated with the same idempotency key gets the first answer again.
             done_before = key and store.operation_for_key(key)
             if done_before:
+                if done_before.metadata.get("image_id") != request.image_id:
+                    raise InvalidArgument.field(
+                        "idempotency-key", "was already used for a Delete of another image"
+                    )
+                call.authorize(done_before.folder_id)
                 return encode_operation(done_before)
             image = store.get_image(request.image_id)
             folder_id = store.folder_of_image(image)

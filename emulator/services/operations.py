@@ -40,8 +40,7 @@ def encode_operation(operation: Operation) -> Message:
 def rpcs(store: Store) -> list[Rpc]:
     def get(request: Message, call: Call) -> Message:
         operation = store.get_operation(request.operation_id)
-        if operation.folder_id:
-            call.authorize(operation.folder_id)
+        call.authorize(operation.folder_id)  # one with no folder: only callers allowed every folder
         return encode_operation(operation)
 
     return [Rpc("Get", f"{OPERATION}.GetOperationRequest", get)]
