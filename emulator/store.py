@@ -13,6 +13,7 @@ import hashlib
 import heapq
 import queue
 import re
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -60,7 +61,9 @@ class Registry:
 class Image:
     """A stored image. Fields not given when it was added (config, layers and so
     compressed_size) are derived from its id on first use instead of being stored: the
-    same realistic values every time, at no memory cost for the many images tests make."""
+    same realistic values every time, at no memory cost for the many images tests make.
+    Given blobs are kept packed into bytes (see pack_blobs): a few hundred bytes instead
+    of a dozen Python objects per image."""
 
     __slots__ = (
         "id", "registry_id", "repository", "name", "digest", "tags", "created_at_ns",
@@ -88,8 +91,8 @@ class Image:
         self.tags = tags
         self.created_at_ns = created_at_ns
         self._compressed_size = compressed_size
-        self._config = config
-        self._layers = layers
+        self._config = pack_blobs((config,)) if config is not None else None
+        self._layers = pack_blobs(layers) if layers is not None else None
         # The service layer's cache: (the tags list it was made with, the encoded bytes).
         # Tags are the only field that changes, and the store replaces the list whenever
         # they do (never edits it in place), so a cache made with other tags is never used.
@@ -97,12 +100,14 @@ class Image:
 
     @property
     def config(self) -> Blob:
-        return self._config if self._config is not None else derived_blob(self.id, "config", 1_000, 20_000)
+        if self._config is not None:
+            return unpack_blobs(self._config)[0]
+        return derived_blob(self.id, "config", 1_000, 20_000)
 
     @property
     def layers(self) -> tuple[Blob, ...]:
         if self._layers is not None:
-            return self._layers
+            return unpack_blobs(self._layers)
         return tuple(derived_blob(self.id, f"layer{n}", 1_000, 30_000_000) for n in range(3))
 
     @property
@@ -123,6 +128,50 @@ class Image:
         return isinstance(other, Image) and all(getattr(self, f) == getattr(other, f) for f in fields)
 
     __hash__ = None  # mutable (tags move)
+
+
+_BLOB_HEAD = struct.Struct(">H")  # id length
+_BLOB_TAIL = struct.Struct(">32sQH")  # raw sha256, size, number of urls
+_URL_HEAD = struct.Struct(">I")
+
+
+def pack_blobs(blobs: Iterable[Blob]) -> bytes:
+    """Blobs as one bytes object; ValueError for a blob the wire could not carry."""
+    packed = bytearray()
+    for blob in blobs:
+        if not isinstance(blob, Blob):
+            raise ValueError(f"layers: expected Blob records, got {blob!r}")
+        if not (isinstance(blob.digest, str) and DIGEST_PATTERN.fullmatch(blob.digest)):
+            raise ValueError(f"digest: must be sha256:<64 lowercase hex digits>, got {blob.digest!r}")
+        if not isinstance(blob.size, int) or isinstance(blob.size, bool) or not 0 <= blob.size <= INT64_MAX:
+            raise ValueError(f"size: must be an integer from 0 to 2^63-1, got {blob.size!r}")
+        blob_id = str(blob.id).encode()
+        packed += _BLOB_HEAD.pack(len(blob_id)) + blob_id
+        packed += _BLOB_TAIL.pack(bytes.fromhex(blob.digest[7:]), blob.size, len(blob.urls))
+        for url in blob.urls:
+            encoded = str(url).encode()
+            packed += _URL_HEAD.pack(len(encoded)) + encoded
+    return bytes(packed)
+
+
+def unpack_blobs(packed: bytes) -> tuple[Blob, ...]:
+    blobs = []
+    position = 0
+    while position < len(packed):
+        (length,) = _BLOB_HEAD.unpack_from(packed, position)
+        position += _BLOB_HEAD.size
+        blob_id = packed[position : position + length].decode()
+        position += length
+        digest, size, url_count = _BLOB_TAIL.unpack_from(packed, position)
+        position += _BLOB_TAIL.size
+        urls = []
+        for _ in range(url_count):
+            (length,) = _URL_HEAD.unpack_from(packed, position)
+            position += _URL_HEAD.size
+            urls.append(packed[position : position + length].decode())
+            position += length
+        blobs.append(Blob(id=blob_id, digest="sha256:" + digest.hex(), size=size, urls=tuple(urls)))
+    return tuple(blobs)
 
 
 def derived_blob(image_id: str, role: str, low: int, high: int) -> Blob:
@@ -159,6 +208,7 @@ class _Repository:
     """What makes tags and digests unique within a repository."""
 
     name: str
+    path: str  # the name without "<registry_id>/"; its images share these two strings
     tags: dict[str, str] = field(default_factory=dict)  # tag -> image id
     digests: dict[str, str] = field(default_factory=dict)  # digest -> image id
 
@@ -350,7 +400,7 @@ class Store:
                 raise ValueError(f"registry_id: no registry {registry_id!r}")
             image_id = self._new_or_given_id(id, self.images, "id")
             name = f"{registry_id}/{repository}"
-            repo = self._repositories.get(name) or _Repository(name)
+            repo = self._repositories.get(name) or _Repository(name, repository)
             digest = digest or self.ids.new_digest()
             if digest in repo.digests:
                 raise ValueError(f"digest: {name} already has an image with digest {digest}")
@@ -358,8 +408,8 @@ class Store:
             image = Image(
                 id=image_id,
                 registry_id=registry_id,
-                repository=repository,
-                name=repo.name,  # one string shared by the repository's images
+                repository=repo.path,
+                name=repo.name,
                 digest=digest,
                 compressed_size=compressed_size,
                 config=config,
