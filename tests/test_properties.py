@@ -41,6 +41,15 @@ TAGS = ("latest", "v1", "v2.0", "stable")
 # Every call has a deadline, so that an emulator stuck in a loop fails the test instead of hanging it.
 TIMEOUT = 10
 
+
+def examples(count: int) -> settings:
+    """Settings for a property: ``count`` examples, no per-example deadline (gRPC round trips
+    vary). Failures are saved in hypothesis' example database and replayed first next run."""
+    return settings(
+        max_examples=count, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    )
+
+
 OK_OR_CLIENT_ERROR = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND}
 
 
@@ -373,7 +382,7 @@ def filters(
 # ---- 1. paging and ordering ------------------------------------------------------------
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@examples(250)
 @given(world=worlds(), data=st.data())
 def test_paging_returns_each_image_of_the_scope_once_in_order(running_emulator, images, world, data):
     model = load(running_emulator, world)
@@ -388,7 +397,7 @@ def test_paging_returns_each_image_of_the_scope_once_in_order(running_emulator, 
 # ---- 2. filters --------------------------------------------------------------------------
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@examples(250)
 @given(world=worlds(), data=st.data())
 def test_filter_selects_exactly_the_matching_images(running_emulator, images, world, data):
     model = load(running_emulator, world)
@@ -402,7 +411,7 @@ def test_filter_selects_exactly_the_matching_images(running_emulator, images, wo
     page_through(images, model, scope, order, page_size, name_filter, expected)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@examples(150)
 @given(world=worlds(min_images=8), data=st.data())
 def test_filter_naming_several_repositories_of_the_scope(running_emulator, images, world, data):
     """IN / NOT IN over several repositories of a folder or registry: the result merges (or
@@ -436,7 +445,7 @@ MUTATIONS = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@examples(250)
 @given(world=worlds(min_images=10, max_images=30), data=st.data())
 def test_paging_is_stable_under_concurrent_inserts_and_deletes(running_emulator, images, world, data):
     model = load(running_emulator, world)
@@ -647,10 +656,6 @@ PAGE_SIZES_ANY = st.one_of(
     st.sampled_from([0, 1, -1, 1000, 1001, 2**31, -(2**31), 2**63 - 1, -(2**63)]),
 )
 
-FUZZ_SETTINGS = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
-)
-
 
 def code_of(call, request) -> grpc.StatusCode:
     try:
@@ -684,7 +689,7 @@ def real_tokens(images, world: World) -> tuple[str, ...]:
 LIST_FIELDS = ("registry_id", "repository_name", "folder_id", "page_size", "page_token", "filter", "order_by")
 
 
-@FUZZ_SETTINGS
+@examples(250)
 @given(world=worlds(max_images=10), data=st.data())
 def test_fuzz_list_gives_only_ok_invalid_argument_or_not_found(running_emulator, images, world, data):
     load(running_emulator, world)
@@ -721,7 +726,7 @@ def test_fuzz_list_gives_only_ok_invalid_argument_or_not_found(running_emulator,
     assert_still_serving(images, world)
 
 
-@FUZZ_SETTINGS
+@examples(150)
 @given(world=worlds(max_images=10), data=st.data())
 def test_fuzz_get_and_delete_give_only_ok_invalid_argument_or_not_found(running_emulator, images, world, data):
     load(running_emulator, world)
@@ -735,7 +740,7 @@ def test_fuzz_get_and_delete_give_only_ok_invalid_argument_or_not_found(running_
     assert_still_serving(images, world)
 
 
-@FUZZ_SETTINGS
+@examples(150)
 @given(world=worlds(max_images=5), data=st.data())
 def test_fuzz_operation_get_gives_only_ok_invalid_argument_or_not_found(
     running_emulator, images, operations, world, data
