@@ -62,12 +62,11 @@ def parse_timestamp(value: Any, where: str) -> int:
     if match is None:
         raise SeedError(f"{where}: must be an RFC 3339 timestamp such as 2026-01-02T10:00:00Z, got {value!r}")
     offset = match.group("offset") or "Z"
+    offset = "+00:00" if offset in ("Z", "z") else offset  # Python 3.10 reads no "Z"
     try:
-        moment = datetime.fromisoformat(f"{match.group('date')}T{match.group('time')}{offset.upper()}")
+        moment = datetime.fromisoformat(f"{match.group('date')}T{match.group('time')}{offset}")
     except ValueError:
         raise SeedError(f"{where}: not a real date and time: {value!r}") from None
-    if moment.tzinfo is None:  # pragma: no cover - Python < 3.11 cannot parse "Z"
-        moment = moment.replace(tzinfo=timezone.utc)
     nanos = int((match.group("fraction") or "0").ljust(9, "0"))
     ns = int(moment.timestamp()) * 1_000_000_000 + nanos
     try:
