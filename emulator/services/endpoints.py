@@ -33,8 +33,9 @@ def rpcs(address: Callable[[], str]) -> list[Rpc]:
         return endpoint_class(id=request.api_endpoint_id, address=address())
 
     def list_endpoints(request: Message, call: Call) -> Message:
+        here = address()
         response = message_class("yandex.cloud.endpoint.ListApiEndpointsResponse")()
-        response.endpoints.extend(endpoint_class(id=service_id, address=address()) for service_id in SERVICE_IDS)
+        response.endpoints.extend(endpoint_class(id=service_id, address=here) for service_id in SERVICE_IDS)
         return response
 
     return [
