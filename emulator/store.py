@@ -120,6 +120,19 @@ class Image:
     def created_at(self) -> datetime:
         return _moment(self.created_at_ns)
 
+    def given(self) -> dict[str, Any]:
+        """The fields that were given when the image was added and are stored, not derived:
+        ``compressed_size``, ``config``, ``layers`` (each only if given). A state file needs
+        only these; the others are derived from the id again on load."""
+        fields: dict[str, Any] = {}
+        if self._compressed_size is not None:
+            fields["compressed_size"] = self._compressed_size
+        if self._config is not None:
+            fields["config"] = unpack_blobs(self._config)[0]
+        if self._layers is not None:
+            fields["layers"] = unpack_blobs(self._layers)
+        return fields
+
     def __repr__(self) -> str:
         return f"Image(id={self.id!r}, name={self.name!r}, digest={self.digest!r}, tags={self.tags!r})"
 
@@ -197,6 +210,9 @@ class Operation:
     response_type: str | None = None
     error: tuple[str, str] | None = None  # (status code name, message)
     folder_id: str = ""  # the folder of the resource it acts on: who may read it
+    # "<caller subject>/<method>/<key>" when the call carried an idempotency-key: a repeat
+    # of the call answers this operation again (kept, and dropped, with the operation).
+    idempotency_key: str | None = None
 
     @property
     def created_at(self) -> datetime:
