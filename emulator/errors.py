@@ -6,6 +6,15 @@ InvalidArgument, a ``google.rpc.BadRequest`` detail listing the field violations
 
 from __future__ import annotations
 
+SHOWN_LIMIT = 64
+
+
+def shown(value: object, limit: int = SHOWN_LIMIT) -> str:
+    """A caller's value for an error message, cut to ``limit`` characters: status messages
+    travel in metadata, and an id echoed whole could exceed its limit (RESOURCE_EXHAUSTED)."""
+    text = str(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} characters)"
+
 
 class ApiError(Exception):
     """An error with a gRPC status code name (``code``) and a client-facing message."""

@@ -1,9 +1,12 @@
 """Opaque, bounded, tamper-proof page tokens for keyset paging.
 
-A token names the last image of the page and is bound to the query (scope, filter,
-order) that produced it, with a MAC (keyed BLAKE2b) under a key made per emulator. So paging
-never repeats or skips an image that existed throughout, and a token the emulator
-did not issue, or one reused for another query, is rejected.
+A token carries the sort key the page stopped at (a store cursor: integers, then an
+image id) and is bound to the query (scope, filter, order) that produced it, with a
+MAC (keyed BLAKE2b) under a key made per emulator. Resuming from the key itself, not
+from an image looked up again, means paging never repeats or skips an image that
+existed throughout, whatever happened since to the image the page stopped at (deleted,
+re-added with other fields), and the store keeps nothing for deleted images. A token
+the emulator did not issue, or one reused for another query, is rejected.
 """
 
 from __future__ import annotations
@@ -13,12 +16,17 @@ import binascii
 import hashlib
 import hmac
 import secrets
+import struct
 
 from emulator.errors import InvalidArgument
 
-_VERSION = b"\x01"
-_FINGERPRINT_SIZE = 8
-_MAC_SIZE = 10
+_VERSION = b"\x02"
+_FINGERPRINT_SIZE = 6
+_MAC_SIZE = 8
+_INT = struct.Struct(">q")
+# version + fingerprint + integer count + 1 integer + a 50-character id + MAC = 74 bytes:
+# 99 characters of base64, within the API's 100-character limit on page_token.
+MAX_TOKEN_LENGTH = 100
 
 
 class PageTokens:
@@ -37,13 +45,19 @@ class PageTokens:
         # Keyed BLAKE2b is a MAC in itself, and cheaper per call than the hmac module.
         return hashlib.blake2b(payload, key=self._key, digest_size=_MAC_SIZE).digest()
 
-    def issue(self, query: str, last_id: str) -> str:
-        """A token for the page after ``last_id`` of ``query`` (at most 92 characters)."""
-        payload = _VERSION + self.fingerprint(query) + last_id.encode()
-        return base64.urlsafe_b64encode(payload + self._mac(payload)).decode().rstrip("=")
+    def issue(self, query: str, cursor: tuple) -> str:
+        """A token resuming ``query`` after ``cursor`` (integers, then a string)."""
+        *numbers, last = cursor
+        payload = b"".join(
+            (_VERSION, self.fingerprint(query), bytes([len(numbers)]), *map(_INT.pack, numbers), last.encode())
+        )
+        token = base64.urlsafe_b64encode(payload + self._mac(payload)).decode().rstrip("=")
+        if len(token) > MAX_TOKEN_LENGTH:  # ids are at most 50 characters: cannot happen
+            raise ValueError(f"page token of {len(token)} characters for cursor {cursor!r}")
+        return token
 
-    def read(self, query: str, token: str) -> str:
-        """The last image id a token carries; INVALID_ARGUMENT if forged or for another query."""
+    def read(self, query: str, token: str) -> tuple:
+        """The cursor a token carries; INVALID_ARGUMENT if forged or for another query."""
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         except (binascii.Error, ValueError):
@@ -51,11 +65,14 @@ class PageTokens:
         if base64.urlsafe_b64encode(raw).decode().rstrip("=") != token:
             raw = b""  # only the one spelling the emulator issued is accepted
         payload, mac = raw[:-_MAC_SIZE], raw[-_MAC_SIZE:]
-        valid = payload[:1] == _VERSION and len(payload) > 1 + _FINGERPRINT_SIZE
+        head = 1 + _FINGERPRINT_SIZE + 1
+        valid = payload[:1] == _VERSION and len(payload) >= head
         if not valid or not hmac.compare_digest(mac, self._mac(payload)):
             raise InvalidArgument.field("page_token", "is not a token this emulator issued")
         if payload[1 : 1 + _FINGERPRINT_SIZE] != self.fingerprint(query):
             raise InvalidArgument.field(
                 "page_token", "was issued for a different scope, filter or order than this request"
             )
-        return payload[1 + _FINGERPRINT_SIZE :].decode()
+        count = payload[head - 1]
+        numbers = [_INT.unpack_from(payload, head + _INT.size * n)[0] for n in range(count)]
+        return (*numbers, payload[head + _INT.size * count :].decode())

@@ -26,7 +26,7 @@ from typing import Any
 
 from sortedcontainers import SortedList
 
-from emulator.errors import NotFound
+from emulator.errors import NotFound, shown
 from emulator.ids import ACCEPTED_ID_PATTERN, DIGEST_PATTERN, REGISTRY_PREFIX, IdGenerator
 
 REPOSITORY_PATH = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
@@ -225,6 +225,7 @@ class _Repository:
 
     name: str
     path: str  # the name without "<registry_id>/"; its images share these two strings
+    serial: int  # its number in Store's list of repository names: how a page cursor names it
     tags: dict[str, str] = field(default_factory=dict)  # tag -> image id
     digests: dict[str, str] = field(default_factory=dict)  # digest -> image id
 
@@ -250,9 +251,13 @@ _ID_OF_KEY: dict[str, Callable[[Any], str]] = {
 }
 ORDER_FIELDS = tuple(_SORT_KEYS)
 
+# A cursor is a sort key in a compact, bounded form: integers, then the image id. A name
+# (unbounded) is carried as its repository's serial number, which is kept until reset.
+Cursor = tuple[Any, ...]
+
 
 class UnknownCursor(LookupError):
-    """A List resumed after an image id the store never held (or forgot on reset)."""
+    """A cursor that names nothing the store knows (a repository serial it never gave)."""
 
 
 # What google.protobuf.Timestamp can carry (0001-01-01 to 9999-12-31 UTC), and int64.
@@ -269,6 +274,9 @@ def check_timestamp(ns: object, argument: str) -> int:
 
 def now_ns() -> int:
     return time.time_ns()
+
+
+DEFAULT_MAX_FINISHED_OPERATIONS = 10_000
 
 
 _graveyard: queue.SimpleQueue = queue.SimpleQueue()
@@ -301,9 +309,14 @@ def _discard(containers: tuple[dict, ...]) -> None:
 class Store:
     """The emulator's whole state. Thread-safe: every public method holds one lock."""
 
-    def __init__(self, seed: int | None = None):
+    def __init__(self, seed: int | None = None, *, max_operations: int = DEFAULT_MAX_FINISHED_OPERATIONS):
+        """``max_operations``: how many finished operations (and their idempotency
+        keys) are kept; beyond it the oldest finished ones are forgotten. Pending ones never are."""
+        if not isinstance(max_operations, int) or max_operations < 0:
+            raise ValueError(f"max_operations: must be an integer >= 0, got {max_operations!r}")
         self._lock = threading.RLock()
         self.ids = IdGenerator(seed)
+        self.max_operations = max_operations
         self._clear()
 
     def _clear(self) -> None:
@@ -313,15 +326,15 @@ class Store:
         # scope -> order -> SortedList of sort keys
         self._indexes: dict[Scope, dict[str, SortedList]] = {}
         self._repositories: dict[str, _Repository] = {}  # by name
-        # Sort keys of deleted images, so a page token pointing at one still resumes exactly.
-        self._removed: dict[str, Image] = {}
+        self._repository_names: list[str] = []  # by serial
         self._idempotency: dict[str, str] = {}  # idempotency key -> operation id
+        self._finished: dict[str, None] = {}  # ids of finished operations, oldest first
         self._unindexed: dict[str, Image] | None = None  # added inside bulk(), indexed at its end
 
     def reset(self) -> None:
         """Forget everything: registries, images, operations. O(1) for the caller."""
         with self._lock:
-            garbage = (self._indexes, self._repositories, self._removed, self.operations, self.images, self.registries)
+            garbage = (self._indexes, self._repositories, self.operations, self.images, self.registries)
             self._clear()
         _discard(garbage)
 
@@ -370,7 +383,7 @@ class Store:
         with self._lock:
             registry = self.registries.get(registry_id)
             if registry is None:
-                raise NotFound(f"Registry {registry_id} not found")
+                raise NotFound(f"Registry {shown(registry_id)} not found")
             return registry
 
     # ---- images -----------------------------------------------------------------
@@ -416,7 +429,7 @@ class Store:
                 raise ValueError(f"registry_id: no registry {registry_id!r}")
             image_id = self._new_or_given_id(id, self.images, "id")
             name = f"{registry_id}/{repository}"
-            repo = self._repositories.get(name) or _Repository(name, repository)
+            repo = self._repositories.get(name) or _Repository(name, repository, len(self._repository_names))
             digest = digest or self.ids.new_digest()
             if digest in repo.digests:
                 raise ValueError(f"digest: {name} already has an image with digest {digest}")
@@ -433,9 +446,10 @@ class Store:
                 tags=[],
                 created_at_ns=created_at_ns if created_at_ns is not None else now_ns(),
             )
-            self._removed.pop(image_id, None)
             self.images[image_id] = image
-            self._repositories[name] = repo
+            if repo.serial == len(self._repository_names):  # a new repository
+                self._repository_names.append(name)
+                self._repositories[name] = repo
             repo.digests[digest] = image_id
             self._move_tags(repo, image, tags)
             if self._unindexed is not None:
@@ -506,7 +520,7 @@ class Store:
         with self._lock:
             image = self.images.get(image_id)
             if image is None:
-                raise NotFound(f"Image {image_id} not found")
+                raise NotFound(f"Image {shown(image_id)} not found")
             return image
 
     def delete_image(self, image_id: str) -> Image:
@@ -524,7 +538,6 @@ class Store:
                 del repo.tags[tag]
             del repo.digests[image.digest]
             del self.images[image_id]
-            self._removed[image_id] = image
             return image
 
     def list_images(
@@ -535,24 +548,20 @@ class Store:
         names_not_in: Iterable[str] = (),
         order: str = "id",
         descending: bool = False,
-        after_id: str | None = None,
+        after: Cursor | None = None,
         limit: int = 100,
-    ) -> tuple[list[Image], bool]:
-        """One page of images in ``scope``; returns (images, whether more follow).
+    ) -> tuple[list[Image], Cursor | None]:
+        """One page of images in ``scope``; returns (images, the cursor of the next page or None).
 
         ``names_in`` keeps only images with those names; ``names_not_in`` drops them.
-        ``after_id`` resumes after that image (live or deleted) in the given order.
-        Raises NotFound for an unknown registry, UnknownCursor for an unknown ``after_id``.
+        ``after`` (a cursor this method returned) resumes strictly after the sort key it
+        carries, whatever happened to that image since. Raises NotFound for an unknown
+        registry, UnknownCursor for a cursor naming nothing the store knows.
         """
-        key_of, id_of = _SORT_KEYS[order], _ID_OF_KEY[order]
+        id_of = _ID_OF_KEY[order]
         with self._lock:
             self._check_scope(scope)
-            after_key = None
-            if after_id is not None:
-                image = self.images.get(after_id) or self._removed.get(after_id)
-                if image is None:
-                    raise UnknownCursor(after_id)
-                after_key = key_of(image)
+            after_key = None if after is None else self._key_of_cursor(order, after)
             if names_in is not None:
                 lists = [
                     self._indexes[Scope("repository", name)][order]
@@ -566,25 +575,52 @@ class Store:
                 excluded = {name for name in names_not_in if self._name_in_scope(name, scope)}
                 found = self._walk_excluding(base, excluded, order, after_key, descending, limit + 1)
             ids = found if order == "id" else list(map(id_of, found))
-            images = list(map(self.images.__getitem__, ids))
-            return images[:limit], len(images) > limit
+            images = list(map(self.images.__getitem__, ids[:limit]))
+            return images, self._cursor_of(order, images[-1]) if len(ids) > limit else None
+
+    def _cursor_of(self, order: str, image: Image) -> Cursor:
+        if order == "created_at":
+            return (image.created_at_ns, image.id)
+        if order == "name":
+            return (self._repositories[image.name].serial, image.id)
+        return (image.id,)
+
+    def _key_of_cursor(self, order: str, cursor: Cursor) -> Any:
+        if order == "id" and len(cursor) == 1:
+            return cursor[0]
+        if order == "created_at" and len(cursor) == 2:
+            return cursor
+        if order == "name" and len(cursor) == 2 and 0 <= cursor[0] < len(self._repository_names):
+            return (self._repository_names[cursor[0]], cursor[1])
+        raise UnknownCursor(cursor)
 
     # ---- operations -------------------------------------------------------------
 
     def add_operation(self, operation: Operation) -> Operation:
+        """Record an operation (and its idempotency key). Beyond ``max_operations``
+        finished ones, the oldest finished operation is forgotten with its key."""
         with self._lock:
             self.operations[operation.id] = operation
+            if operation.idempotency_key is not None:
+                self._idempotency[operation.idempotency_key] = operation.id
+            if operation.done:
+                self._finished[operation.id] = None
+                while len(self._finished) > self.max_operations:
+                    self._forget_operation(next(iter(self._finished)))
             return operation
 
+    def _forget_operation(self, operation_id: str) -> None:
+        del self._finished[operation_id]
+        operation = self.operations.pop(operation_id)
+        key = operation.idempotency_key
+        if key is not None and self._idempotency.get(key) == operation_id:
+            del self._idempotency[key]
+
     def operation_for_key(self, key: str) -> Operation | None:
-        """The operation recorded under an idempotency key, if any."""
+        """The operation recorded under an idempotency key, if it is still kept."""
         with self._lock:
             operation_id = self._idempotency.get(key)
             return self.operations.get(operation_id) if operation_id else None
-
-    def remember_key(self, key: str, operation: Operation) -> None:
-        with self._lock:
-            self._idempotency[key] = operation.id
 
     def folder_of(self, scope: Scope) -> str:
         """The folder a List scope lies in; NotFound for an unknown registry."""
@@ -593,15 +629,17 @@ class Store:
                 return scope.value
             return self.get_registry(scope.value.partition("/")[0]).folder_id
 
-    def folder_of_image(self, image: Image) -> str:
+    def get_image_and_folder(self, image_id: str) -> tuple[Image, str]:
+        """An image and the folder it lies in, read as one consistent step."""
         with self._lock:
-            return self.registries[image.registry_id].folder_id
+            image = self.get_image(image_id)
+            return image, self.registries[image.registry_id].folder_id
 
     def get_operation(self, operation_id: str) -> Operation:
         with self._lock:
             operation = self.operations.get(operation_id)
             if operation is None:
-                raise NotFound(f"Operation {operation_id} not found")
+                raise NotFound(f"Operation {shown(operation_id)} not found")
             return operation
 
     # ---- internals --------------------------------------------------------------

@@ -51,15 +51,26 @@ class Rpc:
     serve: Callable[[Message, Call], Message | bytes]  # bytes: already serialized
 
 
+MAX_MESSAGE = 1000
+MAX_DESCRIPTION = 300
+MAX_VIOLATIONS = 10
+
+
+def _bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def status_of(error: ApiError) -> grpc.Status:
     """A gRPC status for an ApiError, with BadRequest details for InvalidArgument."""
     code = grpc.StatusCode[error.code]
-    status = status_pb2.Status(code=code.value[0], message=error.message)
+    # Messages name values cut short already (errors.shown); this bound holds whatever a
+    # message says, so a status always fits the metadata limit (8 KiB in grpc).
+    status = status_pb2.Status(code=code.value[0], message=_bounded(error.message, MAX_MESSAGE))
     if isinstance(error, InvalidArgument):
         bad_request = error_details_pb2.BadRequest(
             field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(field=field, description=text)
-                for field, text in error.violations
+                error_details_pb2.BadRequest.FieldViolation(field=field, description=_bounded(text, MAX_DESCRIPTION))
+                for field, text in error.violations[:MAX_VIOLATIONS]
             ]
         )
         status.details.add().Pack(bad_request)

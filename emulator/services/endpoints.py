@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from google.protobuf.message import Message
 
-from emulator.errors import NotFound
+from emulator.errors import NotFound, shown
 from emulator.services import Call, Rpc
 from emulator.wire import message_class
 
@@ -29,7 +29,7 @@ def rpcs(address: Callable[[], str]) -> list[Rpc]:
 
     def get(request: Message, call: Call) -> Message:
         if request.api_endpoint_id not in SERVICE_IDS:
-            raise NotFound(f"Api endpoint {request.api_endpoint_id!r} not found")
+            raise NotFound(f"Api endpoint {shown(request.api_endpoint_id)!r} not found")
         return endpoint_class(id=request.api_endpoint_id, address=address())
 
     def list_endpoints(request: Message, call: Call) -> Message:

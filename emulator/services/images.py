@@ -130,29 +130,31 @@ class ListQuery:
 
 def rpcs(store: Store, tokens: PageTokens) -> list[Rpc]:
     def list_images(request: Message, call: Call) -> bytes:
+        # The request's own rules first (its page token included), then existence, then access.
         query = ListQuery.parse(request)
-        call.authorize(store.folder_of(query.scope))
         name_filter = query.name_filter
         fingerprint = query.fingerprint()
-        after_id = tokens.read(fingerprint, request.page_token) if request.page_token else None
-        try:
-            images, more = store.list_images(
-                query.scope,
-                names_in=name_filter.names if name_filter and not name_filter.negated else None,
-                names_not_in=name_filter.names if name_filter and name_filter.negated else (),
-                order=query.order,
-                descending=query.descending,
-                after_id=after_id,
-                limit=query.limit,
-            )
-        except UnknownCursor:
-            raise InvalidArgument.field("page_token", "points at an image the emulator no longer knows") from None
-        next_page_token = tokens.issue(fingerprint, images[-1].id) if more else ""
+        after = tokens.read(fingerprint, request.page_token) if request.page_token else None
+        with store.atomic():  # one consistent state for the folder check and the page
+            call.authorize(store.folder_of(query.scope))
+            try:
+                images, next_cursor = store.list_images(
+                    query.scope,
+                    names_in=name_filter.names if name_filter and not name_filter.negated else None,
+                    names_not_in=name_filter.names if name_filter and name_filter.negated else (),
+                    order=query.order,
+                    descending=query.descending,
+                    after=after,
+                    limit=query.limit,
+                )
+            except UnknownCursor:
+                raise InvalidArgument.field("page_token", "is not a token this emulator issued") from None
+        next_page_token = tokens.issue(fingerprint, next_cursor) if next_cursor else ""
         return list_response_bytes(images, next_page_token)
 
     def get_image(request: Message, call: Call) -> bytes:
-        image = store.get_image(request.image_id)
-        call.authorize(store.folder_of_image(image))
+        image, folder_id = store.get_image_and_folder(request.image_id)
+        call.authorize(folder_id)
         return image_bytes(image)
 
     def delete_image(request: Message, call: Call) -> Message:
@@ -167,8 +169,7 @@ def rpcs(store: Store, tokens: PageTokens) -> list[Rpc]:
                     )
                 call.authorize(done_before.folder_id)
                 return encode_operation(done_before)
-            image = store.get_image(request.image_id)
-            folder_id = store.folder_of_image(image)
+            image, folder_id = store.get_image_and_folder(request.image_id)
             call.authorize(folder_id)
             store.delete_image(image.id)
             now = now_ns()
@@ -184,10 +185,9 @@ def rpcs(store: Store, tokens: PageTokens) -> list[Rpc]:
                     metadata={"image_id": image.id},
                     response_type="google.protobuf.Empty",
                     folder_id=folder_id,
+                    idempotency_key=key or None,
                 )
             )
-            if key:
-                store.remember_key(key, operation)
         return encode_operation(operation)
 
     return [

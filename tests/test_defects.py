@@ -1,0 +1,133 @@
+"""Regression tests for the defects an adversarial probe found (issue 8), through the wire.
+Each failed on the code before its fix."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+from yandex.cloud.endpoint import api_endpoint_service_pb2 as endpoint_pb
+from yandex.cloud.endpoint import api_endpoint_service_pb2_grpc as endpoint_grpc
+from yandex.cloud.operation import operation_service_pb2 as operation_pb
+
+from conftest import FOLDER, rpc_error
+from emulator import Emulator
+
+
+def _page(images, **request):
+    return images.List(pb.ListImagesRequest(**request))
+
+
+def test_d8_a_cursor_resumes_at_the_key_it_stopped_at_not_at_a_re_added_image(emulator, registry, images):
+    """Delete the image a created_at page token points at, re-add one with the same id and a
+    later created_at: the images that existed throughout must still come on the next page."""
+    added = [
+        emulator.add_image(registry.id, "app", created_at=f"2026-01-{day:02d}T00:00:00Z") for day in range(1, 11)
+    ]
+    first = _page(images, registry_id=registry.id, order_by="created_at", page_size=3)
+    assert [image.id for image in first.images] == [image.id for image in added[:3]]
+    pointed_at = added[2]
+    images.Delete(pb.DeleteImageRequest(image_id=pointed_at.id))
+    emulator.add_image(registry.id, "app", id=pointed_at.id, created_at="2027-01-01T00:00:00Z")
+    rest = _page(images, registry_id=registry.id, order_by="created_at", page_size=100, page_token=first.next_page_token)
+    assert [image.id for image in rest.images] == [image.id for image in added[3:]] + [pointed_at.id]
+
+
+@pytest.mark.parametrize("order_by", ["id", "id desc", "name", "name desc", "created_at", "created_at desc"])
+def test_d8_paging_survives_the_deletion_of_the_image_a_token_points_at(emulator, registry, images, order_by):
+    for n in range(8):
+        emulator.add_image(registry.id, f"repo{n % 3}", created_at=f"2026-01-0{n % 4 + 1}T00:00:00Z")
+    every = [image.id for image in _page(images, folder_id=FOLDER, order_by=order_by, page_size=100).images]
+    first = _page(images, folder_id=FOLDER, order_by=order_by, page_size=3)
+    images.Delete(pb.DeleteImageRequest(image_id=first.images[-1].id))
+    rest = _page(images, folder_id=FOLDER, order_by=order_by, page_size=100, page_token=first.next_page_token)
+    assert [image.id for image in rest.images] == every[3:]
+
+
+def test_d8_a_long_repository_name_pages_within_the_token_limit(emulator, registry, images):
+    repository = "/".join(["a" * 60] * 8)  # a 487-character repository path
+    for _ in range(3):
+        emulator.add_image(registry.id, repository)
+    first = _page(images, registry_id=registry.id, order_by="name desc", page_size=1)
+    assert 0 < len(first.next_page_token) <= 100
+    second = _page(images, registry_id=registry.id, order_by="name desc", page_size=5, page_token=first.next_page_token)
+    assert len(second.images) == 2
+
+
+def test_d8_the_store_keeps_nothing_for_deleted_images(emulator, registry, images):
+    for _ in range(5):
+        image = emulator.add_image(registry.id, "app")
+        images.Delete(pb.DeleteImageRequest(image_id=image.id))
+    assert not hasattr(emulator.store, "_removed") or not emulator.store._removed
+
+
+@pytest.mark.parametrize("scope", ["unknown", "other folder"])
+def test_d10_a_bad_page_token_is_invalid_before_existence_and_permission(scope):
+    with Emulator(auth="strict", tokens={"ci": ["b1gallowed"]}) as emulator:
+        other = emulator.add_registry("b1gother")
+        registry_id = "crpnope" if scope == "unknown" else other.id
+        channel = emulator.channel()
+        try:
+            stub = pb_grpc_stub(channel)
+            error = rpc_error(
+                stub.List,
+                pb.ListImagesRequest(registry_id=registry_id, page_token="garbage"),
+                metadata=(("authorization", "Bearer ci"),),
+            )
+        finally:
+            channel.close()
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "page_token" in error.details()
+
+
+def pb_grpc_stub(channel):
+    from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc
+
+    return image_service_pb2_grpc.ImageServiceStub(channel)
+
+
+LONG = "x" * 100_000
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda stubs: stubs["operations"].Get(operation_pb.GetOperationRequest(operation_id=LONG)),
+        lambda stubs: stubs["images"].List(pb.ListImagesRequest(repository_name="a" * 100_000 + "/b")),
+        lambda stubs: stubs["endpoints"].Get(endpoint_pb.GetApiEndpointRequest(api_endpoint_id=LONG)),
+    ],
+    ids=["operation_id", "repository_name", "api_endpoint_id"],
+)
+def test_d6_an_unbounded_id_is_not_found_with_a_short_message(emulator, channel, images, operations, call):
+    stubs = {"images": images, "operations": operations, "endpoints": endpoint_grpc.ApiEndpointServiceStub(channel)}
+    error = rpc_error(call, stubs)
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+    assert len(error.details()) < 200
+
+
+def test_finished_operations_are_kept_up_to_the_limit_with_their_idempotency_keys():
+    with Emulator(max_operations=3) as emulator:
+        registry = emulator.add_registry(FOLDER)
+        channel = emulator.channel()
+        try:
+            stub = pb_grpc_stub(channel)
+            answers = []
+            for n in range(5):
+                image = emulator.add_image(registry.id, "app")
+                key = (("idempotency-key", f"key{n}"),)
+                answers.append((image.id, key, stub.Delete(pb.DeleteImageRequest(image_id=image.id), metadata=key)))
+            kept = emulator.operations
+            assert list(kept) == [operation.id for _, _, operation in answers[2:]]
+            # A kept key still answers its operation; a forgotten one is a fresh Delete (NOT_FOUND).
+            image_id, key, operation = answers[4]
+            assert stub.Delete(pb.DeleteImageRequest(image_id=image_id), metadata=key).id == operation.id
+            image_id, key, _ = answers[0]
+            error = rpc_error(stub.Delete, pb.DeleteImageRequest(image_id=image_id), metadata=key)
+            assert error.code() == grpc.StatusCode.NOT_FOUND
+        finally:
+            channel.close()
+
+
+def test_the_operations_limit_is_checked():
+    with pytest.raises(ValueError, match="max_operations"):
+        Emulator(max_operations=-1)
