@@ -21,7 +21,7 @@ from emulator.auth import Auth
 from emulator.paging import PageTokens
 from emulator.seed import apply_seed, image_arguments, read_seed_file, registry_arguments
 from emulator.services import endpoints, generic_handler, iam, images, operations
-from emulator.store import Image, Operation, Registry, Store
+from emulator.store import DEFAULT_MAX_FINISHED_OPERATIONS, Image, Operation, Registry, Store
 from emulator.tls import TlsMaterial, generated
 from emulator.wire import POOL
 
@@ -140,6 +140,7 @@ class Emulator:
         tls_material: TlsMaterial | None = None,
         auth: str = "none",
         tokens: Mapping[str, Iterable[str] | None] | None = None,
+        max_operations: int = DEFAULT_MAX_FINISHED_OPERATIONS,
     ):
         """
         ``seed`` makes generated ids and digests reproducible. ``admin_port`` (0 = any free
@@ -148,6 +149,7 @@ class Emulator:
         certificate is made at start for localhost, 127.0.0.1 and ::1 (``ca_pem`` is its CA)
         unless ``tls_material`` is given. ``auth`` is none, any or strict; ``tokens`` maps the
         tokens accepted in strict mode to their folders (None: every folder).
+        ``max_operations`` finished operations are kept (the oldest forgotten first).
         """
         self.host = host
         self.port = port
@@ -155,7 +157,7 @@ class Emulator:
         self.tls = tls
         self.tls_port = tls_port
         self._tls_material = tls_material
-        self.store = Store(seed)
+        self.store = Store(seed, max_operations=max_operations)
         self.auth = Auth(auth, tokens)
         self._default_auth = (auth, dict(tokens or {}))
         self._tokens = PageTokens()
