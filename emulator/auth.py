@@ -6,26 +6,39 @@
 - ``strict``: only configured tokens (and IAM tokens issued for them) are accepted,
   each allowed a set of folders (PERMISSION_DENIED elsewhere); others are UNAUTHENTICATED.
 
+IAM tokens are self-contained: the credential's digest and an expiry, signed with a key
+that changes whenever the settings do. Nothing is kept per token, an expired token is
+refused, and a token follows its credential: once that is no longer configured (strict),
+or the settings change, the token is refused.
+
 Plain Python: the service layer hands over the ``authorization`` metadata value.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import hmac
 import re
 import secrets
+import struct
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from emulator.errors import PermissionDenied, Unauthenticated
-from emulator.ids import ID_ALPHABET
+from emulator.ids import ACCEPTED_ID_PATTERN, ID_ALPHABET
 
 MODES = ("none", "any", "strict")
 DEFAULT_SUBJECT = "ajeemulator000000000"  # an IAM user id's shape
 IAM_TOKEN_LIFETIME_NS = 12 * 3600 * 1_000_000_000
 _BEARER = re.compile(r"Bearer ([^\s]+)")
+IAM_TOKEN_PREFIX = "t1.emulator."
+_DIGEST_SIZE = 17  # what subject_of needs of a credential's SHA-256
+_EXPIRY = struct.Struct(">q")
+_MAC_SIZE = 16
 
 
 @dataclass(frozen=True)
@@ -39,23 +52,56 @@ class Principal:
 ANONYMOUS = Principal(DEFAULT_SUBJECT)
 
 
+def _digest(credential: str) -> bytes:
+    return hashlib.sha256(credential.encode()).digest()[:_DIGEST_SIZE]
+
+
+def _subject_of_digest(digest: bytes) -> str:
+    return "aje" + "".join(ID_ALPHABET[byte % 32] for byte in digest)
+
+
 def subject_of(token: str) -> str:
     """A stable, IAM-user-shaped id for a token (``aje`` + 17 of [0-9a-v])."""
-    digest = hashlib.sha256(token.encode()).digest()
-    return "aje" + "".join(ID_ALPHABET[byte % 32] for byte in digest[:17])
+    return _subject_of_digest(_digest(token))
 
 
 def parse_token_spec(spec: str) -> tuple[str, frozenset[str] | None]:
-    """``TOKEN`` -> every folder; ``TOKEN=FOLDER,FOLDER`` -> those folders."""
-    token, _, folders = spec.partition("=")
-    if not token:
-        raise ValueError(f"token: must not be empty in {spec!r}")
-    return token, frozenset(f for f in folders.split(",") if f) if folders else None
+    """``TOKEN`` -> every folder; ``TOKEN=FOLDER,...`` -> those folders; ``TOKEN=*`` -> every folder.
+
+    The spec splits at its last ``=``, so a token that itself contains ``=`` (base64) is given
+    as ``TOKEN=*`` or ``TOKEN=FOLDER,...``. An empty folder list is refused, never read as
+    "every folder": a limit must not widen by a typo.
+    """
+    if "=" not in spec:
+        token, folders = spec, None
+    else:
+        token, _, listed = spec.rpartition("=")
+        if listed == "*":
+            folders = None
+        else:
+            names = listed.split(",")
+            if not listed or not all(ACCEPTED_ID_PATTERN.fullmatch(name) for name in names):
+                raise ValueError(
+                    f"token spec {spec!r}: the folder list after the last '=' must be folder ids separated by "
+                    "commas, or * for every folder (a token that contains '=' is given as TOKEN=* or TOKEN=FOLDER,...)"
+                )
+            folders = frozenset(names)
+    if not token or _BEARER.fullmatch(f"Bearer {token}") is None:
+        raise ValueError(f"token spec {spec!r}: the token must be non-empty, without spaces")
+    return token, folders
 
 
 class Auth:
-    def __init__(self, mode: str = "none", tokens: Mapping[str, Iterable[str] | None] | None = None):
+    def __init__(
+        self,
+        mode: str = "none",
+        tokens: Mapping[str, Iterable[str] | None] | None = None,
+        *,
+        clock: Callable[[], int] = time.time_ns,
+    ):
+        """``clock`` (ns since the epoch) decides when IAM tokens expire."""
         self._lock = threading.Lock()
+        self._clock = clock
         self.configure(mode, tokens)
 
     def configure(self, mode: str = "none", tokens: Mapping[str, Iterable[str] | None] | None = None) -> None:
@@ -73,19 +119,38 @@ class Auth:
         with self._lock:
             self.mode = mode
             self._configured = principals
-            self._issued: dict[str, Principal] = {}
+            self._by_digest = {_digest(token): principal for token, principal in principals.items()}
+            self._key = secrets.token_bytes(32)  # IAM tokens issued so far stop working
+
+    def _mac(self, payload: bytes) -> bytes:
+        return hashlib.blake2b(payload, key=self._key, digest_size=_MAC_SIZE).digest()
 
     def issue_iam_token(self, credential: str) -> tuple[str, int]:
         """An IAM token (and its expiry, ns) for an OAuth token or a JWT."""
+        expires_ns = self._clock() + IAM_TOKEN_LIFETIME_NS
+        payload = _EXPIRY.pack(expires_ns) + _digest(credential)
         with self._lock:
-            principal = self._configured.get(credential)
-            if principal is None:
-                if self.mode == "strict":
-                    raise Unauthenticated("the OAuth token or JWT is not one the emulator was configured with")
-                principal = Principal(subject_of(credential))
-            token = "t1.emulator." + secrets.token_urlsafe(24)
-            self._issued[token] = principal
-        return token, time.time_ns() + IAM_TOKEN_LIFETIME_NS
+            if self.mode == "strict" and credential not in self._configured:
+                raise Unauthenticated("the OAuth token or JWT is not one the emulator was configured with")
+            signed = payload + self._mac(payload)
+        return IAM_TOKEN_PREFIX + base64.urlsafe_b64encode(signed).decode().rstrip("="), expires_ns
+
+    def _read_iam_token(self, token: str) -> Principal | None:
+        """The principal behind an IAM token this emulator issued under its current settings;
+        None if it is not one; Unauthenticated if it has expired."""
+        text = token[len(IAM_TOKEN_PREFIX) :]
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        except (binascii.Error, ValueError):
+            return None
+        payload, mac = raw[:-_MAC_SIZE], raw[-_MAC_SIZE:]
+        if len(payload) != _EXPIRY.size + _DIGEST_SIZE or not hmac.compare_digest(mac, self._mac(payload)):
+            return None
+        (expires_ns,) = _EXPIRY.unpack_from(payload)
+        if self._clock() >= expires_ns:
+            raise Unauthenticated("authorization: the IAM token has expired; get a new one")
+        digest = payload[_EXPIRY.size :]
+        return self._by_digest.get(digest) or (None if self.mode == "strict" else Principal(_subject_of_digest(digest)))
 
     def authenticate(self, authorization: str | None) -> Principal:
         """The caller behind an ``authorization`` metadata value."""
@@ -98,7 +163,9 @@ class Auth:
             raise Unauthenticated("authorization: malformed; expected 'Bearer <IAM token>'")
         token = match.group(1)
         with self._lock:
-            principal = self._configured.get(token) or self._issued.get(token)
+            principal = self._configured.get(token)
+            if principal is None and token.startswith(IAM_TOKEN_PREFIX):
+                principal = self._read_iam_token(token)
         if principal is not None:
             return principal
         if self.mode == "strict":

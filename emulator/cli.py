@@ -13,6 +13,7 @@ from pathlib import Path
 from emulator.auth import MODES, parse_token_spec
 from emulator.seed import SeedError, export_state, write_seed_file
 from emulator.server import Emulator
+from emulator.store import DEFAULT_MAX_FINISHED_OPERATIONS
 from emulator.tls import from_files as tls_from_files
 
 DEMO_SEED = "demo_seed.json"
@@ -38,6 +39,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="PATH",
         help="load the state from PATH at start if it exists (instead of --seed or the demo data) "
         "and write it there, atomically, on a clean shutdown",
+    )
+    parser.add_argument(
+        "--max-operations",
+        type=int,
+        default=DEFAULT_MAX_FINISHED_OPERATIONS,
+        metavar="N",
+        help="keep the newest N finished operations (and their idempotency keys); pending ones are "
+        "always kept (default: %(default)s)",
     )
     tls = parser.add_argument_group("TLS (plaintext is the default)")
     tls.add_argument("--tls", action="store_true", help="serve TLS on --port")
@@ -108,6 +117,7 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
         tls_material=material,
         auth=mode,
         tokens=tokens,
+        max_operations=args.max_operations,
     )
 
 

@@ -1,7 +1,10 @@
 """The List filter language: one condition on ``name`` with ``=``, ``!=``, ``IN`` or ``NOT IN``.
 
 Parsed once per request into a NameFilter that the store evaluates against its
-indexes. Keywords are case-insensitive; values are single- or double-quoted.
+indexes. Keywords are case-insensitive; values are single- or double-quoted. Only the
+ASCII space and tab separate tokens: other characters Unicode counts as white space
+(NBSP, U+2003, U+001C, line breaks) are refused, as a user reading the filter would
+not see them.
 """
 
 from __future__ import annotations
@@ -12,17 +15,18 @@ from dataclasses import dataclass
 from emulator.errors import InvalidArgument
 
 MAX_VALUE_LENGTH = 256
+BLANKS = " \t"
 # The documented value expression, with its last group repeated one or more times
 # so that nested repository names (registry/team/web) are accepted; see README.
 VALUE_PATTERN = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(/([a-z0-9]+(?:[._-][a-z0-9]+)*))+")
 
 _TOKEN = re.compile(
-    r"""\s*(?:
+    r"""[ \t]*(?:
         (?P<string>"[^"]*"|'[^']*')
       | (?P<op>!=|=)
       | (?P<punct>[(),])
       | (?P<word>[A-Za-z_][A-Za-z0-9_.]*)
-      | (?P<bad>\S)
+      | (?P<bad>[^ \t])
     )""",
     re.VERBOSE,
 )
@@ -47,7 +51,7 @@ def _fail(text: str) -> InvalidArgument:
 def _tokens(text: str) -> list[tuple[str, str]]:
     tokens = []
     position = 0
-    text = text.rstrip()
+    text = text.rstrip(BLANKS)
     while position < len(text):
         match = _TOKEN.match(text, position)
         kind = match.lastgroup
@@ -60,7 +64,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 
 def parse_filter(text: str) -> NameFilter | None:
     """Parse a filter expression; empty means no filter. Errors name the problem."""
-    if not text.strip():
+    if not text.strip(BLANKS):
         return None
     tokens = _tokens(text)
     expected = 'expected name = "<value>", name != "<value>", name IN (...) or name NOT IN (...)'

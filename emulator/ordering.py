@@ -7,12 +7,12 @@ import re
 from emulator.errors import InvalidArgument
 from emulator.store import ORDER_FIELDS
 
-_ORDER_BY = re.compile(r"\s*(?P<field>[A-Za-z_]+)(?:\s+(?P<direction>[A-Za-z]+))?\s*")
+_ORDER_BY = re.compile(r"[ \t]*(?P<field>[A-Za-z_]+)(?:[ \t]+(?P<direction>[A-Za-z]+))?[ \t]*")
 
 
 def parse_order_by(text: str) -> tuple[str, bool]:
     """Return (field, descending); empty means ascending by id."""
-    if not text.strip():
+    if not text.strip(" \t"):
         return "id", False
     match = _ORDER_BY.fullmatch(text)
     field = match and match.group("field")

@@ -131,3 +131,112 @@ def test_finished_operations_are_kept_up_to_the_limit_with_their_idempotency_key
 def test_the_operations_limit_is_checked():
     with pytest.raises(ValueError, match="max_operations"):
         Emulator(max_operations=-1)
+
+
+# ---- D2: token specs -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        ("ci", ("ci", None)),
+        ("ci=b1ga", ("ci", frozenset({"b1ga"}))),
+        ("ci=b1ga,b1gb", ("ci", frozenset({"b1ga", "b1gb"}))),
+        ("ci=*", ("ci", None)),
+        ("dG9rZW4==*", ("dG9rZW4=", None)),  # split at the last '='
+        ("dG9rZW4===*", ("dG9rZW4==", None)),
+        ("dG9rZW4===b1ga", ("dG9rZW4==", frozenset({"b1ga"}))),
+    ],
+)
+def test_d2_token_specs(spec, expected):
+    from emulator.auth import parse_token_spec
+
+    assert parse_token_spec(spec) == expected
+
+
+@pytest.mark.parametrize("spec", ["ci=", "ci=b1ga,", "ci=,b1ga", "dG9rZW4==", "=b1ga", "ci=B1GA", "c i=b1ga"])
+def test_d2_an_empty_or_bad_folder_list_is_refused(spec):
+    from emulator.auth import parse_token_spec
+
+    with pytest.raises(ValueError, match="token spec"):
+        parse_token_spec(spec)
+
+
+def test_d2_the_standalone_process_refuses_an_empty_folder_list():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "emulator", "--port", "0", "--require-token", "ci="],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "folder list" in result.stderr and "listening" not in result.stdout
+
+
+def test_d2_an_empty_folder_list_in_python_means_no_folder():
+    with Emulator(auth="strict", tokens={"ci": []}) as emulator:
+        registry = emulator.add_registry(FOLDER)
+        channel = emulator.channel()
+        try:
+            error = rpc_error(
+                pb_grpc_stub(channel).List,
+                pb.ListImagesRequest(registry_id=registry.id),
+                metadata=(("authorization", "Bearer ci"),),
+            )
+        finally:
+            channel.close()
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+# ---- IAM tokens: self-contained, expiring ----------------------------------------------
+
+
+def test_iam_tokens_expire_and_keep_nothing_per_token():
+    from emulator.auth import IAM_TOKEN_LIFETIME_NS, Auth
+    from emulator.errors import Unauthenticated
+
+    now = [1_000_000_000_000]
+    auth = Auth("strict", {"oauth": ["b1ga"]}, clock=lambda: now[0])
+    token, expires_ns = auth.issue_iam_token("oauth")
+    assert expires_ns == now[0] + IAM_TOKEN_LIFETIME_NS
+    before = dict(vars(auth))
+    for _ in range(100):
+        auth.issue_iam_token("oauth")
+    assert {name: value for name, value in vars(auth).items()} == before  # nothing grows
+    assert auth.authenticate(f"Bearer {token}").folders == frozenset({"b1ga"})
+    now[0] = expires_ns
+    with pytest.raises(Unauthenticated, match="expired"):
+        auth.authenticate(f"Bearer {token}")
+
+
+@pytest.mark.parametrize("mode", ["any", "strict"])
+def test_a_tampered_or_reconfigured_iam_token_is_refused_in_strict_mode(mode):
+    from emulator.auth import Auth
+    from emulator.errors import Unauthenticated
+
+    auth = Auth(mode, {"oauth": ["b1ga"]})
+    token, _ = auth.issue_iam_token("oauth")
+    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    if mode == "strict":
+        with pytest.raises(Unauthenticated):
+            auth.authenticate(f"Bearer {tampered}")
+        auth.configure("strict", {"other": None})
+        with pytest.raises(Unauthenticated):
+            auth.authenticate(f"Bearer {token}")
+    else:  # any token goes in mode any, but an IAM token keeps its credential's folders
+        assert auth.authenticate(f"Bearer {token}").folders == frozenset({"b1ga"})
+
+
+# ---- filter and order_by white space: ASCII space and tab only ---------------------------
+
+
+@pytest.mark.parametrize("blank", ["\u00a0", "\u2003", "\x1c", "\n", "\r", "\x0b"])
+@pytest.mark.parametrize("field", ["filter", "order_by"])
+def test_only_ascii_space_and_tab_separate_words(emulator, registry, images, blank, field):
+    emulator.add_image(registry.id, "app")
+    text = {"filter": f'name{blank}=\t"{registry.id}/app"', "order_by": f"name{blank}desc"}[field]
+    error = rpc_error(images.List, pb.ListImagesRequest(registry_id=registry.id, **{field: text}))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and field in error.details()
+    spaced = {"filter": f' \tname \t= \t"{registry.id}/app" \t', "order_by": " \tname \tdesc \t"}[field]
+    assert len(images.List(pb.ListImagesRequest(registry_id=registry.id, **{field: spaced})).images) == 1
