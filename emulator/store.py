@@ -16,6 +16,7 @@ import re
 import struct
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -328,7 +329,7 @@ class Store:
         self._repositories: dict[str, _Repository] = {}  # by name
         self._repository_names: list[str] = []  # by serial
         self._idempotency: dict[str, str] = {}  # idempotency key -> operation id
-        self._finished: dict[str, None] = {}  # ids of finished operations, oldest first
+        self._finished: deque[str] = deque()  # ids of finished operations, oldest first
         self._unindexed: dict[str, Image] | None = None  # added inside bulk(), indexed at its end
 
     def reset(self) -> None:
@@ -604,13 +605,12 @@ class Store:
             if operation.idempotency_key is not None:
                 self._idempotency[operation.idempotency_key] = operation.id
             if operation.done:
-                self._finished[operation.id] = None
+                self._finished.append(operation.id)
                 while len(self._finished) > self.max_operations:
-                    self._forget_operation(next(iter(self._finished)))
+                    self._forget_operation(self._finished.popleft())
             return operation
 
     def _forget_operation(self, operation_id: str) -> None:
-        del self._finished[operation_id]
         operation = self.operations.pop(operation_id)
         key = operation.idempotency_key
         if key is not None and self._idempotency.get(key) == operation_id:
