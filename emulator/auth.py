@@ -143,6 +143,8 @@ class Auth:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         except (binascii.Error, ValueError):
             return None
+        if base64.urlsafe_b64encode(raw).decode().rstrip("=") != text:
+            return None  # only the one spelling the emulator issued (base64 ignores spare bits)
         payload, mac = raw[:-_MAC_SIZE], raw[-_MAC_SIZE:]
         if len(payload) != _EXPIRY.size + _DIGEST_SIZE or not hmac.compare_digest(mac, self._mac(payload)):
             return None
