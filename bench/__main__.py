@@ -1,6 +1,6 @@
 """Run every benchmark and print a table of medians and ratios; write it as JSON too.
 
-    python -m bench                 # the full run (about 5 minutes on 2 cores)
+    python -m bench                 # the full run (about 6 minutes on 2 cores)
     python -m bench --quick         # tiny sizes: checks that the benchmarks work
     python -m bench --json out.json
 
@@ -17,7 +17,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench import overhead, peer, scaling, seeding, startup
+from bench import load, memory, overhead, peer, scaling, seeding, startup
 
 TARGETS = {
     "Get": 1.10,
@@ -36,10 +36,14 @@ def _commit() -> str:
 def collect(quick: bool) -> dict:
     sizes = (
         {"calls": 200, "rounds": 2, "small": 200, "large": 2_000, "scale_calls": 20, "paging": (1_000, 4_000),
-         "reset": 2_000, "seed": 5_000, "memory": 5_000, "repeats": 3, "peer": 1}
+         "reset": 2_000, "seed": 5_000, "memory": 5_000, "repeats": 3, "peer": 1,
+         "load": {"clients": 2, "seconds": 2.0, "per_client": 10, "shared": 50},
+         "retained": {"warmup_cycles": 200, "cycles": 300, "warmup_tokens": 100, "tokens": 300, "threads": 2}}
         if quick else
         {"calls": 2_000, "rounds": 5, "small": 1_000, "large": 1_000_000, "scale_calls": 100,
-         "paging": (10_000, 100_000), "reset": 100_000, "seed": 1_000_000, "memory": 200_000, "repeats": 21, "peer": 7}
+         "paging": (10_000, 100_000), "reset": 100_000, "seed": 1_000_000, "memory": 200_000, "repeats": 21,
+         "peer": 7, "load": {"clients": 16, "seconds": 20.0, "per_client": 50, "shared": 1_500},
+         "retained": {"warmup_cycles": 15_000, "cycles": 10_000, "warmup_tokens": 2_000, "tokens": 50_000, "threads": 4}}
     )  # fmt: skip
     results = {"machine": f"{platform.machine()} {platform.python_version()}", "commit": _commit(), "quick": quick}
     started = time.perf_counter()
@@ -55,6 +59,8 @@ def collect(quick: bool) -> dict:
     }
     results["seeding"] = seeding.run(sizes["seed"], sizes["memory"])
     results["peer"] = peer.run(sizes["peer"])
+    results["load"] = load.run(**sizes["load"])
+    results["memory"] = memory.run(**sizes["retained"])
     results["seconds"] = time.perf_counter() - started
     return results
 
@@ -102,7 +108,28 @@ def table(results: dict) -> str:
             f"{p['moto_s'] * 1e3:.0f} ms | {p['emulator_s'] * 1e3:.0f} ms | moto is {p['ratio_moto_over_emulator']:.1f}x "
             "slower | |"
         )
+    lines += _load_and_memory_rows(results["load"], results["memory"])
     return "\n".join(lines)
+
+
+def _load_and_memory_rows(loaded: dict, retained: dict) -> list[str]:
+    errors = f"{loaded['error_count']}" + (f": {loaded['errors']}" if loaded["errors"] else "")
+    lines = [
+        f"| load: {loaded['clients']} clients x {loaded['seconds']:.0f} s of mixed calls, errors "
+        f"(duplicates in {loaded['walks']:,} page walks) | | {errors} ({loaded['duplicates']}) | | 0 |"
+    ]
+    for method, row in loaded["methods"].items():
+        lines.append(
+            f"| load: {method}, p99 (p50), {row['calls']:,} calls | | {row['p99_ms']:.1f} ms ({row['p50_ms']:.1f} ms) "
+            "| | |"
+        )
+    cycle, token = retained["delete_add"], retained["iam_token"]
+    lines += [
+        f"| memory retained per Delete+add cycle, after {cycle['warmup_cycles']:,} cycles | "
+        f"| {cycle['bytes_per_cycle']:.0f} B | | < 150 B |",
+        f"| memory retained per IAM token | | {token['bytes_per_token']:.0f} B | | < 50 B |",
+    ]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -62,8 +62,10 @@ def _scenarios(names: dict[str, str]) -> dict[str, pb.ListImagesRequest]:
 def _deep_token(emulator: Emulator, request: pb.ListImagesRequest) -> str:
     """A token for the page halfway through the listing (as if paged there)."""
     query = ListQuery.parse(request)
-    images, _ = emulator.store.list_images(query.scope, order=query.order, descending=query.descending, limit=10**9)
-    return emulator._tokens.issue(query.fingerprint(), images[len(images) // 2].id)
+    listing = dict(scope=query.scope, order=query.order, descending=query.descending)
+    images, _ = emulator.store.list_images(**listing, limit=10**9)
+    _, cursor = emulator.store.list_images(**listing, limit=len(images) // 2 + 1)
+    return emulator._tokens.issue(query.fingerprint(), cursor)
 
 
 def _prepared(emulator: Emulator, names: dict[str, str]) -> dict[str, bytes]:

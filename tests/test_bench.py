@@ -25,4 +25,12 @@ def test_the_bench_command_runs_on_tiny_sizes(tmp_path):
     assert results["startup"]["reset_ms"] >= 0 and results["startup"]["exec_to_first_call_ms"] > 0
     assert results["seeding"]["bytes_per_image_derived_layers"] > 0
     assert "skipped" in results["peer"] or results["peer"]["ratio_moto_over_emulator"] > 0
+    loaded = results["load"]
+    assert loaded["error_count"] == 0, loaded["errors"]
+    assert loaded["duplicates"] == 0 and loaded["walks"] > 0
+    assert all(row["calls"] > 0 and row["p99_ms"] >= row["p50_ms"] > 0 for row in loaded["methods"].values())
+    cycles, tokens = results["memory"]["delete_add"], results["memory"]["iam_token"]
+    assert cycles["failed_calls"] == 0 and cycles["images_left"] == 0 and cycles["rss_after"] > 0
+    assert tokens["failed_calls"] == 0 and tokens["rss_after"] > 0
     assert "| measurement |" in result.stdout
+    assert "memory retained per Delete+add cycle" in result.stdout and "errors (duplicates" in result.stdout
