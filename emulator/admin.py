@@ -3,26 +3,53 @@
 Usable from any language and from curl; the pytest plugin's subprocess and
 external modes use it through ``emulator.remote.RemoteEmulator``.
 
-    GET  /health       {"status": "SERVING"}
+    GET  /health       {"status": "SERVING"}; the one request that never needs the admin token
     GET  /info         {"endpoint", "tls_endpoint", "ca_pem", "auth"}: how to reach the gRPC port
     GET  /state        the whole state in the seed format
-    POST /reset        empty the state
-    POST /seed         load a seed (body: the seed JSON), all or nothing
-    POST /registries   add a registry (body: the seed format's registry fields)
-    POST /images       add an image (body: "registry_id" plus the seed format's image fields)
-    POST /auth         {"mode": "none|any|strict", "tokens": {"TOKEN": ["FOLDER", ...] or null}}
+    POST /reset        empty the state (body: none, or {})
+    POST /seed         load a seed (body: the seed JSON object), all or nothing
+    POST /registries   add a registry (body: "folder_id" plus the seed format's registry fields)
+    POST /images       add an image (body: "registry_id", "repository" plus the seed format's image fields)
+    POST /auth         {"mode": "none|any|strict", "tokens": {"TOKEN": ["FOLDER", ...] or null}}; mode is required
 
-Bad input is HTTP 400 with {"error": "<field>: <rule>"}; nothing changes.
+Every answer is JSON with one of these statuses; an error is {"error": "<field>: <rule>"} and
+changes nothing:
+
+    200  done
+    400  bad input: a body that is not one UTF-8 JSON value framed by a Content-Length (chunked
+         bodies are not read), too deeply nested, not an object, or with a field missing, unknown
+         or wrong; a body on a GET; a POST without a body (except /reset); a query string (no
+         route takes parameters); a request http.server cannot parse
+    401  an admin token is set and the request lacks ``Authorization: Bearer <token>``
+         (header ``WWW-Authenticate: Bearer``); nothing is read or changed
+    404  no such path
+    405  the path is served with another method, named by the ``Allow`` header
+    413  a Content-Length over MAX_BODY (512 MiB); the body is not read
+    414, 431, 505, 501  http.server's own refusals (request line or headers too long, HTTP
+         version, a method it does not know)
+    500  an emulator bug (logged)
+
+The checks run in that order: admin token, query string, path, method, body framing and size,
+body content. Each path takes one method (HEAD and OPTIONS too are 405). A client that goes
+away mid-request is logged at debug level, not as a traceback.
+
+Auth: with ``admin_token`` (``--admin-token``) every request but ``GET /health`` must carry it;
+it is compared in constant time. Without one the control plane is open: anyone who reaches the
+port can read every folder's state and switch gRPC auth off, so serve it only on trusted hosts.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
+import re
+import socket
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from emulator.seed import export_state, image_json, registry_json
 
@@ -31,19 +58,114 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("emulator.admin")
 MAX_BODY = 512 * 1024 * 1024
+_ADMIN_TOKEN = re.compile(r"[\x21-\x7e]+")  # visible ASCII: sendable as "Authorization: Bearer <token>"
+_DIGITS = re.compile(r"[0-9]+")
+_ECHO = 200  # at most this much of one piece of a client's input is echoed in an error
+_MESSAGE = 1_000  # and at most this much of any error message
+NO_BODY = object()  # what a route gets when the request has no body (JSON null is a body)
+
+
+class Route(NamedTuple):
+    method: str
+    body: str  # "none", "optional" or "required"
+    handler: str  # the _Handler method that answers, given the parsed body (or NO_BODY)
+
+
+ROUTES = {
+    "/health": Route("GET", "none", "_health"),
+    "/info": Route("GET", "none", "_info"),
+    "/state": Route("GET", "none", "_state"),
+    "/reset": Route("POST", "optional", "_reset"),
+    "/seed": Route("POST", "required", "_seed"),
+    "/registries": Route("POST", "required", "_add_registry"),
+    "/images": Route("POST", "required", "_add_image"),
+    "/auth": Route("POST", "required", "_auth"),
+}
+
+
+def check_admin_token(token: str | None) -> str | None:
+    """``token`` if it can be sent as ``Authorization: Bearer <token>``; ValueError if not."""
+    if token is not None and not (isinstance(token, str) and _ADMIN_TOKEN.fullmatch(token)):
+        raise ValueError("admin token: must be non-empty, visible ASCII characters without spaces")
+    return token
 
 
 def image_record_json(image) -> dict:
     return {"registry_id": image.registry_id, "name": image.name, **image_json(image)}
 
 
+def _clip(text: str, limit: int = _ECHO) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+class _Refusal(Exception):
+    """An answer other than 200: the status, the error message, extra headers."""
+
+    def __init__(self, status: HTTPStatus, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.headers = status, headers or {}
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"key {_clip(key)!r} appears twice")
+        result[key] = value
+    return result
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON: UTF-8, no NaN or Infinity, no key given twice; bad input is a 400 naming the body."""
+    try:
+        return json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys, parse_constant=_not_json)
+    except UnicodeDecodeError:
+        raise _Refusal(HTTPStatus.BAD_REQUEST, "body: not UTF-8") from None
+    except RecursionError:
+        raise _Refusal(HTTPStatus.BAD_REQUEST, "body: nested too deeply") from None
+    except ValueError as error:
+        raise _Refusal(HTTPStatus.BAD_REQUEST, f"body: not valid JSON: {error}") from None
+
+
+def _content_length(value: str) -> int:
+    value = value.strip()
+    if not _DIGITS.fullmatch(value):
+        raise _Refusal(HTTPStatus.BAD_REQUEST, f"Content-Length: must be a non-negative integer, got {_clip(value)!r}")
+    digits = value.lstrip("0") or "0"
+    if len(digits) > len(str(MAX_BODY)) or int(digits) > MAX_BODY:
+        raise _Refusal(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            f"Content-Length: {_clip(value)} is over the control plane's limit of 512 MiB ({MAX_BODY} bytes)",
+        )
+    return int(digits)
+
+
+def _fields(body: Any, required: tuple[str, ...] = (), allowed: tuple[str, ...] | None = None) -> dict:
+    """``body`` as a JSON object with the ``required`` fields and (if ``allowed`` is given) no others."""
+    if not isinstance(body, dict):
+        raise ValueError("body: must be a JSON object")
+    if allowed is not None:
+        unknown = sorted(set(body) - set(allowed))
+        if unknown:
+            raise ValueError(f"{unknown[0]}: unknown field (allowed: {', '.join(allowed) or 'none'})")
+    for key in required:
+        if key not in body:
+            raise ValueError(f"{key}: is required")
+    return body
+
+
 class AdminServer:
     """Serves the control plane for one Emulator in a background thread."""
 
-    def __init__(self, emulator: Emulator, host: str, port: int):
-        handler = type("Handler", (_Handler,), {"emulator": emulator})
-        self._http = ThreadingHTTPServer((host, port), handler)
-        self._http.daemon_threads = True
+    def __init__(self, emulator: Emulator, host: str, port: int, token: str | None = None):
+        check_admin_token(token)
+        secret = token.encode() if token is not None else None
+        handler = type("Handler", (_Handler,), {"emulator": emulator, "admin_token": secret})
+        self._http = (_Server6 if ":" in host else _Server)((host, port), handler)
         self.host, self.port = host, self._http.server_address[1]
         self._thread = threading.Thread(target=self._http.serve_forever, name="ycr-admin", daemon=True)
 
@@ -60,103 +182,180 @@ class AdminServer:
         self._http.server_close()
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away is routine (debug); anything else is a bug, logged (not printed)."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            log.debug("admin: the client %s went away: %r", _peer(client_address), error)
+        else:
+            log.exception("admin: serving %s failed", _peer(client_address))
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        super().process_request_thread(request, client_address)
+        log.debug("admin: closed the connection from %s", _peer(client_address))
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+def _peer(client_address: Any) -> str:
+    host, port = client_address[:2]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 class _Handler(BaseHTTPRequestHandler):
     emulator: Emulator
+    admin_token: bytes | None
     server_version = "ycr-emulator-admin"
+    # An unparsable request line is answered as HTTP/1.0 (status line and headers), not HTTP/0.9 (bare body).
+    default_request_version = "HTTP/1.0"
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.info("admin %s", format % args)
+        log.info("admin %s", (format % args).translate(self._control_char_table))
 
-    def _reply(self, status: int, body: Any) -> None:
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (bad request line, headers too long, unknown method) in JSON too."""
+        self.close_connection = True
+        self._reply(code, {"error": _clip(message or HTTPStatus(code).phrase, _MESSAGE)})
+
+    def _reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
 
-    def _body(self) -> Any:
+    def _serve(self) -> None:
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if not 0 <= length <= MAX_BODY:
-            raise ValueError(f"Content-Length: must be 0 to {MAX_BODY}")
-        raw = self.rfile.read(length) if length else b"{}"
-        try:
-            return json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ValueError(f"body: not valid JSON: {error}") from None
-
-    def do_GET(self) -> None:
-        if self.path == "/health":
-            self._reply(HTTPStatus.OK, {"status": "SERVING"})
-        elif self.path == "/info":
-            emulator = self.emulator
-            ca_pem = emulator.ca_pem.decode() if emulator.ca_pem else None
-            self._reply(
-                HTTPStatus.OK,
-                {
-                    "endpoint": emulator.endpoint,
-                    "tls_endpoint": emulator.tls_endpoint,
-                    "ca_pem": ca_pem,
-                    "auth": emulator.auth.mode,
-                },
-            )
-        elif self.path == "/state":
-            self._reply(HTTPStatus.OK, export_state(self.emulator.store))
+            answer = self._answer()
+        except _Refusal as refusal:
+            self.close_connection = True
+            self._reply(refusal.status, {"error": _clip(str(refusal), _MESSAGE)}, refusal.headers)
         else:
-            self._reply(HTTPStatus.NOT_FOUND, {"error": f"no such endpoint: GET {self.path}"})
+            self._reply(HTTPStatus.OK, answer)
 
-    def do_POST(self) -> None:
-        routes = {
-            "/reset": self._reset,
-            "/seed": self._seed,
-            "/registries": self._add_registry,
-            "/images": self._add_image,
-            "/auth": self._auth,
-        }
-        route = routes.get(self.path)
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+
+    def _answer(self) -> Any:
+        """Check the request in this order: admin token, query, path, method, body; then run the route."""
+        path, question_mark, _ = self.path.partition("?")
+        if (self.command, path) != ("GET", "/health"):
+            self._authorize()
+        if question_mark:
+            raise _Refusal(HTTPStatus.BAD_REQUEST, "query string: no endpoint takes parameters; send a JSON body")
+        route = ROUTES.get(path)
         if route is None:
-            self._reply(HTTPStatus.NOT_FOUND, {"error": f"no such endpoint: POST {self.path}"})
-            return
+            raise _Refusal(HTTPStatus.NOT_FOUND, f"no such endpoint: {_clip(path)}")
+        if self.command != route.method:
+            raise _Refusal(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                f"method: {path} takes {route.method}, not {_clip(self.command)}",
+                {"Allow": route.method},
+            )
+        body = self._body(route)
         try:
-            self._reply(HTTPStatus.OK, route())
+            return getattr(self, route.handler)(body)
+        except RecursionError:
+            raise _Refusal(HTTPStatus.BAD_REQUEST, "body: nested too deeply") from None
         except (ValueError, TypeError) as error:
-            self._reply(HTTPStatus.BAD_REQUEST, {"error": str(error)})
+            raise _Refusal(HTTPStatus.BAD_REQUEST, str(error)) from None
         except Exception as error:  # a bug: say so, and keep serving
-            log.exception("admin POST %s failed", self.path)
-            self._reply(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"emulator bug: {error!r}"})
+            log.exception("admin %s %s failed", self.command, path)
+            raise _Refusal(HTTPStatus.INTERNAL_SERVER_ERROR, f"emulator bug: {error!r}") from None
 
-    def _reset(self) -> dict:
+    def _authorize(self) -> None:
+        if self.admin_token is None:
+            return
+        given = self.headers.get_all("Authorization") or []
+        if not given:
+            message = "authorization: missing; this control plane needs 'Authorization: Bearer <admin token>'"
+        else:
+            scheme, _, token = given[0].partition(" ")
+            # Header values arrive decoded as latin-1: encoding them back gives the bytes sent.
+            if (
+                len(given) == 1
+                and scheme.lower() == "bearer"
+                and hmac.compare_digest(token.strip().encode("latin-1", "replace"), self.admin_token)
+            ):
+                return
+            message = "authorization: not the admin token; expected 'Authorization: Bearer <admin token>'"
+        raise _Refusal(HTTPStatus.UNAUTHORIZED, message, {"WWW-Authenticate": "Bearer"})
+
+    def _body(self, route: Route) -> Any:
+        """The parsed body, or NO_BODY. Only a body framed by one Content-Length is read."""
+        if "Transfer-Encoding" in self.headers:
+            raise _Refusal(HTTPStatus.BAD_REQUEST, "Transfer-Encoding: not supported; send a Content-Length")
+        lengths = self.headers.get_all("Content-Length") or []
+        if len(lengths) > 1:
+            raise _Refusal(HTTPStatus.BAD_REQUEST, "Content-Length: given more than once")
+        length = _content_length(lengths[0]) if lengths else None
+        if route.body == "none":
+            if length:
+                raise _Refusal(HTTPStatus.BAD_REQUEST, f"body: {route.method} {self.path} takes none")
+            return NO_BODY
+        if not length:
+            if route.body == "optional":
+                return NO_BODY
+            if length is None:
+                raise _Refusal(HTTPStatus.BAD_REQUEST, "Content-Length: missing; this endpoint needs a JSON body")
+            raise _Refusal(HTTPStatus.BAD_REQUEST, "body: empty; this endpoint needs a JSON body")
+        raw = self.rfile.read(length)
+        if len(raw) < length:
+            raise ConnectionAbortedError(f"the client sent {len(raw)} of {length} bytes and closed")
+        return parse_json(raw)
+
+    # ---- the routes: each takes the parsed body and returns the answer ------------------------
+
+    def _health(self, body: object) -> dict:
+        return {"status": "SERVING"}
+
+    def _info(self, body: object) -> dict:
+        emulator = self.emulator
+        return {
+            "endpoint": emulator.endpoint,
+            "tls_endpoint": emulator.tls_endpoint,
+            "ca_pem": emulator.ca_pem.decode() if emulator.ca_pem else None,
+            "auth": emulator.auth.mode,
+        }
+
+    def _state(self, body: object) -> dict:
+        return export_state(self.emulator.store)
+
+    def _reset(self, body: Any) -> dict:
+        if body is not NO_BODY:
+            _fields(body, allowed=())
         self.emulator.reset()
         return {}
 
-    def _seed(self) -> dict:
-        registries, images = self.emulator.load_seed(self._body())
+    def _seed(self, body: Any) -> dict:
+        # An object, never a string: Emulator.load_seed would read a string as a path on this host.
+        registries, images = self.emulator.load_seed(_fields(body))
         return {
             "registries": [registry_json(registry) for registry in registries],
             "images": [image_record_json(image) for image in images],
         }
 
-    def _add_registry(self) -> dict:
-        fields = self._body()
-        if not isinstance(fields, dict):
-            raise ValueError("body: must be a JSON object")
-        return registry_json(self.emulator.add_registry(**fields))
+    def _add_registry(self, body: Any) -> dict:
+        return registry_json(self.emulator.add_registry(**_fields(body, required=("folder_id",))))
 
-    def _auth(self) -> dict:
-        body = self._body()
-        if not isinstance(body, dict) or set(body) - {"mode", "tokens"}:
-            raise ValueError('body: must be {"mode": ..., "tokens": {...}}')
-        tokens = body.get("tokens") or {}
+    def _add_image(self, body: Any) -> dict:
+        return image_record_json(self.emulator.add_image(**_fields(body, required=("registry_id", "repository"))))
+
+    def _auth(self, body: Any) -> dict:
+        fields = _fields(body, required=("mode",), allowed=("mode", "tokens"))
+        tokens = fields.get("tokens", {})
         if not isinstance(tokens, dict):
             raise ValueError("tokens: must be an object of token -> list of folders (or null)")
-        self.emulator.configure_auth(body.get("mode", "none"), tokens)
+        for folders in tokens.values():
+            if folders is not None and not (isinstance(folders, list) and all(isinstance(f, str) for f in folders)):
+                raise ValueError("tokens: a token's folders must be a list of folder ids, or null for every folder")
+        self.emulator.configure_auth(fields["mode"], tokens)
         return {}
-
-    def _add_image(self) -> dict:
-        fields = self._body()
-        if not isinstance(fields, dict) or "registry_id" not in fields or "repository" not in fields:
-            raise ValueError("body: must be a JSON object with registry_id and repository")
-        return image_record_json(self.emulator.add_image(**fields))

@@ -11,9 +11,16 @@ from importlib import resources
 from pathlib import Path
 
 from emulator.auth import MODES, parse_token_spec
-from emulator.seed import SeedError, export_state, write_seed_file
+from emulator.seed import (
+    SeedError,
+    check_writable,
+    fallback_path,
+    remove_stale_temporaries,
+    state_text,
+    write_text_atomically,
+)
 from emulator.server import Emulator
-from emulator.store import DEFAULT_MAX_FINISHED_OPERATIONS
+from emulator.store import DEFAULT_MAX_FINISHED_OPERATIONS, Store
 from emulator.tls import from_files as tls_from_files
 
 DEMO_SEED = "demo_seed.json"
@@ -33,6 +40,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         metavar="PORT",
         help="serve the HTTP JSON control plane on this port (0 picks a free one); off when not given",
+    )
+    parser.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        help="the control plane then needs 'Authorization: Bearer TOKEN' on every request but GET /health; "
+        "without it, anyone who reaches the control plane can read and change everything",
     )
     parser.add_argument(
         "--state-file",
@@ -100,6 +113,8 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
         raise ValueError("--tls serves TLS on --port; --tls-port adds a TLS port beside plaintext: choose one")
     if (args.ca_file or args.cert) and not (args.tls or args.tls_port is not None):
         raise ValueError("--ca-file, --cert and --key need --tls or --tls-port")
+    if args.admin_token is not None and args.admin_port is None:
+        raise ValueError("--admin-token needs --admin-port")
     material = None
     if args.cert:
         try:
@@ -118,6 +133,7 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
         auth=mode,
         tokens=tokens,
         max_operations=args.max_operations,
+        admin_token=args.admin_token,
     )
 
 
@@ -135,6 +151,49 @@ def describe(emulator: Emulator) -> str:
     return f"{READY} {emulator.endpoint} ({'; '.join(parts)})"
 
 
+def prepare_state_file(path: str) -> str | None:
+    """Before serving: remove temporary files left by a writer that was killed, and check that
+    the shutdown write can succeed. Returns what is wrong, if anything."""
+    for stale in remove_stale_temporaries(path):
+        logging.getLogger("emulator").warning("removed %s, left by a state file write that was cut short", stale)
+    try:
+        check_writable(path)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        return f"--state-file {path}: cannot be written there ({reason}); its directory must exist and be writable"
+    return None
+
+
+def save_state(path: str, store: Store) -> bool:
+    """The shutdown write. If it fails, say so plainly and keep the state in a fallback file."""
+    try:
+        text = state_text(store)
+    except Exception as error:  # noqa: BLE001 (an emulator bug: say so rather than print a traceback)
+        print(f"ycr-emulator: the state could not be written to {path}: encoding failed: {error!r}", file=sys.stderr)
+        return False
+    try:
+        write_text_atomically(path, text)
+        return True
+    except OSError as error:
+        problem = error.strerror or str(error)
+    fallback = fallback_path(path)
+    try:
+        write_text_atomically(fallback, text)
+    except OSError as error:
+        print(
+            f"ycr-emulator: the state could not be written to {path} ({problem}), nor to {fallback} "
+            f"({error.strerror or error}): it is lost",
+            file=sys.stderr,
+        )
+        return False
+    print(
+        f"ycr-emulator: the state could not be written to {path} ({problem}); it was written to {fallback} "
+        f"instead (start with --state-file {fallback} to use it)",
+        file=sys.stderr,
+    )
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(
@@ -145,6 +204,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"ycr-emulator: {error}", file=sys.stderr)
         return 2
+    if args.state_file:
+        problem = prepare_state_file(args.state_file)
+        if problem:
+            print(f"ycr-emulator: {problem}", file=sys.stderr)
+            return 2
     source, path = initial_state(args)
     try:
         emulator.load_seed(path)
@@ -167,8 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     while not stopping.wait(0.5):
         pass
     emulator.stop(grace=1.0)
-    if args.state_file:
-        write_seed_file(args.state_file, export_state(emulator.store))
+    if args.state_file and not save_state(args.state_file, emulator.store):
+        return 1
     print("ycr-emulator stopped", flush=True)
     return 0
 

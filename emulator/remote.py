@@ -87,30 +87,37 @@ class RemoteEmulator:
     """An emulator running elsewhere, reached at ``endpoint`` (gRPC) and ``admin_url`` (HTTP).
 
     Offers the same API as the in-process ``Emulator``: reset, add_registry, add_image,
-    load_seed, registries, images, operations, channel().
+    load_seed, registries, images, operations, channel(). ``admin_token`` is sent as
+    ``Authorization: Bearer <admin_token>`` to a control plane started with ``--admin-token``.
+    Bad input raises ValueError; a missing or wrong admin token, PermissionError.
     """
 
-    def __init__(self, endpoint: str, admin_url: str, *, timeout: float = 30.0):
+    def __init__(self, endpoint: str, admin_url: str, *, timeout: float = 30.0, admin_token: str | None = None):
         self.endpoint = endpoint
         self.admin_url = admin_url.rstrip("/")
         self.timeout = timeout
+        self.admin_token = admin_token
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         data = json.dumps(_jsonable(body)).encode() if body is not None else None
-        request = urllib.request.Request(
-            self.admin_url + path, data=data, method=method, headers={"Content-Type": "application/json"}
-        )
+        headers = {"Content-Type": "application/json"}
+        if self.admin_token is not None:
+            headers["Authorization"] = f"Bearer {self.admin_token}"
+        request = urllib.request.Request(self.admin_url + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return json.loads(response.read())
         except urllib.error.HTTPError as error:
             try:
                 message = json.loads(error.read())["error"]
-            except (ValueError, KeyError):
+            except (ValueError, KeyError, TypeError):
                 message = f"HTTP {error.code}"
             if error.code == 400:
                 raise ValueError(message) from None
-            raise RuntimeError(f"control plane {method} {path}: {message}") from None
+            if error.code == 401:
+                given = "a wrong admin token" if self.admin_token is not None else "no admin token"
+                raise PermissionError(f"control plane {self.admin_url} refused {given}: {message}") from None
+            raise RuntimeError(f"control plane {method} {path}: HTTP {error.code}: {message}") from None
 
     def channel(self, timeout: float = 5.0) -> grpc.Channel:
         channel = grpc.insecure_channel(self.endpoint)
@@ -181,17 +188,23 @@ class RemoteEmulator:
 class EmulatorProcess(RemoteEmulator):
     """``ycr-emulator`` in a subprocess with the control plane on; ready when start() returns.
 
-    Starts empty (no demo data) unless ``args`` say otherwise.
+    Starts empty (no demo data) unless ``args`` say otherwise. ``admin_token`` is passed as
+    ``--admin-token`` (visible to local users in the process list) and used by this object.
     """
 
-    def __init__(self, args: list[str] = (), *, start_timeout: float = 30.0, empty: bool = True):
+    def __init__(
+        self, args: list[str] = (), *, start_timeout: float = 30.0, empty: bool = True, admin_token: str | None = None
+    ):
         self.args = list(args)
         self.start_timeout = start_timeout
         self.empty = empty
+        self.admin_token = admin_token
         self.process: subprocess.Popen | None = None
 
     def start(self) -> EmulatorProcess:
         command = [sys.executable, "-m", "emulator", "--port", "0", "--admin-port", "0", "--log-level", "warning"]
+        if self.admin_token is not None:
+            command += ["--admin-token", self.admin_token]
         # stderr goes to a file: a pipe nobody reads would fill up and stall the emulator.
         self._stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
@@ -215,7 +228,7 @@ class EmulatorProcess(RemoteEmulator):
             self._stderr.seek(0)
             errors = self._stderr.read().decode(errors="replace")
             raise RuntimeError(f"ycr-emulator did not start: {line or errors.strip() or 'no output'}")
-        super().__init__(match.group("endpoint"), match.group("admin"))
+        super().__init__(match.group("endpoint"), match.group("admin"), admin_token=self.admin_token)
         if self.empty:
             self.reset()
         return self

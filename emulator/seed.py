@@ -3,15 +3,22 @@
 A seed either loads whole or not at all: any bad entry raises SeedError naming it
 (``registries[0].images[2].digest: ...``) and everything already added is taken out.
 The same parsers check the keyword arguments of ``Emulator.add_registry/add_image``,
-so the Python API and the file format cannot drift apart.
+so the Python API and the file format cannot drift apart. Every string of every entry
+must be one the wire can carry (UTF-8: no lone surrogate), checked once, in _check_keys.
+
+The state file is this format too, written atomically (see write_state_file).
 """
 
 from __future__ import annotations
 
+import errno
+import gc
 import json
 import os
 import re
-from datetime import datetime, timezone
+import tempfile
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +33,15 @@ _IMAGE_KEYS = {"repository", "id", "digest", "tags", "created_at", "compressed_s
 _BLOB_KEYS = {"id", "digest", "size", "urls"}
 _OPERATION_KEYS = {
     "id", "description", "created_at", "created_by", "modified_at", "done",
-    "metadata_type", "metadata", "response_type", "error", "folder_id",
+    "metadata_type", "metadata", "response_type", "error", "folder_id", "idempotency_key",
 }  # fmt: skip
+# Fields holding entries that are parsed, and so string-checked, on their own: not walked twice.
+_ENTRY_FIELDS = frozenset({"registries", "operations", "images", "config", "layers", "error"})
 _STATUS_CODES = set(code_pb2.Code.keys()) - {"OK"}
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_SECOND = timedelta(seconds=1)
+_MICROSECOND = timedelta(microseconds=1)
 _RFC3339 = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d{1,9}))?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?"
 )
@@ -42,33 +55,52 @@ def _at(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
+@contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector while making (or reading) a state's worth of small
+    objects: with millions of objects alive, its passes would take half the time, and none of
+    these objects form cycles."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def read_seed_file(path: str | Path) -> dict:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise SeedError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
     try:
-        return json.loads(text)
+        with _collector_paused():
+            return json.loads(text)
     except json.JSONDecodeError as error:
         raise SeedError(f"{path}: not valid JSON: {error}") from None
+    except RecursionError:
+        raise SeedError(f"{path}: not valid JSON: nested too deeply") from None
 
 
 def parse_timestamp(value: Any, where: str) -> int:
-    """RFC 3339 text (nanosecond precision) or a datetime -> ns since the epoch; no offset means UTC."""
+    """RFC 3339 text (nanosecond precision) or a datetime -> ns since the epoch; no offset means UTC.
+    Integer arithmetic throughout: exact for every moment of years 1 to 9999, whatever the offset."""
     if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        value = moment.isoformat()
-    match = _RFC3339.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
-        raise SeedError(f"{where}: must be an RFC 3339 timestamp such as 2026-01-02T10:00:00Z, got {value!r}")
-    offset = match.group("offset") or "Z"
-    offset = "+00:00" if offset in ("Z", "z") else offset  # Python 3.10 reads no "Z"
-    try:
-        moment = datetime.fromisoformat(f"{match.group('date')}T{match.group('time')}{offset}")
-    except ValueError:
-        raise SeedError(f"{where}: not a real date and time: {value!r}") from None
-    nanos = int((match.group("fraction") or "0").ljust(9, "0"))
-    ns = int(moment.timestamp()) * 1_000_000_000 + nanos
+        moment = value if value.utcoffset() is not None else value.replace(tzinfo=timezone.utc)
+        ns = (moment - _EPOCH) // _MICROSECOND * 1_000
+    else:
+        match = _RFC3339.fullmatch(value) if isinstance(value, str) else None
+        if match is None:
+            raise SeedError(f"{where}: must be an RFC 3339 timestamp such as 2026-01-02T10:00:00Z, got {value!r}")
+        offset = match.group("offset") or "Z"
+        offset = "+00:00" if offset in ("Z", "z") else offset  # Python 3.10 reads no "Z"
+        try:
+            moment = datetime.fromisoformat(f"{match.group('date')}T{match.group('time')}{offset}")
+        except ValueError:
+            raise SeedError(f"{where}: not a real date and time: {value!r}") from None
+        nanos = int((match.group("fraction") or "0").ljust(9, "0"))
+        ns = (moment - _EPOCH) // _SECOND * 1_000_000_000 + nanos
     try:
         return check_timestamp(ns, where)
     except ValueError as error:
@@ -76,9 +108,10 @@ def parse_timestamp(value: Any, where: str) -> int:
 
 
 def format_timestamp(ns: int) -> str:
-    """ns since the epoch -> RFC 3339 in UTC, exact to the nanosecond."""
+    """ns since the epoch -> RFC 3339 in UTC, exact to the nanosecond, the year always four
+    digits (strftime's %Y writes year 999 as "999", which no RFC 3339 reader accepts)."""
     seconds, nanos = divmod(ns, 1_000_000_000)
-    text = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    text = (_NAIVE_EPOCH + timedelta(seconds=seconds)).isoformat()
     return text + (f".{nanos:09d}".rstrip("0") if nanos else "") + "Z"
 
 
@@ -102,11 +135,69 @@ def _strings(value: Any, where: str) -> list[str]:
     return list(value)
 
 
+def _check_text(text: str, where: str, what: str = "") -> None:
+    """A string the wire can carry: protobuf strings are UTF-8, which has no lone surrogates
+    (JSON's "\\ud800" makes one). The message shows the text escaped, so it prints anywhere."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        shown = ascii(text) if len(text) <= 80 else ascii(text[:80]) + "..."
+        raise SeedError(
+            f"{where}: {what}holds a lone surrogate ({ascii(text[error.start])[1:-1]}), which UTF-8 and so the wire "
+            f"cannot carry, got {shown}"
+        ) from None
+
+
+def _ascii_strings(value: list | tuple | dict) -> bool:
+    """True if ``value`` holds only ASCII strings (as items, or keys and values): the fast path,
+    one C-level pass. False also when it holds anything else, which is then walked."""
+    try:
+        if isinstance(value, dict):
+            return "".join(value).isascii() and "".join(value.values()).isascii()
+        return "".join(value).isascii()
+    except TypeError:  # not all strings
+        return False
+
+
+def _check_strings(entry: dict, where: str) -> None:
+    """Every string of an entry's values and everything nested in them (its own field names
+    are checked only if unknown: known ones are ASCII), except the entries of _ENTRY_FIELDS,
+    which are checked when they are parsed. ASCII is the fast path (seeds of a million images
+    are almost all ASCII); anything else is walked, naming paths."""
+    pending: list[tuple[Any, str]] = []
+    for key, value in entry.items():
+        if isinstance(value, str):
+            if not value.isascii():
+                _check_text(value, _at(where, key))
+        elif isinstance(value, (dict, list, tuple)) and key not in _ENTRY_FIELDS and not _ascii_strings(value):
+            pending.append((value, _at(where, str(key))))
+    while pending:  # a loop, not recursion: any depth
+        value, where = pending.pop()
+        if isinstance(value, dict):
+            for key in value:
+                if isinstance(key, str):
+                    _check_text(key, where, f"the key {key!a} ")
+            items = ((f"{where}.{key}", item) for key, item in value.items())
+        else:
+            items = ((f"{where}[{position}]", item) for position, item in enumerate(value))
+        for path, item in items:
+            if isinstance(item, str):
+                if not item.isascii():
+                    _check_text(item, path)
+            elif isinstance(item, (dict, list, tuple)):
+                pending.append((item, path))
+
+
 def _check_keys(entry: Any, allowed: set[str], required: set[str], where: str) -> dict:
+    """An entry: an object of allowed fields, with the required ones, every string sendable."""
     _expect(entry, dict, where or "arguments", "an object")
+    _check_strings(entry, where)
     if entry.keys() <= allowed and required <= entry.keys():
         return entry
-    unknown = sorted(set(entry) - allowed)
+    unknown = sorted(set(entry) - allowed, key=str)
+    for key in unknown:
+        if isinstance(key, str):
+            _check_text(key, where or "arguments", f"the field name {key!a} ")
     if unknown:
         raise SeedError(f"{_at(where, unknown[0])}: unknown field (allowed: {', '.join(sorted(allowed))})")
     for key in sorted(required - set(entry)):
@@ -147,6 +238,11 @@ def image_arguments(entry: Any, store: Store, where: str = "") -> dict:
             parse_blob(layer, store, f"{_at(where, 'layers')}[{position}]", default_size=(1_000, 30_000_000))
             for position, layer in enumerate(layers)
         ]
+        if "compressed_size" not in arguments and sum(layer.size for layer in arguments["layers"]) > INT64_MAX:
+            raise SeedError(
+                f"{_at(where, 'layers')}: sizes sum beyond 2^63-1, so compressed_size (their sum unless given) "
+                "would not fit int64: give compressed_size"
+            )
     return arguments
 
 
@@ -161,6 +257,7 @@ def registry_arguments(entry: Any, where: str = "") -> dict:
         arguments["created_at_ns"] = parse_timestamp(entry["created_at"], _at(where, "created_at"))
     labels = _expect(entry.get("labels") or {}, dict, _at(where, "labels"), "an object of strings")
     for key, value in labels.items():
+        _expect(key, str, _at(where, "labels"), "an object with string keys")
         _expect(value, str, f"{_at(where, 'labels')}.{key}", "a string")
     arguments["labels"] = labels
     return arguments
@@ -171,6 +268,9 @@ def operation_record(entry: Any, where: str) -> Operation:
     for key in ("metadata_type", "response_type"):
         if entry.get(key) is not None and not known_message(entry[key]):
             raise SeedError(f"{_at(where, key)}: not a message type the emulator knows: {entry[key]!r}")
+    key = entry.get("idempotency_key")
+    if key is not None:
+        _expect(key, str, _at(where, "idempotency_key"), "a string")
     error = entry.get("error")
     if error is not None:
         _check_keys(error, {"code", "message"}, {"code", "message"}, _at(where, "error"))
@@ -194,6 +294,7 @@ def operation_record(entry: Any, where: str) -> Operation:
         response_type=entry.get("response_type"),
         error=error,
         folder_id=_expect(entry.get("folder_id", ""), str, _at(where, "folder_id"), "a string"),
+        idempotency_key=key,
     )
 
 
@@ -248,18 +349,28 @@ def blob_json(blob: Blob) -> dict:
     return {"id": blob.id, "digest": blob.digest, "size": blob.size, "urls": list(blob.urls)}
 
 
-def image_json(image: Image) -> dict:
-    """An image in the seed format (plus its registry_id and name, which loading ignores)."""
+def image_json(image: Image, complete: bool = True) -> dict:
+    """An image in the seed format. ``complete=False`` leaves out the fields that were not
+    given (derived blobs, a summed compressed_size): loading derives them again, identically."""
     entry = {
         "repository": image.repository,
         "id": image.id,
         "digest": image.digest,
         "tags": list(image.tags),
         "created_at": format_timestamp(image.created_at_ns),
-        "compressed_size": image.compressed_size,
-        "layers": [blob_json(layer) for layer in image.layers],
     }
-    entry["config"] = blob_json(image.config)
+    if complete:
+        entry["compressed_size"] = image.compressed_size
+        entry["layers"] = [blob_json(layer) for layer in image.layers]
+        entry["config"] = blob_json(image.config)
+        return entry
+    given = image.given()
+    if "compressed_size" in given:
+        entry["compressed_size"] = given["compressed_size"]
+    if "layers" in given:
+        entry["layers"] = [blob_json(layer) for layer in given["layers"]]
+    if "config" in given:
+        entry["config"] = blob_json(given["config"])
     return entry
 
 
@@ -289,15 +400,18 @@ def operation_json(operation: Operation) -> dict:
         entry["error"] = {"code": operation.error[0], "message": operation.error[1]}
     if operation.folder_id:
         entry["folder_id"] = operation.folder_id
+    if operation.idempotency_key is not None:
+        entry["idempotency_key"] = operation.idempotency_key
     return entry
 
 
-def export_state(store: Store) -> dict:
-    """The whole state in the seed format: loading it gives the same registries, images, operations."""
-    with store.atomic():
+def export_state(store: Store, *, complete: bool = True) -> dict:
+    """The whole state in the seed format: loading it gives the same registries, images,
+    operations. ``complete=False`` (the state file) writes only what cannot be derived."""
+    with store.atomic(), _collector_paused():
         by_registry: dict[str, list[dict]] = {registry_id: [] for registry_id in store.registries}
         for image in sorted(store.images.values(), key=lambda image: image.created_at_ns):
-            by_registry[image.registry_id].append(image_json(image))
+            by_registry[image.registry_id].append(image_json(image, complete))
         return {
             "registries": [
                 {**registry_json(registry), "images": by_registry[registry.id]}
@@ -307,13 +421,78 @@ def export_state(store: Store) -> dict:
         }
 
 
-def write_seed_file(path: str | Path, data: dict) -> None:
-    """Write ``data`` as JSON atomically: a temporary file, fsync, then rename over ``path``."""
+# ---- the state file ----------------------------------------------------------------------
+#
+# Written atomically: the JSON goes to ".<name>.<pid>.tmp" beside the file, is fsynced, and is
+# renamed over it, so the file on disk is always a whole state, old or new, even if the process
+# is killed during the write. A temporary file whose writer is no longer running is stale.
+
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.tmp")
+
+
+def temporary_path(path: str | Path, pid: int | None = None) -> Path:
     path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    return path.with_name(f".{path.name}.{os.getpid() if pid is None else pid}.tmp")
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process writes nothing yet: a file with its pid is an earlier one's
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # someone else's process; (an absurd pid: leave the file alone)
+    return True
+
+
+def remove_stale_temporaries(path: str | Path) -> list[Path]:
+    """Remove the temporary files of ``path`` left by writers that are no longer running
+    (killed during a write). Another running process's file is left alone: it may be
+    writing. Returns the files removed."""
+    path = Path(path)
+    removed = []
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return removed
+    for name in names:
+        match = _TEMPORARY.fullmatch(name)
+        if match and match["name"] == path.name and not _running(int(match["pid"])):
+            try:
+                (path.parent / name).unlink()
+            except FileNotFoundError:
+                continue
+            removed.append(path.parent / name)
+    return removed
+
+
+def check_writable(path: str | Path) -> None:
+    """OSError unless the state file can be written: its directory exists and takes a new
+    file (made and removed again, as the final write will), and the path is not a directory."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+    probe = temporary_path(path)
+    descriptor = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.close(descriptor)
+    probe.unlink()
+
+
+def state_text(store: Store) -> str:
+    """The state file's content: what cannot be derived, compact JSON (the C encoder;
+    ``indent`` would make json use its pure-Python one, ten times slower)."""
+    return json.dumps(export_state(store, complete=False), separators=(",", ":"))
+
+
+def write_text_atomically(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a temporary file, fsync, rename, fsync the directory."""
+    path = Path(path)
+    temporary = temporary_path(path)
     try:
         with open(temporary, "w", encoding="utf-8") as file:
-            json.dump(data, file, indent=1)
+            file.write(text)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
@@ -324,3 +503,14 @@ def write_seed_file(path: str | Path, data: dict) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def write_state_file(path: str | Path, store: Store) -> None:
+    write_text_atomically(path, state_text(store))
+
+
+def fallback_path(path: str | Path) -> Path:
+    """Where the state goes when ``path`` cannot be written at shutdown: the temporary
+    directory ($TMPDIR), under the state file's name and this process's id."""
+    path = Path(path)
+    return Path(tempfile.gettempdir()) / f"{path.stem}.unsaved-{os.getpid()}{path.suffix or '.json'}"

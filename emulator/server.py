@@ -141,6 +141,7 @@ class Emulator:
         auth: str = "none",
         tokens: Mapping[str, Iterable[str] | None] | None = None,
         max_operations: int = DEFAULT_MAX_FINISHED_OPERATIONS,
+        admin_token: str | None = None,
     ):
         """
         ``seed`` makes generated ids and digests reproducible. ``admin_port`` (0 = any free
@@ -150,10 +151,17 @@ class Emulator:
         unless ``tls_material`` is given. ``auth`` is none, any or strict; ``tokens`` maps the
         tokens accepted in strict mode to their folders (None: every folder).
         ``max_operations`` finished operations are kept (the oldest forgotten first).
+        ``admin_token`` makes the control plane require ``Authorization: Bearer <admin_token>``
+        on every request but ``GET /health``; without it the control plane is open.
         """
         self.host = host
         self.port = port
         self.admin_port = admin_port
+        if admin_token is not None:
+            from emulator.admin import check_admin_token
+
+            check_admin_token(admin_token)
+        self.admin_token = admin_token
         self.tls = tls
         self.tls_port = tls_port
         self._tls_material = tls_material
@@ -187,7 +195,7 @@ class Emulator:
             from emulator.admin import AdminServer
 
             try:
-                self._admin = AdminServer(self, self.host, self.admin_port)
+                self._admin = AdminServer(self, self.host, self.admin_port, self.admin_token)
             except OSError as error:
                 self.stop()
                 raise OSError(f"cannot serve the control plane on port {self.admin_port}: {error.strerror}") from None

@@ -188,6 +188,11 @@ def unpack_blobs(packed: bytes) -> tuple[Blob, ...]:
     return tuple(blobs)
 
 
+def _size_sum(blobs: Iterable[object]) -> int:
+    """The sizes of the well-formed blobs among ``blobs`` (the others are refused when packed)."""
+    return sum(blob.size for blob in blobs if isinstance(blob, Blob) and type(blob.size) is int)
+
+
 def derived_blob(image_id: str, role: str, low: int, high: int) -> Blob:
     """A blob's realistic id, digest and size, derived from an image id and its role."""
     seed = hashlib.sha256(f"{image_id}/{role}".encode()).digest()
@@ -435,6 +440,8 @@ class Store:
             if digest in repo.digests:
                 raise ValueError(f"digest: {name} already has an image with digest {digest}")
             layers = tuple(layers) if layers is not None else None
+            if compressed_size is None and layers and _size_sum(layers) > INT64_MAX:
+                raise ValueError("layers: their sizes add up past 2^63-1; give compressed_size")
             image = Image(
                 id=image_id,
                 registry_id=registry_id,

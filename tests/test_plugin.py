@@ -186,3 +186,11 @@ def test_only_the_configured_folder(ycr, ycr_sdk, ycr_registry):
 '''
     )
     _passed(pytester.runpytest_subprocess(f"--ycr-mode={mode}"), 1)
+
+
+def test_an_empty_folder_list_in_ycr_tokens_is_a_usage_error(pytester):
+    pytester.makepyfile(test_downstream=DOWNSTREAM)
+    pytester.makeini("[pytest]\nycr_auth = strict\nycr_tokens =\n    t1.ycr-test-token=\n")
+    result = pytester.runpytest_subprocess()
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*ycr_tokens: token spec*folder list*"])
