@@ -184,6 +184,9 @@ class AdminServer:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 drops connections from a few parallel clients
+    # (each urllib request is a connection): the kernel then retries after a whole second.
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that went away is routine (debug); anything else is a bug, logged (not printed)."""
