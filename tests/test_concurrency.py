@@ -166,9 +166,9 @@ class Incarnation:
 
 
 class History:
-    """What the writers did, on one clock. Writers note a change BEFORE making it when it takes
-    something away (delete, reset) or may bring an id back, and AFTER when it adds: so a reader
-    that judges a run by the clock errs only towards allowing."""
+    """What the writers did, on one clock. An add is noted when it begins and when it returns, a
+    Delete when it is sent and when it returns, a reset when it begins and when its registries are
+    back. A reader judges a run by the clock with these windows, so it errs only towards allowing."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -304,6 +304,10 @@ def random_query(rng: random.Random) -> Query:
 
 
 def test_paging_while_writers_add_delete_seed_and_reset(own, interleaved):
+    """Two readers page through random queries (every scope and order, some filtered) while a
+    writer adds, deletes (often the image a reader's page just stopped at, then adds its id again:
+    D8), seeds and resets, and two more threads Delete and Get any id: every page answer is in
+    order, within its query, without repeats, and a finished run misses no survivor."""
     emulator, images = own
     emulator.reset()
     history = History()
