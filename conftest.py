@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc
 from yandex.cloud.operation import operation_service_pb2_grpc
 
@@ -59,3 +61,15 @@ def rpc_error(call, *args, **kwargs) -> grpc.RpcError:
     with pytest.raises(grpc.RpcError) as caught:
         call(*args, **kwargs)
     return caught.value
+
+
+def violation_fields(error: grpc.RpcError) -> set[str]:
+    """The fields a failed call's google.rpc.BadRequest details name."""
+    status = rpc_status.from_call(error)
+    fields = set()
+    for detail in status.details if status is not None else ():
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad_request = error_details_pb2.BadRequest()
+            detail.Unpack(bad_request)
+            fields.update(violation.field for violation in bad_request.field_violations)
+    return fields

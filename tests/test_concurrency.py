@@ -20,11 +20,10 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc
 
+from conftest import violation_fields
 from emulator import Emulator
 
 FOLDERS = ("b1gconcurrenta", "b1gconcurrentb")
@@ -53,17 +52,6 @@ def interleaved():
     sys.setswitchinterval(1e-5)
     yield
     sys.setswitchinterval(before)
-
-
-def violation_fields(error: grpc.RpcError) -> set[str]:
-    status = rpc_status.from_call(error)
-    fields = set()
-    for detail in status.details if status is not None else ():
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad_request = error_details_pb2.BadRequest()
-            detail.Unpack(bad_request)
-            fields.update(violation.field for violation in bad_request.field_violations)
-    return fields
 
 
 def seed(number: int, image_ids: list[str], fails: bool = False) -> dict:

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -32,6 +30,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+
+from conftest import violation_fields
 
 FOLDERS = ("b1gmodelfoldera", "b1gmodelfolderb")
 EMPTY_FOLDER = "b1gmodelfolderz"  # never holds a registry: lists nothing
@@ -141,17 +141,6 @@ class Model:
 
     def scope_exists(self, query: Query) -> bool:
         return query.kind == "folder" or query.value.partition("/")[0] in self.registries
-
-
-def violation_fields(error: grpc.RpcError) -> set[str]:
-    status = rpc_status.from_call(error)
-    fields = set()
-    for detail in status.details if status is not None else ():
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad_request = error_details_pb2.BadRequest()
-            detail.Unpack(bad_request)
-            fields.update(violation.field for violation in bad_request.field_violations)
-    return fields
 
 
 def registry_sets(min_size: int = 0):
