@@ -20,12 +20,15 @@ from grpc_reflection.v1alpha import reflection
 from emulator.auth import Auth
 from emulator.paging import PageTokens
 from emulator.seed import apply_seed, image_arguments, read_seed_file, registry_arguments
-from emulator.services import endpoints, generic_handler, iam, images, operations
+from emulator.services import ServiceContext, endpoints, generic_handler, iam, images, operations
 from emulator.store import DEFAULT_MAX_FINISHED_OPERATIONS, Image, Operation, Registry, Store
 from emulator.tls import TlsMaterial, generated
 from emulator.wire import POOL
 
-SERVICES = (images.SERVICE, operations.SERVICE, endpoints.SERVICE, iam.SERVICE)
+# Each module exports SERVICE (its full name), PUBLIC (served without a token in every auth
+# mode) and rpcs(context); adding a service is adding its module here.
+SERVICE_MODULES = (images, operations, endpoints, iam)
+SERVICES = tuple(module.SERVICE for module in SERVICE_MODULES)
 
 log = logging.getLogger("emulator")
 
@@ -105,12 +108,11 @@ def build_server(max_workers: int = 16) -> grpc.Server:
 
 def add_services(server: grpc.Server, store: Store, tokens: PageTokens, auth: Auth, address: Callable[[], str]) -> None:
     """The emulated services, health checking and reflection, on one server."""
+    context = ServiceContext(store=store, tokens=tokens, auth=auth, address=address)
     server.add_generic_rpc_handlers(
         [
-            generic_handler(images.SERVICE, images.rpcs(store, tokens), auth),
-            generic_handler(operations.SERVICE, operations.rpcs(store), auth),
-            generic_handler(endpoints.SERVICE, endpoints.rpcs(address), auth, public=True),
-            generic_handler(iam.SERVICE, iam.rpcs(auth), auth, public=True),
+            generic_handler(module.SERVICE, module.rpcs(context), auth, public=module.PUBLIC)
+            for module in SERVICE_MODULES
         ]
     )
     health_servicer = health.HealthServicer()

@@ -19,6 +19,8 @@ from grpc_status import rpc_status
 
 from emulator.auth import ANONYMOUS, Auth, Principal
 from emulator.errors import ApiError, InvalidArgument
+from emulator.paging import PageTokens
+from emulator.store import Store
 from emulator.validation import validate
 from emulator.wire import message_class
 
@@ -40,6 +42,17 @@ class Call:
     @property
     def idempotency_key(self) -> str | None:
         return self.metadata.get("idempotency-key") or None
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    """What every service module's ``rpcs(context)`` may use: one object, so that adding a
+    service never changes how the server calls the others."""
+
+    store: Store
+    tokens: PageTokens
+    auth: Auth
+    address: Callable[[], str]  # the address endpoint discovery advertises
 
 
 @dataclass(frozen=True)

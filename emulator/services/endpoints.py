@@ -6,15 +6,14 @@ needs only ``endpoint=`` to send everything here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from google.protobuf.message import Message
 
 from emulator.errors import NotFound, shown
-from emulator.services import Call, Rpc
+from emulator.services import Call, Rpc, ServiceContext
 from emulator.wire import message_class
 
 SERVICE = "yandex.cloud.endpoint.ApiEndpointService"
+PUBLIC = True  # the SDK discovers endpoints before it has a token
 SERVICE_IDS = (
     "container-registry",
     "endpoint",
@@ -24,7 +23,8 @@ SERVICE_IDS = (
 )
 
 
-def rpcs(address: Callable[[], str]) -> list[Rpc]:
+def rpcs(context: ServiceContext) -> list[Rpc]:
+    address = context.address
     endpoint_class = message_class("yandex.cloud.endpoint.ApiEndpoint")
 
     def get(request: Message, call: Call) -> Message:

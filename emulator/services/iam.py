@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from google.protobuf.message import Message
 
-from emulator.auth import Auth
-from emulator.services import Call, Rpc
+from emulator.services import Call, Rpc, ServiceContext
 from emulator.services.operations import set_timestamp
 from emulator.wire import message_class
 
 SERVICE = "yandex.cloud.iam.v1.IamTokenService"
+PUBLIC = True  # how a caller gets a token in the first place
 
 
-def rpcs(auth: Auth) -> list[Rpc]:
+def rpcs(context: ServiceContext) -> list[Rpc]:
+    auth = context.auth
+
     def create(request: Message, call: Call) -> Message:
         # The annotations (exactly one of the two, and their lengths) are checked already.
         credential = getattr(request, request.WhichOneof("identity"))

@@ -9,13 +9,13 @@ from google.protobuf.message import Message
 from emulator.errors import InvalidArgument
 from emulator.filters import NameFilter, parse_filter
 from emulator.ordering import parse_order_by
-from emulator.paging import PageTokens
-from emulator.services import Call, Rpc
+from emulator.services import Call, Rpc, ServiceContext
 from emulator.services.operations import encode_operation, set_timestamp
-from emulator.store import Image, Operation, Scope, Store, UnknownCursor, now_ns
+from emulator.store import Image, Operation, Scope, UnknownCursor, now_ns
 from emulator.wire import CONTAINER_REGISTRY, message_class
 
 SERVICE = f"{CONTAINER_REGISTRY}.ImageService"
+PUBLIC = False
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
@@ -128,7 +128,9 @@ class ListQuery:
         return "|".join((self.scope.kind, self.scope.value, canonical_filter, self.order, str(self.descending)))
 
 
-def rpcs(store: Store, tokens: PageTokens) -> list[Rpc]:
+def rpcs(context: ServiceContext) -> list[Rpc]:
+    store, tokens = context.store, context.tokens
+
     def list_images(request: Message, call: Call) -> bytes:
         # The request's own rules first (its page token included), then existence, then access.
         query = ListQuery.parse(request)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import grpc
 from google.protobuf.message import Message
 
-from emulator.services import Call, Rpc
-from emulator.store import Operation, Store
+from emulator.services import Call, Rpc, ServiceContext
+from emulator.store import Operation
 from emulator.wire import OPERATION, message_class, type_url
 
 SERVICE = f"{OPERATION}.OperationService"
+PUBLIC = False
 
 
 def set_timestamp(timestamp: Message, ns: int) -> None:
@@ -37,7 +38,9 @@ def encode_operation(operation: Operation) -> Message:
     return message
 
 
-def rpcs(store: Store) -> list[Rpc]:
+def rpcs(context: ServiceContext) -> list[Rpc]:
+    store = context.store
+
     def get(request: Message, call: Call) -> Message:
         operation = store.get_operation(request.operation_id)
         call.authorize(operation.folder_id)  # one with no folder: only callers allowed every folder
