@@ -52,6 +52,26 @@ class Principal:
 ANONYMOUS = Principal(DEFAULT_SUBJECT)
 
 
+def default_mode(tokens: Mapping | None) -> str:
+    """The mode when none is named: tokens given with their folder limits mean strict, so that
+    limits are never silently off (the CLI's --require-token follows the same rule)."""
+    return "strict" if tokens else "none"
+
+
+def parse_token_specs(specs: Iterable[str]) -> dict[str, frozenset[str] | None]:
+    """Several ``TOKEN[=FOLDER,...]`` specs; a token given twice is refused, as neither
+    keeping the last nor merging them is what every user would expect."""
+    tokens: dict[str, frozenset[str] | None] = {}
+    for spec in specs:
+        token, folders = parse_token_spec(spec)
+        if token in tokens:
+            raise ValueError(
+                f"token spec {spec!r}: the token is given twice; give it once, with all its folders (TOKEN=A,B)"
+            )
+        tokens[token] = folders
+    return tokens
+
+
 def _digest(credential: str) -> bytes:
     return hashlib.sha256(credential.encode()).digest()[:_DIGEST_SIZE]
 
@@ -94,7 +114,7 @@ def parse_token_spec(spec: str) -> tuple[str, frozenset[str] | None]:
 class Auth:
     def __init__(
         self,
-        mode: str = "none",
+        mode: str | None = None,
         tokens: Mapping[str, Iterable[str] | None] | None = None,
         *,
         clock: Callable[[], int] = time.time_ns,
@@ -104,8 +124,10 @@ class Auth:
         self._clock = clock
         self.configure(mode, tokens)
 
-    def configure(self, mode: str = "none", tokens: Mapping[str, Iterable[str] | None] | None = None) -> None:
-        """Set the mode and the accepted tokens (token -> folders, None = every folder)."""
+    def configure(self, mode: str | None = None, tokens: Mapping[str, Iterable[str] | None] | None = None) -> None:
+        """Set the mode and the accepted tokens (token -> folders, None = every folder).
+        Without a mode: strict when tokens are given, else none (see default_mode)."""
+        mode = default_mode(tokens) if mode is None else mode
         if mode not in MODES:
             raise ValueError(f"auth mode: must be one of {', '.join(MODES)}, got {mode!r}")
         principals = {}

@@ -10,7 +10,7 @@ import threading
 from importlib import resources
 from pathlib import Path
 
-from emulator.auth import MODES, parse_token_spec
+from emulator.auth import MODES, default_mode, parse_token_specs
 from emulator.seed import (
     SeedError,
     check_writable,
@@ -121,8 +121,8 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
             material = tls_from_files(args.cert, args.key)
         except OSError as error:
             raise ValueError(f"--cert/--key: cannot read {error.filename}: {error.strerror}") from None
-    tokens = dict(parse_token_spec(spec) for spec in args.require_token)
-    mode = args.auth or ("strict" if tokens else "none")
+    tokens = parse_token_specs(args.require_token)
+    mode = args.auth or default_mode(tokens)
     return Emulator(
         host=args.host,
         port=args.port,

@@ -20,6 +20,7 @@ from typing import Any
 
 import grpc
 
+from emulator.auth import default_mode
 from emulator.seed import format_timestamp, parse_timestamp, read_seed_file
 from emulator.server import wait_until_serving
 from emulator.store import Blob, Image, Operation, Registry
@@ -140,7 +141,9 @@ class RemoteEmulator:
         ca_pem = self.info()["ca_pem"]
         return ca_pem.encode() if ca_pem else None
 
-    def configure_auth(self, mode: str = "none", tokens: dict | None = None) -> None:
+    def configure_auth(self, mode: str | None = None, tokens: dict | None = None) -> None:
+        """As Emulator.configure_auth: without a mode, strict if tokens are given, else none."""
+        mode = default_mode(tokens) if mode is None else mode
         tokens = {token: list(folders) if folders is not None else None for token, folders in (tokens or {}).items()}
         self._call("POST", "/auth", {"mode": mode, "tokens": tokens})
 

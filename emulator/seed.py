@@ -278,6 +278,8 @@ def operation_record(entry: Any, where: str) -> Operation:
             raise SeedError(f"{_at(where, 'error.code')}: not a gRPC status code name: {error['code']!r}")
         error = (error["code"], _expect(error["message"], str, _at(where, "error.message"), "a string"))
     metadata = _expect(entry.get("metadata", {}), dict, _at(where, "metadata"), "an object")
+    for name, value in metadata.items():  # the API's metadata types hold ids: strings
+        _expect(value, str, f"{_at(where, 'metadata')}.{name}", "a string")
     try:
         message_class(entry["metadata_type"])(**metadata)
     except (TypeError, ValueError) as problem:

@@ -140,7 +140,7 @@ class Emulator:
         tls: bool = False,
         tls_port: int | None = None,
         tls_material: TlsMaterial | None = None,
-        auth: str = "none",
+        auth: str | None = None,
         tokens: Mapping[str, Iterable[str] | None] | None = None,
         max_operations: int = DEFAULT_MAX_FINISHED_OPERATIONS,
         admin_token: str | None = None,
@@ -150,7 +150,8 @@ class Emulator:
         port) also serves the HTTP control plane (emulator.admin). ``tls=True`` serves TLS on
         ``port``; ``tls_port`` serves TLS on a second port beside a plaintext ``port``. The
         certificate is made at start for localhost, 127.0.0.1 and ::1 (``ca_pem`` is its CA)
-        unless ``tls_material`` is given. ``auth`` is none, any or strict; ``tokens`` maps the
+        unless ``tls_material`` is given. ``auth`` is none, any or strict (by default strict when
+        ``tokens`` are given, else none); ``tokens`` maps the
         tokens accepted in strict mode to their folders (None: every folder).
         ``max_operations`` finished operations are kept (the oldest forgotten first).
         ``admin_token`` makes the control plane require ``Authorization: Bearer <admin_token>``
@@ -261,8 +262,11 @@ class Emulator:
         wait_until_serving(channel, timeout)
         return channel
 
-    def configure_auth(self, mode: str = "none", tokens: Mapping[str, Iterable[str] | None] | None = None) -> None:
-        """Switch the auth mode (none, any, strict) and the tokens strict mode accepts."""
+    def configure_auth(
+        self, mode: str | None = None, tokens: Mapping[str, Iterable[str] | None] | None = None
+    ) -> None:
+        """Switch the auth mode (none, any, strict; without one: strict if tokens are given, else
+        none) and the tokens strict mode accepts."""
         self.auth.configure(mode, tokens)
 
     # ---- state -----------------------------------------------------------------------

@@ -240,3 +240,57 @@ def test_only_ascii_space_and_tab_separate_words(emulator, registry, images, bla
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and field in error.details()
     spaced = {"filter": f' \tname \t= \t"{registry.id}/app" \t', "order_by": " \tname \tdesc \t"}[field]
     assert len(images.List(pb.ListImagesRequest(registry_id=registry.id, **{field: spaced})).images) == 1
+
+
+@pytest.mark.parametrize("order_by", ["created_at", "created_at desc"])
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00Z", "1500-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z"])
+def test_a_page_can_stop_at_any_time_the_emulator_accepts(emulator, registry, images, order_by, moment):
+    """Found by review: the cursor's created_at did not fit int64 before 1677 or after 2262."""
+    edge = emulator.add_image(registry.id, "app", id="e" * 50, created_at=moment)
+    other = emulator.add_image(registry.id, "app", id="o" * 50, created_at="2026-01-01T00:00:00Z")
+    first = _page(images, registry_id=registry.id, order_by=order_by, page_size=1)
+    assert 0 < len(first.next_page_token) <= 100
+    second = _page(images, registry_id=registry.id, order_by=order_by, page_size=1, page_token=first.next_page_token)
+    assert {first.images[0].id, second.images[0].id} == {edge.id, other.id}
+    assert not second.next_page_token
+
+
+# ---- found by review: settings that must never be weaker than asked -------------------------
+
+
+def test_tokens_without_a_mode_mean_strict_in_python():
+    with Emulator(tokens={"ci": ["b1gallowed"]}) as emulator:
+        assert emulator.auth.mode == "strict"
+        emulator.configure_auth(tokens={"other": None})
+        assert emulator.auth.mode == "strict"
+        emulator.configure_auth()
+        assert emulator.auth.mode == "none"
+
+
+def test_tokens_without_a_mode_mean_strict_through_the_control_plane():
+    from emulator.remote import RemoteEmulator
+
+    with Emulator(admin_port=0) as emulator:
+        RemoteEmulator(emulator.endpoint, emulator.admin_url).configure_auth(tokens={"ci": ["b1gallowed"]})
+        assert emulator.auth.mode == "strict"
+
+
+@pytest.mark.parametrize("specs", [["ci=b1ga", "ci"], ["ci=b1ga", "ci=b1gb"], ["ci", "ci"]])
+def test_a_token_given_twice_is_refused(specs):
+    from emulator.auth import parse_token_specs
+
+    with pytest.raises(ValueError, match="given twice"):
+        parse_token_specs(specs)
+
+
+def test_operation_metadata_holds_strings_only(emulator):
+    """Found by review: a float metadata value of 1e400 became Infinity in GET /state."""
+    from emulator.seed import SeedError
+
+    seed = {
+        "registries": [],
+        "operations": [{"id": "opx", "metadata_type": "google.protobuf.UninterpretedOption", "metadata": {"double_value": 1e400}}],
+    }
+    with pytest.raises(SeedError, match=r"operations\[0\]\.metadata\.double_value: must be a string"):
+        emulator.load_seed(seed)
+    assert not emulator.operations
