@@ -113,6 +113,8 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
         raise ValueError("--tls serves TLS on --port; --tls-port adds a TLS port beside plaintext: choose one")
     if (args.ca_file or args.cert) and not (args.tls or args.tls_port is not None):
         raise ValueError("--ca-file, --cert and --key need --tls or --tls-port")
+    if args.max_operations < 0:
+        raise ValueError(f"--max-operations: must be 0 or more, got {args.max_operations}")
     if args.admin_token is not None and args.admin_port is None:
         raise ValueError("--admin-token needs --admin-port")
     material = None

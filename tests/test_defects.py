@@ -294,3 +294,14 @@ def test_operation_metadata_holds_strings_only(emulator):
     with pytest.raises(SeedError, match=r"operations\[0\]\.metadata\.double_value: must be a string"):
         emulator.load_seed(seed)
     assert not emulator.operations
+
+
+def test_a_negative_max_operations_flag_is_refused_by_name():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "emulator", "--port", "0", "--max-operations", "-1"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2 and "--max-operations: must be 0 or more" in result.stderr
