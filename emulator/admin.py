@@ -51,7 +51,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from emulator.seed import export_state, image_json, registry_json
+from emulator.seed import image_json, registry_json
 
 if TYPE_CHECKING:
     from emulator.server import Emulator
@@ -330,7 +330,7 @@ class _Handler(BaseHTTPRequestHandler):
         }
 
     def _state(self, body: object) -> dict:
-        return export_state(self.emulator.store)
+        return self.emulator.state()
 
     def _reset(self, body: Any) -> dict:
         if body is not NO_BODY:

@@ -20,7 +20,7 @@ from emulator.seed import (
     write_text_atomically,
 )
 from emulator.server import Emulator
-from emulator.store import DEFAULT_MAX_FINISHED_OPERATIONS, Store
+from emulator.store import DEFAULT_MAX_FINISHED_OPERATIONS
 from emulator.tls import from_files as tls_from_files
 
 DEMO_SEED = "demo_seed.json"
@@ -141,7 +141,8 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
 
 def describe(emulator: Emulator) -> str:
     """The ready line: the address first, then what a client needs to know."""
-    parts = [f"{len(emulator.store.registries)} registries, {len(emulator.store.images)} images"]
+    counts = emulator.counts()
+    parts = [f"{counts['registries']} registries, {counts['images']} images"]
     if emulator.tls:
         parts.append("tls")
     elif emulator.tls_endpoint:
@@ -166,10 +167,10 @@ def prepare_state_file(path: str) -> str | None:
     return None
 
 
-def save_state(path: str, store: Store) -> bool:
+def save_state(path: str, emulator: Emulator) -> bool:
     """The shutdown write. If it fails, say so plainly and keep the state in a fallback file."""
     try:
-        text = state_text(store)
+        text = state_text(emulator.state(complete=False))
     except Exception as error:  # noqa: BLE001 (an emulator bug: say so rather than print a traceback)
         print(f"ycr-emulator: the state could not be written to {path}: encoding failed: {error!r}", file=sys.stderr)
         return False
@@ -233,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     while not stopping.wait(0.5):
         pass
     emulator.stop(grace=1.0)
-    if args.state_file and not save_state(args.state_file, emulator.store):
+    if args.state_file and not save_state(args.state_file, emulator):
         return 1
     print("ycr-emulator stopped", flush=True)
     return 0

@@ -482,10 +482,10 @@ def check_writable(path: str | Path) -> None:
     probe.unlink()
 
 
-def state_text(store: Store) -> str:
-    """The state file's content: what cannot be derived, compact JSON (the C encoder;
-    ``indent`` would make json use its pure-Python one, ten times slower)."""
-    return json.dumps(export_state(store, complete=False), separators=(",", ":"))
+def state_text(state: dict) -> str:
+    """The state file's content from ``export_state(store, complete=False)``: compact JSON (the
+    C encoder; ``indent`` would make json use its pure-Python one, ten times slower)."""
+    return json.dumps(state, separators=(",", ":"))
 
 
 def write_text_atomically(path: str | Path, text: str) -> None:
@@ -508,7 +508,7 @@ def write_text_atomically(path: str | Path, text: str) -> None:
 
 
 def write_state_file(path: str | Path, store: Store) -> None:
-    write_text_atomically(path, state_text(store))
+    write_text_atomically(path, state_text(export_state(store, complete=False)))
 
 
 def fallback_path(path: str | Path) -> Path:

@@ -19,7 +19,7 @@ from grpc_reflection.v1alpha import reflection
 
 from emulator.auth import Auth
 from emulator.paging import PageTokens
-from emulator.seed import apply_seed, image_arguments, read_seed_file, registry_arguments
+from emulator.seed import apply_seed, export_state, image_arguments, read_seed_file, registry_arguments
 from emulator.services import ServiceContext, endpoints, generic_handler, iam, images, operations
 from emulator.store import DEFAULT_MAX_FINISHED_OPERATIONS, Image, Operation, Registry, Store
 from emulator.tls import TlsMaterial, generated
@@ -292,6 +292,20 @@ class Emulator:
         exact = _exact_time(fields)
         arguments = image_arguments({"repository": repository, **_given(fields)}, self.store)
         return self.store.add_image(registry_id, **arguments, **exact)
+
+    def state(self, *, complete: bool = True) -> dict:
+        """The whole state in the seed format (as ``GET /state`` answers); ``complete=False``
+        leaves out what loading derives again (generated blobs), as the state file does."""
+        return export_state(self.store, complete=complete)
+
+    def counts(self) -> dict[str, int]:
+        """How many registries, images and operations there are, without copying them."""
+        with self.store.atomic():
+            return {
+                "registries": len(self.store.registries),
+                "images": len(self.store.images),
+                "operations": len(self.store.operations),
+            }
 
     @property
     def registries(self) -> dict[str, Registry]:
