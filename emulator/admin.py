@@ -49,9 +49,9 @@ import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from emulator.seed import image_json, registry_json
+from emulator.control import BY_PATH, NO_BODY, ControlOperation
 
 if TYPE_CHECKING:
     from emulator.server import Emulator
@@ -62,25 +62,6 @@ _ADMIN_TOKEN = re.compile(r"[\x21-\x7e]+")  # visible ASCII: sendable as "Author
 _DIGITS = re.compile(r"[0-9]+")
 _ECHO = 200  # at most this much of one piece of a client's input is echoed in an error
 _MESSAGE = 1_000  # and at most this much of any error message
-NO_BODY = object()  # what a route gets when the request has no body (JSON null is a body)
-
-
-class Route(NamedTuple):
-    method: str
-    body: str  # "none", "optional" or "required"
-    handler: str  # the _Handler method that answers, given the parsed body (or NO_BODY)
-
-
-ROUTES = {
-    "/health": Route("GET", "none", "_health"),
-    "/info": Route("GET", "none", "_info"),
-    "/state": Route("GET", "none", "_state"),
-    "/reset": Route("POST", "optional", "_reset"),
-    "/seed": Route("POST", "required", "_seed"),
-    "/registries": Route("POST", "required", "_add_registry"),
-    "/images": Route("POST", "required", "_add_image"),
-    "/auth": Route("POST", "required", "_auth"),
-}
 
 
 def check_admin_token(token: str | None) -> str | None:
@@ -88,10 +69,6 @@ def check_admin_token(token: str | None) -> str | None:
     if token is not None and not (isinstance(token, str) and _ADMIN_TOKEN.fullmatch(token)):
         raise ValueError("admin token: must be non-empty, visible ASCII characters without spaces")
     return token
-
-
-def image_record_json(image) -> dict:
-    return {"registry_id": image.registry_id, "name": image.name, **image_json(image)}
 
 
 def _clip(text: str, limit: int = _ECHO) -> str:
@@ -142,20 +119,6 @@ def _content_length(value: str) -> int:
             f"Content-Length: {_clip(value)} is over the control plane's limit of 512 MiB ({MAX_BODY} bytes)",
         )
     return int(digits)
-
-
-def _fields(body: Any, required: tuple[str, ...] = (), allowed: tuple[str, ...] | None = None) -> dict:
-    """``body`` as a JSON object with the ``required`` fields and (if ``allowed`` is given) no others."""
-    if not isinstance(body, dict):
-        raise ValueError("body: must be a JSON object")
-    if allowed is not None:
-        unknown = sorted(set(body) - set(allowed))
-        if unknown:
-            raise ValueError(f"{unknown[0]}: unknown field (allowed: {', '.join(allowed) or 'none'})")
-    for key in required:
-        if key not in body:
-            raise ValueError(f"{key}: is required")
-    return body
 
 
 class AdminServer:
@@ -254,7 +217,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._authorize()
         if question_mark:
             raise _Refusal(HTTPStatus.BAD_REQUEST, "query string: no endpoint takes parameters; send a JSON body")
-        route = ROUTES.get(path)
+        route = BY_PATH.get(path)
         if route is None:
             raise _Refusal(HTTPStatus.NOT_FOUND, f"no such endpoint: {_clip(path)}")
         if self.command != route.method:
@@ -265,7 +228,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
         body = self._body(route)
         try:
-            return getattr(self, route.handler)(body)
+            return route.serve(self.emulator, body)
         except RecursionError:
             raise _Refusal(HTTPStatus.BAD_REQUEST, "body: nested too deeply") from None
         except (ValueError, TypeError) as error:
@@ -292,7 +255,7 @@ class _Handler(BaseHTTPRequestHandler):
             message = "authorization: not the admin token; expected 'Authorization: Bearer <admin token>'"
         raise _Refusal(HTTPStatus.UNAUTHORIZED, message, {"WWW-Authenticate": "Bearer"})
 
-    def _body(self, route: Route) -> Any:
+    def _body(self, route: ControlOperation) -> Any:
         """The parsed body, or NO_BODY. Only a body framed by one Content-Length is read."""
         if "Transfer-Encoding" in self.headers:
             raise _Refusal(HTTPStatus.BAD_REQUEST, "Transfer-Encoding: not supported; send a Content-Length")
@@ -314,51 +277,3 @@ class _Handler(BaseHTTPRequestHandler):
         if len(raw) < length:
             raise ConnectionAbortedError(f"the client sent {len(raw)} of {length} bytes and closed")
         return parse_json(raw)
-
-    # ---- the routes: each takes the parsed body and returns the answer ------------------------
-
-    def _health(self, body: object) -> dict:
-        return {"status": "SERVING"}
-
-    def _info(self, body: object) -> dict:
-        emulator = self.emulator
-        return {
-            "endpoint": emulator.endpoint,
-            "tls_endpoint": emulator.tls_endpoint,
-            "ca_pem": emulator.ca_pem.decode() if emulator.ca_pem else None,
-            "auth": emulator.auth.mode,
-        }
-
-    def _state(self, body: object) -> dict:
-        return self.emulator.state()
-
-    def _reset(self, body: Any) -> dict:
-        if body is not NO_BODY:
-            _fields(body, allowed=())
-        self.emulator.reset()
-        return {}
-
-    def _seed(self, body: Any) -> dict:
-        # An object, never a string: Emulator.load_seed would read a string as a path on this host.
-        registries, images = self.emulator.load_seed(_fields(body))
-        return {
-            "registries": [registry_json(registry) for registry in registries],
-            "images": [image_record_json(image) for image in images],
-        }
-
-    def _add_registry(self, body: Any) -> dict:
-        return registry_json(self.emulator.add_registry(**_fields(body, required=("folder_id",))))
-
-    def _add_image(self, body: Any) -> dict:
-        return image_record_json(self.emulator.add_image(**_fields(body, required=("registry_id", "repository"))))
-
-    def _auth(self, body: Any) -> dict:
-        fields = _fields(body, required=("mode",), allowed=("mode", "tokens"))
-        tokens = fields.get("tokens", {})
-        if not isinstance(tokens, dict):
-            raise ValueError("tokens: must be an object of token -> list of folders (or null)")
-        for folders in tokens.values():
-            if folders is not None and not (isinstance(folders, list) and all(isinstance(f, str) for f in folders)):
-                raise ValueError("tokens: a token's folders must be a list of folder ids, or null for every folder")
-        self.emulator.configure_auth(fields["mode"], tokens)
-        return {}

@@ -21,6 +21,7 @@ from typing import Any
 import grpc
 
 from emulator.auth import default_mode
+from emulator.control import BY_NAME
 from emulator.seed import format_timestamp, parse_timestamp, read_seed_file
 from emulator.server import wait_until_serving
 from emulator.store import Blob, Image, Operation, Registry
@@ -99,7 +100,9 @@ class RemoteEmulator:
         self.timeout = timeout
         self.admin_token = admin_token
 
-    def _call(self, method: str, path: str, body: Any = None) -> Any:
+    def _call(self, name: str, body: Any = None) -> Any:
+        """Run the control operation ``name`` (emulator.control) on the remote emulator."""
+        method, path = BY_NAME[name].method, BY_NAME[name].path
         data = json.dumps(_jsonable(body)).encode() if body is not None else None
         headers = {"Content-Type": "application/json"}
         if self.admin_token is not None:
@@ -126,11 +129,11 @@ class RemoteEmulator:
         return channel
 
     def health(self) -> str:
-        return self._call("GET", "/health")["status"]
+        return self._call("health")["status"]
 
     def info(self) -> dict:
         """How to reach the gRPC port: endpoint, tls_endpoint, ca_pem, auth mode."""
-        return self._call("GET", "/info")
+        return self._call("info")
 
     @property
     def tls_endpoint(self) -> str | None:
@@ -145,23 +148,23 @@ class RemoteEmulator:
         """As Emulator.configure_auth: without a mode, strict if tokens are given, else none."""
         mode = default_mode(tokens) if mode is None else mode
         tokens = {token: list(folders) if folders is not None else None for token, folders in (tokens or {}).items()}
-        self._call("POST", "/auth", {"mode": mode, "tokens": tokens})
+        self._call("configure_auth", {"mode": mode, "tokens": tokens})
 
     def reset(self) -> None:
-        self._call("POST", "/reset", {})
+        self._call("reset", {})
 
     def add_registry(self, folder_id: str, **fields: Any) -> Registry:
         fields = {key: _jsonable(value) for key, value in fields.items() if value is not None}
-        return registry_from_json(self._call("POST", "/registries", {"folder_id": folder_id, **fields}))
+        return registry_from_json(self._call("add_registry", {"folder_id": folder_id, **fields}))
 
     def add_image(self, registry_id: str, repository: str, **fields: Any) -> Image:
         fields = {key: _jsonable(value) for key, value in fields.items() if value is not None}
-        entry = self._call("POST", "/images", {"registry_id": registry_id, "repository": repository, **fields})
+        entry = self._call("add_image", {"registry_id": registry_id, "repository": repository, **fields})
         return image_from_json(entry, registry_id)
 
     def load_seed(self, seed: str | Path | dict) -> tuple[list[Registry], list[Image]]:
         data = read_seed_file(seed) if isinstance(seed, (str, Path)) else seed
-        answer = self._call("POST", "/seed", data)
+        answer = self._call("load_seed", data)
         return (
             [registry_from_json(entry) for entry in answer["registries"]],
             [image_from_json(entry, entry["registry_id"]) for entry in answer["images"]],
@@ -169,7 +172,7 @@ class RemoteEmulator:
 
     def state(self) -> dict:
         """The whole state in the seed format."""
-        return self._call("GET", "/state")
+        return self._call("state")
 
     @property
     def registries(self) -> dict[str, Registry]:

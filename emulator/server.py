@@ -17,6 +17,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from emulator.admin import AdminServer, check_admin_token
 from emulator.auth import Auth
 from emulator.paging import PageTokens
 from emulator.seed import apply_seed, export_state, image_arguments, read_seed_file, registry_arguments
@@ -160,10 +161,7 @@ class Emulator:
         self.host = host
         self.port = port
         self.admin_port = admin_port
-        if admin_token is not None:
-            from emulator.admin import check_admin_token
-
-            check_admin_token(admin_token)
+        check_admin_token(admin_token)
         self.admin_token = admin_token
         self.tls = tls
         self.tls_port = tls_port
@@ -195,8 +193,6 @@ class Emulator:
         server.start()
         self._server = server
         if self.admin_port is not None:
-            from emulator.admin import AdminServer
-
             try:
                 self._admin = AdminServer(self, self.host, self.admin_port, self.admin_token)
             except OSError as error:
@@ -292,6 +288,19 @@ class Emulator:
         exact = _exact_time(fields)
         arguments = image_arguments({"repository": repository, **_given(fields)}, self.store)
         return self.store.add_image(registry_id, **arguments, **exact)
+
+    def health(self) -> str:
+        """``SERVING`` while started (as ``GET /health`` answers)."""
+        return "SERVING" if self._server is not None else "NOT_SERVING"
+
+    def info(self) -> dict:
+        """How to reach the gRPC port (as ``GET /info`` answers): endpoint, tls_endpoint, ca_pem, auth."""
+        return {
+            "endpoint": self.endpoint,
+            "tls_endpoint": self.tls_endpoint,
+            "ca_pem": self.ca_pem.decode() if self.ca_pem else None,
+            "auth": self.auth.mode,
+        }
 
     def state(self, *, complete: bool = True) -> dict:
         """The whole state in the seed format (as ``GET /state`` answers); ``complete=False``

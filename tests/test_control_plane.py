@@ -453,3 +453,20 @@ def test_the_external_mode_says_clearly_when_the_admin_token_is_missing_or_wrong
         refused = "a wrong admin token" if token else "no admin token"
         result.stdout.fnmatch_lines([f"*refused {refused}*--ycr-admin-token*YCR_EMULATOR_ADMIN_TOKEN*"])
         assert [r.folder_id for r in running.registries.values()] == ["b1gkept"]
+
+
+def test_every_control_operation_is_one_api_in_python_and_over_http():
+    """The control operations are defined once (emulator.control): the in-process Emulator and
+    RemoteEmulator offer each as the same method, and the control plane serves each path."""
+    from emulator.control import OPERATIONS
+    from emulator.remote import RemoteEmulator
+
+    with Emulator(admin_port=0) as emulator:
+        remote = RemoteEmulator(emulator.endpoint, emulator.admin_url)
+        for operation in OPERATIONS:
+            assert callable(getattr(emulator, operation.name)), operation.name
+            assert callable(getattr(remote, operation.name)), operation.name
+        assert remote.health() == emulator.health() == "SERVING"
+        assert remote.info() == emulator.info()
+        remote.add_registry("b1gcontrol", id="crpcontrol")
+        assert remote.state() == emulator.state()

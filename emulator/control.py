@@ -1,0 +1,97 @@
+"""The control operations, defined once: each one's HTTP method, path, body and JSON answer.
+
+``Emulator`` implements them in Python; the HTTP control plane (emulator.admin) serves this
+table; ``RemoteEmulator`` (emulator.remote) is a client of the same table. So the plugin's
+modes share one API by construction. A new control operation is an ``Emulator`` method and
+one entry here (and, if its answer is a record, its decoder in emulator.remote).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from emulator.seed import image_json, registry_json
+
+if TYPE_CHECKING:
+    from emulator.server import Emulator
+
+NO_BODY = object()  # what an operation gets when the request has no body (JSON null is a body)
+
+
+@dataclass(frozen=True)
+class ControlOperation:
+    name: str  # the Emulator (and RemoteEmulator) method it stands for
+    method: str  # HTTP
+    path: str
+    body: str  # "none", "optional" or "required"
+    serve: Callable[[Emulator, Any], Any]  # (emulator, parsed body or NO_BODY) -> the JSON answer
+
+
+def fields(body: Any, required: tuple[str, ...] = (), allowed: tuple[str, ...] | None = None) -> dict:
+    """``body`` as a JSON object with the ``required`` fields and (if ``allowed`` is given) no others."""
+    if not isinstance(body, dict):
+        raise ValueError("body: must be a JSON object")
+    if allowed is not None:
+        unknown = sorted(set(body) - set(allowed))
+        if unknown:
+            raise ValueError(f"{unknown[0]}: unknown field (allowed: {', '.join(allowed) or 'none'})")
+    for key in required:
+        if key not in body:
+            raise ValueError(f"{key}: is required")
+    return body
+
+
+def image_record_json(image) -> dict:
+    return {"registry_id": image.registry_id, "name": image.name, **image_json(image)}
+
+
+def _reset(emulator: Emulator, body: Any) -> dict:
+    if body is not NO_BODY:
+        fields(body, allowed=())
+    emulator.reset()
+    return {}
+
+
+def _load_seed(emulator: Emulator, body: Any) -> dict:
+    # An object, never a string: Emulator.load_seed would read a string as a path on this host.
+    registries, images = emulator.load_seed(fields(body))
+    return {
+        "registries": [registry_json(registry) for registry in registries],
+        "images": [image_record_json(image) for image in images],
+    }
+
+
+def _configure_auth(emulator: Emulator, body: Any) -> dict:
+    given = fields(body, required=("mode",), allowed=("mode", "tokens"))
+    tokens = given.get("tokens", {})
+    if not isinstance(tokens, dict):
+        raise ValueError("tokens: must be an object of token -> list of folders (or null)")
+    for folders in tokens.values():
+        if folders is not None and not (isinstance(folders, list) and all(isinstance(f, str) for f in folders)):
+            raise ValueError("tokens: a token's folders must be a list of folder ids, or null for every folder")
+    emulator.configure_auth(given["mode"], tokens)  # the mode is required: none is ever assumed
+    return {}
+
+
+OPERATIONS = (
+    ControlOperation("health", "GET", "/health", "none", lambda emulator, body: {"status": "SERVING"}),
+    ControlOperation("info", "GET", "/info", "none", lambda emulator, body: emulator.info()),
+    ControlOperation("state", "GET", "/state", "none", lambda emulator, body: emulator.state()),
+    ControlOperation("reset", "POST", "/reset", "optional", _reset),
+    ControlOperation("load_seed", "POST", "/seed", "required", _load_seed),
+    ControlOperation(
+        "add_registry", "POST", "/registries", "required",
+        lambda emulator, body: registry_json(emulator.add_registry(**fields(body, required=("folder_id",)))),
+    ),
+    ControlOperation(
+        "add_image", "POST", "/images", "required",
+        lambda emulator, body: image_record_json(
+            emulator.add_image(**fields(body, required=("registry_id", "repository")))
+        ),
+    ),
+    ControlOperation("configure_auth", "POST", "/auth", "required", _configure_auth),
+)  # fmt: skip
+BY_PATH = {operation.path: operation for operation in OPERATIONS}
+BY_NAME = {operation.name: operation for operation in OPERATIONS}
