@@ -17,6 +17,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -24,8 +25,8 @@ from typing import Any
 
 from google.rpc import code_pb2
 
-from emulator.ids import DIGEST_PATTERN
-from emulator.store import INT64_MAX, Blob, Image, Operation, Registry, Store, check_timestamp
+from emulator.store import Blob, Image, Operation, Registry, Store
+from emulator.values import INT64_MAX, ValueProblem, check_digest, check_size, check_timestamp
 from emulator.wire import known_message, message_class
 
 _REGISTRY_KEYS = {"id", "folder_id", "name", "created_at", "labels", "images"}
@@ -101,10 +102,7 @@ def parse_timestamp(value: Any, where: str) -> int:
             raise SeedError(f"{where}: not a real date and time: {value!r}") from None
         nanos = int((match.group("fraction") or "0").ljust(9, "0"))
         ns = (moment - _EPOCH) // _SECOND * 1_000_000_000 + nanos
-    try:
-        return check_timestamp(ns, where)
-    except ValueError as error:
-        raise SeedError(str(error)) from None
+    return _checked(check_timestamp, ns, where)
 
 
 def format_timestamp(ns: int) -> str:
@@ -121,10 +119,16 @@ def _expect(value: Any, kind: type | tuple, where: str, what: str) -> Any:
     return value
 
 
+def _checked(check: Callable[[Any, str], Any], value: Any, where: str) -> Any:
+    """A value check from emulator.values, its refusal reported as a SeedError."""
+    try:
+        return check(value, where)
+    except ValueProblem as problem:
+        raise SeedError(str(problem)) from None
+
+
 def _size(value: Any, where: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= INT64_MAX:
-        raise SeedError(f"{where}: must be an integer from 0 to 2^63-1, got {value!r}")
-    return value
+    return _checked(check_size, value, where)
 
 
 def _strings(value: Any, where: str) -> list[str]:
@@ -212,8 +216,7 @@ def parse_blob(entry: Any, store: Store, where: str, *, default_size: tuple[int,
     size = entry.get("size")
     size = store.ids.new_size(*default_size) if size is None else _size(size, _at(where, "size"))
     digest = entry.get("digest") or store.ids.new_digest()
-    if not isinstance(digest, str) or not DIGEST_PATTERN.fullmatch(digest):
-        raise SeedError(f"{_at(where, 'digest')}: must be sha256:<64 lowercase hex digits>, got {digest!r}")
+    _checked(check_digest, digest, _at(where, "digest"))
     blob_id = _expect(entry.get("id") or store.ids.new_id(), str, _at(where, "id"), "a string")
     return Blob(id=blob_id, digest=digest, size=size, urls=tuple(_strings(entry.get("urls", []), _at(where, "urls"))))
 

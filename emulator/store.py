@@ -28,7 +28,8 @@ from typing import Any
 from sortedcontainers import SortedList
 
 from emulator.errors import NotFound, shown
-from emulator.ids import ACCEPTED_ID_PATTERN, DIGEST_PATTERN, REGISTRY_PREFIX, IdGenerator
+from emulator.ids import REGISTRY_PREFIX, IdGenerator
+from emulator.values import INT64_MAX, check_digest, check_id, check_size, check_timestamp
 
 REPOSITORY_PATH = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
 TAG_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")  # the Docker tag grammar
@@ -155,10 +156,8 @@ def pack_blobs(blobs: Iterable[Blob]) -> bytes:
     for blob in blobs:
         if not isinstance(blob, Blob):
             raise ValueError(f"layers: expected Blob records, got {blob!r}")
-        if not (isinstance(blob.digest, str) and DIGEST_PATTERN.fullmatch(blob.digest)):
-            raise ValueError(f"digest: must be sha256:<64 lowercase hex digits>, got {blob.digest!r}")
-        if not isinstance(blob.size, int) or isinstance(blob.size, bool) or not 0 <= blob.size <= INT64_MAX:
-            raise ValueError(f"size: must be an integer from 0 to 2^63-1, got {blob.size!r}")
+        check_digest(blob.digest, "digest")
+        check_size(blob.size, "size")
         blob_id = str(blob.id).encode()
         packed += _BLOB_HEAD.pack(len(blob_id)) + blob_id
         packed += _BLOB_TAIL.pack(bytes.fromhex(blob.digest[7:]), blob.size, len(blob.urls))
@@ -266,18 +265,6 @@ class UnknownCursor(LookupError):
     """A cursor that names nothing the store knows (a repository serial it never gave)."""
 
 
-# What google.protobuf.Timestamp can carry (0001-01-01 to 9999-12-31 UTC), and int64.
-TIMESTAMP_MIN_NS = -62_135_596_800 * 1_000_000_000
-TIMESTAMP_MAX_NS = 253_402_300_799 * 1_000_000_000 + 999_999_999
-INT64_MAX = 2**63 - 1
-
-
-def check_timestamp(ns: object, argument: str) -> int:
-    if not isinstance(ns, int) or isinstance(ns, bool) or not TIMESTAMP_MIN_NS <= ns <= TIMESTAMP_MAX_NS:
-        raise ValueError(f"{argument}: must be a time between years 1 and 9999, got {ns!r}")
-    return ns
-
-
 def now_ns() -> int:
     return time.time_ns()
 
@@ -356,8 +343,7 @@ class Store:
         labels: dict[str, str] | None = None,
     ) -> Registry:
         """Add a registry; bad arguments raise ValueError naming the argument."""
-        if not isinstance(folder_id, str) or not ACCEPTED_ID_PATTERN.fullmatch(folder_id):
-            raise ValueError(f"folder_id: must be 1-50 lowercase letters or digits, got {folder_id!r}")
+        check_id(folder_id, "folder_id")
         if created_at_ns is not None:
             check_timestamp(created_at_ns, "created_at")
         with self._lock:
@@ -420,13 +406,10 @@ class Store:
         for tag in tags:
             if not isinstance(tag, str) or not TAG_PATTERN.fullmatch(tag):
                 raise ValueError(f"tags: {tag!r} is not a valid Docker tag")
-        if digest is not None and not (isinstance(digest, str) and DIGEST_PATTERN.fullmatch(digest)):
-            raise ValueError(f"digest: must be sha256:<64 lowercase hex digits>, got {digest!r}")
-        if compressed_size is not None and (
-            not isinstance(compressed_size, int) or isinstance(compressed_size, bool)
-            or not 0 <= compressed_size <= INT64_MAX
-        ):  # fmt: skip
-            raise ValueError(f"compressed_size: must be an integer from 0 to 2^63-1, got {compressed_size!r}")
+        if digest is not None:
+            check_digest(digest, "digest")
+        if compressed_size is not None:
+            check_size(compressed_size, "compressed_size")
         if created_at_ns is not None:
             check_timestamp(created_at_ns, "created_at")
         with self._lock:
@@ -657,8 +640,7 @@ class Store:
             while new in existing:
                 new = self.ids.new_id()
             return new
-        if not isinstance(given, str) or not ACCEPTED_ID_PATTERN.fullmatch(given):
-            raise ValueError(f"{argument}: must be 1-50 lowercase letters or digits, got {given!r}")
+        check_id(given, argument)
         if given in existing:
             raise ValueError(f"{argument}: {given!r} already exists")
         return given

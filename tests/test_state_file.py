@@ -23,7 +23,8 @@ from yandex.cloud.containerregistry.v1 import image_service_pb2
 
 from emulator import Emulator, SeedError
 from emulator.seed import export_state, format_timestamp, parse_timestamp, read_seed_file, write_state_file
-from emulator.store import INT64_MAX, REPOSITORY_PATH, TAG_PATTERN, TIMESTAMP_MAX_NS, TIMESTAMP_MIN_NS, Blob
+from emulator.store import REPOSITORY_PATH, TAG_PATTERN, Blob
+from emulator.values import INT64_MAX, TIMESTAMP_MAX_NS, TIMESTAMP_MIN_NS
 from tests import test_standalone as standalone
 from tests.test_standalone import EXIT_TIMEOUT, Client, write_seed
 
