@@ -7,29 +7,15 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 
-from conftest import FOLDER, rpc_error
+from conftest import FOLDER, rpc_error, violation_fields
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 OTHER_FOLDER = "b1g000000000000other"
 EMPTY_FOLDER = "b1g000000000000empty"
 TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-
-
-def violation_fields(err: grpc.RpcError) -> set[str]:
-    status = rpc_status.from_call(err)
-    assert status is not None, "the error carries no google.rpc.Status details"
-    fields = set()
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad_request = error_details_pb2.BadRequest()
-            detail.Unpack(bad_request)
-            fields.update(violation.field for violation in bad_request.field_violations)
-    return fields
 
 
 def assert_invalid(err: grpc.RpcError, field: str) -> None:
