@@ -12,7 +12,7 @@ import grpc
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 
 from emulator import Emulator
-from emulator.remote import _READY
+from emulator.cli import parse_ready_line
 
 GET = "/yandex.cloud.containerregistry.v1.ImageService/Get"
 
@@ -67,7 +67,7 @@ def standalone(repeats: int = 7) -> dict:
             stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )  # fmt: skip
         try:
-            endpoint = _READY.match(process.stdout.readline().strip()).group("endpoint")
+            endpoint = parse_ready_line(process.stdout.readline()).endpoint
             _first_call(endpoint)
             times.append(time.perf_counter() - started)
         finally:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import signal
 import sys
 import threading
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -25,6 +27,34 @@ from emulator.tls import from_files as tls_from_files
 
 DEMO_SEED = "demo_seed.json"
 READY = "ycr-emulator listening on"
+# The ready line describe() prints, for whoever starts the process and waits for it.
+_READY_LINE = re.compile(
+    rf"{READY} (?P<endpoint>\S+) \((?P<registries>\d+) registries, (?P<images>\d+) images"
+    r"(?P<notes>(?:; [^;()]+)*)\)"
+)
+
+
+@dataclass(frozen=True)
+class ReadyLine:
+    """What the ready line says: where gRPC is served, what was loaded, the control plane's URL."""
+
+    endpoint: str
+    registries: int
+    images: int
+    notes: tuple[str, ...]  # "tls", "tls HOST:PORT", "auth MODE", "admin URL"
+
+    @property
+    def admin_url(self) -> str | None:
+        return next((note.split(" ", 1)[1] for note in self.notes if note.startswith("admin ")), None)
+
+
+def parse_ready_line(line: str) -> ReadyLine | None:
+    """The ready line ``ycr-emulator`` prints first on stdout, parsed; None for any other line."""
+    match = _READY_LINE.fullmatch(line.strip())
+    if match is None:
+        return None
+    notes = tuple(note for note in match["notes"].split("; ") if note)
+    return ReadyLine(match["endpoint"], int(match["registries"]), int(match["images"]), notes)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import re
 import signal
 import subprocess
 import sys
@@ -21,12 +20,11 @@ from typing import Any
 import grpc
 
 from emulator.auth import default_mode
+from emulator.cli import parse_ready_line
 from emulator.control import BY_NAME
 from emulator.seed import format_timestamp, parse_timestamp, read_seed_file
 from emulator.server import wait_until_serving
 from emulator.store import Blob, Image, Operation, Registry
-
-_READY = re.compile(r"ycr-emulator listening on (?P<endpoint>\S+) \(.*?(?:; admin (?P<admin>\S+))?\)$")
 
 
 def _jsonable(value: Any) -> Any:
@@ -226,15 +224,15 @@ class EmulatorProcess(RemoteEmulator):
             line = lines.get(timeout=self.start_timeout).strip()
         except queue.Empty:
             line = ""
-        match = _READY.match(line)
-        if match is None or not match.group("admin"):
+        ready = parse_ready_line(line)
+        if ready is None or not ready.admin_url:
             if self.process.poll() is None:
                 self.process.kill()
             self.stop()
             self._stderr.seek(0)
             errors = self._stderr.read().decode(errors="replace")
             raise RuntimeError(f"ycr-emulator did not start: {line or errors.strip() or 'no output'}")
-        super().__init__(match.group("endpoint"), match.group("admin"), admin_token=self.admin_token)
+        super().__init__(ready.endpoint, ready.admin_url, admin_token=self.admin_token)
         if self.empty:
             self.reset()
         return self

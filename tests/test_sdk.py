@@ -26,7 +26,7 @@ from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceSt
 from conftest import rpc_error
 from emulator import Emulator
 from emulator.auth import subject_of
-from emulator.remote import _READY
+from emulator.cli import parse_ready_line
 
 FOLDER_A = "b1gfoldera0000000000"
 FOLDER_B = "b1gfolderb0000000000"
@@ -227,7 +227,7 @@ def test_the_standalone_process_with_tls_and_strict_auth(tmp_path):
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         line = process.stdout.readline().strip()
-        endpoint = _READY.match(line).group("endpoint")
+        endpoint = parse_ready_line(line).endpoint
         assert "auth strict" in line
         registry = "crp71hkgiolp6677hg9i"  # the demo data's registry; its folder is not FOLDER_A
         sdk = yandexcloud.SDK(iam_token="ci-token", endpoint=endpoint, root_certificates=ca_file.read_bytes())
@@ -255,7 +255,7 @@ def test_supplied_certificate_and_key(tmp_path):
                "--key", str(key_file), "--log-level", "warning"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        endpoint = _READY.match(process.stdout.readline().strip()).group("endpoint")
+        endpoint = parse_ready_line(process.stdout.readline()).endpoint
         sdk = yandexcloud.SDK(iam_token="t1.x", endpoint=endpoint, root_certificates=ca.cert_pem.bytes())
         listed = sdk.client(ImageServiceStub).List(pb.ListImagesRequest(folder_id="b1g0000000000000demo"))
         assert listed.images

@@ -23,13 +23,11 @@ from yandex.cloud.containerregistry.v1 import image_service_pb2, image_service_p
 from yandex.cloud.operation import operation_service_pb2, operation_service_pb2_grpc
 
 from emulator import Emulator, SeedError
+from emulator.cli import parse_ready_line
 
 START_TIMEOUT = 30  # seconds to wait for the "listening" line
 EXIT_TIMEOUT = 20  # seconds a process that must exit may take
 CALL_TIMEOUT = 5  # seconds per RPC
-READY_LINE = re.compile(
-    r"ycr-emulator listening on (?P<address>\S+) \((?P<registries>\d+) registries, (?P<images>\d+) images[^()]*\)"
-)
 ID = re.compile(r"crp[0-9a-v]{17}")
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 CONSOLE_SCRIPT = Path(sys.executable).parent / "ycr-emulator"
@@ -77,10 +75,10 @@ class Process:
         except queue.Empty:
             raise AssertionError(f"no ready line within {timeout}s; stderr:\n{self.stderr()}") from None
         assert line is not None, f"exited ({self.popen.wait(5)}) before it was ready; stderr:\n{self.stderr()}"
-        match = READY_LINE.fullmatch(line)
-        assert match, f"unexpected first line {line!r}"
-        self.ready_line, self.address = line, match["address"]
-        self.counts = int(match["registries"]), int(match["images"])
+        ready = parse_ready_line(line)
+        assert ready, f"unexpected first line {line!r}"
+        self.ready_line, self.address = line, ready.endpoint
+        self.counts = ready.registries, ready.images
         return self.address
 
     @property
