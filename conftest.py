@@ -73,3 +73,31 @@ def violation_fields(error: grpc.RpcError) -> set[str]:
             detail.Unpack(bad_request)
             fields.update(violation.field for violation in bad_request.field_violations)
     return fields
+
+
+def violations_of(err: grpc.RpcError) -> list[error_details_pb2.BadRequest.FieldViolation]:
+    """The BadRequest field violations of an error, read with grpcio-status."""
+    status = rpc_status.from_call(err)
+    assert status is not None, "the error carries no google.rpc.Status details"
+    assert status.code == err.code().value[0]
+    assert status.message == err.details()
+    found = []
+    for detail in status.details:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad_request = error_details_pb2.BadRequest()
+            assert detail.Unpack(bad_request)
+            found.extend(bad_request.field_violations)
+    assert found, "INVALID_ARGUMENT without BadRequest field violations"
+    return found
+
+
+def assert_invalid(err: grpc.RpcError, *fields: str) -> list[error_details_pb2.BadRequest.FieldViolation]:
+    """INVALID_ARGUMENT whose message names each field and whose violations are exactly ``fields``."""
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, (err.code(), err.details())
+    for name in fields:
+        assert name in err.details(), (name, err.details())
+    found = violations_of(err)
+    assert {violation.field for violation in found} == set(fields), [(v.field, v.description) for v in found]
+    for violation in found:
+        assert violation.description, violation
+    return found

@@ -9,19 +9,13 @@ import grpc
 import pytest
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 
-from conftest import FOLDER, rpc_error, violation_fields
+from conftest import FOLDER, assert_invalid, rpc_error, violation_fields
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 OTHER_FOLDER = "b1g000000000000other"
 EMPTY_FOLDER = "b1g000000000000empty"
 TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-
-
-def assert_invalid(err: grpc.RpcError, field: str) -> None:
-    assert err.code() == INVALID, (err.code(), err.details())
-    assert field in err.details(), err.details()
-    assert violation_fields(err) == {field}, err.details()
 
 
 def list_ids(images, **fields) -> list[str]:

@@ -22,6 +22,7 @@ from google.protobuf import empty_pb2
 from yandex.cloud.containerregistry.v1 import image_service_pb2, image_service_pb2_grpc
 from yandex.cloud.operation import operation_service_pb2, operation_service_pb2_grpc
 
+from conftest import rpc_error
 from emulator import Emulator, SeedError
 from emulator.cli import parse_ready_line
 
@@ -174,12 +175,6 @@ def connect():
     finally:
         for channel in channels:
             channel.close()
-
-
-def error_of(call, *args, **kwargs) -> grpc.RpcError:
-    with pytest.raises(grpc.RpcError) as caught:
-        call(*args, **kwargs)
-    return caught.value
 
 
 # ---- a seed file --------------------------------------------------------------------------
@@ -346,9 +341,9 @@ def test_delete_returns_a_done_operation_and_get_operation_returns_it(seeded):
 
     assert client.operation(operation.id) == operation
 
-    error = error_of(client.get, FULL_IMAGE["id"])
+    error = rpc_error(client.get, FULL_IMAGE["id"])
     assert error.code() == grpc.StatusCode.NOT_FOUND
-    error = error_of(client.delete, FULL_IMAGE["id"])
+    error = rpc_error(client.delete, FULL_IMAGE["id"])
     assert error.code() == grpc.StatusCode.NOT_FOUND
     assert {image.id for image in client.list(repository_name=f"{REGISTRY}/team/web")} == {OLDER_IMAGE["id"]}
     # The other images are untouched.
@@ -357,7 +352,7 @@ def test_delete_returns_a_done_operation_and_get_operation_returns_it(seeded):
 
 def test_unknown_operation_is_not_found(seeded):
     _, client = seeded
-    error = error_of(client.operation, "crpnosuchoperation00")
+    error = rpc_error(client.operation, "crpnosuchoperation00")
     assert error.code() == grpc.StatusCode.NOT_FOUND
 
 
@@ -515,7 +510,7 @@ def test_failed_seed_leaves_an_emulator_empty(tmp_path):
         try:
             client = Client(channel)
             assert client.list(folder_id=FOLDER) == []
-            assert error_of(client.get, "crpgoodimage00000100").code() == grpc.StatusCode.NOT_FOUND
+            assert rpc_error(client.get, "crpgoodimage00000100").code() == grpc.StatusCode.NOT_FOUND
             # The ids of the rolled-back seed are free again: the corrected seed loads.
             bad["images"] = bad["images"][:2]
             emulator.load_seed({"registries": good + [bad]})
@@ -569,9 +564,9 @@ LOGGED_OPERATION = re.compile(r"/yandex\.cloud\.operation\.OperationService/Get 
 
 def _make_calls(client: Client) -> None:
     assert client.list(folder_id="b1g0000000000000demo")
-    assert error_of(client.get, "crpnosuchimage000000").code() == grpc.StatusCode.NOT_FOUND
-    assert error_of(client.list, page_size=5000).code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert error_of(client.operation, "crpnosuchoperation00").code() == grpc.StatusCode.NOT_FOUND
+    assert rpc_error(client.get, "crpnosuchimage000000").code() == grpc.StatusCode.NOT_FOUND
+    assert rpc_error(client.list, page_size=5000).code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert rpc_error(client.operation, "crpnosuchoperation00").code() == grpc.StatusCode.NOT_FOUND
 
 
 @pytest.mark.parametrize("level_args", [["--log-level", "info"], []], ids=["info", "default"])
