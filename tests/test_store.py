@@ -1,0 +1,99 @@
+"""Fast tests of the state layer alone (no sockets, no protobuf), beside the through-the-wire
+ones: keyset cursors, the retention of finished operations, and value checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator.paging import MAX_TOKEN_LENGTH, PageTokens
+from emulator.store import Operation, Scope, Store, UnknownCursor
+from emulator.values import TIMESTAMP_MAX_NS, TIMESTAMP_MIN_NS, ValueProblem
+
+FOLDER = "b1gstore"
+
+
+def _store_with(count: int, repositories: tuple[str, ...] = ("app", "team/web")) -> tuple[Store, str]:
+    store = Store(seed=7)
+    registry = store.add_registry(FOLDER)
+    for n in range(count):
+        store.add_image(registry.id, repositories[n % len(repositories)], created_at_ns=1_000 + n % 3)
+    return store, registry.id
+
+
+def _walk(store: Store, scope: Scope, order: str, descending: bool, limit: int) -> list[str]:
+    seen, cursor = [], None
+    while True:
+        page, cursor = store.list_images(scope, order=order, descending=descending, after=cursor, limit=limit)
+        seen.extend(image.id for image in page)
+        if cursor is None:
+            return seen
+
+
+@pytest.mark.parametrize("order", ["id", "name", "created_at"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_walking_by_cursors_gives_every_image_once_in_order(order, descending):
+    store, registry_id = _store_with(25)
+    scope = Scope("registry", registry_id)
+    every, _ = store.list_images(scope, order=order, descending=descending, limit=1000)
+    assert _walk(store, scope, order, descending, limit=4) == [image.id for image in every]
+
+
+def test_a_cursor_outlives_the_image_it_names():
+    store, registry_id = _store_with(6)
+    scope = Scope("registry", registry_id)
+    page, cursor = store.list_images(scope, order="created_at", limit=2)
+    store.delete_image(page[-1].id)
+    rest, _ = store.list_images(scope, order="created_at", after=cursor, limit=100)
+    every, _ = store.list_images(scope, order="created_at", limit=100)
+    assert [image.id for image in rest] == [image.id for image in every if image.id not in {p.id for p in page}]
+
+
+def test_a_name_cursor_naming_an_unknown_repository_is_refused():
+    store, registry_id = _store_with(3)
+    with pytest.raises(UnknownCursor):
+        store.list_images(Scope("registry", registry_id), order="name", after=(99, "crpx"), limit=1)
+
+
+@pytest.mark.parametrize("ns", [TIMESTAMP_MIN_NS, -1, 0, TIMESTAMP_MAX_NS])
+def test_every_cursor_fits_a_page_token(ns):
+    tokens = PageTokens()
+    for cursor in [("x" * 50,), (ns, "x" * 50), (2**40, "x" * 50)]:
+        token = tokens.issue("query", cursor)
+        assert len(token) <= MAX_TOKEN_LENGTH
+        assert tokens.read("query", token) == cursor
+
+
+def _operation(n: int, *, done: bool = True, key: str | None = None) -> Operation:
+    return Operation(
+        id=f"op{n}", description="", created_at_ns=0, created_by="", modified_at_ns=0, done=done,
+        metadata_type="yandex.cloud.containerregistry.v1.DeleteImageMetadata", metadata={}, idempotency_key=key,
+    )  # fmt: skip
+
+
+def test_the_oldest_finished_operations_go_first_with_their_keys_and_pending_ones_stay():
+    store = Store(max_operations=2)
+    store.add_operation(_operation(0, done=False, key="k0"))
+    for n in range(1, 5):
+        store.add_operation(_operation(n, key=f"k{n}"))
+    assert list(store.operations) == ["op0", "op3", "op4"]
+    assert store.operation_for_key("k0").id == "op0"
+    assert store.operation_for_key("k1") is None and store.operation_for_key("k4").id == "op4"
+
+
+@pytest.mark.parametrize(
+    "arguments, field",
+    [
+        ({"digest": "sha256:XYZ"}, "digest"),
+        ({"compressed_size": -1}, "compressed_size"),
+        ({"compressed_size": 2**63}, "compressed_size"),
+        ({"created_at_ns": TIMESTAMP_MAX_NS + 1}, "created_at"),
+        ({"id": "UPPER"}, "id"),
+    ],
+)
+def test_bad_values_are_value_problems_naming_the_field(arguments, field):
+    store = Store()
+    registry = store.add_registry(FOLDER)
+    with pytest.raises(ValueProblem) as caught:
+        store.add_image(registry.id, "app", **arguments)
+    assert caught.value.field == field
+    assert not store.images
