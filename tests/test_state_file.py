@@ -5,7 +5,6 @@ by the next start). The process tests run the real ``python -m emulator``."""
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import re
@@ -22,8 +21,9 @@ from hypothesis import strategies as st
 from yandex.cloud.containerregistry.v1 import image_service_pb2
 
 from emulator import Emulator, SeedError
+from emulator.records import Blob
 from emulator.seed import export_state, format_timestamp, parse_timestamp, read_seed_file, write_state_file
-from emulator.store import REPOSITORY_PATH, TAG_PATTERN, Blob
+from emulator.store import REPOSITORY_PATH, TAG_PATTERN
 from emulator.values import INT64_MAX, TIMESTAMP_MAX_NS, TIMESTAMP_MIN_NS
 from tests import test_standalone as standalone
 from tests.test_standalone import EXIT_TIMEOUT, Client, write_seed
@@ -313,26 +313,33 @@ def test_the_state_file_holds_given_fields_and_get_state_everything(tmp_path):
 
 PR_CAPBSET_DROP = 24
 CAP_DAC_OVERRIDE = 1
-
-
-def _without_dac_override() -> None:
-    """In the child before exec: give up root's right to write where file modes forbid it,
-    so a read-only directory is read-only for this process even when the tests run as root."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP, CAP_DAC_OVERRIDE)")
+# Run as a fresh process in front of the emulator: give up root's right to write where file
+# modes forbid it, then exec, so a read-only directory is read-only even when the tests run as
+# root. (Not a preexec_fn: forking a threaded test process and calling into libc before exec
+# can deadlock.)
+WITHOUT_DAC_OVERRIDE = f"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl({PR_CAPBSET_DROP}, {CAP_DAC_OVERRIDE}, 0, 0, 0) != 0:
+    sys.exit("prctl refused: errno " + str(ctypes.get_errno()))
+os.execv(sys.argv[1], sys.argv[1:])
+"""
 
 
 def run_to_exit(*args: str, cwd: Path, as_ordinary_user: bool = False) -> subprocess.CompletedProcess:
     argv = [sys.executable, "-m", "emulator", "--port", "0", *args]
-    preexec = _without_dac_override if as_ordinary_user and os.geteuid() == 0 else None
+    if as_ordinary_user and os.geteuid() == 0:
+        argv = [sys.executable, "-c", WITHOUT_DAC_OVERRIDE, *argv]
     try:
-        return subprocess.run(
+        result = subprocess.run(
             argv, check=False, capture_output=True, text=True, timeout=EXIT_TIMEOUT, cwd=cwd,
-            stdin=subprocess.DEVNULL, preexec_fn=preexec,
+            stdin=subprocess.DEVNULL,
         )  # fmt: skip
     except subprocess.TimeoutExpired as error:
         pytest.fail(f"{argv} did not exit within {EXIT_TIMEOUT}s (it served?); stdout: {error.stdout!r}")
+    if "prctl refused" in result.stderr:
+        pytest.skip(f"cannot drop CAP_DAC_OVERRIDE for the emulator: {result.stderr.strip()}")
+    return result
 
 
 def _assert_refused(result: subprocess.CompletedProcess, path: Path) -> None:
@@ -369,8 +376,6 @@ def test_a_state_file_in_a_read_only_directory_is_refused_at_start(tmp_path):
     path = directory / "state.json"
     try:
         result = run_to_exit("--state-file", str(path), cwd=tmp_path, as_ordinary_user=True)
-    except subprocess.SubprocessError as error:  # prctl refused: cannot make the directory read-only for root
-        pytest.skip(f"cannot drop CAP_DAC_OVERRIDE for the emulator: {error}")
     finally:
         directory.chmod(0o755)
     _assert_refused(result, path)
@@ -385,8 +390,6 @@ def test_a_read_only_existing_state_file_in_a_read_only_directory_is_refused(tmp
     directory.chmod(0o555)
     try:
         result = run_to_exit("--state-file", str(path), cwd=tmp_path, as_ordinary_user=True)
-    except subprocess.SubprocessError as error:
-        pytest.skip(f"cannot drop CAP_DAC_OVERRIDE for the emulator: {error}")
     finally:
         directory.chmod(0o755)
     _assert_refused(result, path)
