@@ -22,9 +22,9 @@ import grpc
 from emulator.auth import default_mode
 from emulator.cli import parse_ready_line
 from emulator.control import BY_NAME
+from emulator.records import Blob, Image, Operation, Registry
 from emulator.seed import format_timestamp, parse_timestamp, read_seed_file
 from emulator.server import wait_until_serving
-from emulator.store import Blob, Image, Operation, Registry
 
 
 def _jsonable(value: Any) -> Any:

@@ -25,7 +25,8 @@ from typing import Any
 
 from google.rpc import code_pb2
 
-from emulator.store import Blob, Image, Operation, Registry, Store
+from emulator.records import Blob, Image, Operation, Registry
+from emulator.store import Store
 from emulator.values import INT64_MAX, ValueProblem, check_digest, check_size, check_timestamp
 from emulator.wire import known_message, message_class
 

@@ -20,9 +20,10 @@ from grpc_reflection.v1alpha import reflection
 from emulator.admin import AdminServer, check_admin_token
 from emulator.auth import Auth
 from emulator.paging import PageTokens
+from emulator.records import Image, Operation, Registry
 from emulator.seed import apply_seed, export_state, image_arguments, read_seed_file, registry_arguments
 from emulator.services import ServiceContext, endpoints, generic_handler, iam, images, operations
-from emulator.store import DEFAULT_MAX_FINISHED_OPERATIONS, Image, Operation, Registry, Store
+from emulator.store import DEFAULT_MAX_FINISHED_OPERATIONS, Store
 from emulator.tls import TlsMaterial, generated
 from emulator.wire import POOL
 

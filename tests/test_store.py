@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from emulator.paging import MAX_TOKEN_LENGTH, PageTokens
-from emulator.store import Operation, Scope, Store, UnknownCursor
+from emulator.records import Operation
+from emulator.store import Scope, Store, UnknownCursor
 from emulator.values import TIMESTAMP_MAX_NS, TIMESTAMP_MIN_NS, ValueProblem
 
 FOLDER = "b1gstore"

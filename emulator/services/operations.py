@@ -5,8 +5,8 @@ from __future__ import annotations
 import grpc
 from google.protobuf.message import Message
 
+from emulator.records import Operation
 from emulator.services import Call, Rpc, ServiceContext
-from emulator.store import Operation
 from emulator.wire import OPERATION, message_class, type_url
 
 SERVICE = f"{OPERATION}.OperationService"
