@@ -52,6 +52,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from emulator.control import BY_PATH, NO_BODY, ControlOperation
+from emulator.errors import shown
 
 if TYPE_CHECKING:
     from emulator.server import Emulator
@@ -71,10 +72,6 @@ def check_admin_token(token: str | None) -> str | None:
     return token
 
 
-def _clip(text: str, limit: int = _ECHO) -> str:
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
-
-
 class _Refusal(Exception):
     """An answer other than 200: the status, the error message, extra headers."""
 
@@ -87,7 +84,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(f"key {_clip(key)!r} appears twice")
+            raise ValueError(f"key {shown(key, _ECHO)!r} appears twice")
         result[key] = value
     return result
 
@@ -111,12 +108,14 @@ def parse_json(raw: bytes) -> Any:
 def _content_length(value: str) -> int:
     value = value.strip()
     if not _DIGITS.fullmatch(value):
-        raise _Refusal(HTTPStatus.BAD_REQUEST, f"Content-Length: must be a non-negative integer, got {_clip(value)!r}")
+        raise _Refusal(
+            HTTPStatus.BAD_REQUEST, f"Content-Length: must be a non-negative integer, got {shown(value, _ECHO)!r}"
+        )
     digits = value.lstrip("0") or "0"
     if len(digits) > len(str(MAX_BODY)) or int(digits) > MAX_BODY:
         raise _Refusal(
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            f"Content-Length: {_clip(value)} is over the control plane's limit of 512 MiB ({MAX_BODY} bytes)",
+            f"Content-Length: {shown(value, _ECHO)} is over the control plane's limit of 512 MiB ({MAX_BODY} bytes)",
         )
     return int(digits)
 
@@ -186,7 +185,7 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own refusals (bad request line, headers too long, unknown method) in JSON too."""
         self.close_connection = True
-        self._reply(code, {"error": _clip(message or HTTPStatus(code).phrase, _MESSAGE)})
+        self._reply(code, {"error": shown(message or HTTPStatus(code).phrase, _MESSAGE)})
 
     def _reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode()
@@ -204,7 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
             answer = self._answer()
         except _Refusal as refusal:
             self.close_connection = True
-            self._reply(refusal.status, {"error": _clip(str(refusal), _MESSAGE)}, refusal.headers)
+            self._reply(refusal.status, {"error": shown(str(refusal), _MESSAGE)}, refusal.headers)
         else:
             self._reply(HTTPStatus.OK, answer)
 
@@ -219,11 +218,11 @@ class _Handler(BaseHTTPRequestHandler):
             raise _Refusal(HTTPStatus.BAD_REQUEST, "query string: no endpoint takes parameters; send a JSON body")
         route = BY_PATH.get(path)
         if route is None:
-            raise _Refusal(HTTPStatus.NOT_FOUND, f"no such endpoint: {_clip(path)}")
+            raise _Refusal(HTTPStatus.NOT_FOUND, f"no such endpoint: {shown(path, _ECHO)}")
         if self.command != route.method:
             raise _Refusal(
                 HTTPStatus.METHOD_NOT_ALLOWED,
-                f"method: {path} takes {route.method}, not {_clip(self.command)}",
+                f"method: {path} takes {route.method}, not {shown(self.command, _ECHO)}",
                 {"Allow": route.method},
             )
         body = self._body(route)

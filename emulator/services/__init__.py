@@ -18,7 +18,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from emulator.auth import ANONYMOUS, Auth, Principal
-from emulator.errors import ApiError, InvalidArgument
+from emulator.errors import ApiError, InvalidArgument, shown
 from emulator.paging import PageTokens
 from emulator.store import Store
 from emulator.validation import validate
@@ -69,20 +69,16 @@ MAX_DESCRIPTION = 300
 MAX_VIOLATIONS = 10
 
 
-def _bounded(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def status_of(error: ApiError) -> grpc.Status:
     """A gRPC status for an ApiError, with BadRequest details for InvalidArgument."""
     code = grpc.StatusCode[error.code]
     # Messages name values cut short already (errors.shown); this bound holds whatever a
     # message says, so a status always fits the metadata limit (8 KiB in grpc).
-    status = status_pb2.Status(code=code.value[0], message=_bounded(error.message, MAX_MESSAGE))
+    status = status_pb2.Status(code=code.value[0], message=shown(error.message, MAX_MESSAGE))
     if isinstance(error, InvalidArgument):
         bad_request = error_details_pb2.BadRequest(
             field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(field=field, description=_bounded(text, MAX_DESCRIPTION))
+                error_details_pb2.BadRequest.FieldViolation(field=field, description=shown(text, MAX_DESCRIPTION))
                 for field, text in error.violations[:MAX_VIOLATIONS]
             ]
         )
