@@ -77,13 +77,18 @@ def _cycler(emulator: EmulatorProcess, registry_id: str):
     return caller
 
 
+def _retained(emulator: EmulatorProcess, caller, warmup: int, count: int, threads: int) -> tuple[int, int, int]:
+    """(RSS before, RSS after, failed calls): ``count`` actions measured after ``warmup`` ones."""
+    failures = _in_threads(emulator.endpoint, threads, list(range(warmup)), caller)
+    before = rss_bytes(emulator.process.pid)
+    failures += _in_threads(emulator.endpoint, threads, list(range(warmup, warmup + count)), caller)
+    return before, rss_bytes(emulator.process.pid), failures
+
+
 def per_cycle(warmup: int = 15_000, cycles: int = 10_000, threads: int = 4) -> dict:
     with EmulatorProcess() as emulator:
         cycle = _cycler(emulator, emulator.add_registry(FOLDER).id)
-        failures = _in_threads(emulator.endpoint, threads, list(range(warmup)), cycle)
-        before = rss_bytes(emulator.process.pid)
-        failures += _in_threads(emulator.endpoint, threads, list(range(warmup, warmup + cycles)), cycle)
-        after = rss_bytes(emulator.process.pid)
+        before, after, failures = _retained(emulator, cycle, warmup, cycles, threads)
         state = emulator.state()
     return {
         "warmup_cycles": warmup,
@@ -105,10 +110,7 @@ def _token_creator(channel: grpc.Channel):
 
 def per_iam_token(warmup: int = 2_000, tokens: int = 50_000, threads: int = 4) -> dict:
     with EmulatorProcess(["--auth", "any"]) as emulator:
-        failures = _in_threads(emulator.endpoint, threads, list(range(warmup)), _token_creator)
-        before = rss_bytes(emulator.process.pid)
-        failures += _in_threads(emulator.endpoint, threads, list(range(warmup, warmup + tokens)), _token_creator)
-        after = rss_bytes(emulator.process.pid)
+        before, after, failures = _retained(emulator, _token_creator, warmup, tokens, threads)
     return {
         "warmup_tokens": warmup,
         "tokens": tokens,
