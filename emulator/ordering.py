@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from emulator.errors import InvalidArgument
-from emulator.store import ORDER_FIELDS
+from emulator.store import IMAGE_ORDERS as ORDER_FIELDS
 
 _ORDER_BY = re.compile(r"[ \t]*(?P<field>[A-Za-z_]+)(?:[ \t]+(?P<direction>[A-Za-z]+))?[ \t]*")
 

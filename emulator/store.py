@@ -1,30 +1,27 @@
 """In-memory state: folders -> registries -> repositories -> images, and operations.
 
-Plain Python: no gRPC, no protobuf. Every scope a List can name (folder, registry,
-repository) keeps one sorted index per order (id, name, created_at), so a page
-costs O(page size + log n) whatever the scope, filter or order.
+Plain Python: no gRPC, no protobuf. Images are kept in a ScopedIndex (emulator.listing):
+every scope a List can name (folder, registry, repository) keeps one sorted index per
+order (id, name, created_at), so a page costs O(page size + log n) whatever the scope,
+filter or order.
 """
 
 from __future__ import annotations
 
 import gc
-import heapq
 import queue
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
-from operator import attrgetter, itemgetter
-from typing import Any
-
-from sortedcontainers import SortedList
+from operator import attrgetter
 
 from emulator.errors import NotFound, shown
 from emulator.ids import IdGenerator
+from emulator.listing import ID_ORDER, Cursor, NameSerials, Scope, ScopedIndex, by_name_then_id, by_number_then_id
 from emulator.records import Blob, Image, Operation, Registry, sum_of_sizes
 from emulator.values import INT64_MAX, check_digest, check_id, check_size, check_timestamp
 
@@ -38,39 +35,11 @@ class _Repository:
 
     name: str
     path: str  # the name without "<registry_id>/"; its images share these two strings
-    serial: int  # its number in Store's list of repository names: how a page cursor names it
     tags: dict[str, str] = field(default_factory=dict)  # tag -> image id
     digests: dict[str, str] = field(default_factory=dict)  # digest -> image id
 
 
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """What a List covers: kind is "folder", "registry" or "repository"."""
-
-    kind: str
-    value: str
-
-
-# Each order's sort key: unique per image (ties broken by id), so keyset paging is exact.
-_SORT_KEYS: dict[str, Callable[[Image], Any]] = {
-    "id": lambda image: image.id,
-    "name": lambda image: (image.name, image.id),
-    "created_at": lambda image: (image.created_at_ns, image.id),
-}
-_ID_OF_KEY: dict[str, Callable[[Any], str]] = {
-    "id": lambda key: key,
-    "name": itemgetter(1),
-    "created_at": itemgetter(1),
-}
-ORDER_FIELDS = tuple(_SORT_KEYS)
-
-# A cursor is a sort key in a compact, bounded form: integers, then the image id. A name
-# (unbounded) is carried as its repository's serial number, which is kept until reset.
-Cursor = tuple[Any, ...]
-
-
-class UnknownCursor(LookupError):
-    """A cursor that names nothing the store knows (a repository serial it never gave)."""
+IMAGE_ORDERS = ("id", "name", "created_at")  # what order_by may name, in this order
 
 
 def now_ns() -> int:
@@ -124,10 +93,14 @@ class Store:
         self.registries: dict[str, Registry] = {}
         self.images: dict[str, Image] = {}
         self.operations: dict[str, Operation] = {}
-        # scope -> order -> SortedList of sort keys
-        self._indexes: dict[Scope, dict[str, SortedList]] = {}
+        self._image_index = ScopedIndex(
+            {
+                "id": ID_ORDER,
+                "name": by_name_then_id("name", NameSerials()),
+                "created_at": by_number_then_id("created_at_ns"),
+            }
+        )
         self._repositories: dict[str, _Repository] = {}  # by name
-        self._repository_names: list[str] = []  # by serial
         self._idempotency: dict[str, str] = {}  # idempotency key -> operation id
         self._finished: deque[str] = deque()  # ids of finished operations, oldest first
         self._unindexed: dict[str, Image] | None = None  # added inside bulk(), indexed at its end
@@ -135,7 +108,7 @@ class Store:
     def reset(self) -> None:
         """Forget everything: registries, images, operations. O(1) for the caller."""
         with self._lock:
-            garbage = (self._indexes, self._repositories, self.operations, self.images, self.registries)
+            garbage = (self._image_index._lists, self._repositories, self.operations, self.images, self.registries)
             self._clear()
         _discard(garbage)
 
@@ -170,7 +143,7 @@ class Store:
         """Remove a registry that holds no images (ValueError otherwise)."""
         with self._lock:
             registry = self.get_registry(registry_id)
-            if self._indexes.get(Scope("registry", registry_id), {}).get("id"):
+            if self._image_index.holds(Scope("registry", registry_id)):
                 raise ValueError(f"registry_id: registry {registry_id} still holds images")
             del self.registries[registry_id]
             return registry
@@ -226,7 +199,7 @@ class Store:
                 raise ValueError(f"registry_id: no registry {registry_id!r}")
             image_id = self._new_or_given_id(id, self.images, "id")
             name = f"{registry_id}/{repository}"
-            repo = self._repositories.get(name) or _Repository(name, repository, len(self._repository_names))
+            repo = self._repositories.get(name) or _Repository(name, repository)
             digest = digest or self.ids.new_digest()
             if digest in repo.digests:
                 raise ValueError(f"digest: {name} already has an image with digest {digest}")
@@ -246,18 +219,13 @@ class Store:
                 created_at_ns=created_at_ns if created_at_ns is not None else now_ns(),
             )
             self.images[image_id] = image
-            if repo.serial == len(self._repository_names):  # a new repository
-                self._repository_names.append(name)
-                self._repositories[name] = repo
+            self._repositories[name] = repo
             repo.digests[digest] = image_id
             self._move_tags(repo, image, tags)
             if self._unindexed is not None:
                 self._unindexed[image.id] = image
                 return image
-            for scope in self._scopes_of(image, registry):
-                orders = self._orders_of(scope)
-                for order, key_of in _SORT_KEYS.items():
-                    orders[order].add(key_of(image))
+            self._image_index.add(image, self._scopes_of(image, registry))
             return image
 
     @contextmanager
@@ -278,42 +246,14 @@ class Store:
             finally:
                 images, self._unindexed = self._unindexed, None
                 try:
-                    self._index_many(list(images.values()))
+                    self._image_index.add_many(
+                        list(images.values()),
+                        lambda image: self._scopes_of(image, self.registries[image.registry_id]),
+                        group_of=attrgetter("name"),
+                    )
                 finally:
                     if collecting:
                         gc.enable()
-
-    def _orders_of(self, scope: Scope) -> dict[str, SortedList]:
-        orders = self._indexes.get(scope)
-        if orders is None:
-            orders = self._indexes[scope] = {order: SortedList() for order in ORDER_FIELDS}
-        return orders
-
-    def _index_many(self, images: list[Image]) -> None:
-        """Index images by sorting them once per order and dealing the keys out to their
-        scopes in that order. Sorting uses plain attribute keys (strings, ints) in stable
-        passes, far cheaper than comparing key tuples; each key tuple is made once and
-        shared by the three scopes' indexes."""
-        by_id = sorted(images, key=attrgetter("id"))
-        for order, key_of in _SORT_KEYS.items():
-            ordered = by_id
-            if order == "name":
-                ordered = sorted(by_id, key=attrgetter("name"))  # stable: ties stay in id order
-            elif order == "created_at":
-                ordered = sorted(by_id, key=attrgetter("created_at_ns"))
-            keys_by_scope: dict[Scope, list] = {}
-            lists_by_name: dict[str, tuple[list, list, list]] = {}  # its three scopes' key lists
-            for image in ordered:
-                lists = lists_by_name.get(image.name)
-                if lists is None:
-                    scopes = self._scopes_of(image, self.registries[image.registry_id])
-                    lists = lists_by_name[image.name] = tuple(keys_by_scope.setdefault(s, []) for s in scopes)
-                key = key_of(image)
-                lists[0].append(key)
-                lists[1].append(key)
-                lists[2].append(key)
-            for scope, keys in keys_by_scope.items():  # each list is in order already
-                self._orders_of(scope)[order].update(keys)
 
     def get_image(self, image_id: str) -> Image:
         with self._lock:
@@ -328,10 +268,7 @@ class Store:
             image = self.get_image(image_id)
             registry = self.registries[image.registry_id]
             if self._unindexed is None or self._unindexed.pop(image_id, None) is None:
-                for scope in self._scopes_of(image, registry):
-                    orders = self._indexes[scope]
-                    for order, key_of in _SORT_KEYS.items():
-                        orders[order].remove(key_of(image))
+                self._image_index.remove(image, self._scopes_of(image, registry))
             repo = self._repositories[image.name]
             for tag in image.tags:
                 del repo.tags[tag]
@@ -357,41 +294,25 @@ class Store:
         carries, whatever happened to that image since. Raises NotFound for an unknown
         registry, UnknownCursor for a cursor naming nothing the store knows.
         """
-        id_of = _ID_OF_KEY[order]
         with self._lock:
             self._check_scope(scope)
-            after_key = None if after is None else self._key_of_cursor(order, after)
             if names_in is not None:
-                lists = [
-                    self._indexes[Scope("repository", name)][order]
-                    for name in set(names_in)
-                    if self._name_in_scope(name, scope) and Scope("repository", name) in self._indexes
-                ]
-                iterators = [_iterate(keys, after_key, descending) for keys in lists]
-                found = list(islice(heapq.merge(*iterators, reverse=descending), limit + 1))
+                groups = [Scope("repository", name) for name in names_in if self._name_in_scope(name, scope)]
+                ids, next_cursor = self._image_index.page(
+                    scope, order, descending=descending, after=after, limit=limit, only=groups
+                )
             else:
-                base = self._indexes.get(scope, {}).get(order, SortedList())
                 excluded = {name for name in names_not_in if self._name_in_scope(name, scope)}
-                found = self._walk_excluding(base, excluded, order, after_key, descending, limit + 1)
-            ids = found if order == "id" else list(map(id_of, found))
-            images = list(map(self.images.__getitem__, ids[:limit]))
-            return images, self._cursor_of(order, images[-1]) if len(ids) > limit else None
-
-    def _cursor_of(self, order: str, image: Image) -> Cursor:
-        if order == "created_at":
-            return (image.created_at_ns, image.id)
-        if order == "name":
-            return (self._repositories[image.name].serial, image.id)
-        return (image.id,)
-
-    def _key_of_cursor(self, order: str, cursor: Cursor) -> Any:
-        if order == "id" and len(cursor) == 1:
-            return cursor[0]
-        if order == "created_at" and len(cursor) == 2:
-            return cursor
-        if order == "name" and len(cursor) == 2 and 0 <= cursor[0] < len(self._repository_names):
-            return (self._repository_names[cursor[0]], cursor[1])
-        raise UnknownCursor(cursor)
+                ids, next_cursor = self._image_index.page(
+                    scope,
+                    order,
+                    descending=descending,
+                    after=after,
+                    limit=limit,
+                    leave_out=[Scope("repository", name) for name in excluded],
+                    left_out=lambda image_id: self.images[image_id].name in excluded,
+                )
+            return list(map(self.images.__getitem__, ids)), next_cursor
 
     # ---- operations -------------------------------------------------------------
 
@@ -484,80 +405,3 @@ class Store:
             return registry_id == scope.value
         registry = self.registries.get(registry_id)
         return registry is not None and registry.folder_id == scope.value
-
-    def _walk_excluding(
-        self,
-        base: SortedList,
-        excluded: set[str],
-        order: str,
-        after_key: Any,
-        descending: bool,
-        count: int,
-    ) -> list:
-        """Up to ``count`` keys of ``base`` after ``after_key`` whose image name is not excluded.
-
-        Runs of excluded images are jumped over in O(log^2 n) each, using the
-        excluded repositories' own indexes, so a page never scans them one by one.
-        """
-        if not excluded:
-            return list(islice(_iterate(base, after_key, descending), count))
-        id_of = _ID_OF_KEY[order]
-        excluded_lists = [
-            self._indexes[Scope("repository", name)][order]
-            for name in excluded
-            if Scope("repository", name) in self._indexes
-        ]
-        found: list = []
-        cursor = after_key
-        while len(found) < count:
-            jumped = False
-            for key in _iterate(base, cursor, descending):
-                if self.images[id_of(key)].name in excluded:
-                    cursor = _end_of_excluded_run(base, key, excluded_lists, descending)
-                    jumped = True
-                    break
-                found.append(key)
-                cursor = key
-                if len(found) == count:
-                    break
-            if not jumped:
-                break
-        return found
-
-
-def _iterate(keys: SortedList, after_key: Any, descending: bool) -> Iterator:
-    """Keys strictly after ``after_key`` in the walking direction."""
-    if after_key is None:
-        return reversed(keys) if descending else iter(keys)
-    if descending:
-        return keys.irange(maximum=after_key, inclusive=(True, False), reverse=True)
-    return keys.irange(minimum=after_key, inclusive=(False, True))
-
-
-def _end_of_excluded_run(base: SortedList, first: Any, excluded_lists: list[SortedList], descending: bool) -> Any:
-    """The last key of the run of excluded keys in ``base`` that starts at ``first``.
-
-    base[p..p+r] are all excluded exactly when the excluded indexes hold r + 1 keys
-    between its ends (the excluded keys are a subset of base), a test that is
-    monotone in r: so gallop, then bisect.
-    """
-    start = base.index(first)
-    step = -1 if descending else 1
-    room = start if descending else len(base) - 1 - start
-
-    def all_excluded(r: int) -> bool:
-        other = base[start + step * r]
-        low, high = (other, first) if descending else (first, other)
-        return sum(keys.bisect_right(high) - keys.bisect_left(low) for keys in excluded_lists) == r + 1
-
-    known, probe = 0, 1
-    while probe <= room and all_excluded(probe):
-        known, probe = probe, probe * 2
-    bound = min(probe, room + 1)
-    while bound - known > 1:
-        middle = (known + bound) // 2
-        if all_excluded(middle):
-            known = middle
-        else:
-            bound = middle
-    return base[start + step * known]

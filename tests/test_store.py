@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from emulator.listing import Scope, UnknownCursor
 from emulator.paging import MAX_TOKEN_LENGTH, PageTokens
 from emulator.records import Operation
-from emulator.store import Scope, Store, UnknownCursor
+from emulator.store import Store
 from emulator.values import TIMESTAMP_MAX_NS, TIMESTAMP_MIN_NS, ValueProblem
 
 FOLDER = "b1gstore"

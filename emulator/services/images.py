@@ -8,11 +8,12 @@ from google.protobuf.message import Message
 
 from emulator.errors import InvalidArgument
 from emulator.filters import NameFilter, parse_filter
+from emulator.listing import Scope, UnknownCursor
 from emulator.ordering import parse_order_by
 from emulator.records import Image, Operation
 from emulator.services import Call, Rpc, ServiceContext
 from emulator.services.operations import encode_operation, set_timestamp
-from emulator.store import Scope, UnknownCursor, now_ns
+from emulator.store import now_ns
 from emulator.wire import CONTAINER_REGISTRY, message_class
 
 SERVICE = f"{CONTAINER_REGISTRY}.ImageService"
