@@ -1,7 +1,8 @@
-"""The List filter language: one condition on ``name`` with ``=``, ``!=``, ``IN`` or ``NOT IN``.
+"""The List filter language: one condition on a field with ``=``, ``!=``, ``IN`` or ``NOT IN``.
 
-Parsed once per request into a NameFilter that the store evaluates against its
-indexes. Keywords are case-insensitive; values are single- or double-quoted. Only the
+Each List names its field and the pattern its values must match (a FilterSpec); a
+filter is parsed once per request into a NameFilter that the store evaluates against
+its indexes. Keywords are case-insensitive; values are single- or double-quoted. Only the
 ASCII space and tab separate tokens: other characters Unicode counts as white space
 (NBSP, U+2003, U+001C, line breaks) are refused, as a user reading the filter would
 not see them.
@@ -19,6 +20,20 @@ BLANKS = " \t"
 # The documented value expression, with its last group repeated one or more times
 # so that nested repository names (registry/team/web) are accepted; see README.
 VALUE_PATTERN = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(/([a-z0-9]+(?:[._-][a-z0-9]+)*))+")
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    """What one List may filter on: a field and the pattern its values must match."""
+
+    field: str
+    value_pattern: re.Pattern
+
+
+# Image and repository names are "<registry_id>/<path>"; registry names follow the
+# pattern ListRegistriesRequest.filter documents.
+REPOSITORY_NAME_FILTER = FilterSpec("name", VALUE_PATTERN)
+REGISTRY_NAME_FILTER = FilterSpec("name", re.compile(r"[a-z][-a-z0-9]{1,61}[a-z0-9]"))
 
 _TOKEN = re.compile(
     r"""[ \t]*(?:
@@ -62,17 +77,18 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return tokens
 
 
-def parse_filter(text: str) -> NameFilter | None:
+def parse_filter(text: str, spec: FilterSpec = REPOSITORY_NAME_FILTER) -> NameFilter | None:
     """Parse a filter expression; empty means no filter. Errors name the problem."""
     if not text.strip(BLANKS):
         return None
     tokens = _tokens(text)
-    expected = 'expected name = "<value>", name != "<value>", name IN (...) or name NOT IN (...)'
+    name = spec.field
+    expected = f'expected {name} = "<value>", {name} != "<value>", {name} IN (...) or {name} NOT IN (...)'
     kind, field = tokens[0]
     if kind != "word":
         raise _fail(f"{expected}, got {field!r}")
-    if field != "name":
-        raise _fail(f"filtering is supported on the field 'name' only, got {field!r}")
+    if field != name:
+        raise _fail(f"filtering is supported on the field {name!r} only, got {field!r}")
     rest = tokens[1:]
     words = [value.upper() if kind == "word" else value for kind, value in rest[:2]]
     if words[:1] in (["="], ["!="]):
@@ -85,14 +101,14 @@ def parse_filter(text: str) -> NameFilter | None:
         rest = rest[2:] if negated else rest[1:]
         values = _parse_list(rest, "NOT IN" if negated else "IN")
     else:
-        raise _fail(f"{expected}; unknown operator after 'name'")
+        raise _fail(f"{expected}; unknown operator after {name!r}")
     names = set()
     for quoted in values:
         value = quoted[1:-1]
         if len(value) > MAX_VALUE_LENGTH:
             raise _fail(f"value must be at most {MAX_VALUE_LENGTH} characters, got {len(value)}")
-        if not VALUE_PATTERN.fullmatch(value):
-            raise _fail(f"value {value!r} must match the regular expression {VALUE_PATTERN.pattern}")
+        if not spec.value_pattern.fullmatch(value):
+            raise _fail(f"value {value!r} must match the regular expression {spec.value_pattern.pattern}")
         names.add(value)
     return NameFilter(negated=negated, names=frozenset(names))
 

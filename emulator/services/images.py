@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from google.protobuf.message import Message
 
 from emulator.errors import InvalidArgument
-from emulator.filters import NameFilter, parse_filter
-from emulator.listing import Scope, UnknownCursor
-from emulator.ordering import parse_order_by
+from emulator.filters import REPOSITORY_NAME_FILTER
 from emulator.records import Image, Operation
 from emulator.services import Call, Rpc, ServiceContext
 from emulator.services.operations import encode_operation, set_timestamp
-from emulator.store import now_ns
+from emulator.services.paged import ListSpec, page
+from emulator.store import IMAGE_ORDERS, now_ns
 from emulator.wire import CONTAINER_REGISTRY, message_class
 
 SERVICE = f"{CONTAINER_REGISTRY}.ImageService"
 PUBLIC = False
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 1000
 
 
 def encode_image(image: Image, tags: list[str] | None = None) -> Message:
@@ -81,53 +76,11 @@ def _fill_blob(message: Message, blob) -> None:
     message.urls.extend(blob.urls)
 
 
-def scope_of(request: Message) -> Scope:
-    """repository_name wins over registry_id, which wins over folder_id."""
-    if request.repository_name:
-        return Scope("repository", request.repository_name)
-    if request.registry_id:
-        return Scope("registry", request.registry_id)
-    if request.folder_id:
-        return Scope("folder", request.folder_id)
-    raise InvalidArgument.field("folder_id", "one of repository_name, registry_id or folder_id is required")
-
-
-def page_size_of(request: Message) -> int:
-    if request.page_size < 0:
-        raise InvalidArgument.field("page_size", f"must be >= 0, got {request.page_size}")
-    if request.page_size > MAX_PAGE_SIZE:  # also an annotation; kept so the rule reads whole here
-        raise InvalidArgument.field("page_size", f"must be <= {MAX_PAGE_SIZE}, got {request.page_size}")
-    return request.page_size or DEFAULT_PAGE_SIZE
-
-
-@dataclass(frozen=True)
-class ListQuery:
-    """A List request's rules that are not annotations, parsed."""
-
-    scope: Scope
-    name_filter: NameFilter | None
-    order: str
-    descending: bool
-    limit: int
-
-    @classmethod
-    def parse(cls, request: Message) -> ListQuery:
-        """Parse every rule; report all broken ones together, like the annotations."""
-        parts, violations = [], []
-        for parse in (scope_of, lambda r: parse_filter(r.filter), lambda r: parse_order_by(r.order_by), page_size_of):
-            try:
-                parts.append(parse(request))
-            except InvalidArgument as error:
-                violations.extend(error.violations)
-        if violations:
-            raise InvalidArgument(violations)
-        scope, name_filter, (order, descending), limit = parts
-        return cls(scope, name_filter, order, descending, limit)
-
-    def fingerprint(self) -> str:
-        """What a page token is bound to: everything but the page size."""
-        canonical_filter = self.name_filter.canonical() if self.name_filter else ""
-        return "|".join((self.scope.kind, self.scope.value, canonical_filter, self.order, str(self.descending)))
+LIST = ListSpec(
+    scopes=(("repository_name", "repository"), ("registry_id", "registry"), ("folder_id", "folder")),
+    filter=REPOSITORY_NAME_FILTER,
+    orders=IMAGE_ORDERS,
+)
 
 
 def rpcs(context: ServiceContext) -> list[Rpc]:
@@ -135,25 +88,22 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
 
     def list_images(request: Message, call: Call) -> bytes:
         # The request's own rules first (its page token included), then existence, then access.
-        query = ListQuery.parse(request)
-        name_filter = query.name_filter
-        fingerprint = query.fingerprint()
-        after = tokens.read(fingerprint, request.page_token) if request.page_token else None
-        with store.atomic():  # one consistent state for the folder check and the page
-            call.authorize(store.folder_of(query.scope))
-            try:
-                images, next_cursor = store.list_images(
+        query = LIST.parse(request)
+
+        def fetch(after):
+            with store.atomic():  # one consistent state for the folder check and the page
+                call.authorize(store.folder_of(query.scope))
+                return store.list_images(
                     query.scope,
-                    names_in=name_filter.names if name_filter and not name_filter.negated else None,
-                    names_not_in=name_filter.names if name_filter and name_filter.negated else (),
+                    names_in=query.names_in,
+                    names_not_in=query.names_not_in,
                     order=query.order,
                     descending=query.descending,
                     after=after,
                     limit=query.limit,
                 )
-            except UnknownCursor:
-                raise InvalidArgument.field("page_token", "is not a token this emulator issued") from None
-        next_page_token = tokens.issue(fingerprint, next_cursor) if next_cursor else ""
+
+        images, next_page_token = page(tokens, query, request.page_token, fetch)
         return list_response_bytes(images, next_page_token)
 
     def get_image(request: Message, call: Call) -> bytes:
