@@ -11,9 +11,20 @@ from pathlib import Path
 
 import pytest
 from google.protobuf import descriptor_pb2, text_format
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor, MethodDescriptor
+from google.protobuf.message import Message
 from yandex.cloud import validation_pb2
-from yandex.cloud.containerregistry.v1 import blob_pb2, image_pb2, image_service_pb2
+from yandex.cloud.access import access_pb2
+from yandex.cloud.containerregistry.v1 import (
+    blob_pb2,
+    image_pb2,
+    image_service_pb2,
+    ip_permission_pb2,
+    registry_pb2,
+    registry_service_pb2,
+    repository_pb2,
+    repository_service_pb2,
+)
 from yandex.cloud.endpoint import api_endpoint_pb2, api_endpoint_service_pb2
 from yandex.cloud.iam.v1 import iam_token_service_pb2
 from yandex.cloud.operation import operation_pb2, operation_service_pb2
@@ -23,6 +34,7 @@ from emulator.proto import compile as proto_compile
 
 CR = "yandex.cloud.containerregistry.v1"
 OP = "yandex.cloud.operation"
+ACCESS = "yandex.cloud.access"
 
 # Every message the emulator serves, with the SDK's descriptor for it.
 SDK_MESSAGES = {
@@ -41,12 +53,47 @@ SDK_MESSAGES = {
     "yandex.cloud.endpoint.ListApiEndpointsResponse": api_endpoint_service_pb2.ListApiEndpointsResponse.DESCRIPTOR,
     "yandex.cloud.iam.v1.CreateIamTokenRequest": iam_token_service_pb2.CreateIamTokenRequest.DESCRIPTOR,
     "yandex.cloud.iam.v1.CreateIamTokenResponse": iam_token_service_pb2.CreateIamTokenResponse.DESCRIPTOR,
+    # RegistryService and RepositoryService: every message of their files, and of the files they import.
+    **{
+        message.full_name: message
+        for module in (
+            registry_pb2,
+            registry_service_pb2,
+            ip_permission_pb2,
+            repository_pb2,
+            repository_service_pb2,
+            access_pb2,
+        )
+        for message in module.DESCRIPTOR.message_types_by_name.values()
+    },
 }
 REQUESTS = [
     f"{CR}.ListImagesRequest",
     f"{CR}.GetImageRequest",
     f"{CR}.DeleteImageRequest",
     f"{OP}.GetOperationRequest",
+    f"{CR}.GetRegistryRequest",
+    f"{CR}.ListRegistriesRequest",
+    f"{CR}.CreateRegistryRequest",
+    f"{CR}.UpdateRegistryRequest",
+    f"{CR}.DeleteRegistryRequest",
+    f"{CR}.ListIpPermissionRequest",
+    f"{CR}.SetIpPermissionRequest",
+    f"{CR}.UpdateIpPermissionRequest",
+    f"{CR}.GetRepositoryRequest",
+    f"{CR}.GetRepositoryByNameRequest",
+    f"{CR}.ListRepositoriesRequest",
+    f"{CR}.UpsertRepositoryRequest",
+    f"{CR}.DeleteRepositoryRequest",
+    f"{ACCESS}.ListAccessBindingsRequest",
+    f"{ACCESS}.SetAccessBindingsRequest",
+    f"{ACCESS}.UpdateAccessBindingsRequest",
+    # Messages inside requests, validated with them.
+    f"{CR}.IpPermission",
+    f"{CR}.IpPermissionDelta",
+    f"{ACCESS}.AccessBinding",
+    f"{ACCESS}.AccessBindingDelta",
+    f"{ACCESS}.Subject",
 ]
 SDK_SERVICES = {
     f"{CR}.ImageService": image_service_pb2.DESCRIPTOR.services_by_name["ImageService"],
@@ -55,6 +102,8 @@ SDK_SERVICES = {
         "ApiEndpointService"
     ],
     "yandex.cloud.iam.v1.IamTokenService": iam_token_service_pb2.DESCRIPTOR.services_by_name["IamTokenService"],
+    f"{CR}.RegistryService": registry_service_pb2.DESCRIPTOR.services_by_name["RegistryService"],
+    f"{CR}.RepositoryService": repository_service_pb2.DESCRIPTOR.services_by_name["RepositoryService"],
 }
 # The methods the emulator serves; each must exist on both sides with equal types.
 SERVED_METHODS = {
@@ -62,6 +111,35 @@ SERVED_METHODS = {
     f"{OP}.OperationService": {"Get"},
     "yandex.cloud.endpoint.ApiEndpointService": {"Get", "List"},
     "yandex.cloud.iam.v1.IamTokenService": {"Create"},
+    f"{CR}.RegistryService": {
+        "Get",
+        "List",
+        "Create",
+        "Update",
+        "Delete",
+        "ListAccessBindings",
+        "SetAccessBindings",
+        "UpdateAccessBindings",
+        "ListIpPermission",
+        "SetIpPermission",
+        "UpdateIpPermission",
+    },
+    f"{CR}.RepositoryService": {
+        "Get",
+        "GetByName",
+        "List",
+        "Upsert",
+        "Delete",
+        "ListAccessBindings",
+        "SetAccessBindings",
+        "UpdateAccessBindings",
+    },
+}
+# Every enum the messages above use, nested or not.
+SDK_ENUMS: dict[str, EnumDescriptor] = {
+    enum.full_name: enum
+    for message in SDK_MESSAGES.values()
+    for enum in [*message.enum_types, *(f.enum_type for f in message.fields if f.enum_type)]
 }
 # Every option of yandex/cloud/validation.proto that extends FieldOptions.
 FIELD_ANNOTATIONS = sorted(
@@ -88,7 +166,22 @@ def _field_facts(field: FieldDescriptor) -> dict:
         "message_type": field.message_type.full_name if field.message_type else None,
         "enum_type": field.enum_type.full_name if field.enum_type else None,
         "oneof": field.containing_oneof.name if field.containing_oneof else None,
+        # A map's entry type is generated, so the field's type name alone says nothing of it.
+        "map_entry": _map_entry_facts(field.message_type) if field.message_type else None,
     }
+
+
+def _map_entry_facts(message: Descriptor) -> list[tuple] | None:
+    if not message.GetOptions().map_entry:
+        return None
+    return [
+        (f.name, f.number, f.type, getattr(f.message_type or f.enum_type, "full_name", None)) for f in message.fields
+    ]
+
+
+def _method_options(method: MethodDescriptor) -> Message:
+    """A method's options (google.api.http, yandex.cloud.api.operation) read by one class, whichever pool."""
+    return wire.message_class("google.protobuf.MethodOptions").FromString(method.GetOptions().SerializeToString())
 
 
 def _sdk_option(field: FieldDescriptor, name: str):
@@ -119,6 +212,24 @@ def test_message_matches_sdk(full_name):
         )
 
 
+@pytest.mark.parametrize("full_name", sorted(SDK_ENUMS))
+def test_enum_matches_sdk(full_name):
+    sdk = SDK_ENUMS[full_name]
+    ours = wire.POOL.FindEnumTypeByName(full_name)
+    assert ours.file.name == sdk.file.name
+    assert [(v.name, v.number) for v in ours.values] == [(v.name, v.number) for v in sdk.values]
+
+
+def test_enums_are_collected():
+    """Guards the enum comparison against an empty table."""
+    assert {
+        f"{CR}.Registry.Status",
+        f"{CR}.IpPermission.Action",
+        f"{CR}.IpPermissionAction",
+        f"{ACCESS}.AccessBindingAction",
+    } <= set(SDK_ENUMS)
+
+
 @pytest.mark.parametrize("full_name", sorted(SDK_MESSAGES))
 def test_validation_annotations_match_sdk(full_name):
     sdk = SDK_MESSAGES[full_name]
@@ -141,6 +252,35 @@ def test_validation_annotations_match_sdk(full_name):
         assert wire.oneof_option(ours.oneofs_by_name[sdk_oneof.name], "exactly_one") == theirs
 
 
+REQUIRED_ID = {"required": True, "length": "<=50"}
+REGISTRY_ID_REQUESTS = [
+    "GetRegistryRequest",
+    "UpdateRegistryRequest",
+    "DeleteRegistryRequest",
+    "ListIpPermissionRequest",
+    "SetIpPermissionRequest",
+    "UpdateIpPermissionRequest",
+]
+ACCESS_REQUESTS = ["ListAccessBindingsRequest", "SetAccessBindingsRequest", "UpdateAccessBindingsRequest"]
+REPOSITORY_NAME = "[a-z0-9]+(?:[._-][a-z0-9]+)*(/([a-z0-9]+(?:[._-][a-z0-9]+)*))*"
+LABELS = {
+    "size": "<=64",
+    "length": "<=63",
+    "pattern": "[-_0-9a-z]*",
+    "map_key": {"length": "1-63", "pattern": "[a-z][-_0-9a-z]*"},
+}
+
+
+def _annotations(field: FieldDescriptor, read) -> dict:
+    """The field's validation annotations as plain values (a MapKeySpec as a dict of its set fields)."""
+    found = {}
+    for name in FIELD_ANNOTATIONS:
+        value = read(field, name)
+        if value is not None:
+            found[name] = {f.name: v for f, v in value.ListFields()} if name == "map_key" else value
+    return found
+
+
 def test_request_annotations_are_really_read():
     """Guards the comparison above against passing because both sides read nothing."""
     expected = {
@@ -156,14 +296,54 @@ def test_request_annotations_are_really_read():
             "pattern": "|[a-z0-9]+(?:[._-][a-z0-9]+)*(/([a-z0-9]+(?:[._-][a-z0-9]+)*))*"
         },
         (f"{OP}.GetOperationRequest", "operation_id"): {"required": True},
+        **{(f"{CR}.{request}", "registry_id"): REQUIRED_ID for request in REGISTRY_ID_REQUESTS},
+        (f"{CR}.ListRegistriesRequest", "folder_id"): REQUIRED_ID,
+        (f"{CR}.ListRegistriesRequest", "page_size"): {"value": "<=1000"},
+        (f"{CR}.ListRegistriesRequest", "page_token"): {"length": "<=100"},
+        (f"{CR}.ListRegistriesRequest", "filter"): {"length": "<=1000"},
+        (f"{CR}.CreateRegistryRequest", "folder_id"): REQUIRED_ID,
+        (f"{CR}.CreateRegistryRequest", "name"): {"pattern": "|[a-z][-a-z0-9]{1,61}[a-z0-9]"},
+        (f"{CR}.CreateRegistryRequest", "labels"): LABELS,
+        (f"{CR}.CreateRegistryRequest", "secure"): {},
+        (f"{CR}.UpdateRegistryRequest", "update_mask"): {},
+        (f"{CR}.UpdateRegistryRequest", "name"): {"pattern": "|[a-z][-a-z0-9]{1,61}[a-z0-9]"},
+        (f"{CR}.UpdateRegistryRequest", "labels"): LABELS,
+        (f"{CR}.SetIpPermissionRequest", "ip_permission"): {},
+        (f"{CR}.UpdateIpPermissionRequest", "ip_permission_deltas"): {"size": ">0"},
+        (f"{CR}.IpPermission", "action"): {"required": True},
+        (f"{CR}.IpPermission", "ip"): {
+            "pattern": "^((([0-9]{1,3}.){3}[0-9]{1,3})|([a-fA-F0-9]+:[a-fA-F0-9:]*))(\\/[1-9]+[0-9]*)?$"
+        },
+        (f"{CR}.IpPermissionDelta", "action"): {"required": True},
+        (f"{CR}.IpPermissionDelta", "ip_permission"): {"required": True},
+        (f"{CR}.GetRepositoryRequest", "repository_id"): REQUIRED_ID,
+        (f"{CR}.DeleteRepositoryRequest", "repository_id"): REQUIRED_ID,
+        (f"{CR}.GetRepositoryByNameRequest", "repository_name"): {"required": True, "pattern": REPOSITORY_NAME},
+        (f"{CR}.UpsertRepositoryRequest", "name"): {"required": True, "pattern": REPOSITORY_NAME},
+        (f"{CR}.ListRepositoriesRequest", "registry_id"): {"length": "<=50"},
+        (f"{CR}.ListRepositoriesRequest", "folder_id"): {"length": "<=50"},
+        (f"{CR}.ListRepositoriesRequest", "page_size"): {"value": "<=1000"},
+        (f"{CR}.ListRepositoriesRequest", "page_token"): {"length": "<=100"},
+        (f"{CR}.ListRepositoriesRequest", "filter"): {"length": "<=1000"},
+        (f"{CR}.ListRepositoriesRequest", "order_by"): {"length": "<=100"},
+        **{(f"{ACCESS}.{request}", "resource_id"): {"required": True, "length": "<=64"} for request in ACCESS_REQUESTS},
+        (f"{ACCESS}.ListAccessBindingsRequest", "page_size"): {"value": "0-1000"},
+        # The SDK's descriptors say <=2000; the public access.proto says <=100. The SDK is the wire.
+        (f"{ACCESS}.ListAccessBindingsRequest", "page_token"): {"length": "<=2000"},
+        (f"{ACCESS}.SetAccessBindingsRequest", "access_bindings"): {"size": "<=1000"},
+        (f"{ACCESS}.UpdateAccessBindingsRequest", "access_binding_deltas"): {"size": "1-1000"},
+        (f"{ACCESS}.AccessBinding", "role_id"): {"required": True, "length": "<=64"},
+        (f"{ACCESS}.AccessBinding", "subject"): {"required": True},
+        (f"{ACCESS}.Subject", "id"): {"required": True, "length": "<=100"},
+        (f"{ACCESS}.Subject", "type"): {"required": True, "length": "<=100"},
+        (f"{ACCESS}.AccessBindingDelta", "action"): {"required": True},
+        (f"{ACCESS}.AccessBindingDelta", "access_binding"): {"required": True},
     }
     for (message, field_name), wanted in expected.items():
         sdk_field = SDK_MESSAGES[message].fields_by_name[field_name]
         our_field = wire.POOL.FindMessageTypeByName(message).fields_by_name[field_name]
-        for name in ("required", "length", "pattern", "value"):
-            want = wanted.get(name)
-            assert _sdk_option(sdk_field, name) == want, f"SDK {message}.{field_name} ({name})"
-            assert wire.field_option(our_field, name) == want, f"emulator {message}.{field_name} ({name})"
+        assert _annotations(sdk_field, _sdk_option) == wanted, f"SDK {message}.{field_name}"
+        assert _annotations(our_field, wire.field_option) == wanted, f"emulator {message}.{field_name}"
     # Every request field is covered by the table above.
     for message in REQUESTS:
         for field in SDK_MESSAGES[message].fields:
@@ -186,6 +366,7 @@ def test_service_matches_sdk(full_name):
         assert method.full_name == theirs.full_name
         assert method.input_type.full_name == theirs.input_type.full_name
         assert method.output_type.full_name == theirs.output_type.full_name
+        assert _method_options(method) == _method_options(theirs), f"{method.full_name}: http/operation options"
         assert method.client_streaming == theirs.client_streaming is False
         assert method.server_streaming == theirs.server_streaming is False
 
@@ -240,7 +421,11 @@ def test_committed_descriptor_set_is_up_to_date(tmp_path):
     "path, old, new",
     [
         ("yandex/cloud/containerregistry/v1/image_service.proto", "int64 page_size = 3", "int64 page_size = 8"),
-        ("yandex/cloud/containerregistry/v1/blob.proto", "repeated string urls = 4;", "repeated string urls = 4;\n  string media_type = 5;"),
+        (
+            "yandex/cloud/containerregistry/v1/blob.proto",
+            "repeated string urls = 4;",
+            "repeated string urls = 4;\n  string media_type = 5;",
+        ),
         ("yandex/cloud/operation/operation_service.proto", "[(required) = true]", ""),
     ],
     ids=["renumbered", "added-field", "dropped-annotation"],
@@ -334,6 +519,7 @@ PRIVATE_POOL_SCRIPT = textwrap.dedent(
 def test_private_pool_in_either_import_order(order, tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", PRIVATE_POOL_SCRIPT, order],
+        check=False,
         capture_output=True,
         text=True,
         timeout=60,

@@ -19,6 +19,8 @@ DESCRIPTOR_SET = PROTO_DIR / "descriptors.binpb"
 # Delete's operation response is packed as Empty.
 ROOTS = (
     "yandex/cloud/containerregistry/v1/image_service.proto",
+    "yandex/cloud/containerregistry/v1/registry_service.proto",
+    "yandex/cloud/containerregistry/v1/repository_service.proto",
     "yandex/cloud/operation/operation_service.proto",
     "yandex/cloud/endpoint/api_endpoint_service.proto",
     "yandex/cloud/iam/v1/iam_token_service.proto",
