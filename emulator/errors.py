@@ -50,3 +50,13 @@ class Unauthenticated(ApiError):
 
 class PermissionDenied(ApiError):
     code = "PERMISSION_DENIED"
+
+
+class FailedPrecondition(ApiError):
+    """The request is well formed but the resource's state forbids it (e.g. a registry not empty)."""
+
+    code = "FAILED_PRECONDITION"
+
+
+class AlreadyExists(ApiError):
+    code = "ALREADY_EXISTS"

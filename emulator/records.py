@@ -1,4 +1,4 @@
-"""The emulator's records: registries, images (with their blobs), operations.
+"""The emulator's records: registries, repositories, images (with their blobs), operations.
 
 Plain Python, no gRPC or protobuf. An image keeps what was given when it was added and derives
 the rest (generated blobs) from its id, and keeps given blobs packed into bytes: the records
@@ -31,6 +31,24 @@ class Blob:
     urls: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class AccessBinding:
+    """A role granted to a subject on a registry or repository (stored, not enforced)."""
+
+    role_id: str
+    subject_id: str
+    subject_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class IpPermission:
+    action: str  # "PULL" or "PUSH"
+    ip: str
+
+
+REGISTRY_STATUSES = ("CREATING", "ACTIVE", "DELETING")
+
+
 @dataclass(slots=True)
 class Registry:
     id: str
@@ -38,10 +56,28 @@ class Registry:
     name: str
     created_at_ns: int
     labels: dict[str, str] = field(default_factory=dict)
+    status: str = "ACTIVE"
+    access_bindings: tuple[AccessBinding, ...] = ()
+    ip_permissions: tuple[IpPermission, ...] = ()
 
     @property
     def created_at(self) -> datetime:
         return _moment(self.created_at_ns)
+
+
+@dataclass(slots=True)
+class Repository:
+    """A repository: exists while it holds images or since it was upserted (``kept``),
+    until deleted. Also what makes tags and digests unique within it."""
+
+    id: str
+    registry_id: str
+    name: str  # "<registry_id>/<path>", what Repository.name and Image.name carry
+    path: str  # the name without "<registry_id>/"; its images share these two strings
+    kept: bool = False  # upserted (or declared in a seed): stays when its last image goes
+    access_bindings: tuple[AccessBinding, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)  # tag -> image id
+    digests: dict[str, str] = field(default_factory=dict)  # digest -> image id
 
 
 class Image:
@@ -197,6 +233,8 @@ class Operation:
     metadata_type: str  # a message name the service layer knows how to encode
     metadata: dict[str, str]
     response_type: str | None = None
+    # The response message in protobuf's JSON mapping (None: an empty message of response_type)
+    response: dict[str, Any] | None = None
     error: tuple[str, str] | None = None  # (status code name, message)
     folder_id: str = ""  # the folder of the resource it acts on: who may read it
     # "<caller subject>/<method>/<key>" when the call carried an idempotency-key: a repeat

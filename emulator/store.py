@@ -14,32 +14,25 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from functools import partial
 from operator import attrgetter
 
-from emulator.errors import NotFound, shown
+from emulator.errors import AlreadyExists, FailedPrecondition, NotFound, shown
 from emulator.ids import IdGenerator
 from emulator.listing import ID_ORDER, Cursor, NameSerials, Scope, ScopedIndex, by_name_then_id, by_number_then_id
-from emulator.records import Blob, Image, Operation, Registry, sum_of_sizes
+from emulator.records import AccessBinding, Blob, Image, IpPermission, Operation, Registry, Repository, sum_of_sizes
 from emulator.values import INT64_MAX, check_digest, check_id, check_size, check_timestamp
 
 REPOSITORY_PATH = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
 TAG_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")  # the Docker tag grammar
 
 
-@dataclass(slots=True)
-class _Repository:
-    """What makes tags and digests unique within a repository."""
-
-    name: str
-    path: str  # the name without "<registry_id>/"; its images share these two strings
-    tags: dict[str, str] = field(default_factory=dict)  # tag -> image id
-    digests: dict[str, str] = field(default_factory=dict)  # digest -> image id
-
-
 IMAGE_ORDERS = ("id", "name", "created_at")  # what order_by may name, in this order
+REPOSITORY_ORDERS = ("id", "name")
+MAX_ACCESS_BINDINGS = 1000  # per registry or repository (SetAccessBindingsRequest's own limit)
+MAX_IP_PERMISSIONS = 1000  # per registry
 
 
 def now_ns() -> int:
@@ -100,7 +93,11 @@ class Store:
                 "created_at": by_number_then_id("created_at_ns"),
             }
         )
-        self._repositories: dict[str, _Repository] = {}  # by name
+        # Registries by folder and by (folder, name); repositories by folder, registry and name.
+        self._registry_index = ScopedIndex({"id": ID_ORDER})
+        self._repository_index = ScopedIndex({"id": ID_ORDER, "name": by_name_then_id("name", NameSerials())})
+        self._repositories: dict[str, Repository] = {}  # by name
+        self._repository_ids: dict[str, Repository] = {}  # by id
         self._idempotency: dict[str, str] = {}  # idempotency key -> operation id
         self._finished: deque[str] = deque()  # ids of finished operations, oldest first
         self._unindexed: dict[str, Image] | None = None  # added inside bulk(), indexed at its end
@@ -109,6 +106,7 @@ class Store:
         """Forget everything: registries, images, operations. O(1) for the caller."""
         with self._lock:
             garbage = (self._image_index._lists, self._repositories, self.operations, self.images, self.registries)
+            garbage += (self._repository_ids, self._repository_index._lists, self._registry_index._lists)
             self._clear()
         _discard(garbage)
 
@@ -122,8 +120,11 @@ class Store:
         name: str | None = None,
         created_at_ns: int | None = None,
         labels: dict[str, str] | None = None,
+        status: str = "ACTIVE",
+        unique_name: bool = False,
     ) -> Registry:
-        """Add a registry; bad arguments raise ValueError naming the argument."""
+        """Add a registry; bad arguments raise ValueError naming the argument.
+        ``unique_name``: ALREADY_EXISTS if the folder has a registry of that name (Create)."""
         check_id(folder_id, "folder_id")
         if created_at_ns is not None:
             check_timestamp(created_at_ns, "created_at")
@@ -135,18 +136,94 @@ class Store:
                 name=name if name is not None else f"registry-{registry_id[-5:]}",
                 created_at_ns=created_at_ns if created_at_ns is not None else now_ns(),
                 labels=dict(labels or {}),
+                status=status,
             )
+            if unique_name:
+                self._check_name_free(registry)
             self.registries[registry_id] = registry
+            self._registry_index.add(registry, self._registry_scopes(registry))
+            return registry
+
+    def update_registry(self, registry_id: str, *, name: str | None = None, labels: dict | None = None) -> Registry:
+        """Change a registry's name and/or labels (None: unchanged); a name another registry
+        of the folder has is ALREADY_EXISTS."""
+        with self._lock:
+            registry = self.get_registry(registry_id)
+            if name is not None and name != registry.name:
+                self._check_name_free(Registry(registry.id, registry.folder_id, name, 0))
+                self._registry_index.remove(registry, self._registry_scopes(registry))
+                registry.name = name
+                self._registry_index.add(registry, self._registry_scopes(registry))
+            if labels is not None:
+                registry.labels = dict(labels)
             return registry
 
     def delete_registry(self, registry_id: str) -> Registry:
-        """Remove a registry that holds no images (ValueError otherwise)."""
+        """Remove a registry that holds no images (FAILED_PRECONDITION otherwise) and its
+        empty repositories."""
         with self._lock:
             registry = self.get_registry(registry_id)
-            if self._image_index.holds(Scope("registry", registry_id)):
-                raise ValueError(f"registry_id: registry {registry_id} still holds images")
+            repositories, _ = self._repository_index.page(Scope("registry", registry_id), "id", limit=10**9)
+            held = sum(len(self._repository_ids[repository_id].digests) for repository_id in repositories)
+            if held:
+                raise FailedPrecondition(
+                    f"Registry {registry_id} is not empty: it holds {held} image{'s' * (held != 1)}; delete them first"
+                )
+            for repository_id in repositories:
+                self._drop_repository(self._repository_ids[repository_id])
+            self._registry_index.remove(registry, self._registry_scopes(registry))
             del self.registries[registry_id]
             return registry
+
+    def list_registries(
+        self,
+        folder_id: str,
+        *,
+        names_in: Iterable[str] | None = None,
+        names_not_in: Iterable[str] = (),
+        after: Cursor | None = None,
+        limit: int = 100,
+    ) -> tuple[list[Registry], Cursor | None]:
+        """One page of a folder's registries by id; see list_images for the arguments."""
+        with self._lock:
+            return self._page(
+                self._registry_index,
+                self.registries,
+                Scope("folder", folder_id),
+                lambda name: Scope("registry-name", (folder_id, name)),
+                names_in=names_in,
+                names_not_in=names_not_in,
+                order="id",
+                descending=False,
+                after=after,
+                limit=limit,
+            )
+
+    def set_registry_access(
+        self,
+        registry_id: str,
+        *,
+        access_bindings: Iterable[AccessBinding] | None = None,
+        ip_permissions: Iterable[IpPermission] | None = None,
+    ) -> Registry:
+        """Replace a registry's access bindings and/or IP permissions (None: unchanged)."""
+        with self._lock:
+            registry = self.get_registry(registry_id)
+            if access_bindings is not None:
+                registry.access_bindings = _bounded(access_bindings, MAX_ACCESS_BINDINGS, "access bindings")
+            if ip_permissions is not None:
+                registry.ip_permissions = _bounded(ip_permissions, MAX_IP_PERMISSIONS, "IP permissions")
+            return registry
+
+    def _check_name_free(self, registry: Registry) -> None:
+        if self._registry_index.holds(Scope("registry-name", (registry.folder_id, registry.name))):
+            raise AlreadyExists(
+                f"Registry with name {shown(registry.name)} already exists in folder {registry.folder_id}"
+            )
+
+    @staticmethod
+    def _registry_scopes(registry: Registry) -> tuple[Scope, Scope]:
+        return (Scope("folder", registry.folder_id), Scope("registry-name", (registry.folder_id, registry.name)))
 
     def atomic(self) -> threading.RLock:
         """Hold this to make several calls one step that no request can see halfway."""
@@ -158,6 +235,111 @@ class Store:
             if registry is None:
                 raise NotFound(f"Registry {shown(registry_id)} not found")
             return registry
+
+    # ---- repositories -----------------------------------------------------------
+
+    def add_repository(self, registry_id: str, path: str, *, id: str | None = None, kept: bool = True) -> Repository:
+        """The repository ``<registry_id>/<path>``, made if it does not exist (kept: it stays
+        when empty, as an upserted one does). An existing one is returned (and kept if asked)."""
+        if not (isinstance(path, str) and REPOSITORY_PATH.fullmatch(path)):
+            raise ValueError(f"repository: must match {REPOSITORY_PATH.pattern}, got {path!r}")
+        with self._lock:
+            registry = self.registries.get(registry_id)
+            if registry is None:
+                raise NotFound(f"Registry {shown(registry_id)} not found")
+            existing = self._repositories.get(f"{registry_id}/{path}")
+            if existing is not None:
+                if id is not None and id != existing.id:
+                    raise ValueError(f"id: repository {existing.name} exists with id {existing.id}")
+                existing.kept = existing.kept or kept
+                return existing
+            return self._new_repository(registry, path, id, kept)
+
+    def get_repository(self, repository_id: str) -> Repository:
+        with self._lock:
+            repository = self._repository_ids.get(repository_id)
+            if repository is None:
+                raise NotFound(f"Repository {shown(repository_id)} not found")
+            return repository
+
+    def get_repository_by_name(self, name: str) -> Repository:
+        with self._lock:
+            repository = self._repositories.get(name)
+            if repository is None:
+                raise NotFound(f"Repository {shown(name)} not found")
+            return repository
+
+    def delete_repository(self, repository_id: str) -> Repository:
+        """Remove a repository that holds no images (FAILED_PRECONDITION otherwise)."""
+        with self._lock:
+            repository = self.get_repository(repository_id)
+            if repository.digests:
+                held = len(repository.digests)
+                raise FailedPrecondition(
+                    f"Repository {repository.name} is not empty: it holds {held} image{'s' * (held != 1)}; "
+                    "delete them first"
+                )
+            self._drop_repository(repository)
+            return repository
+
+    def list_repositories(
+        self,
+        scope: Scope,
+        *,
+        names_in: Iterable[str] | None = None,
+        names_not_in: Iterable[str] = (),
+        order: str = "id",
+        descending: bool = False,
+        after: Cursor | None = None,
+        limit: int = 100,
+    ) -> tuple[list[Repository], Cursor | None]:
+        """One page of repositories in a folder or registry scope; see list_images."""
+        with self._lock:
+            self._check_scope(scope)
+            return self._page(
+                self._repository_index,
+                self._repository_ids,
+                scope,
+                lambda name: Scope("repository", name) if self._name_in_scope(name, scope) else None,
+                names_in=names_in,
+                names_not_in=names_not_in,
+                order=order,
+                descending=descending,
+                after=after,
+                limit=limit,
+            )
+
+    def set_repository_access(self, repository_id: str, access_bindings: Iterable[AccessBinding]) -> Repository:
+        with self._lock:
+            repository = self.get_repository(repository_id)
+            repository.access_bindings = _bounded(access_bindings, MAX_ACCESS_BINDINGS, "access bindings")
+            return repository
+
+    def folder_of_repository(self, repository: Repository) -> str:
+        with self._lock:
+            return self.registries[repository.registry_id].folder_id
+
+    def _new_repository(self, registry: Registry, path: str, id: str | None, kept: bool) -> Repository:
+        repository_id = self._new_or_given_id(id, self._repository_ids, "id")
+        repository = Repository(repository_id, registry.id, f"{registry.id}/{path}", path, kept)
+        self._repositories[repository.name] = repository
+        self._repository_ids[repository_id] = repository
+        self._repository_index.add(repository, self._repository_scopes(repository, registry))
+        return repository
+
+    def _drop_repository(self, repository: Repository) -> None:
+        registry = self.registries[repository.registry_id]
+        self._repository_index.remove(repository, self._repository_scopes(repository, registry))
+        del self._repositories[repository.name]
+        del self._repository_ids[repository.id]
+
+    @staticmethod
+    def _repository_scopes(repository: Repository, registry: Registry) -> tuple[Scope, Scope, Scope]:
+        return (
+            Scope("folder", registry.folder_id),
+            Scope("registry", registry.id),
+            Scope("repository", repository.name),
+        )
 
     # ---- images -----------------------------------------------------------------
 
@@ -199,7 +381,7 @@ class Store:
                 raise ValueError(f"registry_id: no registry {registry_id!r}")
             image_id = self._new_or_given_id(id, self.images, "id")
             name = f"{registry_id}/{repository}"
-            repo = self._repositories.get(name) or _Repository(name, repository)
+            repo = self._repositories.get(name) or self._new_repository(registry, repository, None, False)
             digest = digest or self.ids.new_digest()
             if digest in repo.digests:
                 raise ValueError(f"digest: {name} already has an image with digest {digest}")
@@ -219,7 +401,6 @@ class Store:
                 created_at_ns=created_at_ns if created_at_ns is not None else now_ns(),
             )
             self.images[image_id] = image
-            self._repositories[name] = repo
             repo.digests[digest] = image_id
             self._move_tags(repo, image, tags)
             if self._unindexed is not None:
@@ -273,6 +454,8 @@ class Store:
             for tag in image.tags:
                 del repo.tags[tag]
             del repo.digests[image.digest]
+            if not repo.digests and not repo.kept:
+                self._drop_repository(repo)
             del self.images[image_id]
             return image
 
@@ -296,23 +479,45 @@ class Store:
         """
         with self._lock:
             self._check_scope(scope)
-            if names_in is not None:
-                groups = [Scope("repository", name) for name in names_in if self._name_in_scope(name, scope)]
-                ids, next_cursor = self._image_index.page(
-                    scope, order, descending=descending, after=after, limit=limit, only=groups
-                )
-            else:
-                excluded = {name for name in names_not_in if self._name_in_scope(name, scope)}
-                ids, next_cursor = self._image_index.page(
-                    scope,
-                    order,
-                    descending=descending,
-                    after=after,
-                    limit=limit,
-                    leave_out=[Scope("repository", name) for name in excluded],
-                    left_out=lambda image_id: self.images[image_id].name in excluded,
-                )
-            return list(map(self.images.__getitem__, ids)), next_cursor
+            return self._page(
+                self._image_index,
+                self.images,
+                scope,
+                lambda name: Scope("repository", name) if self._name_in_scope(name, scope) else None,
+                names_in=names_in,
+                names_not_in=names_not_in,
+                order=order,
+                descending=descending,
+                after=after,
+                limit=limit,
+            )
+
+    @staticmethod
+    def _page(
+        index: ScopedIndex,
+        records: dict,
+        scope: Scope,
+        group_of: Callable[[str], Scope | None],
+        *,
+        names_in: Iterable[str] | None,
+        names_not_in: Iterable[str],
+        order: str,
+        descending: bool,
+        after: Cursor | None,
+        limit: int,
+    ) -> tuple[list, Cursor | None]:
+        """A page of ``index`` in ``scope``, filtered by name: ``group_of(name)`` is the scope
+        holding the records of that name inside ``scope`` (None: no such records there)."""
+        page = partial(index.page, scope, order, descending=descending, after=after, limit=limit)
+        if names_in is not None:
+            ids, next_cursor = page(only=[group for group in map(group_of, names_in) if group is not None])
+        else:
+            excluded = {name for name in names_not_in if group_of(name) is not None}
+            ids, next_cursor = page(
+                leave_out=[group_of(name) for name in excluded],
+                left_out=lambda record_id: records[record_id].name in excluded,
+            )
+        return list(map(records.__getitem__, ids)), next_cursor
 
     # ---- operations -------------------------------------------------------------
 
@@ -374,7 +579,7 @@ class Store:
             raise ValueError(f"{argument}: {given!r} already exists")
         return given
 
-    def _move_tags(self, repo: _Repository, image: Image, tags: list[str]) -> None:
+    def _move_tags(self, repo: Repository, image: Image, tags: list[str]) -> None:
         for tag in tags:
             holder = repo.tags.get(tag)
             if holder is not None and holder != image.id:
@@ -405,3 +610,11 @@ class Store:
             return registry_id == scope.value
         registry = self.registries.get(registry_id)
         return registry is not None and registry.folder_id == scope.value
+
+
+def _bounded(items: Iterable, limit: int, what: str) -> tuple:
+    """Items as a tuple of distinct items, in order; more than ``limit`` is FAILED_PRECONDITION."""
+    kept = tuple(dict.fromkeys(items))
+    if len(kept) > limit:
+        raise FailedPrecondition(f"a resource holds at most {limit} {what}, this would make {len(kept)}")
+    return kept
