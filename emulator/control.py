@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from emulator.seed import image_json, registry_json
+from emulator.seed import image_json, registry_json, repository_json
 
 if TYPE_CHECKING:
     from emulator.server import Emulator
@@ -45,6 +45,10 @@ def fields(body: Any, required: tuple[str, ...] = (), allowed: tuple[str, ...] |
 
 def image_record_json(image) -> dict:
     return {"registry_id": image.registry_id, "name": image.name, **image_json(image)}
+
+
+def repository_record_json(repository) -> dict:
+    return {"registry_id": repository.registry_id, "name": repository.name, **repository_json(repository)}
 
 
 def _reset(emulator: Emulator, body: Any) -> dict:
@@ -84,6 +88,12 @@ OPERATIONS = (
     ControlOperation(
         "add_registry", "POST", "/registries", "required",
         lambda emulator, body: registry_json(emulator.add_registry(**fields(body, required=("folder_id",)))),
+    ),
+    ControlOperation(
+        "add_repository", "POST", "/repositories", "required",
+        lambda emulator, body: repository_record_json(
+            emulator.add_repository(**fields(body, required=("registry_id", "path")))
+        ),
     ),
     ControlOperation(
         "add_image", "POST", "/images", "required",

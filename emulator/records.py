@@ -240,6 +240,9 @@ class Operation:
     # "<caller subject>/<method>/<key>" when the call carried an idempotency-key: a repeat
     # of the call answers this operation again (kept, and dropped, with the operation).
     idempotency_key: str | None = None
+    # A digest of the request that made it, so a repeat of its idempotency key with another
+    # request is told apart (None for operations recorded before it was kept).
+    request_digest: str | None = None
 
     @property
     def created_at(self) -> datetime:

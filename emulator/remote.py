@@ -22,7 +22,7 @@ import grpc
 from emulator.auth import default_mode
 from emulator.cli import parse_ready_line
 from emulator.control import BY_NAME
-from emulator.records import Blob, Image, Operation, Registry
+from emulator.records import AccessBinding, Blob, Image, IpPermission, Operation, Registry, Repository
 from emulator.seed import format_timestamp, parse_timestamp, read_seed_file
 from emulator.server import wait_until_serving
 
@@ -48,6 +48,26 @@ def registry_from_json(entry: dict) -> Registry:
         name=entry["name"],
         created_at_ns=parse_timestamp(entry["created_at"], "created_at"),
         labels=dict(entry.get("labels", {})),
+        access_bindings=_access_bindings(entry),
+        ip_permissions=tuple(IpPermission(item["action"], item["ip"]) for item in entry.get("ip_permissions", ())),
+    )
+
+
+def _access_bindings(entry: dict) -> tuple[AccessBinding, ...]:
+    return tuple(
+        AccessBinding(item["role_id"], item["subject"]["id"], item["subject"]["type"])
+        for item in entry.get("access_bindings", ())
+    )
+
+
+def repository_from_json(entry: dict, registry_id: str) -> Repository:
+    return Repository(
+        id=entry["id"],
+        registry_id=registry_id,
+        name=f"{registry_id}/{entry['path']}",
+        path=entry["path"],
+        kept=entry["kept"],
+        access_bindings=_access_bindings(entry),
     )
 
 
@@ -78,8 +98,11 @@ def operation_from_json(entry: dict) -> Operation:
         metadata_type=entry["metadata_type"],
         metadata=dict(entry["metadata"]),
         response_type=entry.get("response_type"),
+        response=entry.get("response"),
         error=(error["code"], error["message"]) if error else None,
         folder_id=entry.get("folder_id", ""),
+        idempotency_key=entry.get("idempotency_key"),
+        request_digest=entry.get("request_digest"),
     )
 
 
@@ -175,6 +198,19 @@ class RemoteEmulator:
     @property
     def registries(self) -> dict[str, Registry]:
         return {entry["id"]: registry_from_json(entry) for entry in self.state()["registries"]}
+
+    def add_repository(self, registry_id: str, path: str, **fields: Any) -> Repository:
+        """As Emulator.add_repository."""
+        entry = self._call("add_repository", {"registry_id": registry_id, "path": path, **fields})
+        return repository_from_json(entry, entry["registry_id"])
+
+    @property
+    def repositories(self) -> dict[str, Repository]:
+        return {
+            repository["id"]: repository_from_json(repository, registry["id"])
+            for registry in self.state()["registries"]
+            for repository in registry.get("repositories", ())
+        }
 
     @property
     def images(self) -> dict[str, Image]:

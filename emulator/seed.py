@@ -23,22 +23,30 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from google.protobuf import json_format
 from google.rpc import code_pb2
 
-from emulator.records import Blob, Image, Operation, Registry
+from emulator.records import AccessBinding, Blob, Image, IpPermission, Operation, Registry, Repository
 from emulator.store import Store
+from emulator.validation import violations
 from emulator.values import INT64_MAX, ValueProblem, check_digest, check_size, check_timestamp
 from emulator.wire import known_message, message_class
 
-_REGISTRY_KEYS = {"id", "folder_id", "name", "created_at", "labels", "images"}
+_REGISTRY_KEYS = {
+    "id", "folder_id", "name", "created_at", "labels", "images", "repositories", "access_bindings", "ip_permissions",
+}  # fmt: skip
+_REPOSITORY_KEYS = {"path", "id", "kept", "access_bindings"}
 _IMAGE_KEYS = {"repository", "id", "digest", "tags", "created_at", "compressed_size", "config", "layers"}
 _BLOB_KEYS = {"id", "digest", "size", "urls"}
 _OPERATION_KEYS = {
     "id", "description", "created_at", "created_by", "modified_at", "done",
-    "metadata_type", "metadata", "response_type", "error", "folder_id", "idempotency_key",
+    "metadata_type", "metadata", "response_type", "response", "error", "folder_id", "idempotency_key",
+    "request_digest",
 }  # fmt: skip
 # Fields holding entries that are parsed, and so string-checked, on their own: not walked twice.
-_ENTRY_FIELDS = frozenset({"registries", "operations", "images", "config", "layers", "error"})
+_ENTRY_FIELDS = frozenset(
+    {"registries", "operations", "images", "config", "layers", "error", "repositories", "access_bindings"}
+)
 _STATUS_CODES = set(code_pb2.Code.keys()) - {"OK"}
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _NAIVE_EPOCH = datetime(1970, 1, 1)
@@ -267,6 +275,46 @@ def registry_arguments(entry: Any, where: str = "") -> dict:
     return arguments
 
 
+def _api_message(entry: Any, message_type: str, where: str):
+    """An entry in protobuf's JSON mapping of an API message, checked by the API's own
+    annotations (the rules a request carrying it would be held to)."""
+    try:
+        message = json_format.ParseDict(_expect(entry, dict, where, "an object"), message_class(message_type)())
+    except json_format.ParseError as problem:
+        raise SeedError(f"{where}: does not fit {message_type}: {problem}") from None
+    for field, text in violations(message):
+        raise SeedError(f"{where}.{field}: {text}")
+    return message
+
+
+def access_bindings_of(entries: Any, where: str) -> list[AccessBinding]:
+    """Access bindings from entries like {"role_id": "...", "subject": {"id": "...", "type": "..."}}."""
+    bindings = []
+    for position, entry in enumerate(_expect(entries, list, where, "a list")):
+        message = _api_message(entry, "yandex.cloud.access.AccessBinding", f"{where}[{position}]")
+        bindings.append(AccessBinding(message.role_id, message.subject.id, message.subject.type))
+    return bindings
+
+
+def ip_permissions_of(entries: Any, where: str) -> list[IpPermission]:
+    """IP permissions from entries like {"action": "PULL", "ip": "10.0.0.0/8"}."""
+    permissions = []
+    for position, entry in enumerate(_expect(entries, list, where, "a list")):
+        message = _api_message(entry, "yandex.cloud.containerregistry.v1.IpPermission", f"{where}[{position}]")
+        permissions.append(IpPermission(type(message).Action.Name(message.action), message.ip))
+    return permissions
+
+
+def repository_arguments(entry: Any, where: str = "") -> dict:
+    """Keyword arguments for Store.add_repository (registry aside) from one seed repository entry."""
+    _check_keys(entry, _REPOSITORY_KEYS, {"path"}, where)
+    arguments: dict[str, Any] = {"path": _expect(entry["path"], str, _at(where, "path"), "a string")}
+    if entry.get("id") is not None:
+        arguments["id"] = _expect(entry["id"], str, _at(where, "id"), "a string")
+    arguments["kept"] = _expect(entry.get("kept", True), bool, _at(where, "kept"), "true or false")
+    return arguments
+
+
 def operation_record(entry: Any, where: str) -> Operation:
     _check_keys(entry, _OPERATION_KEYS, {"id", "metadata_type"}, where)
     for key in ("metadata_type", "response_type"):
@@ -288,6 +336,14 @@ def operation_record(entry: Any, where: str) -> Operation:
         message_class(entry["metadata_type"])(**metadata)
     except (TypeError, ValueError) as problem:
         raise SeedError(f"{_at(where, 'metadata')}: does not fit {entry['metadata_type']}: {problem}") from None
+    response = entry.get("response")
+    if response is not None:
+        if entry.get("response_type") is None:
+            raise SeedError(f"{_at(where, 'response')}: needs response_type")
+        _api_message(response, entry["response_type"], _at(where, "response"))
+    digest = entry.get("request_digest")
+    if digest is not None:
+        _expect(digest, str, _at(where, "request_digest"), "a string")
     return Operation(
         id=_expect(entry["id"], str, _at(where, "id"), "a string"),
         description=_expect(entry.get("description", ""), str, _at(where, "description"), "a string"),
@@ -301,6 +357,8 @@ def operation_record(entry: Any, where: str) -> Operation:
         error=error,
         folder_id=_expect(entry.get("folder_id", ""), str, _at(where, "folder_id"), "a string"),
         idempotency_key=key,
+        response=response,
+        request_digest=digest,
     )
 
 
@@ -329,6 +387,7 @@ def apply_seed(store: Store, data: Any) -> tuple[list[Registry], list[Image]]:
                 except ValueError as error:
                     raise SeedError(f"{where}.{error}") from None
                 registries.append(registry)
+                add_registry_parts(store, registry, entry, where)
                 image_entries = _expect(entry.get("images", []), list, f"{where}.images", "a list")
                 for i, image_entry in enumerate(image_entries):
                     image_where = f"{where}.images[{i}]"
@@ -337,6 +396,7 @@ def apply_seed(store: Store, data: Any) -> tuple[list[Registry], list[Image]]:
                         images.append(store.add_image(registry.id, **arguments))
                     except ValueError as error:
                         raise SeedError(f"{image_where}.{error}") from None
+                _check_declared_repositories_hold_images(store, registry, entry, where)
             for o, operation in enumerate(operations):
                 if operation.id in store.operations:
                     raise SeedError(f"operations[{o}].id: {operation.id!r} already exists")
@@ -349,6 +409,54 @@ def apply_seed(store: Store, data: Any) -> tuple[list[Registry], list[Image]]:
         for operation in operations:
             store.add_operation(operation)
     return registries, images
+
+
+def add_registry_parts(store: Store, registry: Registry, entry: dict, where: str = "") -> None:
+    """A seed registry entry's access bindings, IP permissions and declared repositories."""
+    store.set_registry_access(
+        registry.id,
+        access_bindings=access_bindings_of(entry.get("access_bindings", []), _at(where, "access_bindings")),
+        ip_permissions=ip_permissions_of(entry.get("ip_permissions", []), _at(where, "ip_permissions")),
+    )
+    for position, repository_entry in enumerate(
+        _expect(entry.get("repositories", []), list, _at(where, "repositories"), "a list")
+    ):
+        add_repository_entry(store, registry.id, repository_entry, f"{_at(where, 'repositories')}[{position}]")
+
+
+def add_repository_entry(store: Store, registry_id: str, entry: Any, where: str = "") -> Repository:
+    """A repository from its seed entry (path, id, kept, access_bindings)."""
+    arguments = repository_arguments(entry, where)
+    bindings = access_bindings_of(entry.get("access_bindings", []), _at(where, "access_bindings"))
+    try:
+        repository = store.add_repository(registry_id, **arguments)
+    except ValueError as error:
+        raise SeedError(f"{_at(where, str(error))}") from None
+    store.set_repository_access(repository.id, bindings)
+    return repository
+
+
+def _check_declared_repositories_hold_images(store: Store, registry: Registry, entry: dict, where: str) -> None:
+    """A repository declared with "kept": false exists only while it holds images."""
+    for position, repository_entry in enumerate(entry.get("repositories", [])):
+        if repository_entry.get("kept") is False:
+            repository = store.get_repository_by_name(f"{registry.id}/{repository_entry['path']}")
+            if not repository.digests:
+                raise SeedError(
+                    f"{where}.repositories[{position}].kept: false, but no image of the seed is in it "
+                    "(a repository that is not kept exists only while it holds images)"
+                )
+
+
+def access_binding_json(binding: AccessBinding) -> dict:
+    return {"role_id": binding.role_id, "subject": {"id": binding.subject_id, "type": binding.subject_type}}
+
+
+def repository_json(repository: Repository) -> dict:
+    entry = {"path": repository.path, "id": repository.id, "kept": repository.kept}
+    if repository.access_bindings:
+        entry["access_bindings"] = [access_binding_json(binding) for binding in repository.access_bindings]
+    return entry
 
 
 def blob_json(blob: Blob) -> dict:
@@ -381,13 +489,18 @@ def image_json(image: Image, complete: bool = True) -> dict:
 
 
 def registry_json(registry: Registry) -> dict:
-    return {
+    entry = {
         "id": registry.id,
         "folder_id": registry.folder_id,
         "name": registry.name,
         "created_at": format_timestamp(registry.created_at_ns),
         "labels": dict(registry.labels),
     }
+    if registry.access_bindings:
+        entry["access_bindings"] = [access_binding_json(binding) for binding in registry.access_bindings]
+    if registry.ip_permissions:
+        entry["ip_permissions"] = [{"action": p.action, "ip": p.ip} for p in registry.ip_permissions]
+    return entry
 
 
 def operation_json(operation: Operation) -> dict:
@@ -408,6 +521,10 @@ def operation_json(operation: Operation) -> dict:
         entry["folder_id"] = operation.folder_id
     if operation.idempotency_key is not None:
         entry["idempotency_key"] = operation.idempotency_key
+    if operation.response is not None:
+        entry["response"] = operation.response
+    if operation.request_digest is not None:
+        entry["request_digest"] = operation.request_digest
     return entry
 
 
@@ -418,9 +535,16 @@ def export_state(store: Store, *, complete: bool = True) -> dict:
         by_registry: dict[str, list[dict]] = {registry_id: [] for registry_id in store.registries}
         for image in sorted(store.images.values(), key=lambda image: image.created_at_ns):
             by_registry[image.registry_id].append(image_json(image, complete))
+        repositories: dict[str, list[dict]] = {registry_id: [] for registry_id in store.registries}
+        for repository in store.repositories.values():
+            repositories[repository.registry_id].append(repository_json(repository))
         return {
             "registries": [
-                {**registry_json(registry), "images": by_registry[registry.id]}
+                {
+                    **registry_json(registry),
+                    "repositories": repositories[registry.id],
+                    "images": by_registry[registry.id],
+                }
                 for registry in store.registries.values()
             ],
             "operations": [operation_json(operation) for operation in store.operations.values()],

@@ -20,16 +20,33 @@ from grpc_reflection.v1alpha import reflection
 from emulator.admin import AdminServer, check_admin_token
 from emulator.auth import Auth
 from emulator.paging import PageTokens
-from emulator.records import Image, Operation, Registry
-from emulator.seed import apply_seed, export_state, image_arguments, read_seed_file, registry_arguments
-from emulator.services import ServiceContext, endpoints, generic_handler, iam, images, operations
+from emulator.records import Image, Operation, Registry, Repository
+from emulator.seed import (
+    add_registry_parts,
+    add_repository_entry,
+    apply_seed,
+    export_state,
+    image_arguments,
+    read_seed_file,
+    registry_arguments,
+)
+from emulator.services import (
+    ServiceContext,
+    endpoints,
+    generic_handler,
+    iam,
+    images,
+    operations,
+    registries,
+    repositories,
+)
 from emulator.store import DEFAULT_MAX_FINISHED_OPERATIONS, Store
 from emulator.tls import TlsMaterial, generated
 from emulator.wire import POOL
 
 # Each module exports SERVICE (its full name), PUBLIC (served without a token in every auth
 # mode) and rpcs(context); adding a service is adding its module here.
-SERVICE_MODULES = (images, operations, endpoints, iam)
+SERVICE_MODULES = (images, registries, repositories, operations, endpoints, iam)
 SERVICES = tuple(module.SERVICE for module in SERVICE_MODULES)
 
 log = logging.getLogger("emulator")
@@ -259,9 +276,7 @@ class Emulator:
         wait_until_serving(channel, timeout)
         return channel
 
-    def configure_auth(
-        self, mode: str | None = None, tokens: Mapping[str, Iterable[str] | None] | None = None
-    ) -> None:
+    def configure_auth(self, mode: str | None = None, tokens: Mapping[str, Iterable[str] | None] | None = None) -> None:
         """Switch the auth mode (none, any, strict; without one: strict if tokens are given, else
         none) and the tokens strict mode accepts."""
         self.auth.configure(mode, tokens)
@@ -275,13 +290,29 @@ class Emulator:
         self.auth.configure(*self._default_auth)
 
     def add_registry(self, folder_id: str, **fields: Any) -> Registry:
-        """Add a registry. ``fields`` are the seed format's: id, name, created_at, labels.
+        """Add a registry. ``fields`` are the seed format's: id, name, created_at, labels,
+        access_bindings, ip_permissions, repositories (images: add_image or load_seed).
 
         ``created_at_ns`` (int) may stand for created_at. Bad arguments raise ValueError naming
-        the argument."""
+        the argument, and add nothing."""
         exact = _exact_time(fields)
-        arguments = registry_arguments({"folder_id": folder_id, **_given(fields)})
-        return self.store.add_registry(**arguments, **exact)
+        entry = {"folder_id": folder_id, **_given(fields)}
+        if "images" in entry:
+            raise ValueError("images: add them with add_image (or load a seed)")
+        arguments = registry_arguments(entry)
+        with self.store.atomic():
+            registry = self.store.add_registry(**arguments, **exact)
+            try:
+                add_registry_parts(self.store, registry, entry)
+            except BaseException:
+                self.store.delete_registry(registry.id)
+                raise
+            return registry
+
+    def add_repository(self, registry_id: str, path: str, **fields: Any) -> Repository:
+        """Add a repository ``<registry_id>/<path>`` that stays while empty, as an upserted one
+        does (an existing one is returned, now kept). ``fields``: id, access_bindings."""
+        return add_repository_entry(self.store, registry_id, {"path": path, **_given(fields)})
 
     def add_image(self, registry_id: str, repository: str, **fields: Any) -> Image:
         """Add an image to ``<registry_id>/<repository>``. ``fields`` are the seed format's:
@@ -322,6 +353,12 @@ class Emulator:
         """A snapshot of the registries by id."""
         with self.store.atomic():
             return dict(self.store.registries)
+
+    @property
+    def repositories(self) -> dict[str, Repository]:
+        """A snapshot of the repositories by id."""
+        with self.store.atomic():
+            return dict(self.store.repositories)
 
     @property
     def images(self) -> dict[str, Image]:

@@ -79,6 +79,9 @@ class Store:
             raise ValueError(f"max_operations: must be an integer >= 0, got {max_operations!r}")
         self._lock = threading.RLock()
         self.ids = IdGenerator(seed)
+        # Repositories draw their ids from a stream of their own, so that the ids of everything
+        # else made from a seed stay what they were before repositories had ids.
+        self._repository_id_source = IdGenerator(None if seed is None else f"{seed}/repositories")
         self.max_operations = max_operations
         self._clear()
 
@@ -96,8 +99,8 @@ class Store:
         # Registries by folder and by (folder, name); repositories by folder, registry and name.
         self._registry_index = ScopedIndex({"id": ID_ORDER})
         self._repository_index = ScopedIndex({"id": ID_ORDER, "name": by_name_then_id("name", NameSerials())})
-        self._repositories: dict[str, Repository] = {}  # by name
-        self._repository_ids: dict[str, Repository] = {}  # by id
+        self._repositories_by_name: dict[str, Repository] = {}  # by name
+        self.repositories: dict[str, Repository] = {}  # by id
         self._idempotency: dict[str, str] = {}  # idempotency key -> operation id
         self._finished: deque[str] = deque()  # ids of finished operations, oldest first
         self._unindexed: dict[str, Image] | None = None  # added inside bulk(), indexed at its end
@@ -105,8 +108,14 @@ class Store:
     def reset(self) -> None:
         """Forget everything: registries, images, operations. O(1) for the caller."""
         with self._lock:
-            garbage = (self._image_index._lists, self._repositories, self.operations, self.images, self.registries)
-            garbage += (self._repository_ids, self._repository_index._lists, self._registry_index._lists)
+            garbage = (
+                self._image_index._lists,
+                self._repositories_by_name,
+                self.operations,
+                self.images,
+                self.registries,
+            )
+            garbage += (self.repositories, self._repository_index._lists, self._registry_index._lists)
             self._clear()
         _discard(garbage)
 
@@ -150,7 +159,8 @@ class Store:
         with self._lock:
             registry = self.get_registry(registry_id)
             if name is not None and name != registry.name:
-                self._check_name_free(Registry(registry.id, registry.folder_id, name, 0))
+                if name:
+                    self._check_name_free(Registry(registry.id, registry.folder_id, name, 0))
                 self._registry_index.remove(registry, self._registry_scopes(registry))
                 registry.name = name
                 self._registry_index.add(registry, self._registry_scopes(registry))
@@ -158,19 +168,24 @@ class Store:
                 registry.labels = dict(labels)
             return registry
 
-    def delete_registry(self, registry_id: str) -> Registry:
-        """Remove a registry that holds no images (FAILED_PRECONDITION otherwise) and its
-        empty repositories."""
+    def delete_registry(self, registry_id: str, *, force: bool = False) -> Registry:
+        """Remove a registry that holds no images (FAILED_PRECONDITION otherwise; ``force``:
+        its images go first) and its empty repositories."""
         with self._lock:
             registry = self.get_registry(registry_id)
-            repositories, _ = self._repository_index.page(Scope("registry", registry_id), "id", limit=10**9)
-            held = sum(len(self._repository_ids[repository_id].digests) for repository_id in repositories)
+            inside, _ = self._repository_index.page(Scope("registry", registry_id), "id", limit=10**9)
+            if force:
+                for repository_id in inside:
+                    for image_id in list(self.repositories[repository_id].digests.values()):
+                        self.delete_image(image_id)
+                inside, _ = self._repository_index.page(Scope("registry", registry_id), "id", limit=10**9)
+            held = sum(len(self.repositories[repository_id].digests) for repository_id in inside)
             if held:
                 raise FailedPrecondition(
                     f"Registry {registry_id} is not empty: it holds {held} image{'s' * (held != 1)}; delete them first"
                 )
-            for repository_id in repositories:
-                self._drop_repository(self._repository_ids[repository_id])
+            for repository_id in inside:
+                self._drop_repository(self.repositories[repository_id])
             self._registry_index.remove(registry, self._registry_scopes(registry))
             del self.registries[registry_id]
             return registry
@@ -246,8 +261,8 @@ class Store:
         with self._lock:
             registry = self.registries.get(registry_id)
             if registry is None:
-                raise NotFound(f"Registry {shown(registry_id)} not found")
-            existing = self._repositories.get(f"{registry_id}/{path}")
+                raise ValueError(f"registry_id: no registry {registry_id!r}")
+            existing = self._repositories_by_name.get(f"{registry_id}/{path}")
             if existing is not None:
                 if id is not None and id != existing.id:
                     raise ValueError(f"id: repository {existing.name} exists with id {existing.id}")
@@ -257,14 +272,14 @@ class Store:
 
     def get_repository(self, repository_id: str) -> Repository:
         with self._lock:
-            repository = self._repository_ids.get(repository_id)
+            repository = self.repositories.get(repository_id)
             if repository is None:
                 raise NotFound(f"Repository {shown(repository_id)} not found")
             return repository
 
     def get_repository_by_name(self, name: str) -> Repository:
         with self._lock:
-            repository = self._repositories.get(name)
+            repository = self._repositories_by_name.get(name)
             if repository is None:
                 raise NotFound(f"Repository {shown(name)} not found")
             return repository
@@ -298,7 +313,7 @@ class Store:
             self._check_scope(scope)
             return self._page(
                 self._repository_index,
-                self._repository_ids,
+                self.repositories,
                 scope,
                 lambda name: Scope("repository", name) if self._name_in_scope(name, scope) else None,
                 names_in=names_in,
@@ -320,18 +335,18 @@ class Store:
             return self.registries[repository.registry_id].folder_id
 
     def _new_repository(self, registry: Registry, path: str, id: str | None, kept: bool) -> Repository:
-        repository_id = self._new_or_given_id(id, self._repository_ids, "id")
+        repository_id = self._new_or_given_id(id, self.repositories, "id", self._repository_id_source)
         repository = Repository(repository_id, registry.id, f"{registry.id}/{path}", path, kept)
-        self._repositories[repository.name] = repository
-        self._repository_ids[repository_id] = repository
+        self._repositories_by_name[repository.name] = repository
+        self.repositories[repository_id] = repository
         self._repository_index.add(repository, self._repository_scopes(repository, registry))
         return repository
 
     def _drop_repository(self, repository: Repository) -> None:
         registry = self.registries[repository.registry_id]
         self._repository_index.remove(repository, self._repository_scopes(repository, registry))
-        del self._repositories[repository.name]
-        del self._repository_ids[repository.id]
+        del self._repositories_by_name[repository.name]
+        del self.repositories[repository.id]
 
     @staticmethod
     def _repository_scopes(repository: Repository, registry: Registry) -> tuple[Scope, Scope, Scope]:
@@ -362,7 +377,7 @@ class Store:
         repository holds moves to the new image; a digest already in the repository
         is a ValueError (one image per repository and digest).
         """
-        known = isinstance(repository, str) and f"{registry_id}/{repository}" in self._repositories
+        known = isinstance(repository, str) and f"{registry_id}/{repository}" in self._repositories_by_name
         if not known and not (isinstance(repository, str) and REPOSITORY_PATH.fullmatch(repository)):
             raise ValueError(f"repository: must match {REPOSITORY_PATH.pattern}, got {repository!r}")
         tags = list(dict.fromkeys(tags))
@@ -381,7 +396,7 @@ class Store:
                 raise ValueError(f"registry_id: no registry {registry_id!r}")
             image_id = self._new_or_given_id(id, self.images, "id")
             name = f"{registry_id}/{repository}"
-            repo = self._repositories.get(name) or self._new_repository(registry, repository, None, False)
+            repo = self._repositories_by_name.get(name) or self._new_repository(registry, repository, None, False)
             digest = digest or self.ids.new_digest()
             if digest in repo.digests:
                 raise ValueError(f"digest: {name} already has an image with digest {digest}")
@@ -450,7 +465,7 @@ class Store:
             registry = self.registries[image.registry_id]
             if self._unindexed is None or self._unindexed.pop(image_id, None) is None:
                 self._image_index.remove(image, self._scopes_of(image, registry))
-            repo = self._repositories[image.name]
+            repo = self._repositories_by_name[image.name]
             for tag in image.tags:
                 del repo.tags[tag]
             del repo.digests[image.digest]
@@ -568,11 +583,12 @@ class Store:
 
     # ---- internals --------------------------------------------------------------
 
-    def _new_or_given_id(self, given: str | None, existing: dict, argument: str) -> str:
+    def _new_or_given_id(self, given: str | None, existing: dict, argument: str, source=None) -> str:
         if given is None:
-            new = self.ids.new_id()
+            source = source or self.ids
+            new = source.new_id()
             while new in existing:
-                new = self.ids.new_id()
+                new = source.new_id()
             return new
         check_id(given, argument)
         if given in existing:

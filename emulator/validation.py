@@ -160,6 +160,16 @@ def _field_checks(field: FieldDescriptor) -> list[FieldCheck]:
             checks.append(_entries(key_checks, value_checks))
     elif not repeated:
         checks.extend(_whole(check) for check in _scalar_checks(field, length, value, pattern))
+    if field.type == FieldDescriptor.TYPE_ENUM and not repeated:
+        # proto3 keeps numbers its enum does not define: a service could not name them.
+        known = frozenset(field.enum_type.values_by_number)
+        checks.append(
+            _whole(
+                lambda value, known=known, enum=field.enum_type.full_name: (
+                    None if value in known else f"{value} is not a value of {enum}"
+                )
+            )
+        )
     return checks
 
 

@@ -117,6 +117,7 @@ SERVED_METHODS = {
         "Create",
         "Update",
         "Delete",
+        "ForceDelete",  # declared by the SDK, not by the public .proto files
         "ListAccessBindings",
         "SetAccessBindings",
         "UpdateAccessBindings",

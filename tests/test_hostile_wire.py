@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 # The official SDK's modules; importing them puts the public API's descriptors in the default pool.
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
-from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc
+from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc, registry_service_pb2, repository_service_pb2  # noqa: F401
 from yandex.cloud.endpoint import api_endpoint_service_pb2  # noqa: F401
 from yandex.cloud.iam.v1 import iam_token_service_pb2  # noqa: F401
 from yandex.cloud.operation import operation_service_pb2  # noqa: F401
@@ -39,6 +39,7 @@ from yandex.cloud.operation import operation_service_pb2  # noqa: F401
 from emulator import Emulator
 from emulator.server import SERVICES
 
+CR = "yandex.cloud.containerregistry.v1"
 FOLDER = "b1g00000000000hostile"
 OTHER_FOLDER = "b1g000000000000other"
 TOKEN = "hostile-token"  # strict mode: limited to FOLDER
@@ -51,7 +52,10 @@ UNSERVED = {
     "/yandex.cloud.iam.v1.IamTokenService/Revoke",
 }
 PUBLIC = ("/yandex.cloud.endpoint.ApiEndpointService/", "/yandex.cloud.iam.v1.IamTokenService/")  # need no token
-DOCUMENTED = {Code.OK, Code.INVALID_ARGUMENT, Code.NOT_FOUND, Code.UNAUTHENTICATED, Code.PERMISSION_DENIED}
+DOCUMENTED = {
+    Code.OK, Code.INVALID_ARGUMENT, Code.NOT_FOUND, Code.UNAUTHENTICATED, Code.PERMISSION_DENIED,
+    Code.FAILED_PRECONDITION, Code.ALREADY_EXISTS,  # a registry or repository not empty; a registry name taken
+}  # fmt: skip
 MAX_MESSAGE = 2000  # characters of a status message: far below grpc's 8 KiB metadata limit
 CALLERS = ("none", "strict, limited token", "strict, no token")
 
@@ -124,6 +128,7 @@ def load_world(emulator: Emulator, metadata: tuple) -> dict:
         "image": next(iter(emulator.images)),
         "operation": operation.id,
         "list": dict(query, folder_id=FOLDER, page_size=1, page_token=token.next_page_token),
+        "repository": emulator.add_repository(mine.id, "app").id,
     }
 
 
@@ -144,6 +149,9 @@ def callers():
 
 def valid_request(path: str, world: dict) -> Message:
     """A request to ``path`` with every field set to something meaningful in ``world``."""
+    ip_permission = {"action": 1, "ip": "10.0.0.0/8"}
+    binding = {"role_id": "container-registry.images.puller", "subject": {"id": "ajeuser", "type": "userAccount"}}
+    resource = world["repository"] if "RepositoryService" in path else world["mine"]
     fields = {
         "yandex.cloud.containerregistry.v1.ListImagesRequest": world["list"],
         "yandex.cloud.containerregistry.v1.GetImageRequest": {"image_id": world["image"]},
@@ -155,6 +163,28 @@ def valid_request(path: str, world: dict) -> Message:
         "yandex.cloud.iam.v1.CreateIamTokenRequest": {"yandex_passport_oauth_token": TOKEN},
         "yandex.cloud.iam.v1.CreateIamTokenForServiceAccountRequest": {"service_account_id": "ajeserviceaccount000"},
         "yandex.cloud.iam.v1.RevokeIamTokenRequest": {"iam_token": "t1.emulator.token"},
+        f"{CR}.GetRegistryRequest": {"registry_id": world["mine"]},
+        f"{CR}.ListRegistriesRequest": {"folder_id": FOLDER, "page_size": 1, "filter": 'name = "mine"'},
+        f"{CR}.CreateRegistryRequest": {"folder_id": FOLDER, "name": "created", "labels": {"a": "b"}},
+        f"{CR}.UpdateRegistryRequest": {"registry_id": world["mine"], "labels": {"a": "b"}},
+        f"{CR}.DeleteRegistryRequest": {"registry_id": world["mine"]},
+        f"{CR}.ListIpPermissionRequest": {"registry_id": world["mine"]},
+        f"{CR}.SetIpPermissionRequest": {"registry_id": world["mine"], "ip_permission": [ip_permission]},
+        f"{CR}.UpdateIpPermissionRequest": {
+            "registry_id": world["mine"],
+            "ip_permission_deltas": [{"action": 1, "ip_permission": ip_permission}],
+        },
+        f"{CR}.GetRepositoryRequest": {"repository_id": world["repository"]},
+        f"{CR}.GetRepositoryByNameRequest": {"repository_name": f"{world['mine']}/app"},
+        f"{CR}.ListRepositoriesRequest": {"registry_id": world["mine"], "page_size": 1, "order_by": "name"},
+        f"{CR}.UpsertRepositoryRequest": {"name": f"{world['mine']}/upserted"},
+        f"{CR}.DeleteRepositoryRequest": {"repository_id": world["repository"]},
+        "yandex.cloud.access.ListAccessBindingsRequest": {"resource_id": resource, "page_size": 1},
+        "yandex.cloud.access.SetAccessBindingsRequest": {"resource_id": resource, "access_bindings": [binding]},
+        "yandex.cloud.access.UpdateAccessBindingsRequest": {
+            "resource_id": resource,
+            "access_binding_deltas": [{"action": 1, "access_binding": binding}],
+        },
     }
     request_type = REQUEST_TYPES[path]
     return GetMessageClass(request_type)(**fields[request_type.full_name])

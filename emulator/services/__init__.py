@@ -22,6 +22,7 @@ from emulator.errors import ApiError, InvalidArgument, shown
 from emulator.paging import PageTokens
 from emulator.store import Store
 from emulator.validation import validate
+from emulator.values import ValueProblem
 from emulator.wire import message_class
 
 log = logging.getLogger("emulator")
@@ -107,6 +108,8 @@ def generic_handler(service: str, rpcs: list[Rpc], auth: Auth, *, public: bool =
                 return response if isinstance(response, bytes) else response.SerializeToString()
             except ApiError as error:
                 context.abort_with_status(status_of(error))
+            except ValueProblem as problem:  # a value the store cannot keep (e.g. a folder id)
+                context.abort_with_status(status_of(InvalidArgument.field(problem.field, problem.rule)))
             except Exception:
                 # A bug in the emulator, never the client's fault: say so plainly.
                 log.exception("%s/%s failed", service, rpc.name)

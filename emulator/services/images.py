@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from google.protobuf.message import Message
 
-from emulator.errors import InvalidArgument
 from emulator.filters import REPOSITORY_NAME_FILTER
 from emulator.records import Image, Operation
 from emulator.services import Call, Rpc, ServiceContext
-from emulator.services.operations import encode_operation, set_timestamp
+from emulator.services.operations import finished, once, set_timestamp
 from emulator.services.paged import ListSpec, page
-from emulator.store import IMAGE_ORDERS, now_ns
+from emulator.store import IMAGE_ORDERS
 from emulator.wire import CONTAINER_REGISTRY, message_class
 
 SERVICE = f"{CONTAINER_REGISTRY}.ImageService"
@@ -112,37 +111,15 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
         return image_bytes(image)
 
     def delete_image(request: Message, call: Call) -> Message:
-        key = call.idempotency_key and f"{call.principal.subject}/Delete/{call.idempotency_key}"
-        with store.atomic():
-            # A Delete repeated with the same idempotency key gets the first answer again.
-            done_before = key and store.operation_for_key(key)
-            if done_before:
-                if done_before.metadata.get("image_id") != request.image_id:
-                    raise InvalidArgument.field(
-                        "idempotency-key", "was already used for a Delete of another image"
-                    )
-                call.authorize(done_before.folder_id)
-                return encode_operation(done_before)
+        def perform() -> Operation:
             image, folder_id = store.get_image_and_folder(request.image_id)
             call.authorize(folder_id)
             store.delete_image(image.id)
-            now = now_ns()
-            operation = store.add_operation(
-                Operation(
-                    id=store.ids.new_id(),
-                    description="Delete image",
-                    created_at_ns=now,
-                    created_by=call.principal.subject,
-                    modified_at_ns=now,
-                    done=True,
-                    metadata_type=f"{CONTAINER_REGISTRY}.DeleteImageMetadata",
-                    metadata={"image_id": image.id},
-                    response_type="google.protobuf.Empty",
-                    folder_id=folder_id,
-                    idempotency_key=key or None,
-                )
+            return finished(
+                call, "Delete image", f"{CONTAINER_REGISTRY}.DeleteImageMetadata", {"image_id": image.id}, folder_id
             )
-        return encode_operation(operation)
+
+        return once(store, call, "Delete", request, perform)
 
     return [
         Rpc("List", f"{CONTAINER_REGISTRY}.ListImagesRequest", list_images),

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
 import grpc
+from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from emulator.errors import InvalidArgument
 from emulator.records import Operation
 from emulator.services import Call, Rpc, ServiceContext
+from emulator.store import Store, now_ns
 from emulator.wire import OPERATION, message_class, type_url
 
 SERVICE = f"{OPERATION}.OperationService"
@@ -33,9 +40,73 @@ def encode_operation(operation: Operation) -> Message:
         code, text = operation.error
         message.error.code, message.error.message = grpc.StatusCode[code].value[0], text
     elif operation.done and operation.response_type is not None:
-        message.response.type_url = type_url(message_class(operation.response_type))
-        message.response.value = b""
+        response_class = message_class(operation.response_type)
+        message.response.type_url = type_url(response_class)
+        if operation.response:
+            message.response.value = json_format.ParseDict(operation.response, response_class()).SerializeToString()
     return message
+
+
+def as_json(message: Message) -> dict[str, Any]:
+    """A message in protobuf's JSON mapping (field names as in the .proto): how an
+    operation keeps its response, in memory and in the state file."""
+    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+
+
+def finished(
+    call: Call,
+    description: str,
+    metadata_type: str,
+    metadata: dict[str, str],
+    folder_id: str,
+    response_type: str = "google.protobuf.Empty",
+    response: Message | None = None,
+) -> Operation:
+    """A done operation made by ``call`` (its id is given by ``once``)."""
+    now = now_ns()
+    return Operation(
+        id="",
+        description=description,
+        created_at_ns=now,
+        created_by=call.principal.subject,
+        modified_at_ns=now,
+        done=True,
+        metadata_type=metadata_type,
+        metadata=metadata,
+        response_type=response_type,
+        response=as_json(response) if response is not None else None,
+        folder_id=folder_id,
+    )
+
+
+def once(store: Store, call: Call, method: str, request: Message, perform: Callable[[], Operation]) -> Message:
+    """Run a mutating call and record its operation, once per idempotency key.
+
+    A call repeated with the same ``idempotency-key`` metadata and the same request gets
+    the first operation again and changes nothing; the same key with another request is
+    INVALID_ARGUMENT. ``perform`` checks, authorizes and changes the store (all under the
+    store's lock, so no request sees it halfway) and returns the operation to record.
+    """
+    digest = hashlib.blake2b(request.SerializeToString(deterministic=True), digest_size=16).hexdigest()
+    key = call.idempotency_key and f"{call.principal.subject}/{method}/{call.idempotency_key}"
+    with store.atomic():
+        done_before = key and store.operation_for_key(key)
+        if done_before:
+            same = (
+                done_before.request_digest == digest
+                if done_before.request_digest is not None
+                else done_before.metadata.get("image_id") == getattr(request, "image_id", None)
+            )
+            if not same:
+                raise InvalidArgument.field("idempotency-key", f"was already used for another {method} request")
+            call.authorize(done_before.folder_id)
+            return encode_operation(done_before)
+        operation = perform()
+        operation.id = store.ids.new_id()
+        operation.idempotency_key = key or None
+        operation.request_digest = digest if key else None
+        store.add_operation(operation)
+    return encode_operation(operation)
 
 
 def rpcs(context: ServiceContext) -> list[Rpc]:
