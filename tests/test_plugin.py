@@ -20,6 +20,16 @@ def test_lists_what_it_added(ycr, ycr_registry, ycr_image, ycr_stubs):
     assert set(ycr.images) == {image.id}
 
 
+def test_repositories_and_registries_through_the_stubs(ycr, ycr_registry, ycr_repository, ycr_stubs):
+    from yandex.cloud.containerregistry.v1 import registry_service_pb2, repository_service_pb2
+    kept = ycr_repository("team/empty")
+    page = ycr_stubs.repositories.List(repository_service_pb2.ListRepositoriesRequest(registry_id=ycr_registry.id))
+    assert [(r.id, r.name) for r in page.repositories] == [(kept.id, f"{ycr_registry.id}/team/empty")]
+    got = ycr_stubs.registries.Get(registry_service_pb2.GetRegistryRequest(registry_id=ycr_registry.id))
+    assert got.name == ycr_registry.name
+    assert set(ycr.repositories) == {kept.id}
+
+
 def test_sees_nothing_of_the_previous_test(ycr, ycr_stubs):
     assert ycr.images == {}
     assert ycr.registries == {}
@@ -66,7 +76,7 @@ def test_a_downstream_suite_needs_no_conftest(pytester, mode):
     pytester.makepyfile(test_downstream=DOWNSTREAM)
     assert not list(pytester.path.glob("conftest.py"))
     result = pytester.runpytest_subprocess("-p", "no:randomly", f"--ycr-mode={mode}")
-    _passed(result, 4)
+    _passed(result, 5)
 
 
 def test_the_mode_can_come_from_the_ini_file(pytester):
@@ -74,7 +84,7 @@ def test_the_mode_can_come_from_the_ini_file(pytester):
     pytester.makeini("[pytest]\nycr_mode = subprocess\n")
     probe = 'def test_mode(ycr):\n    from emulator.remote import EmulatorProcess\n    assert isinstance(ycr, EmulatorProcess)\n'
     pytester.makepyfile(test_probe=probe)
-    _passed(pytester.runpytest_subprocess(), 5)
+    _passed(pytester.runpytest_subprocess(), 6)
 
 
 def test_against_an_already_running_emulator(pytester, monkeypatch):
@@ -83,7 +93,7 @@ def test_against_an_already_running_emulator(pytester, monkeypatch):
         running.add_registry("b1gleftover")  # the plugin resets it before each test
         monkeypatch.setenv("YCR_EMULATOR_ADDRESS", running.endpoint)
         monkeypatch.setenv("YCR_EMULATOR_ADMIN_URL", running.admin_url)
-        _passed(pytester.runpytest_subprocess(), 4)
+        _passed(pytester.runpytest_subprocess(), 5)
 
 
 def test_external_mode_refuses_to_share_one_emulator_between_workers(pytester, monkeypatch):
