@@ -176,6 +176,10 @@ class ScopedIndex:
             for scope, keys in keys_by_scope.items():  # each list is in order already
                 self._orders_of(scope)[name].update(keys)
 
+    def contents(self) -> dict:
+        """What the index holds, for a caller that frees it elsewhere (Store.reset)."""
+        return self._lists
+
     def keys(self, scope: Scope, order: str) -> SortedList:
         lists = self._lists.get(scope)
         return lists[order] if lists is not None else SortedList()

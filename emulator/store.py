@@ -108,14 +108,9 @@ class Store:
     def reset(self) -> None:
         """Forget everything: registries, images, operations. O(1) for the caller."""
         with self._lock:
-            garbage = (
-                self._image_index._lists,
-                self._repositories_by_name,
-                self.operations,
-                self.images,
-                self.registries,
-            )
-            garbage += (self.repositories, self._repository_index._lists, self._registry_index._lists)
+            indexes = (self._image_index, self._repository_index, self._registry_index)
+            garbage = (*(index.contents() for index in indexes), self._repositories_by_name, self.repositories)
+            garbage += (self.operations, self.images, self.registries)
             self._clear()
         _discard(garbage)
 
