@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from operator import attrgetter
+from typing import Any
 
 from emulator.errors import AlreadyExists, FailedPrecondition, NotFound, shown
 from emulator.ids import IdGenerator
@@ -185,30 +186,6 @@ class Store:
             del self.registries[registry_id]
             return registry
 
-    def list_registries(
-        self,
-        folder_id: str,
-        *,
-        names_in: Iterable[str] | None = None,
-        names_not_in: Iterable[str] = (),
-        after: Cursor | None = None,
-        limit: int = 100,
-    ) -> tuple[list[Registry], Cursor | None]:
-        """One page of a folder's registries by id; see list_images for the arguments."""
-        with self._lock:
-            return self._page(
-                self._registry_index,
-                self.registries,
-                Scope("folder", folder_id),
-                lambda name: Scope("registry-name", (folder_id, name)),
-                names_in=names_in,
-                names_not_in=names_not_in,
-                order="id",
-                descending=False,
-                after=after,
-                limit=limit,
-            )
-
     def set_registry_access(
         self,
         registry_id: str,
@@ -291,33 +268,6 @@ class Store:
                 )
             self._drop_repository(repository)
             return repository
-
-    def list_repositories(
-        self,
-        scope: Scope,
-        *,
-        names_in: Iterable[str] | None = None,
-        names_not_in: Iterable[str] = (),
-        order: str = "id",
-        descending: bool = False,
-        after: Cursor | None = None,
-        limit: int = 100,
-    ) -> tuple[list[Repository], Cursor | None]:
-        """One page of repositories in a folder or registry scope; see list_images."""
-        with self._lock:
-            self._check_scope(scope)
-            return self._page(
-                self._repository_index,
-                self.repositories,
-                scope,
-                lambda name: Scope("repository", name) if self._name_in_scope(name, scope) else None,
-                names_in=names_in,
-                names_not_in=names_not_in,
-                order=order,
-                descending=descending,
-                after=after,
-                limit=limit,
-            )
 
     def set_repository_access(self, repository_id: str, access_bindings: Iterable[AccessBinding]) -> Repository:
         with self._lock:
@@ -469,9 +419,30 @@ class Store:
             del self.images[image_id]
             return image
 
-    def list_images(
+    def list_images(self, scope: Scope, **page: Any) -> tuple[list[Image], Cursor | None]:
+        """One page of images in a folder, registry or repository ``scope``, as ``_list`` says."""
+        return self._list(self._image_index, self.images, scope, self._repository_group, **page)
+
+    def list_repositories(self, scope: Scope, **page: Any) -> tuple[list[Repository], Cursor | None]:
+        """One page of repositories in a folder or registry ``scope``, as ``_list`` says."""
+        return self._list(self._repository_index, self.repositories, scope, self._repository_group, **page)
+
+    def list_registries(self, scope: Scope, **page: Any) -> tuple[list[Registry], Cursor | None]:
+        """One page of registries in a folder ``scope`` (ordered by id), as ``_list`` says."""
+        return self._list(
+            self._registry_index,
+            self.registries,
+            scope,
+            lambda name, scope: Scope("registry-name", (scope.value, name)),
+            **page,
+        )
+
+    def _list(
         self,
+        index: ScopedIndex,
+        records: dict,
         scope: Scope,
+        group_of: Callable[[str, Scope], Scope | None],
         *,
         names_in: Iterable[str] | None = None,
         names_not_in: Iterable[str] = (),
@@ -479,55 +450,32 @@ class Store:
         descending: bool = False,
         after: Cursor | None = None,
         limit: int = 100,
-    ) -> tuple[list[Image], Cursor | None]:
-        """One page of images in ``scope``; returns (images, the cursor of the next page or None).
+    ) -> tuple[list, Cursor | None]:
+        """One page of ``index`` in ``scope``: (records, the cursor of the next page or None).
 
-        ``names_in`` keeps only images with those names; ``names_not_in`` drops them.
-        ``after`` (a cursor this method returned) resumes strictly after the sort key it
-        carries, whatever happened to that image since. Raises NotFound for an unknown
-        registry, UnknownCursor for a cursor naming nothing the store knows.
+        ``names_in`` keeps only records with those names; ``names_not_in`` drops them;
+        ``group_of(name, scope)`` is the scope holding the records of that name inside ``scope``
+        (None: there are none there). ``after`` (a cursor this method returned) resumes strictly
+        after the sort key it carries, whatever happened to that record since. Raises NotFound
+        for an unknown registry, UnknownCursor for a cursor naming nothing the store knows.
         """
         with self._lock:
             self._check_scope(scope)
-            return self._page(
-                self._image_index,
-                self.images,
-                scope,
-                lambda name: Scope("repository", name) if self._name_in_scope(name, scope) else None,
-                names_in=names_in,
-                names_not_in=names_not_in,
-                order=order,
-                descending=descending,
-                after=after,
-                limit=limit,
-            )
+            page = partial(index.page, scope, order, descending=descending, after=after, limit=limit)
+            if names_in is not None:
+                groups = [group_of(name, scope) for name in names_in]
+                ids, next_cursor = page(only=[group for group in groups if group is not None])
+            else:
+                excluded = {name for name in names_not_in if group_of(name, scope) is not None}
+                ids, next_cursor = page(
+                    leave_out=[group_of(name, scope) for name in excluded],
+                    left_out=lambda record_id: records[record_id].name in excluded,
+                )
+            return list(map(records.__getitem__, ids)), next_cursor
 
-    @staticmethod
-    def _page(
-        index: ScopedIndex,
-        records: dict,
-        scope: Scope,
-        group_of: Callable[[str], Scope | None],
-        *,
-        names_in: Iterable[str] | None,
-        names_not_in: Iterable[str],
-        order: str,
-        descending: bool,
-        after: Cursor | None,
-        limit: int,
-    ) -> tuple[list, Cursor | None]:
-        """A page of ``index`` in ``scope``, filtered by name: ``group_of(name)`` is the scope
-        holding the records of that name inside ``scope`` (None: no such records there)."""
-        page = partial(index.page, scope, order, descending=descending, after=after, limit=limit)
-        if names_in is not None:
-            ids, next_cursor = page(only=[group for group in map(group_of, names_in) if group is not None])
-        else:
-            excluded = {name for name in names_not_in if group_of(name) is not None}
-            ids, next_cursor = page(
-                leave_out=[group_of(name) for name in excluded],
-                left_out=lambda record_id: records[record_id].name in excluded,
-            )
-        return list(map(records.__getitem__, ids)), next_cursor
+    def _repository_group(self, name: str, scope: Scope) -> Scope | None:
+        """The scope of the images (or the repository) named ``name``, if inside ``scope``."""
+        return Scope("repository", name) if self._name_in_scope(name, scope) else None
 
     # ---- operations -------------------------------------------------------------
 

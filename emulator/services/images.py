@@ -8,7 +8,7 @@ from emulator.filters import REPOSITORY_NAME_FILTER
 from emulator.records import Image, Operation
 from emulator.services import Call, Rpc, ServiceContext
 from emulator.services.operations import finished, once, set_timestamp
-from emulator.services.paged import ListSpec, page
+from emulator.services.paged import ListSpec, page_of_store
 from emulator.store import IMAGE_ORDERS
 from emulator.wire import CONTAINER_REGISTRY, message_class
 
@@ -88,21 +88,7 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
     def list_images(request: Message, call: Call) -> bytes:
         # The request's own rules first (its page token included), then existence, then access.
         query = LIST.parse(request)
-
-        def fetch(after):
-            with store.atomic():  # one consistent state for the folder check and the page
-                call.authorize(store.folder_of(query.scope))
-                return store.list_images(
-                    query.scope,
-                    names_in=query.names_in,
-                    names_not_in=query.names_not_in,
-                    order=query.order,
-                    descending=query.descending,
-                    after=after,
-                    limit=query.limit,
-                )
-
-        images, next_page_token = page(tokens, query, request.page_token, fetch)
+        images, next_page_token = page_of_store(store, tokens, call, query, request.page_token, store.list_images)
         return list_response_bytes(images, next_page_token)
 
     def get_image(request: Message, call: Call) -> bytes:

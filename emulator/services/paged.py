@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from google.protobuf.message import Message
 
@@ -18,6 +19,10 @@ from emulator.filters import FilterSpec, NameFilter, parse_filter
 from emulator.listing import Cursor, Scope, UnknownCursor
 from emulator.ordering import parse_order_by
 from emulator.paging import PageTokens
+from emulator.store import Store
+
+if TYPE_CHECKING:
+    from emulator.services import Call
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -114,3 +119,30 @@ def page(
     except UnknownCursor:
         raise InvalidArgument.field("page_token", "is not a token this emulator issued") from None
     return records, tokens.issue(fingerprint, next_cursor) if next_cursor else ""
+
+
+def page_of_store(
+    store: Store,
+    tokens: PageTokens,
+    call: Call,
+    query: ListQuery,
+    page_token: str,
+    list_records: Callable[..., tuple[list, Cursor | None]],
+) -> tuple[list, str]:
+    """``page`` for a store List method (list_images, list_repositories, list_registries): the
+    folder check and the page read one consistent state."""
+
+    def fetch(after: Cursor | None) -> tuple[list, Cursor | None]:
+        with store.atomic():
+            call.authorize(store.folder_of(query.scope))
+            return list_records(
+                query.scope,
+                names_in=query.names_in,
+                names_not_in=query.names_not_in,
+                order=query.order,
+                descending=query.descending,
+                after=after,
+                limit=query.limit,
+            )
+
+    return page(tokens, query, page_token, fetch)

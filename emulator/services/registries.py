@@ -12,7 +12,7 @@ from emulator.records import IpPermission, Registry
 from emulator.services import Call, Rpc, ServiceContext
 from emulator.services.access import access_binding_rpcs, apply_deltas
 from emulator.services.operations import finished, once, set_timestamp
-from emulator.services.paged import ListSpec, page
+from emulator.services.paged import ListSpec, page_of_store
 from emulator.wire import CONTAINER_REGISTRY, message_class
 
 SERVICE = f"{CONTAINER_REGISTRY}.RegistryService"
@@ -61,18 +61,9 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
 
     def list_registries(request: Message, call: Call) -> Message:
         query = LIST.parse(request)
-
-        def fetch(after):
-            call.authorize(request.folder_id)
-            return store.list_registries(
-                request.folder_id,
-                names_in=query.names_in,
-                names_not_in=query.names_not_in,
-                after=after,
-                limit=query.limit,
-            )
-
-        registries, next_page_token = page(tokens, query, request.page_token, fetch)
+        registries, next_page_token = page_of_store(
+            store, tokens, call, query, request.page_token, store.list_registries
+        )
         return message_class(f"{CONTAINER_REGISTRY}.ListRegistriesResponse")(
             registries=[encode_registry(registry) for registry in registries], next_page_token=next_page_token
         )

@@ -10,7 +10,7 @@ from emulator.records import Repository
 from emulator.services import Call, Rpc, ServiceContext
 from emulator.services.access import access_binding_rpcs
 from emulator.services.operations import finished, once
-from emulator.services.paged import ListSpec, page
+from emulator.services.paged import ListSpec, page_of_store
 from emulator.store import REPOSITORY_ORDERS
 from emulator.wire import CONTAINER_REGISTRY, message_class
 
@@ -46,21 +46,9 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
 
     def list_repositories(request: Message, call: Call) -> Message:
         query = LIST.parse(request)
-
-        def fetch(after):
-            with store.atomic():  # one consistent state for the folder check and the page
-                call.authorize(store.folder_of(query.scope))
-                return store.list_repositories(
-                    query.scope,
-                    names_in=query.names_in,
-                    names_not_in=query.names_not_in,
-                    order=query.order,
-                    descending=query.descending,
-                    after=after,
-                    limit=query.limit,
-                )
-
-        repositories, next_page_token = page(tokens, query, request.page_token, fetch)
+        repositories, next_page_token = page_of_store(
+            store, tokens, call, query, request.page_token, store.list_repositories
+        )
         return message_class(f"{CONTAINER_REGISTRY}.ListRepositoriesResponse")(
             repositories=[encode_repository(repository) for repository in repositories],
             next_page_token=next_page_token,
