@@ -51,7 +51,7 @@ def access_binding_rpcs(
     store, tokens = context.store, context.tokens
 
     def list_bindings(request: Message, call: Call) -> Message:
-        query = ListQuery(Scope(f"{kind}-access", request.resource_id), None, "position", False, 0)
+        query = ListQuery(f"{kind}/ListAccessBindings", Scope(kind, request.resource_id), None, "position", False, 0)
 
         def fetch(after):
             with store.atomic():

@@ -76,6 +76,7 @@ def _fill_blob(message: Message, blob) -> None:
 
 
 LIST = ListSpec(
+    method=f"{SERVICE}/List",
     scopes=(("repository_name", "repository"), ("registry_id", "registry"), ("folder_id", "folder")),
     filter=REPOSITORY_NAME_FILTER,
     orders=IMAGE_ORDERS,

@@ -38,8 +38,10 @@ def page_size_of(request: Message) -> int:
 
 @dataclass(frozen=True)
 class ListQuery:
-    """A List request's rules that are not annotations, parsed."""
+    """A List request's rules that are not annotations, parsed. ``method``: which List (a
+    page token of one List is not one of another's)."""
 
+    method: str
     scope: Scope
     name_filter: NameFilter | None
     order: str
@@ -49,7 +51,8 @@ class ListQuery:
     def fingerprint(self) -> str:
         """What a page token is bound to: everything but the page size."""
         canonical_filter = self.name_filter.canonical() if self.name_filter else ""
-        return "|".join((self.scope.kind, str(self.scope.value), canonical_filter, self.order, str(self.descending)))
+        scope = (self.scope.kind, str(self.scope.value))
+        return "|".join((self.method, *scope, canonical_filter, self.order, str(self.descending)))
 
     @property
     def names_in(self) -> frozenset[str] | None:
@@ -65,11 +68,13 @@ class ListQuery:
 class ListSpec:
     """What one List method accepts.
 
-    ``scopes``: (request field, scope kind) pairs, the first one set wins;
+    ``method``: the List's full name; ``scopes``: (request field, scope kind) pairs, the first
+    one set wins;
     ``filter``: what ``filter`` may name; ``orders``: what ``order_by`` may name, the
     first being the default (empty: the request has no order_by).
     """
 
+    method: str
     scopes: tuple[tuple[str, str], ...]
     filter: FilterSpec
     orders: tuple[str, ...]
@@ -98,7 +103,7 @@ class ListSpec:
         if violations:
             raise InvalidArgument(violations)
         scope, name_filter, (order, descending), limit = parts
-        return ListQuery(scope, name_filter, order, descending, limit)
+        return ListQuery(self.method, scope, name_filter, order, descending, limit)
 
 
 def page(

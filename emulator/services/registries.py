@@ -17,7 +17,13 @@ from emulator.wire import CONTAINER_REGISTRY, message_class
 
 SERVICE = f"{CONTAINER_REGISTRY}.RegistryService"
 PUBLIC = False
-LIST = ListSpec(scopes=(("folder_id", "folder"),), filter=REGISTRY_NAME_FILTER, orders=("id",), has_order_by=False)
+LIST = ListSpec(
+    method=f"{SERVICE}/List",
+    scopes=(("folder_id", "folder"),),
+    filter=REGISTRY_NAME_FILTER,
+    orders=("id",),
+    has_order_by=False,
+)
 UPDATABLE = ("name", "labels")  # what UpdateRegistryRequest.update_mask may name
 
 

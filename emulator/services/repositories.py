@@ -18,6 +18,7 @@ SERVICE = f"{CONTAINER_REGISTRY}.RepositoryService"
 PUBLIC = False
 # registry_id wins over folder_id, as the request's documentation says.
 LIST = ListSpec(
+    method=f"{SERVICE}/List",
     scopes=(("registry_id", "registry"), ("folder_id", "folder")),
     filter=REPOSITORY_NAME_FILTER,
     orders=REPOSITORY_ORDERS,
