@@ -3,8 +3,11 @@ through the official SDK's generated stubs (yandexcloud, a test extra)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import grpc
 import pytest
+from google.protobuf import text_format
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc
@@ -15,6 +18,7 @@ from emulator import Emulator
 pytest_plugins = ["pytester"]  # the plugin's own tests run small downstream suites
 
 FOLDER = "b1g0000000000000test"
+MAX_PAGE_TOKEN = 100  # every List request's page_token is (length) = "<=100"
 
 
 @pytest.fixture(scope="session")
@@ -101,3 +105,62 @@ def assert_invalid(err: grpc.RpcError, *fields: str) -> list[error_details_pb2.B
     for violation in found:
         assert violation.description, violation
     return found
+
+
+class Page(list):
+    """One page of a List: the response's resource items, and the ``next_page_token`` it carried."""
+
+    next_page_token = ""
+
+
+def resource_field(response) -> str:
+    """The name of a List response's resource field: its only repeated message field (not a map)."""
+    found = [
+        field.name
+        for field in response.DESCRIPTOR.fields
+        if field.is_repeated and field.message_type is not None and not field.message_type.GetOptions().map_entry
+    ]
+    assert len(found) == 1, f"{response.DESCRIPTOR.full_name}: name the resource field, candidates {found}"
+    return found[0]
+
+
+def iter_pages(
+    call,
+    request,
+    page_size: int | None = None,
+    *,
+    items: str | None = None,
+    max_pages: int = 1000,
+    timeout: float | None = None,
+    **fields,
+) -> Iterator[Page]:
+    """Every page of a List-style RPC (``images.List``, ``registries.List``...), following
+    next_page_token, each yielded as it is read, so a test may change things between pages.
+
+    ``request`` is a request message (copied; paging starts at its page_token) or a request class
+    built from ``fields``; ``page_size`` overrides the request's. ``items`` names the response's
+    repeated resource field (default: the only one). Fails on a token longer than a request may
+    carry, and when the walk has not ended after ``max_pages`` pages."""
+    if isinstance(request, type):
+        request = request(**fields)
+    else:
+        assert not fields, "fields build a request class; pass a message as it is"
+        request = type(request).FromString(request.SerializeToString())
+    if page_size is not None:
+        request.page_size = page_size
+    for _ in range(max_pages):
+        response = call(request, timeout=timeout)
+        page = Page(getattr(response, items or resource_field(response)))
+        page.next_page_token = response.next_page_token
+        assert len(page.next_page_token) <= MAX_PAGE_TOKEN, f"a token a request may not carry: {page.next_page_token!r}"
+        yield page
+        if not page.next_page_token:
+            return
+        request.page_token = page.next_page_token
+    query = text_format.MessageToString(request, as_one_line=True)
+    raise AssertionError(f"paging did not end after {max_pages} pages of {type(request).__name__}({query})")
+
+
+def list_pages(call, request, page_size: int | None = None, **options) -> list[Page]:
+    """Every page of a List-style RPC as a list of pages (see ``iter_pages`` for the arguments)."""
+    return list(iter_pages(call, request, page_size, **options))

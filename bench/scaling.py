@@ -15,25 +15,24 @@ import time
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 
 from emulator import Emulator
-from emulator.services.images import ListQuery
 
 LIST = "/yandex.cloud.containerregistry.v1.ImageService/List"
 REPOSITORIES = 100
+MAX_PAGE_SIZE = 1000
 
 
 def _fill(emulator: Emulator, images: int) -> dict[str, str]:
     """Two registries of ``images`` images each; returns the names the scenarios use."""
-    store = emulator.store
     wide = emulator.add_registry("b1gwidefolder", id="crpwide0000000000000")
     narrow = emulator.add_registry("b1gnarrowfolder", id="crpnarrow00000000000")
-    with store.bulk():
+    with emulator.bulk():
         for n in range(images):
             # team/app1..3, which the filters name, hold 150 images each whatever N is,
             # so a filtered page has the same size in both runs.
             repository = f"team/app{1 + n % 3}" if n < 450 else f"team/app{4 + n % (REPOSITORIES - 4)}"
-            store.add_image(wide.id, repository, tags=[f"v{n}"])
-            store.add_image(narrow.id, "team/monolith", tags=[f"v{n}"])
-    return {"wide": wide.id, "narrow": narrow.id, "folder": "b1gwidefolder"}
+            emulator.add_image(wide.id, repository, tags=[f"v{n}"])
+            emulator.add_image(narrow.id, "team/monolith", tags=[f"v{n}"])
+    return {"wide": wide.id, "narrow": narrow.id, "folder": "b1gwidefolder", "images": images}
 
 
 def _scenarios(names: dict[str, str]) -> dict[str, pb.ListImagesRequest]:
@@ -59,20 +58,34 @@ def _scenarios(names: dict[str, str]) -> dict[str, pb.ListImagesRequest]:
     return scenarios
 
 
-def _deep_token(emulator: Emulator, request: pb.ListImagesRequest) -> str:
-    """A token for the page halfway through the listing (as if paged there)."""
-    query = ListQuery.parse(request)
-    listing = dict(scope=query.scope, order=query.order, descending=query.descending)
-    images, _ = emulator.store.list_images(**listing, limit=10**9)
-    _, cursor = emulator.store.list_images(**listing, limit=len(images) // 2 + 1)
-    return emulator._tokens.issue(query.fingerprint(), cursor)
+def _list_stub(emulator: Emulator):
+    channel = emulator.channel()
+    return channel.unary_unary(
+        LIST, request_serializer=pb.ListImagesRequest.SerializeToString,
+        response_deserializer=pb.ListImagesResponse.FromString,
+    )  # fmt: skip
+
+
+def _deep_token(emulator: Emulator, request: pb.ListImagesRequest, images: int) -> str:
+    """A token for the page after the first ``images // 2 + 1`` of the listing: paged there through
+    the wire (a token is bound to the query, not to the page size, so big pages get there fast)."""
+    stub, walk = _list_stub(emulator), pb.ListImagesRequest()
+    walk.CopyFrom(request)
+    remaining = images // 2 + 1
+    while remaining:
+        walk.page_size = min(remaining, MAX_PAGE_SIZE)
+        page = stub(walk)
+        assert page.images and page.next_page_token, f"the listing ended {remaining} images before halfway"
+        remaining -= len(page.images)
+        walk.page_token = page.next_page_token
+    return walk.page_token
 
 
 def _prepared(emulator: Emulator, names: dict[str, str]) -> dict[str, bytes]:
     bodies = {}
     for label, request in _scenarios(names).items():
         if "deep" in label:
-            request.page_token = _deep_token(emulator, request)
+            request.page_token = _deep_token(emulator, request, names["images"])
         bodies[label] = request.SerializeToString()
     return bodies
 
@@ -122,11 +135,8 @@ def paging_cost(sizes: tuple[int, ...] = (10_000, 100_000)) -> dict:
     for size in sizes:
         with Emulator() as emulator:
             names = _fill(emulator, size)
-            stub = emulator.channel().unary_unary(
-                LIST, request_serializer=pb.ListImagesRequest.SerializeToString,
-                response_deserializer=pb.ListImagesResponse.FromString,
-            )  # fmt: skip
-            request = pb.ListImagesRequest(registry_id=names["wide"], page_size=1000)
+            stub = _list_stub(emulator)
+            request = pb.ListImagesRequest(registry_id=names["wide"], page_size=MAX_PAGE_SIZE)
             started, seen = time.perf_counter(), 0
             while True:
                 page = stub(request)

@@ -42,25 +42,24 @@ def _child(path: str) -> None:
     started = time.perf_counter()
     emulator.load_seed(path)
     elapsed = time.perf_counter() - started
-    images = len(emulator.store.images)
+    images = emulator.counts()["images"]
     print(json.dumps({"images": images, "seconds": elapsed, "bytes_per_image": (_rss_bytes() - before) / images}))
 
 
 def _memory_child(images: int, explicit_layers: bool) -> None:
     """Resident memory per image added through the Python API (no seed file to parse)."""
-    from emulator import Blob, Emulator
+    from emulator import Emulator
 
     emulator = Emulator()
     registry = emulator.add_registry("b1gbench")
-    store = emulator.store
     before = _rss_bytes()
-    with store.bulk():
+    with emulator.bulk():
         for n in range(images):
             fields = {}
-            if explicit_layers:
-                fields["config"] = Blob(store.ids.new_id(), _digest(f"c{n}"), 1500)
-                fields["layers"] = tuple(Blob(store.ids.new_id(), _digest(f"l{n}.{k}"), 10**6 + k) for k in range(3))
-            store.add_image(registry.id, f"team/app{n % 100}", tags=[f"v{n}", f"build-{n}"], **fields)
+            if explicit_layers:  # the blobs' ids are generated, as for blobs a seed gives without them
+                fields["config"] = {"digest": _digest(f"c{n}"), "size": 1500}
+                fields["layers"] = [{"digest": _digest(f"l{n}.{k}"), "size": 10**6 + k} for k in range(3)]
+            emulator.add_image(registry.id, f"team/app{n % 100}", tags=[f"v{n}", f"build-{n}"], **fields)
     print(json.dumps({"bytes_per_image": (_rss_bytes() - before) / images}))
 
 

@@ -47,13 +47,13 @@ def reset(images: int = 100_000, repeats: int = 7) -> dict:
     for _ in range(repeats):
         emulator = Emulator()
         registry = emulator.add_registry("b1gbench")
-        with emulator.store.bulk():
+        with emulator.bulk():
             for n in range(images):
-                emulator.store.add_image(registry.id, f"app{n % 100}", tags=[f"v{n}", f"w{n}"])
+                emulator.add_image(registry.id, f"app{n % 100}", tags=[f"v{n}", f"w{n}"])
         started = time.perf_counter()
         emulator.reset()
         times.append(time.perf_counter() - started)
-        assert not emulator.images
+        assert emulator.counts()["images"] == 0
     return {"images": images, "reset_ms": statistics.median(times) * 1e3}
 
 

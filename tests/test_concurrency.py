@@ -23,7 +23,7 @@ import pytest
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc
 
-from conftest import violation_fields
+from conftest import iter_pages, violation_fields
 from emulator import Emulator
 
 FOLDERS = ("b1gconcurrenta", "b1gconcurrentb")
@@ -33,6 +33,7 @@ BASE_NS = 1_700_000_000 * 1_000_000_000
 CREATED_AT = tuple(BASE_NS + n * 1_000_000_000 for n in range(4))  # few values: ties on created_at
 ORDERS = ("id", "name", "created_at")
 TIMEOUT = 10
+MAX_PAGES = 20_000  # a paging run ends once the writers stop; no state here holds that many images
 OK, NOT_FOUND, INVALID = grpc.StatusCode.OK, grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT
 
 
@@ -118,23 +119,26 @@ def test_reads_racing_reset_and_seeds_see_one_consistent_state(own, interleaved)
 
     def lister() -> None:
         rng = random.Random(2)
-        token, query = "", {}
         while not done.is_set():
-            if not token:
-                scope = rng.choice(
-                    [{"folder_id": rng.choice(FOLDERS)}, {"registry_id": rng.choice(list(REGISTRIES))}]
-                    + [{"repository_name": f"{rng.choice(list(REGISTRIES))}/{path}"} for path in REPOSITORIES]
-                )
-                query = dict(scope, order_by=rng.choice(ORDERS), page_size=1)
+            scope = rng.choice(
+                [{"folder_id": rng.choice(FOLDERS)}, {"registry_id": rng.choice(list(REGISTRIES))}]
+                + [{"repository_name": f"{rng.choice(list(REGISTRIES))}/{path}"} for path in REPOSITORIES]
+            )
+            query = dict(scope, order_by=rng.choice(ORDERS), page_size=1)
+            token = ""  # the token the next call carries
             try:
-                token = images.List(pb.ListImagesRequest(**query, page_token=token), timeout=TIMEOUT).next_page_token
+                for page in iter_pages(images.List, pb.ListImagesRequest, timeout=TIMEOUT, **query):
+                    token = page.next_page_token
+                    if done.is_set():
+                        break
             except grpc.RpcError as error:
                 expected = (error.code() == NOT_FOUND and "folder_id" not in query) or (
                     error.code() == INVALID and token and violation_fields(error) == {"page_token"}
                 )
                 if not expected:
                     problems.append(f"List({query}, token={bool(token)}): {error.code().name} {error.details()}")
-                token = ""
+            except AssertionError as error:  # the walk did not end
+                problems.append(f"List({query}): {error}")
 
     run_threads([writer, lambda: getter(1), lambda: getter(2), lister])
     assert not problems, f"{len(problems)} bad answers, the first: {problems[:5]}"
@@ -403,33 +407,34 @@ def test_paging_while_writers_add_delete_seed_and_reset(own, interleaved):
 
     def page_through(rng: random.Random, query: Query) -> None:
         start = history.tick()
-        token, seen, last_key = "", {}, None
-        while True:
-            try:
-                response = images.List(query.request(token), timeout=TIMEOUT)
-            except grpc.RpcError as error:
-                now = history.tick()
-                # A reset may void a token (INVALID_ARGUMENT naming page_token) or take a registry away.
-                voided = error.code() == INVALID and token and violation_fields(error) == {"page_token"}
-                gone = error.code() == NOT_FOUND and query.kind != "folder"
-                if (voided or gone) and history.reset_within(start, now):
-                    return
-                problems.append(f"List {query} after {len(seen)} images: {error.code().name} {error.details()}")
+        token, seen, last_key = "", {}, None  # token: the one the next call carries
+        try:
+            for page in iter_pages(images.List, query.request(""), max_pages=MAX_PAGES, timeout=TIMEOUT):
+                for image in page:
+                    key = query.key(image)
+                    if last_key is not None and not (key < last_key if query.descending else key > last_key):
+                        problems.append(f"List {query}: {image.id} out of order after {last_key}")
+                    if image.id in seen and not history.re_added_since(image.id, start):
+                        problems.append(f"List {query}: {image.id} returned twice in one run")
+                    if not query.covers(image.name, history.folder_of(image.name.partition("/")[0])):
+                        problems.append(f"List {query}: {image.id} ({image.name}) is outside the query")
+                    seen[image.id] = key
+                    last_key = key
+                token = page.next_page_token
+                if token:
+                    history.stop(page[-1].id)
+        except grpc.RpcError as error:
+            now = history.tick()
+            # A reset may void a token (INVALID_ARGUMENT naming page_token) or take a registry away.
+            voided = error.code() == INVALID and token and violation_fields(error) == {"page_token"}
+            gone = error.code() == NOT_FOUND and query.kind != "folder"
+            if (voided or gone) and history.reset_within(start, now):
                 return
-            for image in response.images:
-                key = query.key(image)
-                if last_key is not None and not (key < last_key if query.descending else key > last_key):
-                    problems.append(f"List {query}: {image.id} out of order after {last_key}")
-                if image.id in seen and not history.re_added_since(image.id, start):
-                    problems.append(f"List {query}: {image.id} returned twice in one run")
-                if not query.covers(image.name, history.folder_of(image.name.partition("/")[0])):
-                    problems.append(f"List {query}: {image.id} ({image.name}) is outside the query")
-                seen[image.id] = key
-                last_key = key
-            token = response.next_page_token
-            if not token:
-                break
-            history.stop(response.images[-1].id)
+            problems.append(f"List {query} after {len(seen)} images: {error.code().name} {error.details()}")
+            return
+        except AssertionError as error:  # the walk did not end (in a thread: note it, the test fails)
+            problems.append(f"List {query}: {error}")
+            return
         end = history.tick()
         complete_runs.append(query)
         skipped = [

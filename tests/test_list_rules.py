@@ -9,7 +9,7 @@ import grpc
 import pytest
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 
-from conftest import FOLDER, assert_invalid, rpc_error, violation_fields
+from conftest import FOLDER, assert_invalid, iter_pages, list_pages, rpc_error, violation_fields
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
@@ -26,18 +26,11 @@ def list_ids(images, **fields) -> list[str]:
 
 
 def pages(images, page_size: int, **fields) -> list[list[str]]:
-    """Every page of a List, following next_page_token."""
-    result = []
-    token = ""
-    while True:
-        response = images.List(pb.ListImagesRequest(page_size=page_size, page_token=token, **fields))
-        result.append([image.id for image in response.images])
-        token = response.next_page_token
-        assert len(token) <= 100
-        if not token:
-            return result
-        assert len(response.images) == page_size, "a page before the last one is short"
-        assert len(result) < 1000, "paging does not end"
+    """The image ids of every page of a List; only the last page may be short."""
+    walk = list_pages(images.List, pb.ListImagesRequest, page_size, **fields)
+    result = [[image.id for image in page] for page in walk]
+    assert all(len(page) == page_size for page in result[:-1]), "a page before the last one is short"
+    return result
 
 
 # ---- a small world -----------------------------------------------------------------------------
@@ -610,14 +603,8 @@ def test_token_with_a_character_swapped_for_its_standard_base64_twin_is_invalid(
     """'-' -> '+' and '_' -> '/' change the token string; it is no longer one the emulator issued."""
     for _ in range(60):
         emulator.add_image(registry.id, "web")
-    tokens = []
-    token = ""
-    while True:
-        response = images.List(pb.ListImagesRequest(registry_id=registry.id, page_size=1, page_token=token))
-        token = response.next_page_token
-        if not token:
-            break
-        tokens.append(token)
+    walk = list_pages(images.List, pb.ListImagesRequest, 1, registry_id=registry.id)
+    tokens = [page.next_page_token for page in walk if page.next_page_token]
     tampered = [
         token[:position] + {"-": "+", "_": "/"}[char] + token[position + 1 :]
         for token in tokens
@@ -705,15 +692,12 @@ def test_paging_is_exact_while_images_are_added_and_deleted(emulator, images, or
     alive = set(initial)
     deleted_unseen = set()  # deleted before their page was read
     seen: list[str] = []
-    token = ""
     step = 0
-    while True:
-        response = images.List(pb.ListImagesRequest(page_size=3, page_token=token, **request))
-        page = [image.id for image in response.images]
+    for listed in iter_pages(images.List, pb.ListImagesRequest, 3, max_pages=100, **request):
+        page = [image.id for image in listed]
         assert not (set(page) & deleted_unseen), "a deleted image was listed"
         seen.extend(page)
-        token = response.next_page_token
-        if not token:
+        if not listed.next_page_token:
             break
         step += 1
         # delete the last image of this page, and one not listed yet
@@ -730,7 +714,6 @@ def test_paging_is_exact_while_images_are_added_and_deleted(emulator, images, or
         emulator.add_image(r.id, "a", id=f"aaa{step:017d}", created_at_ns=T - step)
         emulator.add_image(r2.id, "e", id=f"zzz{step:017d}", created_at_ns=T + 10**12 + step)
         emulator.add_image(r.id, "c/d", id=f"crpv{step:016d}", created_at_ns=T + 5 * 10**9)
-        assert step < 100
     assert step >= 2, "the scenario should span several pages"
     assert len(seen) == len(set(seen)), "an image was listed twice"
     survivors = alive & set(initial)
