@@ -27,7 +27,7 @@ from google.protobuf import json_format
 from google.rpc import code_pb2
 
 from emulator.records import AccessBinding, Blob, Image, IpPermission, Operation, Registry, Repository
-from emulator.store import Store
+from emulator.store import MAX_ACCESS_BINDINGS, MAX_IP_PERMISSIONS, REPOSITORY_PATH, Store
 from emulator.validation import violations
 from emulator.values import INT64_MAX, ValueProblem, check_digest, check_size, check_timestamp
 from emulator.wire import known_message, message_class
@@ -294,7 +294,7 @@ def access_bindings_of(entries: Any, where: str) -> list[AccessBinding]:
     for position, entry in enumerate(_expect(entries, list, where, "a list")):
         message = _api_message(entry, "yandex.cloud.access.AccessBinding", f"{where}[{position}]")
         bindings.append(AccessBinding(message.role_id, message.subject.id, message.subject.type))
-    return bindings
+    return _at_most(bindings, MAX_ACCESS_BINDINGS, where)
 
 
 def ip_permissions_of(entries: Any, where: str) -> list[IpPermission]:
@@ -303,13 +303,23 @@ def ip_permissions_of(entries: Any, where: str) -> list[IpPermission]:
     for position, entry in enumerate(_expect(entries, list, where, "a list")):
         message = _api_message(entry, "yandex.cloud.containerregistry.v1.IpPermission", f"{where}[{position}]")
         permissions.append(IpPermission(type(message).Action.Name(message.action), message.ip))
-    return permissions
+    return _at_most(permissions, MAX_IP_PERMISSIONS, where)
+
+
+def _at_most(items: list, limit: int, where: str) -> list:
+    """The store keeps at most ``limit`` distinct items per resource: say so here, naming the entry."""
+    distinct = len(dict.fromkeys(items))
+    if distinct > limit:
+        raise SeedError(f"{where}: at most {limit} (distinct) per resource, got {distinct}")
+    return items
 
 
 def repository_arguments(entry: Any, where: str = "") -> dict:
     """Keyword arguments for Store.add_repository (registry aside) from one seed repository entry."""
     _check_keys(entry, _REPOSITORY_KEYS, {"path"}, where)
     arguments: dict[str, Any] = {"path": _expect(entry["path"], str, _at(where, "path"), "a string")}
+    if not REPOSITORY_PATH.fullmatch(arguments["path"]):
+        raise SeedError(f"{_at(where, 'path')}: must match {REPOSITORY_PATH.pattern}, got {arguments['path']!r}")
     if entry.get("id") is not None:
         arguments["id"] = _expect(entry["id"], str, _at(where, "id"), "a string")
     arguments["kept"] = _expect(entry.get("kept", True), bool, _at(where, "kept"), "true or false")
@@ -397,7 +407,7 @@ def apply_seed(store: Store, data: Any) -> tuple[list[Registry], list[Image]]:
                         images.append(store.add_image(registry.id, **arguments))
                     except ValueError as error:
                         raise SeedError(f"{image_where}.{error}") from None
-                _check_declared_repositories_hold_images(store, registry, entry, where)
+                check_declared_repositories(store, registry, entry, where)
             for o, operation in enumerate(operations):
                 if operation.id in store.operations:
                     raise SeedError(f"operations[{o}].id: {operation.id!r} already exists")
@@ -419,32 +429,40 @@ def add_registry_parts(store: Store, registry: Registry, entry: dict, where: str
         access_bindings=access_bindings_of(entry.get("access_bindings", []), _at(where, "access_bindings")),
         ip_permissions=ip_permissions_of(entry.get("ip_permissions", []), _at(where, "ip_permissions")),
     )
+    paths: set[str] = set()
     for position, repository_entry in enumerate(
         _expect(entry.get("repositories", []), list, _at(where, "repositories"), "a list")
     ):
-        add_repository_entry(store, registry.id, repository_entry, f"{_at(where, 'repositories')}[{position}]")
+        repository_where = f"{_at(where, 'repositories')}[{position}]"
+        repository = add_repository_entry(store, registry.id, repository_entry, repository_where)
+        if repository.path in paths:
+            raise SeedError(f"{repository_where}.path: {repository.path!r} appears twice in this registry")
+        paths.add(repository.path)
 
 
 def add_repository_entry(store: Store, registry_id: str, entry: Any, where: str = "") -> Repository:
-    """A repository from its seed entry (path, id, kept, access_bindings)."""
+    """A repository from its seed entry (path, id, kept, access_bindings). An existing repository
+    keeps its access bindings unless the entry gives some."""
     arguments = repository_arguments(entry, where)
-    bindings = access_bindings_of(entry.get("access_bindings", []), _at(where, "access_bindings"))
+    given = entry.get("access_bindings")
+    bindings = access_bindings_of(given, _at(where, "access_bindings")) if given is not None else None
     try:
         repository = store.add_repository(registry_id, **arguments)
     except ValueError as error:
         raise SeedError(f"{_at(where, str(error))}") from None
-    store.set_repository_access(repository.id, bindings)
+    if bindings is not None:
+        store.set_repository_access(repository.id, bindings)
     return repository
 
 
-def _check_declared_repositories_hold_images(store: Store, registry: Registry, entry: dict, where: str) -> None:
+def check_declared_repositories(store: Store, registry: Registry, entry: dict, where: str = "") -> None:
     """A repository declared with "kept": false exists only while it holds images."""
     for position, repository_entry in enumerate(entry.get("repositories", [])):
         if repository_entry.get("kept") is False:
             repository = store.get_repository_by_name(f"{registry.id}/{repository_entry['path']}")
             if not repository.digests:
                 raise SeedError(
-                    f"{where}.repositories[{position}].kept: false, but no image of the seed is in it "
+                    f"{_at(where, 'repositories')}[{position}].kept: false, but no image of the seed is in it "
                     "(a repository that is not kept exists only while it holds images)"
                 )
 

@@ -25,6 +25,7 @@ from emulator.seed import (
     add_registry_parts,
     add_repository_entry,
     apply_seed,
+    check_declared_repositories,
     export_state,
     image_arguments,
     read_seed_file,
@@ -304,6 +305,7 @@ class Emulator:
             registry = self.store.add_registry(**arguments, **exact)
             try:
                 add_registry_parts(self.store, registry, entry)
+                check_declared_repositories(self.store, registry, entry)  # no images here: kept only
             except BaseException:
                 self.store.delete_registry(registry.id)
                 raise
@@ -311,7 +313,13 @@ class Emulator:
 
     def add_repository(self, registry_id: str, path: str, **fields: Any) -> Repository:
         """Add a repository ``<registry_id>/<path>`` that stays while empty, as an upserted one
-        does (an existing one is returned, now kept). ``fields``: id, access_bindings."""
+        does (an existing one is returned, now kept; its access bindings replaced only if given).
+        ``fields``: id, access_bindings. A repository that is not kept comes with its first image."""
+        if "kept" in fields:
+            raise ValueError(
+                "kept: add_repository makes repositories that stay while empty; one that is not kept "
+                "comes with its first image (add_image)"
+            )
         return add_repository_entry(self.store, registry_id, {"path": path, **_given(fields)})
 
     def add_image(self, registry_id: str, repository: str, **fields: Any) -> Image:

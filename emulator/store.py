@@ -229,7 +229,7 @@ class Store:
         """The repository ``<registry_id>/<path>``, made if it does not exist (kept: it stays
         when empty, as an upserted one does). An existing one is returned (and kept if asked)."""
         if not (isinstance(path, str) and REPOSITORY_PATH.fullmatch(path)):
-            raise ValueError(f"repository: must match {REPOSITORY_PATH.pattern}, got {path!r}")
+            raise ValueError(f"path: must match {REPOSITORY_PATH.pattern}, got {path!r}")
         with self._lock:
             registry = self.registries.get(registry_id)
             if registry is None:

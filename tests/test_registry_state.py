@@ -220,12 +220,20 @@ def test_a_bad_entry_is_named_by_its_path_and_loads_nothing(emulator, edit, name
     assert frozen(emulator) == before
 
 
-@pytest.mark.xfail(strict=True, reason="a bad repository path is reported as '.repository', not '.path'")
 def test_a_bad_repository_path_is_named_path(emulator):
     data = seed()
     data["registries"][0]["repositories"][0]["path"] = "Bad"
     with pytest.raises(SeedError, match=r"^registries\[0\]\.repositories\[0\]\.path: "):
         emulator.load_seed(data)
+
+
+def test_a_repository_path_declared_twice_in_a_registry_is_refused(emulator):
+    data = seed()
+    repositories = data["registries"][0]["repositories"]
+    repositories.append({"path": repositories[0]["path"]})
+    with pytest.raises(SeedError, match=rf"^registries\[0\]\.repositories\[{len(repositories) - 1}\]\.path: .*twice"):
+        emulator.load_seed(data)
+    assert emulator.registries == {} and emulator.repositories == {}
 
 
 def test_a_repository_id_taken_by_an_existing_repository_is_refused(emulator):
@@ -246,7 +254,6 @@ def too_many(where: str) -> list[dict]:
     return [{"role_id": "viewer", "subject": {"id": f"aje{n:05d}", "type": "userAccount"}} for n in range(1001)]
 
 
-@pytest.mark.xfail(strict=True, reason=TOO_MANY)
 @pytest.mark.parametrize("where", ["access_bindings", "ip_permissions", "repositories.0.access_bindings"])
 def test_more_than_1000_bindings_or_permissions_in_a_seed_are_a_seed_error(emulator, where):
     data = seed()
@@ -257,13 +264,12 @@ def test_more_than_1000_bindings_or_permissions_in_a_seed_are_a_seed_error(emula
     assert emulator.registries == {}
 
 
-@pytest.mark.xfail(strict=True, reason=TOO_MANY + " (the process prints a traceback, exit code 1)")
 def test_a_seed_file_with_more_than_1000_bindings_stops_the_start_with_a_message(tmp_path):
     data = seed()
     data["registries"][0]["access_bindings"] = too_many("access_bindings")
     result = run_to_exit("--port", "0", "--seed", str(write_seed(tmp_path, data)), cwd=tmp_path)
     assert result.returncode == 2, result.stderr
-    assert "bad seed: registries[0].access_bindings" in result.stderr and "Traceback" not in result.stderr
+    assert "registries[0].access_bindings: at most 1000" in result.stderr and "Traceback" not in result.stderr
 
 
 # ---- state() and load_seed: the round trip ----------------------------------------------------
@@ -501,7 +507,6 @@ def test_post_repositories_with_a_bad_body_is_400_naming_the_field(admin, body, 
     assert frozen(admin) == before
 
 
-@pytest.mark.xfail(strict=True, reason=TOO_MANY + " (the control plane answers 500, and the repository stays)")
 def test_post_repositories_with_more_than_1000_bindings_is_400_and_adds_nothing(admin):
     registry = admin.add_registry(FOLDER)
     body = {"registry_id": registry.id, "path": "app", "access_bindings": too_many("access_bindings")}
@@ -510,7 +515,6 @@ def test_post_repositories_with_more_than_1000_bindings_is_400_and_adds_nothing(
     assert answer["error"].startswith("access_bindings"), answer
 
 
-@pytest.mark.xfail(strict=True, reason="a bad path is reported as 'repository: ...', the field is 'path'")
 def test_post_repositories_with_a_bad_path_names_path(admin):
     registry = admin.add_registry(FOLDER)
     status, answer = http("POST", admin.admin_url + "/repositories", {"registry_id": registry.id, "path": "Bad"})
@@ -518,9 +522,6 @@ def test_post_repositories_with_a_bad_path_names_path(admin):
     assert answer["error"].startswith("path:"), answer
 
 
-@pytest.mark.xfail(
-    strict=True, reason="kept=false makes an empty repository that is not kept; the state no longer loads"
-)
 def test_post_repositories_refuses_kept_false(admin):
     """A repository that is not kept exists only while it holds images: an empty one must not be
     made (its state could not be loaded again: the seed rules refuse it)."""
@@ -636,21 +637,18 @@ def test_add_registry_with_a_bad_part_adds_nothing(emulator, fields, named):
     assert frozen(emulator) == before and emulator.repositories == {}
 
 
-@pytest.mark.xfail(strict=True, reason="an empty repository that is not kept is made; its state does not load again")
 def test_add_registry_refuses_a_repository_that_is_not_kept_and_holds_no_image(emulator):
     with pytest.raises(ValueError, match=r"^repositories\[0\]\.kept"):
         emulator.add_registry(FOLDER, repositories=[{"path": "app", "kept": False}])
     assert emulator.registries == {} and emulator.repositories == {}
 
 
-@pytest.mark.xfail(strict=True, reason="add_repository(kept=False) makes an empty repository that is not kept")
 def test_add_repository_refuses_kept_false(emulator, registry):
     with pytest.raises(ValueError, match="^kept"):
         emulator.add_repository(registry.id, "app", kept=False)
     assert emulator.repositories == {}
 
 
-@pytest.mark.xfail(strict=True, reason="add_repository on an existing repository replaces its bindings with none")
 def test_add_repository_of_an_existing_repository_keeps_its_access_bindings(emulator, registry, stubs):
     made = emulator.add_repository(registry.id, "app")
     binding = access_pb2.AccessBinding(role_id="viewer", subject=access_pb2.Subject(id="aje1", type="userAccount"))
@@ -661,9 +659,6 @@ def test_add_repository_of_an_existing_repository_keeps_its_access_bindings(emul
     assert stubs.repository_bindings(made.id) == [binding_dict(binding)]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="add_repository with 1001 bindings raises FailedPrecondition and keeps the repository"
-)
 def test_add_repository_with_too_many_bindings_is_a_value_error_and_adds_nothing(emulator, registry):
     with pytest.raises(ValueError, match="^access_bindings"):
         emulator.add_repository(registry.id, "app", access_bindings=too_many("access_bindings"))
