@@ -25,7 +25,7 @@ from yandex.cloud.containerregistry.v1.registry_service_pb2_grpc import Registry
 from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import RepositoryServiceStub
 from yandex.cloud.operation import operation_service_pb2 as operation_pb
 
-from conftest import FOLDER, assert_invalid, rpc_error
+from conftest import FOLDER, assert_invalid, list_pages, rpc_error
 from emulator import Emulator
 
 OK = grpc.StatusCode.OK
@@ -423,17 +423,10 @@ def test_list_several_broken_rules_are_reported_together(world, repositories):
 
 
 def pages(repositories, page_size: int, **fields) -> list[list[str]]:
-    """Every page of a List, following next_page_token."""
-    result, token = [], ""
-    while True:
-        response = repositories.List(pb.ListRepositoriesRequest(page_size=page_size, page_token=token, **fields))
-        result.append([repository.id for repository in response.repositories])
-        token = response.next_page_token
-        assert len(token) <= 100
-        if not token:
-            return result
-        assert len(response.repositories) == page_size, "a page before the last one is short"
-        assert len(result) <= 200, "paging does not end"
+    """Every page of a List (its repositories' ids); only the last page may be short."""
+    walked = list_pages(repositories.List, pb.ListRepositoriesRequest, page_size, max_pages=200, **fields)
+    assert all(len(page) == page_size for page in walked[:-1]), "a page before the last one is short"
+    return [[repository.id for repository in page] for page in walked]
 
 
 def test_paging_within_one_query(world, repositories):
@@ -540,17 +533,11 @@ def binding(role: str, subject: str, kind: str = "userAccount") -> access_pb2.Ac
 
 
 def bindings_of(repositories, resource_id: str, page_size: int = 0) -> list[access_pb2.AccessBinding]:
-    found, token = [], ""
-    while True:
-        response = repositories.ListAccessBindings(
-            access_pb2.ListAccessBindingsRequest(resource_id=resource_id, page_size=page_size, page_token=token)
-        )
-        found.extend(response.access_bindings)
-        token = response.next_page_token
-        if not token:
-            return found
-        assert len(response.access_bindings) == page_size
-        assert len(found) <= 1000
+    walked = list_pages(
+        repositories.ListAccessBindings, access_pb2.ListAccessBindingsRequest, page_size, resource_id=resource_id
+    )
+    assert all(len(page) == page_size for page in walked[:-1]), "a page before the last one is short"
+    return [binding for page in walked for binding in page]
 
 
 def test_access_bindings_are_set_updated_and_listed(emulator, registry, repositories, operations):
@@ -818,8 +805,11 @@ def test_the_annotated_limits_reach_the_wire(emulator, registry, repositories):
     for bad in ("", "Upper/app", f"{registry.id}/app/", f"{registry.id}//app", f"{registry.id}/a..b", " x/y"):
         error = rpc_error(repositories.GetByName, pb.GetRepositoryByNameRequest(repository_name=bad))
         assert_invalid(error, "repository_name")
+
     # List: order_by <= 100, page_size <= 1000 (and >= 0), registry/folder ids <= 50, filter <= 1000, token <= 100
-    list_request = lambda **fields: pb.ListRepositoriesRequest(**{"registry_id": registry.id, **fields})
+    def list_request(**fields):
+        return pb.ListRepositoriesRequest(**{"registry_id": registry.id, **fields})
+
     padded = 'name = "a/b"'
     for served in (
         list_request(order_by="name".ljust(100)),
@@ -844,7 +834,10 @@ def test_the_annotated_limits_reach_the_wire(emulator, registry, repositories):
 def test_the_access_binding_annotations_reach_the_wire(emulator, registry, repositories):
     made = upsert(repositories, f"{registry.id}/app")
     not_found(repositories.ListAccessBindings, access_pb2.ListAccessBindingsRequest(resource_id="a" * 64))
-    listing = lambda **fields: access_pb2.ListAccessBindingsRequest(**{"resource_id": made.id, **fields})
+
+    def listing(**fields):
+        return access_pb2.ListAccessBindingsRequest(**{"resource_id": made.id, **fields})
+
     for field, bad in (
         ("resource_id", access_pb2.ListAccessBindingsRequest(resource_id="a" * 65)),
         ("resource_id", access_pb2.ListAccessBindingsRequest()),
