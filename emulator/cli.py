@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from emulator.auth import MODES, default_mode, parse_token_specs
+from emulator.operation_modes import modes_json, parse_modes
 from emulator.seed import (
     SeedError,
     check_writable,
@@ -91,6 +92,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="keep the newest N finished operations (and their idempotency keys); pending ones are "
         "always kept (default: %(default)s)",
     )
+    parser.add_argument(
+        "--operations",
+        action="append",
+        default=[],
+        metavar="[METHOD=]MODE",
+        help="how long operations take: immediate (default), polls:N (done on the N-th "
+        "OperationService.Get) or delay:MS; for every method, or one (ImageService/Delete=polls:2); "
+        "repeatable",
+    )
     tls = parser.add_argument_group("TLS (plaintext is the default)")
     tls.add_argument("--tls", action="store_true", help="serve TLS on --port")
     tls.add_argument(
@@ -165,6 +175,7 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
         auth=mode,
         tokens=tokens,
         max_operations=args.max_operations,
+        operations=args.operations,
         admin_token=args.admin_token,
     )
 
@@ -249,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         untouched = " (the file is left untouched)" if source.startswith("state file") else ""
         print(f"ycr-emulator: bad {source}: {error}{untouched}", file=sys.stderr)
         return 2
+    if args.operations:  # the command line wins over the modes a seed or state file holds
+        emulator.configure_operations({**emulator.operation_modes, **modes_json(parse_modes(args.operations))})
     try:
         emulator.start()
     except OSError as error:

@@ -79,6 +79,13 @@ def _configure_auth(emulator: Emulator, body: Any) -> dict:
     return {}
 
 
+def _configure_operations(emulator: Emulator, body: dict) -> dict:
+    if not isinstance(body["modes"], (dict, list)):
+        raise ValueError("modes: must be an object of method -> mode, or a list of MODE / METHOD=MODE specs")
+    emulator.configure_operations(body["modes"])
+    return {"modes": emulator.operation_modes}
+
+
 OPERATIONS = (
     ControlOperation("health", "GET", "/health", "none", lambda emulator, body: {"status": "SERVING"}),
     ControlOperation("info", "GET", "/info", "none", lambda emulator, body: emulator.info()),
@@ -102,6 +109,10 @@ OPERATIONS = (
         ),
     ),
     ControlOperation("configure_auth", "POST", "/auth", "required", _configure_auth),
+    ControlOperation(
+        "configure_operations", "POST", "/operation-modes", "required",
+        lambda emulator, body: _configure_operations(emulator, fields(body, required=("modes",), allowed=("modes",))),
+    ),
 )  # fmt: skip
 BY_PATH = {operation.path: operation for operation in OPERATIONS}
 BY_NAME = {operation.name: operation for operation in OPERATIONS}

@@ -6,15 +6,22 @@ its sort orders (a key per order, unique because ties are broken by id); a
 anything a List can name (a folder, a registry, a repository, a name within a folder).
 ``page`` reads one page of keys after a given key in O(page size + log n), including
 a filter on groups (a list of scopes to merge, or scopes to leave out).
+
+Orders come in two kinds. The kind's own orders (one field, ties broken by id) are kept
+for every scope at all times. Any other order of the kind's fields (several fields, each
+ascending or descending, ending with the id) is built for a scope on first use from the
+scope's records, kept up to date from then on, and dropped again, least recently used
+first, when the lazily built lists hold more than ``max_lazy_keys`` keys together.
 """
 
 from __future__ import annotations
 
 import heapq
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sortedcontainers import SortedList
@@ -45,7 +52,8 @@ class Order:
     inside a key; ``sort_attribute``: the attribute the key sorts by first (None: the id),
     so bulk loading can sort with plain attribute keys; ``cursor_of`` / ``key_of_cursor``:
     a key in the bounded form a page token carries, and back (UnknownCursor if it names
-    nothing known).
+    nothing known); ``shares``: another order whose key this one's often equals (then one
+    key object serves both, which saves its memory).
     """
 
     key: Callable[[Any], Any]
@@ -53,6 +61,7 @@ class Order:
     cursor_of: Callable[[Any], Cursor]
     key_of_cursor: Callable[[Cursor], Any]
     sort_attribute: str | None = None
+    shares: str | None = None
 
 
 def by_id(record) -> str:
@@ -74,7 +83,7 @@ def _pair_of_cursor(cursor: Cursor) -> Any:
 ID_ORDER = Order(key=by_id, id_of=lambda key: key, cursor_of=lambda key: (key,), key_of_cursor=_id_key_of_cursor)
 
 
-def by_number_then_id(attribute: str) -> Order:
+def by_number_then_id(attribute: str, shares: str | None = None) -> Order:
     """The order of an integer attribute, ties broken by id; keys (and cursors) are (value, id)."""
     return Order(
         key=lambda record: (getattr(record, attribute), record.id),
@@ -82,6 +91,7 @@ def by_number_then_id(attribute: str) -> Order:
         cursor_of=tuple,
         key_of_cursor=_pair_of_cursor,
         sort_attribute=attribute,
+        shares=shares,
     )
 
 
@@ -107,7 +117,8 @@ class NameSerials:
 
 
 def by_name_then_id(attribute: str, serials: NameSerials) -> Order:
-    """The order of a string attribute, ties broken by id; cursors carry the name's serial."""
+    """The order of a string attribute, ties broken by id; cursors carry the string's serial
+    (a name, a digest: either is too long to go into a page token beside an id)."""
 
     def key_of_cursor(cursor: Cursor) -> Any:
         if len(cursor) != 2:

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from emulator.ids import REGISTRY_PREFIX
-from emulator.values import check_digest, check_size
+from emulator.values import INT64_MAX, check_digest, check_size
 
 
 def _moment(ns: int) -> datetime:
@@ -88,7 +88,7 @@ class Image:
     of a dozen Python objects per image."""
 
     __slots__ = (
-        "id", "registry_id", "repository", "name", "digest", "tags", "created_at_ns",
+        "id", "registry_id", "repository", "name", "digest", "tags", "created_at_ns", "last_modified_ns",
         "_compressed_size", "_config", "_layers", "wire",
     )  # fmt: skip
 
@@ -104,6 +104,7 @@ class Image:
         layers: tuple[Blob, ...] | None,
         tags: list[str],
         created_at_ns: int,
+        last_modified_ns: int | None = None,
     ):
         self.id = id
         self.registry_id = registry_id
@@ -112,9 +113,19 @@ class Image:
         self.digest = digest
         self.tags = tags
         self.created_at_ns = created_at_ns
+        # What order_by=last_modified sorts by: the later of its creation and the last tag move
+        # onto or off it (the store keeps it). Usually the created_at object itself: no memory.
+        self.last_modified_ns = created_at_ns if last_modified_ns is None else last_modified_ns
         self._compressed_size = compressed_size
         self._config = pack_blobs((config,)) if config is not None else None
         self._layers = pack_blobs(layers) if layers is not None else None
+        if compressed_size is None and (config is not None or layers is not None):
+            given = (config.size if config is not None else 0) + sum_of_sizes(layers or ())
+            if given > INT64_MAX - DERIVED_SIZES_BOUND and self.compressed_size > INT64_MAX:
+                raise ValueError(
+                    "layers: sizes sum beyond 2^63-1 with the config's, so compressed_size (their sum unless "
+                    "given) would not fit int64: give compressed_size"
+                )
         # The service layer's cache: (the tags list it was made with, the encoded bytes).
         # Tags are the only field that changes, and the store replaces the list whenever
         # they do (never edits it in place), so a cache made with other tags is never used.
@@ -134,9 +145,11 @@ class Image:
 
     @property
     def compressed_size(self) -> int:
+        """As given, else what production reports: the layers' sizes plus the config blob's
+        (a real image: 9 layers of 90,595,047 B and a 7,926 B config make 90,602,973)."""
         if self._compressed_size is not None:
             return self._compressed_size
-        return sum(layer.size for layer in self.layers)
+        return sum(layer.size for layer in self.layers) + self.config.size
 
     @property
     def created_at(self) -> datetime:
@@ -159,7 +172,9 @@ class Image:
         return f"Image(id={self.id!r}, name={self.name!r}, digest={self.digest!r}, tags={self.tags!r})"
 
     def __eq__(self, other: object) -> bool:
-        fields = ("id", "name", "digest", "tags", "created_at_ns", "compressed_size", "config", "layers")
+        fields = (
+            "id", "name", "digest", "tags", "created_at_ns", "last_modified_ns", "compressed_size", "config", "layers",
+        )  # fmt: skip
         return isinstance(other, Image) and all(getattr(self, f) == getattr(other, f) for f in fields)
 
     __hash__ = None  # mutable (tags move)
@@ -212,6 +227,9 @@ def sum_of_sizes(blobs: Iterable[object]) -> int:
     return sum(blob.size for blob in blobs if isinstance(blob, Blob) and type(blob.size) is int)
 
 
+DERIVED_SIZES_BOUND = 20_000 + 3 * 30_000_000  # at most what a derived config and layers add up to
+
+
 def derived_blob(image_id: str, role: str, low: int, high: int) -> Blob:
     """A blob's realistic id, digest and size, derived from an image id and its role."""
     seed = hashlib.sha256(f"{image_id}/{role}".encode()).digest()
@@ -220,6 +238,20 @@ def derived_blob(image_id: str, role: str, low: int, high: int) -> Blob:
         digest="sha256:" + hashlib.sha256(seed).hexdigest(),
         size=low + int.from_bytes(seed[11:15], "big") % (high - low),
     )
+
+
+@dataclass(slots=True)
+class Pending:
+    """What an operation that is not done yet will do, and when it will be done.
+
+    ``action`` names a Store action ("" for none: the change was made when the call came);
+    ``polls_left``: OperationService.Get calls until done (polls mode); ``due_ns``: when it is
+    done (delay mode)."""
+
+    action: str
+    target: str
+    polls_left: int | None = None
+    due_ns: int | None = None
 
 
 @dataclass(slots=True)
@@ -243,6 +275,8 @@ class Operation:
     # A digest of the request that made it, so a repeat of its idempotency key with another
     # request is told apart (None for operations recorded before it was kept).
     request_digest: str | None = None
+    # Not done yet: what completing it does (None once done, or for operations done at once).
+    pending: Pending | None = None
 
     @property
     def created_at(self) -> datetime:

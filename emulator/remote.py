@@ -174,6 +174,14 @@ class RemoteEmulator:
     def reset(self) -> None:
         self._call("reset", {})
 
+    def configure_operations(self, modes: Any) -> None:
+        """As Emulator.configure_operations."""
+        self._call("configure_operations", {"modes": modes if isinstance(modes, (dict, list)) else [modes]})
+
+    @property
+    def operation_modes(self) -> dict[str, str]:
+        return self.info()["operation_modes"]
+
     def add_registry(self, folder_id: str, **fields: Any) -> Registry:
         fields = {key: _jsonable(value) for key, value in fields.items() if value is not None}
         return registry_from_json(self._call("add_registry", {"folder_id": folder_id, **fields}))

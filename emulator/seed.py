@@ -26,14 +26,26 @@ from typing import Any
 from google.protobuf import json_format
 from google.rpc import code_pb2
 
-from emulator.records import AccessBinding, Blob, Image, IpPermission, Operation, Registry, Repository
-from emulator.store import MAX_ACCESS_BINDINGS, MAX_IP_PERMISSIONS, REPOSITORY_PATH, Store
+from emulator.operation_modes import MAX_POLLS, modes_json, parse_modes
+from emulator.records import (
+    REGISTRY_STATUSES,
+    AccessBinding,
+    Blob,
+    Image,
+    IpPermission,
+    Operation,
+    Pending,
+    Registry,
+    Repository,
+)
+from emulator.store import ACTIONS, MAX_ACCESS_BINDINGS, MAX_IP_PERMISSIONS, REPOSITORY_PATH, Store
 from emulator.validation import violations
 from emulator.values import INT64_MAX, ValueProblem, check_digest, check_size, check_timestamp
 from emulator.wire import known_message, message_class
 
 _REGISTRY_KEYS = {
     "id", "folder_id", "name", "created_at", "labels", "images", "repositories", "access_bindings", "ip_permissions",
+    "status",
 }  # fmt: skip
 _REPOSITORY_KEYS = {"path", "id", "kept", "access_bindings"}
 _IMAGE_KEYS = {"repository", "id", "digest", "tags", "created_at", "compressed_size", "config", "layers"}
@@ -41,7 +53,7 @@ _BLOB_KEYS = {"id", "digest", "size", "urls"}
 _OPERATION_KEYS = {
     "id", "description", "created_at", "created_by", "modified_at", "done",
     "metadata_type", "metadata", "response_type", "response", "error", "folder_id", "idempotency_key",
-    "request_digest",
+    "request_digest", "pending",
 }  # fmt: skip
 # Fields holding entries that are parsed, and so string-checked, on their own: not walked twice.
 _ENTRY_FIELDS = frozenset(
@@ -273,6 +285,12 @@ def registry_arguments(entry: Any, where: str = "") -> dict:
         _expect(key, str, _at(where, "labels"), "an object with string keys")
         _expect(value, str, f"{_at(where, 'labels')}.{key}", "a string")
     arguments["labels"] = labels
+    if entry.get("status") is not None:
+        if entry["status"] not in REGISTRY_STATUSES:
+            raise SeedError(
+                f"{_at(where, 'status')}: must be one of {', '.join(REGISTRY_STATUSES)}, got {entry['status']!r}"
+            )
+        arguments["status"] = entry["status"]
     return arguments
 
 
@@ -355,13 +373,17 @@ def operation_record(entry: Any, where: str) -> Operation:
     digest = entry.get("request_digest")
     if digest is not None:
         _expect(digest, str, _at(where, "request_digest"), "a string")
+    pending = pending_record(entry["pending"], _at(where, "pending")) if entry.get("pending") is not None else None
+    done = _expect(entry.get("done", pending is None), bool, _at(where, "done"), "true or false")
+    if pending is not None and done:
+        raise SeedError(f"{_at(where, 'done')}: an operation with pending work is not done")
     return Operation(
         id=_expect(entry["id"], str, _at(where, "id"), "a string"),
         description=_expect(entry.get("description", ""), str, _at(where, "description"), "a string"),
         created_at_ns=parse_timestamp(entry.get("created_at", "1970-01-01T00:00:00Z"), _at(where, "created_at")),
         created_by=_expect(entry.get("created_by", ""), str, _at(where, "created_by"), "a string"),
         modified_at_ns=parse_timestamp(entry.get("modified_at", "1970-01-01T00:00:00Z"), _at(where, "modified_at")),
-        done=_expect(entry.get("done", True), bool, _at(where, "done"), "true or false"),
+        done=done,
         metadata_type=_expect(entry["metadata_type"], str, _at(where, "metadata_type"), "a message name"),
         metadata=metadata,
         response_type=entry.get("response_type"),
@@ -370,13 +392,43 @@ def operation_record(entry: Any, where: str) -> Operation:
         idempotency_key=key,
         response=response,
         request_digest=digest,
+        pending=pending,
     )
+
+
+def pending_record(entry: Any, where: str) -> Pending:
+    """{"action": "delete_image", "target": "<id>", "polls_left": N} or {..., "due_at": "<RFC 3339>"}."""
+    _check_keys(entry, {"action", "target", "polls_left", "due_at"}, {"action", "target"}, where)
+    if entry["action"] not in ("", *ACTIONS):
+        raise SeedError(f'{_at(where, "action")}: must be one of {", ".join(ACTIONS)} or "", got {entry["action"]!r}')
+    target = _expect(entry["target"], str, _at(where, "target"), "a string")
+    if ("polls_left" in entry) == ("due_at" in entry):
+        raise SeedError(f"{where}: give exactly one of polls_left and due_at")
+    if "polls_left" in entry:
+        polls = _expect(entry["polls_left"], int, _at(where, "polls_left"), "an integer")
+        if not 1 <= polls <= MAX_POLLS:
+            raise SeedError(f"{_at(where, 'polls_left')}: must be from 1 to {MAX_POLLS}, got {polls}")
+        return Pending(entry["action"], target, polls_left=polls)
+    return Pending(entry["action"], target, due_ns=parse_timestamp(entry["due_at"], _at(where, "due_at")))
+
+
+def pending_json(pending: Pending) -> dict:
+    entry: dict[str, Any] = {"action": pending.action, "target": pending.target}
+    if pending.polls_left is not None:
+        entry["polls_left"] = pending.polls_left
+    else:
+        entry["due_at"] = format_timestamp(pending.due_ns)
+    return entry
 
 
 def apply_seed(store: Store, data: Any) -> tuple[list[Registry], list[Image]]:
     """Add every registry, image and operation of a seed to ``store``, all or nothing."""
-    _check_keys(data, {"registries", "operations"}, {"registries"}, "seed")
+    _check_keys(data, {"registries", "operations", "operation_modes"}, {"registries"}, "seed")
     entries = _expect(data["registries"], list, "registries", "a list")
+    try:
+        modes = parse_modes(_expect(data.get("operation_modes", {}), dict, "operation_modes", "an object"))
+    except ValueError as error:
+        raise SeedError(f"operation_modes: {error}") from None
     operations = [
         operation_record(entry, f"operations[{o}]")
         for o, entry in enumerate(_expect(data.get("operations", []), list, "operations", "a list"))
@@ -419,6 +471,8 @@ def apply_seed(store: Store, data: Any) -> tuple[list[Registry], list[Image]]:
             raise
         for operation in operations:
             store.add_operation(operation)
+        if modes:  # the modes it names replace those in force; the others stay
+            store.configure_operations({**store.operation_modes, **modes})
     return registries, images
 
 
@@ -515,6 +569,8 @@ def registry_json(registry: Registry) -> dict:
         "created_at": format_timestamp(registry.created_at_ns),
         "labels": dict(registry.labels),
     }
+    if registry.status != "ACTIVE":  # being created or deleted by a pending operation
+        entry["status"] = registry.status
     if registry.access_bindings:
         entry["access_bindings"] = [access_binding_json(binding) for binding in registry.access_bindings]
     if registry.ip_permissions:
@@ -544,6 +600,8 @@ def operation_json(operation: Operation) -> dict:
         entry["response"] = operation.response
     if operation.request_digest is not None:
         entry["request_digest"] = operation.request_digest
+    if operation.pending is not None:
+        entry["pending"] = pending_json(operation.pending)
     return entry
 
 
@@ -567,7 +625,7 @@ def export_state(store: Store, *, complete: bool = True) -> dict:
                 for registry in store.registries.values()
             ],
             "operations": [operation_json(operation) for operation in store.operations.values()],
-        }
+        } | ({"operation_modes": modes_json(store.operation_modes)} if store.operation_modes else {})
 
 
 # ---- the state file ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from grpc_reflection.v1alpha import reflection
 
 from emulator.admin import AdminServer, check_admin_token
 from emulator.auth import Auth
+from emulator.operation_modes import modes_json, parse_modes
 from emulator.paging import PageTokens
 from emulator.records import Image, Operation, Registry, Repository
 from emulator.seed import (
@@ -32,11 +33,15 @@ from emulator.seed import (
     registry_arguments,
 )
 from emulator.services import (
+    CLIENT_REQUEST_ID,
+    REQUEST_ID,
     ServiceContext,
     endpoints,
     generic_handler,
+    headers_sent,
     iam,
     images,
+    install_header_hook,
     operations,
     registries,
     repositories,
@@ -77,13 +82,17 @@ def _exact_time(fields: dict[str, Any]) -> dict[str, int]:
 
 
 class CallLogger(grpc.ServerInterceptor):
-    """Logs each call's method, status code and duration at info level."""
+    """Logs each call's method, status code and duration at info level, with the
+    ``x-request-id`` the emulator sent and the client's ``x-client-request-id`` (if it gave
+    one), so either finds the call."""
 
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
         if handler is None or handler.unary_unary is None or not log.isEnabledFor(logging.INFO):
             return handler
         method, inner = handler_call_details.method, handler.unary_unary
+        client_id = dict(handler_call_details.invocation_metadata or ()).get(CLIENT_REQUEST_ID)
+        client = f" {CLIENT_REQUEST_ID}={client_id}" if client_id else ""
 
         def logged(request, context):
             started = time.perf_counter()
@@ -95,7 +104,9 @@ class CallLogger(grpc.ServerInterceptor):
                 raise
             finally:
                 millis = (time.perf_counter() - started) * 1000
-                log.info("%s %s %.2fms", method, code.name, millis)
+                request_id = headers_sent(context).get(REQUEST_ID)
+                ours = f" {REQUEST_ID}={request_id}" if request_id else ""
+                log.info("%s %s %.2fms%s%s", method, code.name, millis, ours, client)
 
         return grpc.unary_unary_rpc_method_handler(
             logged,
@@ -118,6 +129,7 @@ def _bind(server: grpc.Server, address: str, credentials: grpc.ServerCredentials
 
 
 def build_server(max_workers: int = 16) -> grpc.Server:
+    install_header_hook()  # response headers ride with the response: see emulator.services
     return grpc.server(
         ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="ycr-emulator"),
         interceptors=[CallLogger()],
@@ -163,6 +175,7 @@ class Emulator:
         auth: str | None = None,
         tokens: Mapping[str, Iterable[str] | None] | None = None,
         max_operations: int = DEFAULT_MAX_FINISHED_OPERATIONS,
+        operations: Mapping[str, str] | Iterable[str] | str | None = None,
         admin_token: str | None = None,
     ):
         """
@@ -174,6 +187,7 @@ class Emulator:
         ``tokens`` are given, else none); ``tokens`` maps the
         tokens accepted in strict mode to their folders (None: every folder).
         ``max_operations`` finished operations are kept (the oldest forgotten first).
+        ``operations``: how long operations take (see ``configure_operations``); restored on reset.
         ``admin_token`` makes the control plane require ``Authorization: Bearer <admin_token>``
         on every request but ``GET /health``; without it the control plane is open.
         """
@@ -186,6 +200,8 @@ class Emulator:
         self.tls_port = tls_port
         self._tls_material = tls_material
         self.store = Store(seed, max_operations=max_operations)
+        self._default_operations = parse_modes(operations or {})
+        self.store.configure_operations(self._default_operations)
         self.auth = Auth(auth, tokens)
         self._default_auth = (auth, dict(tokens or {}))
         self._tokens = PageTokens()
@@ -284,11 +300,25 @@ class Emulator:
 
     # ---- state -----------------------------------------------------------------------
 
+    def configure_operations(self, modes: Mapping[str, str] | Iterable[str] | str) -> None:
+        """How long operations take, replacing the modes set before: ``{"*": "polls:2",
+        "ImageService/Delete": "delay:500"}`` or specs ``["polls:2", "ImageService/Delete=delay:500"]``.
+        Modes: ``immediate``, ``polls:N`` (done on the N-th OperationService.Get), ``delay:MS``.
+        Operations already made keep theirs. ValueError names a bad mode or method."""
+        self.store.configure_operations(parse_modes(modes))
+
+    @property
+    def operation_modes(self) -> dict[str, str]:
+        """The modes in force, by method (``*``: every other method); empty: all immediate."""
+        return modes_json(self.store.operation_modes)
+
     def reset(self) -> None:
-        """Empty the state (registries, images, operations) in O(1); auth back to how it started."""
+        """Empty the state (registries, images, operations) in O(1); auth and operation modes
+        back to how they started."""
         self.store.reset()
         self._tokens.rotate()
         self.auth.configure(*self._default_auth)
+        self.store.configure_operations(self._default_operations)
 
     def add_registry(self, folder_id: str, **fields: Any) -> Registry:
         """Add a registry. ``fields`` are the seed format's: id, name, created_at, labels,
@@ -350,6 +380,7 @@ class Emulator:
             "tls_endpoint": self.tls_endpoint,
             "ca_pem": self.ca_pem.decode() if self.ca_pem else None,
             "auth": self.auth.mode,
+            "operation_modes": self.operation_modes,
         }
 
     def state(self, *, complete: bool = True) -> dict:

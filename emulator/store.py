@@ -9,6 +9,7 @@ filter or order.
 from __future__ import annotations
 
 import gc
+import heapq
 import queue
 import re
 import threading
@@ -20,10 +21,21 @@ from functools import partial
 from operator import attrgetter
 from typing import Any
 
-from emulator.errors import AlreadyExists, FailedPrecondition, NotFound, shown
+from emulator.errors import AlreadyExists, ApiError, FailedPrecondition, NotFound, shown
 from emulator.ids import IdGenerator
 from emulator.listing import ID_ORDER, Cursor, NameSerials, Scope, ScopedIndex, by_name_then_id, by_number_then_id
-from emulator.records import AccessBinding, Blob, Image, IpPermission, Operation, Registry, Repository, sum_of_sizes
+from emulator.operation_modes import EVERY_METHOD, IMMEDIATE, Mode
+from emulator.records import (
+    AccessBinding,
+    Blob,
+    Image,
+    IpPermission,
+    Operation,
+    Pending,
+    Registry,
+    Repository,
+    sum_of_sizes,
+)
 from emulator.values import INT64_MAX, check_digest, check_id, check_size, check_timestamp
 
 REPOSITORY_PATH = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
@@ -34,10 +46,14 @@ IMAGE_ORDERS = ("id", "name", "created_at")  # what order_by may name, in this o
 REPOSITORY_ORDERS = ("id", "name")
 MAX_ACCESS_BINDINGS = 1000  # per registry or repository (SetAccessBindingsRequest's own limit)
 MAX_IP_PERMISSIONS = 1000  # per registry
+# What a pending operation does when done (see Store._action).
+ACTIONS = ("delete_image", "delete_registry", "force_delete_registry", "create_registry", "delete_repository")
 
 
 def now_ns() -> int:
-    return time.time_ns()
+    """The time the emulator stamps on what it makes (records, operations), in whole
+    milliseconds, as production's timestamps are (``2024-08-03T14:08:32.804Z``)."""
+    return time.time_ns() // 1_000_000 * 1_000_000
 
 
 DEFAULT_MAX_FINISHED_OPERATIONS = 10_000
@@ -78,7 +94,7 @@ class Store:
         keys) are kept; beyond it the oldest finished ones are forgotten. Pending ones never are."""
         if not isinstance(max_operations, int) or max_operations < 0:
             raise ValueError(f"max_operations: must be an integer >= 0, got {max_operations!r}")
-        self._lock = threading.RLock()
+        self._lock = _StoreLock(self)
         self.ids = IdGenerator(seed)
         # Repositories draw their ids from a stream of their own, so that the ids of everything
         # else made from a seed stay what they were before repositories had ids.
@@ -103,6 +119,11 @@ class Store:
         self._repositories_by_name: dict[str, Repository] = {}  # by name
         self.repositories: dict[str, Repository] = {}  # by id
         self._idempotency: dict[str, str] = {}  # idempotency key -> operation id
+        self.operation_modes: dict[str, Mode] = {}  # method (or "*") -> mode; none: immediate
+        self._pending: dict[str, Operation] = {}  # operations not done yet, by id
+        self._due: list[tuple[int, str]] = []  # heap of (due_ns, operation id) of delay-mode ones
+        self._busy_targets: dict[str, str] = {}  # resource id -> the pending operation deleting it
+        self._completing = False
         self._finished: deque[str] = deque()  # ids of finished operations, oldest first
         self._unindexed: dict[str, Image] | None = None  # added inside bulk(), indexed at its end
 
@@ -175,16 +196,21 @@ class Store:
                     for image_id in list(self.repositories[repository_id].digests.values()):
                         self.delete_image(image_id)
                 inside, _ = self._repository_index.page(Scope("registry", registry_id), "id", limit=10**9)
-            held = sum(len(self.repositories[repository_id].digests) for repository_id in inside)
-            if held:
-                raise FailedPrecondition(
-                    f"Registry {registry_id} is not empty: it holds {held} image{'s' * (held != 1)}; delete them first"
-                )
+            self._check_empty(registry_id, inside)
             for repository_id in inside:
                 self._drop_repository(self.repositories[repository_id])
             self._registry_index.remove(registry, self._registry_scopes(registry))
             del self.registries[registry_id]
             return registry
+
+    def _check_empty(self, registry_id: str, repository_ids: list[str] | None = None) -> None:
+        if repository_ids is None:
+            repository_ids, _ = self._repository_index.page(Scope("registry", registry_id), "id", limit=10**9)
+        held = sum(len(self.repositories[repository_id].digests) for repository_id in repository_ids)
+        if held:
+            raise FailedPrecondition(
+                f"Registry {registry_id} is not empty: it holds {held} image{'s' * (held != 1)}; delete them first"
+            )
 
     def set_registry_access(
         self,
@@ -212,7 +238,7 @@ class Store:
     def _registry_scopes(registry: Registry) -> tuple[Scope, Scope]:
         return (Scope("folder", registry.folder_id), Scope("registry-name", (registry.folder_id, registry.name)))
 
-    def atomic(self) -> threading.RLock:
+    def atomic(self) -> _StoreLock:
         """Hold this to make several calls one step that no request can see halfway."""
         return self._lock
 
@@ -256,16 +282,20 @@ class Store:
                 raise NotFound(f"Repository {shown(name)} not found")
             return repository
 
+    def _check_repository_empty(self, repository_id: str) -> None:
+        repository = self.get_repository(repository_id)
+        if repository.digests:
+            held = len(repository.digests)
+            raise FailedPrecondition(
+                f"Repository {repository.name} is not empty: it holds {held} image{'s' * (held != 1)}; "
+                "delete them first"
+            )
+
     def delete_repository(self, repository_id: str) -> Repository:
         """Remove a repository that holds no images (FAILED_PRECONDITION otherwise)."""
         with self._lock:
-            repository = self.get_repository(repository_id)
-            if repository.digests:
-                held = len(repository.digests)
-                raise FailedPrecondition(
-                    f"Repository {repository.name} is not empty: it holds {held} image{'s' * (held != 1)}; "
-                    "delete them first"
-                )
+            self._check_repository_empty(repository_id)
+            repository = self.repositories[repository_id]
             self._drop_repository(repository)
             return repository
 
@@ -487,10 +517,160 @@ class Store:
             if operation.idempotency_key is not None:
                 self._idempotency[operation.idempotency_key] = operation.id
             if operation.done:
-                self._finished.append(operation.id)
-                while len(self._finished) > self.max_operations:
-                    self._forget_operation(self._finished.popleft())
+                self._remember_finished(operation.id)
+            elif operation.pending is not None:  # (a seed's undone operation without one never finishes)
+                work = operation.pending
+                self._pending[operation.id] = operation
+                if work.due_ns is not None:
+                    heapq.heappush(self._due, (work.due_ns, operation.id))
+                if work.action.startswith(("delete", "force")):
+                    self._busy_targets[work.target] = operation.id
             return operation
+
+    # Actions a pending operation performs when done: (check at the call, mark while pending,
+    # perform when done, unmark when cancelled). A check or perform raises an ApiError.
+    def _action(self, name: str):
+        def mark_registry(status):
+            return lambda target: setattr(self.get_registry(target), "status", status)
+
+        return {
+            "delete_image": (self.get_image, None, self.delete_image, None),
+            "delete_registry": (
+                self._check_empty,
+                mark_registry("DELETING"),
+                self.delete_registry,
+                mark_registry("ACTIVE"),
+            ),
+            "force_delete_registry": (
+                self.get_registry,
+                mark_registry("DELETING"),
+                partial(self.delete_registry, force=True),
+                mark_registry("ACTIVE"),
+            ),
+            "create_registry": (
+                self.get_registry,
+                mark_registry("CREATING"),
+                mark_registry("ACTIVE"),
+                partial(self.delete_registry, force=True),
+            ),
+            "delete_repository": (self._check_repository_empty, None, self.delete_repository, None),
+            "": (None, None, None, None),
+        }[name]
+
+    def configure_operations(self, modes: dict[str, Mode]) -> None:
+        """Set how long operations of each method take (see emulator.operation_modes)."""
+        with self._lock:
+            self.operation_modes = dict(modes)
+
+    def mode_of(self, method: str) -> Mode:
+        return self.operation_modes.get(method) or self.operation_modes.get(EVERY_METHOD) or IMMEDIATE
+
+    def start_operation(self, operation: Operation, method: str) -> Operation:
+        """Record an operation a call made, its ``pending`` action (if any) done now or later by
+        the method's mode. The action's check runs now either way: a refused call records
+        nothing. A resource a pending operation is deleting cannot be deleted again meanwhile."""
+        with self._lock:
+            work = operation.pending
+            action = work.action if work else ""
+            check, mark, perform, _ = self._action(action)
+            busy = self._busy_targets.get(work.target) if work and action.startswith(("delete", "force")) else None
+            if busy is not None:
+                raise FailedPrecondition(f"{shown(work.target)} is being deleted by operation {busy}")
+            mode = self.mode_of(method)
+            if mode.kind == "immediate":
+                if perform is not None:
+                    perform(work.target)
+                operation.pending, operation.done = None, True
+                return self.add_operation(operation)
+            if check is not None:
+                check(work.target)
+            if work is None:
+                work = operation.pending = Pending("", "")
+            if mark is not None:
+                mark(work.target)
+            if action.startswith(("delete", "force")):
+                self._busy_targets[work.target] = operation.id
+            operation.done = False
+            if mode.kind == "polls":
+                work.polls_left = mode.value
+            else:
+                work.due_ns = operation.created_at_ns + mode.value * 1_000_000
+            return self.add_operation(operation)
+
+    def poll_operation(self, operation_id: str) -> Operation:
+        """An operation as OperationService.Get sees it: a polls-mode one counts this call."""
+        with self._lock:
+            operation = self.get_operation(operation_id)
+            work = operation.pending
+            if work is not None and work.polls_left is not None:
+                work.polls_left -= 1
+                if work.polls_left <= 0:
+                    self._complete(operation)
+            return operation
+
+    def cancel_operation(self, operation_id: str) -> Operation:
+        """Cancel a pending operation whose change is still to come: done, with error
+        CANCELLED, its change never made. A done one, or one whose change was made when the
+        call came, is FAILED_PRECONDITION."""
+        with self._lock:
+            operation = self.get_operation(operation_id)
+            work = operation.pending
+            if work is None:
+                state = "is done" if operation.done else "never finishes (loaded so)"
+                raise FailedPrecondition(f"Operation {operation_id} {state}; it cannot be cancelled")
+            if not work.action:
+                raise FailedPrecondition(
+                    f"Operation {operation_id} cannot be cancelled: its change was made when it was called"
+                )
+            unmark = self._action(work.action)[3]
+            if unmark is not None:
+                unmark(work.target)
+            self._finish(operation, ("CANCELLED", "Operation cancelled"))
+            return operation
+
+    def _complete(self, operation: Operation) -> None:
+        """Do a pending operation's action; an error it meets becomes the operation's error."""
+        work = operation.pending
+        _, _, perform, unmark = self._action(work.action)
+        error = None
+        try:
+            if perform is not None:
+                perform(work.target)
+        except ApiError as problem:  # e.g. an image added to a registry being deleted
+            error = (problem.code, problem.message)
+            if unmark is not None and work.action != "create_registry":
+                try:
+                    unmark(work.target)
+                except ApiError:
+                    pass  # the resource is gone: nothing to put back
+        self._finish(operation, error)
+
+    def _finish(self, operation: Operation, error: tuple[str, str] | None) -> None:
+        work = operation.pending
+        if self._busy_targets.get(work.target) == operation.id:
+            del self._busy_targets[work.target]
+        del self._pending[operation.id]
+        operation.pending, operation.done, operation.error = None, True, error
+        operation.modified_at_ns = now_ns()
+        self._remember_finished(operation.id)
+
+    def _complete_due(self) -> None:
+        """Finish the delay-mode operations whose time has come (run when the lock is taken)."""
+        self._completing = True
+        try:
+            now = now_ns()
+            while self._due and self._due[0][0] <= now:
+                _, operation_id = heapq.heappop(self._due)
+                operation = self._pending.get(operation_id)
+                if operation is not None:
+                    self._complete(operation)
+        finally:
+            self._completing = False
+
+    def _remember_finished(self, operation_id: str) -> None:
+        self._finished.append(operation_id)
+        while len(self._finished) > self.max_operations:
+            self._forget_operation(self._finished.popleft())
 
     def _forget_operation(self, operation_id: str) -> None:
         operation = self.operations.pop(operation_id)
@@ -577,3 +757,26 @@ def _bounded(items: Iterable, limit: int, what: str) -> tuple:
     if len(kept) > limit:
         raise FailedPrecondition(f"a resource holds at most {limit} {what}, this would make {len(kept)}")
     return kept
+
+
+class _StoreLock:
+    """The store's lock (reentrant). Taking it first finishes the delay-mode operations that
+    are due, so every reader sees them done without a timer thread."""
+
+    def __init__(self, store: Store):
+        self._lock = threading.RLock()
+        self._store = store
+
+    def __enter__(self) -> _StoreLock:
+        self._lock.acquire()
+        store = self._store
+        if store._due and not store._completing:
+            try:
+                store._complete_due()
+            except BaseException:
+                self._lock.release()
+                raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._lock.release()

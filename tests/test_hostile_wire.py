@@ -47,7 +47,6 @@ TIMEOUT = 10
 Code = grpc.StatusCode
 # Methods the public API declares and the emulator does not serve: grpc answers UNIMPLEMENTED.
 UNSERVED = {
-    "/yandex.cloud.operation.OperationService/Cancel",
     "/yandex.cloud.iam.v1.IamTokenService/CreateForServiceAccount",
     "/yandex.cloud.iam.v1.IamTokenService/Revoke",
 }

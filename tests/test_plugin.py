@@ -204,3 +204,48 @@ def test_an_empty_folder_list_in_ycr_tokens_is_a_usage_error(pytester):
     result = pytester.runpytest_subprocess()
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*ycr_tokens: token spec*folder list*"])
+
+
+OPERATION_MODES = """
+import pytest
+from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+from yandex.cloud.operation import operation_service_pb2 as op
+
+
+def delete_and_poll(ycr_stubs, image):
+    operation = ycr_stubs.images.Delete(pb.DeleteImageRequest(image_id=image.id))
+    states = [operation.done]
+    while not states[-1] and len(states) < 10:
+        states.append(ycr_stubs.operations.Get(op.GetOperationRequest(operation_id=operation.id)).done)
+    return states
+
+
+def test_the_ini_mode(ycr, ycr_image, ycr_stubs):
+    assert ycr.operation_modes == {"*": "polls:2"}
+    assert delete_and_poll(ycr_stubs, ycr_image()) == [False, False, True]
+
+
+@pytest.mark.ycr_operations("ImageService/Delete=polls:3")
+def test_the_marker_wins_for_its_method(ycr, ycr_image, ycr_stubs):
+    assert ycr.operation_modes == {"*": "polls:2", "ImageService/Delete": "polls:3"}
+    assert delete_and_poll(ycr_stubs, ycr_image()) == [False, False, False, True]
+
+
+def test_the_next_test_is_back_to_the_ini_mode(ycr):
+    assert ycr.operation_modes == {"*": "polls:2"}
+"""
+
+
+@pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
+def test_operation_modes_from_the_ini_option_and_a_marker(pytester, mode):
+    pytester.makepyfile(test_modes=OPERATION_MODES)
+    pytester.makeini("[pytest]\nycr_operations =\n    polls:2\n")
+    _passed(pytester.runpytest_subprocess("-p", "no:randomly", f"--ycr-mode={mode}"), 3)
+
+
+def test_a_bad_operation_mode_is_a_usage_error(pytester):
+    pytester.makepyfile(test_modes=OPERATION_MODES)
+    pytester.makeini("[pytest]\nycr_operations =\n    polls:zero\n")
+    result = pytester.runpytest_subprocess()
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*ycr_operations: operation mode*"])

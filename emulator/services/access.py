@@ -14,7 +14,7 @@ from google.protobuf.message import Message
 from emulator.listing import Scope
 from emulator.records import AccessBinding
 from emulator.services import Call, Rpc, ServiceContext
-from emulator.services.operations import finished, once
+from emulator.services.operations import new_operation, once
 from emulator.services.paged import DEFAULT_PAGE_SIZE, ListQuery, page
 from emulator.wire import message_class
 
@@ -74,7 +74,7 @@ def access_binding_rpcs(
             bindings, folder_id = find(request.resource_id)
             call.authorize(folder_id)
             replace(request.resource_id, new_bindings(bindings))
-            return finished(
+            return new_operation(
                 call,
                 f"{method} access bindings",
                 f"{ACCESS}.{method}AccessBindingsMetadata",

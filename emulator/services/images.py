@@ -7,7 +7,7 @@ from google.protobuf.message import Message
 from emulator.filters import REPOSITORY_NAME_FILTER
 from emulator.records import Image, Operation
 from emulator.services import Call, Rpc, ServiceContext
-from emulator.services.operations import finished, once, set_timestamp
+from emulator.services.operations import new_operation, once, set_timestamp
 from emulator.services.paged import ListSpec, page_of_store
 from emulator.store import IMAGE_ORDERS
 from emulator.wire import CONTAINER_REGISTRY, message_class
@@ -101,12 +101,13 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
         def perform() -> Operation:
             image, folder_id = store.get_image_and_folder(request.image_id)
             call.authorize(folder_id)
-            store.delete_image(image.id)
-            return finished(
-                call, "Delete image", f"{CONTAINER_REGISTRY}.DeleteImageMetadata", {"image_id": image.id}, folder_id
-            )
+            metadata = {"image_id": image.id}
+            return new_operation(
+                call, "Delete image", f"{CONTAINER_REGISTRY}.DeleteImageMetadata", metadata, folder_id,
+                action="delete_image", target=image.id,
+            )  # fmt: skip
 
-        return once(store, call, "Delete", request, perform)
+        return once(store, call, "ImageService/Delete", request, perform)
 
     return [
         Rpc("List", f"{CONTAINER_REGISTRY}.ListImagesRequest", list_images),

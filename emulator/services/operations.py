@@ -1,4 +1,5 @@
-"""yandex.cloud.operation.OperationService: Get returns an operation the emulator recorded."""
+"""yandex.cloud.operation.OperationService: Get (which finishes polls-mode operations) and Cancel;
+and how every mutating call records its operation (``once``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from emulator.errors import InvalidArgument
-from emulator.records import Operation
+from emulator.records import Operation, Pending
 from emulator.services import Call, Rpc, ServiceContext
 from emulator.store import Store, now_ns
 from emulator.wire import OPERATION, message_class, type_url
@@ -47,13 +48,18 @@ def encode_operation(operation: Operation) -> Message:
     return message
 
 
+# Idempotency keys of image Deletes were recorded as "<subject>/Delete/<key>" before other methods
+# had operations; state files hold them so.
+_KEY_NAMES = {"ImageService/Delete": "Delete"}
+
+
 def as_json(message: Message) -> dict[str, Any]:
     """A message in protobuf's JSON mapping (field names as in the .proto): how an
     operation keeps its response, in memory and in the state file."""
     return json_format.MessageToDict(message, preserving_proto_field_name=True)
 
 
-def finished(
+def new_operation(
     call: Call,
     description: str,
     metadata_type: str,
@@ -61,8 +67,14 @@ def finished(
     folder_id: str,
     response_type: str = "google.protobuf.Empty",
     response: Message | None = None,
+    *,
+    action: str = "",
+    target: str = "",
 ) -> Operation:
-    """A done operation made by ``call`` (its id is given by ``once``)."""
+    """An operation made by ``call`` (its id is given by ``once``). ``action`` on ``target``: the
+    store action that makes its change (see Store._action), done now or when the operation is
+    done, by the method's mode; none: the caller made the change already. ``response``: what it
+    answers once done."""
     now = now_ns()
     return Operation(
         id="",
@@ -76,11 +88,13 @@ def finished(
         response_type=response_type,
         response=as_json(response) if response is not None else None,
         folder_id=folder_id,
+        pending=Pending(action, target) if action else None,
     )
 
 
 def once(store: Store, call: Call, method: str, request: Message, perform: Callable[[], Operation]) -> Message:
-    """Run a mutating call and record its operation, once per idempotency key.
+    """Run a mutating call (``method``: "Service/Method") and record its operation, done now or
+    later by the method's operation mode, once per idempotency key.
 
     A call repeated with the same ``idempotency-key`` metadata and the same request gets
     the first operation again and changes nothing; the same key with another request is
@@ -88,7 +102,7 @@ def once(store: Store, call: Call, method: str, request: Message, perform: Calla
     store's lock, so no request sees it halfway) and returns the operation to record.
     """
     digest = hashlib.blake2b(request.SerializeToString(deterministic=True), digest_size=16).hexdigest()
-    key = call.idempotency_key and f"{call.principal.subject}/{method}/{call.idempotency_key}"
+    key = call.idempotency_key and f"{call.principal.subject}/{_KEY_NAMES.get(method, method)}/{call.idempotency_key}"
     with store.atomic():
         done_before = key and store.operation_for_key(key)
         if done_before:
@@ -105,7 +119,7 @@ def once(store: Store, call: Call, method: str, request: Message, perform: Calla
         operation.id = store.ids.new_id()
         operation.idempotency_key = key or None
         operation.request_digest = digest if key else None
-        store.add_operation(operation)
+        store.start_operation(operation, method)
     return encode_operation(operation)
 
 
@@ -113,8 +127,18 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
     store = context.store
 
     def get(request: Message, call: Call) -> Message:
-        operation = store.get_operation(request.operation_id)
-        call.authorize(operation.folder_id)  # one with no folder: only callers allowed every folder
-        return encode_operation(operation)
+        with store.atomic():
+            operation = store.get_operation(request.operation_id)
+            call.authorize(operation.folder_id)  # one with no folder: only callers allowed every folder
+            return encode_operation(store.poll_operation(operation.id))  # a poll counts once authorized
 
-    return [Rpc("Get", f"{OPERATION}.GetOperationRequest", get)]
+    def cancel(request: Message, call: Call) -> Message:
+        with store.atomic():
+            operation = store.get_operation(request.operation_id)
+            call.authorize(operation.folder_id)
+            return encode_operation(store.cancel_operation(operation.id))
+
+    return [
+        Rpc("Get", f"{OPERATION}.GetOperationRequest", get),
+        Rpc("Cancel", f"{OPERATION}.CancelOperationRequest", cancel),
+    ]

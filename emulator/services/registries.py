@@ -11,7 +11,7 @@ from emulator.filters import REGISTRY_NAME_FILTER
 from emulator.records import IpPermission, Registry
 from emulator.services import Call, Rpc, ServiceContext
 from emulator.services.access import access_binding_rpcs, apply_deltas
-from emulator.services.operations import finished, once, set_timestamp
+from emulator.services.operations import new_operation, once, set_timestamp
 from emulator.services.paged import ListSpec, page_of_store
 from emulator.wire import CONTAINER_REGISTRY, message_class
 
@@ -81,7 +81,7 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
             registry = store.add_registry(
                 request.folder_id, name=request.name, labels=dict(request.labels), unique_name=bool(request.name)
             )
-            return finished(
+            return new_operation(
                 call,
                 "Create registry",
                 metadata.format("Create"),
@@ -89,6 +89,8 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
                 registry.folder_id,
                 f"{CONTAINER_REGISTRY}.Registry",
                 encode_registry(registry),
+                action="create_registry",  # CREATING while the operation pends
+                target=registry.id,
             )
 
         return once(store, call, "RegistryService/Create", request, perform)
@@ -104,7 +106,7 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
                 name=request.name if "name" in fields else None,
                 labels=dict(request.labels) if "labels" in fields else None,
             )
-            return finished(
+            return new_operation(
                 call,
                 "Update registry",
                 metadata.format("Update"),
@@ -120,10 +122,10 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
         def perform():
             registry = store.get_registry(request.registry_id)
             call.authorize(registry.folder_id)
-            store.delete_registry(registry.id, force=force)
-            return finished(
-                call, "Delete registry", metadata.format("Delete"), {"registry_id": registry.id}, registry.folder_id
-            )
+            return new_operation(
+                call, "Delete registry", metadata.format("Delete"), {"registry_id": registry.id}, registry.folder_id,
+                action="force_delete_registry" if force else "delete_registry", target=registry.id,
+            )  # fmt: skip
 
         return once(store, call, f"RegistryService/{'ForceDelete' if force else 'Delete'}", request, perform)
 
@@ -142,7 +144,7 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
             registry = store.get_registry(request.registry_id)
             call.authorize(registry.folder_id)
             store.set_registry_access(registry.id, ip_permissions=new_permissions(registry.ip_permissions))
-            return finished(
+            return new_operation(
                 call,
                 f"{method} IP permissions",
                 f"{CONTAINER_REGISTRY}.{method}IpPermissionMetadata",

@@ -9,7 +9,7 @@ from emulator.filters import REPOSITORY_NAME_FILTER
 from emulator.records import Repository
 from emulator.services import Call, Rpc, ServiceContext
 from emulator.services.access import access_binding_rpcs
-from emulator.services.operations import finished, once
+from emulator.services.operations import new_operation, once
 from emulator.services.paged import ListSpec, page_of_store
 from emulator.store import REPOSITORY_ORDERS
 from emulator.wire import CONTAINER_REGISTRY, message_class
@@ -64,7 +64,7 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
             registry = store.get_registry(registry_id)
             call.authorize(registry.folder_id)
             repository = store.add_repository(registry.id, path, kept=True)
-            return finished(
+            return new_operation(
                 call,
                 "Upsert repository",
                 metadata.format("Upsert"),
@@ -81,10 +81,10 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
             repository = store.get_repository(request.repository_id)
             folder_id = store.folder_of_repository(repository)
             call.authorize(folder_id)
-            store.delete_repository(repository.id)
-            return finished(
-                call, "Delete repository", metadata.format("Delete"), {"repository_id": repository.id}, folder_id
-            )
+            return new_operation(
+                call, "Delete repository", metadata.format("Delete"), {"repository_id": repository.id}, folder_id,
+                action="delete_repository", target=repository.id,
+            )  # fmt: skip
 
         return once(store, call, "RepositoryService/Delete", request, perform)
 
