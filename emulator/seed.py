@@ -48,7 +48,7 @@ _REGISTRY_KEYS = {
     "status",
 }  # fmt: skip
 _REPOSITORY_KEYS = {"path", "id", "kept", "access_bindings"}
-_IMAGE_KEYS = {"repository", "id", "digest", "tags", "created_at", "compressed_size", "config", "layers"}
+_IMAGE_KEYS = {"repository", "id", "digest", "tags", "created_at", "compressed_size", "config", "layers", "manifests"}
 _BLOB_KEYS = {"id", "digest", "size", "urls"}
 _OPERATION_KEYS = {
     "id", "description", "created_at", "created_by", "modified_at", "done",
@@ -440,6 +440,7 @@ def apply_seed(store: Store, data: Any) -> tuple[list[Registry], list[Image]]:
         seen.add(operation.id)
     registries: list[Registry] = []
     images: list[Image] = []
+    image_lists: list[tuple[Image, Any, str]] = []
     with store.bulk():
         try:
             for r, entry in enumerate(entries):
@@ -459,7 +460,11 @@ def apply_seed(store: Store, data: Any) -> tuple[list[Registry], list[Image]]:
                         images.append(store.add_image(registry.id, **arguments))
                     except ValueError as error:
                         raise SeedError(f"{image_where}.{error}") from None
+                    if image_entry.get("manifests") is not None:  # once every image is in: lists may come first
+                        image_lists.append((images[-1], image_entry["manifests"], image_where))
                 check_declared_repositories(store, registry, entry, where)
+            for image, manifests, image_where in image_lists:
+                set_manifests(store, image, manifests, image_where)
             for o, operation in enumerate(operations):
                 if operation.id in store.operations:
                     raise SeedError(f"operations[{o}].id: {operation.id!r} already exists")
@@ -474,6 +479,15 @@ def apply_seed(store: Store, data: Any) -> tuple[list[Registry], list[Image]]:
         if modes:  # the modes it names replace those in force; the others stay
             store.configure_operations({**store.operation_modes, **modes})
     return registries, images
+
+
+def set_manifests(store: Store, image: Image, manifests: Any, where: str = "") -> None:
+    """Make ``image`` an image list referencing the images of its repository with these digests."""
+    digests = _strings(manifests, _at(where, "manifests"))
+    try:
+        store.set_manifests(image.id, digests)
+    except ValueError as error:
+        raise SeedError(_at(where, str(error))) from None
 
 
 def add_registry_parts(store: Store, registry: Registry, entry: dict, where: str = "") -> None:
@@ -611,7 +625,11 @@ def export_state(store: Store, *, complete: bool = True) -> dict:
     with store.atomic(), _collector_paused():
         by_registry: dict[str, list[dict]] = {registry_id: [] for registry_id in store.registries}
         for image in sorted(store.images.values(), key=lambda image: image.created_at_ns):
-            by_registry[image.registry_id].append(image_json(image, complete))
+            entry = image_json(image, complete)
+            manifests = store.manifests_of(image)
+            if manifests:
+                entry["manifests"] = manifests
+            by_registry[image.registry_id].append(entry)
         repositories: dict[str, list[dict]] = {registry_id: [] for registry_id in store.registries}
         for repository in store.repositories.values():
             repositories[repository.registry_id].append(repository_json(repository))

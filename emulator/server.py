@@ -31,6 +31,7 @@ from emulator.seed import (
     image_arguments,
     read_seed_file,
     registry_arguments,
+    set_manifests,
 )
 from emulator.services import (
     CLIENT_REQUEST_ID,
@@ -354,10 +355,20 @@ class Emulator:
 
     def add_image(self, registry_id: str, repository: str, **fields: Any) -> Image:
         """Add an image to ``<registry_id>/<repository>``. ``fields`` are the seed format's:
-        id, digest, tags, created_at, compressed_size, config, layers (dicts or Blobs)."""
+        id, digest, tags, created_at, compressed_size, config, layers (dicts or Blobs), manifests (the
+        digests of the images of its repository this image list references: they cannot be deleted first)."""
         exact = _exact_time(fields)
+        manifests = fields.pop("manifests", None)
         arguments = image_arguments({"repository": repository, **_given(fields)}, self.store)
-        return self.store.add_image(registry_id, **arguments, **exact)
+        with self.store.atomic():
+            image = self.store.add_image(registry_id, **arguments, **exact)
+            if manifests is not None:
+                try:
+                    set_manifests(self.store, image, manifests)
+                except BaseException:
+                    self.store.delete_image(image.id)
+                    raise
+            return image
 
     def bulk(self):
         """A context manager for loading many images fast: ``add_image`` calls inside it are

@@ -23,7 +23,16 @@ from typing import Any
 
 from emulator.errors import AlreadyExists, ApiError, FailedPrecondition, NotFound, shown
 from emulator.ids import IdGenerator
-from emulator.listing import ID_ORDER, Cursor, NameSerials, Scope, ScopedIndex, by_name_then_id, by_number_then_id
+from emulator.listing import (
+    ID_ORDER,
+    Cursor,
+    Field,
+    NameSerials,
+    Scope,
+    ScopedIndex,
+    by_name_then_id,
+    by_number_then_id,
+)
 from emulator.operation_modes import EVERY_METHOD, IMMEDIATE, Mode
 from emulator.records import (
     AccessBinding,
@@ -42,7 +51,9 @@ REPOSITORY_PATH = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]
 TAG_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")  # the Docker tag grammar
 
 
-IMAGE_ORDERS = ("id", "name", "created_at")  # what order_by may name, in this order
+# What order_by may name, the id (the default, and what breaks ties) first. Each is one of the
+# index's own orders; several fields together make an order built on first use (listing.py).
+IMAGE_ORDERS = ("id", "name", "digest", "created_at", "last_modified")
 REPOSITORY_ORDERS = ("id", "name")
 MAX_ACCESS_BINDINGS = 1000  # per registry or repository (SetAccessBindingsRequest's own limit)
 MAX_IP_PERMISSIONS = 1000  # per registry
@@ -106,23 +117,41 @@ class Store:
         self.registries: dict[str, Registry] = {}
         self.images: dict[str, Image] = {}
         self.operations: dict[str, Operation] = {}
+        names, digests = NameSerials(), NameSerials()
         self._image_index = ScopedIndex(
             {
                 "id": ID_ORDER,
-                "name": by_name_then_id("name", NameSerials()),
+                "name": by_name_then_id("name", names),
+                "digest": by_name_then_id("digest", digests),
                 "created_at": by_number_then_id("created_at_ns"),
-            }
+                "last_modified": by_number_then_id("last_modified_ns", shares="created_at"),
+            },
+            fields={
+                "id": Field("id"),
+                "name": Field("name", names),
+                "digest": Field("digest", digests),
+                "created_at": Field("created_at_ns"),
+                "last_modified": Field("last_modified_ns"),
+            },
+            record_of=self.images.__getitem__,
         )
-        # Registries by folder and by (folder, name); repositories by folder, registry and name.
-        self._registry_index = ScopedIndex({"id": ID_ORDER})
-        self._repository_index = ScopedIndex({"id": ID_ORDER, "name": by_name_then_id("name", NameSerials())})
         self._repositories_by_name: dict[str, Repository] = {}  # by name
         self.repositories: dict[str, Repository] = {}  # by id
+        # Registries by folder and by (folder, name); repositories by folder, registry and name.
+        self._registry_index = ScopedIndex({"id": ID_ORDER})
+        repository_names = NameSerials()
+        self._repository_index = ScopedIndex(
+            {"id": ID_ORDER, "name": by_name_then_id("name", repository_names)},
+            fields={"id": Field("id"), "name": Field("name", repository_names)},
+            record_of=self.repositories.__getitem__,
+        )
         self._idempotency: dict[str, str] = {}  # idempotency key -> operation id
         self.operation_modes: dict[str, Mode] = {}  # method (or "*") -> mode; none: immediate
         self._pending: dict[str, Operation] = {}  # operations not done yet, by id
         self._due: list[tuple[int, str]] = []  # heap of (due_ns, operation id) of delay-mode ones
         self._busy_targets: dict[str, str] = {}  # resource id -> the pending operation deleting it
+        self._lists: dict[str, tuple[str, ...]] = {}  # image list id -> ids of the images it references
+        self._referenced_by: dict[str, set[str]] = {}  # image id -> ids of the image lists referencing it
         self._completing = False
         self._finished: deque[str] = deque()  # ids of finished operations, oldest first
         self._unindexed: dict[str, Image] | None = None  # added inside bulk(), indexed at its end
@@ -191,10 +220,10 @@ class Store:
         with self._lock:
             registry = self.get_registry(registry_id)
             inside, _ = self._repository_index.page(Scope("registry", registry_id), "id", limit=10**9)
-            if force:
-                for repository_id in inside:
-                    for image_id in list(self.repositories[repository_id].digests.values()):
-                        self.delete_image(image_id)
+            if force:  # image lists first: the images they reference cannot go before them
+                doomed = [i for r in inside for i in self.repositories[r].digests.values()]
+                for image_id in sorted(doomed, key=lambda image_id: image_id not in self._lists):
+                    self.delete_image(image_id)
                 inside, _ = self._repository_index.page(Scope("registry", registry_id), "id", limit=10**9)
             self._check_empty(registry_id, inside)
             for repository_id in inside:
@@ -433,10 +462,50 @@ class Store:
                 raise NotFound(f"Image {shown(image_id)} not found")
             return image
 
-    def delete_image(self, image_id: str) -> Image:
-        """Remove an image; unknown ids raise NotFound and change nothing."""
+    def set_manifests(self, image_id: str, digests: Iterable[str]) -> None:
+        """Make an image an image list (a multi-arch manifest list) referencing the images of its
+        repository with these digests: they cannot be deleted while it references them."""
         with self._lock:
             image = self.get_image(image_id)
+            repo = self._repositories_by_name[image.name]
+            digests = tuple(dict.fromkeys(digests))
+            for digest in digests:
+                check_digest(digest, "manifests")
+                if digest not in repo.digests or digest == image.digest:
+                    raise ValueError(f"manifests: {image.name} has no other image with digest {digest}")
+            for child in self._lists.pop(image_id, ()):
+                self._referenced_by[child].discard(image_id)
+            children = tuple(repo.digests[digest] for digest in digests)
+            if children:
+                self._lists[image_id] = children
+            for child in children:
+                self._referenced_by.setdefault(child, set()).add(image_id)
+
+    def manifests_of(self, image: Image) -> list[str]:
+        """The digests an image list references (empty for a plain image)."""
+        with self._lock:
+            return [self.images[child].digest for child in self._lists.get(image.id, ())]
+
+    def _check_image_deletable(self, image_id: str) -> None:
+        self.get_image(image_id)
+        lists = sorted(self._referenced_by.get(image_id, ()))
+        if lists:
+            raise FailedPrecondition(
+                f"Image {image_id} is referenced by image list{'s' * (len(lists) > 1)} {', '.join(lists)}; "
+                "delete the list first"
+            )
+
+    def delete_image(self, image_id: str) -> Image:
+        """Remove an image; unknown ids raise NotFound and change nothing, as does an image an
+        image list references (FAILED_PRECONDITION)."""
+        with self._lock:
+            self._check_image_deletable(image_id)
+            image = self.images[image_id]
+            for child in self._lists.pop(image_id, ()):
+                referenced = self._referenced_by[child]
+                referenced.discard(image_id)
+                if not referenced:
+                    del self._referenced_by[child]
             registry = self.registries[image.registry_id]
             if self._unindexed is None or self._unindexed.pop(image_id, None) is None:
                 self._image_index.remove(image, self._scopes_of(image, registry))
@@ -534,7 +603,7 @@ class Store:
             return lambda target: setattr(self.get_registry(target), "status", status)
 
         return {
-            "delete_image": (self.get_image, None, self.delete_image, None),
+            "delete_image": (self._check_image_deletable, None, self.delete_image, None),
             "delete_registry": (
                 self._check_empty,
                 mark_registry("DELETING"),
