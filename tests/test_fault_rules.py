@@ -1,0 +1,126 @@
+"""Fault rules and the call recorder without sockets: parsing (every bad rule refused naming its
+field), matching, count/after/probability, and the recorder's bounds."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator.faults import MAX_RULES, Faults, parse_rule
+from emulator.recording import CallRecorder, RecordedCall
+
+IMAGES = "yandex.cloud.containerregistry.v1.ImageService"
+KNOWN = {IMAGES: frozenset({"List", "Get", "Delete"}), "yandex.cloud.operation.OperationService": frozenset({"Get"})}
+
+
+@pytest.mark.parametrize(
+    ("rule", "field"),
+    [
+        ({"code": "UNAVAILABLE"}, "method"),
+        ({"method": "NoService/List", "code": "UNAVAILABLE"}, "method"),
+        ({"method": "ImageService/Explode", "code": "UNAVAILABLE"}, "method"),
+        ({"method": "*", "code": "SOMETIMES"}, "code"),
+        ({"method": "*", "code": "OK"}, "code"),
+        ({"method": "*"}, "code"),
+        ({"method": "*", "code": "UNAVAILABLE", "probability": 1.5}, "probability"),
+        ({"method": "*", "code": "UNAVAILABLE", "probability": -0.1}, "probability"),
+        ({"method": "*", "code": "UNAVAILABLE", "count": 0}, "count"),
+        ({"method": "*", "code": "UNAVAILABLE", "after": -1}, "after"),
+        ({"method": "*", "code": "UNAVAILABLE", "count": True}, "count"),
+        ({"method": "*", "delay_ms": 60_001}, "delay_ms"),
+        ({"method": "*", "code": "UNAVAILABLE", "seed": 3}, "seed"),
+        ({"method": "*", "code": "UNAVAILABLE", "colour": "red"}, "colour"),
+        ({"method": "*", "code": "UNAVAILABLE", "match": ["image_id"]}, "match"),
+        ({"method": "*", "operation_error": {"code": "NOPE"}}, "operation_error.code"),
+        ({"method": "*", "operation_error": {"code": "INTERNAL"}, "code": "UNAVAILABLE"}, "operation_error"),
+        ("UNAVAILABLE", "rule"),
+    ],
+)
+def test_a_bad_rule_is_refused_naming_its_field(rule, field):
+    faults = Faults(KNOWN)
+    with pytest.raises(ValueError, match=rf"^{field}: "):
+        faults.add(rule)
+    assert faults.rules() == []
+
+
+@pytest.mark.parametrize("method", ["*", "ImageService", "ImageService/List", f"{IMAGES}/List"])
+def test_every_way_of_naming_a_method(method):
+    faults = Faults(KNOWN)
+    faults.add({"method": method, "code": "UNAVAILABLE"})
+    assert faults.decide(IMAGES, "List", {}).code == "UNAVAILABLE"
+
+
+def test_a_method_rule_leaves_other_methods_alone():
+    faults = Faults(KNOWN)
+    faults.add({"method": "ImageService/List", "code": "UNAVAILABLE"})
+    assert faults.decide(IMAGES, "Get", {}) is None
+
+
+def test_count_after_and_order():
+    faults = Faults(KNOWN)
+    first = faults.add({"method": "*", "code": "UNAVAILABLE", "after": 1, "count": 2})
+    faults.add({"method": "*", "code": "INTERNAL"})
+    codes = [faults.decide(IMAGES, "List", {}).code for _ in range(5)]
+    assert codes == ["INTERNAL", "UNAVAILABLE", "UNAVAILABLE", "INTERNAL", "INTERNAL"]
+    assert first.id not in [rule["id"] for rule in faults.rules()]  # expired
+
+
+def test_match_limits_a_rule_to_one_request():
+    faults = Faults(KNOWN)
+    faults.add({"method": "ImageService/Delete", "match": {"image_id": "crpone"}, "code": "INTERNAL"})
+    assert faults.decide(IMAGES, "Delete", {"image_id": "crpone"}).code == "INTERNAL"
+    assert faults.decide(IMAGES, "Delete", {"image_id": "crptwo"}) is None
+    assert faults.decide(IMAGES, "Delete", None) is None  # undecodable: no match
+
+
+def test_probability_with_a_seed_repeats_itself():
+    def sequence():
+        faults = Faults(KNOWN)
+        faults.add({"method": "*", "code": "UNAVAILABLE", "probability": 0.5, "seed": 42})
+        return [faults.decide(IMAGES, "List", {}) is not None for _ in range(64)]
+
+    first = sequence()
+    assert first == sequence()
+    assert 10 < sum(first) < 54
+
+
+def test_remove_clear_and_the_limit():
+    faults = Faults(KNOWN)
+    rule = faults.add({"method": "*", "delay_ms": 5})
+    assert faults.remove(rule.id) and not faults.remove(rule.id)
+    for _ in range(MAX_RULES):
+        faults.add({"method": "*", "delay_ms": 1})
+    with pytest.raises(ValueError, match="at most"):
+        faults.add({"method": "*", "delay_ms": 1})
+    faults.clear()
+    assert faults.rules() == []
+
+
+def test_parse_keeps_what_was_given():
+    rule = parse_rule(
+        {"method": "ImageService/Delete", "operation_error": {"code": "INTERNAL", "message": "disk"}, "count": 1},
+        "fault-1",
+        KNOWN,
+    )
+    assert rule.to_json() == {
+        "id": "fault-1",
+        "method": f"{IMAGES}/Delete",
+        "operation_error": {"code": "INTERNAL", "message": "disk"},
+        "count": 1,
+    }
+
+
+def _call(n: int, size: int = 10) -> RecordedCall:
+    return RecordedCall(n, f"{IMAGES}/List", b"x" * size, "T", "OK", "aje", f"r{n}", None)
+
+
+def test_the_recorder_is_bounded_by_calls_and_bytes():
+    recorder = CallRecorder(lambda kind, raw: {"size": len(raw)}, max_calls=3, max_bytes=25)
+    for n in range(5):
+        recorder.record(_call(n))
+    assert [call["request_id"] for call in recorder.calls()] == ["r3", "r4"]  # 3 x 10 bytes > 25
+    recorder.record(_call(9, size=100))  # larger than the buffer: kept without its request
+    assert recorder.calls()[-1]["request"] == {"size": 0}
+    assert recorder.calls(method="ImageService/List") == recorder.calls(method="List") == recorder.calls()
+    assert recorder.calls(method="Get") == []
+    recorder.clear()
+    assert recorder.calls() == []
