@@ -497,7 +497,7 @@ PRIVATE_POOL_SCRIPT = textwrap.dedent(
             got = stub.Get(image_service_pb2.GetImageRequest(image_id=image.id), timeout=10)
             assert got.id == image.id and got.name == registry.id + "/team/app", got
             assert got.digest == image.digest and list(got.tags) == ["v1"], got
-            assert got.compressed_size == sum(layer.size for layer in image.layers) > 0
+            assert got.compressed_size == sum(layer.size for layer in image.layers) + image.config.size > 0
             # Validation reads the annotations whichever module registered them first.
             try:
                 stub.Get(image_service_pb2.GetImageRequest(image_id="x" * 51), timeout=10)

@@ -43,7 +43,7 @@ def test_get_returns_every_field(emulator, registry, images):
     assert image.id == added.id
     assert image.name == f"{registry.id}/team/web"
     assert image.digest == "sha256:" + "a" * 64
-    assert image.compressed_size == 3345
+    assert image.compressed_size == 1000 + 2345 + 1500  # the layers and the config, as production
     assert (image.config.id, image.config.digest, image.config.size) == (config.id, config.digest, 1500)
     assert [(b.id, b.digest, b.size, list(b.urls)) for b in image.layers] == [
         (layer.id, layer.digest, layer.size, list(layer.urls)) for layer in layers
@@ -58,7 +58,7 @@ def test_generated_records_look_real(emulator, registry, images):
     assert ID.fullmatch(registry.id) and ID.fullmatch(image.id)
     assert DIGEST.fullmatch(image.digest)
     assert image.layers and all(DIGEST.fullmatch(layer.digest) and layer.size > 0 for layer in image.layers)
-    assert image.compressed_size == sum(layer.size for layer in image.layers)
+    assert image.compressed_size == sum(layer.size for layer in image.layers) + image.config.size
     assert DIGEST.fullmatch(image.config.digest) and image.config.size > 0
     assert abs(image.created_at.ToDatetime(tzinfo=timezone.utc) - datetime.now(timezone.utc)).total_seconds() < 60
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -81,10 +80,12 @@ CLIENT_REQUEST_ID = "x-client-request-id"
 
 
 def new_headers() -> tuple[tuple[str, str], tuple[str, str]]:
-    """A call's response headers: ``x-request-id``, a random UUID the server makes (never the
-    client's ``x-client-request-id``), and ``x-server-trace-id``, 32 random hex digits."""
-    raw = os.urandom(32)
-    return (REQUEST_ID, str(uuid.UUID(bytes=raw[:16], version=4))), (TRACE_ID, raw[16:].hex())
+    """A call's response headers: ``x-request-id``, a random (version 4) UUID the server makes,
+    never the client's ``x-client-request-id``; and ``x-server-trace-id``, 32 random hex digits
+    (the W3C trace-context trace-id form). Formatted by hand: twice as fast as ``uuid.uuid4()``."""
+    h = os.urandom(32).hex()
+    request_id = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
+    return (REQUEST_ID, request_id), (TRACE_ID, h[32:])
 
 
 _HEADERS = "ycr_response_headers"  # the attribute of grpc's per-call state that holds them
@@ -101,16 +102,29 @@ def install_header_hook() -> bool:
     a batch of their own: the same bytes on the wire, only slower. Returns whether it is on."""
     global _hooked
     original = getattr(grpc._server, "_get_initial_metadata", None)
-    if _hooked or original is None:
-        return _hooked
+    if original is None or not _takes_headers(getattr(grpc._server, "_RPCState", None)):
+        return False
+    if getattr(original, "ycr_hook", False):
+        _hooked = True
+        return True
 
     def with_response_headers(state, metadata):
         if metadata is None:
             metadata = getattr(state, _HEADERS, None)
         return original(state, metadata)
 
+    with_response_headers.ycr_hook = True
     grpc._server._get_initial_metadata = with_response_headers
     _hooked = True
+    return True
+
+
+def _takes_headers(state_class) -> bool:
+    """Whether grpc's per-call state can carry the headers (it has no __slots__ today)."""
+    try:
+        setattr(state_class(), _HEADERS, None)
+    except (TypeError, AttributeError):  # no such class, another constructor, or __slots__
+        return False
     return True
 
 
@@ -118,14 +132,14 @@ def send_headers(context: grpc.ServicerContext, headers: tuple[tuple[str, str], 
     """Send ``headers`` as the call's initial metadata: real headers on every answer, an error
     included (grpc answers an error trailers-only only when its headers are empty)."""
     state = getattr(context, "_state", None)
-    if state is not None:
+    if _hooked and state is not None:
         setattr(state, _HEADERS, headers)
-    if not (_hooked and state is not None):
+    else:
         context.send_initial_metadata(headers)
 
 
 def headers_sent(context: grpc.ServicerContext) -> dict[str, str]:
-    """The headers ``send_headers`` gave this call (empty if none), for its log line."""
+    """The headers ``send_headers`` attached to this call (empty if none), for its log line."""
     return dict(getattr(getattr(context, "_state", None), _HEADERS, None) or ())
 
 
