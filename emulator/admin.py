@@ -25,12 +25,12 @@ changes nothing:
     404  no such path
     405  the path is served with another method, named by the ``Allow`` header
     413  a Content-Length over MAX_BODY (512 MiB); the body is not read
-    414, 431, 505, 501  http.server's own refusals (request line or headers too long, HTTP
-         version, a method it does not know)
+    414, 431, 505  http.server's own refusals (request line or headers too long, HTTP version)
     500  an emulator bug (logged)
 
 The checks run in that order: admin token, query string, path, method, body framing and size,
-body content. Each path takes one method (HEAD and OPTIONS too are 405). A client that goes
+body content. Each path takes one method: any other (HEAD, OPTIONS, DELETE, or one HTTP does not
+define) is 405. A client that goes
 away mid-request is logged at debug level, not as a traceback.
 
 Auth: with ``admin_token`` (``--admin-token``) every request but ``GET /health`` must carry it;
@@ -207,7 +207,12 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._reply(HTTPStatus.OK, answer)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+    def __getattr__(self, name: str) -> Any:
+        """``do_<METHOD>`` for every method, known or not: the route decides (404, or 405 with
+        ``Allow``), so no method gets http.server's 501."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def _answer(self) -> Any:
         """Check the request in this order: admin token, query, path, method, body; then run the route."""

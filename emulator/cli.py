@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import signal
 import sys
@@ -126,6 +127,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=[],
         metavar="TOKEN[=FOLDER,...]",
         help="a token strict mode accepts, optionally limited to folders; repeatable",
+    )
+    parser.add_argument(
+        "--stop-on-stdin-eof",
+        action="store_true",
+        help="stop (as on SIGTERM) when standard input reaches its end: a parent that starts the emulator "
+        "with a pipe as its stdin then never leaves it running, even if the parent is killed",
     )
     parser.add_argument(
         "--log-level",
@@ -273,14 +280,29 @@ def main(argv: list[str] | None = None) -> int:
     stopping = threading.Event()
     signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    if args.stop_on_stdin_eof:
+        threading.Thread(target=_set_at_stdin_eof, args=(stopping,), name="ycr-stdin", daemon=True).start()
     print(describe(emulator), flush=True)
     while not stopping.wait(0.5):
         pass
     emulator.stop(grace=1.0)
     if args.state_file and not save_state(args.state_file, emulator):
         return 1
-    print("ycr-emulator stopped", flush=True)
+    try:
+        print("ycr-emulator stopped", flush=True)
+    except BrokenPipeError:  # nobody reads stdout any more (a parent that died): nothing to tell
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # and nothing to flush at exit
     return 0
+
+
+def _set_at_stdin_eof(stopping: threading.Event) -> None:
+    """Read stdin until its end (the write end closed: the parent exited or was killed), then stop."""
+    try:
+        while os.read(sys.stdin.fileno(), 65536):
+            pass
+    except (OSError, ValueError, AttributeError):  # no usable stdin (closed, None): as good as at its end
+        pass
+    stopping.set()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ running emulator through its control plane with the same API as ``Emulator``."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import queue
@@ -133,10 +134,11 @@ class RemoteEmulator:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return json.loads(response.read())
         except urllib.error.HTTPError as error:
-            try:
-                message = json.loads(error.read())["error"]
-            except (ValueError, KeyError, TypeError):
-                message = f"HTTP {error.code}"
+            with error:  # it holds the response: closed here, not left to the garbage collector
+                try:
+                    message = json.loads(error.read())["error"]
+                except (ValueError, KeyError, TypeError):
+                    message = f"HTTP {error.code}"
             if error.code == 400:
                 raise ValueError(message) from None
             if error.code == 401:
@@ -162,6 +164,7 @@ class RemoteEmulator:
 
     @property
     def ca_pem(self) -> bytes | None:
+        """The CA certificate (PEM, as bytes, like ``Emulator.ca_pem``) TLS clients must trust."""
         ca_pem = self.info()["ca_pem"]
         return ca_pem.encode() if ca_pem else None
 
@@ -238,6 +241,9 @@ class EmulatorProcess(RemoteEmulator):
 
     Starts empty (no demo data) unless ``args`` say otherwise. ``admin_token`` is passed as
     ``--admin-token`` (visible to local users in the process list) and used by this object.
+    The process never outlives this one: it holds a pipe to it as its stdin and stops when the
+    pipe closes (``--stop-on-stdin-eof``), which the kernel does however this process ends,
+    SIGKILL included.
     """
 
     def __init__(
@@ -251,12 +257,14 @@ class EmulatorProcess(RemoteEmulator):
 
     def start(self) -> EmulatorProcess:
         command = [sys.executable, "-m", "emulator", "--port", "0", "--admin-port", "0", "--log-level", "warning"]
+        command.append("--stop-on-stdin-eof")
         if self.admin_token is not None:
             command += ["--admin-token", self.admin_token]
         # stderr goes to a file: a pipe nobody reads would fill up and stall the emulator.
         self._stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             command + self.args,
+            stdin=subprocess.PIPE,  # never written: its closing is the signal to stop
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             text=True,
@@ -273,9 +281,7 @@ class EmulatorProcess(RemoteEmulator):
             if self.process.poll() is None:
                 self.process.kill()
             self.stop()
-            self._stderr.seek(0)
-            errors = self._stderr.read().decode(errors="replace")
-            raise RuntimeError(f"ycr-emulator did not start: {line or errors.strip() or 'no output'}")
+            raise RuntimeError(f"ycr-emulator did not start: {line or self.log().strip() or 'no output'}")
         super().__init__(ready.endpoint, ready.admin_url, admin_token=self.admin_token)
         if self.empty:
             self.reset()
@@ -292,9 +298,19 @@ class EmulatorProcess(RemoteEmulator):
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process.stdout:
-            self.process.stdout.close()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                stream.close()
+        if not isinstance(self._stderr, io.BytesIO):  # the file is closed; what it held stays readable
+            self._stderr.seek(0)
+            self._stderr, file = io.BytesIO(self._stderr.read()), self._stderr
+            file.close()
         return self.process.returncode
+
+    def log(self) -> str:
+        """What the process wrote to stderr (its log) so far; after stop(), all of it."""
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
 
     def __enter__(self) -> EmulatorProcess:
         return self.start()

@@ -10,15 +10,20 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import grpc
+from google.protobuf import descriptor_pb2, descriptor_pool
+from google.protobuf.descriptor import FileDescriptor
+from google.rpc import error_details_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2
 
 from emulator.admin import AdminServer, check_admin_token
 from emulator.auth import Auth
+from emulator.errors import shown
 from emulator.operation_modes import modes_json, parse_modes
 from emulator.paging import PageTokens
 from emulator.records import Image, Operation, Registry, Repository
@@ -49,7 +54,7 @@ from emulator.services import (
 )
 from emulator.store import DEFAULT_MAX_FINISHED_OPERATIONS, Store
 from emulator.tls import TlsMaterial, generated
-from emulator.wire import POOL
+from emulator.wire import DESCRIPTOR_SET
 
 # Each module exports SERVICE (its full name), PUBLIC (served without a token in every auth
 # mode) and rpcs(context); adding a service is adding its module here.
@@ -142,9 +147,10 @@ def build_server(max_workers: int = 16) -> grpc.Server:
 def add_services(server: grpc.Server, store: Store, tokens: PageTokens, auth: Auth, address: Callable[[], str]) -> None:
     """The emulated services, health checking and reflection, on one server."""
     context = ServiceContext(store=store, tokens=tokens, auth=auth, address=address)
+    rpcs = {module.SERVICE: module.rpcs(context) for module in SERVICE_MODULES}
     server.add_generic_rpc_handlers(
         [
-            generic_handler(module.SERVICE, module.rpcs(context), auth, public=module.PUBLIC)
+            generic_handler(module.SERVICE, rpcs[module.SERVICE], auth, public=module.PUBLIC)
             for module in SERVICE_MODULES
         ]
     )
@@ -152,8 +158,65 @@ def add_services(server: grpc.Server, store: Store, tokens: PageTokens, auth: Au
     for service in ("", *SERVICES):
         health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    # Reflection answers from the private pool: the emulator's own descriptors.
-    reflection.enable_server_reflection((*SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME), server, pool=POOL)
+    served = (*SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME)
+    reflection.enable_server_reflection(served, server, pool=reflection_pool())
+    server.add_generic_rpc_handlers([_Unserved(served, rpcs)])  # last: what nothing else serves
+
+
+# Reflection serves, beside the emulator's own descriptors, those of health checking, of
+# reflection itself and of the google.rpc error details in statuses, so that grpcurl resolves
+# everything the server sends (their generated modules live in protobuf's default pool).
+_REFLECTED_EXTRAS = (health_pb2.DESCRIPTOR, reflection_pb2.DESCRIPTOR, error_details_pb2.DESCRIPTOR)
+
+
+@cache
+def reflection_pool() -> descriptor_pool.DescriptorPool:
+    """One pool with every file reflection serves: the emulator's set and _REFLECTED_EXTRAS."""
+    pool, added = descriptor_pool.DescriptorPool(), set()
+    for proto in descriptor_pb2.FileDescriptorSet.FromString(DESCRIPTOR_SET.read_bytes()).file:
+        pool.Add(proto)
+        added.add(proto.name)
+
+    def add(file: FileDescriptor) -> None:  # dependencies first; a file the set has is kept
+        if file.name not in added:
+            for dependency in file.dependencies:
+                add(dependency)
+            pool.AddSerializedFile(file.serialized_pb)
+            added.add(file.name)
+
+    for extra in _REFLECTED_EXTRAS:
+        add(extra)
+    return pool
+
+
+class _Unserved(grpc.GenericRpcHandler):
+    """Asked last, for any method nothing else serves: UNIMPLEMENTED naming what is served
+    (grpc's own answer is a bare "Method not found!"). No token is needed to learn that."""
+
+    def __init__(self, services: tuple[str, ...], rpcs: dict[str, list]):
+        pool = reflection_pool()
+        self._services = services
+        self._methods = {
+            service: sorted(rpc.name for rpc in rpcs[service])
+            if service in rpcs
+            else sorted(method.name for method in pool.FindServiceByName(service).methods)
+            for service in services
+        }
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
+        if service in self._methods:
+            served = f"{service} serves: {', '.join(self._methods[service])}"
+            message = f"{service}/{method} is not served by the emulator; {served}"
+        else:
+            served = f"it serves: {', '.join(self._services)}"
+            message = f"service {service or '(none)'} is not served by the emulator; {served}"
+
+        def refuse(requests: Iterable[bytes], context: grpc.ServicerContext) -> Iterable[bytes]:
+            # A stream handler: whatever the call's shape, the answer comes without reading a request.
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, shown(message, 1000))
+
+        return grpc.stream_stream_rpc_method_handler(refuse)
 
 
 class Emulator:
@@ -238,7 +301,10 @@ class Emulator:
             self.admin_port = self._admin.port
         return self
 
-    def stop(self, grace: float | None = None) -> None:
+    def stop(self, grace: float | None = 1.0) -> None:
+        """Stop serving. Calls in flight get up to ``grace`` seconds to finish (None: cancelled at
+        once); connected clients are told to go away cleanly. Cancelling at once makes grpc log
+        "Got goaway ... Cancelling all calls" in every client whose channel is still open."""
         if self._admin is not None:
             self._admin.stop()
             self._admin = None

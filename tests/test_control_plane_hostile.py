@@ -257,10 +257,10 @@ def test_an_unknown_path_is_404_for_every_method(admin, path):
         assert answer is None if method == "HEAD" else "no such endpoint" in answer["error"]
 
 
-def test_an_unknown_method_is_a_json_501(admin):
+def test_an_unknown_method_is_a_json_405_naming_the_allowed_one(admin):
     before = snapshot(admin)
-    status, _, answer = exchange(admin.admin_port, b"BREW /reset HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-    assert status == 501 and "BREW" in answer["error"]
+    status, headers, answer = exchange(admin.admin_port, b"BREW /reset HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert (status, headers["Allow"]) == (405, "POST") and "BREW" in answer["error"]
     assert snapshot(admin) == before
 
 

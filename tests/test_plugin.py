@@ -1,251 +1,211 @@
-"""The pytest plugin, exercised as a downstream project uses it: small test files in a
-fresh directory with no conftest, run by pytest in a subprocess (pytester)."""
+"""The pytest plugin's edges (its recipes, in every mode, are tests/test_downstream.py): a bad
+setting is one usage error at start, a fixture that cannot work fails saying what to change, a
+bad marker fails its own test. Small suites in a fresh directory with no conftest, each run by
+a pytest process of its own (pytester)."""
 
 from __future__ import annotations
 
-import pytest
-
-from emulator.remote import EmulatorProcess
-
-DOWNSTREAM = '''
-import grpc
-from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
-
-
-def test_lists_what_it_added(ycr, ycr_registry, ycr_image, ycr_stubs):
-    image = ycr_image("team/web", tags=["latest"])
-    page = ycr_stubs.images.List(pb.ListImagesRequest(registry_id=ycr_registry.id))
-    assert [i.id for i in page.images] == [image.id]
-    assert list(page.images[0].tags) == ["latest"]
-    assert set(ycr.images) == {image.id}
-
-
-def test_repositories_and_registries_through_the_stubs(ycr, ycr_registry, ycr_repository, ycr_stubs):
-    from yandex.cloud.containerregistry.v1 import registry_service_pb2, repository_service_pb2
-    kept = ycr_repository("team/empty")
-    page = ycr_stubs.repositories.List(repository_service_pb2.ListRepositoriesRequest(registry_id=ycr_registry.id))
-    assert [(r.id, r.name) for r in page.repositories] == [(kept.id, f"{ycr_registry.id}/team/empty")]
-    got = ycr_stubs.registries.Get(registry_service_pb2.GetRegistryRequest(registry_id=ycr_registry.id))
-    assert got.name == ycr_registry.name
-    assert set(ycr.repositories) == {kept.id}
-
-
-def test_sees_nothing_of_the_previous_test(ycr, ycr_stubs):
-    assert ycr.images == {}
-    assert ycr.registries == {}
-
-
-def test_delete_through_a_plain_channel(ycr, ycr_image, ycr_channel):
-    from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc
-    image = ycr_image()
-    stub = image_service_pb2_grpc.ImageServiceStub(ycr_channel)
-    operation = stub.Delete(pb.DeleteImageRequest(image_id=image.id))
-    assert operation.done
-    assert image.id not in ycr.images
-    assert operation.id in ycr.operations
-
-
-def test_bad_arguments_raise_value_error(ycr, ycr_registry):
-    import pytest
-    with pytest.raises(ValueError, match="digest"):
-        ycr.add_image(ycr_registry.id, "app", digest="md5:nope")
-    assert ycr.images == {}
-'''
-
-ENDPOINTS = '''
+import fnmatch
 import os
+import tempfile
+from pathlib import Path
+
 import pytest
+import trustme  # noqa: F401 (imported before any test: see below)
 
-@pytest.mark.parametrize("n", range(6))
-def test_record_endpoint(ycr, ycr_image, n, tmp_path_factory):
-    ycr_image("app", tags=[f"t{n}"])
-    assert len(ycr.images) == 1
-    folder = os.environ["ENDPOINTS_DIR"]
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    with open(os.path.join(folder, f"{worker}-{n}"), "w") as f:
-        f.write(ycr.endpoint)
-'''
+from emulator import Emulator
+
+# pytester puts sys.modules back as it found them after each test: a module first imported during
+# one (trustme and cryptography, when an in-process emulator makes its TLS certificate) would be
+# imported a second time later, which cryptography's compiled part does not survive.
 
 
-def _passed(result, count: int) -> None:
-    result.assert_outcomes(passed=count)
+@pytest.fixture(autouse=True)
+def _environment(monkeypatch):
+    """The runs see none of this shell's plugin settings, and keep their bytecode (outside the
+    tree) where PYTHONDONTWRITEBYTECODE is set: otherwise each run compiles everything again."""
+    for name in ("YCR_EMULATOR_ADDRESS", "YCR_EMULATOR_ADMIN_URL", "YCR_EMULATOR_ADMIN_TOKEN", "PYTEST_ADDOPTS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    monkeypatch.setenv("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir(), f"ycr-downstream-pycache-{os.getuid()}")))
 
 
-@pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
-def test_a_downstream_suite_needs_no_conftest(pytester, mode):
-    pytester.makepyfile(test_downstream=DOWNSTREAM)
-    assert not list(pytester.path.glob("conftest.py"))
-    result = pytester.runpytest_subprocess("-p", "no:randomly", f"--ycr-mode={mode}")
-    _passed(result, 5)
+SUITE = """
+def test_one(ycr):
+    assert ycr.images == {}
 
 
-def test_the_mode_can_come_from_the_ini_file(pytester):
-    pytester.makepyfile(test_downstream=DOWNSTREAM)
-    pytester.makeini("[pytest]\nycr_mode = subprocess\n")
-    probe = 'def test_mode(ycr):\n    from emulator.remote import EmulatorProcess\n    assert isinstance(ycr, EmulatorProcess)\n'
-    pytester.makepyfile(test_probe=probe)
-    _passed(pytester.runpytest_subprocess(), 6)
-
-
-def test_against_an_already_running_emulator(pytester, monkeypatch):
-    pytester.makepyfile(test_downstream=DOWNSTREAM)
-    with EmulatorProcess() as running:
-        running.add_registry("b1gleftover")  # the plugin resets it before each test
-        monkeypatch.setenv("YCR_EMULATOR_ADDRESS", running.endpoint)
-        monkeypatch.setenv("YCR_EMULATOR_ADMIN_URL", running.admin_url)
-        _passed(pytester.runpytest_subprocess(), 5)
-
-
-def test_external_mode_refuses_to_share_one_emulator_between_workers(pytester, monkeypatch):
-    pytester.makepyfile(test_downstream=DOWNSTREAM)
-    monkeypatch.setenv("YCR_EMULATOR_ADDRESS", "127.0.0.1:1")
-    monkeypatch.setenv("YCR_EMULATOR_ADMIN_URL", "http://127.0.0.1:1")
-    result = pytester.runpytest_subprocess("-n", "2")
-    assert result.ret != 0
-    result.stdout.fnmatch_lines(["*external mode shares one emulator*"])
-
-
-def test_external_mode_without_an_address_is_a_usage_error(pytester):
-    pytester.makepyfile(test_downstream=DOWNSTREAM)
-    result = pytester.runpytest_subprocess("--ycr-mode=external")
-    assert result.ret != 0
-    result.stdout.fnmatch_lines(["*needs --ycr-address*"])
-
-
-@pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
-def test_each_xdist_worker_gets_its_own_emulator(pytester, tmp_path, monkeypatch, mode):
-    pytester.makepyfile(test_endpoints=ENDPOINTS)
-    monkeypatch.setenv("ENDPOINTS_DIR", str(tmp_path))
-    _passed(pytester.runpytest_subprocess("-n", "2", f"--ycr-mode={mode}"), 6)
-    by_worker: dict[str, set[str]] = {}
-    for record in tmp_path.iterdir():
-        by_worker.setdefault(record.name.split("-")[0], set()).add(record.read_text())
-    assert set(by_worker) == {"gw0", "gw1"}
-    assert all(len(endpoints) == 1 for endpoints in by_worker.values())
-    assert by_worker["gw0"] != by_worker["gw1"]
-
-
-def test_ycr_stubs_skips_without_the_sdk(pytester):
-    pytester.makepyfile(
-        test_nosdk='''
-import sys
-sys.modules["yandex.cloud.containerregistry.v1.image_service_pb2_grpc"] = None
-
-def test_needs_sdk(ycr_stubs):
-    raise AssertionError("not reached")
-'''
-    )
-    result = pytester.runpytest_subprocess()
-    result.assert_outcomes(skipped=1)
-
-
-SDK_DOWNSTREAM = '''
-import grpc
-import pytest
-from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
-from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
-
-
-def test_the_sdk_fixture(ycr_sdk, ycr_registry, ycr_image):
-    image = ycr_image("app")
-    images = ycr_sdk.client(ImageServiceStub)
-    assert [i.id for i in images.List(pb.ListImagesRequest(registry_id=ycr_registry.id)).images] == [image.id]
-    operation = images.Delete(pb.DeleteImageRequest(image_id=image.id))
-    result = ycr_sdk.wait_operation_and_get_result(operation, meta_type=pb.DeleteImageMetadata)
-    assert result.meta.image_id == image.id
-
-
-def test_auth_can_be_tightened_for_one_test(ycr, ycr_sdk, ycr_registry):
-    ycr.configure_auth("strict", {"someone-else": None})
-    with pytest.raises(grpc.RpcError) as caught:
-        ycr_sdk.client(ImageServiceStub).List(pb.ListImagesRequest(registry_id=ycr_registry.id))
-    assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
-
-
-def test_and_the_next_test_has_the_default_again(ycr_sdk, ycr_registry):
-    assert ycr_sdk.client(ImageServiceStub).List(pb.ListImagesRequest(registry_id=ycr_registry.id)).images == []
-'''
-
-
-@pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
-def test_the_official_sdk_fixture(pytester, mode):
-    pytester.makepyfile(test_sdk_downstream=SDK_DOWNSTREAM)
-    _passed(pytester.runpytest_subprocess("-p", "no:randomly", f"--ycr-mode={mode}"), 3)
-
-
-@pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
-def test_strict_auth_from_the_ini_file(pytester, mode):
-    pytester.makeini(
-        "[pytest]\nycr_auth = strict\nycr_tokens =\n    t1.ycr-test-token=b1g0000000000000ycrt\n"
-    )
-    pytester.makepyfile(
-        test_strict='''
-import grpc
-import pytest
-from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
-from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
-
-
-def test_only_the_configured_folder(ycr, ycr_sdk, ycr_registry):
-    images = ycr_sdk.client(ImageServiceStub)
-    assert images.List(pb.ListImagesRequest(registry_id=ycr_registry.id)).images == []
-    other = ycr.add_registry("b1gsomeoneelsesfolder")
-    with pytest.raises(grpc.RpcError) as caught:
-        images.List(pb.ListImagesRequest(registry_id=other.id))
-    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
-'''
-    )
-    _passed(pytester.runpytest_subprocess(f"--ycr-mode={mode}"), 1)
-
-
-def test_an_empty_folder_list_in_ycr_tokens_is_a_usage_error(pytester):
-    pytester.makepyfile(test_downstream=DOWNSTREAM)
-    pytester.makeini("[pytest]\nycr_auth = strict\nycr_tokens =\n    t1.ycr-test-token=\n")
-    result = pytester.runpytest_subprocess()
-    assert result.ret != 0
-    result.stdout.fnmatch_lines(["*ycr_tokens: token spec*folder list*"])
-
-
-OPERATION_MODES = """
-import pytest
-from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
-from yandex.cloud.operation import operation_service_pb2 as op
-
-
-def delete_and_poll(ycr_stubs, image):
-    operation = ycr_stubs.images.Delete(pb.DeleteImageRequest(image_id=image.id))
-    states = [operation.done]
-    while not states[-1] and len(states) < 10:
-        states.append(ycr_stubs.operations.Get(op.GetOperationRequest(operation_id=operation.id)).done)
-    return states
-
-
-def test_the_ini_mode(ycr, ycr_image, ycr_stubs):
-    assert ycr.operation_modes == {"*": "polls:2"}
-    assert delete_and_poll(ycr_stubs, ycr_image()) == [False, False, True]
-
-
-@pytest.mark.ycr_operations("ImageService/Delete=polls:3")
-def test_the_marker_wins_for_its_method(ycr, ycr_image, ycr_stubs):
-    assert ycr.operation_modes == {"*": "polls:2", "ImageService/Delete": "polls:3"}
-    assert delete_and_poll(ycr_stubs, ycr_image()) == [False, False, False, True]
-
-
-def test_the_next_test_is_back_to_the_ini_mode(ycr):
-    assert ycr.operation_modes == {"*": "polls:2"}
+def test_two(ycr_registry):
+    assert ycr_registry.folder_id == "b1g0000000000000ycrt"
 """
 
 
-@pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
-def test_operation_modes_from_the_ini_option_and_a_marker(pytester, mode):
-    pytester.makepyfile(test_modes=OPERATION_MODES)
-    pytester.makeini("[pytest]\nycr_operations =\n    polls:2\n")
-    _passed(pytester.runpytest_subprocess("-p", "no:randomly", f"--ycr-mode={mode}"), 3)
+@pytest.mark.parametrize(
+    ("environment", "args", "message"),
+    [
+        (
+            {"YCR_EMULATOR_ADDRESS": "127.0.0.1:1"}, [],
+            ("ycr external mode needs the emulator's control plane (YCR_EMULATOR_ADDRESS alone is not enough*"
+             "--admin-port*YCR_EMULATOR_ADMIN_URL"),
+        ),
+        (
+            {"YCR_EMULATOR_ADMIN_URL": "http://127.0.0.1:1"}, ["-n", "2"],
+            "ycr external mode shares one emulator*run without -n, or use --ycr-mode=subprocess*",
+        ),
+    ],
+)  # fmt: skip
+def test_a_bad_setting_stops_pytest_at_start(pytester, monkeypatch, environment, args, message):
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    pytester.makepyfile(test_suite=SUITE)
+    result = pytester.runpytest_subprocess(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {message}"])
+    assert "test_one" not in result.stdout.str()  # nothing collected, nothing run
 
 
-def test_a_bad_operation_mode_is_a_usage_error(pytester):
-    pytester.makepyfile(test_modes=OPERATION_MODES)
-    pytester.makeini("[pytest]\nycr_operations =\n    polls:zero\n")
+@pytest.mark.parametrize(
+    ("args", "ini", "message"),
+    [
+        (["--ycr-mode=external"], "", "ycr external mode needs the emulator's control plane: start*"),
+        (["--ycr-address=127.0.0.1:1"], "", "ycr external mode needs the emulator's control plane (*"),
+        ([], "ycr_mode = elsewhere", "ycr_mode: must be one of inprocess, subprocess, external, got 'elsewhere'"),
+        ([], "ycr_auth = strong", "ycr_auth: must be one of none, any, strict, got 'strong'"),
+        ([], "ycr_tokens =\n    t1.ycr-test-token=", "ycr_tokens: token spec*folder list*"),
+        ([], "ycr_tokens =\n    ci\n    ci=b1gx", "ycr_tokens: token spec 'ci=b1gx': the token is given twice*"),
+        ([], "ycr_operations =\n    polls:zero", "ycr_operations: operation mode*polls:zero*"),
+    ],
+)
+def test_every_setting_is_checked_at_configure(pytester, args, ini, message):
+    """The same check as above, for each setting, without starting a process per case."""
+    pytester.makeini(f"[pytest]\n{ini}\n")
+    with pytest.raises(pytest.UsageError) as refused:
+        pytester.parseconfigure(*args)
+    assert fnmatch.fnmatch(str(refused.value), message), str(refused.value)
+
+
+@pytest.fixture
+def shared(monkeypatch):
+    """A running emulator the plugin did not start, with an admin token and its own strict auth."""
+    with Emulator(admin_port=0, admin_token="admin-secret", tls_port=0, auth="strict", tokens={"ci": None}) as running:
+        monkeypatch.setenv("YCR_EMULATOR_ADMIN_URL", running.admin_url)
+        yield running
+
+
+def test_a_wrong_admin_token_stops_the_session_once(pytester, shared, monkeypatch):
+    pytester.makepyfile(test_suite=SUITE)
+    monkeypatch.setenv("YCR_EMULATOR_ADMIN_TOKEN", "not-it")
     result = pytester.runpytest_subprocess()
-    assert result.ret != 0
-    result.stdout.fnmatch_lines(["*ycr_operations: operation mode*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["*ycr external mode: control plane * refused a wrong admin token*--ycr-admin-token*"])
+    assert result.stdout.str().count("refused") == 1 and "ERROR at setup" not in result.stdout.str()
+
+
+SDK_SUITE = """
+import pytest
+from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
+
+
+def test_needs_the_sdk(ycr_sdk, ycr_registry):
+    ycr_sdk.client(ImageServiceStub).List(pb.ListImagesRequest(registry_id=ycr_registry.id))
+
+
+def test_a_token_of_its_own(ycr, ycr_registry):
+    with ycr.channel() as channel:
+        request = pb.ListImagesRequest(registry_id=ycr_registry.id)
+        assert ImageServiceStub(channel).List(request, metadata=[("authorization", "Bearer ci")]).images == []
+"""
+
+
+def test_fixtures_that_cannot_work_on_an_external_emulator_say_what_to_change(pytester, shared, monkeypatch):
+    pytester.makepyfile(test_suite=SDK_SUITE)
+    monkeypatch.setenv("YCR_EMULATOR_ADMIN_TOKEN", "admin-secret")
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [("ycr_sdk: the emulator at * runs strict auth and refuses the SDK's token t1.ycr-test-token: start it with "
+          "--require-token t1.ycr-test-token=b1g0000000000000ycrt, or set ycr_auth = strict in the ini file*")]
+    )  # fmt: skip
+    assert shared.info()["auth"] == "strict"  # the plugin changed nothing of its own settings
+    pytester.makeini("[pytest]\nycr_auth = strict\nycr_tokens =\n    ci\n")
+    pytester.runpytest_subprocess().assert_outcomes(passed=2)  # the plugin sets the emulator's auth...
+    assert shared.info()["auth"] == "strict"
+    with shared.channel() as channel:  # ...and gives it back at the end of the session: the test token is refused again
+        from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+        from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
+
+        with pytest.raises(Exception, match="UNAUTHENTICATED"):
+            ImageServiceStub(channel).List(
+                pb.ListImagesRequest(folder_id="b1g0000000000000ycrt"),
+                metadata=[("authorization", "Bearer t1.ycr-test-token")],
+            )
+
+
+def test_the_sdk_fixture_on_an_emulator_without_tls_fails_naming_the_flag(pytester, monkeypatch):
+    pytester.makepyfile(test_suite=SDK_SUITE)
+    with Emulator(admin_port=0) as running:
+        monkeypatch.setenv("YCR_EMULATOR_ADMIN_URL", running.admin_url)
+        result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["ycr_sdk: the emulator at * serves no TLS port*start it with --tls-port PORT*"])
+
+
+BAD_MARKERS = """
+import pytest
+
+
+@pytest.mark.ycr_seed("missing.json")
+def test_seed(ycr):
+    pass
+
+
+@pytest.mark.ycr_auth("strong")
+def test_auth(ycr):
+    pass
+
+
+@pytest.mark.ycr_auth("strict", tokens="ci")
+def test_tokens(ycr):
+    pass
+
+
+@pytest.mark.ycr_operations("ImageService/Delete=polls:0")
+def test_operations(ycr):
+    pass
+
+
+def test_the_others_run(ycr):
+    assert ycr.info()["auth"] == "none" and ycr.operation_modes == {}
+"""
+
+
+def test_a_bad_marker_fails_its_own_test_saying_why(pytester):
+    pytester.makepyfile(test_markers=BAD_MARKERS)
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=4)
+    result.stdout.fnmatch_lines(
+        [
+            "@pytest.mark.ycr_seed: *missing.json: cannot read*",
+            "@pytest.mark.ycr_auth: auth mode: must be one of none, any, strict, got 'strong'",
+            "@pytest.mark.ycr_auth: tokens: a dict*",
+            "@pytest.mark.ycr_operations: operation mode: polls:N needs 1 <= N*",
+        ],
+        consecutive=False,
+    )
+
+
+NO_SDK = """
+import sys
+
+sys.modules["yandex.cloud.containerregistry.v1.image_service_pb2_grpc"] = None
+
+
+def test_needs_sdk(ycr_stubs):
+    raise AssertionError("not reached")
+"""
+
+
+def test_ycr_stubs_skips_without_the_sdk(pytester):
+    pytester.makepyfile(test_nosdk=NO_SDK)
+    pytester.runpytest_subprocess().assert_outcomes(skipped=1)
