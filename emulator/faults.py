@@ -26,6 +26,8 @@ from typing import Any
 
 from google.rpc import code_pb2
 
+from emulator.operation_modes import DEFERRED_METHODS
+
 CODES = frozenset(code_pb2.Code.keys()) - {"OK"}
 MAX_RULES = 100
 MAX_DELAY_MS = 60_000
@@ -137,6 +139,11 @@ def parse_rule(rule: Any, rule_id: str, known: Mapping[str, frozenset[str]]) -> 
         if not isinstance(text, str):
             raise ValueError("operation_error.message: must be a string")
         operation_error = (_status(operation_error.get("code"), "operation_error.code"), text)
+        if name and f"{service.rpartition('.')[2]}/{name}" not in DEFERRED_METHODS:
+            raise ValueError(
+                f"operation_error: applies to the methods whose operation makes their change "
+                f"({', '.join(sorted(DEFERRED_METHODS))}), not {name}"
+            )
         if code is not None:
             raise ValueError("operation_error: give code (the call fails) or operation_error (its operation does)")
     delay_ms = _number(rule, "delay_ms", int, 0, MAX_DELAY_MS) or 0
@@ -219,6 +226,8 @@ class Faults:
 def _applies(rule: FaultRule, service: str, method: str, request: Mapping[str, Any] | None) -> bool:
     if rule.method != "*" and rule.method not in (service, f"{service}/{method}"):
         return False
+    if rule.operation_error is not None and f"{service.rpartition('.')[2]}/{method}" not in DEFERRED_METHODS:
+        return False  # a rule for a whole service or * takes only the methods it can apply to
     if not rule.match:
         return True
     return request is not None and all(request.get(key) == value for key, value in rule.match.items())

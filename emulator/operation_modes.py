@@ -35,6 +35,11 @@ MUTATING_METHODS = (
     "RepositoryService/SetAccessBindings",
     "RepositoryService/UpdateAccessBindings",
 )
+# The methods whose change their operation makes (when done): a fault's operation_error can
+# finish such an operation with an error and change nothing.
+DEFERRED_METHODS = frozenset(
+    {"ImageService/Delete", "RegistryService/Delete", "RegistryService/ForceDelete", "RepositoryService/Delete"}
+)
 EVERY_METHOD = "*"
 MAX_POLLS = 1000
 MAX_DELAY_MS = 3_600_000

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,7 +23,9 @@ from grpc_status import rpc_status
 
 from emulator.auth import ANONYMOUS, Auth, Principal
 from emulator.errors import ApiError, InvalidArgument, shown
+from emulator.faults import Faults
 from emulator.paging import PageTokens
+from emulator.recording import CallRecorder, RecordedCall
 from emulator.store import Store
 from emulator.validation import validate
 from emulator.values import ValueProblem
@@ -38,6 +41,8 @@ class Call:
     principal: Principal
     metadata: dict[str, str]
     auth: Auth
+    # A fault rule's operation_error (code, message): the call's operation finishes with it.
+    operation_error: tuple[str, str] | None = None
 
     def authorize(self, folder_id: str) -> None:
         """PERMISSION_DENIED unless the caller may touch ``folder_id``."""
@@ -168,25 +173,58 @@ class Internal(ApiError):
     code = "INTERNAL"
 
 
-def generic_handler(service: str, rpcs: list[Rpc], auth: Auth, *, public: bool = False) -> grpc.GenericRpcHandler:
-    """``public`` services (endpoint discovery, IAM) need no token in any auth mode."""
+class _Fields:
+    """A request's fields by name, for fault rules' ``match`` (read only if a rule matches on them)."""
+
+    def __init__(self, request: Message):
+        self._request = request
+
+    def get(self, name: str):
+        value = getattr(self._request, name, None)
+        return list(value) if hasattr(value, "extend") else value
+
+
+def generic_handler(
+    service: str,
+    rpcs: list[Rpc],
+    auth: Auth,
+    *,
+    public: bool = False,
+    faults: Faults | None = None,
+    recorder: CallRecorder | None = None,
+) -> grpc.GenericRpcHandler:
+    """``public`` services (endpoint discovery, IAM) need no token in any auth mode. Order of a
+    call: authentication, decoding, fault rules, validation, the service. Every call is recorded."""
     handlers = {}
     for rpc in rpcs:
         request_class = message_class(rpc.request_type)
 
         def behaviour(raw: bytes, context: grpc.ServicerContext, rpc=rpc, request_class=request_class) -> bytes:
             headers = new_headers()
-            send_headers(context, headers)
             metadata = dict(context.invocation_metadata())
+            principal, fault, injected, sent = ANONYMOUS, None, None, False
             try:
                 principal = ANONYMOUS if public else auth.authenticate(metadata.get("authorization"))
                 try:
                     request = request_class.FromString(raw)
                 except DecodeError as error:
                     raise InvalidArgument.field("request", f"is not a valid {rpc.request_type}: {error}") from None
+                fault = faults.decide(service, rpc.name, _Fields(request)) if faults is not None else None
+                if fault is not None:
+                    if fault.delay_ms:
+                        time.sleep(fault.delay_ms / 1000)
+                    if fault.code is not None:  # answered as an infrastructure failure: trailers-only
+                        injected = grpc.StatusCode[fault.code]
+                        raise Injected(fault.code, fault.message)
+                send_headers(context, headers)
+                sent = True
                 validate(request)
-                response = rpc.serve(request, Call(principal, metadata, auth))
+                call = Call(principal, metadata, auth, fault.operation_error if fault else None)
+                response = rpc.serve(request, call)
+                _record(recorder, service, rpc, raw, "OK", principal, headers, fault)
                 return response if isinstance(response, bytes) else response.SerializeToString()
+            except Injected as error:
+                problem = error
             except ApiError as error:
                 problem = error
             except ValueProblem as value:  # a value the store cannot keep (e.g. a folder id)
@@ -194,7 +232,36 @@ def generic_handler(service: str, rpcs: list[Rpc], auth: Auth, *, public: bool =
             except Exception:
                 log.exception("%s/%s failed (%s %s)", service, rpc.name, REQUEST_ID, headers[0][1])
                 problem = Internal(f"emulator bug in {service}/{rpc.name}; see its log")
+            _record(recorder, service, rpc, raw, problem.code, principal, headers, fault)
+            if injected is not None:
+                context.abort(injected, problem.message)
+            if not sent:
+                send_headers(context, headers)
             context.abort_with_status(status_of(problem, headers[0][1]))
 
         handlers[rpc.name] = grpc.unary_unary_rpc_method_handler(behaviour)
     return grpc.method_handlers_generic_handler(service, handlers)
+
+
+class Injected(ApiError):
+    """A status a fault rule answers with."""
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        super().__init__(message)
+
+
+def _record(recorder, service: str, rpc: Rpc, raw: bytes, code: str, principal: Principal, headers, fault) -> None:
+    if recorder is not None:
+        recorder.record(
+            RecordedCall(
+                time.time_ns(),
+                f"{service}/{rpc.name}",
+                raw,
+                rpc.request_type,
+                code,
+                principal.subject,
+                headers[0][1],
+                fault.rule_id if fault else None,
+            )  # fmt: skip
+        )

@@ -119,7 +119,12 @@ def once(store: Store, call: Call, method: str, request: Message, perform: Calla
         operation.id = store.ids.new_id()
         operation.idempotency_key = key or None
         operation.request_digest = digest if key else None
-        store.start_operation(operation, method)
+        if call.operation_error is not None and operation.pending is not None:
+            # A fault rule: the call succeeds, its operation finishes with the error, nothing changes.
+            operation.pending, operation.done, operation.error = None, True, call.operation_error
+            store.add_operation(operation)
+        else:
+            store.start_operation(operation, method)
     return encode_operation(operation)
 
 
