@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from google.protobuf import descriptor_pb2, descriptor_pool
+from google.protobuf import descriptor_pb2, descriptor_pool, json_format
 from google.protobuf.descriptor import FileDescriptor
+from google.protobuf.message import DecodeError
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2
@@ -24,8 +25,10 @@ from grpc_reflection.v1alpha import reflection, reflection_pb2
 from emulator.admin import AdminServer, check_admin_token
 from emulator.auth import Auth
 from emulator.errors import shown
+from emulator.faults import Faults
 from emulator.operation_modes import modes_json, parse_modes
 from emulator.paging import PageTokens
+from emulator.recording import CallRecorder
 from emulator.records import Image, Operation, Registry, Repository
 from emulator.seed import (
     add_registry_parts,
@@ -54,7 +57,7 @@ from emulator.services import (
 )
 from emulator.store import DEFAULT_MAX_FINISHED_OPERATIONS, Store
 from emulator.tls import TlsMaterial, generated
-from emulator.wire import DESCRIPTOR_SET
+from emulator.wire import DESCRIPTOR_SET, POOL, message_class
 
 # Each module exports SERVICE (its full name), PUBLIC (served without a token in every auth
 # mode) and rpcs(context); adding a service is adding its module here.
@@ -144,13 +147,23 @@ def build_server(max_workers: int = 16) -> grpc.Server:
     )
 
 
-def add_services(server: grpc.Server, store: Store, tokens: PageTokens, auth: Auth, address: Callable[[], str]) -> None:
+def add_services(
+    server: grpc.Server,
+    store: Store,
+    tokens: PageTokens,
+    auth: Auth,
+    address: Callable[[], str],
+    faults: Faults | None = None,
+    recorder: CallRecorder | None = None,
+) -> None:
     """The emulated services, health checking and reflection, on one server."""
     context = ServiceContext(store=store, tokens=tokens, auth=auth, address=address)
     rpcs = {module.SERVICE: module.rpcs(context) for module in SERVICE_MODULES}
     server.add_generic_rpc_handlers(
         [
-            generic_handler(module.SERVICE, rpcs[module.SERVICE], auth, public=module.PUBLIC)
+            generic_handler(
+                module.SERVICE, rpcs[module.SERVICE], auth, public=module.PUBLIC, faults=faults, recorder=recorder
+            )
             for module in SERVICE_MODULES
         ]
     )
@@ -269,6 +282,8 @@ class Emulator:
         self.auth = Auth(auth, tokens)
         self._default_auth = (auth, dict(tokens or {}))
         self._tokens = PageTokens()
+        self._faults = Faults(served_methods())
+        self._calls = CallRecorder(_request_fields)
         self._server: grpc.Server | None = None
         self._admin = None
 
@@ -288,7 +303,7 @@ class Emulator:
             if not bound:
                 raise OSError(f"cannot listen on {format_address(self.host, self.tls_port)} (is the port in use?)")
             self.tls_port = bound
-        add_services(server, self.store, self._tokens, self.auth, self.advertised_address)
+        add_services(server, self.store, self._tokens, self.auth, self.advertised_address, self._faults, self._calls)
         server.start()
         self._server = server
         if self.admin_port is not None:
@@ -379,9 +394,42 @@ class Emulator:
         """The modes in force, by method (``*``: every other method); empty: all immediate."""
         return modes_json(self.store.operation_modes)
 
+    # ---- faults and recorded calls ----------------------------------------------------------
+
+    def add_fault(self, **rule: Any) -> FaultHandle:
+        """Make matching calls fail, slow down or finish their operation with an error (see
+        emulator.faults for the rule's fields). Returns a handle: ``.id``, ``.rule``, ``.remove()``,
+        and a context manager removing the rule on exit. ValueError names a bad field."""
+        added = self._faults.add(rule)
+        return FaultHandle(self, added.id, added.to_json())
+
+    @property
+    def faults(self) -> list[dict]:
+        """The fault rules in force, in the order they apply (``count``/``after`` as they stand)."""
+        return self._faults.rules()
+
+    def remove_fault(self, fault_id: str) -> bool:
+        """Remove one rule; False if there is none with that id (it may have expired)."""
+        return self._faults.remove(fault_id)
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    @property
+    def calls(self) -> list[dict]:
+        """Every call answered since the last reset, oldest first (bounded: see emulator.recording):
+        time, method, request (field names as in the .proto), code, subject, request_id, fault."""
+        return self._calls.calls()
+
+    def calls_of(self, method: str) -> list[dict]:
+        """The recorded calls of one method (``Delete``, ``ImageService/Delete``, a full name) or service."""
+        return self._calls.calls(method)
+
     def reset(self) -> None:
-        """Empty the state (registries, images, operations) in O(1); auth and operation modes
-        back to how they started."""
+        """Empty the state (registries, images, operations, fault rules, recorded calls) in O(1);
+        auth and operation modes back to how they started."""
+        self._faults.clear()
+        self._calls.clear()
         self.store.reset()
         self._tokens.rotate()
         self.auth.configure(*self._default_auth)
@@ -502,3 +550,37 @@ class Emulator:
         """Load seed data (a file path or the parsed JSON), all or nothing."""
         data = read_seed_file(seed) if isinstance(seed, (str, Path)) else seed
         return apply_seed(self.store, data)
+
+
+class FaultHandle:
+    """A fault rule added to an emulator: remove it, or use it as a context manager."""
+
+    def __init__(self, emulator, fault_id: str, rule: dict):
+        self._emulator, self.id, self.rule = emulator, fault_id, rule
+
+    def remove(self) -> bool:
+        return self._emulator.remove_fault(self.id)
+
+    def __enter__(self) -> FaultHandle:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.remove()
+
+    def __repr__(self) -> str:
+        return f"FaultHandle({self.rule!r})"
+
+
+@cache
+def served_methods() -> dict[str, frozenset[str]]:
+    """The served services' full names -> their methods (as the descriptors declare them)."""
+    return {service: frozenset(m.name for m in POOL.FindServiceByName(service).methods) for service in SERVICES}
+
+
+def _request_fields(request_type: str, raw: bytes) -> dict:
+    """A recorded request's fields by their .proto names (bytes that did not decode: their hex)."""
+    try:
+        message = message_class(request_type).FromString(raw)
+    except DecodeError:
+        return {"undecodable": raw[:256].hex()}
+    return json_format.MessageToDict(message, preserving_proto_field_name=True)

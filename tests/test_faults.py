@@ -1,0 +1,161 @@
+"""Fault injection and call recording through the wire, with the official SDK as the client:
+retried UNAVAILABLE, errors that reach the caller, delays, operation errors, match, seeded
+probability, trailers-only injected statuses, and the recording of exactly the calls made."""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import grpc
+import pytest
+import yandexcloud
+from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
+
+from conftest import FOLDER, rpc_error
+from emulator import Emulator
+
+pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated class RetryInterceptor:DeprecationWarning")
+Code = grpc.StatusCode
+
+
+@pytest.fixture(scope="module")
+def tls_emulator():
+    with Emulator(tls=True) as running:
+        yield running
+
+
+@pytest.fixture
+def world(tls_emulator):
+    tls_emulator.reset()
+    registry = tls_emulator.add_registry(FOLDER)
+    images = [tls_emulator.add_image(registry.id, "app", tags=[f"v{n}"]) for n in range(3)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        sdk = yandexcloud.SDK(
+            endpoint=tls_emulator.endpoint,
+            root_certificates=tls_emulator.ca_pem,
+            iam_token="t1.f",
+            retry_policy=yandexcloud.RetryPolicy(),  # the SDK's own: UNAVAILABLE, 4 attempts
+        )
+    return tls_emulator, registry, images, sdk
+
+
+def test_an_unavailable_once_is_retried_by_the_sdk_and_succeeds(world):
+    emulator, registry, images, sdk = world
+    emulator.add_fault(method="ImageService/List", code="UNAVAILABLE", count=1)
+    page = sdk.client(ImageServiceStub).List(pb.ListImagesRequest(registry_id=registry.id))
+    assert len(page.images) == 3
+    lists = emulator.calls_of("ImageService/List")
+    assert [call["code"] for call in lists] == ["UNAVAILABLE", "OK"]
+    assert lists[0]["fault"] is not None and lists[1]["fault"] is None
+    assert emulator.faults == []  # its count is spent
+
+
+def test_without_a_count_the_error_reaches_the_caller(world):
+    emulator, registry, _, sdk = world
+    emulator.add_fault(method="ImageService/List", code="RESOURCE_EXHAUSTED", message="quota")
+    err = rpc_error(sdk.client(ImageServiceStub).List, pb.ListImagesRequest(registry_id=registry.id))
+    assert (err.code(), err.details()) == (Code.RESOURCE_EXHAUSTED, "quota")
+
+
+def test_an_injected_status_is_trailers_only_and_an_emulator_error_is_not(world):
+    emulator, registry, _, _ = world
+    images = ImageServiceStub(emulator.channel())
+    with emulator.add_fault(method="ImageService/Get", code="UNAVAILABLE"):
+        future = images.Get.future(pb.GetImageRequest(image_id="crpmissing"))
+        assert future.exception().code() == Code.UNAVAILABLE
+        assert not dict(future.initial_metadata())  # no headers: as a proxy's failure
+    future = images.Get.future(pb.GetImageRequest(image_id="crpmissing"))
+    assert future.exception().code() == Code.NOT_FOUND
+    assert "x-request-id" in dict(future.initial_metadata())
+
+
+def test_delay_ms_delays_at_least_that_long(world):
+    emulator, registry, _, sdk = world
+    emulator.add_fault(method="ImageService/List", delay_ms=300, count=1)
+    started = time.monotonic()
+    sdk.client(ImageServiceStub).List(pb.ListImagesRequest(registry_id=registry.id))
+    assert time.monotonic() - started >= 0.3
+
+
+def test_an_operation_error_makes_the_waiter_raise_and_the_image_stays(world):
+    emulator, _, images, sdk = world
+    target = images[0]
+    emulator.add_fault(
+        method="ImageService/Delete", operation_error={"code": "INTERNAL", "message": "disk on fire"}, count=1
+    )
+    operation = sdk.client(ImageServiceStub).Delete(pb.DeleteImageRequest(image_id=target.id))
+    assert operation.done and operation.error.code == Code.INTERNAL.value[0]
+    with pytest.raises(Exception, match="disk on fire"):
+        sdk.wait_operation_and_get_result(operation, meta_type=pb.DeleteImageMetadata)
+    assert target.id in emulator.images
+
+
+def test_match_limits_a_fault_to_one_image(world):
+    emulator, _, images, sdk = world
+    emulator.add_fault(method="ImageService/Delete", match={"image_id": images[1].id}, code="PERMISSION_DENIED")
+    stub = sdk.client(ImageServiceStub)
+    err = rpc_error(stub.Delete, pb.DeleteImageRequest(image_id=images[1].id))
+    assert err.code() == Code.PERMISSION_DENIED
+    assert stub.Delete(pb.DeleteImageRequest(image_id=images[0].id)).done
+    assert set(emulator.images) == {images[1].id, images[2].id}
+
+
+def test_probability_with_a_seed_gives_the_same_sequence_twice(world):
+    emulator, registry, _, _ = world
+    stub = ImageServiceStub(emulator.channel())
+
+    def sequence() -> list[bool]:
+        emulator.clear_faults()
+        emulator.add_fault(method="ImageService/Get", code="UNAVAILABLE", probability=0.5, seed=7)
+        outcome = []
+        for _ in range(30):
+            try:
+                stub.Get(pb.GetImageRequest(image_id=next(iter(emulator.images))))
+                outcome.append(True)
+            except grpc.RpcError:
+                outcome.append(False)
+        return outcome
+
+    first = sequence()
+    assert first == sequence()
+    assert 0 < first.count(False) < 30
+
+
+def test_bad_rules_are_refused_and_change_nothing(world):
+    emulator = world[0]
+    bad_rules = [
+        ({"method": "Nope/List", "code": "UNAVAILABLE"}, "method"),
+        ({"method": "*", "code": "MAYBE"}, "code"),
+        ({"method": "*", "code": "UNAVAILABLE", "probability": 2}, "probability"),
+        ({"method": "*", "code": "UNAVAILABLE", "k": 1}, "k"),
+    ]
+    for bad, field in bad_rules:
+        with pytest.raises(ValueError, match=f"^{field}: "):
+            emulator.add_fault(**bad)
+    assert emulator.faults == []
+
+
+def test_the_recording_shows_exactly_the_calls_made_in_order(world):
+    emulator, registry, images, _ = world
+    emulator.reset()
+    registry = emulator.add_registry(FOLDER)
+    image = emulator.add_image(registry.id, "app")
+    stub = ImageServiceStub(emulator.channel())
+    metadata = (("authorization", "Bearer t1.secret-token"),)
+    stub.List(pb.ListImagesRequest(registry_id=registry.id, page_size=5), metadata=metadata)
+    stub.Get(pb.GetImageRequest(image_id=image.id))
+    rpc_error(stub.Get, pb.GetImageRequest(image_id="crpnothere"))
+    stub.Delete(pb.DeleteImageRequest(image_id=image.id))
+    calls = emulator.calls
+    assert [(c["method"].rpartition("/")[2], c["code"]) for c in calls] == [
+        ("List", "OK"), ("Get", "OK"), ("Get", "NOT_FOUND"), ("Delete", "OK"),
+    ]  # fmt: skip
+    assert calls[0]["request"] == {"registry_id": registry.id, "page_size": "5"}
+    assert all(len(c["request_id"]) == 36 and c["fault"] is None for c in calls)
+    assert "secret-token" not in repr(calls)  # the subject, never the token
+    assert [c["request"]["image_id"] for c in emulator.calls_of("Delete")] == [image.id]
+    emulator.reset()
+    assert emulator.calls == []
