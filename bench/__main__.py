@@ -74,6 +74,12 @@ def table(results: dict) -> str:
             f"| {row['ratio']:.2f} | ≤ {target:.2f} |"
         )
     for name, row in results["scaling"].items():
+        if "first call" in name:  # one call, which builds the scope's index of that order: O(N log N)
+            lines.append(
+                f"| List {name}, N small vs large | {row['small_us'] / 1e3:.1f} ms | {row['large_us'] / 1e3:.0f} ms "
+                f"| {row['ratio']:.0f} | once per scope |"
+            )
+            continue
         lines.append(
             f"| List {name}, p50 (N small vs large) | {row['small_us']:.0f} µs | {row['large_us']:.0f} µs "
             f"| {row['ratio']:.2f} | ≤ 1.20 |"

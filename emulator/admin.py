@@ -47,6 +47,7 @@ import re
 import socket
 import sys
 import threading
+import urllib.parse
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -216,27 +217,33 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self) -> Any:
         """Check the request in this order: admin token, query, path, method, body; then run the route."""
-        path, question_mark, _ = self.path.partition("?")
+        path, question_mark, query = self.path.partition("?")
         if (self.command, path) != ("GET", "/health"):
             self._authorize()
-        if question_mark:
-            raise _Refusal(HTTPStatus.BAD_REQUEST, "query string: no endpoint takes parameters; send a JSON body")
-        route = BY_PATH.get(path)
-        if route is None:
+        routes, params = _routes(path)
+        if routes is None:
             raise _Refusal(HTTPStatus.NOT_FOUND, f"no such endpoint: {shown(path, _ECHO)}")
-        if self.command != route.method:
+        route = routes.get(self.command)
+        if route is None:
+            allowed = ", ".join(sorted(routes))
             raise _Refusal(
                 HTTPStatus.METHOD_NOT_ALLOWED,
-                f"method: {path} takes {route.method}, not {shown(self.command, _ECHO)}",
-                {"Allow": route.method},
+                f"method: {path} takes {allowed}, not {shown(self.command, _ECHO)}",
+                {"Allow": allowed},
             )
+        if question_mark:
+            params.update(_query(query, route))
         body = self._body(route)
+        if route.body == "params":
+            body = params
         try:
             return route.serve(self.emulator, body)
         except RecursionError:
             raise _Refusal(HTTPStatus.BAD_REQUEST, "body: nested too deeply") from None
         except (ValueError, TypeError) as error:
             raise _Refusal(HTTPStatus.BAD_REQUEST, str(error)) from None
+        except LookupError as error:
+            raise _Refusal(HTTPStatus.NOT_FOUND, str(error.args[0] if error.args else error)) from None
         except Exception as error:  # a bug: say so, and keep serving
             log.exception("admin %s %s failed", self.command, path)
             raise _Refusal(HTTPStatus.INTERNAL_SERVER_ERROR, f"emulator bug: {error!r}") from None
@@ -267,7 +274,7 @@ class _Handler(BaseHTTPRequestHandler):
         if len(lengths) > 1:
             raise _Refusal(HTTPStatus.BAD_REQUEST, "Content-Length: given more than once")
         length = _content_length(lengths[0]) if lengths else None
-        if route.body == "none":
+        if route.body in ("none", "params"):
             if length:
                 raise _Refusal(HTTPStatus.BAD_REQUEST, f"body: {route.method} {self.path} takes none")
             return NO_BODY
@@ -281,3 +288,34 @@ class _Handler(BaseHTTPRequestHandler):
         if len(raw) < length:
             raise ConnectionAbortedError(f"the client sent {len(raw)} of {length} bytes and closed")
         return parse_json(raw)
+
+
+def _routes(path: str) -> tuple[dict[str, ControlOperation] | None, dict[str, str]]:
+    """The operations served at ``path`` by HTTP method, and its path parameter, if any."""
+    routes = BY_PATH.get(path)
+    if routes is not None:
+        return routes, {}
+    prefix, _, last = path.rpartition("/")
+    templated = BY_PATH.get(prefix + "/")
+    if templated is not None and last:
+        return templated, {"id": urllib.parse.unquote(last)}
+    return None, {}
+
+
+def _query(query: str, route: ControlOperation) -> dict[str, str]:
+    """A request's query parameters: only those ``route`` takes, each once."""
+    if not route.query:
+        raise _Refusal(HTTPStatus.BAD_REQUEST, "query string: this endpoint takes no parameters; send a JSON body")
+    try:
+        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True, strict_parsing=True, max_num_fields=10)
+    except ValueError:
+        raise _Refusal(HTTPStatus.BAD_REQUEST, "query string: not name=value pairs joined by &") from None
+    names = [name for name, _ in pairs]
+    for name in names:
+        if name not in route.query:
+            raise _Refusal(
+                HTTPStatus.BAD_REQUEST, f"{shown(name, _ECHO)}: unknown parameter (allowed: {', '.join(route.query)})"
+            )
+        if names.count(name) > 1:
+            raise _Refusal(HTTPStatus.BAD_REQUEST, f"{name}: given more than once")
+    return dict(pairs)

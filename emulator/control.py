@@ -8,6 +8,7 @@ one entry here (and, if its answer is a record, its decoder in emulator.remote).
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,9 +25,21 @@ NO_BODY = object()  # what an operation gets when the request has no body (JSON 
 class ControlOperation:
     name: str  # the Emulator (and RemoteEmulator) method it stands for
     method: str  # HTTP
-    path: str
-    body: str  # "none", "optional" or "required"
-    serve: Callable[[Emulator, Any], Any]  # (emulator, parsed body or NO_BODY) -> the JSON answer
+    path: str  # may end in "/{id}": a path parameter
+    body: str  # "none", "optional", "required", or "params": no body, the path and query parameters
+    serve: Callable[[Emulator, Any], Any]  # (emulator, parsed body, params dict or NO_BODY) -> the JSON answer
+    query: tuple[str, ...] = ()  # the query parameters it takes (body "params")
+
+    @property
+    def prefix(self) -> str:
+        """The path without its parameter: what a request's path is matched against."""
+        return self.path.removesuffix("{id}")
+
+    def target(self, params: dict[str, Any]) -> str:
+        """The request path for these parameters (the client side of ``params_of``)."""
+        path = self.prefix + urllib.parse.quote(str(params["id"]), safe="") if self.path.endswith("{id}") else self.path
+        query = {key: params[key] for key in self.query if params.get(key) is not None}
+        return path + ("?" + urllib.parse.urlencode(query) if query else "")
 
 
 def fields(body: Any, required: tuple[str, ...] = (), allowed: tuple[str, ...] | None = None) -> dict:
@@ -86,6 +99,21 @@ def _configure_operations(emulator: Emulator, body: dict) -> dict:
     return {"modes": emulator.operation_modes}
 
 
+def _add_fault(emulator: Emulator, body: Any) -> dict:
+    return emulator.add_fault(**fields(body)).rule
+
+
+def _remove_fault(emulator: Emulator, params: dict) -> dict:
+    if not emulator.remove_fault(params["id"]):
+        raise LookupError(f"no fault rule {params['id']!r} (it may have expired)")
+    return {}
+
+
+def _clear_faults(emulator: Emulator, params: dict) -> dict:
+    emulator.clear_faults()
+    return {}
+
+
 OPERATIONS = (
     ControlOperation("health", "GET", "/health", "none", lambda emulator, body: {"status": "SERVING"}),
     ControlOperation("info", "GET", "/info", "none", lambda emulator, body: emulator.info()),
@@ -109,10 +137,21 @@ OPERATIONS = (
         ),
     ),
     ControlOperation("configure_auth", "POST", "/auth", "required", _configure_auth),
+    ControlOperation("add_fault", "POST", "/faults", "required", _add_fault),
+    ControlOperation("faults", "GET", "/faults", "params", lambda emulator, params: emulator.faults),
+    ControlOperation("clear_faults", "DELETE", "/faults", "params", _clear_faults),
+    ControlOperation("remove_fault", "DELETE", "/faults/{id}", "params", _remove_fault),
+    ControlOperation(
+        "calls", "GET", "/calls", "params",
+        lambda emulator, params: emulator.calls_of(params["method"]) if params.get("method") else emulator.calls,
+        query=("method",),
+    ),
     ControlOperation(
         "configure_operations", "POST", "/operation-modes", "required",
         lambda emulator, body: _configure_operations(emulator, fields(body, required=("modes",), allowed=("modes",))),
     ),
 )  # fmt: skip
-BY_PATH = {operation.path: operation for operation in OPERATIONS}
+BY_PATH: dict[str, dict[str, ControlOperation]] = {}  # path prefix -> HTTP method -> operation
+for _operation in OPERATIONS:
+    BY_PATH.setdefault(_operation.prefix, {})[_operation.method] = _operation
 BY_NAME = {operation.name: operation for operation in OPERATIONS}

@@ -25,7 +25,7 @@ from emulator.cli import parse_ready_line
 from emulator.control import BY_NAME
 from emulator.records import AccessBinding, Blob, Image, IpPermission, Operation, Registry, Repository
 from emulator.seed import format_timestamp, parse_timestamp, read_seed_file
-from emulator.server import wait_until_serving
+from emulator.server import FaultHandle, wait_until_serving
 
 
 def _jsonable(value: Any) -> Any:
@@ -84,6 +84,9 @@ def image_from_json(entry: dict, registry_id: str) -> Image:
         layers=tuple(_blob(layer) for layer in entry.get("layers", ())),
         tags=list(entry.get("tags", ())),
         created_at_ns=parse_timestamp(entry["created_at"], "created_at"),
+        last_modified_ns=parse_timestamp(entry["last_modified"], "last_modified")
+        if entry.get("last_modified")
+        else None,
     )
 
 
@@ -124,7 +127,10 @@ class RemoteEmulator:
 
     def _call(self, name: str, body: Any = None) -> Any:
         """Run the control operation ``name`` (emulator.control) on the remote emulator."""
-        method, path = BY_NAME[name].method, BY_NAME[name].path
+        operation = BY_NAME[name]
+        method, path = operation.method, operation.path
+        if operation.body == "params":  # parameters go in the path and query, not a body
+            path, body = operation.target(body or {}), None
         data = json.dumps(_jsonable(body)).encode() if body is not None else None
         headers = {"Content-Type": "application/json"}
         if self.admin_token is not None:
@@ -176,6 +182,32 @@ class RemoteEmulator:
 
     def reset(self) -> None:
         self._call("reset", {})
+
+    def add_fault(self, **rule: Any) -> FaultHandle:
+        """As Emulator.add_fault."""
+        stored = self._call("add_fault", rule)
+        return FaultHandle(self, stored["id"], stored)
+
+    @property
+    def faults(self) -> list[dict]:
+        return self._call("faults")
+
+    def remove_fault(self, fault_id: str) -> bool:
+        try:
+            self._call("remove_fault", {"id": fault_id})
+        except RuntimeError:  # 404: no such rule
+            return False
+        return True
+
+    def clear_faults(self) -> None:
+        self._call("clear_faults")
+
+    @property
+    def calls(self) -> list[dict]:
+        return self._call("calls")
+
+    def calls_of(self, method: str) -> list[dict]:
+        return self._call("calls", {"method": method})
 
     def configure_operations(self, modes: Any) -> None:
         """As Emulator.configure_operations."""

@@ -48,7 +48,10 @@ _REGISTRY_KEYS = {
     "status",
 }  # fmt: skip
 _REPOSITORY_KEYS = {"path", "id", "kept", "access_bindings"}
-_IMAGE_KEYS = {"repository", "id", "digest", "tags", "created_at", "compressed_size", "config", "layers", "manifests"}
+_IMAGE_KEYS = {
+    "repository", "id", "digest", "tags", "created_at", "last_modified", "compressed_size", "config", "layers",
+    "manifests",
+}  # fmt: skip
 _BLOB_KEYS = {"id", "digest", "size", "urls"}
 _OPERATION_KEYS = {
     "id", "description", "created_at", "created_by", "modified_at", "done",
@@ -253,6 +256,8 @@ def image_arguments(entry: Any, store: Store, where: str = "") -> dict:
     arguments["tags"] = _strings(entry.get("tags") or [], _at(where, "tags"))
     if entry.get("created_at") is not None:
         arguments["created_at_ns"] = parse_timestamp(entry["created_at"], _at(where, "created_at"))
+    if entry.get("last_modified") is not None:
+        arguments["last_modified_ns"] = parse_timestamp(entry["last_modified"], _at(where, "last_modified"))
     if entry.get("compressed_size") is not None:
         arguments["compressed_size"] = _size(entry["compressed_size"], _at(where, "compressed_size"))
     if entry.get("config") is not None:
@@ -560,6 +565,8 @@ def image_json(image: Image, complete: bool = True) -> dict:
         "tags": list(image.tags),
         "created_at": format_timestamp(image.created_at_ns),
     }
+    if image.last_modified_ns != image.created_at_ns:  # a tag moved off it: written only then
+        entry["last_modified"] = format_timestamp(image.last_modified_ns)
     if complete:
         entry["compressed_size"] = image.compressed_size
         entry["layers"] = [blob_json(layer) for layer in image.layers]

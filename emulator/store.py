@@ -2,8 +2,9 @@
 
 Plain Python: no gRPC, no protobuf. Images are kept in a ScopedIndex (emulator.listing):
 every scope a List can name (folder, registry, repository) keeps one sorted index per
-order (id, name, created_at), so a page costs O(page size + log n) whatever the scope,
-filter or order.
+single-field order (id, name, digest, created_at, last_modified), so a page costs
+O(page size + log n) whatever the scope, filter or order; an order of several fields is
+indexed per scope on its first use.
 """
 
 from __future__ import annotations
@@ -374,12 +375,15 @@ class Store:
         compressed_size: int | None = None,
         config: Blob | None = None,
         layers: Iterable[Blob] | None = None,
+        last_modified_ns: int | None = None,
     ) -> Image:
         """Add an image to ``<registry_id>/<repository>``.
 
         Absent fields are generated realistically. A tag that another image of the
-        repository holds moves to the new image; a digest already in the repository
-        is a ValueError (one image per repository and digest).
+        repository holds moves to the new image (and that image's last_modified becomes
+        the new one's created_at, if later); a digest already in the repository is a
+        ValueError (one image per repository and digest). ``last_modified_ns`` (default:
+        created_at) is for state that had tag moves: it may not come before created_at.
         """
         known = isinstance(repository, str) and f"{registry_id}/{repository}" in self._repositories_by_name
         if not known and not (isinstance(repository, str) and REPOSITORY_PATH.fullmatch(repository)):
@@ -394,15 +398,20 @@ class Store:
             check_size(compressed_size, "compressed_size")
         if created_at_ns is not None:
             check_timestamp(created_at_ns, "created_at")
+        if last_modified_ns is not None:
+            check_timestamp(last_modified_ns, "last_modified")
         with self._lock:
             registry = self.registries.get(registry_id)
             if registry is None:
                 raise ValueError(f"registry_id: no registry {registry_id!r}")
+            created_at_ns = created_at_ns if created_at_ns is not None else now_ns()
+            if last_modified_ns is not None and last_modified_ns < created_at_ns:
+                raise ValueError("last_modified: must not be before created_at")
             image_id = self._new_or_given_id(id, self.images, "id")
             name = f"{registry_id}/{repository}"
-            repo = self._repositories_by_name.get(name) or self._new_repository(registry, repository, None, False)
+            repo = self._repositories_by_name.get(name)
             digest = digest or self.ids.new_digest()
-            if digest in repo.digests:
+            if repo is not None and digest in repo.digests:
                 raise ValueError(f"digest: {name} already has an image with digest {digest}")
             layers = tuple(layers) if layers is not None else None
             if compressed_size is None and layers and sum_of_sizes(layers) > INT64_MAX:
@@ -410,15 +419,19 @@ class Store:
             image = Image(
                 id=image_id,
                 registry_id=registry_id,
-                repository=repo.path,
-                name=repo.name,
+                repository=repo.path if repo else repository,
+                name=repo.name if repo else name,
                 digest=digest,
                 compressed_size=compressed_size,
                 config=config,
                 layers=layers,
                 tags=[],
-                created_at_ns=created_at_ns if created_at_ns is not None else now_ns(),
+                created_at_ns=created_at_ns,
+                last_modified_ns=last_modified_ns,
             )
+            if repo is None:  # made only once nothing can refuse the image: never left empty
+                repo = self._new_repository(registry, repository, None, False)
+                image.repository, image.name = repo.path, repo.name  # one copy of each string
             self.images[image_id] = image
             repo.digests[digest] = image_id
             self._move_tags(repo, image, tags)
@@ -788,13 +801,28 @@ class Store:
         return given
 
     def _move_tags(self, repo: Repository, image: Image, tags: list[str]) -> None:
+        """Give ``image`` (a new image) its tags, moving each off the image holding it: that
+        image was modified when ``image`` was pushed, so its last_modified is at least that."""
         for tag in tags:
             holder = repo.tags.get(tag)
             if holder is not None and holder != image.id:
                 previous = self.images[holder]
                 previous.tags = [kept for kept in previous.tags if kept != tag]  # a new list: see Image.wire
+                if image.created_at_ns > previous.last_modified_ns:
+                    self._modified(previous, image.created_at_ns)
             repo.tags[tag] = image.id
         image.tags = tags
+
+    def _modified(self, image: Image, at_ns: int) -> None:
+        """Set an image's last_modified, moving its index keys (unless it awaits bulk()'s indexing)."""
+
+        def change(changed: Image) -> None:
+            changed.last_modified_ns = at_ns
+
+        if self._unindexed is not None and image.id in self._unindexed:
+            change(image)
+        else:
+            self._image_index.update(image, self._scopes_of(image, self.registries[image.registry_id]), change)
 
     @staticmethod
     def _scopes_of(image: Image, registry: Registry) -> tuple[Scope, Scope, Scope]:

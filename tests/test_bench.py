@@ -21,7 +21,7 @@ def test_the_bench_command_runs_on_tiny_sizes(tmp_path):
     results = json.loads(out.read_text())
     assert set(results["overhead"]) == {f"{m} x{n}" for m in ("Get", "List", "Delete") for n in (1, 8)}
     assert all(row["ratio"] > 0 for row in results["overhead"].values())
-    assert len(results["scaling"]) == 18
+    assert len(results["scaling"]) == 30
     assert results["startup"]["reset_ms"] >= 0 and results["startup"]["exec_to_first_call_ms"] > 0
     assert results["seeding"]["bytes_per_image_derived_layers"] > 0
     assert "skipped" in results["peer"] or results["peer"]["ratio_moto_over_emulator"] > 0

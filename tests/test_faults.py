@@ -159,3 +159,43 @@ def test_the_recording_shows_exactly_the_calls_made_in_order(world):
     assert [c["request"]["image_id"] for c in emulator.calls_of("Delete")] == [image.id]
     emulator.reset()
     assert emulator.calls == []
+
+
+def test_the_control_plane_and_remote_client_manage_faults_and_read_calls(tmp_path):
+    from emulator.remote import EmulatorProcess
+
+    with EmulatorProcess() as process:
+        registry = process.add_registry(FOLDER)
+        image = process.add_image(registry.id, "app")
+        handle = process.add_fault(method="ImageService/Get", code="UNAVAILABLE", count=2)
+        assert process.faults == [handle.rule] and handle.rule["count"] == 2
+        with pytest.raises(ValueError, match="^code: "):
+            process.add_fault(method="ImageService/Get", code="PERHAPS")
+        channel = process.channel()
+        stub = ImageServiceStub(channel)
+        assert rpc_error(stub.Get, pb.GetImageRequest(image_id=image.id)).code() == Code.UNAVAILABLE
+        assert process.faults[0]["count"] == 1
+        assert handle.remove() and process.faults == [] and not handle.remove()
+        assert stub.Get(pb.GetImageRequest(image_id=image.id)).id == image.id
+        process.add_fault(method="*", delay_ms=1)
+        process.clear_faults()
+        assert process.faults == []
+        gets = process.calls_of("ImageService/Get")
+        assert [call["code"] for call in gets] == ["UNAVAILABLE", "OK"]
+        assert gets[0]["request"] == {"image_id": image.id}
+        assert process.calls_of("Delete") == [] and len(process.calls) == 2
+        with pytest.raises(ValueError, match="unknown parameter"):
+            process._call("faults", {"method": "x"}) if False else _get(process, "/calls?colour=red")
+        channel.close()
+
+
+def _get(process, path: str):
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(process.admin_url + path, timeout=10)
+    except urllib.error.HTTPError as error:
+        with error:
+            raise ValueError(json.loads(error.read())["error"]) from None

@@ -7,7 +7,7 @@ import pytest
 
 from emulator.listing import Scope, UnknownCursor
 from emulator.paging import MAX_TOKEN_LENGTH, PageTokens
-from emulator.records import Operation
+from emulator.records import Blob, Operation
 from emulator.store import Store
 from emulator.values import TIMESTAMP_MAX_NS, TIMESTAMP_MIN_NS, ValueProblem
 
@@ -99,3 +99,17 @@ def test_bad_values_are_value_problems_naming_the_field(arguments, field):
         store.add_image(registry.id, "app", **arguments)
     assert caught.value.field == field
     assert not store.images
+
+
+def test_a_refused_image_leaves_no_empty_repository_behind():
+    """Found by the state-file property: a repository made for an image that was then refused
+    stayed empty and not kept, and the exported state no longer loaded."""
+    store = Store()
+    registry = store.add_registry(FOLDER)
+    store.add_image(registry.id, "app", digest="sha256:" + "1" * 64)
+    with pytest.raises(ValueError, match="digest"):
+        store.add_image(registry.id, "app", digest="sha256:" + "1" * 64)
+    huge = Blob(id="crpblob", digest="sha256:" + "2" * 64, size=2**63 - 1)
+    with pytest.raises(ValueError, match="2\\^63-1"):
+        store.add_image(registry.id, "new/path", layers=[huge, huge])
+    assert [repository.path for repository in store.repositories.values()] == ["app"]

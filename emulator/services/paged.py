@@ -44,7 +44,7 @@ class ListQuery:
     method: str
     scope: Scope
     name_filter: NameFilter | None
-    order: str
+    order: str  # the order's name in the store's index (see emulator.ordering), walked descending or not
     descending: bool
     limit: int
 
@@ -70,8 +70,9 @@ class ListSpec:
 
     ``method``: the List's full name; ``scopes``: (request field, scope kind) pairs, the first
     one set wins;
-    ``filter``: what ``filter`` may name; ``orders``: what ``order_by`` may name, the
-    first being the default (empty: the request has no order_by).
+    ``filter``: what ``filter`` may name; ``orders``: the fields ``order_by`` may name (one or
+    several, comma-separated, each with asc or desc), the first being the default and what
+    breaks ties: the id (``has_order_by=False``: the request has no order_by).
     """
 
     method: str
