@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import re
@@ -92,6 +93,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="N",
         help="keep the newest N finished operations (and their idempotency keys); pending ones are "
         "always kept (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="JSON",
+        help='a fault rule, e.g. \'{"method": "ImageService/List", "code": "UNAVAILABLE", "count": 1}\'; '
+        "repeatable; reset() clears them",
     )
     parser.add_argument(
         "--operations",
@@ -267,6 +276,15 @@ def main(argv: list[str] | None = None) -> int:
         untouched = " (the file is left untouched)" if source.startswith("state file") else ""
         print(f"ycr-emulator: bad {source}: {error}{untouched}", file=sys.stderr)
         return 2
+    for spec in args.fault:
+        try:
+            rule = json.loads(spec)
+            if not isinstance(rule, dict):
+                raise ValueError("must be a JSON object")
+            emulator.add_fault(**rule)
+        except ValueError as error:  # json.JSONDecodeError is one
+            print(f"ycr-emulator: --fault {spec}: {error}", file=sys.stderr)
+            return 2
     if args.operations:  # the command line wins over the modes a seed or state file holds
         emulator.configure_operations({**emulator.operation_modes, **modes_json(parse_modes(args.operations))})
     try:

@@ -199,3 +199,69 @@ def _get(process, path: str):
     except urllib.error.HTTPError as error:
         with error:
             raise ValueError(json.loads(error.read())["error"]) from None
+
+
+def test_the_cli_takes_fault_rules_and_refuses_bad_ones():
+    import json
+    import subprocess
+    import sys
+
+    from emulator.remote import EmulatorProcess
+
+    bad = subprocess.run(
+        [sys.executable, "-m", "emulator", "--port", "0", "--fault", '{"method": "ImageService/List", "code": "NO"}'],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "--fault" in bad.stderr and "code: " in bad.stderr, bad.stderr
+    rule = {"method": "ImageService/List", "code": "UNAVAILABLE", "message": "from the CLI"}
+    # empty=False: EmulatorProcess would otherwise reset it at start, and reset() clears the rules
+    with EmulatorProcess(["--seed", "emulator/demo_seed.json", "--fault", json.dumps(rule)], empty=False) as process:
+        assert [entry["message"] for entry in process.faults] == ["from the CLI"]
+        channel = process.channel()
+        err = rpc_error(ImageServiceStub(channel).List, pb.ListImagesRequest(folder_id=FOLDER))
+        assert (err.code(), err.details()) == (Code.UNAVAILABLE, "from the CLI")
+        channel.close()
+
+
+MARKED = """
+import grpc
+import pytest
+from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+
+
+@pytest.mark.ycr_fault(method="ImageService/Get", code="UNAVAILABLE", count=1)
+@pytest.mark.ycr_fault(method="ImageService/List", code="INTERNAL", message="marked")
+def test_marked(ycr, ycr_image, ycr_stubs, ycr_registry):
+    image = ycr_image()
+    with pytest.raises(grpc.RpcError) as caught:
+        ycr_stubs.images.List(pb.ListImagesRequest(registry_id=ycr_registry.id))
+    assert caught.value.details() == "marked"
+    with pytest.raises(grpc.RpcError) as caught:
+        ycr_stubs.images.Get(pb.GetImageRequest(image_id=image.id))
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert ycr_stubs.images.Get(pb.GetImageRequest(image_id=image.id)).id == image.id
+
+
+def test_the_next_test_has_none(ycr):
+    assert ycr.faults == []
+
+
+@pytest.mark.ycr_fault(method="ImageService/Get", code="MAYBE")
+def test_a_bad_rule_fails_its_test(ycr):
+    pass
+"""
+
+
+@pytest.mark.parametrize("mode", ["inprocess", "subprocess", "external"])
+def test_the_ycr_fault_marker_in_every_mode(pytester, monkeypatch, mode):
+    from emulator.remote import EmulatorProcess
+
+    pytester.makepyfile(test_marked=MARKED)
+    if mode != "external":
+        result = pytester.runpytest_subprocess("-p", "no:randomly", f"--ycr-mode={mode}")
+    else:
+        with EmulatorProcess() as running:
+            monkeypatch.setenv("YCR_EMULATOR_ADMIN_URL", running.admin_url)
+            result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=2, errors=1)  # a bad marker fails its own test, in its setup
+    result.stdout.fnmatch_lines(["*@pytest.mark.ycr_fault: code: *"])
