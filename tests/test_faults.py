@@ -265,3 +265,21 @@ def test_the_ycr_fault_marker_in_every_mode(pytester, monkeypatch, mode):
             result = pytester.runpytest_subprocess("-p", "no:randomly")
     result.assert_outcomes(passed=2, errors=1)  # a bad marker fails its own test, in its setup
     result.stdout.fnmatch_lines(["*@pytest.mark.ycr_fault: code: *"])
+
+
+SENT = """
+from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+
+
+def test_what_was_deleted(ycr_image, ycr_stubs, ycr_sent):
+    images = [ycr_image(tags=[f"v{n}"]) for n in range(3)]
+    for image in reversed(images[1:]):
+        ycr_stubs.images.Delete(pb.DeleteImageRequest(image_id=image.id))
+    assert sorted(ycr_sent("ImageService/Delete", "image_id")) == sorted(i.id for i in images[1:])
+    assert ycr_sent("Get", "image_id") == []
+"""
+
+
+def test_the_ycr_sent_helper_asserts_what_was_sent(pytester):
+    pytester.makepyfile(test_sent=SENT)
+    pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=1)
