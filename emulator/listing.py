@@ -16,17 +16,17 @@ first, when the lazily built lists hold more than ``max_lazy_keys`` keys togethe
 
 from __future__ import annotations
 
-import gc
 import heapq
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from operator import attrgetter, itemgetter
 from typing import Any
 
 from sortedcontainers import SortedList
+
+from emulator.collector import collector_paused
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,7 +410,7 @@ class ScopedIndex:
         for field, flip in reversed(parts[:-1]):
             records.sort(key=attrgetter(self.fields[field].attribute), reverse=flip)
         sorted_keys = SortedList()
-        with _collector_paused():
+        with collector_paused():
             columns = []
             for field, flip in parts:
                 values = list(map(attrgetter(self.fields[field].attribute), records))
@@ -481,19 +481,6 @@ class ScopedIndex:
         next_cursor = sort.cursor_of(found[limit - 1]) if len(found) > limit else None
         ids = found[:limit] if sort.id_of is ID_ORDER.id_of else list(map(sort.id_of, found[:limit]))
         return ids, next_cursor
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: a million new key tuples (which form no cycles)
-    would set it off again and again, each time walking every object the emulator holds."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _iterate(keys: SortedList, after_key: Any, descending: bool) -> Iterator:

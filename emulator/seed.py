@@ -12,13 +12,11 @@ The state file is this format too, written atomically (see write_state_file).
 from __future__ import annotations
 
 import errno
-import gc
 import json
 import os
 import re
 import tempfile
 from collections.abc import Callable
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from typing import Any
 from google.protobuf import json_format
 from google.rpc import code_pb2
 
+from emulator.collector import collector_paused
 from emulator.operation_modes import MAX_POLLS, modes_json, parse_modes
 from emulator.records import (
     REGISTRY_STATUSES,
@@ -81,27 +80,13 @@ def _at(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
-@contextmanager
-def _collector_paused():
-    """Pause the cyclic garbage collector while making (or reading) a state's worth of small
-    objects: with millions of objects alive, its passes would take half the time, and none of
-    these objects form cycles."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
 def read_seed_file(path: str | Path) -> dict:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise SeedError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
     try:
-        with _collector_paused():
+        with collector_paused():
             return json.loads(text)
     except json.JSONDecodeError as error:
         raise SeedError(f"{path}: not valid JSON: {error}") from None
@@ -629,7 +614,7 @@ def operation_json(operation: Operation) -> dict:
 def export_state(store: Store, *, complete: bool = True) -> dict:
     """The whole state in the seed format: loading it gives the same registries, images,
     operations. ``complete=False`` (the state file) writes only what cannot be derived."""
-    with store.atomic(), _collector_paused():
+    with store.atomic(), collector_paused():
         by_registry: dict[str, list[dict]] = {registry_id: [] for registry_id in store.registries}
         for image in sorted(store.images.values(), key=lambda image: image.created_at_ns):
             entry = image_json(image, complete)

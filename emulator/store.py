@@ -9,7 +9,6 @@ indexed per scope on its first use.
 
 from __future__ import annotations
 
-import gc
 import heapq
 import queue
 import re
@@ -22,6 +21,7 @@ from functools import partial
 from operator import attrgetter
 from typing import Any
 
+from emulator.collector import collector_paused
 from emulator.errors import AlreadyExists, ApiError, FailedPrecondition, NotFound, shown
 from emulator.ids import IdGenerator
 from emulator.listing import (
@@ -450,23 +450,16 @@ class Store:
                 yield
                 return
             self._unindexed = {}
-            # Millions of new objects would set off the cyclic collector again and again;
-            # none of them form cycles, so pause it for the load.
-            collecting = gc.isenabled()
-            gc.disable()
-            try:
-                yield
-            finally:
-                images, self._unindexed = self._unindexed, None
+            with collector_paused():  # millions of new objects, none in cycles
                 try:
+                    yield
+                finally:
+                    images, self._unindexed = self._unindexed, None
                     self._image_index.add_many(
                         list(images.values()),
                         lambda image: self._scopes_of(image, self.registries[image.registry_id]),
                         group_of=attrgetter("name"),
                     )
-                finally:
-                    if collecting:
-                        gc.enable()
 
     def get_image(self, image_id: str) -> Image:
         with self._lock:
