@@ -137,6 +137,22 @@ OPERATIONS = (
         ),
     ),
     ControlOperation("configure_auth", "POST", "/auth", "required", _configure_auth),
+    ControlOperation(
+        "delete_image", "DELETE", "/images/{id}", "params",
+        lambda emulator, params: image_record_json(emulator.delete_image(params["id"])),
+    ),
+    ControlOperation(
+        "tag_image", "POST", "/tag", "required",
+        lambda emulator, body: image_record_json(
+            emulator.tag_image(**fields(body, required=("image_id", "tag"), allowed=("image_id", "tag")))
+        ),
+    ),
+    ControlOperation(
+        "untag_image", "POST", "/untag", "required",
+        lambda emulator, body: image_record_json(
+            emulator.untag_image(**fields(body, required=("image_id", "tag"), allowed=("image_id", "tag")))
+        ),
+    ),
     ControlOperation("add_fault", "POST", "/faults", "required", _add_fault),
     ControlOperation("faults", "GET", "/faults", "params", lambda emulator, params: emulator.faults),
     ControlOperation("clear_faults", "DELETE", "/faults", "params", _clear_faults),

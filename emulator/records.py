@@ -8,10 +8,11 @@ are what most of the memory goes to, so they are kept small.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -281,3 +282,17 @@ class Operation:
     @property
     def created_at(self) -> datetime:
         return _moment(self.created_at_ns)
+
+
+def detached(record):
+    """A copy of a record to hand to users: changing it (``image.tags.append``, a registry's
+    labels) never changes what the emulator serves."""
+    if isinstance(record, Image):
+        copied = copy.copy(record)
+        copied.tags, copied.wire = list(record.tags), None
+        return copied
+    if isinstance(record, Registry):
+        return replace(record, labels=dict(record.labels))
+    if isinstance(record, Repository):
+        return replace(record, tags=dict(record.tags), digests=dict(record.digests))
+    return copy.deepcopy(record)

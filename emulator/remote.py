@@ -183,6 +183,19 @@ class RemoteEmulator:
     def reset(self) -> None:
         self._call("reset", {})
 
+    def delete_image(self, image_id: str) -> Image:
+        """As Emulator.delete_image."""
+        entry = self._call("delete_image", {"id": image_id})
+        return image_from_json(entry, entry["registry_id"])
+
+    def tag_image(self, image_id: str, tag: str) -> Image:
+        entry = self._call("tag_image", {"image_id": image_id, "tag": tag})
+        return image_from_json(entry, entry["registry_id"])
+
+    def untag_image(self, image_id: str, tag: str) -> Image:
+        entry = self._call("untag_image", {"image_id": image_id, "tag": tag})
+        return image_from_json(entry, entry["registry_id"])
+
     def add_fault(self, **rule: Any) -> FaultHandle:
         """As Emulator.add_fault."""
         stored = self._call("add_fault", rule)

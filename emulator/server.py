@@ -24,12 +24,12 @@ from grpc_reflection.v1alpha import reflection, reflection_pb2
 
 from emulator.admin import AdminServer, check_admin_token
 from emulator.auth import Auth
-from emulator.errors import shown
+from emulator.errors import ApiError, shown
 from emulator.faults import Faults
 from emulator.operation_modes import modes_json, parse_modes
 from emulator.paging import PageTokens
 from emulator.recording import CallRecorder
-from emulator.records import Image, Operation, Registry, Repository
+from emulator.records import Image, Operation, Registry, Repository, detached
 from emulator.seed import (
     add_registry_parts,
     add_repository_entry,
@@ -454,7 +454,7 @@ class Emulator:
             except BaseException:
                 self.store.delete_registry(registry.id)
                 raise
-            return registry
+            return detached(registry)
 
     def add_repository(self, registry_id: str, path: str, **fields: Any) -> Repository:
         """Add a repository ``<registry_id>/<path>`` that stays while empty, as an upserted one
@@ -465,7 +465,7 @@ class Emulator:
                 "kept: add_repository makes repositories that stay while empty; one that is not kept "
                 "comes with its first image (add_image)"
             )
-        return add_repository_entry(self.store, registry_id, {"path": path, **_given(fields)})
+        return detached(add_repository_entry(self.store, registry_id, {"path": path, **_given(fields)}))
 
     def add_image(self, registry_id: str, repository: str, **fields: Any) -> Image:
         """Add an image to ``<registry_id>/<repository>``. ``fields`` are the seed format's:
@@ -482,7 +482,7 @@ class Emulator:
                 except BaseException:
                     self.store.delete_image(image.id)
                     raise
-            return image
+            return detached(image)
 
     def bulk(self):
         """A context manager for loading many images fast: ``add_image`` calls inside it are
@@ -493,6 +493,29 @@ class Emulator:
         ...         emulator.add_image(registry.id, "app", tags=[f"v{n}"])
         """
         return self.store.bulk()
+
+    def delete_image(self, image_id: str) -> Image:
+        """Delete an image at once, as if it had never been pushed (no operation is recorded);
+        an unknown id, or an image an image list references, raises ValueError."""
+        try:
+            return detached(self.store.delete_image(image_id))
+        except ApiError as error:
+            raise ValueError(f"image_id: {error.message}") from None
+
+    def tag_image(self, image_id: str, tag: str) -> Image:
+        """Put a tag on an image, moving it off the image of its repository that held it (as a
+        push does); both are modified now (their last_modified)."""
+        try:
+            return detached(self.store.tag_image(image_id, tag))
+        except ApiError as error:
+            raise ValueError(f"image_id: {error.message}") from None
+
+    def untag_image(self, image_id: str, tag: str) -> Image:
+        """Take a tag off an image; ValueError if it has no such tag."""
+        try:
+            return detached(self.store.untag_image(image_id, tag))
+        except ApiError as error:
+            raise ValueError(f"image_id: {error.message}") from None
 
     def health(self) -> str:
         """``SERVING`` while started (as ``GET /health`` answers)."""
@@ -526,30 +549,31 @@ class Emulator:
     def registries(self) -> dict[str, Registry]:
         """A snapshot of the registries by id."""
         with self.store.atomic():
-            return dict(self.store.registries)
+            return {key: detached(record) for key, record in self.store.registries.items()}
 
     @property
     def repositories(self) -> dict[str, Repository]:
         """A snapshot of the repositories by id."""
         with self.store.atomic():
-            return dict(self.store.repositories)
+            return {key: detached(record) for key, record in self.store.repositories.items()}
 
     @property
     def images(self) -> dict[str, Image]:
         """A snapshot of the images by id."""
         with self.store.atomic():
-            return dict(self.store.images)
+            return {key: detached(record) for key, record in self.store.images.items()}
 
     @property
     def operations(self) -> dict[str, Operation]:
         """A snapshot of the operations by id."""
         with self.store.atomic():
-            return dict(self.store.operations)
+            return {key: detached(record) for key, record in self.store.operations.items()}
 
     def load_seed(self, seed: str | Path | dict) -> tuple[list[Registry], list[Image]]:
         """Load seed data (a file path or the parsed JSON), all or nothing."""
         data = read_seed_file(seed) if isinstance(seed, (str, Path)) else seed
-        return apply_seed(self.store, data)
+        registries, images = apply_seed(self.store, data)
+        return list(map(detached, registries)), list(map(detached, images))
 
 
 class FaultHandle:

@@ -468,6 +468,38 @@ class Store:
                 raise NotFound(f"Image {shown(image_id)} not found")
             return image
 
+    def tag_image(self, image_id: str, tag: str) -> Image:
+        """Put ``tag`` on an image, moving it off the image of its repository that holds it (as a
+        push of that tag does); both images are modified now."""
+        if not isinstance(tag, str) or not TAG_PATTERN.fullmatch(tag):
+            raise ValueError(f"tag: {tag!r} is not a valid Docker tag")
+        with self._lock:
+            image = self.get_image(image_id)
+            if tag in image.tags:
+                return image
+            repo = self._repositories_by_name[image.name]
+            now = now_ns()
+            holder = repo.tags.get(tag)
+            if holder is not None:
+                previous = self.images[holder]
+                previous.tags = [kept for kept in previous.tags if kept != tag]  # a new list: see Image.wire
+                self._modified(previous, max(now, previous.last_modified_ns))
+            repo.tags[tag] = image.id
+            image.tags = [*image.tags, tag]
+            self._modified(image, max(now, image.last_modified_ns))
+            return image
+
+    def untag_image(self, image_id: str, tag: str) -> Image:
+        """Take ``tag`` off an image (ValueError if it has no such tag); it is modified now."""
+        with self._lock:
+            image = self.get_image(image_id)
+            if tag not in image.tags:
+                raise ValueError(f"tag: image {image_id} has no tag {shown(tag)!r}")
+            del self._repositories_by_name[image.name].tags[tag]
+            image.tags = [kept for kept in image.tags if kept != tag]
+            self._modified(image, max(now_ns(), image.last_modified_ns))
+            return image
+
     def set_manifests(self, image_id: str, digests: Iterable[str]) -> None:
         """Make an image an image list (a multi-arch manifest list) referencing the images of its
         repository with these digests: they cannot be deleted while it references them."""
