@@ -494,28 +494,27 @@ class Emulator:
         """
         return self.store.bulk()
 
+    def _changed_image(self, change: Callable[..., Image], *arguments: str) -> Image:
+        """A store change of one image, as the Python API answers it: a copy of the image, and
+        ValueError (naming image_id) for what the store refuses."""
+        try:
+            return detached(change(*arguments))
+        except ApiError as error:
+            raise ValueError(f"image_id: {error.message}") from None
+
     def delete_image(self, image_id: str) -> Image:
         """Delete an image at once, as if it had never been pushed (no operation is recorded);
         an unknown id, or an image an image list references, raises ValueError."""
-        try:
-            return detached(self.store.delete_image(image_id))
-        except ApiError as error:
-            raise ValueError(f"image_id: {error.message}") from None
+        return self._changed_image(self.store.delete_image, image_id)
 
     def tag_image(self, image_id: str, tag: str) -> Image:
         """Put a tag on an image, moving it off the image of its repository that held it (as a
         push does); both are modified now (their last_modified)."""
-        try:
-            return detached(self.store.tag_image(image_id, tag))
-        except ApiError as error:
-            raise ValueError(f"image_id: {error.message}") from None
+        return self._changed_image(self.store.tag_image, image_id, tag)
 
     def untag_image(self, image_id: str, tag: str) -> Image:
         """Take a tag off an image; ValueError if it has no such tag."""
-        try:
-            return detached(self.store.untag_image(image_id, tag))
-        except ApiError as error:
-            raise ValueError(f"image_id: {error.message}") from None
+        return self._changed_image(self.store.untag_image, image_id, tag)
 
     def health(self) -> str:
         """``SERVING`` while started (as ``GET /health`` answers)."""

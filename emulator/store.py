@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from emulator.collector import collector_paused
 from emulator.errors import AlreadyExists, ApiError, FailedPrecondition, NotFound, shown
@@ -58,8 +58,19 @@ IMAGE_ORDERS = ("id", "name", "digest", "created_at", "last_modified")
 REPOSITORY_ORDERS = ("id", "name")
 MAX_ACCESS_BINDINGS = 1000  # per registry or repository (SetAccessBindingsRequest's own limit)
 MAX_IP_PERMISSIONS = 1000  # per registry
-# What a pending operation does when done (see Store._action).
+# What a pending operation does when done (see Store._make_actions).
 ACTIONS = ("delete_image", "delete_registry", "force_delete_registry", "create_registry", "delete_repository")
+
+
+class _Action(NamedTuple):
+    """A pending operation's action on its target id: ``check`` runs at the call (a refusal
+    records nothing), ``mark`` while it pends, ``perform`` when it is done (an ApiError it
+    raises becomes the operation's error), ``unmark`` when it is cancelled or fails."""
+
+    check: Callable[[str], object] | None
+    mark: Callable[[str], object] | None
+    perform: Callable[[str], object] | None
+    unmark: Callable[[str], object] | None
 
 
 def now_ns() -> int:
@@ -112,6 +123,7 @@ class Store:
         # else made from a seed stay what they were before repositories had ids.
         self._repository_id_source = IdGenerator(None if seed is None else f"{seed}/repositories")
         self.max_operations = max_operations
+        self._actions = self._make_actions()
         self._clear()
 
     def _clear(self) -> None:
@@ -634,35 +646,27 @@ class Store:
                     self._busy_targets[work.target] = operation.id
             return operation
 
-    # Actions a pending operation performs when done: (check at the call, mark while pending,
-    # perform when done, unmark when cancelled). A check or perform raises an ApiError.
-    def _action(self, name: str):
-        def mark_registry(status):
+    def _make_actions(self) -> dict[str, _Action]:
+        """What each pending-operation action does (see ``_Action``), built once per store."""
+
+        def mark_registry(status: str) -> Callable[[str], None]:
             return lambda target: setattr(self.get_registry(target), "status", status)
 
+        force_delete = partial(self.delete_registry, force=True)
         return {
-            "delete_image": (self._check_image_deletable, None, self.delete_image, None),
-            "delete_registry": (
-                self._check_empty,
-                mark_registry("DELETING"),
-                self.delete_registry,
-                mark_registry("ACTIVE"),
+            "delete_image": _Action(self._check_image_deletable, None, self.delete_image, None),
+            "delete_registry": _Action(
+                self._check_empty, mark_registry("DELETING"), self.delete_registry, mark_registry("ACTIVE")
             ),
-            "force_delete_registry": (
-                self.get_registry,
-                mark_registry("DELETING"),
-                partial(self.delete_registry, force=True),
-                mark_registry("ACTIVE"),
+            "force_delete_registry": _Action(
+                self.get_registry, mark_registry("DELETING"), force_delete, mark_registry("ACTIVE")
             ),
-            "create_registry": (
-                self.get_registry,
-                mark_registry("CREATING"),
-                mark_registry("ACTIVE"),
-                partial(self.delete_registry, force=True),
+            "create_registry": _Action(
+                self.get_registry, mark_registry("CREATING"), mark_registry("ACTIVE"), force_delete
             ),
-            "delete_repository": (self._check_repository_empty, None, self.delete_repository, None),
-            "": (None, None, None, None),
-        }[name]
+            "delete_repository": _Action(self._check_repository_empty, None, self.delete_repository, None),
+            "": _Action(None, None, None, None),
+        }
 
     def configure_operations(self, modes: dict[str, Mode]) -> None:
         """Set how long operations of each method take (see emulator.operation_modes)."""
@@ -679,7 +683,7 @@ class Store:
         with self._lock:
             work = operation.pending
             action = work.action if work else ""
-            check, mark, perform, _ = self._action(action)
+            check, mark, perform, _ = self._actions[action]
             busy = self._busy_targets.get(work.target) if work and action.startswith(("delete", "force")) else None
             if busy is not None:
                 raise FailedPrecondition(f"{shown(work.target)} is being deleted by operation {busy}")
@@ -729,7 +733,7 @@ class Store:
                 raise FailedPrecondition(
                     f"Operation {operation_id} cannot be cancelled: its change was made when it was called"
                 )
-            unmark = self._action(work.action)[3]
+            unmark = self._actions[work.action].unmark
             if unmark is not None:
                 unmark(work.target)
             self._finish(operation, ("CANCELLED", "Operation cancelled"))
@@ -738,7 +742,7 @@ class Store:
     def _complete(self, operation: Operation) -> None:
         """Do a pending operation's action; an error it meets becomes the operation's error."""
         work = operation.pending
-        _, _, perform, unmark = self._action(work.action)
+        _, _, perform, unmark = self._actions[work.action]
         error = None
         try:
             if perform is not None:

@@ -55,9 +55,18 @@ def _fields_to_update(request: Message) -> set[str]:
     return paths or {name for name in UPDATABLE if getattr(request, name)}
 
 
+def registry_operation(call: Call, verb: str, registry: Registry, *, answers: bool = False, action: str = ""):
+    """The operation of a registry method: ``<verb>RegistryMetadata`` naming the registry, the
+    Registry as its response if it ``answers`` (else Empty), and its pending ``action``."""
+    response = (f"{CONTAINER_REGISTRY}.Registry", encode_registry(registry)) if answers else ()
+    return new_operation(
+        call, f"{verb} registry", f"{CONTAINER_REGISTRY}.{verb}RegistryMetadata", {"registry_id": registry.id},
+        registry.folder_id, *response, action=action, target=registry.id if action else "",
+    )  # fmt: skip
+
+
 def rpcs(context: ServiceContext) -> list[Rpc]:
     store, tokens = context.store, context.tokens
-    metadata = f"{CONTAINER_REGISTRY}.{{}}RegistryMetadata"
 
     def get(request: Message, call: Call) -> Message:
         with store.atomic():
@@ -81,17 +90,8 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
             registry = store.add_registry(
                 request.folder_id, name=request.name, labels=dict(request.labels), unique_name=bool(request.name)
             )
-            return new_operation(
-                call,
-                "Create registry",
-                metadata.format("Create"),
-                {"registry_id": registry.id},
-                registry.folder_id,
-                f"{CONTAINER_REGISTRY}.Registry",
-                encode_registry(registry),
-                action="create_registry",  # CREATING while the operation pends
-                target=registry.id,
-            )
+            # CREATING while the operation pends
+            return registry_operation(call, "Create", registry, answers=True, action="create_registry")
 
         return once(store, call, "RegistryService/Create", request, perform)
 
@@ -106,15 +106,7 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
                 name=request.name if "name" in fields else None,
                 labels=dict(request.labels) if "labels" in fields else None,
             )
-            return new_operation(
-                call,
-                "Update registry",
-                metadata.format("Update"),
-                {"registry_id": registry.id},
-                registry.folder_id,
-                f"{CONTAINER_REGISTRY}.Registry",
-                encode_registry(registry),
-            )
+            return registry_operation(call, "Update", registry, answers=True)
 
         return once(store, call, "RegistryService/Update", request, perform)
 
@@ -122,10 +114,8 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
         def perform():
             registry = store.get_registry(request.registry_id)
             call.authorize(registry.folder_id)
-            return new_operation(
-                call, "Delete registry", metadata.format("Delete"), {"registry_id": registry.id}, registry.folder_id,
-                action="force_delete_registry" if force else "delete_registry", target=registry.id,
-            )  # fmt: skip
+            action = "force_delete_registry" if force else "delete_registry"
+            return registry_operation(call, "Delete", registry, action=action)
 
         return once(store, call, f"RegistryService/{'ForceDelete' if force else 'Delete'}", request, perform)
 
