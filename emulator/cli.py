@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
@@ -63,7 +64,9 @@ def parse_ready_line(line: str) -> ReadyLine | None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="ycr-emulator",
-        description="In-memory emulator of Yandex Cloud Container Registry's ImageService (gRPC).",
+        description="In-memory emulator of Yandex Cloud Container Registry's gRPC API.",
+        epilog="Contract tools (read-only against any endpoint): 'ycr-emulator snapshot --help' writes a seed "
+        "file from a registry; 'ycr-emulator diff --help' compares two endpoints request by request.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=50051, help="port; 0 picks a free one (default: %(default)s)")
@@ -254,7 +257,14 @@ def save_state(path: str, emulator: Emulator) -> bool:
     return False
 
 
+# Subcommands: the contract tools, each a module with its own main(argv).
+TOOLS = {"snapshot": "emulator.snapshot", "diff": "emulator.diff"}
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in TOOLS:
+        return importlib.import_module(TOOLS[argv[0]]).main(argv[1:])
     args = parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr

@@ -6,7 +6,8 @@ SDK; it reaches an endpoint the way the official SDKs do: ``ApiEndpointService/L
 address given tells where each service is (production's api.cloud.yandex.net:443 names a
 host per service; the emulator names itself), an OAuth token is exchanged for an IAM token
 through ``IamTokenService/Create``, and every call carries ``authorization: Bearer <IAM token>``.
-An endpoint that does not serve discovery (UNIMPLEMENTED) is used for every service.
+An endpoint that does not serve discovery (UNIMPLEMENTED), or one reached in plaintext (an
+emulator), is used for every service.
 """
 
 from __future__ import annotations
@@ -85,7 +86,9 @@ class RegistryClient:
         self.timeout = timeout
         self._credentials = None if plaintext else grpc.ssl_channel_credentials(root_certificates=ca_pem)
         self._channels: dict[str, grpc.Channel] = {}
-        self.addresses = self._discover()
+        # Plaintext is for an emulator, which serves everything on each port; its discovery names the
+        # TLS port when it has one, which a plaintext channel cannot reach.
+        self.addresses = {} if plaintext else self._discover()
         self._metadata: tuple[tuple[str, str], ...] = ()
         if oauth_token:
             iam_token = self.call("IamTokenService/Create", yandex_passport_oauth_token=oauth_token).iam_token

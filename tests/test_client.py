@@ -77,6 +77,17 @@ def test_an_endpoint_without_discovery_serves_everything():
         server.stop(None)
 
 
+def test_plaintext_reaches_an_emulator_that_also_serves_tls():
+    # Its discovery names the TLS port; a plaintext client stays on the port it was given.
+    emulator = Emulator(tls_port=0).start()
+    try:
+        assert emulator.tls_endpoint != emulator.endpoint
+        with RegistryClient(emulator.endpoint, plaintext=True) as client:
+            assert client.call("RegistryService/List", folder_id=FOLDER).registries == []
+    finally:
+        emulator.stop()
+
+
 def test_the_wrong_ca_is_a_clear_setup_error(strict, tmp_path):
     emulator, _ = strict
     other = Emulator(tls=True).start()
