@@ -1,58 +1,127 @@
-"""The contract suite's target: the emulator by default, or a real Container Registry.
+"""The contract suite's target: the in-process emulator by default, or any endpoint.
 
-Set these to run the same tests against a real endpoint (read-only; nothing is deleted):
-    YCR_CONTRACT_API_ENDPOINT   the SDK's discovery endpoint, e.g. api.cloud.yandex.net:443
-    YCR_CONTRACT_IAM_TOKEN      an IAM token that may list the registry
-    YCR_CONTRACT_REGISTRY_ID    a registry with at least 3 images in at least 2 repositories
-Against the emulator, the suite seeds such a registry itself, and is reached through the
-same official SDK over TLS, so both targets see the same client.
+Set these to run the same tests against another endpoint (read-only: nothing is changed there):
+    YCR_CONTRACT_API_ENDPOINT   the SDK's discovery endpoint, HOST:PORT (production: api.cloud.yandex.net:443)
+    YCR_CONTRACT_REGISTRY_ID    the registry to read; its folder (RegistryService.Get) is the folder scope
+    YCR_CONTRACT_IAM_TOKEN      an IAM token that may read that folder, or instead
+    YCR_CONTRACT_OAUTH_TOKEN    an OAuth token, which the SDK exchanges through IamTokenService
+    YCR_CONTRACT_CA_FILE        optional: a PEM file trusted instead of the system roots (a private CA)
+Any of them set makes the endpoint the target; missing or contradictory ones stop pytest at start
+(exit code 4) with a message naming what to set, never a silent fallback to the emulator.
+
+Without them the suite seeds an in-process emulator (tests/contract/seed.py) with TLS and strict
+auth, reached through the same official SDK, so both targets see the same client.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+import grpc
 import pytest
+import yandexcloud
+from yandex.cloud.containerregistry.v1 import image_service_pb2 as image_pb
+from yandex.cloud.containerregistry.v1 import registry_service_pb2 as registry_pb
+from yandex.cloud.containerregistry.v1 import repository_service_pb2 as repository_pb
+from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
+from yandex.cloud.containerregistry.v1.registry_service_pb2_grpc import RegistryServiceStub
+from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import RepositoryServiceStub
+from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceStub
 
 from emulator import Emulator
+from tests.contract import seed
+from tests.contract.relations import TIMEOUT, everything
+from tests.contract.target import settings_from
 
-FOLDER = "b1g0000000000contract"
+TOKEN = "t1.contract-token"  # what the in-process emulator's strict auth accepts, for its folder only
 
 
-@dataclass
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "emulator_choice: a relation the documentation does not state, which the emulator chose "
+        "(tests/contract; deselect with -m 'not emulator_choice' to check only documented behaviour)",
+    )
+    settings_from(os.environ)  # a bad setting stops pytest here, before any test runs
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    settings = settings_from(os.environ)
+    return f"contract target: {settings.describe() if settings else 'the in-process emulator (tests/contract/seed.py)'}"
+
+
+@dataclass(frozen=True)
 class Target:
-    sdk: object
+    """What the suite runs against: the official SDK's stubs, the registry and its folder."""
+
+    description: str
+    images: ImageServiceStub
+    registries: RegistryServiceStub
+    repositories: RepositoryServiceStub
+    operations: OperationServiceStub
     registry_id: str
-    real: bool
+    folder_id: str
 
 
-def _seeded_emulator() -> Emulator:
-    emulator = Emulator(tls=True).start()
-    registry = emulator.add_registry(FOLDER, name="contract")
-    for n in range(9):
-        emulator.add_image(
-            registry.id,
-            ("team/web", "team/api", "base")[n % 3],
-            tags=[f"v{n}"],
-            created_at=f"2026-0{1 + n % 3}-1{n}T00:00:00Z",
-        )
-    return emulator
+def _connect(sdk: yandexcloud.SDK, registry_id: str, description: str) -> Target:
+    """The stubs, and the registry's folder; a target that cannot be reached or refuses the
+    credentials fails every test with the answer it gave."""
+    try:
+        stubs = [sdk.client(stub) for stub in (ImageServiceStub, RegistryServiceStub, RepositoryServiceStub)]
+        operations = sdk.client(OperationServiceStub)
+        registry = stubs[1].Get(registry_pb.GetRegistryRequest(registry_id=registry_id), timeout=TIMEOUT)
+    except grpc.RpcError as error:
+        answer = f"{error.code().name}: {error.details()}"
+    else:
+        return Target(description, *stubs, operations, registry_id, registry.folder_id)
+    pytest.fail(
+        f"the contract target ({description}) answered RegistryService.Get of {registry_id} with {answer}",
+        pytrace=False,
+    )
 
 
 @pytest.fixture(scope="session")
-def target():
-    import yandexcloud
-
-    endpoint = os.environ.get("YCR_CONTRACT_API_ENDPOINT")
-    if endpoint:
-        token, registry_id = os.environ["YCR_CONTRACT_IAM_TOKEN"], os.environ["YCR_CONTRACT_REGISTRY_ID"]
-        yield Target(yandexcloud.SDK(iam_token=token, endpoint=endpoint), registry_id, real=True)
+def target() -> Iterator[Target]:
+    settings = settings_from(os.environ)
+    if settings is not None:
+        credential = {"iam_token": settings.iam_token} if settings.iam_token else {"token": settings.oauth_token}
+        with warnings.catch_warnings():  # the SDK warns that OAuth tokens are deprecated (see README)
+            warnings.filterwarnings("ignore", "The 'token' argument", DeprecationWarning)
+            sdk = yandexcloud.SDK(endpoint=settings.endpoint, root_certificates=settings.ca_pem, **credential)
+        yield _connect(sdk, settings.registry_id, settings.describe())
         return
-    emulator = _seeded_emulator()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        sdk = yandexcloud.SDK(iam_token="t1.contract", endpoint=emulator.endpoint, root_certificates=emulator.ca_pem)
-    yield Target(sdk, next(iter(emulator.registries)), real=False)
-    emulator.stop()
+    with Emulator(tls=True, auth="strict", tokens={TOKEN: [seed.FOLDER]}) as emulator:
+        emulator.load_seed(seed.contract_seed())
+        sdk = yandexcloud.SDK(endpoint=emulator.endpoint, root_certificates=emulator.ca_pem, iam_token=TOKEN)
+        yield _connect(sdk, seed.REGISTRY_ID, "the in-process emulator")
+
+
+# ---- the target's data, read once per session (the suite assumes nobody changes it meanwhile) ----
+
+
+@pytest.fixture(scope="session")
+def registry_images(target) -> list:
+    return everything(target.images.List, image_pb.ListImagesRequest, registry_id=target.registry_id)
+
+
+@pytest.fixture(scope="session")
+def folder_images(target) -> list:
+    return everything(target.images.List, image_pb.ListImagesRequest, folder_id=target.folder_id)
+
+
+@pytest.fixture(scope="session")
+def folder_registries(target) -> list:
+    return everything(target.registries.List, registry_pb.ListRegistriesRequest, folder_id=target.folder_id)
+
+
+@pytest.fixture(scope="session")
+def registry_repositories(target) -> list:
+    return everything(target.repositories.List, repository_pb.ListRepositoriesRequest, registry_id=target.registry_id)
+
+
+@pytest.fixture(scope="session")
+def folder_repositories(target) -> list:
+    return everything(target.repositories.List, repository_pb.ListRepositoriesRequest, folder_id=target.folder_id)
