@@ -32,6 +32,7 @@ from hypothesis.stateful import (
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 
 from conftest import violation_fields
+from emulator import strategies
 
 FOLDERS = ("b1gmodelfoldera", "b1gmodelfolderb")
 EMPTY_FOLDER = "b1gmodelfolderz"  # never holds a registry: lists nothing
@@ -178,16 +179,10 @@ def queries(draw, model: Model) -> Query:
         value = draw(mostly(list(model.registries), REGISTRY_IDS))
     else:
         value = draw(names)
-    operator = draw(st.sampled_from([None, "!=", None, "=", "NOT IN", None, "IN"]))
-    if operator is None:
-        name_filter, filter_text = None, ""
-    elif operator in ("=", "!="):
-        name = draw(names)
-        name_filter, filter_text = (operator == "!=", frozenset([name])), f'name {operator} "{name}"'
-    else:
-        listed = draw(st.lists(names, min_size=1, max_size=3, unique=True))
-        quoted = ", ".join(f"'{name}'" for name in listed)
-        name_filter, filter_text = (operator == "NOT IN", frozenset(listed)), f"name {operator} ({quoted})"
+    # No filter, or =, !=, IN, NOT IN on names in use, possible names and others (emulator.strategies).
+    in_use = sorted({image.name for image in model.images.values()})
+    filter_text = draw(st.just("") | strategies.filters("ImageService/List", names=[*in_use, *NAMES]))
+    name_filter = strategies.read_filter(filter_text) if filter_text else None
     order = draw(st.sampled_from(ORDER_FIELDS))
     direction = draw(st.sampled_from([None, "asc", "desc"]))
     order_text = order if direction is None else f"{order} {direction}"

@@ -20,6 +20,7 @@ from yandex.cloud.containerregistry.v1 import repository_service_pb2 as reposito
 from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import RepositoryServiceStub
 
 from conftest import FOLDER, assert_invalid, iter_pages, list_pages, rpc_error
+from emulator import strategies
 from emulator.listing import ID_ORDER, Field, NameSerials, Scope, ScopedIndex, by_name_then_id, by_number_then_id
 
 FIELDS = ("id", "name", "digest", "created_at", "last_modified")
@@ -461,16 +462,11 @@ def worlds(draw, max_images: int = 30, min_images: int = 0):
     return folders, registries, rows
 
 
-@st.composite
-def order_texts(draw, including: str | None = None) -> str:
-    chosen = draw(st.lists(st.sampled_from(FIELDS), min_size=1, max_size=5, unique=True))
-    if including is not None and including not in chosen:
-        chosen.insert(draw(st.integers(0, len(chosen))), including)
-    items = []
-    for name in chosen:
-        direction = draw(st.sampled_from(["", " asc", " desc", " DESC", "\tAsc", " dEsC"]))
-        items.append(draw(st.sampled_from(["", " ", "\t"])) + name + direction + draw(st.sampled_from(["", " "])))
-    return ",".join(items)
+def order_texts(including: str | None = None):
+    """Today's grammar as emulator.strategies draws it: distinct fields, comma-separated, each
+    with asc/desc in any case or none, blanks around (naming ``including`` if given)."""
+    texts = strategies.order_bys("ImageService/List")
+    return texts if including is None else texts.filter(lambda text: including in text)
 
 
 def load(emulator, world) -> Model:
@@ -498,17 +494,13 @@ def scope_of(data, world):
 
 
 def filter_of(data, world):
-    """No filter, or one naming repositories (=, !=, IN, NOT IN), which merges or skips their images."""
+    """No filter, or one naming repositories (=, !=, IN, NOT IN, as emulator.strategies draws them),
+    which merges or skips their images."""
     _, registries, _ = world
-    operator = data.draw(st.sampled_from([None, "=", "!=", "IN", "NOT IN"]), label="operator")
-    if operator is None:
-        return {}, lambda row: True
     names = [f"{registry_id}/{repository}" for registry_id, _ in registries for repository in REPOSITORIES]
-    chosen = data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=1 if "=" in operator else 3, unique=True))
-    values = ", ".join(f'"{name}"' for name in chosen)
-    text = f"name {operator} {values}" if "=" in operator else f"name {operator} ({values})"
-    negated = operator in ("!=", "NOT IN")
-    return {"filter": text}, lambda row: (row.name in chosen) != negated
+    text = data.draw(st.just("") | strategies.filters("ImageService/List", names=names), label="filter")
+    negated, chosen = strategies.read_filter(text)
+    return ({"filter": text} if text else {}), lambda row: (row.name in chosen) != negated
 
 
 @examples(300)

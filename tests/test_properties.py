@@ -24,6 +24,7 @@ from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 from yandex.cloud.operation import operation_service_pb2 as operation_pb
 
 from conftest import iter_pages, list_pages
+from emulator import strategies
 
 # ---- the model ---------------------------------------------------------------------------
 
@@ -690,18 +691,17 @@ LIST_FIELDS = ("registry_id", "repository_name", "folder_id", "page_size", "page
 @given(world=worlds(max_images=10), data=st.data())
 def test_fuzz_list_gives_only_ok_invalid_argument_or_not_found(running_emulator, images, world, data):
     load(running_emulator, world)
-    # A valid request, then some of its fields (or all) replaced by fuzz, so that a strange
-    # value usually reaches the code that reads it instead of failing on another field first.
-    scope = data.draw(scopes(world), label="scope")
-    order = data.draw(orders(), label="order")
-    name_filter = data.draw(st.none() | filters(world, scope), label="filter")
-    valid = dict(
-        {"registry_id": "", "repository_name": "", "folder_id": ""},
-        **scope.request_fields(),
-        order_by=order.text,
-        filter=name_filter.text if name_filter else "",
-        page_size=data.draw(st.integers(0, 20), label="page_size"),
+    # A valid request (emulator.strategies: any scope of this world, filter, order and page size),
+    # then some of its fields (or all) replaced by fuzz, so that a strange value usually reaches
+    # the code that reads it instead of failing on another field first.
+    drawn = strategies.list_images_requests(
+        folder_ids=world.folders,
+        registry_ids=world.registry_ids,
+        repository_names=world.possible_names(),
+        image_names=world.absent_names(),
     )
+    empty = {"registry_id": "", "repository_name": "", "folder_id": "", "order_by": "", "filter": "", "page_size": 0}
+    valid = {**empty, **data.draw(drawn, label="valid request")}
     token = images.List(pb.ListImagesRequest(**dict(valid, page_size=1)), timeout=TIMEOUT).next_page_token
     valid["page_token"] = data.draw(st.sampled_from(["", token]), label="page_token")
     tokens = tuple(token for token in (token, *real_tokens(images, world)) if token)
@@ -709,10 +709,10 @@ def test_fuzz_list_gives_only_ok_invalid_argument_or_not_found(running_emulator,
         "registry_id": ids_like(world),
         "repository_name": names_like(world),
         "folder_id": ids_like(world),
-        "page_size": PAGE_SIZES_ANY,
+        "page_size": PAGE_SIZES_ANY | strategies.page_sizes(valid=False),
         "page_token": tokens_like(tokens),
-        "filter": filters_like(world),
-        "order_by": orders_like(),
+        "filter": filters_like(world) | strategies.filters(valid=False, names=world.possible_names()),
+        "order_by": orders_like() | strategies.order_bys(valid=False),
     }
     how_many = data.draw(st.sampled_from([1, 1, 2, len(LIST_FIELDS)]), label="how many fields to fuzz")
     fuzzed = data.draw(st.permutations(LIST_FIELDS), label="fields to fuzz")[:how_many]

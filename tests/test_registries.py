@@ -24,7 +24,7 @@ from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import Reposi
 from yandex.cloud.operation import operation_service_pb2 as operation_pb
 
 from conftest import FOLDER, assert_invalid, list_pages, rpc_error
-from emulator import Emulator
+from emulator import Emulator, strategies
 
 OK = grpc.StatusCode.OK
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
@@ -228,17 +228,10 @@ POOL = ("abc", "web", "api-1", "ci-runner", "")
 
 @st.composite
 def filters(draw) -> tuple[str, object]:
-    """A filter expression ("": none) and the model of what it keeps."""
-    kind = draw(st.sampled_from(["none", "=", "!=", "IN", "NOT IN"]))
-    if kind == "none":
-        return "", lambda name: True
-    values = draw(st.lists(st.sampled_from(POOL[:-1] + ("zzz",)), min_size=1, max_size=3, unique=True))
-    if kind in ("=", "!="):
-        values = values[:1]
-        expression = f'name {kind} "{values[0]}"'
-    else:
-        expression = f"name {kind} ({', '.join(repr(v) for v in values)})"
-    negated = kind in ("!=", "NOT IN")
+    """A filter expression ("": none; else =, !=, IN or NOT IN as emulator.strategies draws them,
+    on the pool's names and others) and the model of what it keeps."""
+    expression = draw(st.just("") | strategies.filters("RegistryService/List", names=POOL[:-1] + ("zzz",)))
+    negated, values = strategies.read_filter(expression)
     return expression, lambda name: (name in values) != negated
 
 

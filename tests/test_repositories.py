@@ -26,7 +26,7 @@ from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import Reposi
 from yandex.cloud.operation import operation_service_pb2 as operation_pb
 
 from conftest import FOLDER, assert_invalid, list_pages, rpc_error
-from emulator import Emulator
+from emulator import Emulator, strategies
 
 OK = grpc.StatusCode.OK
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
@@ -506,17 +506,15 @@ def test_pages_of_any_size_concatenate_to_the_one_big_page_the_model_expects(
             return repo.registry == registry
 
     candidates = [f"{registry_id}/{path}" for registry_id in registry_ids for path in PATHS]
-    operator = data.draw(st.sampled_from([None, "=", "!=", "IN", "NOT IN"]), label="operator")
-    names: list[str] = []
-    if operator is not None:
-        count = 1 if operator in ("=", "!=") else data.draw(st.integers(1, 4), label="count")
-        names = data.draw(st.lists(st.sampled_from(candidates), min_size=count, max_size=count), label="names")
-        request["filter"] = filter_text(operator, names)
-    negated = operator in (None, "!=", "NOT IN")  # no filter: "not in the empty list"
-    order_by = data.draw(st.sampled_from(["", "id", "id desc", "name", "name desc"]), label="order_by")
-    field, _, direction = order_by.partition(" ")
+    # Filters (=, !=, IN, NOT IN) and orders (id, name; one or both, asc or desc) as emulator.strategies draws them.
+    text = data.draw(st.just("") | strategies.filters("RepositoryService/List", names=candidates), label="filter")
+    if text:
+        request["filter"] = text
+    negated, names = strategies.read_filter(text)  # no filter: "not in the empty set"
+    order_by = data.draw(st.just("") | strategies.order_bys("RepositoryService/List"), label="order_by")
+    first = order_by.split(",")[0].split() or ["id"]  # ids and names are unique: the first field decides
     chosen = [repo for repo in rows if in_scope(repo) and (repo.name in names) != negated]
-    expected = model_order(chosen, field or "id", direction == "desc")
+    expected = model_order(chosen, first[0], first[-1].lower() == "desc")
 
     assert pages(repositories, 1000, order_by=order_by, **request) == [expected]
     page_size = data.draw(st.integers(1, len(expected) + 1), label="page_size")
