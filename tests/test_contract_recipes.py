@@ -1,0 +1,59 @@
+"""The README's "Contract testing" recipes, run as written: the local all-four-parts shell recipe
+(a snapshot of one standalone emulator, a second seeded from it, diff, the contract suite by
+environment variables) and the strategies example (run downstream by tests/test_strategies.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_strategies import README_PROPERTY_TEST
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+README_CONTRACT_RECIPE = """\
+# contract testing, locally: B stands in for production; A is an emulator made from B's snapshot
+set -e; w=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$w"' EXIT
+F=b1g0000000000000demo; AUTH="--auth strict --require-token ci-token=$F --log-level warning"
+ycr-emulator --port 50152 --tls --ca-file $w/b-ca.pem $AUTH > $w/b.log &
+until grep -qs listening $w/b.log; do sleep 0.2; done
+ycr-emulator snapshot --endpoint localhost:50152 --ca-file $w/b-ca.pem --token ci-token \\
+  --folder-id $F --output $w/snapshot.json
+ycr-emulator --seed $w/snapshot.json --port 50153 --tls --ca-file $w/a-ca.pem $AUTH > $w/a.log &
+until grep -qs listening $w/a.log; do sleep 0.2; done
+cat $w/a-ca.pem $w/b-ca.pem > $w/both-ca.pem
+ycr-emulator diff localhost:50153 localhost:50152 --folder-id $F --ca-file $w/both-ca.pem \\
+  --token ci-token --seed 1
+YCR_CONTRACT_API_ENDPOINT=localhost:50152 YCR_CONTRACT_CA_FILE=$w/b-ca.pem \\
+YCR_CONTRACT_IAM_TOKEN=ci-token YCR_CONTRACT_REGISTRY_ID=crp71hkgiolp6677hg9i \\
+pytest tests/contract -p no:cacheprovider -q
+"""
+
+
+@pytest.mark.skipif(not os.access("/bin/bash", os.X_OK), reason="the recipe is a bash script: install bash")
+def test_the_local_contract_recipe_runs_as_written():
+    # It uses fixed ports (50152, 50153), as a reader pasting it would: this is the only test that does.
+    bin_dir = str(Path(sys.executable).parent)  # ycr-emulator and pytest of this environment
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "YCR_"))}
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    done = subprocess.run(
+        ["bash", "-c", README_CONTRACT_RECIPE], cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=300
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert " 0 differences (seed 1)" in done.stdout, output
+    assert "wrote " in done.stderr and "2 registries" in done.stderr, output
+    summary = done.stdout.strip().splitlines()[-1]
+    assert " passed" in summary and "skipped" not in summary and "failed" not in summary, output
+
+
+def test_the_readme_says_the_same():
+    readme = (REPOSITORY / "README.md").read_text()
+    for name, text in {
+        "README_CONTRACT_RECIPE": README_CONTRACT_RECIPE,
+        "README_PROPERTY_TEST": README_PROPERTY_TEST,
+    }.items():
+        assert text in readme, f"{name} is not in README.md as written"
