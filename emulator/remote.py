@@ -304,7 +304,7 @@ class EmulatorProcess(RemoteEmulator):
         command = [sys.executable, "-m", "emulator", "--port", "0", "--admin-port", "0", "--log-level", "warning"]
         command.append("--stop-on-stdin-eof")
         if self.admin_token is not None:
-            command += ["--admin-token", self.admin_token]
+            command.append(f"--admin-token={self.admin_token}")  # a token may start with "-"
         # stderr goes to a file: a pipe nobody reads would fill up and stall the emulator.
         self._stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -211,8 +212,9 @@ def generic_handler(
                     raise InvalidArgument.field("request", f"is not a valid {rpc.request_type}: {error}") from None
                 fault = faults.decide(service, rpc.name, _Fields(request)) if faults is not None else None
                 if fault is not None:
-                    if fault.delay_ms:
-                        time.sleep(fault.delay_ms / 1000)
+                    if fault.delay_ms and (gave_up := _gave_up_during(context, fault.delay_ms / 1000)):
+                        injected = grpc.StatusCode[gave_up]  # nobody is listening: recorded, never served
+                        raise Injected(gave_up, "the client gave up during the fault rule's delay_ms")
                     if fault.code is not None:  # answered as an infrastructure failure: trailers-only
                         injected = grpc.StatusCode[fault.code]
                         raise Injected(fault.code, fault.message)
@@ -241,6 +243,18 @@ def generic_handler(
 
         handlers[rpc.name] = grpc.unary_unary_rpc_method_handler(behaviour)
     return grpc.method_handlers_generic_handler(service, handlers)
+
+
+def _gave_up_during(context: grpc.ServicerContext, seconds: float) -> str | None:
+    """Wait out a fault rule's delay unless the client gives up first: then the status it ended
+    with (CANCELLED, or DEADLINE_EXCEEDED when its deadline passed), and the service never sees
+    the call. A client that cancels sends no grpc-timeout (the Node.js SDK's deadline option)."""
+    ended = threading.Event()
+    if context.add_callback(ended.set):  # called when the call ends (False: it has ended already)
+        ended.wait(seconds)
+    if context.is_active():
+        return None  # the whole delay waited out
+    return "DEADLINE_EXCEEDED" if context.time_remaining() <= 0 else "CANCELLED"
 
 
 class Injected(ApiError):
