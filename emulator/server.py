@@ -142,8 +142,10 @@ def build_server(max_workers: int = 16) -> grpc.Server:
     return grpc.server(
         ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="ycr-emulator"),
         interceptors=[CallLogger()],
-        # Never share a port with another process: a second emulator must fail to bind.
-        options=[("grpc.so_reuseport", 0)],
+        # Never share a port with another process: a second emulator must fail to bind. Take HTTP/2
+        # keepalive pings at any rate, calls in flight or not, as production takes go-sdk v2's (every
+        # 30 s, also idle); grpc's default answers the third early one with GOAWAY "too_many_pings".
+        options=[("grpc.so_reuseport", 0), ("grpc.http2.max_ping_strikes", 0)],
     )
 
 

@@ -1,0 +1,102 @@
+package check
+
+import "fmt"
+
+// PendingOperations makes every operation pend until its first OperationService.Get, so that the
+// SDKs' waiters poll, and RegistryService.Create until its second, so that a waiter also sleeps
+// its poll interval (1 s by default) and polls again.
+var PendingOperations = map[string]string{"*": "polls:1", "RegistryService/Create": "polls:2"}
+
+// Unknown is an id nothing has.
+const Unknown = "crp00000000000000000"
+
+// OperationError is a fault rule: the next ImageService.Delete answers an operation that fails.
+var OperationError = map[string]any{"method": "ImageService/Delete", "count": 1,
+	"operation_error": map[string]any{"code": "FAILED_PRECONDITION", "message": "injected by the scenario"}}
+
+// WorkflowImages are the repositories of the images the workflow scenario pushes, one a line.
+var WorkflowImages = []string{"app", "app", "team/web", "team/web", "team/web"}
+
+// Repositories are the names of WorkflowImages' repositories in registry, by name.
+func Repositories(registry string) []string {
+	return []string{registry + "/app", registry + "/team/web"}
+}
+
+// BadList is a ListImagesRequest that breaks one rule, and the field its error names.
+type BadList struct {
+	Field, Folder, Filter, OrderBy, PageToken string
+	PageSize                                  int64
+}
+
+// BadLists are the INVALID_ARGUMENT cases of ImageService.List.
+func BadLists(folder string) []BadList {
+	return []BadList{
+		{Field: "page_size", Folder: folder, PageSize: 1001},
+		{Field: "filter", Folder: folder, Filter: "name ="},
+		{Field: "order_by", Folder: folder, OrderBy: "size"},
+		{Field: "page_token", Folder: folder, PageToken: "not-a-token"},
+		{Field: "folder_id"}, // no scope at all
+	}
+}
+
+// Seeded is what SeedImages added.
+type Seeded struct {
+	Folder, Main, Other string
+	Added               map[string][]string // repository name -> image ids
+}
+
+// Scope is one List scope and the image ids it must list.
+type Scope struct {
+	Name                         string
+	Folder, Registry, Repository string
+	Want                         []string
+}
+
+// SeedImages adds two registries to folder, seven images in three repositories of the first and
+// one in the second, as docker pushes would.
+func SeedImages(run *Run, admin Admin, folder string) Seeded {
+	seeded := Seeded{Folder: folder, Added: map[string][]string{}}
+	for n, registry := range []*string{&seeded.Main, &seeded.Other} {
+		record, err := admin.AddRegistry(folder, fmt.Sprintf("go-images-%d", n))
+		if err != nil {
+			run.Fatal("setup: add registries", err)
+		}
+		*registry = record.ID
+	}
+	for _, image := range []struct{ registry, repository string }{
+		{seeded.Main, "app"}, {seeded.Main, "app"}, {seeded.Main, "app"}, {seeded.Main, "team/web"},
+		{seeded.Main, "team/web"}, {seeded.Main, "team/worker"}, {seeded.Main, "team/worker"}, {seeded.Other, "app"},
+	} {
+		name := image.registry + "/" + image.repository
+		record, err := admin.AddImage(image.registry, image.repository, fmt.Sprintf("v%d", len(seeded.Added[name])))
+		if err != nil {
+			run.Fatal("setup: add images", err)
+		}
+		seeded.Added[name] = append(seeded.Added[name], record.ID)
+	}
+	return seeded
+}
+
+// Scopes are the folder, the first registry, and its repository app.
+func (s Seeded) Scopes() []Scope {
+	var all, main []string
+	for name, ids := range s.Added {
+		all = append(all, ids...)
+		if name != s.Other+"/app" {
+			main = append(main, ids...)
+		}
+	}
+	return []Scope{
+		{Name: "in a folder", Folder: s.Folder, Want: all},
+		{Name: "in a registry", Registry: s.Main, Want: main},
+		{Name: "in a repository", Repository: s.Main + "/app", Want: s.Added[s.Main+"/app"]},
+	}
+}
+
+// Last is the last n values (all of them if fewer).
+func Last(values []string, n int) []string {
+	if len(values) < n {
+		return values
+	}
+	return values[len(values)-n:]
+}

@@ -1,0 +1,381 @@
+// Command sdkv1 runs the issue #14 scenarios through the unmodified official Go SDK v1
+// (github.com/yandex-cloud/go-sdk) against a running emulator, and prints one line per check:
+//
+//	sdkv1 -scenario auth|images|errors|workflow -endpoint 127.0.0.1:TLS_PORT -ca ca.pem \
+//	      -token IAM_TOKEN -oauth-token OAUTH_TOKEN -folder FOLDER -admin http://127.0.0.1:ADMIN_PORT
+//
+// (or the YCR_* environment variables, see -help). The emulator runs strict auth with both tokens
+// configured for FOLDER only, and FOLDER starts empty: each scenario adds what it lists through the
+// control plane, which also makes operations pend so that the SDK's waiter polls.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+
+	containerregistry "github.com/yandex-cloud/go-genproto/yandex/cloud/containerregistry/v1"
+	"github.com/yandex-cloud/go-genproto/yandex/cloud/operation"
+	ycsdk "github.com/yandex-cloud/go-sdk"
+	"github.com/yandex-cloud/go-sdk/pkg/idempotency"
+	"github.com/yandex-cloud/go-sdk/pkg/requestid"
+	retry "github.com/yandex-cloud/go-sdk/pkg/retry/v1"
+
+	"ycrtest/check"
+)
+
+var (
+	settings check.Settings
+	run      = &check.Run{Name: "go-sdk v1"}
+	admin    check.Admin
+	ctx      = context.Background()
+)
+
+func main() {
+	settings = check.Parse("auth", "images", "errors", "workflow")
+	run.Name += " " + settings.Scenario
+	admin = check.Admin{URL: settings.AdminURL, Token: settings.AdminToken}
+	if err := admin.OperationModes(check.PendingOperations); err != nil {
+		run.Fatal("setup: operation modes", err)
+	}
+	sdk := build(ycsdk.NewIAMTokenCredentials(settings.Token))
+	map[string]func(*ycsdk.SDK){"auth": auth, "images": images, "errors": errorCodes, "workflow": workflow}[settings.Scenario](sdk)
+	run.Exit()
+}
+
+// build is connect, or the end of the scenario.
+func build(credentials ycsdk.Credentials, options ...grpc.DialOption) *ycsdk.SDK {
+	sdk, err := connect(settings.Endpoint, settings.CAFile, credentials, options...)
+	if err != nil {
+		run.Fatal("build the SDK", err)
+	}
+	return sdk
+}
+
+// README snippet: go-sdk v1
+// connect points the SDK at the emulator: its TLS address, its CA, and a token it accepts.
+func connect(endpoint, caFile string, credentials ycsdk.Credentials, options ...grpc.DialOption) (*ycsdk.SDK, error) {
+	pem, err := os.ReadFile(caFile) // ycr-emulator --tls-port 50052 --ca-file ca.pem
+	if err != nil {
+		return nil, err
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no PEM certificate", caFile)
+	}
+	return ycsdk.Build(context.Background(), ycsdk.Config{
+		Endpoint:    endpoint, // endpoint discovery: ApiEndpointService answers the emulator's own address
+		TLSConfig:   &tls.Config{RootCAs: roots},
+		Credentials: credentials, // ycsdk.NewIAMTokenCredentials(token), or ycsdk.OAuthToken(token)
+	}, options...)
+}
+
+// end of README snippet
+
+// ---- auth: discovery, TLS, IAM token, OAuth token exchange, and their refusals ----------------------
+
+func auth(sdk *ycsdk.SDK) {
+	list := func(sdk *ycsdk.SDK, folder string) error {
+		_, err := sdk.ContainerRegistry().Registry().List(ctx, &containerregistry.ListRegistriesRequest{FolderId: folder})
+		return err
+	}
+	run.NoError("IAM token: RegistryService.List", list(sdk, settings.Folder))
+	for _, id := range []ycsdk.Endpoint{ycsdk.ContainerRegistryServiceID, ycsdk.OperationServiceID, ycsdk.IAMServiceID} {
+		endpoint, found := sdk.Endpoint(id)
+		run.That("discovery: "+string(id)+" is the emulator", check.If(!found || endpoint.Address != settings.Endpoint,
+			"discovered %v, want %s (known: %v)", endpoint, settings.Endpoint, sdk.KnownServices()))
+	}
+
+	exchanged := build(ycsdk.OAuthToken(settings.OAuthToken))
+	run.NoError("OAuth token: exchanged through IamTokenService.Create for RegistryService.List", list(exchanged, settings.Folder))
+	token, err := exchanged.CreateIAMToken(ctx)
+	if run.NoError("OAuth token: SDK.CreateIAMToken", err) {
+		run.That("OAuth token: the IAM token expires in 12 hours", check.Within(time.Until(token.ExpiresAt.AsTime()), 11*time.Hour, 13*time.Hour))
+	}
+	recorded, err := admin.Codes("IamTokenService/Create")
+	if run.NoError("OAuth token: calls recorded", err) {
+		run.That("OAuth token: IamTokenService.Create answered the SDK twice", check.Same("codes", recorded, []string{"OK", "OK"}))
+	}
+
+	run.Expect("UNAUTHENTICATED: empty IAM token", list(build(ycsdk.NewIAMTokenCredentials("")), settings.Folder), codes.Unauthenticated)
+	run.Expect("UNAUTHENTICATED: an IAM token the emulator did not issue",
+		list(build(ycsdk.NewIAMTokenCredentials("t1.not-issued")), settings.Folder), codes.Unauthenticated)
+	run.Expect("UNAUTHENTICATED: an OAuth token not configured",
+		list(build(ycsdk.OAuthToken("y0_not-configured")), settings.Folder), codes.Unauthenticated)
+	run.Expect("PERMISSION_DENIED: a folder the token may not touch", list(sdk, settings.OtherFolder), codes.PermissionDenied)
+	recorded, err = admin.Codes("RegistryService/List")
+	if run.NoError("refusals: calls recorded", err) {
+		run.That("refusals: the emulator answered each (the OAuth token's at IamTokenService.Create)",
+			check.Same("RegistryService/List codes", recorded, []string{"OK", "OK", "UNAUTHENTICATED", "UNAUTHENTICATED", "PERMISSION_DENIED"}))
+	}
+	recorded, err = admin.Codes("ApiEndpointService/List")
+	if run.NoError("discovery: calls recorded", err) {
+		run.That("discovery: each SDK listed the endpoints through the emulator", check.AllOK(recorded))
+	}
+
+	// Without the emulator's CA the handshake fails: TLS is really checked. (The SDK dials with
+	// WithBlock until the timeout; WithReturnConnectionError makes it say why, not only time out.)
+	untrusted, err := ycsdk.Build(ctx, ycsdk.Config{
+		Endpoint: settings.Endpoint, Credentials: ycsdk.NewIAMTokenCredentials(settings.Token), DialContextTimeout: 2 * time.Second,
+	}, grpc.WithReturnConnectionError()) //nolint:staticcheck // the SDK itself dials the deprecated way
+	if err == nil {
+		err = list(untrusted, settings.Folder)
+	}
+	run.That("TLS: refused without the emulator's CA", check.If(err == nil || !strings.Contains(err.Error(), "x509"),
+		"got %v, want an x509 verification error", err))
+}
+
+// ---- images: List with paging in every scope, Get, Delete and the SDK's operation waiter -----------
+
+func images(sdk *ycsdk.SDK) {
+	seeded := check.SeedImages(run, admin, settings.Folder)
+	client := sdk.ContainerRegistry().Image()
+	var inRegistry []*containerregistry.Image
+	for _, scope := range seeded.Scopes() {
+		request := func(size int64) *containerregistry.ListImagesRequest {
+			return &containerregistry.ListImagesRequest{
+				FolderId: scope.Folder, RegistryId: scope.Registry, RepositoryName: scope.Repository, PageSize: size,
+			}
+		}
+		// The SDK's iterator, two images a page.
+		iterated, err := client.ImageIterator(ctx, request(2)).TakeAll()
+		if run.NoError("List "+scope.Name+": ImageIterator, 2 a page", err) {
+			run.That("List "+scope.Name+": ImageIterator lists each image once", check.Same("ids", check.Sorted(check.IDs(iterated)), check.Sorted(scope.Want)))
+		}
+		// By hand: pages of 3 following next_page_token, in the order of one big page.
+		whole, err := client.List(ctx, request(0))
+		if !run.NoError("List "+scope.Name+": one page", err) {
+			continue
+		}
+		var paged, sizes []string
+		next := request(3)
+		for {
+			page, err := client.List(ctx, next)
+			if err != nil {
+				run.Fail("List "+scope.Name+": pages of 3", "%v", err)
+				break
+			}
+			paged, sizes = append(paged, check.IDs(page.Images)...), append(sizes, fmt.Sprint(len(page.Images)))
+			if next.PageToken = page.NextPageToken; next.PageToken == "" {
+				break
+			}
+		}
+		run.That("List "+scope.Name+": pages of 3 follow next_page_token in one page's order", check.Same("ids", paged, check.IDs(whole.Images)))
+		run.That("List "+scope.Name+": page sizes", check.Same("sizes", sizes, check.PageSizes(len(scope.Want), 3)))
+		if scope.Registry != "" && scope.Repository == "" {
+			inRegistry = whole.Images
+		}
+	}
+	if len(inRegistry) == 0 {
+		run.Fatal("List", fmt.Errorf("nothing listed in registry %s", seeded.Main))
+	}
+	filtered, err := client.List(ctx, &containerregistry.ListImagesRequest{
+		RegistryId: seeded.Main, Filter: fmt.Sprintf("name = %q", seeded.Main+"/team/web"), OrderBy: "created_at desc",
+	})
+	if run.NoError("List: filter and order_by", err) {
+		run.That("List: filter", check.Same("ids", check.Sorted(check.IDs(filtered.Images)), check.Sorted(seeded.Added[seeded.Main+"/team/web"])))
+		run.That("List: order_by created_at desc", check.NewestFirst(filtered.Images))
+	}
+
+	target := inRegistry[0]
+	got, err := client.Get(ctx, &containerregistry.GetImageRequest{ImageId: target.Id})
+	if run.NoError("Get", err) {
+		run.That("Get: the image List gave", check.Equal(got, target))
+	}
+	op, err := sdk.WrapOperation(client.Delete(ctx, &containerregistry.DeleteImageRequest{ImageId: target.Id}))
+	if !run.NoError("Delete", err) {
+		return
+	}
+	run.That("Delete: the operation pends", check.If(op.Done(), "done at once"))
+	metadata, err := op.Metadata()
+	meta, ok := metadata.(*containerregistry.DeleteImageMetadata)
+	run.That("Delete: DeleteImageMetadata.image_id", check.If(err != nil || !ok || meta.ImageId != target.Id, "%v %v", metadata, err))
+	if run.NoError("Delete: Operation.Wait polls OperationService.Get", op.Wait(ctx)) {
+		response, err := op.Response()
+		run.That("Delete: done with Empty", check.If(err != nil || !op.Done() || response == nil, "done=%v response=%v err=%v", op.Done(), response, err))
+	}
+	_, err = client.Get(ctx, &containerregistry.GetImageRequest{ImageId: target.Id})
+	run.Expect("Delete: Get afterwards is NOT_FOUND", err, codes.NotFound)
+	left, err := client.ImageIterator(ctx, &containerregistry.ListImagesRequest{RegistryId: seeded.Main}).TakeAll()
+	if run.NoError("Delete: List afterwards", err) {
+		run.That("Delete: List afterwards lists one image less", check.If(len(left) != len(inRegistry)-1, "%d images", len(left)))
+	}
+}
+
+// ---- errors: each documented code as the SDK surfaces it, request ids, retries ----------------------
+
+func errorCodes(sdk *ycsdk.SDK) {
+	registry, err := admin.AddRegistry(settings.Folder, "go-errors")
+	if err != nil {
+		run.Fatal("setup", err)
+	}
+	if _, err := admin.AddImage(registry.ID, "app", "latest"); err != nil {
+		run.Fatal("setup", err)
+	}
+	images, registries := sdk.ContainerRegistry().Image(), sdk.ContainerRegistry().Registry()
+	for _, bad := range check.BadLists(settings.Folder) {
+		_, err := images.List(ctx, &containerregistry.ListImagesRequest{FolderId: bad.Folder, PageSize: bad.PageSize,
+			Filter: bad.Filter, OrderBy: bad.OrderBy, PageToken: bad.PageToken})
+		if run.Expect("INVALID_ARGUMENT: "+bad.Field, err, codes.InvalidArgument) {
+			run.That("INVALID_ARGUMENT: "+bad.Field+" named in google.rpc.BadRequest", check.Violates(err, bad.Field))
+		}
+	}
+	_, err = images.Get(ctx, &containerregistry.GetImageRequest{ImageId: check.Unknown})
+	run.Expect("NOT_FOUND: ImageService.Get", err, codes.NotFound)
+	_, err = images.Delete(ctx, &containerregistry.DeleteImageRequest{ImageId: check.Unknown})
+	run.Expect("NOT_FOUND: ImageService.Delete", err, codes.NotFound)
+	_, err = images.List(ctx, &containerregistry.ListImagesRequest{RegistryId: check.Unknown})
+	run.Expect("NOT_FOUND: ImageService.List of an unknown registry", err, codes.NotFound)
+	_, err = sdk.Operation().Get(ctx, &operation.GetOperationRequest{OperationId: check.Unknown})
+	run.Expect("NOT_FOUND: OperationService.Get", err, codes.NotFound)
+	_, err = registries.Delete(ctx, &containerregistry.DeleteRegistryRequest{RegistryId: registry.ID})
+	run.Expect("FAILED_PRECONDITION: RegistryService.Delete of a registry that holds images", err, codes.FailedPrecondition)
+	_, err = registries.Create(ctx, &containerregistry.CreateRegistryRequest{FolderId: settings.Folder, Name: "go-errors"})
+	run.Expect("ALREADY_EXISTS: RegistryService.Create with a name taken", err, codes.AlreadyExists)
+
+	// The Terraform provider's interceptors: request ids on every error, an idempotency key on every call.
+	traced := build(ycsdk.NewIAMTokenCredentials(settings.Token), grpc.WithChainUnaryInterceptor(idempotency.Interceptor(), requestid.Interceptor()))
+	_, err = traced.ContainerRegistry().Image().Get(ctx, &containerregistry.GetImageRequest{ImageId: check.Unknown})
+	if run.Expect("request ids: NOT_FOUND through requestid.Interceptor", err, codes.NotFound) {
+		ids, ok := requestid.RequestIDsFromError(err)
+		run.That("request ids: x-request-id and x-server-trace-id read from the response headers",
+			check.If(!ok || ids.ServerRequestID == "" || len(ids.ServerTraceID) != 32, "%+v", ids))
+		info := check.RequestInfo(err)
+		run.That("request ids: x-request-id is RequestInfo.request_id",
+			check.If(info == nil || ids == nil || info.RequestId != ids.ServerRequestID, "%v vs %+v", info, ids))
+	}
+	_, err = traced.ContainerRegistry().Image().List(ctx, &containerregistry.ListImagesRequest{RegistryId: registry.ID})
+	run.NoError("idempotency-key on a List is accepted", err)
+
+	// An injected UNAVAILABLE (trailers-only, as from the infrastructure): surfaced as it is, or
+	// retried by the SDK's retry policy.
+	fault := map[string]any{"method": "ImageService/List", "code": "UNAVAILABLE", "count": 1}
+	if err := admin.AddFault(fault); err != nil {
+		run.Fatal("setup", err)
+	}
+	_, err = images.List(ctx, &containerregistry.ListImagesRequest{RegistryId: registry.ID})
+	run.Expect("UNAVAILABLE: an injected fault, without retries", err, codes.Unavailable)
+	policy, err := retry.DefaultRetryDialOption()
+	if err != nil {
+		run.Fatal("retry.DefaultRetryDialOption", err)
+	}
+	retrying := build(ycsdk.NewIAMTokenCredentials(settings.Token), policy)
+	if err := admin.AddFault(fault); err != nil {
+		run.Fatal("setup", err)
+	}
+	_, err = retrying.ContainerRegistry().Image().List(ctx, &containerregistry.ListImagesRequest{RegistryId: registry.ID})
+	run.NoError("retry: the SDK's retry policy (retry.DefaultRetryDialOption) retries UNAVAILABLE", err)
+	recorded, err := admin.Codes("ImageService/List")
+	if run.NoError("retry: calls recorded", err) {
+		run.That("retry: the emulator answered UNAVAILABLE, then OK", check.Same("last codes", check.Last(recorded, 2), []string{"UNAVAILABLE", "OK"}))
+	}
+
+	// An operation that finishes with an error: the waiter returns it.
+	image, err := admin.AddImage(registry.ID, "app", "v2")
+	if err == nil {
+		err = admin.AddFault(check.OperationError)
+	}
+	if err != nil {
+		run.Fatal("setup", err)
+	}
+	op, err := sdk.WrapOperation(images.Delete(ctx, &containerregistry.DeleteImageRequest{ImageId: image.ID}))
+	if run.NoError("operation error: Delete answers an operation", err) {
+		run.Expect("operation error: Operation.Wait returns the operation's error", op.Wait(ctx), codes.FailedPrecondition)
+		run.That("operation error: Operation.Failed", check.If(!op.Failed(), "not failed"))
+	}
+}
+
+// ---- workflow: create a registry, list repositories, delete images, delete the registry -------------
+
+func workflow(sdk *ycsdk.SDK) {
+	registries := sdk.ContainerRegistry().Registry()
+	op, err := sdk.WrapOperation(registries.Create(ctx, &containerregistry.CreateRegistryRequest{
+		FolderId: settings.Folder, Name: "go-workflow", Labels: map[string]string{"team": "ci"},
+	}))
+	if err != nil {
+		run.Fatal("RegistryService.Create", err)
+	}
+	run.That("RegistryService.Create: the operation pends", check.If(op.Done(), "done at once"))
+	if err := op.Wait(ctx); err != nil {
+		run.Fatal("RegistryService.Create: Operation.Wait", err)
+	}
+	response, err := op.Response()
+	created, ok := response.(*containerregistry.Registry)
+	if err != nil || !ok {
+		run.Fatal("RegistryService.Create: response", fmt.Errorf("%v %v", response, err))
+	}
+	run.That("RegistryService.Create: the Registry in the response", check.If(created.Name != "go-workflow" ||
+		created.Status != containerregistry.Registry_ACTIVE || created.Labels["team"] != "ci", "%v", created))
+	metadata, err := op.Metadata()
+	meta, ok := metadata.(*containerregistry.CreateRegistryMetadata)
+	run.That("RegistryService.Create: CreateRegistryMetadata.registry_id", check.If(err != nil || !ok || meta.RegistryId != created.Id,
+		"%v %v", metadata, err))
+
+	found, err := registries.RegistryIterator(ctx, &containerregistry.ListRegistriesRequest{
+		FolderId: settings.Folder, Filter: `name = "go-workflow"`,
+	}).TakeAll()
+	if run.NoError("RegistryService.List: by name", err) {
+		run.That("RegistryService.List: by name finds it alone", check.Same("ids", check.IDs(found), []string{created.Id}))
+	}
+
+	for n, path := range check.WorkflowImages {
+		if _, err := admin.AddImage(created.Id, path, fmt.Sprintf("v%d", n)); err != nil {
+			run.Fatal("setup: add images", err)
+		}
+	}
+	repositories := sdk.ContainerRegistry().Repository()
+	listed, err := repositories.RepositoryIterator(ctx, &containerregistry.ListRepositoriesRequest{
+		RegistryId: created.Id, OrderBy: "name", PageSize: 1,
+	}).TakeAll()
+	if !run.NoError("RepositoryService.List", err) {
+		run.Exit()
+	}
+	run.That("RepositoryService.List: one a page, by name", check.Same("names", check.NamesOf(listed), check.Repositories(created.Id)))
+	if len(listed) > 0 {
+		byName, err := repositories.GetByName(ctx, &containerregistry.GetRepositoryByNameRequest{RepositoryName: listed[0].Name})
+		if run.NoError("RepositoryService.GetByName", err) {
+			run.That("RepositoryService.GetByName: the listed repository", check.Equal(byName, listed[0]))
+		}
+	}
+
+	images := sdk.ContainerRegistry().Image()
+	deleted := 0
+	for _, repository := range listed {
+		inRepository, err := images.ImageIterator(ctx, &containerregistry.ListImagesRequest{RepositoryName: repository.Name}).TakeAll()
+		if !run.NoError("ImageService.List of "+repository.Name, err) {
+			continue
+		}
+		for _, image := range inRepository {
+			op, err := sdk.WrapOperation(images.Delete(ctx, &containerregistry.DeleteImageRequest{ImageId: image.Id}))
+			if err == nil {
+				err = op.Wait(ctx)
+			}
+			if err != nil {
+				run.Fail("ImageService.Delete "+image.Id, "%v", err)
+				continue
+			}
+			deleted++
+		}
+	}
+	run.That("ImageService.Delete of every image, waiting for each", check.If(deleted != len(check.WorkflowImages), "%d deleted", deleted))
+	emptied, err := repositories.List(ctx, &containerregistry.ListRepositoriesRequest{RegistryId: created.Id})
+	if run.NoError("RepositoryService.List afterwards", err) {
+		run.That("RepositoryService.List afterwards: repositories go with their last image",
+			check.Same("names", check.NamesOf(emptied.Repositories), nil))
+	}
+
+	op, err = sdk.WrapOperation(registries.Delete(ctx, &containerregistry.DeleteRegistryRequest{RegistryId: created.Id}))
+	if err == nil {
+		err = op.Wait(ctx)
+	}
+	run.NoError("RegistryService.Delete, and wait", err)
+	_, err = registries.Get(ctx, &containerregistry.GetRegistryRequest{RegistryId: created.Id})
+	run.Expect("RegistryService.Get of the deleted registry is NOT_FOUND", err, codes.NotFound)
+}
