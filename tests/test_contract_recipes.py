@@ -19,11 +19,11 @@ README_CONTRACT_RECIPE = """\
 set -e; w=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$w"' EXIT
 F=b1g0000000000000demo; AUTH="--auth strict --require-token ci-token=$F --log-level warning"
 ycr-emulator --port 50152 --tls --ca-file $w/b-ca.pem $AUTH > $w/b.log &
-until grep -qs listening $w/b.log; do sleep 0.2; done
+until grep -qs listening $w/b.log; do kill -0 $! || exit 1; sleep 0.2; done
 ycr-emulator snapshot --endpoint localhost:50152 --ca-file $w/b-ca.pem --token ci-token \\
   --folder-id $F --output $w/snapshot.json
 ycr-emulator --seed $w/snapshot.json --port 50153 --tls --ca-file $w/a-ca.pem $AUTH > $w/a.log &
-until grep -qs listening $w/a.log; do sleep 0.2; done
+until grep -qs listening $w/a.log; do kill -0 $! || exit 1; sleep 0.2; done
 cat $w/a-ca.pem $w/b-ca.pem > $w/both-ca.pem
 ycr-emulator diff localhost:50153 localhost:50152 --folder-id $F --ca-file $w/both-ca.pem \\
   --token ci-token --seed 1
