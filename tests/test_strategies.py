@@ -29,6 +29,7 @@ from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceSt
 from conftest import violation_fields
 from emulator import strategies
 from emulator.client import RegistryClient
+from tests.test_downstream import CLEANUP_TOOL  # the downstream project's code under test
 
 OK, INVALID, NOT_FOUND = grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND
 TIMEOUT = 10
@@ -424,18 +425,6 @@ def test_only_untagged_images_are_deleted(ycr, ycr_channel, ycr_stubs, seed, dat
     assert all(image.tags for image in ycr_stubs.images.List(pb.ListImagesRequest(**request)).images)
 """
 
-CLEANUP_TOOL = """\
-from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
-from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
-
-
-def delete_untagged(channel, registry_id):
-    images = ImageServiceStub(channel)
-    listed = images.List(pb.ListImagesRequest(registry_id=registry_id, page_size=1000)).images
-    for image in listed:
-        if not image.tags:
-            images.Delete(pb.DeleteImageRequest(image_id=image.id))
-"""
 
 
 @pytest.mark.parametrize("auth", ["none", "strict"])
