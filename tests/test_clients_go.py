@@ -7,6 +7,7 @@ failed test that shows the program's output. Without go on PATH only these tests
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import re
 import shutil
@@ -93,9 +94,11 @@ def go_programs() -> dict[str, Path]:
     if go is None:
         pytest.skip(
             "the Go client tests need the go command on PATH: install Go 1.23 or later (Debian 12's golang-go, "
-            "1.19, is too old), then run `go mod download` in tests/clients/go/sdkv1 and in tests/clients/go/sdkv2"
+            "1.19, is too old), then run tests/clients/install (it fetches the pinned modules and compiles them)"
         )
-    out = Path(tempfile.gettempdir()) / f"ycr-go-clients-{os.getuid()}"
+    # One directory per checkout: another checkout's build must never replace the binaries this one runs.
+    checkout = hashlib.sha256(str(GO_DIR).encode()).hexdigest()[:12]
+    out = Path(tempfile.gettempdir()) / f"ycr-go-clients-{os.getuid()}-{checkout}"
     out.mkdir(exist_ok=True)
     programs = {}
     with open(out / "build.lock", "w") as lock:
