@@ -26,6 +26,12 @@ last image), an empty one ``"kept": true`` (it exists, so something keeps it). T
 into an empty store before it is written: one this emulator cannot load (a value production serves
 and the emulator refuses) is still written, and the exit code is 1 with the entry named. The reads
 are not one transaction: what changes while they run may be seen half-way.
+
+A folder with no registry the token can see is a snapshot too (``{"registries": []}``, exit 0: an
+empty folder is legitimate), with a warning on stderr, since a mistyped folder id looks the same.
+``--output`` writes through a symlink to its target (atomically, so the link stays a link), takes
+``-`` and ``/dev/stdout`` for standard output, and refuses anything but a regular file or a new one
+(a device, a directory, a fifo): the atomic rename would replace it.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -40,7 +47,16 @@ from pathlib import Path
 import grpc
 from google.protobuf.message import Message
 
-from emulator.client import ClientError, RegistryClient, add_client_arguments, check_endpoint, client_options
+from emulator.client import (
+    RETRIED_CODES,
+    ClientError,
+    RegistryClient,
+    add_client_arguments,
+    check_endpoint,
+    check_text,
+    client_options,
+    error_text,
+)
 from emulator.records import REGISTRY_STATUSES
 from emulator.seed import SeedError, apply_seed, check_writable, format_timestamp, write_text_atomically
 from emulator.store import Store
@@ -54,6 +70,15 @@ READ_METHODS = frozenset({
 })  # fmt: skip
 LAST_MODIFIED = "last_modified"
 TIES_REVERSED = "last_modified, id desc"  # the same order, ties by id descending instead of ascending
+STANDARD_OUTPUT = ("-", "/dev/stdout")  # --output values meaning standard output (never renamed over)
+# What --output may not be: the atomic rename would replace it (as root, /dev/null itself) with a file.
+FILE_KINDS = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a fifo",
+    stat.S_IFSOCK: "a socket",
+}
 Say = Callable[[str], None]
 
 
@@ -82,8 +107,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         epilog="Not in the API, so not in the snapshot: which images are image lists, pending operations. "
         "last_modified is rebuilt from the order the endpoint lists images in (every image is read twice: "
         "by last_modified, then with its ties reversed). Access bindings and IP permissions are left out, "
-        "with a note, if the token may not read them. Exit codes: 0 written, 1 the endpoint failed or refused "
-        "(nothing written), 2 bad usage.",
+        "with a note, if the token may not read them. A folder holding no registry the token can see gives an "
+        "empty seed and a warning (exit 0). Exit codes: 0 written; 1 the endpoint could not be reached, or "
+        "failed or refused a call (after the retries; nothing written), or the seed was written but this "
+        "emulator cannot load it (the entry is named), or the output could not be written; 2 bad usage "
+        "(nothing read); 130 interrupted (Ctrl-C; no file written, standard output may hold part of the seed).",
     )
     parser.add_argument("--endpoint", required=True, metavar="HOST:PORT", help="e.g. api.cloud.yandex.net:443")
     scope = parser.add_mutually_exclusive_group(required=True)
@@ -92,7 +120,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--output",
         metavar="FILE",
-        help="write the seed here (atomically; an existing file is overwritten); default: standard output",
+        help="write the seed to this file (atomically; an existing file is overwritten, a symlink written "
+        "through to its target; not a device, directory or fifo); - or /dev/stdout, or no --output: "
+        "standard output",
     )
     add_client_arguments(parser)
     return parser.parse_args(argv)
@@ -117,11 +147,13 @@ class Reader:
         self.say = say
         self.refused: set[str] = set()
 
-    @staticmethod
-    def _failed(method: str, error: grpc.RpcError) -> SnapshotError:
-        unauthenticated = error.code() == grpc.StatusCode.UNAUTHENTICATED
-        hint = " (give a valid --token, --oauth-token or $YCR_IAM_TOKEN)" if unauthenticated else ""
-        return SnapshotError(f"{method}: {error.code().name}: {error.details()}{hint}", error.code())
+    def _failed(self, method: str, error: grpc.RpcError) -> SnapshotError:
+        hint = ""
+        if error.code() == grpc.StatusCode.UNAUTHENTICATED:
+            hint = " (give a valid --token, --oauth-token or $YCR_IAM_TOKEN)"
+        elif error.code() in RETRIED_CODES and self.client.retries:
+            hint = f" (retried up to {self.client.retries} times; see --retries)"
+        return SnapshotError(f"{method}: {error_text(error)}{hint}", error.code())
 
     @staticmethod
     def _check(method: str) -> None:
@@ -281,6 +313,8 @@ def take_snapshot(
         registries = [r for page in reader.pages("RegistryService/List", folder_id=folder_id) for r in page.registries]
         scope = {"folder_id": folder_id}
         say(f"folder {folder_id}: {_count(len(registries), 'registry')}")
+        if not registries:
+            say(f"warning: folder {folder_id} holds no registries the token can see: is the folder id right?")
     images, ascending, ties = _read_images(reader, scope)
     created = {image.id: _ns(image.created_at) for image in images}
     last_modified = last_modified_values(ascending, created, ties) if ascending is not None else {}
@@ -362,7 +396,7 @@ def seed_text(seed: dict) -> str:
         repositories = ",\n".join("    " + compact(item) for item in registry["repositories"])
         images = ",\n".join("    " + compact(item) for item in registry["images"])
         blocks.append(f'  {head},\n   "repositories": [\n{repositories}\n   ],\n   "images": [\n{images}\n   ]}}')
-    return '{"registries": [\n' + ",\n".join(blocks) + "\n]}\n"
+    return '{"registries": [\n' + ",\n".join(blocks) + "\n]}\n" if blocks else '{"registries": []}\n'
 
 
 def loading_problem(seed: dict) -> str | None:
@@ -388,52 +422,85 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def main(argv: Iterable[str] | None = None) -> int:
-    """``ycr-emulator snapshot ...``: 0 written; 1 the endpoint failed or refused a call, or the
-    output could not be written (nothing is written then); 2 bad usage."""
+def output_path(output: str) -> Path | None:
+    """Where ``--output`` writes: None for standard output; otherwise the file, a symlink resolved
+    to its final target (the atomic rename then replaces the target, not the link). ClientError
+    unless it is a regular file or a new one in a writable directory, checked before any call."""
+    if output in STANDARD_OUTPUT:
+        return None
+    path = Path(os.path.realpath(output))
     try:
-        args = parse_args(list(sys.argv[1:] if argv is None else argv))
+        kind = FILE_KINDS.get(stat.S_IFMT(path.stat().st_mode))
+    except FileNotFoundError:
+        kind = None  # a new file (or a missing directory, which check_writable names)
+    except OSError as error:
+        raise ClientError(f"--output {output}: {error.strerror or error}") from None
+    if kind is not None:
+        raise ClientError(f"--output {output}: {kind}, not a regular file (use - for standard output)")
+    try:
+        check_writable(path)
+    except OSError as error:
+        raise ClientError(f"--output {output}: cannot be written there ({error.strerror or error})") from None
+    return path
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    """``ycr-emulator snapshot ...``: 0 written; 1 the endpoint failed or refused a call (nothing
+    written), the output could not be written, or what was written this emulator cannot load;
+    2 bad usage; 130 interrupted."""
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+
+
+def _main(argv: list[str]) -> int:
+    try:
+        args = parse_args(argv)
     except UsageError as error:
         return _fail(str(error), 2)
     except SystemExit as done:  # --help
         return int(done.code or 0)
     try:
+        for flag in ("endpoint", "folder_id", "registry_id", "token", "oauth_token"):
+            value = getattr(args, flag)
+            if value is not None:
+                check_text(f"--{flag.replace('_', '-')}", value)
         check_endpoint(args.endpoint)
         if args.token and args.oauth_token:
             raise ClientError("give --token or --oauth-token, not both")
         if args.plaintext and args.ca_file:
             raise ClientError("--ca-file is for TLS: it cannot go with --plaintext")
         options = client_options(args)
-        if args.output is not None:
-            try:
-                check_writable(args.output)
-            except OSError as error:
-                raise ClientError(f"--output {args.output}: cannot be written there ({error.strerror or error})")
+        output = None if args.output is None else output_path(args.output)
     except ClientError as error:
         return _fail(str(error), 2)
     try:
         with RegistryClient(args.endpoint, **options) as client:
             seed = take_snapshot(client, folder_id=args.folder_id, registry_id=args.registry_id)
     except ClientError as error:
-        return _fail(str(error), 1)
+        return _fail(f"{error}; nothing written", 1)
     except grpc.RpcError as error:  # the OAuth token's exchange, in RegistryClient
-        return _fail(f"IamTokenService/Create: {error.code().name}: {error.details()}", 1)
+        return _fail(f"IamTokenService/Create: {error_text(error)}; nothing written", 1)
     except SnapshotError as error:
         return _fail(f"{error}; nothing written", 1)
     except KeyboardInterrupt:
         return _fail("interrupted; nothing written", 130)
     text = seed_text(seed)
     problem = loading_problem(seed)
-    if args.output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    if output is None:
+        try:  # a full disk (/dev/full), a closed pipe
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except OSError as error:
+            return _fail(f"cannot write standard output: {error.strerror or error}", 1)
         where = "standard output"
     else:
         try:
-            write_text_atomically(args.output, text)
+            write_text_atomically(output, text)
         except OSError as error:
             return _fail(f"--output {args.output}: cannot write: {error.strerror or error}", 1)
-        where = os.fspath(Path(args.output))
+        where = args.output
     _stderr(f"wrote {where}: {_summary(seed)}")
     if problem is not None:
         return _fail(f"but this emulator cannot load it: {problem}; edit or remove that entry", 1)

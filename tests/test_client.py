@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from concurrent import futures
 
 import grpc
@@ -12,11 +13,14 @@ from emulator import Emulator
 from emulator.client import (
     IAM_TOKEN_ENV,
     OAUTH_TOKEN_ENV,
+    READ_METHODS,
     ClientError,
     RegistryClient,
     add_client_arguments,
+    check_text,
     client_options,
 )
+from emulator.tls import generated
 
 FOLDER = "b1g00000000000client"
 TOKEN = "t1.client-token"
@@ -43,9 +47,8 @@ def test_it_discovers_the_services_and_pages_through_a_list(strict):
 
 def test_without_a_token_strict_auth_refuses_it(strict):
     emulator, registry = strict
-    with RegistryClient(emulator.endpoint, ca_pem=emulator.ca_pem) as client:
-        with pytest.raises(grpc.RpcError) as raised:
-            client.call("RegistryService/Get", registry_id=registry.id)
+    with RegistryClient(emulator.endpoint, ca_pem=emulator.ca_pem) as client, pytest.raises(grpc.RpcError) as raised:
+        client.call("RegistryService/Get", registry_id=registry.id)
     assert raised.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
@@ -92,10 +95,47 @@ def test_the_wrong_ca_is_a_clear_setup_error(strict, tmp_path):
     emulator, _ = strict
     other = Emulator(tls=True).start()
     try:
-        with pytest.raises(ClientError, match="endpoint discovery failed: UNAVAILABLE"):
-            RegistryClient(emulator.endpoint, ca_pem=other.ca_pem, timeout=5)
+        with pytest.raises(ClientError) as raised:
+            RegistryClient(emulator.endpoint, ca_pem=other.ca_pem, timeout=5, ca_source="--ca-file other.pem")
+        assert str(raised.value) == (
+            f"cannot reach {emulator.endpoint} over TLS: the certificate is not trusted by --ca-file other.pem"
+        )
+        with pytest.raises(ClientError) as raised:
+            RegistryClient(emulator.endpoint, timeout=5)  # the system roots do not hold the emulator's CA
+        assert str(raised.value) == (
+            f"cannot reach {emulator.endpoint} over TLS: the certificate is not trusted by the system roots"
+            " (a private CA, such as an emulator's, needs --ca-file)"
+        )
     finally:
         other.stop()
+
+
+def test_other_tls_failures_are_said_in_words_without_grpcs_trailing_ok():
+    # A server whose certificate names another host, a server without TLS, and no server at all.
+    material = generated(("other.example",))
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+    port = server.add_secure_port("127.0.0.1:0", material.server_credentials())
+    server.start()
+    plain = Emulator().start()
+    try:
+        with pytest.raises(ClientError) as raised:
+            RegistryClient(f"localhost:{port}", ca_pem=material.ca_pem, timeout=5)
+        assert str(raised.value) == f"cannot reach localhost:{port} over TLS: the certificate is not for localhost"
+        with pytest.raises(ClientError) as raised:
+            RegistryClient(plain.endpoint, ca_pem=plain.ca_pem or material.ca_pem, timeout=5)
+        assert str(raised.value) == (
+            f"cannot reach {plain.endpoint} over TLS: it does not answer TLS"
+            " (an emulator started without --tls takes --plaintext)"
+        )
+    finally:
+        server.stop(None)
+        plain.stop()
+    with pytest.raises(ClientError) as raised:  # the port is free now: connection refused
+        RegistryClient(f"127.0.0.1:{port}", ca_pem=material.ca_pem, timeout=5)
+    message = str(raised.value)
+    assert message.startswith(f"127.0.0.1:{port}: endpoint discovery failed: UNAVAILABLE: ") and not message.endswith(
+        "OK"
+    ), message
 
 
 @pytest.mark.parametrize(
@@ -138,3 +178,139 @@ def test_an_unreadable_or_empty_ca_file_is_named(tmp_path):
         _options(["--ca-file", str(tmp_path / "missing.pem")])
     with pytest.raises(ClientError, match="--timeout"):
         _options(["--timeout", "0"])
+
+
+# ---- retries ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def plain():
+    """A plaintext emulator of this test's own: its fault rules and recorded calls are this test's."""
+    with Emulator() as emulator:
+        yield emulator
+
+
+def _codes(emulator, method: str) -> list[str]:
+    return [call["code"] for call in emulator.calls_of(method)]
+
+
+def test_unavailable_and_resource_exhausted_are_retried(plain):
+    # What the official SDKs retry (yandexcloud's RetryInterceptor defaults): reads are safe to repeat.
+    with (
+        plain.add_fault(method="RegistryService/List", code="UNAVAILABLE", count=2),
+        plain.add_fault(method="RegistryService/List", code="RESOURCE_EXHAUSTED", count=1),
+        RegistryClient(plain.endpoint, plaintext=True) as client,
+    ):
+        assert client.call("RegistryService/List", folder_id=FOLDER).registries == []
+    assert _codes(plain, "RegistryService/List") == ["UNAVAILABLE", "UNAVAILABLE", "RESOURCE_EXHAUSTED", "OK"]
+
+
+@pytest.mark.parametrize(
+    ("retries", "code", "sent"), [(2, "UNAVAILABLE", 3), (0, "UNAVAILABLE", 1), (3, "INTERNAL", 1)]
+)
+def test_retries_are_bounded_and_only_for_temporary_failures(plain, retries, code, sent):
+    with (
+        plain.add_fault(method="RegistryService/List", code=code),
+        RegistryClient(plain.endpoint, plaintext=True, retries=retries) as client,
+        pytest.raises(grpc.RpcError) as raised,
+    ):
+        client.call("RegistryService/List", folder_id=FOLDER)
+    assert raised.value.code().name == code
+    assert _codes(plain, "RegistryService/List") == [code] * sent
+
+
+def test_discovery_is_retried_too():
+    emulator = Emulator(tls=True).start()
+    try:
+        with (
+            emulator.add_fault(method="ApiEndpointService/List", code="UNAVAILABLE", count=1),
+            RegistryClient(emulator.endpoint, ca_pem=emulator.ca_pem) as client,
+        ):
+            assert client.addresses["container-registry"] == emulator.endpoint
+        assert _codes(emulator, "ApiEndpointService/List") == ["UNAVAILABLE", "OK"]
+    finally:
+        emulator.stop()
+
+
+# ---- it only reads ---------------------------------------------------------------------------------
+
+
+def test_only_reads_are_sent(plain):
+    registry = plain.add_registry(FOLDER)
+    image = plain.add_image(registry.id, "app")
+    writes = [
+        ("ImageService/Delete", {"image_id": image.id}),
+        ("RegistryService/Delete", {"registry_id": registry.id}),
+        ("RegistryService/SetIpPermission", {"registry_id": registry.id}),
+        ("RepositoryService/Upsert", {"name": f"{registry.id}/new"}),
+        ("OperationService/Cancel", {"operation_id": "crp00000000000000000"}),
+        ("IamTokenService/Revoke", {}),
+    ]
+    with RegistryClient(plain.endpoint, plaintext=True) as client:
+        for method, fields in writes:
+            with pytest.raises(ClientError, match=f"^{method}: not a read"):
+                client.call(method, **fields)
+            with pytest.raises(ClientError, match="not a read"):
+                client.call(method, client.request(method, **fields))  # building one is fine: it sends nothing
+        with pytest.raises(ClientError, match="has no method 'Nope'"):
+            client.call("ImageService/Nope")
+        assert client.call("ImageService/Get", image_id=image.id).id == image.id
+    assert [call["method"].rpartition(".")[2] for call in plain.calls] == ["ImageService/Get"]
+    assert list(plain.images) == [image.id]
+    assert {method.rpartition("/")[2] for method in READ_METHODS} == {
+        "List", "Get", "GetByName", "ListAccessBindings", "ListIpPermission", "Create",  # Create: IamTokenService's
+    }  # fmt: skip
+    assert [m for m in READ_METHODS if m.endswith("/Create")] == ["IamTokenService/Create"]
+
+
+# ---- values that cannot be sent ------------------------------------------------------------------
+
+
+NOT_UTF8 = os.fsdecode(b"b1g\xff")  # how a command line's non-UTF-8 argument reaches Python
+
+
+def test_text_that_is_not_utf8_is_named_and_not_sent(plain):
+    with pytest.raises(ClientError, match="^--folder-id: not valid UTF-8 text$"):
+        check_text("--folder-id", NOT_UTF8)
+    assert check_text("--folder-id", "b1gzürich") == "b1gzürich"
+    with (
+        RegistryClient(plain.endpoint, plaintext=True) as client,
+        pytest.raises(ClientError, match="^folder_id: not valid UTF-8 text$"),
+    ):
+        client.call("RegistryService/List", folder_id=NOT_UTF8)
+    assert plain.calls == []
+    with pytest.raises(ClientError, match="^endpoint: not valid UTF-8"):
+        RegistryClient(f"{NOT_UTF8}:1", plaintext=True)
+
+
+@pytest.mark.parametrize("token", ["t1.é", "t1 x", "t1.x\n", NOT_UTF8])
+def test_a_token_that_cannot_be_a_header_is_refused_without_showing_it(monkeypatch, token):
+    with pytest.raises(ClientError, match="^iam_token: holds a character no token has") as raised:
+        RegistryClient("localhost:1", plaintext=True, iam_token=token)
+    assert token not in str(raised.value)
+    with pytest.raises(ClientError, match="^--oauth-token: "):
+        _options(["--oauth-token", token])
+    monkeypatch.setenv(IAM_TOKEN_ENV, token)
+    with pytest.raises(ClientError, match=r"^\$YCR_IAM_TOKEN: "):
+        _options([])
+
+
+# ---- flags ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e300", "3600.5", "0", "-1"])
+def test_a_timeout_must_be_a_finite_number_up_to_an_hour(value):
+    with pytest.raises(ClientError, match="^--timeout: must be more than 0 and at most 3600 seconds, got "):
+        _options([f"--timeout={value}"])
+    with pytest.raises(ClientError, match="^timeout: "):
+        RegistryClient("localhost:1", plaintext=True, timeout=float(value))
+
+
+def test_retries_default_to_three_and_are_bounded():
+    assert (_options([])["retries"], _options(["--timeout", "3600"])["timeout"]) == (3, 3600.0)
+    assert _options(["--retries", "0"])["retries"] == 0
+    for value in ("-1", "11"):
+        with pytest.raises(ClientError, match=f"^--retries: must be 0 to 10, got {value}$"):
+            _options([f"--retries={value}"])
+    with pytest.raises(ClientError, match="^retries: "):
+        RegistryClient("localhost:1", plaintext=True, retries=-1)

@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import socket
+import stat
 import subprocess
 import sys
 from itertools import permutations
+from pathlib import Path
 
 import grpc
 import pytest
@@ -28,8 +31,9 @@ from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import Reposi
 
 from conftest import iter_pages
 from emulator import Emulator
+from emulator.client import ClientError
 from emulator.remote import EmulatorProcess
-from emulator.snapshot import last_modified_values, loading_problem, main
+from emulator.snapshot import last_modified_values, loading_problem, main, output_path
 
 FOLDER = "b1gsnapshot000000000"
 OTHER = "b1gsnapshotother0000"
@@ -39,6 +43,7 @@ NARROW = "t1.snapshot-narrow"  # FOLDER only
 OAUTH = "y0_snapshot-oauth-token"
 TOKENS = ["--require-token", f"{TOKEN}=*", "--require-token", f"{NARROW}={FOLDER}", "--require-token", f"{OAUTH}=*"]
 PREFIX = "ycr-emulator snapshot: "
+NOT_UTF8 = os.fsdecode(b"b1g\xff")  # how a command line's non-UTF-8 argument reaches Python
 FIELDS = ("id", "name", "digest", "created_at", "last_modified")
 # Every order of one or two fields (each ascending, descending, or without a direction) and some longer ones.
 ORDERS = (
@@ -561,6 +566,17 @@ def _free_port() -> int:
         (["--token", TOKEN, "--plaintext", "--folder-id", FOLDER], 2, "--ca-file is for TLS"),
         (["--token", TOKEN, "--folder-id", FOLDER, "--bogus"], 2, "unrecognized arguments: --bogus"),
         (["--token", TOKEN, "--folder-id", FOLDER, "--timeout", "0"], 2, "--timeout: must be more than 0"),
+        *[
+            (["--token", TOKEN, "--folder-id", FOLDER, f"--timeout={value}"], 2, "--timeout: must be more than 0 and")
+            for value in ("inf", "1e300", "nan", "-inf", "3601")
+        ],
+        (["--token", TOKEN, "--folder-id", FOLDER, "--retries", "11"], 2, "--retries: must be 0 to 10, got 11"),
+        (["--token", TOKEN, "--folder-id", NOT_UTF8], 2, "--folder-id: not valid UTF-8 text"),
+        (["--token", TOKEN, "--registry-id", NOT_UTF8], 2, "--registry-id: not valid UTF-8 text"),
+        (["--token", NOT_UTF8, "--folder-id", FOLDER], 2, "--token: not valid UTF-8 text"),
+        (["--token", "t1.é", "--folder-id", FOLDER], 2, "--token: holds a character no token has"),
+        (["--oauth-token", NOT_UTF8, "--folder-id", FOLDER], 2, "--oauth-token: not valid UTF-8 text"),
+        (["--token", TOKEN, "--folder-id", FOLDER, "--endpoint", f"{NOT_UTF8}:1"], 2, "--endpoint: not valid UTF-8"),
     ],
 )
 def test_errors_are_one_line_with_an_exit_code_and_nothing_written(
@@ -571,6 +587,8 @@ def test_errors_are_one_line_with_an_exit_code_and_nothing_written(
     assert result[:2] == (code, "")
     assert len(result[2]) == 1 and result[2][0].startswith(PREFIX) and message in result[2][0], result[2]
     assert not output.exists() and os.listdir(tmp_path) == [local_ca.name]
+    if code == 2:
+        assert local.calls == []  # refused before any call
 
 
 def test_reaching_no_endpoint_is_an_error(local, local_ca, tmp_path, capsys):
@@ -587,7 +605,7 @@ def test_reaching_no_endpoint_is_an_error(local, local_ca, tmp_path, capsys):
         (
             ["--endpoint", local.endpoint, "--ca-file", other_ca],
             1,
-            "endpoint discovery failed: UNAVAILABLE",
+            f"cannot reach {local.endpoint} over TLS: the certificate is not trusted by --ca-file {other_ca}",
         ),  # not its CA
         (["--endpoint", local.endpoint, "--ca-file", tmp_path / "missing.pem"], 2, "missing.pem: cannot read"),
         (["--endpoint", "localhost", "--ca-file", local_ca], 2, "an endpoint is HOST:PORT"),
@@ -601,6 +619,7 @@ def test_reaching_no_endpoint_is_an_error(local, local_ca, tmp_path, capsys):
         )
         assert result[:2] == (code, ""), (argv, result)
         assert len(result[2]) == 1 and result[2][0].startswith(PREFIX) and message in result[2][0], (argv, result[2])
+        assert not result[2][0].endswith(": OK; nothing written")  # gRPC's own ending of a failed connection
         assert not output.exists()
 
 
@@ -612,6 +631,7 @@ def test_a_failure_midway_writes_nothing_and_keeps_an_older_output(local, local_
         code, out, err = snapshot([*argv, "--output", output], capsys)
     assert (code, out) == (1, "")
     assert err[-1] == f"{PREFIX}RepositoryService/List: INTERNAL: broken; nothing written"
+    assert [call["code"] for call in local.calls_of("RepositoryService/List")] == ["OK", "INTERNAL"]  # not retried
     assert "Traceback" not in "\n".join(err)
     assert output.read_text() == "older" and sorted(os.listdir(tmp_path)) == sorted([local_ca.name, output.name])
     assert snapshot([*argv, "--output", output], capsys)[0] == 0  # overwritten when it succeeds
@@ -625,9 +645,171 @@ def test_an_output_that_cannot_be_written_is_refused_before_reading(local, local
     assert local.calls == []
 
 
-def test_help_says_an_existing_output_is_overwritten(capsys):
+def test_help_says_what_the_output_may_be_and_every_exit_code(capsys):
     code, out, _ = snapshot(["--help"], capsys)
-    assert code == 0 and "overwritten" in out and "--registry-id" in out
+    text = " ".join(out.split())
+    assert code == 0 and "overwritten" in text and "--registry-id" in text and "--retries N" in text
+    assert "a symlink written through to its target; not a device, directory or fifo" in text
+    assert "- or /dev/stdout, or no --output: standard output" in text
+    assert "0 written; 1 the endpoint could not be reached" in text
+    assert "or the seed was written but this emulator cannot load it" in text
+    assert "2 bad usage (nothing read); 130 interrupted" in text
+    assert "empty seed and a warning (exit 0)" in text
+
+
+# ---- retries ---------------------------------------------------------------------------------------
+
+
+def test_a_temporary_failure_is_retried_and_the_snapshot_is_the_same(local, local_ca, capsys):
+    argv = ["--endpoint", local.endpoint, "--ca-file", local_ca, "--token", TOKEN, "--folder-id", FOLDER]
+    code, expected, _ = snapshot(argv, capsys)
+    assert code == 0
+    before = len(local.calls_of("ImageService/List"))
+    with local.add_fault(method="ImageService/List", code="UNAVAILABLE", count=1, after=1):
+        code, out, err = snapshot(argv, capsys)
+    assert (code, out) == (0, expected), err
+    codes = [call["code"] for call in local.calls_of("ImageService/List")][before:]
+    assert codes[:3] == ["OK", "UNAVAILABLE", "OK"] and codes.count("UNAVAILABLE") == 1
+    with local.add_fault(method="RegistryService/List", code="RESOURCE_EXHAUSTED", count=3):
+        assert snapshot(argv, capsys)[:2] == (0, expected)
+
+
+@pytest.mark.parametrize(("retries", "sent"), [("0", 1), ("2", 3)])
+def test_retries_are_bounded_by_the_flag(local, local_ca, tmp_path, capsys, retries, sent):
+    output = tmp_path / "seed.json"
+    argv = ["--endpoint", local.endpoint, "--ca-file", local_ca, "--token", TOKEN, "--folder-id", FOLDER]
+    with local.add_fault(method="ImageService/List", code="UNAVAILABLE", after=1):
+        code, out, err = snapshot([*argv, "--retries", retries, "--output", output], capsys)
+    assert (code, out) == (1, "") and not output.exists()
+    hint = " (retried up to 2 times; see --retries)" if sent > 1 else ""
+    assert err[-1] == f"{PREFIX}ImageService/List: UNAVAILABLE: injected UNAVAILABLE{hint}; nothing written"
+    assert [call["code"] for call in local.calls_of("ImageService/List")] == ["OK"] + ["UNAVAILABLE"] * sent
+
+
+# ---- the output -----------------------------------------------------------------------------------
+
+
+def test_a_symlinked_output_is_written_through_and_stays_a_link(local, local_ca, tmp_path, capsys):
+    argv = ["--endpoint", local.endpoint, "--ca-file", local_ca, "--token", TOKEN, "--folder-id", OTHER]
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "seed.json"
+    target.write_text("older")
+    link = tmp_path / "link.json"
+    link.symlink_to(Path("real") / "seed.json")
+    code, out, err = snapshot([*argv, "--output", link], capsys)
+    assert (code, out) == (0, ""), err
+    assert link.is_symlink() and os.readlink(link) == os.path.join("real", "seed.json")
+    assert json.loads(target.read_text())["registries"][0]["id"] == "crpsnapother00000001"
+    assert sorted(os.listdir(tmp_path / "real")) == ["seed.json"]  # no temporary file left
+    dangling = tmp_path / "dangling.json"  # a link to a file not there yet: the file is made
+    dangling.symlink_to(tmp_path / "real" / "new.json")
+    assert snapshot([*argv, "--output", dangling], capsys)[0] == 0
+    assert dangling.is_symlink() and json.loads((tmp_path / "real" / "new.json").read_text())["registries"]
+
+
+@pytest.mark.parametrize("name", ["-", "/dev/stdout"])
+def test_dash_and_dev_stdout_are_standard_output(local, local_ca, capsys, name):
+    # Checked first without writing: run as root, a regression would rename a file over /dev/stdout.
+    assert output_path(name) is None
+    argv = ["--endpoint", local.endpoint, "--ca-file", local_ca, "--token", TOKEN, "--folder-id", OTHER]
+    code, out, err = snapshot([*argv, "--output", name], capsys)
+    assert code == 0 and json.loads(out)["registries"][0]["id"] == "crpsnapother00000001"
+    assert err[-1] == "wrote standard output: 1 registry, 2 repositories, 2 images"
+    assert os.path.exists("/dev/stdout")
+
+
+def _character_device(tmp_path: Path) -> Path:
+    """A character device to refuse: as root, a /dev/null of the test's own (a regression would
+    rename a file over it, not over the system's); otherwise /dev/null, which only root could replace."""
+    if os.geteuid() != 0:
+        return Path(os.devnull)
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except OSError:
+        pytest.skip("root without mknod: no device this test may risk")
+    return device
+
+
+def test_an_output_that_is_not_a_regular_file_is_refused_before_reading(local, local_ca, tmp_path, capsys):
+    argv = ["--endpoint", local.endpoint, "--ca-file", local_ca, "--token", TOKEN, "--folder-id", FOLDER]
+    device = _character_device(tmp_path)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "to-device"
+    link.symlink_to(device)
+    cases = [(device, "a character device"), (tmp_path, "a directory"), (fifo, "a fifo"), (link, "a character device")]
+    for path, kind in cases:
+        with pytest.raises(ClientError):  # checked first without writing, as for /dev/stdout
+            output_path(str(path))
+        code, out, err = snapshot([*argv, "--output", path], capsys)
+        assert (code, out) == (2, "")
+        assert err == [f"{PREFIX}--output {path}: {kind}, not a regular file (use - for standard output)"]
+    assert local.calls == []
+    assert fifo.is_fifo() and link.is_symlink() and device.is_char_device()
+
+
+def _run_cli(argv: list, **options) -> subprocess.CompletedProcess:
+    """``python -m emulator snapshot ...`` in a subprocess, without the caller's YCR_/GRPC_ variables."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("YCR_", "GRPC_"))}
+    command = [sys.executable, "-m", "emulator", "snapshot", *map(str, argv)]
+    return subprocess.run(command, env=env, check=False, text=True, timeout=120, **options)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+def test_a_full_standard_output_is_one_line_and_exit_1(local, local_ca):
+    argv = ["--endpoint", local.endpoint, "--ca-file", local_ca, "--token", TOKEN, "--folder-id", OTHER]
+    with open("/dev/full", "w") as full:
+        result = _run_cli(argv, stdout=full, stderr=subprocess.PIPE)
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[-1] == f"{PREFIX}cannot write standard output: No space left on device", lines
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+
+
+def test_tls_failures_print_one_clean_line_and_no_grpc_log(local, tmp_path):
+    other_ca = tmp_path / "other.pem"
+    with Emulator(tls=True) as other:
+        other_ca.write_bytes(other.ca_pem)
+    argv = ["--endpoint", local.endpoint, "--ca-file", other_ca, "--token", TOKEN, "--folder-id", FOLDER]
+    result = _run_cli(argv, capture_output=True)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"{PREFIX}cannot reach {local.endpoint} over TLS: the certificate is not trusted by --ca-file {other_ca}; "
+        "nothing written\n"
+    )
+
+
+def test_ctrl_c_is_exit_130_and_leaves_no_file(local, local_ca, tmp_path):
+    output = tmp_path / "seed.json"
+    argv = ["--endpoint", local.endpoint, "--ca-file", local_ca, "--token", TOKEN, "--folder-id", FOLDER]
+    with (
+        local.add_fault(method="ImageService/List", delay_ms=60_000),
+        subprocess.Popen(
+            [sys.executable, "-m", "emulator", "snapshot", *map(str, argv), "--output", str(output)],
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process,
+    ):
+        assert process.stderr.readline() == f"folder {FOLDER}: 3 registries\n"  # then ImageService/List waits
+        process.send_signal(signal.SIGINT)
+        rest = process.stderr.read()
+        assert process.wait(timeout=60) == 130
+    assert rest == f"{PREFIX}interrupted; nothing written\n"
+    assert os.listdir(tmp_path) == [local_ca.name]
+
+
+def test_an_empty_folder_is_a_snapshot_with_a_warning(local, local_ca, capsys):
+    empty = "b1gsnapshotempty0000"
+    argv = ["--endpoint", local.endpoint, "--ca-file", local_ca, "--token", TOKEN, "--folder-id", empty]
+    code, out, err = snapshot(argv, capsys)
+    assert (code, json.loads(out)) == (0, {"registries": []})
+    assert out == '{"registries": []}\n'
+    assert err == [
+        f"folder {empty}: 0 registries",
+        f"warning: folder {empty} holds no registries the token can see: is the folder id right?",
+        "wrote standard output: 0 registries, 0 repositories, 0 images",
+    ]
 
 
 # ---- last_modified rebuilt from the order -------------------------------------------------------
