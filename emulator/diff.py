@@ -5,27 +5,45 @@ Typically A is an emulator seeded from a snapshot of B, and B is the real regist
 difference is then a place where the emulator is wrong (or B changed since the snapshot).
 Requests are drawn with hypothesis from the strategies in ``emulator.strategies``, valid and
 invalid, over the values both targets hold in the scope given (``--folder-id`` or
-``--registry-id``); ``--seed`` makes the run reproducible, ``--examples`` and ``--max-seconds``
-bound it. Only the List and Get methods in ``READ_METHODS`` are ever called.
+``--registry-id``; with the latter no request carries a folder_id at all); ``--seed`` makes the
+run reproducible, ``--examples`` and ``--max-seconds`` bound it. Only the List and Get methods in
+``READ_METHODS`` are ever called. The count printed is of distinct requests sent to both sides
+(hypothesis may draw one twice, and may stop short of ``--examples``).
 
 What is compared: the status code; when both answer OK, the whole result (every field of every
 resource, timestamps exactly), a List's pages followed on each side with that side's own page
 tokens and concatenated. What is not: error messages (wording is not part of the contract),
 page tokens (opaque), how many pages a List took, and the order of resources wherever the
-request leaves it undefined (see ``order_key``).
+request leaves it undefined (see ``order_of``): an order that names the unique ``id`` defines
+the whole sequence; any other leaves ties (as far as the resource shows them) in any order.
+
+Lists are followed for at most MAX_PAGES pages or MAX_RESOURCES resources a side, with the page
+size drawn. Past that bound a List is compared over what the pages read settle: one side ending
+while the other has more is a difference; otherwise the List counts as "compared in part", or
+"not compared" when nothing could be (an order with no visible field, both sides cut): never as
+agreement. A difference keeps only its printed text; the first MAX_ROWS are printed, the rest
+counted. Nothing sent, or no registry in the scope on either side, is exit 2: comparing nothing
+proves nothing.
+
+Two emulators started from one seed file agree only if the seed pins every id (a snapshot
+does): the demo data, and seeds without repository or blob ids, get random ones at each start,
+which every List and Get that shows them reports as differences.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
+import signal
 import sys
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -33,6 +51,7 @@ import grpc
 from google.protobuf.message import Message
 
 from emulator.client import SERVICES, ClientError, RegistryClient, add_client_arguments, client_options
+from emulator.store import IMAGE_ORDERS
 from emulator.wire import POOL
 
 PROG = "ycr-emulator diff"
@@ -73,9 +92,16 @@ OBSERVABLE_ORDER_FIELDS: dict[str, dict[str, Callable[[Message], Any]]] = {
     "RepositoryService/List": {"id": lambda repository: repository.id, "name": lambda repository: repository.name},
     "RegistryService/List": {},  # no order_by: the order is not defined
 }
-MAX_PAGES = 50  # pages followed per List and side; beyond it only the common prefix is compared
+MAX_PAGES = 50  # pages followed per List and side, with the page size drawn
+MAX_RESOURCES = 10_000  # resources read per List and side (a bound on memory with big pages)
+MAX_ROWS = 1_000  # differences kept for the report; later ones are only counted
 DISCOVERY_PAGES = 10  # pages of 1,000 read per List while discovering the scope's values
 SHOWN_IDS = 1  # ids named in a List's summary
+SHOWN_ONLY = 10  # ids named per side in the closing "only in" summary
+BROKEN_PIPE = 141  # the exit status when stdout is closed (128 + SIGPIPE, as a shell reports a killed reader)
+INTERRUPTED = 130  # 128 + SIGINT
+# How much of a List's answer was compared (see Verdict).
+ALL, PART, NONE = "all", "part", "none"
 
 
 class UsageError(ValueError):
@@ -91,18 +117,63 @@ class _TimeUp(Exception):
     """Raised inside the hypothesis run when --max-seconds is spent: ends the run, not a failure."""
 
 
+class Interrupted(Exception):
+    """Ctrl-C was pressed: raised before the next call, so the run stops between requests."""
+
+
+_INTERRUPTED = threading.Event()
+
+
+def _on_sigint(signum, frame) -> None:
+    """Only set a flag: Python's default handler raises KeyboardInterrupt wherever the main thread
+    is, and raised inside a gc callback (Hypothesis has one) it is printed and dropped. A second
+    Ctrl-C stops at once."""
+    if _INTERRUPTED.is_set():
+        raise KeyboardInterrupt
+    _INTERRUPTED.set()
+
+
+def _check_interrupted() -> None:
+    if _INTERRUPTED.is_set():
+        raise Interrupted
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGINT sets _INTERRUPTED for the duration (main thread only: signals go nowhere else)."""
+    _INTERRUPTED.clear()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _not_text(value: str) -> bool:
+    """A command-line argument that was not UTF-8 reaches Python as lone surrogates (PEP 383)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = _Parser(
         prog=PROG,
         description="Send the same List/Get requests (drawn with hypothesis, valid and invalid) to two Container "
         "Registry endpoints and report every difference in status code or result. Read-only.",
-        epilog="Exit status: 0 no difference, 1 differences found, 2 bad usage or a target that cannot be reached.",
+        epilog="Exit status: 0 no difference, 1 differences found, 2 bad usage, a target that cannot be reached, "
+        "nothing sent or nothing in the scope; 130 interrupted; 141 stdout closed.",
     )
     parser.add_argument("a", metavar="A", help="the first endpoint, HOST:PORT (e.g. an emulator seeded from B)")
     parser.add_argument("b", metavar="B", help="the second endpoint, HOST:PORT (e.g. api.cloud.yandex.net:443)")
     scope = parser.add_mutually_exclusive_group(required=True)
     scope.add_argument("--folder-id", metavar="F", help="compare this folder: its registries and everything in them")
-    scope.add_argument("--registry-id", metavar="R", help="compare this registry (no folder-wide Lists)")
+    scope.add_argument("--registry-id", metavar="R", help="compare this registry (no request carries a folder_id)")
     parser.add_argument("--examples", type=int, default=200, metavar="N", help="requests to draw (default: 200)")
     parser.add_argument("--seed", type=int, metavar="S", help="hypothesis seed; the same seed draws the same requests")
     parser.add_argument(
@@ -111,6 +182,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--verbose", action="store_true", help="list every request and both codes on stderr")
     add_client_arguments(parser)
     args = parser.parse_args(argv)
+    texts = {"A": args.a, "B": args.b, "--folder-id": args.folder_id, "--registry-id": args.registry_id}
+    for flag, value in texts.items():
+        if value is not None and _not_text(value):
+            parser.error(f"{flag}: not UTF-8 text: {os.fsencode(value)!r}")
     if args.examples < 1:
         parser.error(f"--examples: must be at least 1, got {args.examples}")
     if not args.max_seconds > 0:
@@ -124,9 +199,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def send(client: RegistryClient, method: str, request: Message) -> Message:
-    """The only way this module calls a target: a List or Get, nothing else."""
+    """The only way this module calls a target: a List or Get, nothing else (and nothing once
+    Ctrl-C was pressed)."""
     if method not in READ_METHODS:
         raise ValueError(f"{method}: not a read-only method this tool may call")
+    _check_interrupted()
     return client.call(method, request)
 
 
@@ -139,7 +216,7 @@ class Answer:
     resources: tuple[Message, ...] = ()
     failed_page: int = 0
     first_page: int = 0  # resources on the first page
-    truncated: bool = False  # MAX_PAGES were read and the List said there were more
+    truncated: bool = False  # the bound was reached (MAX_PAGES or MAX_RESOURCES) and the List said there was more
 
 
 def answer(client: RegistryClient, method: str, request: Message) -> Answer:
@@ -152,47 +229,70 @@ def answer(client: RegistryClient, method: str, request: Message) -> Answer:
         return Answer(error.code().name, failed_page=1)
     if listed is None:
         return Answer("OK", (response,))
-    resources, first_page = list(getattr(response, listed)), len(getattr(response, listed))
-    for page in range(2, MAX_PAGES + 1):
-        if not response.next_page_token:
-            return Answer("OK", tuple(resources), first_page=first_page)
-        request.page_token = response.next_page_token  # this side's own token, to this side
+    resources, first_page, page = list(getattr(response, listed)), len(getattr(response, listed)), 1
+    while response.next_page_token:
+        if page == MAX_PAGES or len(resources) >= MAX_RESOURCES:
+            return Answer("OK", tuple(resources), first_page=first_page, truncated=True)
+        request.page_token, page = response.next_page_token, page + 1  # this side's own token, to this side
         try:
             response = send(client, method, request)
         except grpc.RpcError as error:
-            return Answer(error.code().name, tuple(resources), failed_page=page, first_page=first_page)
+            return Answer(error.code().name, failed_page=page)
         resources += getattr(response, listed)
-    return Answer("OK", tuple(resources), first_page=first_page, truncated=bool(response.next_page_token))
+    return Answer("OK", tuple(resources), first_page=first_page)
 
 
 # Comparing -------------------------------------------------------------------------------
 
 
-def order_key(method: str, order_by: str) -> Callable[[Message], tuple]:
-    """The part of a List's order both targets must agree on, as a key of each resource.
+@dataclass(frozen=True)
+class Verdict:
+    """How two answers compare: ``difference``, in a few words, or None; ``extent``, how much of
+    a List was compared: ALL, PART (past the page bound: what the pages read settle) or NONE
+    (past the bound and nothing settled); ``only_a``/``only_b``: ids one side lists and the
+    other does not, for the report's summary."""
 
-    Resources with equal keys may come in any order: the emulator breaks ties by id, and
-    nothing says production does. So the key holds the order_by fields up to the first one
-    that is unique (``id``) or that a resource does not show (``last_modified``): an empty
-    order_by (the default order is not documented), a RegistryService.List (no order_by) or an
-    order by ``last_modified`` gives the empty key, and the List is compared as a multiset; an
-    order by ``name`` compares the sequence of names and, within one name, the set of images.
+    difference: str | None = None
+    extent: str = ALL
+    only_a: frozenset[str] = frozenset()
+    only_b: frozenset[str] = frozenset()
+
+
+def order_of(method: str, order_by: str) -> tuple[Callable[[Message], tuple], bool]:
+    """(key, total): what of a List's order both targets must agree on.
+
+    An order that names ``id`` (anywhere: after the unique id nothing can change the order) is
+    total: the List is one exact sequence, even when a field before the id is one the resource
+    does not show (an image's ``last_modified``). Any other order leaves ties in any order (the
+    emulator breaks them by id; nothing says production does): the key holds the order's fields
+    up to the first one the resource does not show, and resources with equal keys compare as a
+    set. An empty order_by (the default order is not documented), RegistryService.List (no
+    order_by) or an order starting with ``last_modified`` gives the empty key: one set.
     Only requests both targets answered OK get here, so the text is a valid order."""
+    names = [item.split()[0] for item in order_by.split(",") if item.split()]
+    if "id" in names:
+        return (lambda resource: (resource.id,)), True
     fields = OBSERVABLE_ORDER_FIELDS[method]
     chosen = []
-    for item in order_by.split(","):
-        words = item.split()
-        if not words or words[0] not in fields:
+    for name in names:
+        if name not in fields:
             break
-        chosen.append(fields[words[0]])
-        if words[0] == "id":
-            break
-    return lambda resource: tuple(get(resource) for get in chosen)
+        chosen.append(fields[name])
+    return (lambda resource: tuple(get(resource) for get in chosen)), False
 
 
 def canonical(resources: Iterable[Message], key: Callable[[Message], tuple]) -> list[Message]:
     """The resources with each run of equal keys sorted by id (then bytes): two answers that
     differ only in the order of ties become equal."""
+    return [
+        resource
+        for _, run in _runs(resources, key)
+        for resource in sorted(run, key=lambda message: (message.id, message.SerializeToString(deterministic=True)))
+    ]
+
+
+def _runs(resources: Iterable[Message], key: Callable[[Message], tuple]) -> list[tuple[tuple, list[Message]]]:
+    """The resources as runs of equal keys, in order."""
     runs: list[tuple[tuple, list[Message]]] = []
     for resource in resources:
         value = key(resource)
@@ -200,18 +300,7 @@ def canonical(resources: Iterable[Message], key: Callable[[Message], tuple]) -> 
             runs[-1][1].append(resource)
         else:
             runs.append((value, [resource]))
-    return [
-        resource
-        for _, run in runs
-        for resource in sorted(run, key=lambda message: (message.id, message.SerializeToString(deterministic=True)))
-    ]
-
-
-def _before_last_runs(resources: list[Message], keys: set[tuple], key: Callable[[Message], tuple]) -> list[Message]:
-    end = len(resources)
-    while end and key(resources[end - 1]) in keys:
-        end -= 1
-    return resources[:end]
+    return runs
 
 
 def _short(value: Any, limit: int = 40) -> str:
@@ -244,49 +333,108 @@ def field_difference(a: Message, b: Message, path: str = "") -> str | None:
     return "unknown fields differ"
 
 
-def _ids(counter: Counter) -> str:
-    names = sorted(counter)
+def _ids(ids: Iterable[str]) -> str:
+    names = sorted(ids)
     return ", ".join(names[:SHOWN_IDS]) + (f" (+{len(names) - SHOWN_IDS})" if len(names) > SHOWN_IDS else "")
 
 
-def list_difference(method: str, order_by: str, a: Answer, b: Answer) -> str | None:
-    listed = LISTED[method]
-    key = order_key(method, order_by)
-    left, right = list(a.resources), list(b.resources)
-    if a.truncated or b.truncated:  # compare the common prefix, less the (maybe cut) runs of ties at its end
-        common = min(len(left), len(right))
-        left, right = left[:common], right[:common]
-        ends = {key(items[-1]) for items in (left, right) if items}
-        left, right = _before_last_runs(left, ends, key), _before_last_runs(right, ends, key)
-    left, right = canonical(left, key), canonical(right, key)
-    if left != right:
-        only_a = Counter(item.id for item in left) - Counter(item.id for item in right)
-        only_b = Counter(item.id for item in right) - Counter(item.id for item in left)
-        if only_a or only_b:
-            parts = [f"only in A: {_ids(only_a)}" if only_a else "", f"only in B: {_ids(only_b)}" if only_b else ""]
-            return "; ".join(part for part in parts if part)
-        theirs = {item.id: item for item in right}
-        for item in left:
-            found = field_difference(item, theirs[item.id])
-            if found:
-                return f"{SINGULAR[listed]} {item.id}: {found}"
-        position = next(index for index, (one, other) in enumerate(zip(left, right, strict=True)) if one != other)
-        return f"order at {position + 1}: A {left[position].id}, B {right[position].id}"
-    if a.first_page != b.first_page:
-        return f"first page: {a.first_page} != {b.first_page} {listed}"
+def _only(only_a: set[str], only_b: set[str], note: str = "") -> Verdict:
+    parts = [f"only in A: {_ids(only_a)}" if only_a else "", f"only in B: {_ids(only_b)}" if only_b else ""]
+    text = "; ".join(part for part in parts if part) + (f" ({note})" if note else "")
+    return Verdict(text, only_a=frozenset(only_a), only_b=frozenset(only_b))
+
+
+def _contents(listed: str, left: Iterable[Message], right: Iterable[Message]) -> str | None:
+    """The first resource (by A's order) whose fields differ from B's of the same id."""
+    theirs = {item.id: item for item in right}
+    for item in left:
+        found = field_difference(item, theirs[item.id]) if item.id in theirs else None
+        if found:
+            return f"{SINGULAR[listed]} {item.id}: {found}"
     return None
 
 
-def difference(method: str, fields: dict, a: Answer, b: Answer) -> str | None:
-    """What differs between the two answers, in a few words; None when they agree.
-    Error answers agree when their codes (and the page that failed) do: messages are not compared."""
+def _whole_lists(listed: str, left: list[Message], right: list[Message], key, total: bool) -> Verdict:
+    """Two Lists read to their end."""
+    if not total:
+        left, right = canonical(left, key), canonical(right, key)
+    if left == right:
+        return Verdict()
+    only_a = Counter(item.id for item in left) - Counter(item.id for item in right)
+    only_b = Counter(item.id for item in right) - Counter(item.id for item in left)
+    if only_a or only_b:
+        return _only(set(only_a), set(only_b))
+    found = _contents(listed, left, right)
+    if found:
+        return Verdict(found)
+    position = next(index for index, (one, other) in enumerate(zip(left, right, strict=True)) if one != other)
+    return Verdict(f"order at {position + 1}: A {left[position].id}, B {right[position].id}")
+
+
+def _cut_lists(listed: str, a: Answer, b: Answer, key, total: bool) -> Verdict:
+    """Two Lists of which one or both were cut at the bound: their runs of ties are walked side
+    by side. A run is whole unless it is the last one read of a cut List (that List may go on
+    with more of it); in a total order every run is one resource, always whole. Equal runs
+    must have equal keys; what one side lists beside a whole run of the other's is a
+    difference; where both runs are cut, nothing further is settled."""
+    runs_a, runs_b = _runs(a.resources, key), _runs(b.resources, key)
+    compared, position = False, 0
+    for index, ((key_a, run_a), (key_b, run_b)) in enumerate(zip(runs_a, runs_b)):
+        if key_a != key_b:
+            return Verdict(f"order at {position + 1}: A {run_a[0].id}, B {run_b[0].id}")
+        whole_a = total or not a.truncated or index < len(runs_a) - 1
+        whole_b = total or not b.truncated or index < len(runs_b) - 1
+        if not (whole_a or whole_b):
+            break
+        ids_a, ids_b = {item.id for item in run_a}, {item.id for item in run_b}
+        only_a, only_b = (ids_a - ids_b if whole_b else set()), (ids_b - ids_a if whole_a else set())
+        if only_a or only_b:
+            return _only(only_a, only_b)
+        found = _contents(listed, run_a, run_b)
+        if found:
+            return Verdict(found)
+        compared, position = True, position + len(run_a)
+    for ended, other, name in ((a, b, "A"), (b, a, "B")):
+        if not ended.truncated and len(other.resources) > len(ended.resources):  # it ended; the other has more
+            more = {item.id for item in other.resources} - {item.id for item in ended.resources}
+            note = f"{name} ends after {len(ended.resources)} {listed}"
+            if not more:
+                return Verdict(note)
+            return _only(set(), more, note) if name == "A" else _only(more, set(), note)
+    return Verdict(extent=PART if compared else NONE)
+
+
+def list_verdict(method: str, order_by: str, a: Answer, b: Answer) -> Verdict:
+    listed = LISTED[method]
+    key, total = order_of(method, order_by)
+    if a.truncated or b.truncated:
+        verdict = _cut_lists(listed, a, b, key, total)
+    else:
+        verdict = _whole_lists(listed, list(a.resources), list(b.resources), key, total)
+    if verdict.difference is None and a.first_page != b.first_page:
+        return Verdict(f"first page: {a.first_page} != {b.first_page} {listed}")
+    return verdict
+
+
+def _status(result: Answer) -> str:
+    return result.code if result.failed_page <= 1 else f"{result.code} on page {result.failed_page}"
+
+
+def judge(method: str, fields: dict, a: Answer, b: Answer) -> Verdict:
+    """How the two answers compare. Error answers agree when their codes (and the page that
+    failed) do: messages are not compared."""
     if (a.code, a.failed_page) != (b.code, b.failed_page):
-        return "status code"
+        return Verdict(f"status code: {_status(a)} != {_status(b)}")
     if a.code != "OK":
-        return None
+        return Verdict()
     if method in LISTED:
-        return list_difference(method, fields.get("order_by", ""), a, b)
-    return field_difference(a.resources[0], b.resources[0])
+        return list_verdict(method, fields.get("order_by", ""), a, b)
+    return Verdict(field_difference(a.resources[0], b.resources[0]))
+
+
+def difference(method: str, fields: dict, a: Answer, b: Answer) -> str | None:
+    """What differs between the two answers, in a few words; None when nothing compared differs."""
+    return judge(method, fields, a, b).difference
 
 
 # Rendering -------------------------------------------------------------------------------
@@ -295,7 +443,8 @@ _PLAIN = re.compile(r"[A-Za-z0-9_./:@-]+")
 
 
 def render_request(method: str, fields: dict) -> str:
-    """``Service/Method field=value ...``: set fields only, in .proto order, strings quoted unless plain."""
+    """``Service/Method field=value ...``: set fields only, in .proto order, strings quoted unless
+    plain (so the text is one line, whole, and two different requests never print alike)."""
     service, _, name = method.partition("/")
     order = [f.name for f in POOL.FindServiceByName(SERVICES[service][0]).FindMethodByName(name).input_type.fields]
     parts = [method]
@@ -310,28 +459,91 @@ def render_request(method: str, fields: dict) -> str:
 
 def summary(method: str, result: Answer) -> str:
     if result.code != "OK":
-        return result.code if result.failed_page <= 1 else f"{result.code} on page {result.failed_page}"
+        return _status(result)
     if method not in LISTED:
         return f"{GOTTEN[method]} {result.resources[0].id}"
     ids = [resource.id for resource in result.resources]
     kind = LISTED[method] if len(ids) != 1 else SINGULAR[LISTED[method]]
     more = f", … (+{len(ids) - SHOWN_IDS})" if len(ids) > SHOWN_IDS else ""
-    truncated = "+" if result.truncated else ""  # more pages than MAX_PAGES
+    truncated = "+" if result.truncated else ""  # more than the pages read
     return f"{len(ids)}{truncated} {kind}" + (f": {', '.join(ids[:SHOWN_IDS])}{more}" if ids else "")
 
 
-def _cell(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+@dataclass(frozen=True)
+class Row:
+    """A request whose answers differ, as the report prints it (no answer is kept)."""
+
+    request: str
+    a: str
+    b: str
+    difference: str
 
 
-def table(rows: list[tuple[str, ...]], caps: tuple[int, ...]) -> list[str]:
-    """Plain-text columns; each cell but the last cut to its column's cap (the last is never cut)."""
-    rows = [tuple(_cell(cell, cap) for cell, cap in zip(row, caps, strict=False)) + row[len(caps) :] for row in rows]
-    sizes = [max(len(row[column]) for row in rows) for column in range(len(caps))]
-    return [
-        "  ".join([*(cell.ljust(size) for cell, size in zip(row, sizes, strict=False)), *row[len(caps) :]])
-        for row in rows
-    ]
+@dataclass
+class Tally:
+    """What a run found: counts, the first MAX_ROWS differences, and the ids only one side
+    lists with how many differing requests showed each."""
+
+    sent: int = 0
+    differences: int = 0
+    partial: int = 0
+    not_compared: int = 0
+    rows: list[Row] = field(default_factory=list)
+    only: dict[str, Counter] = field(default_factory=lambda: {"A": Counter(), "B": Counter()})
+
+    def add(self, request: str, a: str, b: str, verdict: Verdict) -> None:
+        self.sent += 1
+        if verdict.difference is None:
+            self.partial += verdict.extent == PART
+            self.not_compared += verdict.extent == NONE
+            return
+        self.differences += 1
+        if len(self.rows) < MAX_ROWS:
+            self.rows.append(Row(request, a, b, verdict.difference))
+        self.only["A"].update(verdict.only_a)
+        self.only["B"].update(verdict.only_b)
+
+
+def _requests(count: int) -> str:
+    return f"{count} request" + ("s" if count != 1 else "")
+
+
+def report(tally: Tally, seed: int, endpoints: tuple[str, str], out: TextIO) -> None:
+    """One block per difference (the request whole on its own line, then each side's answer and
+    the difference), the ids only one side lists, and the totals."""
+    lines = []
+    if tally.rows:
+        lines += [f"A = {endpoints[0]}", f"B = {endpoints[1]}", ""]
+        for number, row in enumerate(tally.rows, 1):
+            lines += [
+                f"#{number} {row.request}",
+                f"   A: {row.a}",
+                f"   B: {row.b}",
+                f"   difference: {row.difference}",
+                "",
+            ]
+        if tally.differences > len(tally.rows):
+            hidden = tally.differences - len(tally.rows)
+            lines += [f"… {hidden} more differences, not shown (the first {MAX_ROWS} are)", ""]
+    if any(tally.only.values()):
+        lines.append("Ids only one side lists (and how many differing requests showed each):")
+        for side, counter in tally.only.items():
+            ranked = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+            lines += [f"  only in {side}: {found} ({_requests(count)})" for found, count in ranked[:SHOWN_ONLY]]
+            if len(ranked) > SHOWN_ONLY:
+                lines.append(f"  only in {side}: … {len(ranked) - SHOWN_ONLY} more ids")
+        lines.append("")
+    if tally.partial or tally.not_compared:
+        lines.append(
+            f"Lists past {MAX_PAGES} pages or {MAX_RESOURCES} resources on a side are compared over the pages read "
+            "(in part), or not at all when those settle nothing (an order with no visible field)."
+        )
+    totals = [f"{tally.sent} requests", f"{tally.differences} differences"]
+    totals += [f"{tally.partial} compared in part"] if tally.partial else []
+    totals += [f"{tally.not_compared} not compared"] if tally.not_compared else []
+    lines.append(f"{', '.join(totals)} (seed {seed})")
+    for line in lines:
+        print(line, file=out)
 
 
 # Discovering the scope and drawing requests ----------------------------------------------
@@ -390,7 +602,8 @@ def _setup_failure(client: RegistryClient, side: str, method: str, fields: dict,
 
 def discover(clients: dict[str, RegistryClient], folder_id: str | None, registry_id: str | None) -> Values:
     """The union of the scope's values on both sides. NOT_FOUND on one side contributes nothing
-    (that difference shows in the answers); any other error means the run cannot start."""
+    (that difference shows in the answers); any other error means the run cannot start, and so
+    does a scope with no registry on either side (two empty scopes agree, proving nothing)."""
     values = Values(folder_ids={folder_id} if folder_id is not None else set())
     for side, client in clients.items():
         if folder_id is not None:
@@ -403,6 +616,8 @@ def discover(clients: dict[str, RegistryClient], folder_id: str | None, registry
                 values.registry_names.add(registry.name)
     if registry_id is not None and not values.registry_ids:
         raise UsageError(f"registry {registry_id}: NOT_FOUND on both A and B")
+    if not values.registry_ids:
+        raise UsageError(f"folder {folder_id}: no registry on A or B, nothing to compare")
     for side, client in clients.items():
         for known in sorted(values.registry_ids):
             for repository in _listed(client, side, "RepositoryService/List", registry_id=known):
@@ -421,21 +636,30 @@ class Branch:
     scope's values (``known``) or over values no target holds (unknown ids, other folders)."""
 
     method: str
-    variant: str  # "known", "invalid" or "unknown"
+    variant: str  # "known", "ordered", "invalid" or "unknown"
     weight: int  # its share of --examples
     strategy: Any  # draws request field dicts
 
 
 # Lists vary more (scope, filter, order, page size) than Gets (one id), so they get more draws.
-WEIGHTS = {("List", "known"): 4, ("List", "invalid"): 2, ("List", "unknown"): 1}
+WEIGHTS = {("List", "known"): 4, ("List", "ordered"): 2, ("List", "invalid"): 2, ("List", "unknown"): 1}
 WEIGHTS |= {("Get", "known"): 2, ("Get", "invalid"): 1, ("Get", "unknown"): 1}
+
+
+def _no_folder_id(request: dict) -> bool:
+    return "folder_id" not in request
 
 
 def branches(values: Values, folder_wide: bool) -> list[Branch]:
     """Every List and Get, each valid over the scope's values, invalid, and valid over unknown
-    values. Without --folder-id no folder-wide List is drawn (the other side may hold more of
-    the folder than the one registry compared). OperationService/Get has unknown ids only: no
-    List finds operations."""
+    values. Without --folder-id no request carries a folder_id, valid or not, known or unknown
+    (the other side may hold more of a folder than the one registry compared). OperationService/Get
+    has unknown ids only: no List finds operations. ImageService/List also gets known requests in
+    each field's order made total by the id (``last_modified desc, id desc``): an order by a field
+    Image does not show (last_modified) can only be checked as an exact sequence, and the drawn
+    orders put it before the id in about one request in eight."""
+    from hypothesis import strategies as st
+
     from emulator import strategies
 
     folders = values.sorted("folder_ids") if folder_wide else ()
@@ -447,16 +671,29 @@ def branches(values: Values, folder_wide: bool) -> list[Branch]:
             return strategies.list_registries_requests(valid=valid, **(scope if known else {}))
         scope = {"folder_ids": folders, "registry_ids": registry_ids, "repository_names": repository_names}
         if method == "RepositoryService/List":
-            return strategies.list_repositories_requests(valid=valid, **(scope if known else {}))
-        scope["image_names"] = values.sorted("image_names")
-        return strategies.list_images_requests(valid=valid, **(scope if known else {}))
+            drawn = strategies.list_repositories_requests(valid=valid, **(scope if known else {}))
+        else:
+            scope["image_names"] = values.sorted("image_names")
+            drawn = strategies.list_images_requests(valid=valid, **(scope if known else {}))
+        return drawn if folder_wide else drawn.filter(_no_folder_id)
+
+    def ordered(method: str):
+        fields, direction = (
+            st.sampled_from([name for name in IMAGE_ORDERS if name != "id"]),
+            st.sampled_from(("", " desc")),
+        )
+        return st.tuples(lists(method, known=True), fields, direction).map(
+            lambda drawn: {**drawn[0], "order_by": f"{drawn[1]}{drawn[2]}, id{drawn[2]}"}
+        )
 
     found = []
     for method in ("ImageService/List", "RepositoryService/List", "RegistryService/List"):
         if method == "RegistryService/List" and not folder_wide:
             continue
+        found.append(Branch(method, "known", WEIGHTS["List", "known"], lists(method, known=True)))
+        if method == "ImageService/List":
+            found.append(Branch(method, "ordered", WEIGHTS["List", "ordered"], ordered(method)))
         found += [
-            Branch(method, "known", WEIGHTS["List", "known"], lists(method, known=True)),
             Branch(method, "invalid", WEIGHTS["List", "invalid"], lists(method, known=True, valid=False)),
             Branch(method, "unknown", WEIGHTS["List", "unknown"], lists(method, known=False)),
         ]
@@ -491,7 +728,7 @@ def draw_requests(strategy, handle: Callable[[dict], None], *, examples: int, se
     it), until ``examples`` were drawn, the strategy ran out of distinct values, or ``deadline``
     (time.monotonic) passed. Nothing fails or shrinks: an example is a request to record, never
     a test to pass. The same seed draws the same requests (no example database, no
-    time-dependent health checks or deadlines)."""
+    time-dependent health checks or deadlines). Ctrl-C raises Interrupted out of it."""
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as with_seed
 
@@ -507,8 +744,9 @@ def draw_requests(strategy, handle: Callable[[dict], None], *, examples: int, se
     )
     @given(strategy)
     def run(request):
+        _check_interrupted()  # before anything: hypothesis replays a failing example once, and it raises again
         if time.monotonic() > deadline:
-            raise _TimeUp  # hypothesis replays it once, which raises again at once
+            raise _TimeUp  # likewise
         handle(request)
 
     try:
@@ -517,23 +755,15 @@ def draw_requests(strategy, handle: Callable[[dict], None], *, examples: int, se
         pass
 
 
-@dataclass
-class Row:
-    """A request whose answers differ."""
-
-    method: str
-    fields: dict
-    a: Answer
-    b: Answer
-    where: str
+_MARKS = {ALL: "", PART: "  IN PART", NONE: "  NOT COMPARED"}  # --verbose's note on a request that agrees
 
 
 def compare(
     clients: dict[str, RegistryClient], values: Values, args: argparse.Namespace, seed: int, log: TextIO
-) -> tuple[int, list[Row]]:
-    """Draws the requests and sends each to both targets; how many were sent, and the rows that differ."""
+) -> Tally:
+    """Draws the requests and sends each to both targets; what was found."""
     sent: set[str] = set()
-    differences: list[Row] = []
+    tally = Tally()
 
     def one(method: str, fields: dict) -> None:
         identity = json.dumps([method, fields], sort_keys=True, default=repr)
@@ -547,11 +777,12 @@ def compare(
             return
         sent.add(identity)
         a, b = answer(clients["A"], method, request), answer(clients["B"], method, request)
-        where = difference(method, fields, a, b)
+        verdict = judge(method, fields, a, b)
+        text = render_request(method, fields)
+        tally.add(text, summary(method, a), summary(method, b), verdict)
         if args.verbose:
-            print(f"{render_request(method, fields)}  A: {a.code}  B: {b.code}{'  DIFFERS' if where else ''}", file=log)
-        if where:
-            differences.append(Row(method, fields, a, b, where))
+            found = "  DIFFERS" if verdict.difference else _MARKS[verdict.extent]
+            print(f"{text}  A: {a.code}  B: {b.code}{found}", file=log)
 
     try:
         drawn = branches(values, folder_wide=args.folder_id is not None)
@@ -566,56 +797,54 @@ def compare(
                 branch.strategy, lambda fields, method=branch.method: one(method, fields), examples=count,
                 seed=seed, deadline=deadline,
             )  # fmt: skip
-    return len(sent), differences
+    _check_interrupted()
+    return tally
 
 
-def report(rows: list[Row], sent: int, seed: int, endpoints: tuple[str, str], out: TextIO) -> None:
-    if rows:
-        print(f"A = {endpoints[0]}, B = {endpoints[1]}", file=out)
-        lines = [("#", "request", "A", "B", "difference")]
-        lines += [
-            (
-                str(n),
-                render_request(row.method, row.fields),
-                summary(row.method, row.a),
-                summary(row.method, row.b),
-                row.where,
-            )
-            for n, row in enumerate(rows, 1)
-        ]
-        for line in table(lines, (4, 100, 48, 48)):
-            print(line, file=out)
-    print(f"{sent} requests, {len(rows)} differences (seed {seed})", file=out)
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        import hypothesis  # noqa: F401  (the contract extra; checked before any target is reached)
+    except ImportError:
+        raise UsageError("needs hypothesis: pip install 'ycr-emulator[contract]'") from None
+    options = client_options(args)
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
+    with ExitStack() as stack:
+        clients = {}
+        for side, endpoint in (("A", args.a), ("B", args.b)):
+            try:
+                clients[side] = stack.enter_context(RegistryClient(endpoint, **options))
+            except grpc.RpcError as error:  # an OAuth token the endpoint would not exchange
+                raise UsageError(f"{side} ({endpoint}): token exchange: {error.code().name}") from None
+        values = discover(clients, args.folder_id, args.registry_id)
+        tally = compare(clients, values, args, seed, err)
+    if tally.sent == 0:
+        raise UsageError(f"no request was sent (--max-seconds {args.max_seconds:g} ran out before the first)")
+    if tally.not_compared == tally.sent:
+        raise UsageError(f"none of the {tally.sent} requests sent could be compared")
+    report(tally, seed, (args.a, args.b), out)
+    return 1 if tally.differences else 0
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """0: no difference; 1: differences (the table on stdout); 2: bad usage or setup (one line on stderr)."""
+    """0: no difference; 1: differences (the report on stdout); 2: bad usage or setup, nothing
+    sent, nothing in scope (one line on stderr); 130: Ctrl-C; 141: stdout closed (``| head``)."""
     out, err = out or sys.stdout, err or sys.stderr
-    try:
+    with _interruptible():
         try:
-            args = parse_args(argv)
-        except SystemExit as done:  # --help
-            return int(done.code or 0)
-        try:
-            import hypothesis  # noqa: F401  (the contract extra; checked before any target is reached)
-        except ImportError:
-            raise UsageError("needs hypothesis: pip install 'ycr-emulator[contract]'") from None
-        options = client_options(args)
-        seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
-        with ExitStack() as stack:
-            clients = {}
-            for side, endpoint in (("A", args.a), ("B", args.b)):
-                try:
-                    clients[side] = stack.enter_context(RegistryClient(endpoint, **options))
-                except grpc.RpcError as error:  # an OAuth token the endpoint would not exchange
-                    raise UsageError(f"{side} ({endpoint}): token exchange: {error.code().name}") from None
-            values = discover(clients, args.folder_id, args.registry_id)
-            sent, rows = compare(clients, values, args, seed, err)
-    except (UsageError, ClientError) as error:
-        print(f"{PROG}: {' '.join(str(error).split())}", file=err)  # one line, whatever the error holds
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=err)
-        return 130
-    report(rows, sent, seed, (args.a, args.b), out)
-    return 1 if rows else 0
+            try:
+                args = parse_args(argv)
+            except SystemExit as done:  # --help
+                return int(done.code or 0)
+            code = _run(args, out, err)
+            out.flush()  # a closed stdout shows here, not at exit
+            return code
+        except (UsageError, ClientError) as error:
+            print(f"{PROG}: {' '.join(str(error).split())}", file=err)  # one line, whatever the error holds
+            return 2
+        except (Interrupted, KeyboardInterrupt):
+            print(f"{PROG}: interrupted", file=err)
+            return INTERRUPTED
+        except BrokenPipeError:  # the reader stopped reading (diff ... | head): nothing more to say
+            if out is sys.stdout:  # and nothing to flush at exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return BROKEN_PIPE

@@ -1,15 +1,19 @@
 """``ycr-emulator diff``: two standalone emulators over TLS with strict auth, seeded alike, stand
 in for an emulator and the registry it was snapshotted from. Equal ones give no difference;
 a fault rule or a different seed on one side is reported, request by request; the same seed
-sends the same requests; only List and Get are ever called; bad usage is one line, exit 2."""
+sends the same requests; only List and Get are ever called; bad usage is one line, exit 2. Lists past
+the page bound never pass for agreement; an order that names the id is compared exactly; nothing
+sent or nothing in scope is exit 2; Ctrl-C is exit 130 and a closed stdout is quiet."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
 import subprocess
 import sys
+import textwrap
 from collections import Counter
 
 import pytest
@@ -27,18 +31,23 @@ EXAMPLES = "60"
 DISCOVERY = "ApiEndpointService/List"
 
 
-def _image(n: int, repository: str, tags: list[str], day: int) -> dict:
-    return {
+def _image(n: int, repository: str, tags: list[str], day: int, last_modified: dict[int, str]) -> dict:
+    entry = {
         "repository": repository,
         "id": f"crpdiffimage{n:08d}",
         "digest": f"sha256:{n:064x}",
         "tags": tags,
         "created_at": f"2026-01-{day:02d}T00:00:00Z",
     }
+    if n in last_modified:
+        entry["last_modified"] = last_modified[n]
+    return entry
 
 
-def _seed() -> dict:
-    """Two registries, a nested and an empty repository, and equal created_at values (ties)."""
+def _seed(last_modified: dict[int, str] | None = None) -> dict:
+    """Two registries, a nested and an empty repository, and equal created_at values (ties).
+    ``last_modified``: image number -> its last_modified (a field Image does not show)."""
+    changed = last_modified or {}
     return {
         "registries": [
             {
@@ -53,10 +62,10 @@ def _seed() -> dict:
                     {"path": "empty", "id": "crpdiffrepository0003"},
                 ],
                 "images": [
-                    _image(1, "app", ["v1", "latest"], 2),
-                    _image(2, "app", ["v0"], 2),
-                    _image(3, "team/web", ["latest"], 3),
-                    _image(4, "team/web", [], 4),
+                    _image(1, "app", ["v1", "latest"], 2, changed),
+                    _image(2, "app", ["v0"], 2, changed),
+                    _image(3, "team/web", ["latest"], 3, changed),
+                    _image(4, "team/web", [], 4, changed),
                 ],
             },
             {
@@ -65,7 +74,7 @@ def _seed() -> dict:
                 "name": "other",
                 "created_at": "2026-01-05T00:00:00Z",
                 "repositories": [{"path": "base", "id": "crpdiffrepository0004"}],
-                "images": [_image(5, "base", ["v1"], 5)],
+                "images": [_image(5, "base", ["v1"], 5, changed)],
             },
         ]
     }
@@ -101,14 +110,25 @@ def _run(argv: list[str]) -> tuple[int, str, str]:
 
 
 def _totals(out: str) -> tuple[int, int]:
-    match = re.search(r"^(\d+) requests, (\d+) differences \(seed \d+\)$", out, re.MULTILINE)
+    """(requests sent, differences) from the last line."""
+    match = re.search(
+        r"^(\d+) requests, (\d+) differences(?:, \d+ compared in part)?(?:, \d+ not compared)? \(seed \d+\)$",
+        out,
+        re.MULTILINE,
+    )
     assert match, out
     return int(match[1]), int(match[2])
 
 
+def _blocks(out: str) -> list[dict[str, str]]:
+    """Each difference's block: its request line, A's and B's answers, the difference."""
+    found = re.findall(r"^#\d+ (.+)\n   A: (.+)\n   B: (.+)\n   difference: (.+)$", out, re.MULTILINE)
+    return [dict(zip(("request", "A", "B", "difference"), block, strict=True)) for block in found]
+
+
 def _rows(out: str) -> list[str]:
-    """The method of each row of the differences table."""
-    return re.findall(r"^\d+\s+(\S+/\S+)", out, re.MULTILINE)
+    """The method of each difference."""
+    return [block["request"].split()[0] for block in _blocks(out)]
 
 
 def _methods(process) -> set[str]:
@@ -134,14 +154,17 @@ def test_two_equal_emulators_differ_nowhere_and_are_only_read(targets):
     assert [a.state(), b.state()] == states
 
 
-def test_a_registry_scope_differs_nowhere_and_lists_no_folder(targets):
-    code, out, err = _run(_argv(targets, "--registry-id", OTHER, "--seed", "4"))
+def test_a_registry_scope_differs_nowhere_and_sends_no_folder_id(targets):
+    """With --registry-id no request carries a folder_id: not the folder's, not an unknown one
+    (the unknown-values Lists used to draw folder-only scopes), not a malformed one."""
+    code, out, err = _run(_argv(targets, "--registry-id", OTHER, "--seed", "4", "--examples", "200"))
     assert (code, err) == (0, ""), out
     assert _totals(out)[1] == 0
     for process in targets[0]:
-        assert "RegistryService/List" not in _methods(process)
-        folder_wide = [call for call in process.calls if call["request"].get("folder_id") == FOLDER]
-        assert folder_wide == []
+        methods = _methods(process)
+        assert "RegistryService/List" not in methods and {"ImageService/List", "RepositoryService/List"} <= methods
+        with_folder = [call for call in process.calls if call["request"].get("folder_id")]
+        assert with_folder == []
 
 
 def test_fault_rules_on_one_side_are_each_reported(targets):
@@ -162,10 +185,20 @@ def test_fault_rules_on_one_side_are_each_reported(targets):
     )
     assert Counter(rows) == expected
     assert expected["ImageService/List"] > 0 and expected["ImageService/Get"] > 0
-    assert re.search(r"^\d+\s+ImageService/List folder_id=\S+.*\s+UNAVAILABLE\s+status code$", out, re.MULTILINE), out
-    assert re.search(
-        r"^\d+\s+ImageService/Get image_id=crpdiffimage0000000\d\s+image crpdiff\S+\s+NOT_FOUND", out, re.MULTILINE
-    )
+    blocks = _blocks(out)
+    assert any(
+        re.fullmatch(r"ImageService/List folder_id=\S+.*", block["request"])
+        and block["B"] == "UNAVAILABLE"
+        and re.fullmatch(r"status code: OK != UNAVAILABLE", block["difference"])
+        for block in blocks
+    ), out
+    assert any(
+        re.fullmatch(r"ImageService/Get image_id=crpdiffimage0000000\d", block["request"])
+        and re.fullmatch(r"image crpdiffimage0000000\d", block["A"])
+        and block["B"] == "NOT_FOUND"
+        for block in blocks
+    ), out
+    assert len({block["request"] for block in blocks}) == len(blocks)  # no two blocks print one request
 
 
 def test_a_different_seed_on_one_side_is_reported(targets):
@@ -174,10 +207,55 @@ def test_a_different_seed_on_one_side_is_reported(targets):
     b.tag_image("crpdiffimage00000002", "moved")  # image 2 gains a tag on B only
     code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--seed", "6", "--examples", "120"))
     assert (code, err) == (1, ""), out
-    assert "only in B: crpdiffextra00000001" in out
-    assert re.search(r"image crpdiffimage00000002: tags: \['v0'\] != \['v0', 'moved'\]", out), out
+    blocks = _blocks(out)
+    assert any(block["difference"] == "only in B: crpdiffextra00000001" for block in blocks), out
+    assert any(re.fullmatch(r"image crpdiffimage00000002: tags: \['v0'\] != \['v0', 'moved'\]", block["difference"])
+               or block["difference"] == "tags: ['v0'] != ['v0', 'moved']" for block in blocks), out  # fmt: skip
     assert "ImageService/List" in _rows(out)
-    assert _totals(out)[1] == len(_rows(out)) > 0
+    assert _totals(out)[1] == len(blocks) > 0
+    # The one extra image, named by many requests, is summed up once at the end.
+    naming = sum("crpdiffextra00000001" in block["difference"] for block in blocks)
+    assert naming > 1
+    assert f"  only in B: crpdiffextra00000001 ({naming} requests)" in out.splitlines(), out
+
+
+def test_an_order_that_names_the_id_is_compared_exactly_through_the_wire(processes, tmp_path):
+    """B's images 1 and 3 were modified last (Image does not show last_modified): an order that
+    runs through last_modified to the id differs, on the wire and in a run (which draws each
+    field's order made total by the id, so it finds this whatever the seed)."""
+    a, b = processes
+    for process in processes:
+        process.reset()
+    a.load_seed(_seed())
+    b.load_seed(_seed({1: "2026-03-01T00:00:00Z", 3: "2026-03-02T00:00:00Z"}))
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_bytes(a.ca_pem + b.ca_pem)
+    fields = {"registry_id": MAIN, "page_size": 2}
+    with (
+        RegistryClient(a.tls_endpoint, ca_pem=a.ca_pem, iam_token=TOKEN) as one,
+        RegistryClient(b.tls_endpoint, ca_pem=b.ca_pem, iam_token=TOKEN) as other,
+    ):
+
+        def verdict(order_by: str) -> str | None:
+            request = one.request("ImageService/List", **fields, order_by=order_by)
+            return diff.difference(
+                "ImageService/List", {**fields, "order_by": order_by},
+                diff.answer(one, "ImageService/List", request), diff.answer(other, "ImageService/List", request),
+            )  # fmt: skip
+
+        assert verdict("last_modified, id") == "order at 1: A crpdiffimage00000001, B crpdiffimage00000002"
+        assert verdict("last_modified desc, id desc") == "order at 1: A crpdiffimage00000004, B crpdiffimage00000003"
+        assert verdict("name, last_modified, id") == "order at 1: A crpdiffimage00000001, B crpdiffimage00000002"
+        assert verdict("last_modified") is None  # ties (invisible) may come in any order
+        assert verdict("name, last_modified") is None
+    # A whole run draws such orders often enough to find them.
+    argv = [a.tls_endpoint, b.tls_endpoint, "--ca-file", str(ca_file), "--token", TOKEN, "--registry-id", MAIN]
+    code, out, err = _run([*argv, "--seed", "1", "--examples", "300"])
+    assert (code, err) == (1, ""), out
+    for block in _blocks(out):
+        order = re.search(r"order_by=(\"[^\"]*\"|\S+)", block["request"])
+        assert block["request"].startswith("ImageService/List") and "last_modified" in order[1], block
+    assert _totals(out)[1] > 0
 
 
 def test_the_same_seed_sends_the_same_requests(targets):
@@ -208,9 +286,16 @@ def test_only_list_and_get_can_be_sent(targets):
     assert len(a.images) == 5
 
 
+_IMAGE = message_class("yandex.cloud.containerregistry.v1.Image")
+
+
+def _images(*names: str) -> tuple:
+    """Images crp1, crp2, ... with these names (r/app, r/web, ...)."""
+    return tuple(_IMAGE(id=f"crp{n}", name=name) for n, name in enumerate(names, 1))
+
+
 def test_differences_in_the_order_of_ties_do_not_count():
-    image = message_class("yandex.cloud.containerregistry.v1.Image")
-    one, two, three = (image(id=f"crp{n}", name="r/app" if n < 3 else "r/web") for n in (1, 2, 3))
+    one, two, three = _images("r/app", "r/app", "r/web")
     ok = diff.Answer
 
     def differs(order_by: str, left, right) -> str | None:
@@ -222,16 +307,169 @@ def test_differences_in_the_order_of_ties_do_not_count():
     assert differs("id", (one, two, three), (two, one, three)) == "order at 1: A crp1, B crp2"
     assert differs("last_modified", (one, two, three), (three, one, two)) is None  # not shown by Image
     assert differs("name", (one, two), (one, two, three)) == "only in B: crp3"
-    changed = image(id="crp2", name="r/app", tags=["x"])
+    changed = _IMAGE(id="crp2", name="r/app", tags=["x"])
     assert differs("name", (one, two), (one, changed)) == "image crp2: tags: [] != ['x']"
     assert diff.difference("ImageService/Get", {}, ok("NOT_FOUND"), ok("NOT_FOUND")) is None  # messages not compared
-    # Past MAX_PAGES, the common prefix less its last runs of ties (they may have been cut anywhere).
-    four = image(id="crp4", name="r/web")
-    cut = diff.Answer("OK", (one, two, three), truncated=True)
-    assert diff.difference("ImageService/List", {"order_by": "name"}, cut, ok("OK", (two, one, four, three))) is None
-    assert diff.difference("ImageService/List", {"order_by": "name"}, cut, ok("OK", (one, three, four))) == (
-        "only in A: crp2"
+
+
+@pytest.mark.parametrize(
+    "order_by", ["id", "id desc", "last_modified, id", "last_modified desc, id desc", "name, id", "name, id, digest"]
+)
+def test_an_order_that_names_the_id_is_a_whole_sequence(order_by):
+    """The id is unique: an order that names it (anywhere) leaves no ties, even when a field
+    before it (last_modified) is not shown; so two answers in other orders differ."""
+    one, two, three = _images("r/app", "r/app", "r/web")
+    ok = diff.Answer
+    assert diff.difference("ImageService/List", {"order_by": order_by}, ok("OK", (one, two, three)),
+                           ok("OK", (two, one, three))) == "order at 1: A crp1, B crp2"  # fmt: skip
+    assert diff.judge("ImageService/List", {"order_by": order_by}, ok("OK", (one, two)), ok("OK", (one, two))) == (
+        diff.Verdict()
     )
+
+
+def test_a_list_past_the_page_bound_is_never_taken_for_agreement():
+    """One side ending while the other has more is a difference; a List of which nothing can be
+    compared is counted as not compared; one compared over its first pages, in part."""
+    fifty = tuple(_IMAGE(id=f"crp{n:04d}", name="r/app") for n in range(50))
+    long, short = diff.Answer("OK", fifty, truncated=True), diff.Answer("OK", fifty[:40])
+    judge = diff.judge
+
+    def method(order_by: str, left, right, **extra):
+        return judge("ImageService/List", {"page_size": 1, "order_by": order_by, **extra}, left, right)
+
+    # The reviewer's case: 50 pages and more on A, 40 images in all on B.
+    assert diff.difference("ImageService/List", {"page_size": 1, "order_by": "id"}, long, short) == (
+        "only in A: crp0040 (+9) (B ends after 40 images)"
+    )
+    assert method("id", short, long).difference == "only in B: crp0040 (+9) (A ends after 40 images)"
+    for order_by in ("", "last_modified", "name"):  # whatever the order: B has fewer in all than A has read
+        assert method(order_by, long, short).difference.startswith("only in A: crp0040 (+9)"), order_by
+    # Both past the bound: what the first pages settle.
+    assert method("id", long, long) == diff.Verdict(extent="part")
+    assert method("", long, long) == diff.Verdict(extent="none")  # one run of ties, cut anywhere: nothing
+    assert method("last_modified", long, long) == diff.Verdict(extent="none")
+    other = diff.Answer("OK", (*fifty[:10], *fifty[11:], _IMAGE(id="crp0050", name="r/app")), truncated=True)
+    assert method("id", long, other).difference == "order at 11: A crp0010, B crp0011"
+    # Runs of ties: a run the other side's list goes past is whole, and compared as a set.
+    app, web, web2, zed = _images("r/app", "r/web", "r/web", "r/zed")
+    cut = diff.Answer("OK", (app, web), truncated=True)
+    assert method("name", cut, diff.Answer("OK", (app, web2, web), truncated=True)) == diff.Verdict(extent="part")
+    assert method("name", diff.Answer("OK", (app, web, zed), truncated=True), diff.Answer(
+        "OK", (app, web, web2), truncated=True)).difference == "only in B: crp3"  # fmt: skip
+    assert method("name", cut, diff.Answer("OK", (zed, app), truncated=True)).difference == "order at 1: A crp1, B crp4"
+    assert method("name", cut, diff.Answer("OK", (app, web, web2))) == diff.Verdict(extent="part")
+
+
+def test_a_differing_request_keeps_only_its_text_and_rows_are_bounded(targets, monkeypatch):
+    (_, b), _ = targets
+    b.add_fault(method="ImageService/Get", code="INTERNAL")
+    monkeypatch.setattr(diff, "MAX_ROWS", 3)
+    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--seed", "5"))
+    assert (code, err) == (1, ""), out
+    differences = _totals(out)[1]
+    assert len(_blocks(out)) == 3 and differences > 3
+    assert f"… {differences - 3} more differences, not shown (the first 3 are)" in out.splitlines()
+    tally = diff.Tally()
+    tally.add("ImageService/List registry_id=crp1", "3 images", "UNAVAILABLE", diff.Verdict("status code: OK != X"))
+    assert all(isinstance(value, str) for value in dataclasses.astuple(tally.rows[0]))
+
+
+def test_the_report_prints_each_request_whole_in_a_block():
+    tally = diff.Tally()
+    filter_text = "name IN (" + ", ".join(f'"crp00000000000000001/repository-{n}"' for n in range(6)) + ")"
+    for last in ("5", "6"):
+        request = diff.render_request("ImageService/List", {"registry_id": "crp1", "filter": filter_text[:-3] + last})
+        tally.add(request, "OK", "UNAVAILABLE", diff.Verdict("status code: OK != UNAVAILABLE"))
+    tally.add("ImageService/Get image_id=crp1", "image crp1", "NOT_FOUND", diff.Verdict("status code: OK != NOT_FOUND"))
+    out = io.StringIO()
+    diff.report(tally, 9, ("localhost:1", "localhost:2"), out)
+    lines = out.getvalue().splitlines()
+    assert lines[:2] == ["A = localhost:1", "B = localhost:2"]
+    requests = [block["request"] for block in _blocks(out.getvalue())]
+    assert len(requests) == 3 and len(set(requests)) == 3 and len(requests[0]) > 250
+    assert lines[-1] == "3 requests, 3 differences (seed 9)"
+    assert max(len(line) for line in lines if not line.startswith("#")) <= 80
+
+
+def test_lists_compared_in_part_or_not_at_all_are_counted(targets):
+    """A folder of 60 images listed one per page: past 50 pages on both sides, a List in an
+    order that names the id is compared over the first 50 pages; one with no order, not at all."""
+    (a, b), _ = targets
+    for process in (a, b):
+        for n in range(60):
+            process.add_image(OTHER, "many", id=f"crpdiffmany{n:09d}", digest=f"sha256:{n + 1000:064x}",
+                              created_at="2026-02-01T00:00:00Z")  # fmt: skip
+    out, tally = io.StringIO(), diff.Tally()
+    with (
+        RegistryClient(a.tls_endpoint, ca_pem=a.ca_pem, iam_token=TOKEN) as one,
+        RegistryClient(b.tls_endpoint, ca_pem=b.ca_pem, iam_token=TOKEN) as other,
+    ):
+        clients = {"A": one, "B": other}
+        for order_by in ("id", ""):
+            fields = {"registry_id": OTHER, "page_size": 1, "order_by": order_by}
+            request = clients["A"].request("ImageService/List", **fields)
+            answers = [diff.answer(clients[side], "ImageService/List", request) for side in ("A", "B")]
+            assert all(answer.truncated and len(answer.resources) == diff.MAX_PAGES for answer in answers)
+            verdict = diff.judge("ImageService/List", fields, *answers)
+            tally.add(diff.render_request("ImageService/List", fields), "", "", verdict)
+    diff.report(tally, 1, ("a", "b"), out)
+    assert out.getvalue().splitlines()[-1] == "2 requests, 0 differences, 1 compared in part, 1 not compared (seed 1)"
+
+
+def test_nothing_sent_or_nothing_in_scope_is_exit_2(targets):
+    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--max-seconds", "1e-9"))
+    assert (code, out) == (2, "")
+    assert err == "ycr-emulator diff: no request was sent (--max-seconds 1e-09 ran out before the first)\n"
+    for process in targets[0]:
+        process.reset()  # an empty folder on both sides (as a mistyped folder id looks)
+    code, out, err = _run(_argv(targets, "--folder-id", FOLDER))
+    assert (code, out) == (2, "")
+    assert err == f"ycr-emulator diff: folder {FOLDER}: no registry on A or B, nothing to compare\n"
+
+
+_INTERRUPTING = textwrap.dedent("""
+    import gc, signal, sys
+    from emulator import diff
+
+    sent, send = [], diff.send
+
+    def interrupt(phase, info):  # Ctrl-C while Hypothesis's (or any) gc callback runs
+        if phase == "start" and len(sent) == 20:
+            gc.callbacks.remove(interrupt)
+            signal.raise_signal(signal.SIGINT)
+
+    def counting(*args):
+        sent.append(1)
+        if len(sent) == 20:
+            gc.callbacks.append(interrupt)
+            gc.collect()
+        return send(*args)
+
+    diff.send = counting
+    sys.exit(diff.main(sys.argv[1:]))
+""")
+
+
+def test_ctrl_c_stops_the_run_even_inside_a_gc_callback(targets, tmp_path):
+    """Python's default SIGINT handler raises KeyboardInterrupt where the main thread is; inside
+    a gc callback that is printed and dropped, and the run went on to its end."""
+    script = tmp_path / "interrupting.py"
+    script.write_text(_INTERRUPTING)
+    # Bounds that the run, if the signal were lost, would reach: then it exits 0, not 130.
+    argv = _argv(targets, "--folder-id", FOLDER, "--seed", "3", "--examples", "100000", "--max-seconds", "20")
+    command = [sys.executable, str(script), *argv]
+    finished = subprocess.run(command, check=False, capture_output=True, text=True, timeout=300)
+    assert (finished.returncode, finished.stdout, finished.stderr) == (130, "", "ycr-emulator diff: interrupted\n")
+
+
+def test_a_closed_stdout_ends_the_run_quietly(targets):
+    (_, b), _ = targets
+    b.add_fault(method="ImageService/Get", code="NOT_FOUND")
+    command = [sys.executable, "-m", "emulator", "diff", *_argv(targets, "--folder-id", FOLDER, "--seed", "5")]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        process.stdout.close()  # as `| head` does once it has read enough
+        stderr = process.stderr.read()
+        assert (process.wait(timeout=300), stderr) == (diff.BROKEN_PIPE, "")
 
 
 @pytest.mark.parametrize(
@@ -242,9 +480,15 @@ def test_differences_in_the_order_of_ties_do_not_count():
         (["localhost:1", "localhost:2", "--folder-id", "f", "--registry-id", "r"], "not allowed with argument"),
         (["localhost:1", "localhost:2", "--folder-id", "f", "--examples", "0"], "--examples: must be at least 1"),
         (["localhost:1", "localhost:2", "--folder-id", "f", "--max-seconds", "0"], "--max-seconds: must be more"),
+        (["localhost:1", "localhost:2", "--folder-id", "f", "--max-seconds", "nan"], "--max-seconds: must be more"),
         (["localhost:1", "localhost:2", "--folder-id", "f", "--seed", "x"], "--seed: invalid int value"),
         (["nohostport", "localhost:2", "--folder-id", "f"], "an endpoint is HOST:PORT"),
         (["localhost:1", "localhost:2", "--folder-id", "f", "--ca-file", "/nonexistent.pem"], "--ca-file"),
+        # What Python makes of `--folder-id "$(printf 'b1g\xff')"`: not text the wire can carry.
+        (["localhost:1", "localhost:2", "--folder-id", "b1g\udcff"], "--folder-id: not UTF-8 text: b'b1g\\xff'"),
+        (["localhost:1", "localhost:2", "--registry-id", "\udcffcrp"], "--registry-id: not UTF-8 text"),
+        (["localhost:1\udcff", "localhost:2", "--folder-id", "f"], "A: not UTF-8 text"),
+        (["localhost:1", "localhost:2", "--folder-id", "f", "--token", "t1.\udcff"], "--token: "),
         (
             ["localhost:1", "localhost:2", "--folder-id", "f", "--timeout", "2"],
             "endpoint discovery failed: UNAVAILABLE",
@@ -255,6 +499,7 @@ def test_bad_usage_is_one_line_and_exit_2(argv, message):
     code, out, err = _run(argv)
     assert (code, out) == (2, "")
     assert err.startswith("ycr-emulator diff: ") and message in err and err.count("\n") == 1, err
+    assert "\udcff" not in err and "t1." not in err  # printable; a token is never echoed
 
 
 def test_a_target_that_refuses_the_listing_is_a_setup_error(targets):
