@@ -18,6 +18,7 @@ from collections import Counter
 
 import pytest
 
+from emulator import comparison as compare
 from emulator import diff
 from emulator.client import RegistryClient
 from emulator.remote import EmulatorProcess
@@ -238,7 +239,7 @@ def test_an_order_that_names_the_id_is_compared_exactly_through_the_wire(process
 
         def verdict(order_by: str) -> str | None:
             request = one.request("ImageService/List", **fields, order_by=order_by)
-            return diff.difference(
+            return compare.difference(
                 "ImageService/List", {**fields, "order_by": order_by},
                 diff.answer(one, "ImageService/List", request), diff.answer(other, "ImageService/List", request),
             )  # fmt: skip
@@ -296,10 +297,10 @@ def _images(*names: str) -> tuple:
 
 def test_differences_in_the_order_of_ties_do_not_count():
     one, two, three = _images("r/app", "r/app", "r/web")
-    ok = diff.Answer
+    ok = compare.Answer
 
     def differs(order_by: str, left, right) -> str | None:
-        return diff.difference("ImageService/List", {"order_by": order_by}, ok("OK", left), ok("OK", right))
+        return compare.difference("ImageService/List", {"order_by": order_by}, ok("OK", left), ok("OK", right))
 
     assert differs("", (one, two, three), (three, two, one)) is None  # no order given
     assert differs("name", (one, two, three), (two, one, three)) is None  # ties within one name
@@ -309,7 +310,7 @@ def test_differences_in_the_order_of_ties_do_not_count():
     assert differs("name", (one, two), (one, two, three)) == "only in B: crp3"
     changed = _IMAGE(id="crp2", name="r/app", tags=["x"])
     assert differs("name", (one, two), (one, changed)) == "image crp2: tags: [] != ['x']"
-    assert diff.difference("ImageService/Get", {}, ok("NOT_FOUND"), ok("NOT_FOUND")) is None  # messages not compared
+    assert compare.difference("ImageService/Get", {}, ok("NOT_FOUND"), ok("NOT_FOUND")) is None  # messages not compared
 
 
 @pytest.mark.parametrize(
@@ -319,11 +320,11 @@ def test_an_order_that_names_the_id_is_a_whole_sequence(order_by):
     """The id is unique: an order that names it (anywhere) leaves no ties, even when a field
     before it (last_modified) is not shown; so two answers in other orders differ."""
     one, two, three = _images("r/app", "r/app", "r/web")
-    ok = diff.Answer
-    assert diff.difference("ImageService/List", {"order_by": order_by}, ok("OK", (one, two, three)),
+    ok = compare.Answer
+    assert compare.difference("ImageService/List", {"order_by": order_by}, ok("OK", (one, two, three)),
                            ok("OK", (two, one, three))) == "order at 1: A crp1, B crp2"  # fmt: skip
-    assert diff.judge("ImageService/List", {"order_by": order_by}, ok("OK", (one, two)), ok("OK", (one, two))) == (
-        diff.Verdict()
+    assert compare.judge("ImageService/List", {"order_by": order_by}, ok("OK", (one, two)), ok("OK", (one, two))) == (
+        compare.Verdict()
     )
 
 
@@ -331,33 +332,34 @@ def test_a_list_past_the_page_bound_is_never_taken_for_agreement():
     """One side ending while the other has more is a difference; a List of which nothing can be
     compared is counted as not compared; one compared over its first pages, in part."""
     fifty = tuple(_IMAGE(id=f"crp{n:04d}", name="r/app") for n in range(50))
-    long, short = diff.Answer("OK", fifty, truncated=True), diff.Answer("OK", fifty[:40])
-    judge = diff.judge
+    long, short = compare.Answer("OK", fifty, truncated=True), compare.Answer("OK", fifty[:40])
+    judge = compare.judge
 
     def method(order_by: str, left, right, **extra):
         return judge("ImageService/List", {"page_size": 1, "order_by": order_by, **extra}, left, right)
 
     # The reviewer's case: 50 pages and more on A, 40 images in all on B.
-    assert diff.difference("ImageService/List", {"page_size": 1, "order_by": "id"}, long, short) == (
+    assert compare.difference("ImageService/List", {"page_size": 1, "order_by": "id"}, long, short) == (
         "only in A: crp0040 (+9) (B ends after 40 images)"
     )
     assert method("id", short, long).difference == "only in B: crp0040 (+9) (A ends after 40 images)"
     for order_by in ("", "last_modified", "name"):  # whatever the order: B has fewer in all than A has read
         assert method(order_by, long, short).difference.startswith("only in A: crp0040 (+9)"), order_by
     # Both past the bound: what the first pages settle.
-    assert method("id", long, long) == diff.Verdict(extent="part")
-    assert method("", long, long) == diff.Verdict(extent="none")  # one run of ties, cut anywhere: nothing
-    assert method("last_modified", long, long) == diff.Verdict(extent="none")
-    other = diff.Answer("OK", (*fifty[:10], *fifty[11:], _IMAGE(id="crp0050", name="r/app")), truncated=True)
+    assert method("id", long, long) == compare.Verdict(extent="part")
+    assert method("", long, long) == compare.Verdict(extent="none")  # one run of ties, cut anywhere: nothing
+    assert method("last_modified", long, long) == compare.Verdict(extent="none")
+    other = compare.Answer("OK", (*fifty[:10], *fifty[11:], _IMAGE(id="crp0050", name="r/app")), truncated=True)
     assert method("id", long, other).difference == "order at 11: A crp0010, B crp0011"
     # Runs of ties: a run the other side's list goes past is whole, and compared as a set.
     app, web, web2, zed = _images("r/app", "r/web", "r/web", "r/zed")
-    cut = diff.Answer("OK", (app, web), truncated=True)
-    assert method("name", cut, diff.Answer("OK", (app, web2, web), truncated=True)) == diff.Verdict(extent="part")
-    assert method("name", diff.Answer("OK", (app, web, zed), truncated=True), diff.Answer(
+    cut = compare.Answer("OK", (app, web), truncated=True)
+    assert method("name", cut, compare.Answer("OK", (app, web2, web), truncated=True)) == compare.Verdict(extent="part")
+    assert method("name", compare.Answer("OK", (app, web, zed), truncated=True), compare.Answer(
         "OK", (app, web, web2), truncated=True)).difference == "only in B: crp3"  # fmt: skip
-    assert method("name", cut, diff.Answer("OK", (zed, app), truncated=True)).difference == "order at 1: A crp1, B crp4"
-    assert method("name", cut, diff.Answer("OK", (app, web, web2))) == diff.Verdict(extent="part")
+    reordered = compare.Answer("OK", (zed, app), truncated=True)
+    assert method("name", cut, reordered).difference == "order at 1: A crp1, B crp4"
+    assert method("name", cut, compare.Answer("OK", (app, web, web2))) == compare.Verdict(extent="part")
 
 
 def test_a_differing_request_keeps_only_its_text_and_rows_are_bounded(targets, monkeypatch):
@@ -370,7 +372,7 @@ def test_a_differing_request_keeps_only_its_text_and_rows_are_bounded(targets, m
     assert len(_blocks(out)) == 3 and differences > 3
     assert f"… {differences - 3} more differences, not shown (the first 3 are)" in out.splitlines()
     tally = diff.Tally()
-    tally.add("ImageService/List registry_id=crp1", "3 images", "UNAVAILABLE", diff.Verdict("status code: OK != X"))
+    tally.add("ImageService/List registry_id=crp1", "3 images", "UNAVAILABLE", compare.Verdict("status code: OK != X"))
     assert all(isinstance(value, str) for value in dataclasses.astuple(tally.rows[0]))
 
 
@@ -379,8 +381,9 @@ def test_the_report_prints_each_request_whole_in_a_block():
     filter_text = "name IN (" + ", ".join(f'"crp00000000000000001/repository-{n}"' for n in range(6)) + ")"
     for last in ("5", "6"):
         request = diff.render_request("ImageService/List", {"registry_id": "crp1", "filter": filter_text[:-3] + last})
-        tally.add(request, "OK", "UNAVAILABLE", diff.Verdict("status code: OK != UNAVAILABLE"))
-    tally.add("ImageService/Get image_id=crp1", "image crp1", "NOT_FOUND", diff.Verdict("status code: OK != NOT_FOUND"))
+        tally.add(request, "OK", "UNAVAILABLE", compare.Verdict("status code: OK != UNAVAILABLE"))
+    not_found = compare.Verdict("status code: OK != NOT_FOUND")
+    tally.add("ImageService/Get image_id=crp1", "image crp1", "NOT_FOUND", not_found)
     out = io.StringIO()
     diff.report(tally, 9, ("localhost:1", "localhost:2"), out)
     lines = out.getvalue().splitlines()
@@ -410,7 +413,7 @@ def test_lists_compared_in_part_or_not_at_all_are_counted(targets):
             request = clients["A"].request("ImageService/List", **fields)
             answers = [diff.answer(clients[side], "ImageService/List", request) for side in ("A", "B")]
             assert all(answer.truncated and len(answer.resources) == diff.MAX_PAGES for answer in answers)
-            verdict = diff.judge("ImageService/List", fields, *answers)
+            verdict = compare.judge("ImageService/List", fields, *answers)
             tally.add(diff.render_request("ImageService/List", fields), "", "", verdict)
     diff.report(tally, 1, ("a", "b"), out)
     assert out.getvalue().splitlines()[-1] == "2 requests, 0 differences, 1 compared in part, 1 not compared (seed 1)"
