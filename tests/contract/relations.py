@@ -28,6 +28,10 @@ IMAGE_KEYS = {
 }
 REPOSITORY_KEYS = {"id": lambda repository: repository.id, "name": lambda repository: repository.name}
 
+# Ids of nothing, in the shapes the API accepts: for NOT_FOUND and for fields a request must ignore.
+UNKNOWN_ID = "crp00000000000000000"
+UNKNOWN_FOLDER = "b1g00000000000000000"
+
 
 def ids(items) -> list[str]:
     return [item.id for item in items]

@@ -32,6 +32,8 @@ from conftest import rpc_error
 from tests.contract.relations import (
     IMAGE_KEYS,
     TIMEOUT,
+    UNKNOWN_FOLDER,
+    UNKNOWN_ID,
     check_walk,
     chunks,
     everything,
@@ -47,8 +49,6 @@ from tests.contract.relations import (
 pytestmark = pytest.mark.contract
 emulator_choice = pytest.mark.emulator_choice
 
-UNKNOWN_ID = "crp00000000000000000"
-UNKNOWN_FOLDER = "b1g00000000000000000"
 # The documented filter value: a registry id, a slash and one path segment (nested paths are the emulator's)
 DOCUMENTED_VALUE = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(/([a-z0-9]+(?:[._-][a-z0-9]+)*))")
 SCOPES = ["folder", "registry", "repository"]

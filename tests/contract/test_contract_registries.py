@@ -18,12 +18,22 @@ import pytest
 from yandex.cloud.containerregistry.v1 import registry_service_pb2 as pb
 
 from conftest import rpc_error
-from tests.contract.relations import TIMEOUT, check_walk, chunks, everything, ids, page_sizes, pages, require, spread
+from tests.contract.relations import (
+    TIMEOUT,
+    UNKNOWN_ID,
+    check_walk,
+    chunks,
+    everything,
+    ids,
+    page_sizes,
+    pages,
+    require,
+    spread,
+)
 
 pytestmark = pytest.mark.contract
 emulator_choice = pytest.mark.emulator_choice
 
-UNKNOWN_ID = "crp00000000000000000"
 NAME_VALUE = re.compile(r"[a-z][-a-z0-9]{1,61}[a-z0-9]")  # the documented filter value
 NO_KEYS: dict = {}
 

@@ -24,6 +24,8 @@ from conftest import rpc_error
 from tests.contract.relations import (
     REPOSITORY_KEYS,
     TIMEOUT,
+    UNKNOWN_FOLDER,
+    UNKNOWN_ID,
     check_walk,
     chunks,
     everything,
@@ -38,8 +40,6 @@ from tests.contract.relations import (
 pytestmark = pytest.mark.contract
 emulator_choice = pytest.mark.emulator_choice
 
-UNKNOWN_ID = "crp00000000000000000"
-UNKNOWN_FOLDER = "b1g00000000000000000"
 SCOPES = ["folder", "registry"]
 CHOSEN_ORDERS = ["", "id", "id desc", "name", "name desc", " name DESC ,\tid ", "id, name desc"]
 
