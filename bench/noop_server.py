@@ -8,7 +8,7 @@ HEADERS says how it sends the response headers the emulator sends (``x-request-i
 ``x-server-trace-id``, made the same way), so that the comparison is fair and the ways of
 sending them can be measured against each other:
 
-- ``attached`` (default): with the response, as the emulator does (emulator.services.send_headers)
+- ``attached`` (default): with the response, as the emulator does (emulator.rpc.pipeline.send_headers)
 - ``batch``: ``context.send_initial_metadata``, a batch of their own (grpcio's public way)
 - ``none``: no headers (the floor)
 - ``aio`` / ``aio-none``: a ``grpc.aio`` server with async handlers, with the headers sent by
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import grpc
 
-from emulator.services import install_header_hook, new_headers, send_headers
+from emulator.rpc.pipeline import install_header_hook, new_headers, send_headers
 
 SERVICE = "yandex.cloud.containerregistry.v1.ImageService"
 MODES = ("attached", "batch", "none", "aio", "aio-none")

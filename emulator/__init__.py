@@ -1,8 +1,8 @@
 """In-memory emulator of Yandex Cloud Container Registry's gRPC API (images, registries, repositories)."""
 
 import emulator._tool_env  # noqa: F401  (first: it must run before grpc is imported)
-from emulator.records import Blob, Image, Operation, Registry, Repository
-from emulator.seed import SeedError
-from emulator.server import Emulator
+from emulator.emulator import Emulator
+from emulator.state.records import Blob, Image, Operation, Registry, Repository
+from emulator.state.seed import SeedError
 
 __all__ = ["Blob", "Emulator", "Image", "Operation", "Registry", "Repository", "SeedError"]

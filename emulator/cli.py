@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from emulator.auth import MODES, default_mode, parse_token_specs
-from emulator.operation_modes import modes_json, parse_modes
-from emulator.seed import (
+from emulator.emulator import Emulator
+from emulator.rpc.auth import MODES, default_mode, parse_token_specs
+from emulator.rpc.tls import from_files as tls_from_files
+from emulator.state.operation_modes import modes_json, parse_modes
+from emulator.state.seed import (
     SeedError,
     check_writable,
     fallback_path,
@@ -25,9 +27,7 @@ from emulator.seed import (
     state_text,
     write_text_atomically,
 )
-from emulator.server import Emulator
-from emulator.store import DEFAULT_MAX_FINISHED_OPERATIONS
-from emulator.tls import from_files as tls_from_files
+from emulator.state.store import DEFAULT_MAX_FINISHED_OPERATIONS
 
 DEMO_SEED = "demo_seed.json"
 READY = "ycr-emulator listening on"
@@ -258,7 +258,7 @@ def save_state(path: str, emulator: Emulator) -> bool:
 
 
 # Subcommands: the contract tools, each a module with its own main(argv).
-TOOLS = {"snapshot": "emulator.snapshot", "diff": "emulator.diff"}
+TOOLS = {"snapshot": "emulator.contract.snapshot", "diff": "emulator.contract.diff"}
 
 
 def main(argv: list[str] | None = None) -> int:

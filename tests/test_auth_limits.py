@@ -409,7 +409,7 @@ def test_an_iam_token_expires_twelve_hours_after_it_is_issued(world, source):
 @pytest.mark.parametrize("source", ISSUED)
 def test_an_expired_iam_token_is_unauthenticated_everywhere(source):
     """The 12-hour expiry is enforced over the wire (a settable clock, no waiting)."""
-    from emulator.auth import Auth
+    from emulator.rpc.auth import Auth
 
     now = [1_700_000_000 * 10**9]
     emulator = Emulator(auth="strict", tokens=TOKENS)

@@ -1,4 +1,4 @@
-"""emulator.client: the read-only client the contract tools reach any endpoint with."""
+"""emulator.contract.client: the read-only client the contract tools reach any endpoint with."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import grpc
 import pytest
 
 from emulator import Emulator
-from emulator.client import (
+from emulator.contract.client import (
     IAM_TOKEN_ENV,
     OAUTH_TOKEN_ENV,
     READ_METHODS,
@@ -20,7 +20,7 @@ from emulator.client import (
     check_text,
     client_options,
 )
-from emulator.tls import generated
+from emulator.rpc.tls import generated
 
 FOLDER = "b1g00000000000client"
 TOKEN = "t1.client-token"

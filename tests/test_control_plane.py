@@ -18,8 +18,8 @@ from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc
 
 from emulator import Emulator
-from emulator.remote import EmulatorProcess, RemoteEmulator
-from emulator.seed import export_state
+from emulator.control.remote import EmulatorProcess, RemoteEmulator
+from emulator.state.seed import export_state
 
 SEED = {
     "registries": [
@@ -456,10 +456,10 @@ def test_the_external_mode_says_clearly_when_the_admin_token_is_missing_or_wrong
 
 
 def test_every_control_operation_is_one_api_in_python_and_over_http():
-    """The control operations are defined once (emulator.control): the in-process Emulator and
+    """The control operations are defined once (emulator.control.table): the in-process Emulator and
     RemoteEmulator offer each as the same method, and the control plane serves each path."""
-    from emulator.control import OPERATIONS
-    from emulator.remote import RemoteEmulator
+    from emulator.control.remote import RemoteEmulator
+    from emulator.control.table import OPERATIONS
 
     with Emulator(admin_port=0) as emulator:
         remote = RemoteEmulator(emulator.endpoint, emulator.admin_url)

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from emulator import Emulator
-from emulator.admin import MAX_BODY
-from emulator.seed import export_state
+from emulator.control.http import MAX_BODY
+from emulator.state.seed import export_state
 
 SEED = {
     "registries": [
@@ -328,7 +328,7 @@ class _Records(logging.Handler):
 
 @pytest.fixture
 def admin_log():
-    logger = logging.getLogger("emulator.admin")
+    logger = logging.getLogger("emulator.control.http")
     records, level = _Records(), logger.level
     logger.addHandler(records)
     logger.setLevel(logging.DEBUG)

@@ -149,14 +149,14 @@ def test_the_operations_limit_is_checked():
     ],
 )
 def test_d2_token_specs(spec, expected):
-    from emulator.auth import parse_token_spec
+    from emulator.rpc.auth import parse_token_spec
 
     assert parse_token_spec(spec) == expected
 
 
 @pytest.mark.parametrize("spec", ["ci=", "ci=b1ga,", "ci=,b1ga", "dG9rZW4==", "=b1ga", "ci=B1GA", "c i=b1ga"])
 def test_d2_an_empty_or_bad_folder_list_is_refused(spec):
-    from emulator.auth import parse_token_spec
+    from emulator.rpc.auth import parse_token_spec
 
     with pytest.raises(ValueError, match="token spec"):
         parse_token_spec(spec)
@@ -193,8 +193,8 @@ def test_d2_an_empty_folder_list_in_python_means_no_folder():
 
 
 def test_iam_tokens_expire_and_keep_nothing_per_token():
-    from emulator.auth import IAM_TOKEN_LIFETIME_NS, Auth
-    from emulator.errors import Unauthenticated
+    from emulator.api.errors import Unauthenticated
+    from emulator.rpc.auth import IAM_TOKEN_LIFETIME_NS, Auth
 
     now = [1_000_000_000_000]
     auth = Auth("strict", {"oauth": ["b1ga"]}, clock=lambda: now[0])
@@ -212,8 +212,8 @@ def test_iam_tokens_expire_and_keep_nothing_per_token():
 
 @pytest.mark.parametrize("mode", ["any", "strict"])
 def test_a_tampered_or_reconfigured_iam_token_is_refused_in_strict_mode(mode):
-    from emulator.auth import Auth
-    from emulator.errors import Unauthenticated
+    from emulator.api.errors import Unauthenticated
+    from emulator.rpc.auth import Auth
 
     auth = Auth(mode, {"oauth": ["b1ga"]})
     token, _ = auth.issue_iam_token("oauth")
@@ -268,7 +268,7 @@ def test_tokens_without_a_mode_mean_strict_in_python():
 
 
 def test_tokens_without_a_mode_mean_strict_through_the_control_plane():
-    from emulator.remote import RemoteEmulator
+    from emulator.control.remote import RemoteEmulator
 
     with Emulator(admin_port=0) as emulator:
         RemoteEmulator(emulator.endpoint, emulator.admin_url).configure_auth(tokens={"ci": ["b1gallowed"]})
@@ -277,7 +277,7 @@ def test_tokens_without_a_mode_mean_strict_through_the_control_plane():
 
 @pytest.mark.parametrize("specs", [["ci=b1ga", "ci"], ["ci=b1ga", "ci=b1gb"], ["ci", "ci"]])
 def test_a_token_given_twice_is_refused(specs):
-    from emulator.auth import parse_token_specs
+    from emulator.rpc.auth import parse_token_specs
 
     with pytest.raises(ValueError, match="given twice"):
         parse_token_specs(specs)
@@ -285,7 +285,7 @@ def test_a_token_given_twice_is_refused(specs):
 
 def test_operation_metadata_holds_strings_only(emulator):
     """Found by review: a float metadata value of 1e400 became Infinity in GET /state."""
-    from emulator.seed import SeedError
+    from emulator.state.seed import SeedError
 
     seed = {
         "registries": [],

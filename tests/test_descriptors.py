@@ -29,7 +29,7 @@ from yandex.cloud.endpoint import api_endpoint_pb2, api_endpoint_service_pb2
 from yandex.cloud.iam.v1 import iam_token_service_pb2
 from yandex.cloud.operation import operation_pb2, operation_service_pb2
 
-from emulator import wire
+from emulator.api import wire
 from emulator.proto import compile as proto_compile
 
 CR = "yandex.cloud.containerregistry.v1"
@@ -470,10 +470,10 @@ PRIVATE_POOL_SCRIPT = textwrap.dedent(
     if sys.argv[1] == "sdk-first":
         from yandex.cloud.containerregistry.v1 import image_service_pb2, image_service_pb2_grpc
         import emulator
-        import emulator.wire
+        import emulator.api.wire
     else:
         import emulator
-        import emulator.wire
+        import emulator.api.wire
         # The emulator put nothing of its own into protobuf's default pool.
         assert not in_default_pool(), "emulator registered its files in the default pool"
         from yandex.cloud.containerregistry.v1 import image_service_pb2, image_service_pb2_grpc
@@ -481,7 +481,7 @@ PRIVATE_POOL_SCRIPT = textwrap.dedent(
     import grpc
     from yandex.cloud.operation import operation_pb2
 
-    assert emulator.wire.POOL is not descriptor_pool.Default()
+    assert emulator.api.wire.POOL is not descriptor_pool.Default()
     assert in_default_pool()
     assert image_service_pb2.DESCRIPTOR.pool is descriptor_pool.Default()
 

@@ -18,11 +18,11 @@ from collections import Counter
 
 import pytest
 
-from emulator import comparison as compare
-from emulator import diff
-from emulator.client import RegistryClient
-from emulator.remote import EmulatorProcess
-from emulator.wire import message_class
+from emulator.contract import comparison as compare
+from emulator.api.wire import message_class
+from emulator.contract import diff
+from emulator.contract.client import RegistryClient
+from emulator.control.remote import EmulatorProcess
 
 FOLDER = "b1gdiff0000000000000"
 TOKEN = "t1.diff-token"
@@ -432,7 +432,7 @@ def test_nothing_sent_or_nothing_in_scope_is_exit_2(targets):
 
 _INTERRUPTING = textwrap.dedent("""
     import gc, signal, sys
-    from emulator import diff
+    from emulator.contract import diff
 
     sent, send = [], diff.send
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.faults import MAX_RULES, Faults, parse_rule
-from emulator.recording import CallRecorder, RecordedCall
+from emulator.rpc.faults import MAX_RULES, Faults, parse_rule
+from emulator.rpc.recording import CallRecorder, RecordedCall
 
 IMAGES = "yandex.cloud.containerregistry.v1.ImageService"
 KNOWN = {IMAGES: frozenset({"List", "Get", "Delete"}), "yandex.cloud.operation.OperationService": frozenset({"Get"})}

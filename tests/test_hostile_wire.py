@@ -11,7 +11,7 @@ RESOURCE_EXHAUSTED, and the server keeps serving.
 
 Each runs as three callers: an emulator in auth mode none, and one in strict mode called with a
 token limited to one folder, and without a token. The methods are those of the services the
-server registers (emulator.server.SERVICES) as the official SDK's descriptors declare them.
+server registers (emulator.rpc.server.SERVICES) as the official SDK's descriptors declare them.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from yandex.cloud.iam.v1 import iam_token_service_pb2  # noqa: F401
 from yandex.cloud.operation import operation_service_pb2  # noqa: F401
 
 from emulator import Emulator
-from emulator.server import SERVICES
+from emulator.rpc.server import SERVICES
 
 CR = "yandex.cloud.containerregistry.v1"
 FOLDER = "b1g00000000000hostile"

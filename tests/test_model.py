@@ -32,7 +32,7 @@ from hypothesis.stateful import (
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 
 from conftest import violation_fields
-from emulator import strategies
+from emulator.contract import strategies
 
 FOLDERS = ("b1gmodelfoldera", "b1gmodelfolderb")
 EMPTY_FOLDER = "b1gmodelfolderz"  # never holds a registry: lists nothing
@@ -179,7 +179,7 @@ def queries(draw, model: Model) -> Query:
         value = draw(mostly(list(model.registries), REGISTRY_IDS))
     else:
         value = draw(names)
-    # No filter, or =, !=, IN, NOT IN on names in use, possible names and others (emulator.strategies).
+    # No filter, or =, !=, IN, NOT IN on names in use, possible names and others (emulator.contract.strategies).
     in_use = sorted({image.name for image in model.images.values()})
     filter_text = draw(st.just("") | strategies.filters("ImageService/List", names=[*in_use, *NAMES]))
     name_filter = strategies.read_filter(filter_text) if filter_text else None

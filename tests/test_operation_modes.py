@@ -26,9 +26,9 @@ from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceSt
 
 from conftest import FOLDER, rpc_error
 from emulator import Emulator
-from emulator.operation_modes import MUTATING_METHODS
-from emulator.remote import EmulatorProcess
-from emulator.wire import POOL
+from emulator.api.wire import POOL
+from emulator.control.remote import EmulatorProcess
+from emulator.state.operation_modes import MUTATING_METHODS
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated class RetryInterceptor:DeprecationWarning")
 Code = grpc.StatusCode
@@ -52,7 +52,7 @@ def poll(stubs, operation_id: str, metadata=()) -> operation_pb.Operation:
 
 
 def test_the_mutating_methods_are_every_served_method_that_answers_an_operation():
-    from emulator.server import SERVICES
+    from emulator.rpc.server import SERVICES
 
     answering = {
         f"{service.rpartition('.')[2]}/{method.name}"

@@ -20,8 +20,8 @@ from yandex.cloud.containerregistry.v1 import repository_service_pb2 as reposito
 from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import RepositoryServiceStub
 
 from conftest import FOLDER, assert_invalid, iter_pages, list_pages, rpc_error
-from emulator import strategies
-from emulator.listing import ID_ORDER, Field, NameSerials, Scope, ScopedIndex, by_name_then_id, by_number_then_id
+from emulator.contract import strategies
+from emulator.state.listing import ID_ORDER, Field, NameSerials, Scope, ScopedIndex, by_name_then_id, by_number_then_id
 
 FIELDS = ("id", "name", "digest", "created_at", "last_modified")
 TIMEOUT = 10
@@ -463,7 +463,7 @@ def worlds(draw, max_images: int = 30, min_images: int = 0):
 
 
 def order_texts(including: str | None = None):
-    """Today's grammar as emulator.strategies draws it: distinct fields, comma-separated, each
+    """Today's grammar as emulator.contract.strategies draws it: distinct fields, comma-separated, each
     with asc/desc in any case or none, blanks around (naming ``including`` if given)."""
     texts = strategies.order_bys("ImageService/List")
     return texts if including is None else texts.filter(lambda text: including in text)
@@ -494,7 +494,7 @@ def scope_of(data, world):
 
 
 def filter_of(data, world):
-    """No filter, or one naming repositories (=, !=, IN, NOT IN, as emulator.strategies draws them),
+    """No filter, or one naming repositories (=, !=, IN, NOT IN, as emulator.contract.strategies draws them),
     which merges or skips their images."""
     _, registries, _ = world
     names = [f"{registry_id}/{repository}" for registry_id, _ in registries for repository in REPOSITORIES]

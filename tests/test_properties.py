@@ -24,7 +24,7 @@ from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 from yandex.cloud.operation import operation_service_pb2 as operation_pb
 
 from conftest import iter_pages, list_pages
-from emulator import strategies
+from emulator.contract import strategies
 
 # ---- the model ---------------------------------------------------------------------------
 
@@ -691,7 +691,7 @@ LIST_FIELDS = ("registry_id", "repository_name", "folder_id", "page_size", "page
 @given(world=worlds(max_images=10), data=st.data())
 def test_fuzz_list_gives_only_ok_invalid_argument_or_not_found(running_emulator, images, world, data):
     load(running_emulator, world)
-    # A valid request (emulator.strategies: any scope of this world, filter, order and page size),
+    # A valid request (emulator.contract.strategies: any scope of this world, filter, order and page size),
     # then some of its fields (or all) replaced by fuzz, so that a strange value usually reaches
     # the code that reads it instead of failing on another field first.
     drawn = strategies.list_images_requests(

@@ -13,7 +13,7 @@ from grpc_status import rpc_status
 from yandex.cloud.containerregistry.v1 import image_service_pb2
 
 from conftest import FOLDER, rpc_error
-from emulator.server import SERVICES
+from emulator.rpc.server import SERVICES
 
 HEALTH = "grpc.health.v1.Health"
 REFLECTION = "grpc.reflection.v1alpha.ServerReflection"

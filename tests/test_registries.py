@@ -24,7 +24,8 @@ from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import Reposi
 from yandex.cloud.operation import operation_service_pb2 as operation_pb
 
 from conftest import FOLDER, assert_invalid, list_pages, rpc_error
-from emulator import Emulator, strategies
+from emulator import Emulator
+from emulator.contract import strategies
 
 OK = grpc.StatusCode.OK
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
@@ -228,7 +229,7 @@ POOL = ("abc", "web", "api-1", "ci-runner", "")
 
 @st.composite
 def filters(draw) -> tuple[str, object]:
-    """A filter expression ("": none; else =, !=, IN or NOT IN as emulator.strategies draws them,
+    """A filter expression ("": none; else =, !=, IN or NOT IN as emulator.contract.strategies draws them,
     on the pool's names and others) and the model of what it keeps."""
     expression = draw(st.just("") | strategies.filters("RegistryService/List", names=POOL[:-1] + ("zzz",)))
     negated, values = strategies.read_filter(expression)

@@ -26,7 +26,8 @@ from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import Reposi
 from yandex.cloud.operation import operation_service_pb2 as operation_pb
 
 from conftest import FOLDER, assert_invalid, list_pages, rpc_error
-from emulator import Emulator, strategies
+from emulator import Emulator
+from emulator.contract import strategies
 
 OK = grpc.StatusCode.OK
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
@@ -506,7 +507,7 @@ def test_pages_of_any_size_concatenate_to_the_one_big_page_the_model_expects(
             return repo.registry == registry
 
     candidates = [f"{registry_id}/{path}" for registry_id in registry_ids for path in PATHS]
-    # Filters (=, !=, IN, NOT IN) and orders (id, name; one or both, asc or desc) as emulator.strategies draws them.
+    # Filters (=, !=, IN, NOT IN) and orders (id, name; one or both, asc or desc) as emulator.contract.strategies draws them.
     text = data.draw(st.just("") | strategies.filters("RepositoryService/List", names=candidates), label="filter")
     if text:
         request["filter"] = text

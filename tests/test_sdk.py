@@ -25,8 +25,8 @@ from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceSt
 
 from conftest import rpc_error
 from emulator import Emulator
-from emulator.auth import subject_of
 from emulator.cli import parse_ready_line
+from emulator.rpc.auth import subject_of
 
 FOLDER_A = "b1gfoldera0000000000"
 FOLDER_B = "b1gfolderb0000000000"
@@ -275,7 +275,7 @@ def test_cert_without_key_is_refused(tmp_path):
 
 
 def test_an_operations_folder_outlives_a_state_round_trip(tls):
-    from emulator.seed import export_state
+    from emulator.state.seed import export_state
 
     tls.configure_auth("strict", {"owner": None, "other": [FOLDER_B]})
     operation = ImageServiceStub(tls.channel()).Delete(

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from emulator import Blob, Emulator, SeedError
-from emulator.seed import export_state
+from emulator.state.seed import export_state
 
 FOLDER = "b1gstringsfolder0001"
 SURROGATE = "\ud800"

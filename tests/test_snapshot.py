@@ -31,9 +31,9 @@ from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import Reposi
 
 from conftest import iter_pages
 from emulator import Emulator
-from emulator.client import ClientError
-from emulator.remote import EmulatorProcess
-from emulator.snapshot import last_modified_values, loading_problem, main, output_path
+from emulator.contract.client import ClientError
+from emulator.contract.snapshot import last_modified_values, loading_problem, main, output_path
+from emulator.control.remote import EmulatorProcess
 
 FOLDER = "b1gsnapshot000000000"
 OTHER = "b1gsnapshotother0000"

@@ -604,7 +604,7 @@ def test_help_mentions_every_flag(command, tmp_path):
 
 def test_an_admin_token_that_starts_with_a_dash_is_passed_whole():
     # The plugin draws random URL-safe tokens: one in 64 starts with "-", which argparse took for a flag.
-    from emulator.remote import EmulatorProcess
+    from emulator.control.remote import EmulatorProcess
 
     with EmulatorProcess(admin_token="-dash-first-token") as process:
         assert process.registries == {}

@@ -20,11 +20,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from yandex.cloud.containerregistry.v1 import image_service_pb2
 
-from emulator import Emulator, SeedError, strategies
-from emulator.records import Blob
-from emulator.seed import export_state, format_timestamp, parse_timestamp, read_seed_file, write_state_file
-from emulator.store import REPOSITORY_PATH, TAG_PATTERN
-from emulator.values import INT64_MAX, TIMESTAMP_MAX_NS, TIMESTAMP_MIN_NS
+from emulator import Emulator, SeedError
+from emulator.api.values import INT64_MAX, TIMESTAMP_MAX_NS, TIMESTAMP_MIN_NS
+from emulator.contract import strategies
+from emulator.state.records import Blob
+from emulator.state.seed import export_state, format_timestamp, parse_timestamp, read_seed_file, write_state_file
+from emulator.state.store import REPOSITORY_PATH, TAG_PATTERN
 from tests import test_standalone as standalone
 from tests.test_standalone import EXIT_TIMEOUT, Client, write_seed
 

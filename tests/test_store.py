@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.listing import Scope, UnknownCursor
-from emulator.paging import MAX_TOKEN_LENGTH, PageTokens
-from emulator.records import Blob, Operation
-from emulator.store import Store
-from emulator.values import TIMESTAMP_MAX_NS, TIMESTAMP_MIN_NS, ValueProblem
+from emulator.api.values import TIMESTAMP_MAX_NS, TIMESTAMP_MIN_NS, ValueProblem
+from emulator.rpc.paging import MAX_TOKEN_LENGTH, PageTokens
+from emulator.state.listing import Scope, UnknownCursor
+from emulator.state.records import Blob, Operation
+from emulator.state.store import Store
 
 FOLDER = "b1gstore"
 

@@ -1,10 +1,10 @@
-"""emulator.strategies, checked through the wire against the session's emulator: every valid
+"""emulator.contract.strategies, checked through the wire against the session's emulator: every valid
 request is answered OK (NOT_FOUND only for ids no one holds), every invalid one is
 INVALID_ARGUMENT naming a field, every seed loads and is then served exactly as drawn, every
 kind of request part is drawn, and the module imports without pytest.
 
 Valid requests go through the official SDK's stubs (so the dicts fit its request classes);
-invalid ones and the seed checks through emulator.client.RegistryClient. The fixtures are the
+invalid ones and the seed checks through emulator.contract.client.RegistryClient. The fixtures are the
 session-scoped ones: each example resets the emulator itself before loading its seed.
 """
 
@@ -27,8 +27,8 @@ from yandex.cloud.operation import operation_service_pb2
 from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceStub
 
 from conftest import violation_fields
-from emulator import strategies
-from emulator.client import RegistryClient
+from emulator.contract import strategies
+from emulator.contract.client import RegistryClient
 from tests.test_downstream import CLEANUP_TOOL  # the downstream project's code under test
 
 OK, INVALID, NOT_FOUND = grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND
@@ -110,16 +110,16 @@ def blob_as_drawn(message, entry: dict) -> None:
 
 
 def test_importable_without_pytest():
-    code = 'import sys; sys.modules["pytest"] = None; import emulator.strategies; print("_pytest" in sys.modules)'
+    code = 'import sys; sys.modules["pytest"] = None; import emulator.contract.strategies; print("_pytest" in sys.modules)'
     run = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
     assert (run.returncode, run.stdout.strip()) == (0, "False"), run.stderr
 
 
 def test_without_hypothesis_the_error_says_what_to_install():
-    code = 'import sys; sys.modules["hypothesis"] = None; import emulator.strategies'
+    code = 'import sys; sys.modules["hypothesis"] = None; import emulator.contract.strategies'
     run = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
     assert run.returncode == 1
-    assert "ImportError: emulator.strategies needs hypothesis: pip install 'ycr-emulator[contract]'" in run.stderr
+    assert "ImportError: emulator.contract.strategies needs hypothesis: pip install 'ycr-emulator[contract]'" in run.stderr
 
 
 @pytest.mark.parametrize(
@@ -406,7 +406,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 
-from emulator.strategies import requests_for, seeds
+from emulator.contract.strategies import requests_for, seeds
 from mytool.cleanup import delete_untagged          # the code under test
 
 FOLDER = "b1g0000000000000ycrt"                      # the folder the plugin's test token may touch

@@ -8,9 +8,9 @@ import pytest
 from google.protobuf import descriptor_pb2
 from google.protobuf.message import Message
 
-from emulator import validation, wire
-from emulator.errors import InvalidArgument
-from emulator.validation import validate, violations
+from emulator.api import validation, wire
+from emulator.api.errors import InvalidArgument
+from emulator.api.validation import validate, violations
 
 CR = "yandex.cloud.containerregistry.v1"
 ACCESS = "yandex.cloud.access"

@@ -1,0 +1,1 @@
+"""What the public API says: descriptors, the method catalogue, validation from annotations, errors, values."""

@@ -1,0 +1,225 @@
+"""Request validation driven by the ``yandex.cloud`` annotations in the descriptors.
+
+Each request type's rules (required, length, value, size, pattern, map_key, exactly_one)
+are read from its descriptor once and kept as a list of checks, so one mechanism serves
+every request the emulator knows, now and later. On a map field, ``size`` counts its
+entries, ``length``/``pattern``/``value`` apply to each value and ``map_key`` to each key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from functools import cache
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+
+from emulator.api.errors import InvalidArgument
+from emulator.api.wire import field_option, oneof_option
+
+_RANGE = re.compile(r"(?P<op><=|>=|<|>|==|=)?\s*(?P<low>-?\d+)(?:\s*-\s*(?P<high>-?\d+))?")
+
+ScalarCheck = Callable[[object], str | None]  # one value -> a violation text or None
+FieldCheck = Callable[[object], Iterable[str]]  # a field's value -> its violation texts
+_INTEGERS = {
+    FieldDescriptor.CPPTYPE_INT32,
+    FieldDescriptor.CPPTYPE_INT64,
+    FieldDescriptor.CPPTYPE_UINT32,
+    FieldDescriptor.CPPTYPE_UINT64,
+}
+
+
+def parse_range(spec: str) -> tuple[int | None, int | None]:
+    """'<=50' -> (None, 50); '>=1' -> (1, None); '1-63' -> (1, 63); '5' -> (5, 5)."""
+    match = _RANGE.fullmatch(spec.strip())
+    if not match:
+        raise ValueError(f"unsupported range annotation {spec!r}")
+    op, low, high = match.group("op"), int(match.group("low")), match.group("high")
+    if high is not None:
+        return low, int(high)
+    return {
+        "<=": (None, low),
+        "<": (None, low - 1),
+        ">=": (low, None),
+        ">": (low + 1, None),
+    }.get(op, (low, low))
+
+
+def _range_text(low: int | None, high: int | None) -> str:
+    if low is None:
+        return f"<= {high}"
+    if high is None:
+        return f">= {low}"
+    return f"between {low} and {high}" if low != high else f"= {low}"
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _in_range(number: int, low: int | None, high: int | None) -> bool:
+    return (low is None or number >= low) and (high is None or number <= high)
+
+
+def _scalar_checks(
+    field: FieldDescriptor, length: str | None, value: str | None, pattern: str | None
+) -> list[ScalarCheck]:
+    """Checks of one string (length, pattern) or number (value) of ``field``'s type: a field's
+    value, or a map entry's key or value."""
+    checks: list[ScalarCheck] = []
+    is_string = field.type == FieldDescriptor.TYPE_STRING
+    length, pattern = (length, pattern) if is_string else (None, None)
+    value = value if field.cpp_type in _INTEGERS else None
+    if length is not None:
+        low, high = parse_range(length)
+        checks.append(
+            lambda text, low=low, high=high: (
+                None
+                if _in_range(len(text), low, high)
+                else f"length must be {_range_text(low, high)} characters, got {len(text)}"
+            )
+        )
+    if value is not None:
+        low, high = parse_range(value)
+        checks.append(
+            lambda number, low=low, high=high: (
+                None if _in_range(number, low, high) else f"must be {_range_text(low, high)}, got {number}"
+            )
+        )
+    if pattern is not None:
+        compiled = re.compile(pattern)
+        checks.append(
+            lambda text, compiled=compiled: (
+                None
+                if compiled.fullmatch(text)
+                else f"must match the regular expression {compiled.pattern}, got {_shown(text)}"
+            )
+        )
+    return checks
+
+
+def _whole(check: ScalarCheck) -> FieldCheck:
+    return lambda value: () if (text := check(value)) is None else (text,)
+
+
+def _entries(key_checks: list[ScalarCheck], value_checks: list[ScalarCheck]) -> FieldCheck:
+    """Every map entry's key and value, in key order; the texts name the key."""
+
+    def check(entries) -> Iterable[str]:
+        for key in sorted(entries):
+            for key_check in key_checks:
+                if (text := key_check(key)) is not None:
+                    yield f"key {_shown(key)}: {text}"
+            for value_check in value_checks:
+                if (text := value_check(entries[key])) is not None:
+                    yield f"value of key {_shown(key)}: {text}"
+
+    return check
+
+
+def _is_map(field: FieldDescriptor) -> bool:
+    return field.type == FieldDescriptor.TYPE_MESSAGE and field.message_type.GetOptions().map_entry
+
+
+def _required_text(field: FieldDescriptor) -> str | None:
+    """What an unset required field reports (an enum: its zero value), or None if not required.
+    A singular message field's presence needs the parent (HasField), see _message_rules."""
+    if not field_option(field, "required") or (field.type == FieldDescriptor.TYPE_MESSAGE and not field.is_repeated):
+        return None
+    if field.type == FieldDescriptor.TYPE_ENUM:
+        return f"is required, got {field.enum_type.values_by_number[0].name}"
+    return "is required"
+
+
+def _field_checks(field: FieldDescriptor) -> list[FieldCheck]:
+    """Checks of one field's set value (an unset required one reports that alone)."""
+    checks: list[FieldCheck] = []
+    repeated = field.is_repeated
+    if (spec := field_option(field, "size")) is not None and repeated:
+        low, high = parse_range(spec)
+        checks.append(
+            _whole(
+                lambda value, low=low, high=high: (
+                    None
+                    if _in_range(len(value), low, high)
+                    else f"must have {_range_text(low, high)} elements, got {len(value)}"
+                )
+            )
+        )
+    length, value, pattern = (field_option(field, name) for name in ("length", "value", "pattern"))
+    if _is_map(field):
+        entry = field.message_type.fields_by_name
+        key = field_option(field, "map_key")
+        key_checks = (
+            _scalar_checks(entry["key"], key.length or None, key.value or None, key.pattern or None) if key else []
+        )
+        value_checks = _scalar_checks(entry["value"], length, value, pattern)
+        if key_checks or value_checks:
+            checks.append(_entries(key_checks, value_checks))
+    elif not repeated:
+        checks.extend(_whole(check) for check in _scalar_checks(field, length, value, pattern))
+    if field.type == FieldDescriptor.TYPE_ENUM and not repeated:
+        # proto3 keeps numbers its enum does not define: a service could not name them.
+        known = frozenset(field.enum_type.values_by_number)
+        checks.append(
+            _whole(
+                lambda value, known=known, enum=field.enum_type.full_name: (
+                    None if value in known else f"{value} is not a value of {enum}"
+                )
+            )
+        )
+    return checks
+
+
+@cache
+def _message_rules(descriptor: Descriptor):
+    """(field rules, required message fields, nested message fields, exactly-one oneofs)."""
+    field_rules = []
+    present = []
+    nested = []
+    for field in descriptor.fields:
+        required, checks = _required_text(field), _field_checks(field)
+        if required or checks:
+            field_rules.append((field.name, required, checks))
+        if field.type != FieldDescriptor.TYPE_MESSAGE or _is_map(field):
+            continue
+        nested.append((field.name, field.is_repeated))
+        if not field.is_repeated and field_option(field, "required"):
+            present.append(field.name)
+    exactly_one = [oneof.name for oneof in descriptor.oneofs if oneof_option(oneof, "exactly_one")]
+    return field_rules, present, nested, exactly_one
+
+
+def violations(message: Message, prefix: str = "") -> list[tuple[str, str]]:
+    """Every annotation the message breaks, as (field path, description) pairs."""
+    field_rules, present, nested, exactly_one = _message_rules(message.DESCRIPTOR)
+    found: list[tuple[str, str]] = []
+    for name, required, checks in field_rules:
+        value = getattr(message, name)
+        if required and not value:  # empty string, zero enum, no elements
+            found.append((prefix + name, required))
+            continue
+        for check in checks:
+            found.extend((prefix + name, text) for text in check(value))
+    for name in present:
+        if not message.HasField(name):
+            found.append((prefix + name, "is required"))
+    for name in exactly_one:
+        if message.WhichOneof(name) is None:
+            found.append((prefix + name, "exactly one of its fields must be set"))
+    for name, repeated in nested:
+        if repeated:
+            for position, item in enumerate(getattr(message, name)):
+                found.extend(violations(item, f"{prefix}{name}[{position}]."))
+        elif message.HasField(name):
+            found.extend(violations(getattr(message, name), f"{prefix}{name}."))
+    return found
+
+
+def validate(message: Message) -> None:
+    """Raise InvalidArgument listing every annotation the request breaks."""
+    found = violations(message)
+    if found:
+        raise InvalidArgument(found)

@@ -1,0 +1,1 @@
+"""The contract-testing kit: a read-only client of any endpoint, snapshot, diff, comparison, strategies."""

@@ -1,0 +1,173 @@
+"""The control operations, defined once: each one's HTTP method, path, body and JSON answer.
+
+``Emulator`` implements them in Python; the HTTP control plane (emulator.control.http) serves this
+table; ``RemoteEmulator`` (emulator.control.remote) is a client of the same table. So the plugin's
+modes share one API by construction. A new control operation is an ``Emulator`` method and
+one entry here (and, if its answer is a record, its decoder in emulator.control.remote).
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from emulator.state.seed import image_json, registry_json, repository_json
+
+if TYPE_CHECKING:
+    from emulator.emulator import Emulator
+
+NO_BODY = object()  # what an operation gets when the request has no body (JSON null is a body)
+
+
+@dataclass(frozen=True)
+class ControlOperation:
+    name: str  # the Emulator (and RemoteEmulator) method it stands for
+    method: str  # HTTP
+    path: str  # may end in "/{id}": a path parameter
+    body: str  # "none", "optional", "required", or "params": no body, the path and query parameters
+    serve: Callable[[Emulator, Any], Any]  # (emulator, parsed body, params dict or NO_BODY) -> the JSON answer
+    query: tuple[str, ...] = ()  # the query parameters it takes (body "params")
+
+    @property
+    def prefix(self) -> str:
+        """The path without its parameter: what a request's path is matched against."""
+        return self.path.removesuffix("{id}")
+
+    def target(self, params: dict[str, Any]) -> str:
+        """The request path for these parameters (the client side of ``params_of``)."""
+        path = self.prefix + urllib.parse.quote(str(params["id"]), safe="") if self.path.endswith("{id}") else self.path
+        query = {key: params[key] for key in self.query if params.get(key) is not None}
+        return path + ("?" + urllib.parse.urlencode(query) if query else "")
+
+
+def fields(body: Any, required: tuple[str, ...] = (), allowed: tuple[str, ...] | None = None) -> dict:
+    """``body`` as a JSON object with the ``required`` fields and (if ``allowed`` is given) no others."""
+    if not isinstance(body, dict):
+        raise ValueError("body: must be a JSON object")
+    if allowed is not None:
+        unknown = sorted(set(body) - set(allowed))
+        if unknown:
+            raise ValueError(f"{unknown[0]}: unknown field (allowed: {', '.join(allowed) or 'none'})")
+    for key in required:
+        if key not in body:
+            raise ValueError(f"{key}: is required")
+    return body
+
+
+def image_record_json(image) -> dict:
+    return {"registry_id": image.registry_id, "name": image.name, **image_json(image)}
+
+
+def repository_record_json(repository) -> dict:
+    return {"registry_id": repository.registry_id, "name": repository.name, **repository_json(repository)}
+
+
+def _reset(emulator: Emulator, body: Any) -> dict:
+    if body is not NO_BODY:
+        fields(body, allowed=())
+    emulator.reset()
+    return {}
+
+
+def _load_seed(emulator: Emulator, body: Any) -> dict:
+    # An object, never a string: Emulator.load_seed would read a string as a path on this host.
+    registries, images = emulator.load_seed(fields(body))
+    return {
+        "registries": [registry_json(registry) for registry in registries],
+        "images": [image_record_json(image) for image in images],
+    }
+
+
+def _configure_auth(emulator: Emulator, body: Any) -> dict:
+    given = fields(body, required=("mode",), allowed=("mode", "tokens"))
+    tokens = given.get("tokens", {})
+    if not isinstance(tokens, dict):
+        raise ValueError("tokens: must be an object of token -> list of folders (or null)")
+    for folders in tokens.values():
+        if folders is not None and not (isinstance(folders, list) and all(isinstance(f, str) for f in folders)):
+            raise ValueError("tokens: a token's folders must be a list of folder ids, or null for every folder")
+    emulator.configure_auth(given["mode"], tokens)  # the mode is required: none is ever assumed
+    return {}
+
+
+def _configure_operations(emulator: Emulator, body: dict) -> dict:
+    if not isinstance(body["modes"], (dict, list)):
+        raise ValueError("modes: must be an object of method -> mode, or a list of MODE / METHOD=MODE specs")
+    emulator.configure_operations(body["modes"])
+    return {"modes": emulator.operation_modes}
+
+
+def _add_fault(emulator: Emulator, body: Any) -> dict:
+    return emulator.add_fault(**fields(body)).rule
+
+
+def _remove_fault(emulator: Emulator, params: dict) -> dict:
+    if not emulator.remove_fault(params["id"]):
+        raise LookupError(f"no fault rule {params['id']!r} (it may have expired)")
+    return {}
+
+
+def _clear_faults(emulator: Emulator, params: dict) -> dict:
+    emulator.clear_faults()
+    return {}
+
+
+OPERATIONS = (
+    ControlOperation("health", "GET", "/health", "none", lambda emulator, body: {"status": "SERVING"}),
+    ControlOperation("info", "GET", "/info", "none", lambda emulator, body: emulator.info()),
+    ControlOperation("state", "GET", "/state", "none", lambda emulator, body: emulator.state()),
+    ControlOperation("reset", "POST", "/reset", "optional", _reset),
+    ControlOperation("load_seed", "POST", "/seed", "required", _load_seed),
+    ControlOperation(
+        "add_registry", "POST", "/registries", "required",
+        lambda emulator, body: registry_json(emulator.add_registry(**fields(body, required=("folder_id",)))),
+    ),
+    ControlOperation(
+        "add_repository", "POST", "/repositories", "required",
+        lambda emulator, body: repository_record_json(
+            emulator.add_repository(**fields(body, required=("registry_id", "path")))
+        ),
+    ),
+    ControlOperation(
+        "add_image", "POST", "/images", "required",
+        lambda emulator, body: image_record_json(
+            emulator.add_image(**fields(body, required=("registry_id", "repository")))
+        ),
+    ),
+    ControlOperation("configure_auth", "POST", "/auth", "required", _configure_auth),
+    ControlOperation(
+        "delete_image", "DELETE", "/images/{id}", "params",
+        lambda emulator, params: image_record_json(emulator.delete_image(params["id"])),
+    ),
+    ControlOperation(
+        "tag_image", "POST", "/tag", "required",
+        lambda emulator, body: image_record_json(
+            emulator.tag_image(**fields(body, required=("image_id", "tag"), allowed=("image_id", "tag")))
+        ),
+    ),
+    ControlOperation(
+        "untag_image", "POST", "/untag", "required",
+        lambda emulator, body: image_record_json(
+            emulator.untag_image(**fields(body, required=("image_id", "tag"), allowed=("image_id", "tag")))
+        ),
+    ),
+    ControlOperation("add_fault", "POST", "/faults", "required", _add_fault),
+    ControlOperation("faults", "GET", "/faults", "params", lambda emulator, params: emulator.faults),
+    ControlOperation("clear_faults", "DELETE", "/faults", "params", _clear_faults),
+    ControlOperation("remove_fault", "DELETE", "/faults/{id}", "params", _remove_fault),
+    ControlOperation(
+        "calls", "GET", "/calls", "params",
+        lambda emulator, params: emulator.calls_of(params["method"]) if params.get("method") else emulator.calls,
+        query=("method",),
+    ),
+    ControlOperation(
+        "configure_operations", "POST", "/operation-modes", "required",
+        lambda emulator, body: _configure_operations(emulator, fields(body, required=("modes",), allowed=("modes",))),
+    ),
+)  # fmt: skip
+BY_PATH: dict[str, dict[str, ControlOperation]] = {}  # path prefix -> HTTP method -> operation
+for _operation in OPERATIONS:
+    BY_PATH.setdefault(_operation.prefix, {})[_operation.method] = _operation
+BY_NAME = {operation.name: operation for operation in OPERATIONS}

@@ -1,0 +1,233 @@
+"""Fault injection: rules that make matching calls fail, slow down, or finish their operation
+with an error, so that a client's retry, back-off, timeout and error paths can be tested.
+
+Plain Python, no gRPC: the service layer asks ``Faults.decide`` once per call (after
+authentication, before validation) and acts on the answer.
+
+A rule (a JSON object; see ``parse_rule``):
+- ``method``: a full name (``yandex.cloud.containerregistry.v1.ImageService/List``), a short one
+  (``ImageService/List``), a service (``ImageService``) or ``*``;
+- ``match``: request fields (their names in the .proto) that must equal the given values;
+- what happens: ``code`` (a gRPC status name) with an optional ``message``; and/or ``delay_ms``
+  (latency added before the answer, or before the fault); or ``operation_error`` (``{"code",
+  "message"}``: the call succeeds and its operation finishes with that error, nothing changed);
+- when: ``count`` (the next N matching calls, then the rule expires), ``after`` (skip the first N
+  matching calls), ``probability`` (0..1, drawn from ``seed``); default: every matching call.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.rpc import code_pb2
+
+from emulator.state.operation_modes import DEFERRED_METHODS
+
+CODES = frozenset(code_pb2.Code.keys()) - {"OK"}
+MAX_RULES = 100
+MAX_DELAY_MS = 60_000
+_KEYS = ("method", "match", "code", "message", "delay_ms", "operation_error", "count", "after", "probability", "seed")
+
+
+@dataclass
+class FaultRule:
+    id: str
+    method: str
+    match: dict[str, Any] = field(default_factory=dict)
+    code: str | None = None
+    message: str = ""
+    delay_ms: int = 0
+    operation_error: tuple[str, str] | None = None
+    count: int | None = None  # matching calls left to answer; None: no limit
+    after: int = 0  # matching calls still to let through first
+    probability: float | None = None
+    seed: int | None = None
+    _random: random.Random | None = field(default=None, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The rule as given (its count and after as they stand now), with its id."""
+        entry: dict[str, Any] = {"id": self.id, "method": self.method}
+        if self.match:
+            entry["match"] = dict(self.match)
+        if self.code is not None:
+            entry["code"] = self.code
+            entry["message"] = self.message
+        if self.delay_ms:
+            entry["delay_ms"] = self.delay_ms
+        if self.operation_error is not None:
+            entry["operation_error"] = {"code": self.operation_error[0], "message": self.operation_error[1]}
+        for name in ("count", "probability", "seed"):
+            if getattr(self, name) is not None:
+                entry[name] = getattr(self, name)
+        if self.after:
+            entry["after"] = self.after
+        return entry
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a rule does to one call."""
+
+    rule_id: str
+    code: str | None
+    message: str
+    delay_ms: int
+    operation_error: tuple[str, str] | None
+
+
+def _number(rule: Mapping, name: str, kind: type, low: float, high: float | None) -> Any:
+    value = rule.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, kind) or value < low or (high is not None and value > high):
+        span = f"from {low} to {high}" if high is not None else f">= {low}"
+        raise ValueError(f"{name}: must be {'an integer' if kind is int else 'a number'} {span}, got {value!r}")
+    return value
+
+
+def _status(value: Any, name: str) -> str:
+    if value not in CODES:
+        raise ValueError(f"{name}: must be a gRPC status name other than OK (e.g. UNAVAILABLE), got {value!r}")
+    return value
+
+
+def method_pattern(value: Any, known_services: frozenset[str]) -> str:
+    """``*``, ``Service``, ``Service/Method`` or the full name: checked against the served services."""
+    if value == "*":
+        return value
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"method: must be a method, a service or *, got {value!r}")
+    service, _, method = value.partition("/")
+    short = {name.rpartition(".")[2]: name for name in known_services}
+    full = short.get(service, service)
+    if full not in known_services:
+        raise ValueError(f"method: {value!r} names no served service (served: {', '.join(sorted(short))})")
+    return f"{full}/{method}" if method else full
+
+
+def parse_rule(rule: Any, rule_id: str, known: Mapping[str, frozenset[str]]) -> FaultRule:
+    """A rule from its JSON form; ValueError naming the field. ``known``: the served services' full
+    names -> their method names."""
+    if not isinstance(rule, Mapping):
+        raise ValueError("rule: must be a JSON object")
+    unknown = sorted(set(rule) - set(_KEYS), key=str)
+    if unknown:
+        raise ValueError(f"{unknown[0]}: unknown field (allowed: {', '.join(_KEYS)})")
+    if "method" not in rule:
+        raise ValueError("method: is required (a method, a service or *)")
+    method = method_pattern(rule["method"], frozenset(known))
+    service, _, name = method.partition("/")
+    if name and name not in known[service]:
+        raise ValueError(f"method: {service} has no method {name!r} (it has {', '.join(sorted(known[service]))})")
+    match = rule.get("match") or {}
+    if not isinstance(match, Mapping) or not all(isinstance(key, str) for key in match):
+        raise ValueError("match: must be an object of request field -> value")
+    code = _status(rule["code"], "code") if rule.get("code") is not None else None
+    message = rule.get("message", "")
+    if not isinstance(message, str):
+        raise ValueError(f"message: must be a string, got {message!r}")
+    operation_error = rule.get("operation_error")
+    if operation_error is not None:
+        if not isinstance(operation_error, Mapping) or set(operation_error) - {"code", "message"}:
+            raise ValueError('operation_error: must be {"code": "<status>", "message": "..."}')
+        text = operation_error.get("message", "injected fault")
+        if not isinstance(text, str):
+            raise ValueError("operation_error.message: must be a string")
+        operation_error = (_status(operation_error.get("code"), "operation_error.code"), text)
+        if name and f"{service.rpartition('.')[2]}/{name}" not in DEFERRED_METHODS:
+            raise ValueError(
+                f"operation_error: applies to the methods whose operation makes their change "
+                f"({', '.join(sorted(DEFERRED_METHODS))}), not {name}"
+            )
+        if code is not None:
+            raise ValueError("operation_error: give code (the call fails) or operation_error (its operation does)")
+    delay_ms = _number(rule, "delay_ms", int, 0, MAX_DELAY_MS) or 0
+    if code is None and operation_error is None and not delay_ms:
+        raise ValueError("code: a rule needs code, delay_ms or operation_error")
+    probability = _number(rule, "probability", (int, float), 0, 1)
+    seed = _number(rule, "seed", int, 0, None)
+    if seed is not None and probability is None:
+        raise ValueError("seed: goes with probability")
+    return FaultRule(
+        id=rule_id,
+        method=method,
+        match=dict(match),
+        code=code,
+        message=message or (f"injected {code}" if code else ""),
+        delay_ms=delay_ms,
+        operation_error=operation_error,
+        count=_number(rule, "count", int, 1, None),
+        after=_number(rule, "after", int, 0, None) or 0,
+        probability=probability,
+        seed=seed,
+        _random=random.Random(seed) if probability is not None else None,
+    )
+
+
+class Faults:
+    """The rules in force, in the order added. Thread-safe."""
+
+    def __init__(self, known: Mapping[str, frozenset[str]]):
+        self._known = known
+        self._rules: list[FaultRule] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def add(self, rule: Any) -> FaultRule:
+        with self._lock:
+            if len(self._rules) >= MAX_RULES:
+                raise ValueError(f"rule: at most {MAX_RULES} rules at a time; remove some first")
+            parsed = parse_rule(rule, f"fault-{next(self._ids)}", self._known)
+            self._rules.append(parsed)
+            return parsed
+
+    def remove(self, rule_id: str) -> bool:
+        with self._lock:
+            kept = [rule for rule in self._rules if rule.id != rule_id]
+            removed = len(kept) != len(self._rules)
+            self._rules = kept
+            return removed
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules = []
+
+    def rules(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [rule.to_json() for rule in self._rules]
+
+    def decide(self, service: str, method: str, request: Mapping[str, Any] | None) -> Decision | None:
+        """The first rule that takes this call, counting it; None: no fault. ``request``: the
+        request's fields (proto names), or None if it could not be decoded (match rules skip it)."""
+        if not self._rules:
+            return None
+        with self._lock:
+            for rule in self._rules:
+                if not _applies(rule, service, method, request):
+                    continue
+                if rule.after:
+                    rule.after -= 1
+                    continue
+                if rule._random is not None and rule._random.random() >= rule.probability:
+                    continue
+                if rule.count is not None:
+                    rule.count -= 1
+                    if rule.count == 0:
+                        self._rules.remove(rule)
+                return Decision(rule.id, rule.code, rule.message, rule.delay_ms, rule.operation_error)
+            return None
+
+
+def _applies(rule: FaultRule, service: str, method: str, request: Mapping[str, Any] | None) -> bool:
+    if rule.method != "*" and rule.method not in (service, f"{service}/{method}"):
+        return False
+    if rule.operation_error is not None and f"{service.rpartition('.')[2]}/{method}" not in DEFERRED_METHODS:
+        return False  # a rule for a whole service or * takes only the methods it can apply to
+    if not rule.match:
+        return True
+    return request is not None and all(request.get(key) == value for key, value in rule.match.items())

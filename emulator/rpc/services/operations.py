@@ -1,0 +1,149 @@
+"""yandex.cloud.operation.OperationService: Get (which finishes polls-mode operations) and Cancel;
+and how every mutating call records its operation (``once``)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from emulator.api.errors import InvalidArgument
+from emulator.api.wire import OPERATION, message_class, type_url
+from emulator.rpc.pipeline import Call, Rpc, ServiceContext
+from emulator.state.records import Operation, Pending
+from emulator.state.store import Store, now_ns
+
+SERVICE = f"{OPERATION}.OperationService"
+PUBLIC = False
+
+
+def set_timestamp(timestamp: Message, ns: int) -> None:
+    timestamp.seconds, timestamp.nanos = divmod(ns, 1_000_000_000)
+
+
+def encode_operation(operation: Operation) -> Message:
+    message = message_class(f"{OPERATION}.Operation")(
+        id=operation.id,
+        description=operation.description,
+        created_by=operation.created_by,
+        done=operation.done,
+    )
+    set_timestamp(message.created_at, operation.created_at_ns)
+    set_timestamp(message.modified_at, operation.modified_at_ns)
+    metadata_class = message_class(operation.metadata_type)
+    message.metadata.type_url = type_url(metadata_class)
+    message.metadata.value = metadata_class(**operation.metadata).SerializeToString()
+    if operation.error is not None:
+        code, text = operation.error
+        message.error.code, message.error.message = grpc.StatusCode[code].value[0], text
+    elif operation.done and operation.response_type is not None:
+        response_class = message_class(operation.response_type)
+        message.response.type_url = type_url(response_class)
+        if operation.response:
+            message.response.value = json_format.ParseDict(operation.response, response_class()).SerializeToString()
+    return message
+
+
+# Idempotency keys of image Deletes were recorded as "<subject>/Delete/<key>" before other methods
+# had operations; state files hold them so.
+_KEY_NAMES = {"ImageService/Delete": "Delete"}
+
+
+def as_json(message: Message) -> dict[str, Any]:
+    """A message in protobuf's JSON mapping (field names as in the .proto): how an
+    operation keeps its response, in memory and in the state file."""
+    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+
+
+def new_operation(
+    call: Call,
+    description: str,
+    metadata_type: str,
+    metadata: dict[str, str],
+    folder_id: str,
+    response_type: str = "google.protobuf.Empty",
+    response: Message | None = None,
+    *,
+    action: str = "",
+    target: str = "",
+) -> Operation:
+    """An operation made by ``call`` (its id is given by ``once``). ``action`` on ``target``: the
+    store action that makes its change (see Store._action), done now or when the operation is
+    done, by the method's mode; none: the caller made the change already. ``response``: what it
+    answers once done."""
+    now = now_ns()
+    return Operation(
+        id="",
+        description=description,
+        created_at_ns=now,
+        created_by=call.principal.subject,
+        modified_at_ns=now,
+        done=True,
+        metadata_type=metadata_type,
+        metadata=metadata,
+        response_type=response_type,
+        response=as_json(response) if response is not None else None,
+        folder_id=folder_id,
+        pending=Pending(action, target) if action else None,
+    )
+
+
+def once(store: Store, call: Call, method: str, request: Message, perform: Callable[[], Operation]) -> Message:
+    """Run a mutating call (``method``: "Service/Method") and record its operation, done now or
+    later by the method's operation mode, once per idempotency key.
+
+    A call repeated with the same ``idempotency-key`` metadata and the same request gets
+    the first operation again and changes nothing; the same key with another request is
+    INVALID_ARGUMENT. ``perform`` checks, authorizes and changes the store (all under the
+    store's lock, so no request sees it halfway) and returns the operation to record.
+    """
+    digest = hashlib.blake2b(request.SerializeToString(deterministic=True), digest_size=16).hexdigest()
+    key = call.idempotency_key and f"{call.principal.subject}/{_KEY_NAMES.get(method, method)}/{call.idempotency_key}"
+    with store.atomic():
+        done_before = key and store.operation_for_key(key)
+        if done_before:
+            same = (
+                done_before.request_digest == digest
+                if done_before.request_digest is not None
+                else done_before.metadata.get("image_id") == getattr(request, "image_id", None)
+            )
+            if not same:
+                raise InvalidArgument.field("idempotency-key", f"was already used for another {method} request")
+            call.authorize(done_before.folder_id)
+            return encode_operation(done_before)
+        operation = perform()
+        operation.id = store.ids.new_id()
+        operation.idempotency_key = key or None
+        operation.request_digest = digest if key else None
+        if call.operation_error is not None and operation.pending is not None:
+            # A fault rule: the call succeeds, its operation finishes with the error, nothing changes.
+            operation.pending, operation.done, operation.error = None, True, call.operation_error
+            store.add_operation(operation)
+        else:
+            store.start_operation(operation, method)
+    return encode_operation(operation)
+
+
+def rpcs(context: ServiceContext) -> list[Rpc]:
+    store = context.store
+
+    def get(request: Message, call: Call) -> Message:
+        with store.atomic():
+            operation = store.get_operation(request.operation_id)
+            call.authorize(operation.folder_id)  # one with no folder: only callers allowed every folder
+            return encode_operation(store.poll_operation(operation.id))  # a poll counts once authorized
+
+    def cancel(request: Message, call: Call) -> Message:
+        with store.atomic():
+            operation = store.get_operation(request.operation_id)
+            call.authorize(operation.folder_id)
+            return encode_operation(store.cancel_operation(operation.id))
+
+    return [
+        Rpc("Get", f"{OPERATION}.GetOperationRequest", get),
+        Rpc("Cancel", f"{OPERATION}.CancelOperationRequest", cancel),
+    ]

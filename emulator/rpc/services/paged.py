@@ -1,0 +1,154 @@
+"""The List requests of every service: scope, filter, order and page size, then keyset paging.
+
+A service declares what its List accepts as a ListSpec; ``ListSpec.parse`` reads a
+request's rules that are not annotations (reporting every broken one together, as the
+annotations are), and ``page`` turns the page token into a store cursor and the next
+cursor into a token. The store does the rest (emulator.state.listing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from google.protobuf.message import Message
+
+from emulator.api.errors import InvalidArgument
+from emulator.api.filters import FilterSpec, NameFilter, parse_filter
+from emulator.api.ordering import parse_order_by
+from emulator.rpc.paging import PageTokens
+from emulator.state.listing import Cursor, Scope, UnknownCursor
+from emulator.state.store import Store
+
+if TYPE_CHECKING:
+    from emulator.rpc.pipeline import Call
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+def page_size_of(request: Message) -> int:
+    if request.page_size < 0:
+        raise InvalidArgument.field("page_size", f"must be >= 0, got {request.page_size}")
+    if request.page_size > MAX_PAGE_SIZE:  # also an annotation; kept so the rule reads whole here
+        raise InvalidArgument.field("page_size", f"must be <= {MAX_PAGE_SIZE}, got {request.page_size}")
+    return request.page_size or DEFAULT_PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A List request's rules that are not annotations, parsed. ``method``: which List (a
+    page token of one List is not one of another's)."""
+
+    method: str
+    scope: Scope
+    name_filter: NameFilter | None
+    order: str  # the order's name in the store's index (see emulator.api.ordering), walked descending or not
+    descending: bool
+    limit: int
+
+    def fingerprint(self) -> str:
+        """What a page token is bound to: everything but the page size."""
+        canonical_filter = self.name_filter.canonical() if self.name_filter else ""
+        scope = (self.scope.kind, str(self.scope.value))
+        return "|".join((self.method, *scope, canonical_filter, self.order, str(self.descending)))
+
+    @property
+    def names_in(self) -> frozenset[str] | None:
+        """The names the filter keeps (None: no such condition)."""
+        return self.name_filter.names if self.name_filter and not self.name_filter.negated else None
+
+    @property
+    def names_not_in(self) -> frozenset[str]:
+        return self.name_filter.names if self.name_filter and self.name_filter.negated else frozenset()
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """What one List method accepts.
+
+    ``method``: the List's full name; ``scopes``: (request field, scope kind) pairs, the first
+    one set wins;
+    ``filter``: what ``filter`` may name; ``orders``: the fields ``order_by`` may name (one or
+    several, comma-separated, each with asc or desc), the first being the default and what
+    breaks ties: the id (``has_order_by=False``: the request has no order_by).
+    """
+
+    method: str
+    scopes: tuple[tuple[str, str], ...]
+    filter: FilterSpec
+    orders: tuple[str, ...]
+    has_order_by: bool = True
+
+    def _scope(self, request: Message) -> Scope:
+        for field, kind in self.scopes:
+            value = getattr(request, field)
+            if value:
+                return Scope(kind, value)
+        fields = [field for field, _ in self.scopes]
+        wanted = fields[0] if len(fields) == 1 else f"one of {', '.join(fields[:-1])} or {fields[-1]}"
+        raise InvalidArgument.field(fields[-1], f"{wanted} is required")
+
+    def _order(self, request: Message) -> tuple[str, bool]:
+        return parse_order_by(request.order_by if self.has_order_by else "", self.orders)
+
+    def parse(self, request: Message) -> ListQuery:
+        """Parse every rule; report all broken ones together, like the annotations."""
+        parts, violations = [], []
+        for parse in (self._scope, lambda r: parse_filter(r.filter, self.filter), self._order, page_size_of):
+            try:
+                parts.append(parse(request))
+            except InvalidArgument as error:
+                violations.extend(error.violations)
+        if violations:
+            raise InvalidArgument(violations)
+        scope, name_filter, (order, descending), limit = parts
+        return ListQuery(self.method, scope, name_filter, order, descending, limit)
+
+
+def page(
+    tokens: PageTokens,
+    query: ListQuery,
+    page_token: str,
+    fetch: Callable[[Cursor | None], tuple[list, Cursor | None]],
+) -> tuple[list, str]:
+    """One page of records and the next page token ("" on the last page).
+
+    The token is checked before ``fetch`` runs (before existence and permission), and
+    ``fetch(after)`` returns the records and the cursor of the next page.
+    """
+    fingerprint = query.fingerprint()
+    after = tokens.read(fingerprint, page_token) if page_token else None
+    try:
+        records, next_cursor = fetch(after)
+    except UnknownCursor:
+        raise InvalidArgument.field("page_token", "is not a token this emulator issued") from None
+    return records, tokens.issue(fingerprint, next_cursor) if next_cursor else ""
+
+
+def page_of_store(
+    store: Store,
+    tokens: PageTokens,
+    call: Call,
+    query: ListQuery,
+    page_token: str,
+    list_records: Callable[..., tuple[list, Cursor | None]],
+) -> tuple[list, str]:
+    """``page`` for a store List method (list_images, list_repositories, list_registries): the
+    folder check and the page read one consistent state."""
+
+    def fetch(after: Cursor | None) -> tuple[list, Cursor | None]:
+        with store.atomic():
+            call.authorize(store.folder_of(query.scope))
+            return list_records(
+                query.scope,
+                names_in=query.names_in,
+                names_not_in=query.names_not_in,
+                order=query.order,
+                descending=query.descending,
+                after=after,
+                limit=query.limit,
+            )
+
+    return page(tokens, query, page_token, fetch)

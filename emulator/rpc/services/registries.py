@@ -1,0 +1,176 @@
+"""yandex.cloud.containerregistry.v1.RegistryService: registries, their access bindings and IP permissions."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from google.protobuf.message import Message
+
+from emulator.api.errors import InvalidArgument
+from emulator.api.filters import REGISTRY_NAME_FILTER
+from emulator.api.wire import CONTAINER_REGISTRY, message_class
+from emulator.rpc.pipeline import Call, Rpc, ServiceContext
+from emulator.rpc.services.access import access_binding_rpcs, apply_deltas
+from emulator.rpc.services.operations import new_operation, once, set_timestamp
+from emulator.rpc.services.paged import ListSpec, page_of_store
+from emulator.state.records import IpPermission, Registry
+
+SERVICE = f"{CONTAINER_REGISTRY}.RegistryService"
+PUBLIC = False
+LIST = ListSpec(
+    method=f"{SERVICE}/List",
+    scopes=(("folder_id", "folder"),),
+    filter=REGISTRY_NAME_FILTER,
+    orders=("id",),
+    has_order_by=False,
+)
+UPDATABLE = ("name", "labels")  # what UpdateRegistryRequest.update_mask may name
+
+
+def encode_registry(registry: Registry) -> Message:
+    message_type = message_class(f"{CONTAINER_REGISTRY}.Registry")
+    message = message_type(
+        id=registry.id,
+        folder_id=registry.folder_id,
+        name=registry.name,
+        status=message_type.Status.Value(registry.status),
+        labels=registry.labels,
+    )
+    set_timestamp(message.created_at, registry.created_at_ns)
+    return message
+
+
+def _ip_permission(message: Message) -> IpPermission:
+    return IpPermission(type(message).Action.Name(message.action), message.ip)
+
+
+def _fields_to_update(request: Message) -> set[str]:
+    """The update mask's paths; an empty mask means every field the request sets."""
+    paths = set(request.update_mask.paths)
+    unknown = sorted(paths - set(UPDATABLE))
+    if unknown:
+        raise InvalidArgument.field(
+            "update_mask", f"{unknown[0]!r} is not a field that can be updated (only {', '.join(UPDATABLE)})"
+        )
+    return paths or {name for name in UPDATABLE if getattr(request, name)}
+
+
+def registry_operation(call: Call, verb: str, registry: Registry, *, answers: bool = False, action: str = ""):
+    """The operation of a registry method: ``<verb>RegistryMetadata`` naming the registry, the
+    Registry as its response if it ``answers`` (else Empty), and its pending ``action``."""
+    response = (f"{CONTAINER_REGISTRY}.Registry", encode_registry(registry)) if answers else ()
+    return new_operation(
+        call, f"{verb} registry", f"{CONTAINER_REGISTRY}.{verb}RegistryMetadata", {"registry_id": registry.id},
+        registry.folder_id, *response, action=action, target=registry.id if action else "",
+    )  # fmt: skip
+
+
+def rpcs(context: ServiceContext) -> list[Rpc]:
+    store, tokens = context.store, context.tokens
+
+    def get(request: Message, call: Call) -> Message:
+        with store.atomic():
+            registry = store.get_registry(request.registry_id)
+            call.authorize(registry.folder_id)
+            return encode_registry(registry)
+
+    def list_registries(request: Message, call: Call) -> Message:
+        query = LIST.parse(request)
+        registries, next_page_token = page_of_store(
+            store, tokens, call, query, request.page_token, store.list_registries
+        )
+        return message_class(f"{CONTAINER_REGISTRY}.ListRegistriesResponse")(
+            registries=[encode_registry(registry) for registry in registries], next_page_token=next_page_token
+        )
+
+    def create(request: Message, call: Call) -> Message:
+        def perform():
+            call.authorize(request.folder_id)
+            # `secure` (a scanning policy) has no field in Registry: accepted and not kept.
+            registry = store.add_registry(
+                request.folder_id, name=request.name, labels=dict(request.labels), unique_name=bool(request.name)
+            )
+            # CREATING while the operation pends
+            return registry_operation(call, "Create", registry, answers=True, action="create_registry")
+
+        return once(store, call, "RegistryService/Create", request, perform)
+
+    def update(request: Message, call: Call) -> Message:
+        fields = _fields_to_update(request)
+
+        def perform():
+            registry = store.get_registry(request.registry_id)
+            call.authorize(registry.folder_id)
+            store.update_registry(
+                registry.id,
+                name=request.name if "name" in fields else None,
+                labels=dict(request.labels) if "labels" in fields else None,
+            )
+            return registry_operation(call, "Update", registry, answers=True)
+
+        return once(store, call, "RegistryService/Update", request, perform)
+
+    def delete(request: Message, call: Call, force: bool = False) -> Message:
+        def perform():
+            registry = store.get_registry(request.registry_id)
+            call.authorize(registry.folder_id)
+            action = "force_delete_registry" if force else "delete_registry"
+            return registry_operation(call, "Delete", registry, action=action)
+
+        return once(store, call, f"RegistryService/{'ForceDelete' if force else 'Delete'}", request, perform)
+
+    def list_ip_permission(request: Message, call: Call) -> Message:
+        with store.atomic():
+            registry = store.get_registry(request.registry_id)
+            call.authorize(registry.folder_id)
+            permissions = registry.ip_permissions
+        response = message_class(f"{CONTAINER_REGISTRY}.ListIpPermissionsResponse")()
+        for permission in permissions:
+            response.permissions.add(action=permission.action, ip=permission.ip)
+        return response
+
+    def change_ip_permission(request: Message, call: Call, method: str, new_permissions) -> Message:
+        def perform():
+            registry = store.get_registry(request.registry_id)
+            call.authorize(registry.folder_id)
+            store.set_registry_access(registry.id, ip_permissions=new_permissions(registry.ip_permissions))
+            return new_operation(
+                call,
+                f"{method} IP permissions",
+                f"{CONTAINER_REGISTRY}.{method}IpPermissionMetadata",
+                {"registry_id": registry.id},
+                registry.folder_id,
+            )
+
+        return once(store, call, f"RegistryService/{method}IpPermission", request, perform)
+
+    def set_ip_permission(request: Message, call: Call) -> Message:
+        permissions = [_ip_permission(item) for item in request.ip_permission]
+        return change_ip_permission(request, call, "Set", lambda _: permissions)
+
+    def update_ip_permission(request: Message, call: Call) -> Message:
+        deltas = [(delta.action, _ip_permission(delta.ip_permission)) for delta in request.ip_permission_deltas]
+        return change_ip_permission(request, call, "Update", lambda current: apply_deltas(current, deltas))
+
+    def bindings_of(registry_id: str):
+        registry = store.get_registry(registry_id)
+        return registry.access_bindings, registry.folder_id
+
+    return [
+        Rpc("Get", f"{CONTAINER_REGISTRY}.GetRegistryRequest", get),
+        Rpc("List", f"{CONTAINER_REGISTRY}.ListRegistriesRequest", list_registries),
+        Rpc("Create", f"{CONTAINER_REGISTRY}.CreateRegistryRequest", create),
+        Rpc("Update", f"{CONTAINER_REGISTRY}.UpdateRegistryRequest", update),
+        Rpc("Delete", f"{CONTAINER_REGISTRY}.DeleteRegistryRequest", delete),
+        # ForceDelete: declared by the official SDK (not the public .proto files); deletes the images too.
+        Rpc("ForceDelete", f"{CONTAINER_REGISTRY}.DeleteRegistryRequest", partial(delete, force=True)),
+        Rpc("ListIpPermission", f"{CONTAINER_REGISTRY}.ListIpPermissionRequest", list_ip_permission),
+        Rpc("SetIpPermission", f"{CONTAINER_REGISTRY}.SetIpPermissionRequest", set_ip_permission),
+        Rpc("UpdateIpPermission", f"{CONTAINER_REGISTRY}.UpdateIpPermissionRequest", update_ip_permission),
+        *access_binding_rpcs(
+            context,
+            "RegistryService",
+            bindings_of,
+            lambda registry_id, bindings: store.set_registry_access(registry_id, access_bindings=bindings),
+        ),
+    ]

@@ -1,0 +1,102 @@
+"""yandex.cloud.containerregistry.v1.RepositoryService: repositories and their access bindings."""
+
+from __future__ import annotations
+
+from google.protobuf.message import Message
+
+from emulator.api.errors import InvalidArgument
+from emulator.api.filters import REPOSITORY_NAME_FILTER
+from emulator.api.wire import CONTAINER_REGISTRY, message_class
+from emulator.rpc.pipeline import Call, Rpc, ServiceContext
+from emulator.rpc.services.access import access_binding_rpcs
+from emulator.rpc.services.operations import new_operation, once
+from emulator.rpc.services.paged import ListSpec, page_of_store
+from emulator.state.records import Repository
+from emulator.state.store import REPOSITORY_ORDERS
+
+SERVICE = f"{CONTAINER_REGISTRY}.RepositoryService"
+PUBLIC = False
+# registry_id wins over folder_id, as the request's documentation says.
+LIST = ListSpec(
+    method=f"{SERVICE}/List",
+    scopes=(("registry_id", "registry"), ("folder_id", "folder")),
+    filter=REPOSITORY_NAME_FILTER,
+    orders=REPOSITORY_ORDERS,
+)
+
+
+def encode_repository(repository: Repository) -> Message:
+    return message_class(f"{CONTAINER_REGISTRY}.Repository")(name=repository.name, id=repository.id)
+
+
+def rpcs(context: ServiceContext) -> list[Rpc]:
+    store, tokens = context.store, context.tokens
+    metadata = f"{CONTAINER_REGISTRY}.{{}}RepositoryMetadata"
+
+    def found(repository: Repository, call: Call) -> Message:
+        call.authorize(store.folder_of_repository(repository))
+        return encode_repository(repository)
+
+    def get(request: Message, call: Call) -> Message:
+        with store.atomic():
+            return found(store.get_repository(request.repository_id), call)
+
+    def get_by_name(request: Message, call: Call) -> Message:
+        with store.atomic():
+            return found(store.get_repository_by_name(request.repository_name), call)
+
+    def list_repositories(request: Message, call: Call) -> Message:
+        query = LIST.parse(request)
+        repositories, next_page_token = page_of_store(
+            store, tokens, call, query, request.page_token, store.list_repositories
+        )
+        return message_class(f"{CONTAINER_REGISTRY}.ListRepositoriesResponse")(
+            repositories=[encode_repository(repository) for repository in repositories],
+            next_page_token=next_page_token,
+        )
+
+    def upsert(request: Message, call: Call) -> Message:
+        registry_id, _, path = request.name.partition("/")
+        if not path:
+            raise InvalidArgument.field("name", f"must be <registry_id>/<repository path>, got {request.name!r}")
+
+        def perform():
+            registry = store.get_registry(registry_id)
+            call.authorize(registry.folder_id)
+            repository = store.add_repository(registry.id, path, kept=True)
+            return new_operation(
+                call,
+                "Upsert repository",
+                metadata.format("Upsert"),
+                {"repository_id": repository.id},
+                registry.folder_id,
+                f"{CONTAINER_REGISTRY}.Repository",
+                encode_repository(repository),
+            )
+
+        return once(store, call, "RepositoryService/Upsert", request, perform)
+
+    def delete(request: Message, call: Call) -> Message:
+        def perform():
+            repository = store.get_repository(request.repository_id)
+            folder_id = store.folder_of_repository(repository)
+            call.authorize(folder_id)
+            return new_operation(
+                call, "Delete repository", metadata.format("Delete"), {"repository_id": repository.id}, folder_id,
+                action="delete_repository", target=repository.id,
+            )  # fmt: skip
+
+        return once(store, call, "RepositoryService/Delete", request, perform)
+
+    def bindings_of(repository_id: str):
+        repository = store.get_repository(repository_id)
+        return repository.access_bindings, store.folder_of_repository(repository)
+
+    return [
+        Rpc("Get", f"{CONTAINER_REGISTRY}.GetRepositoryRequest", get),
+        Rpc("GetByName", f"{CONTAINER_REGISTRY}.GetRepositoryByNameRequest", get_by_name),
+        Rpc("List", f"{CONTAINER_REGISTRY}.ListRepositoriesRequest", list_repositories),
+        Rpc("Upsert", f"{CONTAINER_REGISTRY}.UpsertRepositoryRequest", upsert),
+        Rpc("Delete", f"{CONTAINER_REGISTRY}.DeleteRepositoryRequest", delete),
+        *access_binding_rpcs(context, "RepositoryService", bindings_of, store.set_repository_access),
+    ]

@@ -1,0 +1,1 @@
+"""The emulator's state: records, collections and their indexes, operations, seeds. Plain Python: no gRPC, no protobuf."""

@@ -1,0 +1,733 @@
+"""Seed data: the JSON format of ``--seed``, ``--state-file`` and ``Emulator.load_seed``.
+
+A seed either loads whole or not at all: any bad entry raises SeedError naming it
+(``registries[0].images[2].digest: ...``) and everything already added is taken out.
+The same parsers check the keyword arguments of ``Emulator.add_registry/add_image``,
+so the Python API and the file format cannot drift apart. Every string of every entry
+must be one the wire can carry (UTF-8: no lone surrogate), checked once, in _check_keys.
+
+The state file is this format too, written atomically (see write_state_file).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import json_format
+from google.rpc import code_pb2
+
+from emulator.api.validation import violations
+from emulator.api.values import INT64_MAX, ValueProblem, check_digest, check_size, check_timestamp
+from emulator.api.wire import known_message, message_class
+from emulator.state.collector import collector_paused
+from emulator.state.operation_modes import MAX_POLLS, modes_json, parse_modes
+from emulator.state.records import (
+    REGISTRY_STATUSES,
+    AccessBinding,
+    Blob,
+    Image,
+    IpPermission,
+    Operation,
+    Pending,
+    Registry,
+    Repository,
+)
+from emulator.state.store import ACTIONS, MAX_ACCESS_BINDINGS, MAX_IP_PERMISSIONS, REPOSITORY_PATH, Store
+
+_REGISTRY_KEYS = {
+    "id", "folder_id", "name", "created_at", "labels", "images", "repositories", "access_bindings", "ip_permissions",
+    "status",
+}  # fmt: skip
+_REPOSITORY_KEYS = {"path", "id", "kept", "access_bindings"}
+_IMAGE_KEYS = {
+    "repository", "id", "digest", "tags", "created_at", "last_modified", "compressed_size", "config", "layers",
+    "manifests",
+}  # fmt: skip
+_BLOB_KEYS = {"id", "digest", "size", "urls"}
+_OPERATION_KEYS = {
+    "id", "description", "created_at", "created_by", "modified_at", "done",
+    "metadata_type", "metadata", "response_type", "response", "error", "folder_id", "idempotency_key",
+    "request_digest", "pending",
+}  # fmt: skip
+# Fields holding entries that are parsed, and so string-checked, on their own: not walked twice.
+_ENTRY_FIELDS = frozenset(
+    {"registries", "operations", "images", "config", "layers", "error", "repositories", "access_bindings"}
+)
+_STATUS_CODES = set(code_pb2.Code.keys()) - {"OK"}
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_SECOND = timedelta(seconds=1)
+_MICROSECOND = timedelta(microseconds=1)
+_RFC3339 = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2})"
+    r"(?:\.(?P<fraction>\d{1,9}))?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?"
+)
+
+
+class SeedError(ValueError):
+    """A seed that cannot be loaded; the message names the bad entry."""
+
+
+def _at(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def read_seed_file(path: str | Path) -> dict:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise SeedError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
+    try:
+        with collector_paused():
+            return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SeedError(f"{path}: not valid JSON: {error}") from None
+    except RecursionError:
+        raise SeedError(f"{path}: not valid JSON: nested too deeply") from None
+
+
+def parse_timestamp(value: Any, where: str) -> int:
+    """RFC 3339 text (nanosecond precision) or a datetime -> ns since the epoch; no offset means UTC.
+    Integer arithmetic throughout: exact for every moment of years 1 to 9999, whatever the offset."""
+    if isinstance(value, datetime):
+        moment = value if value.utcoffset() is not None else value.replace(tzinfo=timezone.utc)
+        ns = (moment - _EPOCH) // _MICROSECOND * 1_000
+    else:
+        match = _RFC3339.fullmatch(value) if isinstance(value, str) else None
+        if match is None:
+            raise SeedError(f"{where}: must be an RFC 3339 timestamp such as 2026-01-02T10:00:00Z, got {value!r}")
+        offset = match.group("offset") or "Z"
+        offset = "+00:00" if offset in ("Z", "z") else offset  # Python 3.10 reads no "Z"
+        try:
+            moment = datetime.fromisoformat(f"{match.group('date')}T{match.group('time')}{offset}")
+        except ValueError:
+            raise SeedError(f"{where}: not a real date and time: {value!r}") from None
+        nanos = int((match.group("fraction") or "0").ljust(9, "0"))
+        ns = (moment - _EPOCH) // _SECOND * 1_000_000_000 + nanos
+    return _checked(check_timestamp, ns, where)
+
+
+def format_timestamp(ns: int) -> str:
+    """ns since the epoch -> RFC 3339 in UTC, exact to the nanosecond, the year always four
+    digits (strftime's %Y writes year 999 as "999", which no RFC 3339 reader accepts)."""
+    seconds, nanos = divmod(ns, 1_000_000_000)
+    text = (_NAIVE_EPOCH + timedelta(seconds=seconds)).isoformat()
+    return text + (f".{nanos:09d}".rstrip("0") if nanos else "") + "Z"
+
+
+def _expect(value: Any, kind: type | tuple, where: str, what: str) -> Any:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise SeedError(f"{where}: must be {what}, got {value!r}")
+    return value
+
+
+def _checked(check: Callable[[Any, str], Any], value: Any, where: str) -> Any:
+    """A value check from emulator.api.values, its refusal reported as a SeedError."""
+    try:
+        return check(value, where)
+    except ValueProblem as problem:
+        raise SeedError(str(problem)) from None
+
+
+def _size(value: Any, where: str) -> int:
+    return _checked(check_size, value, where)
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    _expect(value, (list, tuple), where, "a list of strings")
+    if not all(isinstance(item, str) for item in value):
+        for position, item in enumerate(value):
+            _expect(item, str, f"{where}[{position}]", "a string")
+    return list(value)
+
+
+def _check_text(text: str, where: str, what: str = "") -> None:
+    """A string the wire can carry: protobuf strings are UTF-8, which has no lone surrogates
+    (JSON's "\\ud800" makes one). The message shows the text escaped, so it prints anywhere."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        shown = ascii(text) if len(text) <= 80 else ascii(text[:80]) + "..."
+        raise SeedError(
+            f"{where}: {what}holds a lone surrogate ({ascii(text[error.start])[1:-1]}), which UTF-8 and so the wire "
+            f"cannot carry, got {shown}"
+        ) from None
+
+
+def _ascii_strings(value: list | tuple | dict) -> bool:
+    """True if ``value`` holds only ASCII strings (as items, or keys and values): the fast path,
+    one C-level pass. False also when it holds anything else, which is then walked."""
+    try:
+        if isinstance(value, dict):
+            return "".join(value).isascii() and "".join(value.values()).isascii()
+        return "".join(value).isascii()
+    except TypeError:  # not all strings
+        return False
+
+
+def _check_strings(entry: dict, where: str) -> None:
+    """Every string of an entry's values and everything nested in them (its own field names
+    are checked only if unknown: known ones are ASCII), except the entries of _ENTRY_FIELDS,
+    which are checked when they are parsed. ASCII is the fast path (seeds of a million images
+    are almost all ASCII); anything else is walked, naming paths."""
+    pending: list[tuple[Any, str]] = []
+    for key, value in entry.items():
+        if isinstance(value, str):
+            if not value.isascii():
+                _check_text(value, _at(where, key))
+        elif isinstance(value, (dict, list, tuple)) and key not in _ENTRY_FIELDS and not _ascii_strings(value):
+            pending.append((value, _at(where, str(key))))
+    while pending:  # a loop, not recursion: any depth
+        value, where = pending.pop()
+        if isinstance(value, dict):
+            for key in value:
+                if isinstance(key, str):
+                    _check_text(key, where, f"the key {key!a} ")
+            items = ((f"{where}.{key}", item) for key, item in value.items())
+        else:
+            items = ((f"{where}[{position}]", item) for position, item in enumerate(value))
+        for path, item in items:
+            if isinstance(item, str):
+                if not item.isascii():
+                    _check_text(item, path)
+            elif isinstance(item, (dict, list, tuple)):
+                pending.append((item, path))
+
+
+def _check_keys(entry: Any, allowed: set[str], required: set[str], where: str) -> dict:
+    """An entry: an object of allowed fields, with the required ones, every string sendable."""
+    _expect(entry, dict, where or "arguments", "an object")
+    _check_strings(entry, where)
+    if entry.keys() <= allowed and required <= entry.keys():
+        return entry
+    unknown = sorted(set(entry) - allowed, key=str)
+    for key in unknown:
+        if isinstance(key, str):
+            _check_text(key, where or "arguments", f"the field name {key!a} ")
+    if unknown:
+        raise SeedError(f"{_at(where, unknown[0])}: unknown field (allowed: {', '.join(sorted(allowed))})")
+    for key in sorted(required - set(entry)):
+        raise SeedError(f"{_at(where, key)}: is required")
+    return entry
+
+
+def parse_blob(entry: Any, store: Store, where: str, *, default_size: tuple[int, int]) -> Blob:
+    if isinstance(entry, Blob):
+        entry = {"id": entry.id, "digest": entry.digest, "size": entry.size, "urls": list(entry.urls)}
+    _check_keys(entry, _BLOB_KEYS, set(), where)
+    size = entry.get("size")
+    size = store.ids.new_size(*default_size) if size is None else _size(size, _at(where, "size"))
+    digest = entry.get("digest") or store.ids.new_digest()
+    _checked(check_digest, digest, _at(where, "digest"))
+    blob_id = _expect(entry.get("id") or store.ids.new_id(), str, _at(where, "id"), "a string")
+    return Blob(id=blob_id, digest=digest, size=size, urls=tuple(_strings(entry.get("urls", []), _at(where, "urls"))))
+
+
+def image_arguments(entry: Any, store: Store, where: str = "") -> dict:
+    """Keyword arguments for Store.add_image from one seed image entry."""
+    _check_keys(entry, _IMAGE_KEYS, {"repository"}, where)
+    arguments: dict[str, Any] = {"repository": _expect(entry["repository"], str, _at(where, "repository"), "a string")}
+    for key in ("id", "digest"):
+        if entry.get(key) is not None:
+            arguments[key] = _expect(entry[key], str, _at(where, key), "a string")
+    arguments["tags"] = _strings(entry.get("tags") or [], _at(where, "tags"))
+    if entry.get("created_at") is not None:
+        arguments["created_at_ns"] = parse_timestamp(entry["created_at"], _at(where, "created_at"))
+    if entry.get("last_modified") is not None:
+        arguments["last_modified_ns"] = parse_timestamp(entry["last_modified"], _at(where, "last_modified"))
+    if entry.get("compressed_size") is not None:
+        arguments["compressed_size"] = _size(entry["compressed_size"], _at(where, "compressed_size"))
+    if entry.get("config") is not None:
+        arguments["config"] = parse_blob(entry["config"], store, _at(where, "config"), default_size=(1_000, 20_000))
+    if entry.get("layers") is not None:
+        layers = _expect(entry["layers"], (list, tuple), _at(where, "layers"), "a list of blobs")
+        arguments["layers"] = [
+            parse_blob(layer, store, f"{_at(where, 'layers')}[{position}]", default_size=(1_000, 30_000_000))
+            for position, layer in enumerate(layers)
+        ]
+        if "compressed_size" not in arguments and sum(layer.size for layer in arguments["layers"]) > INT64_MAX:
+            raise SeedError(
+                f"{_at(where, 'layers')}: sizes sum beyond 2^63-1, so compressed_size (their sum unless given) "
+                "would not fit int64: give compressed_size"
+            )
+    return arguments
+
+
+def registry_arguments(entry: Any, where: str = "") -> dict:
+    """Keyword arguments for Store.add_registry from one seed registry entry (images aside)."""
+    _check_keys(entry, _REGISTRY_KEYS, {"folder_id"}, where)
+    arguments: dict[str, Any] = {"folder_id": entry["folder_id"]}
+    for key in ("id", "name"):
+        if entry.get(key) is not None:
+            arguments[key] = _expect(entry[key], str, _at(where, key), "a string")
+    if entry.get("created_at") is not None:
+        arguments["created_at_ns"] = parse_timestamp(entry["created_at"], _at(where, "created_at"))
+    labels = _expect(entry.get("labels") or {}, dict, _at(where, "labels"), "an object of strings")
+    for key, value in labels.items():
+        _expect(key, str, _at(where, "labels"), "an object with string keys")
+        _expect(value, str, f"{_at(where, 'labels')}.{key}", "a string")
+    arguments["labels"] = labels
+    if entry.get("status") is not None:
+        if entry["status"] not in REGISTRY_STATUSES:
+            raise SeedError(
+                f"{_at(where, 'status')}: must be one of {', '.join(REGISTRY_STATUSES)}, got {entry['status']!r}"
+            )
+        arguments["status"] = entry["status"]
+    return arguments
+
+
+def _api_message(entry: Any, message_type: str, where: str):
+    """An entry in protobuf's JSON mapping of an API message, checked by the API's own
+    annotations (the rules a request carrying it would be held to)."""
+    try:
+        message = json_format.ParseDict(_expect(entry, dict, where, "an object"), message_class(message_type)())
+    except json_format.ParseError as problem:
+        raise SeedError(f"{where}: does not fit {message_type}: {problem}") from None
+    for field, text in violations(message):
+        raise SeedError(f"{where}.{field}: {text}")
+    return message
+
+
+def access_bindings_of(entries: Any, where: str) -> list[AccessBinding]:
+    """Access bindings from entries like {"role_id": "...", "subject": {"id": "...", "type": "..."}}."""
+    bindings = []
+    for position, entry in enumerate(_expect(entries, list, where, "a list")):
+        message = _api_message(entry, "yandex.cloud.access.AccessBinding", f"{where}[{position}]")
+        bindings.append(AccessBinding(message.role_id, message.subject.id, message.subject.type))
+    return _at_most(bindings, MAX_ACCESS_BINDINGS, where)
+
+
+def ip_permissions_of(entries: Any, where: str) -> list[IpPermission]:
+    """IP permissions from entries like {"action": "PULL", "ip": "10.0.0.0/8"}."""
+    permissions = []
+    for position, entry in enumerate(_expect(entries, list, where, "a list")):
+        message = _api_message(entry, "yandex.cloud.containerregistry.v1.IpPermission", f"{where}[{position}]")
+        permissions.append(IpPermission(type(message).Action.Name(message.action), message.ip))
+    return _at_most(permissions, MAX_IP_PERMISSIONS, where)
+
+
+def _at_most(items: list, limit: int, where: str) -> list:
+    """The store keeps at most ``limit`` distinct items per resource: say so here, naming the entry."""
+    distinct = len(dict.fromkeys(items))
+    if distinct > limit:
+        raise SeedError(f"{where}: at most {limit} (distinct) per resource, got {distinct}")
+    return items
+
+
+def repository_arguments(entry: Any, where: str = "") -> dict:
+    """Keyword arguments for Store.add_repository (registry aside) from one seed repository entry."""
+    _check_keys(entry, _REPOSITORY_KEYS, {"path"}, where)
+    arguments: dict[str, Any] = {"path": _expect(entry["path"], str, _at(where, "path"), "a string")}
+    if not REPOSITORY_PATH.fullmatch(arguments["path"]):
+        raise SeedError(f"{_at(where, 'path')}: must match {REPOSITORY_PATH.pattern}, got {arguments['path']!r}")
+    if entry.get("id") is not None:
+        arguments["id"] = _expect(entry["id"], str, _at(where, "id"), "a string")
+    arguments["kept"] = _expect(entry.get("kept", True), bool, _at(where, "kept"), "true or false")
+    return arguments
+
+
+def operation_record(entry: Any, where: str) -> Operation:
+    _check_keys(entry, _OPERATION_KEYS, {"id", "metadata_type"}, where)
+    for key in ("metadata_type", "response_type"):
+        if entry.get(key) is not None and not known_message(entry[key]):
+            raise SeedError(f"{_at(where, key)}: not a message type the emulator knows: {entry[key]!r}")
+    key = entry.get("idempotency_key")
+    if key is not None:
+        _expect(key, str, _at(where, "idempotency_key"), "a string")
+    error = entry.get("error")
+    if error is not None:
+        _check_keys(error, {"code", "message"}, {"code", "message"}, _at(where, "error"))
+        if error["code"] not in _STATUS_CODES:
+            raise SeedError(f"{_at(where, 'error.code')}: not a gRPC status code name: {error['code']!r}")
+        error = (error["code"], _expect(error["message"], str, _at(where, "error.message"), "a string"))
+    metadata = _expect(entry.get("metadata", {}), dict, _at(where, "metadata"), "an object")
+    for name, value in metadata.items():  # the API's metadata types hold ids: strings
+        _expect(value, str, f"{_at(where, 'metadata')}.{name}", "a string")
+    try:
+        message_class(entry["metadata_type"])(**metadata)
+    except (TypeError, ValueError) as problem:
+        raise SeedError(f"{_at(where, 'metadata')}: does not fit {entry['metadata_type']}: {problem}") from None
+    response = entry.get("response")
+    if response is not None:
+        if entry.get("response_type") is None:
+            raise SeedError(f"{_at(where, 'response')}: needs response_type")
+        _api_message(response, entry["response_type"], _at(where, "response"))
+    digest = entry.get("request_digest")
+    if digest is not None:
+        _expect(digest, str, _at(where, "request_digest"), "a string")
+    pending = pending_record(entry["pending"], _at(where, "pending")) if entry.get("pending") is not None else None
+    done = _expect(entry.get("done", pending is None), bool, _at(where, "done"), "true or false")
+    if pending is not None and done:
+        raise SeedError(f"{_at(where, 'done')}: an operation with pending work is not done")
+    return Operation(
+        id=_expect(entry["id"], str, _at(where, "id"), "a string"),
+        description=_expect(entry.get("description", ""), str, _at(where, "description"), "a string"),
+        created_at_ns=parse_timestamp(entry.get("created_at", "1970-01-01T00:00:00Z"), _at(where, "created_at")),
+        created_by=_expect(entry.get("created_by", ""), str, _at(where, "created_by"), "a string"),
+        modified_at_ns=parse_timestamp(entry.get("modified_at", "1970-01-01T00:00:00Z"), _at(where, "modified_at")),
+        done=done,
+        metadata_type=_expect(entry["metadata_type"], str, _at(where, "metadata_type"), "a message name"),
+        metadata=metadata,
+        response_type=entry.get("response_type"),
+        error=error,
+        folder_id=_expect(entry.get("folder_id", ""), str, _at(where, "folder_id"), "a string"),
+        idempotency_key=key,
+        response=response,
+        request_digest=digest,
+        pending=pending,
+    )
+
+
+def pending_record(entry: Any, where: str) -> Pending:
+    """{"action": "delete_image", "target": "<id>", "polls_left": N} or {..., "due_at": "<RFC 3339>"}."""
+    _check_keys(entry, {"action", "target", "polls_left", "due_at"}, {"action", "target"}, where)
+    if entry["action"] not in ("", *ACTIONS):
+        raise SeedError(f'{_at(where, "action")}: must be one of {", ".join(ACTIONS)} or "", got {entry["action"]!r}')
+    target = _expect(entry["target"], str, _at(where, "target"), "a string")
+    if ("polls_left" in entry) == ("due_at" in entry):
+        raise SeedError(f"{where}: give exactly one of polls_left and due_at")
+    if "polls_left" in entry:
+        polls = _expect(entry["polls_left"], int, _at(where, "polls_left"), "an integer")
+        if not 1 <= polls <= MAX_POLLS:
+            raise SeedError(f"{_at(where, 'polls_left')}: must be from 1 to {MAX_POLLS}, got {polls}")
+        return Pending(entry["action"], target, polls_left=polls)
+    return Pending(entry["action"], target, due_ns=parse_timestamp(entry["due_at"], _at(where, "due_at")))
+
+
+def pending_json(pending: Pending) -> dict:
+    entry: dict[str, Any] = {"action": pending.action, "target": pending.target}
+    if pending.polls_left is not None:
+        entry["polls_left"] = pending.polls_left
+    else:
+        entry["due_at"] = format_timestamp(pending.due_ns)
+    return entry
+
+
+def apply_seed(store: Store, data: Any) -> tuple[list[Registry], list[Image]]:
+    """Add every registry, image and operation of a seed to ``store``, all or nothing."""
+    _check_keys(data, {"registries", "operations", "operation_modes"}, {"registries"}, "seed")
+    entries = _expect(data["registries"], list, "registries", "a list")
+    try:
+        modes = parse_modes(_expect(data.get("operation_modes", {}), dict, "operation_modes", "an object"))
+    except ValueError as error:
+        raise SeedError(f"operation_modes: {error}") from None
+    operations = [
+        operation_record(entry, f"operations[{o}]")
+        for o, entry in enumerate(_expect(data.get("operations", []), list, "operations", "a list"))
+    ]
+    seen: set[str] = set()
+    for o, operation in enumerate(operations):
+        if operation.id in seen:
+            raise SeedError(f"operations[{o}].id: {operation.id!r} appears twice")
+        seen.add(operation.id)
+    registries: list[Registry] = []
+    images: list[Image] = []
+    image_lists: list[tuple[Image, Any, str]] = []
+    with store.bulk():
+        try:
+            for r, entry in enumerate(entries):
+                where = f"registries[{r}]"
+                arguments = registry_arguments(entry, where)
+                try:
+                    registry = store.add_registry(**arguments)
+                except ValueError as error:
+                    raise SeedError(f"{where}.{error}") from None
+                registries.append(registry)
+                add_registry_parts(store, registry, entry, where)
+                image_entries = _expect(entry.get("images", []), list, f"{where}.images", "a list")
+                for i, image_entry in enumerate(image_entries):
+                    image_where = f"{where}.images[{i}]"
+                    arguments = image_arguments(image_entry, store, image_where)
+                    try:
+                        images.append(store.add_image(registry.id, **arguments))
+                    except ValueError as error:
+                        raise SeedError(f"{image_where}.{error}") from None
+                    if image_entry.get("manifests") is not None:  # once every image is in: lists may come first
+                        image_lists.append((images[-1], image_entry["manifests"], image_where))
+                check_declared_repositories(store, registry, entry, where)
+            for image, manifests, image_where in image_lists:
+                set_manifests(store, image, manifests, image_where)
+            for o, operation in enumerate(operations):
+                if operation.id in store.operations:
+                    raise SeedError(f"operations[{o}].id: {operation.id!r} already exists")
+        except BaseException:  # whatever went wrong, nothing of this seed stays
+            for image in reversed(images):
+                store.delete_image(image.id)
+            for registry in reversed(registries):
+                store.delete_registry(registry.id)
+            raise
+        for operation in operations:
+            store.add_operation(operation)
+        if modes:  # the modes it names replace those in force; the others stay
+            store.configure_operations({**store.operation_modes, **modes})
+    return registries, images
+
+
+def set_manifests(store: Store, image: Image, manifests: Any, where: str = "") -> None:
+    """Make ``image`` an image list referencing the images of its repository with these digests."""
+    digests = _strings(manifests, _at(where, "manifests"))
+    try:
+        store.set_manifests(image.id, digests)
+    except ValueError as error:
+        raise SeedError(_at(where, str(error))) from None
+
+
+def add_registry_parts(store: Store, registry: Registry, entry: dict, where: str = "") -> None:
+    """A seed registry entry's access bindings, IP permissions and declared repositories."""
+    store.set_registry_access(
+        registry.id,
+        access_bindings=access_bindings_of(entry.get("access_bindings", []), _at(where, "access_bindings")),
+        ip_permissions=ip_permissions_of(entry.get("ip_permissions", []), _at(where, "ip_permissions")),
+    )
+    paths: set[str] = set()
+    for position, repository_entry in enumerate(
+        _expect(entry.get("repositories", []), list, _at(where, "repositories"), "a list")
+    ):
+        repository_where = f"{_at(where, 'repositories')}[{position}]"
+        repository = add_repository_entry(store, registry.id, repository_entry, repository_where)
+        if repository.path in paths:
+            raise SeedError(f"{repository_where}.path: {repository.path!r} appears twice in this registry")
+        paths.add(repository.path)
+
+
+def add_repository_entry(store: Store, registry_id: str, entry: Any, where: str = "") -> Repository:
+    """A repository from its seed entry (path, id, kept, access_bindings). An existing repository
+    keeps its access bindings unless the entry gives some."""
+    arguments = repository_arguments(entry, where)
+    given = entry.get("access_bindings")
+    bindings = access_bindings_of(given, _at(where, "access_bindings")) if given is not None else None
+    try:
+        repository = store.add_repository(registry_id, **arguments)
+    except ValueError as error:
+        raise SeedError(f"{_at(where, str(error))}") from None
+    if bindings is not None:
+        store.set_repository_access(repository.id, bindings)
+    return repository
+
+
+def check_declared_repositories(store: Store, registry: Registry, entry: dict, where: str = "") -> None:
+    """A repository declared with "kept": false exists only while it holds images."""
+    for position, repository_entry in enumerate(entry.get("repositories", [])):
+        if repository_entry.get("kept") is False:
+            repository = store.get_repository_by_name(f"{registry.id}/{repository_entry['path']}")
+            if not repository.digests:
+                raise SeedError(
+                    f"{_at(where, 'repositories')}[{position}].kept: false, but no image of the seed is in it "
+                    "(a repository that is not kept exists only while it holds images)"
+                )
+
+
+def access_binding_json(binding: AccessBinding) -> dict:
+    return {"role_id": binding.role_id, "subject": {"id": binding.subject_id, "type": binding.subject_type}}
+
+
+def repository_json(repository: Repository) -> dict:
+    entry = {"path": repository.path, "id": repository.id, "kept": repository.kept}
+    if repository.access_bindings:
+        entry["access_bindings"] = [access_binding_json(binding) for binding in repository.access_bindings]
+    return entry
+
+
+def blob_json(blob: Blob) -> dict:
+    return {"id": blob.id, "digest": blob.digest, "size": blob.size, "urls": list(blob.urls)}
+
+
+def image_json(image: Image, complete: bool = True) -> dict:
+    """An image in the seed format. ``complete=False`` leaves out the fields that were not
+    given (derived blobs, a summed compressed_size): loading derives them again, identically."""
+    entry = {
+        "repository": image.repository,
+        "id": image.id,
+        "digest": image.digest,
+        "tags": list(image.tags),
+        "created_at": format_timestamp(image.created_at_ns),
+    }
+    if image.last_modified_ns != image.created_at_ns:  # a tag moved off it: written only then
+        entry["last_modified"] = format_timestamp(image.last_modified_ns)
+    if complete:
+        entry["compressed_size"] = image.compressed_size
+        entry["layers"] = [blob_json(layer) for layer in image.layers]
+        entry["config"] = blob_json(image.config)
+        return entry
+    given = image.given()
+    if "compressed_size" in given:
+        entry["compressed_size"] = given["compressed_size"]
+    if "layers" in given:
+        entry["layers"] = [blob_json(layer) for layer in given["layers"]]
+    if "config" in given:
+        entry["config"] = blob_json(given["config"])
+    return entry
+
+
+def registry_json(registry: Registry) -> dict:
+    entry = {
+        "id": registry.id,
+        "folder_id": registry.folder_id,
+        "name": registry.name,
+        "created_at": format_timestamp(registry.created_at_ns),
+        "labels": dict(registry.labels),
+    }
+    if registry.status != "ACTIVE":  # being created or deleted by a pending operation
+        entry["status"] = registry.status
+    if registry.access_bindings:
+        entry["access_bindings"] = [access_binding_json(binding) for binding in registry.access_bindings]
+    if registry.ip_permissions:
+        entry["ip_permissions"] = [{"action": p.action, "ip": p.ip} for p in registry.ip_permissions]
+    return entry
+
+
+def operation_json(operation: Operation) -> dict:
+    entry = {
+        "id": operation.id,
+        "description": operation.description,
+        "created_at": format_timestamp(operation.created_at_ns),
+        "created_by": operation.created_by,
+        "modified_at": format_timestamp(operation.modified_at_ns),
+        "done": operation.done,
+        "metadata_type": operation.metadata_type,
+        "metadata": dict(operation.metadata),
+        "response_type": operation.response_type,
+    }
+    if operation.error is not None:
+        entry["error"] = {"code": operation.error[0], "message": operation.error[1]}
+    if operation.folder_id:
+        entry["folder_id"] = operation.folder_id
+    if operation.idempotency_key is not None:
+        entry["idempotency_key"] = operation.idempotency_key
+    if operation.response is not None:
+        entry["response"] = operation.response
+    if operation.request_digest is not None:
+        entry["request_digest"] = operation.request_digest
+    if operation.pending is not None:
+        entry["pending"] = pending_json(operation.pending)
+    return entry
+
+
+def export_state(store: Store, *, complete: bool = True) -> dict:
+    """The whole state in the seed format: loading it gives the same registries, images,
+    operations. ``complete=False`` (the state file) writes only what cannot be derived."""
+    with store.atomic(), collector_paused():
+        by_registry: dict[str, list[dict]] = {registry_id: [] for registry_id in store.registries}
+        for image in sorted(store.images.values(), key=lambda image: image.created_at_ns):
+            entry = image_json(image, complete)
+            manifests = store.manifests_of(image)
+            if manifests:
+                entry["manifests"] = manifests
+            by_registry[image.registry_id].append(entry)
+        repositories: dict[str, list[dict]] = {registry_id: [] for registry_id in store.registries}
+        for repository in store.repositories.values():
+            repositories[repository.registry_id].append(repository_json(repository))
+        return {
+            "registries": [
+                {
+                    **registry_json(registry),
+                    "repositories": repositories[registry.id],
+                    "images": by_registry[registry.id],
+                }
+                for registry in store.registries.values()
+            ],
+            "operations": [operation_json(operation) for operation in store.operations.values()],
+        } | ({"operation_modes": modes_json(store.operation_modes)} if store.operation_modes else {})
+
+
+# ---- the state file ----------------------------------------------------------------------
+#
+# Written atomically: the JSON goes to ".<name>.<pid>.tmp" beside the file, is fsynced, and is
+# renamed over it, so the file on disk is always a whole state, old or new, even if the process
+# is killed during the write. A temporary file whose writer is no longer running is stale.
+
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.tmp")
+
+
+def temporary_path(path: str | Path, pid: int | None = None) -> Path:
+    path = Path(path)
+    return path.with_name(f".{path.name}.{os.getpid() if pid is None else pid}.tmp")
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process writes nothing yet: a file with its pid is an earlier one's
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # someone else's process; (an absurd pid: leave the file alone)
+    return True
+
+
+def remove_stale_temporaries(path: str | Path) -> list[Path]:
+    """Remove the temporary files of ``path`` left by writers that are no longer running
+    (killed during a write). Another running process's file is left alone: it may be
+    writing. Returns the files removed."""
+    path = Path(path)
+    removed = []
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return removed
+    for name in names:
+        match = _TEMPORARY.fullmatch(name)
+        if match and match["name"] == path.name and not _running(int(match["pid"])):
+            try:
+                (path.parent / name).unlink()
+            except FileNotFoundError:
+                continue
+            removed.append(path.parent / name)
+    return removed
+
+
+def check_writable(path: str | Path) -> None:
+    """OSError unless the state file can be written: its directory exists and takes a new
+    file (made and removed again, as the final write will), and the path is not a directory."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+    probe = temporary_path(path)
+    descriptor = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.close(descriptor)
+    probe.unlink()
+
+
+def state_text(state: dict) -> str:
+    """The state file's content from ``export_state(store, complete=False)``: compact JSON (the
+    C encoder; ``indent`` would make json use its pure-Python one, ten times slower)."""
+    return json.dumps(state, separators=(",", ":"))
+
+
+def write_text_atomically(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a temporary file, fsync, rename, fsync the directory."""
+    path = Path(path)
+    temporary = temporary_path(path)
+    try:
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def write_state_file(path: str | Path, store: Store) -> None:
+    write_text_atomically(path, state_text(export_state(store, complete=False)))
+
+
+def fallback_path(path: str | Path) -> Path:
+    """Where the state goes when ``path`` cannot be written at shutdown: the temporary
+    directory ($TMPDIR), under the state file's name and this process's id."""
+    path = Path(path)
+    return Path(tempfile.gettempdir()) / f"{path.stem}.unsaved-{os.getpid()}{path.suffix or '.json'}"
