@@ -17,6 +17,7 @@ from pathlib import Path
 
 from emulator.emulator import Emulator
 from emulator.rpc.auth import MODES, default_mode, parse_token_specs
+from emulator.rpc.services import CATALOGUE
 from emulator.rpc.tls import from_files as tls_from_files
 from emulator.state.operation_modes import modes_json, parse_modes
 from emulator.state.seed import (
@@ -296,7 +297,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ycr-emulator: --fault {spec}: {error}", file=sys.stderr)
             return 2
     if args.operations:  # the command line wins over the modes a seed or state file holds
-        emulator.configure_operations({**emulator.operation_modes, **modes_json(parse_modes(args.operations))})
+        emulator.configure_operations(
+            {**emulator.operation_modes, **modes_json(parse_modes(args.operations, CATALOGUE))}
+        )
     try:
         emulator.start()
     except OSError as error:

@@ -22,9 +22,9 @@ from emulator.rpc.server import (
     add_services,
     build_server,
     format_address,
-    served_methods,
     wait_until_serving,
 )
+from emulator.rpc.services import CATALOGUE
 from emulator.rpc.tls import TlsMaterial, generated
 from emulator.state.operation_modes import modes_json, parse_modes
 from emulator.state.records import Image, Operation, Registry, Repository, detached
@@ -104,13 +104,13 @@ class Emulator:
         self.tls_port = tls_port
         self._tls_material = tls_material
         self.store = Store(seed, max_operations=max_operations)
-        self._default_operations = parse_modes(operations or {})
+        self._default_operations = parse_modes(operations or {}, CATALOGUE)
         self.store.configure_operations(self._default_operations)
         self.auth = Auth(auth, tokens)
         self._default_auth = (auth, dict(tokens or {}))
         self._tokens = PageTokens()
-        self._faults = Faults(served_methods())
-        self._calls = CallRecorder(_request_fields)
+        self._faults = Faults(CATALOGUE)
+        self._calls = CallRecorder(_request_fields, CATALOGUE.answers_to)
         self._server: grpc.Server | None = None
         self._admin = None
 
@@ -214,7 +214,7 @@ class Emulator:
         "ImageService/Delete": "delay:500"}`` or specs ``["polls:2", "ImageService/Delete=delay:500"]``.
         Modes: ``immediate``, ``polls:N`` (done on the N-th OperationService.Get), ``delay:MS``.
         Operations already made keep theirs. ValueError names a bad mode or method."""
-        self.store.configure_operations(parse_modes(modes))
+        self.store.configure_operations(parse_modes(modes, CATALOGUE))
 
     @property
     def operation_modes(self) -> dict[str, str]:
@@ -398,7 +398,7 @@ class Emulator:
     def load_seed(self, seed: str | Path | dict) -> tuple[list[Registry], list[Image]]:
         """Load seed data (a file path or the parsed JSON), all or nothing."""
         data = read_seed_file(seed) if isinstance(seed, (str, Path)) else seed
-        registries, images = apply_seed(self.store, data)
+        registries, images = apply_seed(self.store, data, CATALOGUE)
         return list(map(detached, registries)), list(map(detached, images))
 
 

@@ -18,8 +18,8 @@ from collections import Counter
 
 import pytest
 
-from emulator.contract import comparison as compare
 from emulator.api.wire import message_class
+from emulator.contract import comparison as compare
 from emulator.contract import diff
 from emulator.contract.client import RegistryClient
 from emulator.control.remote import EmulatorProcess

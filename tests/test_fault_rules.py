@@ -7,9 +7,10 @@ import pytest
 
 from emulator.rpc.faults import MAX_RULES, Faults, parse_rule
 from emulator.rpc.recording import CallRecorder, RecordedCall
+from emulator.rpc.services import CATALOGUE
 
 IMAGES = "yandex.cloud.containerregistry.v1.ImageService"
-KNOWN = {IMAGES: frozenset({"List", "Get", "Delete"}), "yandex.cloud.operation.OperationService": frozenset({"Get"})}
+KNOWN = CATALOGUE
 
 
 @pytest.mark.parametrize(
@@ -46,20 +47,20 @@ def test_a_bad_rule_is_refused_naming_its_field(rule, field):
 def test_every_way_of_naming_a_method(method):
     faults = Faults(KNOWN)
     faults.add({"method": method, "code": "UNAVAILABLE"})
-    assert faults.decide(IMAGES, "List", {}).code == "UNAVAILABLE"
+    assert faults.decide(CATALOGUE.method(f"{IMAGES}/List"), {}).code == "UNAVAILABLE"
 
 
 def test_a_method_rule_leaves_other_methods_alone():
     faults = Faults(KNOWN)
     faults.add({"method": "ImageService/List", "code": "UNAVAILABLE"})
-    assert faults.decide(IMAGES, "Get", {}) is None
+    assert faults.decide(CATALOGUE.method(f"{IMAGES}/Get"), {}) is None
 
 
 def test_count_after_and_order():
     faults = Faults(KNOWN)
     first = faults.add({"method": "*", "code": "UNAVAILABLE", "after": 1, "count": 2})
     faults.add({"method": "*", "code": "INTERNAL"})
-    codes = [faults.decide(IMAGES, "List", {}).code for _ in range(5)]
+    codes = [faults.decide(CATALOGUE.method(f"{IMAGES}/List"), {}).code for _ in range(5)]
     assert codes == ["INTERNAL", "UNAVAILABLE", "UNAVAILABLE", "INTERNAL", "INTERNAL"]
     assert first.id not in [rule["id"] for rule in faults.rules()]  # expired
 
@@ -67,16 +68,16 @@ def test_count_after_and_order():
 def test_match_limits_a_rule_to_one_request():
     faults = Faults(KNOWN)
     faults.add({"method": "ImageService/Delete", "match": {"image_id": "crpone"}, "code": "INTERNAL"})
-    assert faults.decide(IMAGES, "Delete", {"image_id": "crpone"}).code == "INTERNAL"
-    assert faults.decide(IMAGES, "Delete", {"image_id": "crptwo"}) is None
-    assert faults.decide(IMAGES, "Delete", None) is None  # undecodable: no match
+    assert faults.decide(CATALOGUE.method(f"{IMAGES}/Delete"), {"image_id": "crpone"}).code == "INTERNAL"
+    assert faults.decide(CATALOGUE.method(f"{IMAGES}/Delete"), {"image_id": "crptwo"}) is None
+    assert faults.decide(CATALOGUE.method(f"{IMAGES}/Delete"), None) is None  # undecodable: no match
 
 
 def test_probability_with_a_seed_repeats_itself():
     def sequence():
         faults = Faults(KNOWN)
         faults.add({"method": "*", "code": "UNAVAILABLE", "probability": 0.5, "seed": 42})
-        return [faults.decide(IMAGES, "List", {}) is not None for _ in range(64)]
+        return [faults.decide(CATALOGUE.method(f"{IMAGES}/List"), {}) is not None for _ in range(64)]
 
     first = sequence()
     assert first == sequence()
@@ -114,7 +115,7 @@ def _call(n: int, size: int = 10) -> RecordedCall:
 
 
 def test_the_recorder_is_bounded_by_calls_and_bytes():
-    recorder = CallRecorder(lambda kind, raw: {"size": len(raw)}, max_calls=3, max_bytes=25)
+    recorder = CallRecorder(lambda kind, raw: {"size": len(raw)}, CATALOGUE.answers_to, max_calls=3, max_bytes=25)
     for n in range(5):
         recorder.record(_call(n))
     assert [call["request_id"] for call in recorder.calls()] == ["r3", "r4"]  # 3 x 10 bytes > 25

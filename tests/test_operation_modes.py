@@ -28,7 +28,7 @@ from conftest import FOLDER, rpc_error
 from emulator import Emulator
 from emulator.api.wire import POOL
 from emulator.control.remote import EmulatorProcess
-from emulator.state.operation_modes import MUTATING_METHODS
+from emulator.rpc.services import CATALOGUE
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated class RetryInterceptor:DeprecationWarning")
 Code = grpc.StatusCode
@@ -61,7 +61,7 @@ def test_the_mutating_methods_are_every_served_method_that_answers_an_operation(
         if method.output_type.full_name == "yandex.cloud.operation.Operation"
         and not service.startswith("yandex.cloud.operation")
     }
-    assert answering == set(MUTATING_METHODS)
+    assert answering == {method.short for method in CATALOGUE.methods(mutating=True)}
 
 
 @pytest.mark.parametrize("polls", [1, 2, 5])

@@ -29,25 +29,14 @@ from pathlib import Path
 import grpc
 from google.protobuf.message import Message
 
-from emulator.api.wire import CONTAINER_REGISTRY, OPERATION, POOL, message_class
+from emulator.api.wire import POOL, message_class
+from emulator.rpc.services import CATALOGUE
 
-SERVICES = {
-    "ImageService": (f"{CONTAINER_REGISTRY}.ImageService", "container-registry"),
-    "RegistryService": (f"{CONTAINER_REGISTRY}.RegistryService", "container-registry"),
-    "RepositoryService": (f"{CONTAINER_REGISTRY}.RepositoryService", "container-registry"),
-    "OperationService": (f"{OPERATION}.OperationService", "operation"),
-    "IamTokenService": ("yandex.cloud.iam.v1.IamTokenService", "iam"),
-}
-# Every method call() sends: the reads, and the OAuth token's exchange (it changes no resource).
-READ_METHODS = frozenset({
-    "ImageService/List", "ImageService/Get",
-    "RegistryService/List", "RegistryService/Get", "RegistryService/ListAccessBindings",
-    "RegistryService/ListIpPermission",
-    "RepositoryService/List", "RepositoryService/Get", "RepositoryService/GetByName",
-    "RepositoryService/ListAccessBindings",
-    "OperationService/Get",
-    "IamTokenService/Create",
-})  # fmt: skip
+# Every method call() sends: the catalogue's reads (IamTokenService/Create among them: trading an OAuth
+# token changes no resource); discovery itself is sent by _discover.
+READ_METHODS = frozenset(
+    method.short for method in CATALOGUE.methods(read=True) if method.service.short != "ApiEndpointService"
+)
 DISCOVERY = "/yandex.cloud.endpoint.ApiEndpointService/List"
 SYSTEM_ROOTS = "the system roots"
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a page of 1,000 images with many layers each
@@ -239,22 +228,25 @@ class RegistryClient:
         return message_class(self._method(method).input_type.full_name)(**fields)
 
     def _method(self, method: str):
-        service, _, name = method.partition("/")
-        if service not in SERVICES:
-            raise ClientError(f"{method!r}: not one of {', '.join(SERVICES)}")
-        found = POOL.FindServiceByName(SERVICES[service][0]).methods_by_name.get(name)
+        """The descriptor of any method of a served service (unserved ones too: requests can be built)."""
+        service_name, _, name = method.lstrip("/").partition("/")
+        service = CATALOGUE.service(service_name)
+        if service is None:
+            services = ", ".join(known.short for known in CATALOGUE.services.values())
+            raise ClientError(f"{method!r}: not one of {services}")
+        found = POOL.FindServiceByName(service.name).methods_by_name.get(name)
         if found is None:
-            raise ClientError(f"{method!r}: {service} has no method {name!r}")
+            raise ClientError(f"{method!r}: {service_name} has no method {name!r}")
         return found
 
     def call(self, method: str, request: Message | None = None, **fields) -> Message:
         """Send a read (one of READ_METHODS; anything else is a ClientError, sent nowhere)."""
-        descriptor = self._method(method)
-        if method not in READ_METHODS:
+        self._method(method)
+        found = CATALOGUE.method(method)
+        if found is None or found.short not in READ_METHODS:
             raise ClientError(f"{method}: not a read; this client sends only {', '.join(sorted(READ_METHODS))}")
-        service, service_id = SERVICES[method.partition("/")[0]]
-        address = self.addresses.get(service_id, self.endpoint)
-        stub = self._unary(address, f"/{service}/{descriptor.name}", descriptor.output_type.full_name)
+        address = self.addresses.get(found.service.endpoint, self.endpoint)
+        stub = self._unary(address, f"/{found.full}", found.response_type)
         return self._send(stub, request if request is not None else self.request(method, **fields))
 
     def pages(self, method: str, page_size: int = 1000, **fields) -> Iterator[Message]:

@@ -1,5 +1,5 @@
 """How two endpoints' answers to one read request compare, for ``ycr-emulator diff``: pure
-functions of protobuf messages (no calls, no gRPC), so every rule is testable without sockets.
+functions of protobuf messages (no calls), so every rule is testable without sockets.
 
 What is compared: the status code (and the page a List failed on); when both answer OK, every
 field of every resource. What is not: error messages, page tokens, the number of pages, and the
@@ -16,28 +16,37 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-# The repeated field of each List's response, and the name of one of its resources.
-LISTED = {"ImageService/List": "images", "RegistryService/List": "registries", "RepositoryService/List": "repositories"}
-SINGULAR = {"images": "image", "registries": "registry", "repositories": "repository"}
-GOTTEN = {
-    "ImageService/Get": "image",
-    "RegistryService/Get": "registry",
-    "RepositoryService/Get": "repository",
-    "RepositoryService/GetByName": "repository",
-    "OperationService/Get": "operation",
-}
-# The sort fields of each List whose value a listed resource shows, as a comparable value.
-# Image has no last_modified field, so an order by it cannot be checked beyond what precedes it.
-OBSERVABLE_ORDER_FIELDS: dict[str, dict[str, Callable[[Message], Any]]] = {
-    "ImageService/List": {
-        "id": lambda image: image.id,
-        "name": lambda image: image.name,
-        "digest": lambda image: image.digest,
-        "created_at": lambda image: (image.created_at.seconds, image.created_at.nanos),
-    },
-    "RepositoryService/List": {"id": lambda repository: repository.id, "name": lambda repository: repository.name},
-    "RegistryService/List": {},  # no order_by: the order is not defined
-}
+from emulator.api.catalogue import Method
+from emulator.api.wire import message_class
+from emulator.rpc.services import CATALOGUE
+
+# From the catalogue: the repeated field of each List's response, the name of one of its resources,
+# and what each Get answers.
+LISTED = {method.short: method.lists for method in CATALOGUE.lists}
+SINGULAR = {method.lists: method.resource for method in CATALOGUE.lists}
+GOTTEN = {method.short: method.resource for method in CATALOGUE.gets}
+
+
+def _observable(method: Method) -> dict[str, Callable[[Message], Any]]:
+    """The sort fields of a List whose value a listed resource shows, as a comparable value (a
+    Timestamp as (seconds, nanos)). Image has no last_modified field, so an order by it cannot be
+    checked beyond what precedes it; a List without order_by has no defined order: none."""
+    if not method.spec.has_order_by:
+        return {}
+    resource = message_class(method.response_type).DESCRIPTOR.fields_by_name[method.lists].message_type
+    fields: dict[str, Callable[[Message], Any]] = {}
+    for name in method.spec.orders:
+        field = resource.fields_by_name.get(name)
+        if field is None:
+            continue
+        if field.message_type is not None and field.message_type.full_name == "google.protobuf.Timestamp":
+            fields[name] = lambda message, name=name: (getattr(message, name).seconds, getattr(message, name).nanos)
+        else:
+            fields[name] = lambda message, name=name: getattr(message, name)
+    return fields
+
+
+OBSERVABLE_ORDER_FIELDS = {method.short: _observable(method) for method in CATALOGUE.lists}
 SHOWN_IDS = 1  # ids named in a List's summary
 # How much of a List's answer was compared (see Verdict).
 ALL, PART, NONE = "all", "part", "none"

@@ -50,8 +50,8 @@ from typing import Any, TextIO
 import grpc
 from google.protobuf.message import Message
 
-from emulator.api.wire import POOL
-from emulator.contract.client import SERVICES, ClientError, RegistryClient, add_client_arguments, client_options
+from emulator.api.wire import message_class
+from emulator.contract.client import ClientError, RegistryClient, add_client_arguments, client_options
 from emulator.contract.comparison import (
     ALL,
     GOTTEN,
@@ -65,24 +65,14 @@ from emulator.contract.comparison import (
     judge,
     status_text,
 )
+from emulator.rpc.services import CATALOGUE
 from emulator.state.store import IMAGE_ORDERS
 
 PROG = "ycr-emulator diff"
 # Every method this tool can call, besides what RegistryClient itself sends to reach an endpoint
-# (ApiEndpointService/List, and IamTokenService/Create for an OAuth token). All List or Get:
-# send() refuses anything else, so the tool cannot change either target.
-READ_METHODS = frozenset(
-    {
-        "ImageService/List",
-        "ImageService/Get",
-        "RegistryService/List",
-        "RegistryService/Get",
-        "RepositoryService/List",
-        "RepositoryService/Get",
-        "RepositoryService/GetByName",
-        "OperationService/Get",
-    }
-)
+# (ApiEndpointService/List, and IamTokenService/Create for an OAuth token): the catalogue's Lists and
+# Gets, all reads. send() refuses anything else, so the tool cannot change either target.
+READ_METHODS = frozenset(method.short for method in (*CATALOGUE.lists, *CATALOGUE.gets) if method.read)
 MAX_PAGES = 50  # pages followed per List and side, with the page size drawn
 MAX_RESOURCES = 10_000  # resources read per List and side (a bound on memory with big pages)
 MAX_ROWS = 1_000  # differences kept for the report; later ones are only counted
@@ -226,8 +216,7 @@ _PLAIN = re.compile(r"[A-Za-z0-9_./:@-]+")
 def render_request(method: str, fields: dict) -> str:
     """``Service/Method field=value ...``: set fields only, in .proto order, strings quoted unless
     plain (so the text is one line, whole, and two different requests never print alike)."""
-    service, _, name = method.partition("/")
-    order = [f.name for f in POOL.FindServiceByName(SERVICES[service][0]).FindMethodByName(name).input_type.fields]
+    order = [field.name for field in message_class(CATALOGUE.method(method).request_type).DESCRIPTOR.fields]
     parts = [method]
     for field_name in sorted(fields, key=lambda given: order.index(given) if given in order else len(order)):
         value = fields[field_name]
@@ -478,12 +467,10 @@ def branches(values: Values, folder_wide: bool) -> list[Branch]:
             Branch(method, "invalid", WEIGHTS["List", "invalid"], lists(method, known=True, valid=False)),
             Branch(method, "unknown", WEIGHTS["List", "unknown"], lists(method, known=False)),
         ]
+    # Each Get of the catalogue, its ids from what was found (image_id: image_ids; operations are not discovered).
     gets = {
-        "ImageService/Get": values.sorted("image_ids"),
-        "RegistryService/Get": registry_ids,
-        "RepositoryService/Get": values.sorted("repository_ids"),
-        "RepositoryService/GetByName": repository_names,
-        "OperationService/Get": (),
+        method.short: values.sorted(f"{method.gets}s") if hasattr(values, f"{method.gets}s") else ()
+        for method in CATALOGUE.gets
     }
     for method, ids in gets.items():
         if ids:

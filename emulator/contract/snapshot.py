@@ -57,17 +57,12 @@ from emulator.contract.client import (
     client_options,
     error_text,
 )
+from emulator.rpc.services import CATALOGUE
 from emulator.state.records import REGISTRY_STATUSES
 from emulator.state.seed import SeedError, apply_seed, check_writable, format_timestamp, write_text_atomically
 from emulator.state.store import Store
 
 PROG = "ycr-emulator snapshot"
-# Every method the snapshot may call: it only reads (IamTokenService/Create only trades an OAuth token).
-READ_METHODS = frozenset({
-    "RegistryService/Get", "RegistryService/List", "RegistryService/ListAccessBindings",
-    "RegistryService/ListIpPermission", "RepositoryService/List", "RepositoryService/ListAccessBindings",
-    "ImageService/List",
-})  # fmt: skip
 LAST_MODIFIED = "last_modified"
 TIES_REVERSED = "last_modified, id desc"  # the same order, ties by id descending instead of ascending
 STANDARD_OUTPUT = ("-", "/dev/stdout")  # --output values meaning standard output (never renamed over)
@@ -157,7 +152,8 @@ class Reader:
 
     @staticmethod
     def _check(method: str) -> None:
-        if method not in READ_METHODS:  # the promise that a snapshot changes nothing, kept in one place
+        found = CATALOGUE.method(method)
+        if found is None or not found.read:  # the promise that a snapshot changes nothing, kept in one place
             raise ValueError(f"{method}: not a read; a snapshot only reads")
 
     def call(self, method: str, **fields) -> Message:
@@ -403,7 +399,7 @@ def loading_problem(seed: dict) -> str | None:
     """Why this emulator could not load the seed (a value production serves that it does not
     accept), or None: checked by loading it into an empty store."""
     try:
-        apply_seed(Store(), seed)
+        apply_seed(Store(), seed, CATALOGUE)
     except SeedError as error:
         return str(error)
     return None

@@ -37,10 +37,8 @@ from emulator.api.filters import MAX_VALUE_LENGTH, REGISTRY_NAME_FILTER, FilterS
 from emulator.api.ids import ACCEPTED_ID_PATTERN, ID_ALPHABET
 from emulator.api.validation import parse_range
 from emulator.api.values import INT64_MAX
-from emulator.api.wire import CONTAINER_REGISTRY, OPERATION, field_option, message_class
-from emulator.rpc.services import images as _image_service
-from emulator.rpc.services import registries as _registry_service
-from emulator.rpc.services import repositories as _repository_service
+from emulator.api.wire import field_option, message_class
+from emulator.rpc.services import CATALOGUE
 from emulator.rpc.services.paged import MAX_PAGE_SIZE, ListSpec
 from emulator.state.store import REPOSITORY_PATH
 
@@ -66,18 +64,11 @@ __all__ = [
 
 # ---- the rules, read from the emulator ---------------------------------------------------------
 
+# The Lists and Gets, as the catalogue declares them: their request type and ListSpec, or the field naming the resource.
 _LISTS: dict[str, tuple[str, ListSpec]] = {
-    "ImageService/List": (f"{CONTAINER_REGISTRY}.ListImagesRequest", _image_service.LIST),
-    "RegistryService/List": (f"{CONTAINER_REGISTRY}.ListRegistriesRequest", _registry_service.LIST),
-    "RepositoryService/List": (f"{CONTAINER_REGISTRY}.ListRepositoriesRequest", _repository_service.LIST),
+    method.short: (method.request_type, method.spec) for method in CATALOGUE.lists
 }
-_GETS: dict[str, tuple[str, str]] = {
-    "ImageService/Get": (f"{CONTAINER_REGISTRY}.GetImageRequest", "image_id"),
-    "RegistryService/Get": (f"{CONTAINER_REGISTRY}.GetRegistryRequest", "registry_id"),
-    "RepositoryService/Get": (f"{CONTAINER_REGISTRY}.GetRepositoryRequest", "repository_id"),
-    "RepositoryService/GetByName": (f"{CONTAINER_REGISTRY}.GetRepositoryByNameRequest", "repository_name"),
-    "OperationService/Get": (f"{OPERATION}.GetOperationRequest", "operation_id"),
-}
+_GETS: dict[str, tuple[str, str]] = {method.short: (method.request_type, method.gets) for method in CATALOGUE.gets}
 LIST_METHODS = tuple(_LISTS)
 GET_METHODS = tuple(_GETS)
 
@@ -91,8 +82,8 @@ def _annotation(request_type: str, field: str) -> tuple[int | None, re.Pattern |
 
 def _key(method: str) -> str:
     """``ImageService/List``, also when given as a full name (``yandex.cloud....ImageService/List``)."""
-    service, _, name = method.strip("/").rpartition("/")
-    return f"{service.rpartition('.')[2]}/{name}"
+    found = CATALOGUE.method(method)
+    return found.short if found is not None else method
 
 
 def _method(method: str, table: Mapping) -> str:
@@ -713,7 +704,7 @@ def list_images_requests(*, valid=True, folder_ids=(), registry_ids=(), reposito
         "registry_id": _scope_pool(registry_ids, "registry_ids", method, "registry_id"),
         "repository_name": _scope_pool(repository_names, "repository_names", method, "repository_name"),
     }
-    names = _filter_values(_image_service.LIST.filter, image_names, pools["repository_name"])
+    names = _filter_values(_LISTS[method][1].filter, image_names, pools["repository_name"])
     return _list_requests(method, valid, pools, names)
 
 
@@ -723,7 +714,7 @@ def list_registries_requests(*, valid=True, folder_ids=(), registry_names=()):
     page sizes. This List has no order_by."""
     method = "RegistryService/List"
     pools = {"folder_id": _scope_pool(folder_ids, "folder_ids", method, "folder_id")}
-    return _list_requests(method, valid, pools, _filter_values(_registry_service.LIST.filter, registry_names))
+    return _list_requests(method, valid, pools, _filter_values(_LISTS[method][1].filter, registry_names))
 
 
 def list_repositories_requests(*, valid=True, folder_ids=(), registry_ids=(), repository_names=()):
@@ -735,7 +726,7 @@ def list_repositories_requests(*, valid=True, folder_ids=(), registry_ids=(), re
         "folder_id": _scope_pool(folder_ids, "folder_ids", method, "folder_id"),
         "registry_id": _scope_pool(registry_ids, "registry_ids", method, "registry_id"),
     }
-    return _list_requests(method, valid, pools, _filter_values(_repository_service.LIST.filter, repository_names))
+    return _list_requests(method, valid, pools, _filter_values(_LISTS[method][1].filter, repository_names))
 
 
 # ---- Get requests ------------------------------------------------------------------------------
@@ -767,13 +758,8 @@ def get_requests(method: str, *, valid: bool = True, ids=()):
 
 # ---- from a seed -----------------------------------------------------------------------------------
 
-_GET_POOLS = {
-    "ImageService/Get": "image_ids",
-    "RegistryService/Get": "registry_ids",
-    "RepositoryService/Get": "repository_ids",
-    "RepositoryService/GetByName": "repository_names",
-    "OperationService/Get": "operation_ids",
-}
+# The seed values (scope_values) a Get's resource field is drawn from: image_id -> image_ids.
+_GET_POOLS = {method: f"{field}s" for method, (_, field) in _GETS.items()}
 
 
 def requests_for(seed: Mapping, method: str, *, valid: bool = True):

@@ -26,7 +26,7 @@ from typing import Any
 
 from google.rpc import code_pb2
 
-from emulator.state.operation_modes import DEFERRED_METHODS
+from emulator.api.catalogue import EVERY_METHOD, Catalogue, Method, Service
 
 CODES = frozenset(code_pb2.Code.keys()) - {"OK"}
 MAX_RULES = 100
@@ -96,23 +96,26 @@ def _status(value: Any, name: str) -> str:
     return value
 
 
-def method_pattern(value: Any, known_services: frozenset[str]) -> str:
-    """``*``, ``Service``, ``Service/Method`` or the full name: checked against the served services."""
-    if value == "*":
+def method_pattern(value: Any, catalogue: Catalogue) -> Service | Method | str:
+    """``*``, or the served service or method ``value`` names (short or full); ValueError otherwise."""
+    if value == EVERY_METHOD:
         return value
     if not isinstance(value, str) or not value:
         raise ValueError(f"method: must be a method, a service or *, got {value!r}")
-    service, _, method = value.partition("/")
-    short = {name.rpartition(".")[2]: name for name in known_services}
-    full = short.get(service, service)
-    if full not in known_services:
-        raise ValueError(f"method: {value!r} names no served service (served: {', '.join(sorted(short))})")
-    return f"{full}/{method}" if method else full
+    found = catalogue.find(value)
+    if found is None:
+        service = catalogue.service(value.partition("/")[0])
+        if service is None:
+            served = ", ".join(sorted(known.short for known in catalogue.services.values()))
+            raise ValueError(f"method: {value!r} names no served service (served: {served})")
+        raise ValueError(
+            f"method: {service.name} has no method {value.partition('/')[2]!r} (it has {', '.join(sorted(service.methods))})"
+        )
+    return found
 
 
-def parse_rule(rule: Any, rule_id: str, known: Mapping[str, frozenset[str]]) -> FaultRule:
-    """A rule from its JSON form; ValueError naming the field. ``known``: the served services' full
-    names -> their method names."""
+def parse_rule(rule: Any, rule_id: str, catalogue: Catalogue) -> FaultRule:
+    """A rule from its JSON form; ValueError naming the field."""
     if not isinstance(rule, Mapping):
         raise ValueError("rule: must be a JSON object")
     unknown = sorted(set(rule) - set(_KEYS), key=str)
@@ -120,10 +123,7 @@ def parse_rule(rule: Any, rule_id: str, known: Mapping[str, frozenset[str]]) -> 
         raise ValueError(f"{unknown[0]}: unknown field (allowed: {', '.join(_KEYS)})")
     if "method" not in rule:
         raise ValueError("method: is required (a method, a service or *)")
-    method = method_pattern(rule["method"], frozenset(known))
-    service, _, name = method.partition("/")
-    if name and name not in known[service]:
-        raise ValueError(f"method: {service} has no method {name!r} (it has {', '.join(sorted(known[service]))})")
+    named = method_pattern(rule["method"], catalogue)
     match = rule.get("match") or {}
     if not isinstance(match, Mapping) or not all(isinstance(key, str) for key in match):
         raise ValueError("match: must be an object of request field -> value")
@@ -139,10 +139,11 @@ def parse_rule(rule: Any, rule_id: str, known: Mapping[str, frozenset[str]]) -> 
         if not isinstance(text, str):
             raise ValueError("operation_error.message: must be a string")
         operation_error = (_status(operation_error.get("code"), "operation_error.code"), text)
-        if name and f"{service.rpartition('.')[2]}/{name}" not in DEFERRED_METHODS:
+        if isinstance(named, Method) and not named.deferred:
+            deferred = ", ".join(method.short for method in catalogue.methods(deferred=True))
             raise ValueError(
-                f"operation_error: applies to the methods whose operation makes their change "
-                f"({', '.join(sorted(DEFERRED_METHODS))}), not {name}"
+                f"operation_error: applies to the methods whose operation makes their change ({deferred}), "
+                f"not {named.name}"
             )
         if code is not None:
             raise ValueError("operation_error: give code (the call fails) or operation_error (its operation does)")
@@ -155,7 +156,7 @@ def parse_rule(rule: Any, rule_id: str, known: Mapping[str, frozenset[str]]) -> 
         raise ValueError("seed: goes with probability")
     return FaultRule(
         id=rule_id,
-        method=method,
+        method=named if isinstance(named, str) else named.full if isinstance(named, Method) else named.name,
         match=dict(match),
         code=code,
         message=message or (f"injected {code}" if code else ""),
@@ -172,8 +173,8 @@ def parse_rule(rule: Any, rule_id: str, known: Mapping[str, frozenset[str]]) -> 
 class Faults:
     """The rules in force, in the order added. Thread-safe."""
 
-    def __init__(self, known: Mapping[str, frozenset[str]]):
-        self._known = known
+    def __init__(self, catalogue: Catalogue):
+        self._catalogue = catalogue
         self._rules: list[FaultRule] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -182,7 +183,7 @@ class Faults:
         with self._lock:
             if len(self._rules) >= MAX_RULES:
                 raise ValueError(f"rule: at most {MAX_RULES} rules at a time; remove some first")
-            parsed = parse_rule(rule, f"fault-{next(self._ids)}", self._known)
+            parsed = parse_rule(rule, f"fault-{next(self._ids)}", self._catalogue)
             self._rules.append(parsed)
             return parsed
 
@@ -201,14 +202,14 @@ class Faults:
         with self._lock:
             return [rule.to_json() for rule in self._rules]
 
-    def decide(self, service: str, method: str, request: Mapping[str, Any] | None) -> Decision | None:
+    def decide(self, method: Method, request: Mapping[str, Any] | None) -> Decision | None:
         """The first rule that takes this call, counting it; None: no fault. ``request``: the
         request's fields (proto names), or None if it could not be decoded (match rules skip it)."""
         if not self._rules:
             return None
         with self._lock:
             for rule in self._rules:
-                if not _applies(rule, service, method, request):
+                if not _applies(rule, method, request):
                     continue
                 if rule.after:
                     rule.after -= 1
@@ -223,10 +224,10 @@ class Faults:
             return None
 
 
-def _applies(rule: FaultRule, service: str, method: str, request: Mapping[str, Any] | None) -> bool:
-    if rule.method != "*" and rule.method not in (service, f"{service}/{method}"):
+def _applies(rule: FaultRule, method: Method, request: Mapping[str, Any] | None) -> bool:
+    if rule.method != EVERY_METHOD and rule.method not in (method.service.name, method.full):
         return False
-    if rule.operation_error is not None and f"{service.rpartition('.')[2]}/{method}" not in DEFERRED_METHODS:
+    if rule.operation_error is not None and not method.deferred:
         return False  # a rule for a whole service or * takes only the methods it can apply to
     if not rule.match:
         return True

@@ -22,6 +22,7 @@ from google.protobuf.message import DecodeError, Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from emulator.api.catalogue import Catalogue, Method, Service
 from emulator.api.errors import ApiError, InvalidArgument, shown
 from emulator.api.validation import validate
 from emulator.api.values import ValueProblem
@@ -39,6 +40,7 @@ log = logging.getLogger("emulator")
 class Call:
     """What a service needs to know of a call besides its request."""
 
+    method: Method
     principal: Principal
     metadata: dict[str, str]
     auth: Auth
@@ -63,15 +65,11 @@ class ServiceContext:
     tokens: PageTokens
     auth: Auth
     address: Callable[[], str]  # the address endpoint discovery advertises
+    catalogue: Catalogue  # every served service and method
 
 
-@dataclass(frozen=True)
-class Rpc:
-    """One unary method: its name, request type and the function that serves it."""
-
-    name: str
-    request_type: str
-    serve: Callable[[Message, Call], Message | bytes]  # bytes: already serialized
+# What serves one method: (request, call) -> the response (bytes: already serialized).
+Handler = Callable[[Message, Call], "Message | bytes"]
 
 
 MAX_MESSAGE = 1000
@@ -186,21 +184,26 @@ class _Fields:
 
 
 def generic_handler(
-    service: str,
-    rpcs: list[Rpc],
+    service: Service,
+    handlers: dict[str, Handler],
     auth: Auth,
     *,
-    public: bool = False,
     faults: Faults | None = None,
     recorder: CallRecorder | None = None,
 ) -> grpc.GenericRpcHandler:
-    """``public`` services (endpoint discovery, IAM) need no token in any auth mode. Order of a
-    call: authentication, decoding, fault rules, validation, the service. Every call is recorded."""
-    handlers = {}
-    for rpc in rpcs:
-        request_class = message_class(rpc.request_type)
+    """One handler per declared method of ``service`` (ValueError if they differ). ``public``
+    services (endpoint discovery, IAM) need no token in any auth mode. Order of a call:
+    authentication, decoding, fault rules, validation, the service. Every call is recorded."""
+    if set(handlers) != set(service.methods):
+        raise ValueError(f"{service.name}: handlers {sorted(handlers)} != declared methods {sorted(service.methods)}")
+    public = service.public
+    served = {}
+    for name, method in service.methods.items():
+        request_class = message_class(method.request_type)
 
-        def behaviour(raw: bytes, context: grpc.ServicerContext, rpc=rpc, request_class=request_class) -> bytes:
+        def behaviour(
+            raw: bytes, context: grpc.ServicerContext, method=method, serve=handlers[name], request_class=request_class
+        ) -> bytes:
             headers = new_headers()
             metadata = dict(context.invocation_metadata())
             principal, fault, injected, sent = ANONYMOUS, None, None, False
@@ -209,8 +212,8 @@ def generic_handler(
                 try:
                     request = request_class.FromString(raw)
                 except DecodeError as error:
-                    raise InvalidArgument.field("request", f"is not a valid {rpc.request_type}: {error}") from None
-                fault = faults.decide(service, rpc.name, _Fields(request)) if faults is not None else None
+                    raise InvalidArgument.field("request", f"is not a valid {method.request_type}: {error}") from None
+                fault = faults.decide(method, _Fields(request)) if faults is not None else None
                 if fault is not None:
                     if fault.delay_ms and (gave_up := _gave_up_during(context, fault.delay_ms / 1000)):
                         injected = grpc.StatusCode[gave_up]  # nobody is listening: recorded, never served
@@ -221,9 +224,9 @@ def generic_handler(
                 send_headers(context, headers)
                 sent = True
                 validate(request)
-                call = Call(principal, metadata, auth, fault.operation_error if fault else None)
-                response = rpc.serve(request, call)
-                _record(recorder, service, rpc, raw, "OK", principal, headers, fault)
+                call = Call(method, principal, metadata, auth, fault.operation_error if fault else None)
+                response = serve(request, call)
+                _record(recorder, method, raw, "OK", principal, headers, fault)
                 return response if isinstance(response, bytes) else response.SerializeToString()
             except Injected as error:
                 problem = error
@@ -232,17 +235,17 @@ def generic_handler(
             except ValueProblem as value:  # a value the store cannot keep (e.g. a folder id)
                 problem = InvalidArgument.field(value.field, value.rule)
             except Exception:
-                log.exception("%s/%s failed (%s %s)", service, rpc.name, REQUEST_ID, headers[0][1])
-                problem = Internal(f"emulator bug in {service}/{rpc.name}; see its log")
-            _record(recorder, service, rpc, raw, problem.code, principal, headers, fault)
+                log.exception("%s failed (%s %s)", method.full, REQUEST_ID, headers[0][1])
+                problem = Internal(f"emulator bug in {method.full}; see its log")
+            _record(recorder, method, raw, problem.code, principal, headers, fault)
             if injected is not None:
                 context.abort(injected, problem.message)
             if not sent:
                 send_headers(context, headers)
             context.abort_with_status(status_of(problem, headers[0][1]))
 
-        handlers[rpc.name] = grpc.unary_unary_rpc_method_handler(behaviour)
-    return grpc.method_handlers_generic_handler(service, handlers)
+        served[name] = grpc.unary_unary_rpc_method_handler(behaviour)
+    return grpc.method_handlers_generic_handler(service.name, served)
 
 
 def _gave_up_during(context: grpc.ServicerContext, seconds: float) -> str | None:
@@ -265,14 +268,14 @@ class Injected(ApiError):
         super().__init__(message)
 
 
-def _record(recorder, service: str, rpc: Rpc, raw: bytes, code: str, principal: Principal, headers, fault) -> None:
+def _record(recorder, method: Method, raw: bytes, code: str, principal: Principal, headers, fault) -> None:
     if recorder is not None:
         recorder.record(
             RecordedCall(
                 time.time_ns(),
-                f"{service}/{rpc.name}",
+                method.full,
                 raw,
-                rpc.request_type,
+                method.request_type,
                 code,
                 principal.subject,
                 headers[0][1],

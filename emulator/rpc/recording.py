@@ -38,10 +38,12 @@ class CallRecorder:
     def __init__(
         self,
         decode: Callable[[str, bytes], dict],
+        names: Callable[[str], frozenset[str]],
         max_calls: int = DEFAULT_MAX_CALLS,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ):
         self._decode = decode  # (request type, bytes) -> the request's fields
+        self._names = names  # a method's full name -> every name that means it (the catalogue's answers_to)
         self.max_calls, self.max_bytes = max_calls, max_bytes
         self._calls: deque[RecordedCall] = deque()
         self._bytes = 0
@@ -66,7 +68,7 @@ class CallRecorder:
         ``ImageService/List`` or the full name) or service (``ImageService``)."""
         with self._lock:
             kept = list(self._calls)
-        return [self._json(call) for call in kept if method is None or _named(call.method, method)]
+        return [self._json(call) for call in kept if method is None or method in self._names(call.method)]
 
     def _json(self, call: RecordedCall) -> dict[str, Any]:
         seconds, nanos = divmod(call.time_ns, 1_000_000_000)
@@ -84,9 +86,3 @@ class CallRecorder:
 
 def _fields(call: RecordedCall) -> dict[str, Any]:
     return {name: getattr(call, name) for name in RecordedCall.__slots__}
-
-
-def _named(full: str, wanted: str) -> bool:
-    service, _, method = full.partition("/")
-    short_service = service.rpartition(".")[2]
-    return wanted in (full, f"{short_service}/{method}", method, service, short_service)

@@ -18,7 +18,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2
 
 from emulator.api.errors import shown
-from emulator.api.wire import DESCRIPTOR_SET, POOL, message_class
+from emulator.api.wire import DESCRIPTOR_SET, message_class
 from emulator.rpc.auth import Auth
 from emulator.rpc.faults import Faults
 from emulator.rpc.paging import PageTokens
@@ -31,10 +31,10 @@ from emulator.rpc.pipeline import (
     install_header_hook,
 )
 from emulator.rpc.recording import CallRecorder
-from emulator.rpc.services import SERVICE_MODULES
+from emulator.rpc.services import CATALOGUE, SERVICE_MODULES
 from emulator.state.store import Store
 
-SERVICES = tuple(module.SERVICE for module in SERVICE_MODULES)
+SERVICES = tuple(CATALOGUE.services)
 
 log = logging.getLogger("emulator")
 
@@ -114,13 +114,10 @@ def add_services(
     recorder: CallRecorder | None = None,
 ) -> None:
     """The emulated services, health checking and reflection, on one server."""
-    context = ServiceContext(store=store, tokens=tokens, auth=auth, address=address)
-    rpcs = {module.SERVICE: module.rpcs(context) for module in SERVICE_MODULES}
+    context = ServiceContext(store=store, tokens=tokens, auth=auth, address=address, catalogue=CATALOGUE)
     server.add_generic_rpc_handlers(
         [
-            generic_handler(
-                module.SERVICE, rpcs[module.SERVICE], auth, public=module.PUBLIC, faults=faults, recorder=recorder
-            )
+            generic_handler(module.SERVICE, module.rpcs(context), auth, faults=faults, recorder=recorder)
             for module in SERVICE_MODULES
         ]
     )
@@ -130,7 +127,7 @@ def add_services(
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     served = (*SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME)
     reflection.enable_server_reflection(served, server, pool=reflection_pool())
-    server.add_generic_rpc_handlers([_Unserved(served, rpcs)])  # last: what nothing else serves
+    server.add_generic_rpc_handlers([_Unserved(served)])  # last: what nothing else serves
 
 
 # Reflection serves, beside the emulator's own descriptors, those of health checking, of
@@ -163,12 +160,12 @@ class _Unserved(grpc.GenericRpcHandler):
     """Asked last, for any method nothing else serves: UNIMPLEMENTED naming what is served
     (grpc's own answer is a bare "Method not found!"). No token is needed to learn that."""
 
-    def __init__(self, services: tuple[str, ...], rpcs: dict[str, list]):
+    def __init__(self, services: tuple[str, ...]):
         pool = reflection_pool()
         self._services = services
         self._methods = {
-            service: sorted(rpc.name for rpc in rpcs[service])
-            if service in rpcs
+            service: sorted(CATALOGUE.services[service].methods)
+            if service in CATALOGUE.services
             else sorted(method.name for method in pool.FindServiceByName(service).methods)
             for service in services
         }
@@ -187,12 +184,6 @@ class _Unserved(grpc.GenericRpcHandler):
             context.abort(grpc.StatusCode.UNIMPLEMENTED, shown(message, 1000))
 
         return grpc.stream_stream_rpc_method_handler(refuse)
-
-
-@cache
-def served_methods() -> dict[str, frozenset[str]]:
-    """The served services' full names -> their methods (as the descriptors declare them)."""
-    return {service: frozenset(m.name for m in POOL.FindServiceByName(service).methods) for service in SERVICES}
 
 
 def _request_fields(request_type: str, raw: bytes) -> dict:

@@ -9,7 +9,7 @@ deleting" paths. A mode says when an operation is done:
 - ``delay:MS``: done MS milliseconds after it was made (0 <= MS <= 3,600,000).
 
 Modes are given per method (``ImageService/Delete``, or its full name) or for every method (``*``).
-Plain data, no gRPC: the store applies them.
+Plain data, no gRPC: the store applies them; the catalogue says which methods make operations.
 """
 
 from __future__ import annotations
@@ -18,29 +18,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-PACKAGE = "yandex.cloud.containerregistry.v1."
-# Every served method that answers with an Operation (a test checks this against the descriptors).
-MUTATING_METHODS = (
-    "ImageService/Delete",
-    "RegistryService/Create",
-    "RegistryService/Update",
-    "RegistryService/Delete",
-    "RegistryService/ForceDelete",
-    "RegistryService/SetAccessBindings",
-    "RegistryService/UpdateAccessBindings",
-    "RegistryService/SetIpPermission",
-    "RegistryService/UpdateIpPermission",
-    "RepositoryService/Upsert",
-    "RepositoryService/Delete",
-    "RepositoryService/SetAccessBindings",
-    "RepositoryService/UpdateAccessBindings",
-)
-# The methods whose change their operation makes (when done): a fault's operation_error can
-# finish such an operation with an error and change nothing.
-DEFERRED_METHODS = frozenset(
-    {"ImageService/Delete", "RegistryService/Delete", "RegistryService/ForceDelete", "RepositoryService/Delete"}
-)
-EVERY_METHOD = "*"
+from emulator.api.catalogue import EVERY_METHOD, Catalogue
+
 MAX_POLLS = 1000
 MAX_DELAY_MS = 3_600_000
 _MODE = re.compile(r"(?P<kind>immediate|polls|delay)(?::(?P<value>[0-9]{1,9}))?")
@@ -71,18 +50,20 @@ def parse_mode(text: object) -> Mode:
     return Mode(kind, value)
 
 
-def method_name(text: object) -> str:
+def method_name(text: object, catalogue: Catalogue) -> str:
     """A method as the modes name it: ``*`` or ``Service/Method`` (a full name is shortened)."""
-    name = text.removeprefix(PACKAGE) if isinstance(text, str) else text
-    if name == EVERY_METHOD or name in MUTATING_METHODS:
-        return name
+    if text == EVERY_METHOD:
+        return text
+    method = catalogue.method(text)
+    if method is not None and method.mutating:
+        return method.short
+    mutating = ", ".join(method.short for method in catalogue.methods(mutating=True))
     raise ValueError(
-        f"operation mode: {text!r} is not a method that returns an operation "
-        f"(one of {', '.join(MUTATING_METHODS)}, or * for all)"
+        f"operation mode: {text!r} is not a method that returns an operation (one of {mutating}, or * for all)"
     )
 
 
-def parse_modes(modes: Mapping[str, str] | Iterable[str] | str) -> dict[str, Mode]:
+def parse_modes(modes: Mapping[str, str] | Iterable[str] | str, catalogue: Catalogue) -> dict[str, Mode]:
     """Modes from ``{"method": "mode"}``, or from specs ``MODE`` / ``METHOD=MODE`` (the CLI's
     repeatable ``--operations``; a string is one spec). A method given twice is an error."""
     if isinstance(modes, str):
@@ -98,7 +79,7 @@ def parse_modes(modes: Mapping[str, str] | Iterable[str] | str) -> dict[str, Mod
             pairs.append((method or EVERY_METHOD, mode))
     parsed: dict[str, Mode] = {}
     for method, mode in pairs:
-        name = method_name(method)
+        name = method_name(method, catalogue)
         if name in parsed:
             raise ValueError(f"operation mode: {name} is given twice")
         parsed[name] = parse_mode(mode)

@@ -24,6 +24,7 @@ from typing import Any
 from google.protobuf import json_format
 from google.rpc import code_pb2
 
+from emulator.api.catalogue import Catalogue
 from emulator.api.validation import violations
 from emulator.api.values import INT64_MAX, ValueProblem, check_digest, check_size, check_timestamp
 from emulator.api.wire import known_message, message_class
@@ -411,12 +412,13 @@ def pending_json(pending: Pending) -> dict:
     return entry
 
 
-def apply_seed(store: Store, data: Any) -> tuple[list[Registry], list[Image]]:
-    """Add every registry, image and operation of a seed to ``store``, all or nothing."""
+def apply_seed(store: Store, data: Any, catalogue: Catalogue) -> tuple[list[Registry], list[Image]]:
+    """Add every registry, image and operation of a seed to ``store``, all or nothing (``catalogue``:
+    the methods its operation modes may name)."""
     _check_keys(data, {"registries", "operations", "operation_modes"}, {"registries"}, "seed")
     entries = _expect(data["registries"], list, "registries", "a list")
     try:
-        modes = parse_modes(_expect(data.get("operation_modes", {}), dict, "operation_modes", "an object"))
+        modes = parse_modes(_expect(data.get("operation_modes", {}), dict, "operation_modes", "an object"), catalogue)
     except ValueError as error:
         raise SeedError(f"operation_modes: {error}") from None
     operations = [

@@ -1,7 +1,8 @@
-"""One module per gRPC service: its handlers, and its declaration in emulator.api.catalogue."""
+"""One module per gRPC service: its declaration (``SERVICE``, an emulator.api.catalogue.Service) and
+``rpcs(context)``, a handler for each declared method. Adding a service is adding its module here."""
 
+from emulator.api.catalogue import Catalogue
 from emulator.rpc.services import endpoints, iam, images, operations, registries, repositories
 
-# Each module exports SERVICE (its full name), PUBLIC (served without a token in every auth
-# mode) and rpcs(context); adding a service is adding its module here.
 SERVICE_MODULES = (images, registries, repositories, operations, endpoints, iam)
+CATALOGUE = Catalogue(module.SERVICE for module in SERVICE_MODULES)

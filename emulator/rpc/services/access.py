@@ -12,7 +12,7 @@ from collections.abc import Callable
 from google.protobuf.message import Message
 
 from emulator.api.wire import message_class
-from emulator.rpc.pipeline import Call, Rpc, ServiceContext
+from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.operations import new_operation, once
 from emulator.rpc.services.paged import DEFAULT_PAGE_SIZE, ListQuery, page
 from emulator.state.listing import Scope
@@ -42,7 +42,7 @@ def access_binding_rpcs(
     kind: str,
     find: Callable[[str], tuple[tuple[AccessBinding, ...], str]],
     replace: Callable[[str, list[AccessBinding]], None],
-) -> list[Rpc]:
+) -> dict[str, Handler]:
     """ListAccessBindings, SetAccessBindings and UpdateAccessBindings for one kind of resource.
 
     ``find(resource_id)``: (its bindings, its folder), NOT_FOUND if unknown;
@@ -82,7 +82,7 @@ def access_binding_rpcs(
                 folder_id,
             )
 
-        return once(store, call, f"{kind}/{method}AccessBindings", request, perform)
+        return once(store, call, request, perform)
 
     def set_bindings(request: Message, call: Call) -> Message:
         return change(request, call, "Set", lambda _: [binding_of(item) for item in request.access_bindings])
@@ -91,8 +91,8 @@ def access_binding_rpcs(
         deltas = [(delta.action, binding_of(delta.access_binding)) for delta in request.access_binding_deltas]
         return change(request, call, "Update", lambda current: apply_deltas(current, deltas))
 
-    return [
-        Rpc("ListAccessBindings", f"{ACCESS}.ListAccessBindingsRequest", list_bindings),
-        Rpc("SetAccessBindings", f"{ACCESS}.SetAccessBindingsRequest", set_bindings),
-        Rpc("UpdateAccessBindings", f"{ACCESS}.UpdateAccessBindingsRequest", update_bindings),
-    ]
+    return {
+        "ListAccessBindings": list_bindings,
+        "SetAccessBindings": set_bindings,
+        "UpdateAccessBindings": update_bindings,
+    }

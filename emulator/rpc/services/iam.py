@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from google.protobuf.message import Message
 
+from emulator.api.catalogue import Read, Service
 from emulator.api.wire import message_class
-from emulator.rpc.pipeline import Call, Rpc, ServiceContext
+from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.operations import set_timestamp
 
-SERVICE = "yandex.cloud.iam.v1.IamTokenService"
-PUBLIC = True  # how a caller gets a token in the first place
+SERVICE = Service(
+    "yandex.cloud.iam.v1.IamTokenService",
+    endpoint="iam",
+    # Create trades a credential for a token and changes no resource: a read, as the contract client sees it.
+    methods_declared={"Create": Read()},
+    public=True,  # how a caller gets a token in the first place
+)
 
 
-def rpcs(context: ServiceContext) -> list[Rpc]:
+def rpcs(context: ServiceContext) -> dict[str, Handler]:
     auth = context.auth
 
     def create(request: Message, call: Call) -> Message:
@@ -23,4 +29,4 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
         set_timestamp(response.expires_at, expires_ns)
         return response
 
-    return [Rpc("Create", "yandex.cloud.iam.v1.CreateIamTokenRequest", create)]
+    return {"Create": create}

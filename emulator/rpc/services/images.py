@@ -4,16 +4,29 @@ from __future__ import annotations
 
 from google.protobuf.message import Message
 
+from emulator.api.catalogue import Mutating, Read, Service
 from emulator.api.filters import REPOSITORY_NAME_FILTER
 from emulator.api.wire import CONTAINER_REGISTRY, message_class
-from emulator.rpc.pipeline import Call, Rpc, ServiceContext
+from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.operations import new_operation, once, set_timestamp
 from emulator.rpc.services.paged import ListSpec, page_of_store
 from emulator.state.records import Image, Operation
 from emulator.state.store import IMAGE_ORDERS
 
-SERVICE = f"{CONTAINER_REGISTRY}.ImageService"
-PUBLIC = False
+LIST = ListSpec(
+    scopes=(("repository_name", "repository"), ("registry_id", "registry"), ("folder_id", "folder")),
+    filter=REPOSITORY_NAME_FILTER,
+    orders=IMAGE_ORDERS,
+)
+SERVICE = Service(
+    f"{CONTAINER_REGISTRY}.ImageService",
+    endpoint="container-registry",
+    methods_declared={
+        "List": Read(lists="images", spec=LIST),
+        "Get": Read(gets="image_id"),
+        "Delete": Mutating(deferred=True),
+    },
+)
 
 
 def encode_image(image: Image, tags: list[str] | None = None) -> Message:
@@ -75,20 +88,12 @@ def _fill_blob(message: Message, blob) -> None:
     message.urls.extend(blob.urls)
 
 
-LIST = ListSpec(
-    method=f"{SERVICE}/List",
-    scopes=(("repository_name", "repository"), ("registry_id", "registry"), ("folder_id", "folder")),
-    filter=REPOSITORY_NAME_FILTER,
-    orders=IMAGE_ORDERS,
-)
-
-
-def rpcs(context: ServiceContext) -> list[Rpc]:
+def rpcs(context: ServiceContext) -> dict[str, Handler]:
     store, tokens = context.store, context.tokens
 
     def list_images(request: Message, call: Call) -> bytes:
         # The request's own rules first (its page token included), then existence, then access.
-        query = LIST.parse(request)
+        query = LIST.parse(request, call.method.full)
         images, next_page_token = page_of_store(store, tokens, call, query, request.page_token, store.list_images)
         return list_response_bytes(images, next_page_token)
 
@@ -107,10 +112,6 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
                 action="delete_image", target=image.id,
             )  # fmt: skip
 
-        return once(store, call, "ImageService/Delete", request, perform)
+        return once(store, call, request, perform)
 
-    return [
-        Rpc("List", f"{CONTAINER_REGISTRY}.ListImagesRequest", list_images),
-        Rpc("Get", f"{CONTAINER_REGISTRY}.GetImageRequest", get_image),
-        Rpc("Delete", f"{CONTAINER_REGISTRY}.DeleteImageRequest", delete_image),
-    ]
+    return {"List": list_images, "Get": get_image, "Delete": delete_image}

@@ -11,14 +11,18 @@ import grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from emulator.api.catalogue import Changing, Read, Service
 from emulator.api.errors import InvalidArgument
 from emulator.api.wire import OPERATION, message_class, type_url
-from emulator.rpc.pipeline import Call, Rpc, ServiceContext
+from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.state.records import Operation, Pending
 from emulator.state.store import Store, now_ns
 
-SERVICE = f"{OPERATION}.OperationService"
-PUBLIC = False
+SERVICE = Service(
+    f"{OPERATION}.OperationService",
+    endpoint="operation",
+    methods_declared={"Get": Read(gets="operation_id"), "Cancel": Changing()},
+)
 
 
 def set_timestamp(timestamp: Message, ns: int) -> None:
@@ -46,11 +50,6 @@ def encode_operation(operation: Operation) -> Message:
         if operation.response:
             message.response.value = json_format.ParseDict(operation.response, response_class()).SerializeToString()
     return message
-
-
-# Idempotency keys of image Deletes were recorded as "<subject>/Delete/<key>" before other methods
-# had operations; state files hold them so.
-_KEY_NAMES = {"ImageService/Delete": "Delete"}
 
 
 def as_json(message: Message) -> dict[str, Any]:
@@ -92,26 +91,23 @@ def new_operation(
     )
 
 
-def once(store: Store, call: Call, method: str, request: Message, perform: Callable[[], Operation]) -> Message:
-    """Run a mutating call (``method``: "Service/Method") and record its operation, done now or
-    later by the method's operation mode, once per idempotency key.
+def once(store: Store, call: Call, request: Message, perform: Callable[[], Operation]) -> Message:
+    """Run a mutating call and record its operation, done now or later by the method's operation
+    mode, once per idempotency key.
 
     A call repeated with the same ``idempotency-key`` metadata and the same request gets
     the first operation again and changes nothing; the same key with another request is
-    INVALID_ARGUMENT. ``perform`` checks, authorizes and changes the store (all under the
+    INVALID_ARGUMENT (an operation loaded from a seed without a request digest takes any request of
+    its method: the key names the method). ``perform`` checks, authorizes and changes the store (all under the
     store's lock, so no request sees it halfway) and returns the operation to record.
     """
     digest = hashlib.blake2b(request.SerializeToString(deterministic=True), digest_size=16).hexdigest()
-    key = call.idempotency_key and f"{call.principal.subject}/{_KEY_NAMES.get(method, method)}/{call.idempotency_key}"
+    method = call.method.short
+    key = call.idempotency_key and f"{call.principal.subject}/{method}/{call.idempotency_key}"
     with store.atomic():
         done_before = key and store.operation_for_key(key)
         if done_before:
-            same = (
-                done_before.request_digest == digest
-                if done_before.request_digest is not None
-                else done_before.metadata.get("image_id") == getattr(request, "image_id", None)
-            )
-            if not same:
+            if done_before.request_digest not in (None, digest):
                 raise InvalidArgument.field("idempotency-key", f"was already used for another {method} request")
             call.authorize(done_before.folder_id)
             return encode_operation(done_before)
@@ -128,7 +124,7 @@ def once(store: Store, call: Call, method: str, request: Message, perform: Calla
     return encode_operation(operation)
 
 
-def rpcs(context: ServiceContext) -> list[Rpc]:
+def rpcs(context: ServiceContext) -> dict[str, Handler]:
     store = context.store
 
     def get(request: Message, call: Call) -> Message:
@@ -143,7 +139,4 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
             call.authorize(operation.folder_id)
             return encode_operation(store.cancel_operation(operation.id))
 
-    return [
-        Rpc("Get", f"{OPERATION}.GetOperationRequest", get),
-        Rpc("Cancel", f"{OPERATION}.CancelOperationRequest", cancel),
-    ]
+    return {"Get": get, "Cancel": cancel}

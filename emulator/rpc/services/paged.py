@@ -68,14 +68,12 @@ class ListQuery:
 class ListSpec:
     """What one List method accepts.
 
-    ``method``: the List's full name; ``scopes``: (request field, scope kind) pairs, the first
-    one set wins;
+    ``scopes``: (request field, scope kind) pairs, the first one set wins;
     ``filter``: what ``filter`` may name; ``orders``: the fields ``order_by`` may name (one or
     several, comma-separated, each with asc or desc), the first being the default and what
     breaks ties: the id (``has_order_by=False``: the request has no order_by).
     """
 
-    method: str
     scopes: tuple[tuple[str, str], ...]
     filter: FilterSpec
     orders: tuple[str, ...]
@@ -93,8 +91,9 @@ class ListSpec:
     def _order(self, request: Message) -> tuple[str, bool]:
         return parse_order_by(request.order_by if self.has_order_by else "", self.orders)
 
-    def parse(self, request: Message) -> ListQuery:
-        """Parse every rule; report all broken ones together, like the annotations."""
+    def parse(self, request: Message, method: str) -> ListQuery:
+        """Parse every rule; report all broken ones together, like the annotations. ``method``: the
+        List's full name (its page tokens are bound to it)."""
         parts, violations = [], []
         for parse in (self._scope, lambda r: parse_filter(r.filter, self.filter), self._order, page_size_of):
             try:
@@ -104,7 +103,7 @@ class ListSpec:
         if violations:
             raise InvalidArgument(violations)
         scope, name_filter, (order, descending), limit = parts
-        return ListQuery(self.method, scope, name_filter, order, descending, limit)
+        return ListQuery(method, scope, name_filter, order, descending, limit)
 
 
 def page(

@@ -6,23 +6,40 @@ from functools import partial
 
 from google.protobuf.message import Message
 
+from emulator.api.catalogue import Mutating, Read, Service
 from emulator.api.errors import InvalidArgument
 from emulator.api.filters import REGISTRY_NAME_FILTER
 from emulator.api.wire import CONTAINER_REGISTRY, message_class
-from emulator.rpc.pipeline import Call, Rpc, ServiceContext
+from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.access import access_binding_rpcs, apply_deltas
 from emulator.rpc.services.operations import new_operation, once, set_timestamp
 from emulator.rpc.services.paged import ListSpec, page_of_store
 from emulator.state.records import IpPermission, Registry
 
-SERVICE = f"{CONTAINER_REGISTRY}.RegistryService"
-PUBLIC = False
 LIST = ListSpec(
-    method=f"{SERVICE}/List",
     scopes=(("folder_id", "folder"),),
     filter=REGISTRY_NAME_FILTER,
     orders=("id",),
     has_order_by=False,
+)
+SERVICE = Service(
+    f"{CONTAINER_REGISTRY}.RegistryService",
+    endpoint="container-registry",
+    methods_declared={
+        "Get": Read(gets="registry_id"),
+        "List": Read(lists="registries", spec=LIST),
+        "Create": Mutating(),  # made at the call, CREATING while its operation pends
+        "Update": Mutating(),
+        "Delete": Mutating(deferred=True),
+        # ForceDelete: declared by the official SDK (not the public .proto files); deletes the images too.
+        "ForceDelete": Mutating(deferred=True),
+        "ListIpPermission": Read(),
+        "SetIpPermission": Mutating(),
+        "UpdateIpPermission": Mutating(),
+        "ListAccessBindings": Read(),
+        "SetAccessBindings": Mutating(),
+        "UpdateAccessBindings": Mutating(),
+    },
 )
 UPDATABLE = ("name", "labels")  # what UpdateRegistryRequest.update_mask may name
 
@@ -65,7 +82,7 @@ def registry_operation(call: Call, verb: str, registry: Registry, *, answers: bo
     )  # fmt: skip
 
 
-def rpcs(context: ServiceContext) -> list[Rpc]:
+def rpcs(context: ServiceContext) -> dict[str, Handler]:
     store, tokens = context.store, context.tokens
 
     def get(request: Message, call: Call) -> Message:
@@ -75,7 +92,7 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
             return encode_registry(registry)
 
     def list_registries(request: Message, call: Call) -> Message:
-        query = LIST.parse(request)
+        query = LIST.parse(request, call.method.full)
         registries, next_page_token = page_of_store(
             store, tokens, call, query, request.page_token, store.list_registries
         )
@@ -93,7 +110,7 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
             # CREATING while the operation pends
             return registry_operation(call, "Create", registry, answers=True, action="create_registry")
 
-        return once(store, call, "RegistryService/Create", request, perform)
+        return once(store, call, request, perform)
 
     def update(request: Message, call: Call) -> Message:
         fields = _fields_to_update(request)
@@ -108,7 +125,7 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
             )
             return registry_operation(call, "Update", registry, answers=True)
 
-        return once(store, call, "RegistryService/Update", request, perform)
+        return once(store, call, request, perform)
 
     def delete(request: Message, call: Call, force: bool = False) -> Message:
         def perform():
@@ -117,7 +134,7 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
             action = "force_delete_registry" if force else "delete_registry"
             return registry_operation(call, "Delete", registry, action=action)
 
-        return once(store, call, f"RegistryService/{'ForceDelete' if force else 'Delete'}", request, perform)
+        return once(store, call, request, perform)
 
     def list_ip_permission(request: Message, call: Call) -> Message:
         with store.atomic():
@@ -142,7 +159,7 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
                 registry.folder_id,
             )
 
-        return once(store, call, f"RegistryService/{method}IpPermission", request, perform)
+        return once(store, call, request, perform)
 
     def set_ip_permission(request: Message, call: Call) -> Message:
         permissions = [_ip_permission(item) for item in request.ip_permission]
@@ -156,21 +173,20 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
         registry = store.get_registry(registry_id)
         return registry.access_bindings, registry.folder_id
 
-    return [
-        Rpc("Get", f"{CONTAINER_REGISTRY}.GetRegistryRequest", get),
-        Rpc("List", f"{CONTAINER_REGISTRY}.ListRegistriesRequest", list_registries),
-        Rpc("Create", f"{CONTAINER_REGISTRY}.CreateRegistryRequest", create),
-        Rpc("Update", f"{CONTAINER_REGISTRY}.UpdateRegistryRequest", update),
-        Rpc("Delete", f"{CONTAINER_REGISTRY}.DeleteRegistryRequest", delete),
-        # ForceDelete: declared by the official SDK (not the public .proto files); deletes the images too.
-        Rpc("ForceDelete", f"{CONTAINER_REGISTRY}.DeleteRegistryRequest", partial(delete, force=True)),
-        Rpc("ListIpPermission", f"{CONTAINER_REGISTRY}.ListIpPermissionRequest", list_ip_permission),
-        Rpc("SetIpPermission", f"{CONTAINER_REGISTRY}.SetIpPermissionRequest", set_ip_permission),
-        Rpc("UpdateIpPermission", f"{CONTAINER_REGISTRY}.UpdateIpPermissionRequest", update_ip_permission),
-        *access_binding_rpcs(
+    return {
+        "Get": get,
+        "List": list_registries,
+        "Create": create,
+        "Update": update,
+        "Delete": delete,
+        "ForceDelete": partial(delete, force=True),
+        "ListIpPermission": list_ip_permission,
+        "SetIpPermission": set_ip_permission,
+        "UpdateIpPermission": update_ip_permission,
+        **access_binding_rpcs(
             context,
             "RegistryService",
             bindings_of,
             lambda registry_id, bindings: store.set_registry_access(registry_id, access_bindings=bindings),
         ),
-    ]
+    }

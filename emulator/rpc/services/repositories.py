@@ -4,24 +4,36 @@ from __future__ import annotations
 
 from google.protobuf.message import Message
 
+from emulator.api.catalogue import Mutating, Read, Service
 from emulator.api.errors import InvalidArgument
 from emulator.api.filters import REPOSITORY_NAME_FILTER
 from emulator.api.wire import CONTAINER_REGISTRY, message_class
-from emulator.rpc.pipeline import Call, Rpc, ServiceContext
+from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.access import access_binding_rpcs
 from emulator.rpc.services.operations import new_operation, once
 from emulator.rpc.services.paged import ListSpec, page_of_store
 from emulator.state.records import Repository
 from emulator.state.store import REPOSITORY_ORDERS
 
-SERVICE = f"{CONTAINER_REGISTRY}.RepositoryService"
-PUBLIC = False
 # registry_id wins over folder_id, as the request's documentation says.
 LIST = ListSpec(
-    method=f"{SERVICE}/List",
     scopes=(("registry_id", "registry"), ("folder_id", "folder")),
     filter=REPOSITORY_NAME_FILTER,
     orders=REPOSITORY_ORDERS,
+)
+SERVICE = Service(
+    f"{CONTAINER_REGISTRY}.RepositoryService",
+    endpoint="container-registry",
+    methods_declared={
+        "Get": Read(gets="repository_id"),
+        "GetByName": Read(gets="repository_name"),
+        "List": Read(lists="repositories", spec=LIST),
+        "Upsert": Mutating(),
+        "Delete": Mutating(deferred=True),
+        "ListAccessBindings": Read(),
+        "SetAccessBindings": Mutating(),
+        "UpdateAccessBindings": Mutating(),
+    },
 )
 
 
@@ -29,7 +41,7 @@ def encode_repository(repository: Repository) -> Message:
     return message_class(f"{CONTAINER_REGISTRY}.Repository")(name=repository.name, id=repository.id)
 
 
-def rpcs(context: ServiceContext) -> list[Rpc]:
+def rpcs(context: ServiceContext) -> dict[str, Handler]:
     store, tokens = context.store, context.tokens
     metadata = f"{CONTAINER_REGISTRY}.{{}}RepositoryMetadata"
 
@@ -46,7 +58,7 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
             return found(store.get_repository_by_name(request.repository_name), call)
 
     def list_repositories(request: Message, call: Call) -> Message:
-        query = LIST.parse(request)
+        query = LIST.parse(request, call.method.full)
         repositories, next_page_token = page_of_store(
             store, tokens, call, query, request.page_token, store.list_repositories
         )
@@ -74,7 +86,7 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
                 encode_repository(repository),
             )
 
-        return once(store, call, "RepositoryService/Upsert", request, perform)
+        return once(store, call, request, perform)
 
     def delete(request: Message, call: Call) -> Message:
         def perform():
@@ -86,17 +98,17 @@ def rpcs(context: ServiceContext) -> list[Rpc]:
                 action="delete_repository", target=repository.id,
             )  # fmt: skip
 
-        return once(store, call, "RepositoryService/Delete", request, perform)
+        return once(store, call, request, perform)
 
     def bindings_of(repository_id: str):
         repository = store.get_repository(repository_id)
         return repository.access_bindings, store.folder_of_repository(repository)
 
-    return [
-        Rpc("Get", f"{CONTAINER_REGISTRY}.GetRepositoryRequest", get),
-        Rpc("GetByName", f"{CONTAINER_REGISTRY}.GetRepositoryByNameRequest", get_by_name),
-        Rpc("List", f"{CONTAINER_REGISTRY}.ListRepositoriesRequest", list_repositories),
-        Rpc("Upsert", f"{CONTAINER_REGISTRY}.UpsertRepositoryRequest", upsert),
-        Rpc("Delete", f"{CONTAINER_REGISTRY}.DeleteRepositoryRequest", delete),
-        *access_binding_rpcs(context, "RepositoryService", bindings_of, store.set_repository_access),
-    ]
+    return {
+        "Get": get,
+        "GetByName": get_by_name,
+        "List": list_repositories,
+        "Upsert": upsert,
+        "Delete": delete,
+        **access_binding_rpcs(context, "RepositoryService", bindings_of, store.set_repository_access),
+    }

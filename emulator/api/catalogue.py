@@ -1,0 +1,235 @@
+"""The API catalogue: every served method, declared once, with what every consumer needs.
+
+A service module declares its methods (``Service(..., methods={"List": Read(lists="images"), ...})``);
+the descriptor pool supplies the rest (request and response types, and whether the method answers
+with an operation: the ``yandex.cloud.api.operation`` option). Everything that used to keep its own
+table of methods asks the catalogue instead: operation modes (which methods make operations, which
+make their change when done), fault rules, call recording, the contract client, snapshot, diff,
+comparison and strategies, endpoint discovery, health and reflection. ``Catalogue.find`` is the
+one parser of method names (``*``, a service or a method, short or full).
+
+Plain data over the descriptor pool: nothing here serves anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from emulator.api.wire import POOL, message_class
+
+EVERY_METHOD = "*"
+OPERATION_TYPE = "yandex.cloud.operation.Operation"
+
+
+@dataclass(frozen=True)
+class Read:
+    """A method that changes nothing. ``lists``: for a List of resources, the repeated field of its
+    response (its request is a ListSpec's); ``gets``: for a Get of one resource, the request field
+    naming it."""
+
+    lists: str | None = None
+    gets: str | None = None
+    spec: Any = field(default=None, compare=False)  # a List's ListSpec (emulator.rpc.services.paged)
+
+
+@dataclass(frozen=True)
+class Mutating:
+    """A method that answers with an operation. ``deferred``: its change is made when the operation
+    is done (so an operation mode can keep it pending, and a fault's operation_error can finish it
+    with an error and change nothing); otherwise the change is made when the call comes."""
+
+    deferred: bool = False
+
+
+@dataclass(frozen=True)
+class Changing:
+    """A method that changes state without making an operation of its own (OperationService.Cancel)."""
+
+
+Declaration = Read | Mutating | Changing
+
+
+@dataclass(frozen=True)
+class Method:
+    """One served method, as declared and as the descriptors say."""
+
+    service: Service = field(repr=False)
+    name: str
+    declared: Declaration
+
+    @property
+    def short(self) -> str:
+        """``ImageService/List``: how users, modes and fault rules name it."""
+        return f"{self.service.short}/{self.name}"
+
+    @property
+    def full(self) -> str:
+        """``yandex.cloud.containerregistry.v1.ImageService/List``: the name on the wire (without its slash)."""
+        return f"{self.service.name}/{self.name}"
+
+    @cached_property
+    def _descriptor(self):
+        return POOL.FindServiceByName(self.service.name).methods_by_name[self.name]
+
+    @property
+    def request_type(self) -> str:
+        return self._descriptor.input_type.full_name
+
+    @property
+    def response_type(self) -> str:
+        return self._descriptor.output_type.full_name
+
+    @property
+    def read(self) -> bool:
+        """Changes nothing: safe to send to any endpoint, and to retry."""
+        return isinstance(self.declared, Read)
+
+    @property
+    def mutating(self) -> bool:
+        """Answers with an operation it makes."""
+        return isinstance(self.declared, Mutating)
+
+    @property
+    def deferred(self) -> bool:
+        return isinstance(self.declared, Mutating) and self.declared.deferred
+
+    @property
+    def lists(self) -> str | None:
+        return self.declared.lists if isinstance(self.declared, Read) else None
+
+    @property
+    def gets(self) -> str | None:
+        return self.declared.gets if isinstance(self.declared, Read) else None
+
+    @property
+    def spec(self) -> Any:
+        """A List's ListSpec: what its request may say (scopes, filter, orders)."""
+        return self.declared.spec if isinstance(self.declared, Read) else None
+
+    @property
+    def resource(self) -> str | None:
+        """What a List or Get returns, in words: ``image``, ``repository``, ``operation``."""
+        if self.gets:
+            return self.gets.rpartition("_")[0]
+        if self.lists:
+            return message_class(self.response_type).DESCRIPTOR.fields_by_name[self.lists].message_type.name.lower()
+        return None
+
+
+@dataclass(frozen=True)
+class Service:
+    """One served service: its full name, the endpoint id discovery resolves it by, whether it
+    needs no token in any auth mode (``public``), and its methods' declarations by name."""
+
+    name: str
+    endpoint: str
+    methods_declared: dict[str, Declaration]
+    public: bool = False
+
+    @property
+    def short(self) -> str:
+        return self.name.rpartition(".")[2]
+
+    @cached_property
+    def methods(self) -> dict[str, Method]:
+        return {name: Method(self, name, declared) for name, declared in self.methods_declared.items()}
+
+    def check(self) -> None:
+        """ValueError unless the declarations agree with the descriptors: every method exists, and
+        a method is Mutating exactly when the API marks it as answering with an operation."""
+        try:
+            descriptor = POOL.FindServiceByName(self.name)
+        except KeyError:
+            raise ValueError(f"{self.name}: no such service in the descriptors") from None
+        for method in self.methods.values():
+            found = descriptor.methods_by_name.get(method.name)
+            if found is None:
+                raise ValueError(f"{method.full}: no such method in the descriptors")
+            if method.mutating != _answers_operation(found):
+                raise ValueError(f"{method.full}: declared {type(method.declared).__name__}, the descriptors disagree")
+            if method.lists and (method.spec is None or method.lists not in found.output_type.fields_by_name):
+                raise ValueError(f"{method.full}: a List needs its ListSpec and its response's repeated field")
+            if method.gets and method.gets not in found.input_type.fields_by_name:
+                raise ValueError(f"{method.full}: its request has no field {method.gets!r}")
+
+
+def _answers_operation(method_descriptor) -> bool:
+    """Whether the descriptors mark a method as making an operation (the ``yandex.cloud.api.operation``
+    option; OperationService.Get answers an Operation without making one)."""
+    options = message_class("google.protobuf.MethodOptions").FromString(
+        method_descriptor.GetOptions().SerializeToString()
+    )
+    return options.HasExtension(POOL.FindExtensionByName("yandex.cloud.api.operation"))
+
+
+class Catalogue:
+    """The served services and methods, and the one parser of their names."""
+
+    def __init__(self, services: Iterable[Service]):
+        self.services: dict[str, Service] = {}
+        for service in services:
+            service.check()
+            self.services[service.name] = service
+        self._services_by_short = {service.short: service for service in self.services.values()}
+        if len(self._services_by_short) != len(self.services):
+            raise ValueError("two served services share a short name")
+
+    def __iter__(self) -> Iterator[Method]:
+        for service in self.services.values():
+            yield from service.methods.values()
+
+    def methods(
+        self, *, read: bool | None = None, mutating: bool | None = None, deferred: bool | None = None
+    ) -> tuple[Method, ...]:
+        """The served methods: those that read (or not), answer with an operation (or not), whose change
+        waits (or not)."""
+        return tuple(
+            method
+            for method in self
+            if (read is None or method.read == read)
+            and (mutating is None or method.mutating == mutating)
+            and (deferred is None or method.deferred == deferred)
+        )
+
+    @property
+    def lists(self) -> tuple[Method, ...]:
+        return tuple(method for method in self if method.lists)
+
+    @property
+    def gets(self) -> tuple[Method, ...]:
+        return tuple(method for method in self if method.gets)
+
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(service.endpoint for service in self.services.values()))
+
+    def service(self, name: str) -> Service | None:
+        """A service by its full or short name."""
+        return self.services.get(name) or self._services_by_short.get(name)
+
+    def find(self, text: object) -> Service | Method | None:
+        """The service or method a name means: ``ImageService``, ``ImageService/List`` or their full
+        names (a leading slash, as on the wire, is allowed); None for anything else (``*`` included)."""
+        if not isinstance(text, str):
+            return None
+        service_name, slash, method_name = text.lstrip("/").partition("/")
+        service = self.service(service_name)
+        if service is None or not slash:
+            return service
+        return service.methods.get(method_name)
+
+    def method(self, text: object) -> Method | None:
+        found = self.find(text)
+        return found if isinstance(found, Method) else None
+
+    def answers_to(self, full: str) -> frozenset[str]:
+        """Every name a reader may give to mean the method ``full`` (or its service): the full and short
+        names of both, and the bare method name (``Delete``: every service's Delete)."""
+        method = self.method(full)
+        if method is None:
+            return frozenset({full})
+        service = method.service
+        return frozenset({method.full, method.short, method.name, service.name, service.short})
