@@ -19,6 +19,7 @@ from emulator.emulator import Emulator
 from emulator.rpc.auth import MODES, default_mode, parse_token_specs
 from emulator.rpc.services import CATALOGUE
 from emulator.rpc.tls import from_files as tls_from_files
+from emulator.state.operation_log import DEFAULT_MAX_FINISHED_OPERATIONS
 from emulator.state.operation_modes import modes_json, parse_modes
 from emulator.state.seed import (
     SeedError,
@@ -28,7 +29,6 @@ from emulator.state.seed import (
     state_text,
     write_text_atomically,
 )
-from emulator.state.store import DEFAULT_MAX_FINISHED_OPERATIONS
 
 DEMO_SEED = "demo_seed.json"
 READY = "ycr-emulator listening on"

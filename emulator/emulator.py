@@ -5,6 +5,7 @@ every control operation (emulator.control.table) is one of its methods."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from emulator.rpc.server import (
 )
 from emulator.rpc.services import CATALOGUE
 from emulator.rpc.tls import TlsMaterial, generated
+from emulator.state.clock import Clock
 from emulator.state.operation_modes import modes_json, parse_modes
 from emulator.state.records import Image, Operation, Registry, Repository, detached
 from emulator.state.seed import (
@@ -81,6 +83,7 @@ class Emulator:
         max_operations: int = DEFAULT_MAX_FINISHED_OPERATIONS,
         operations: Mapping[str, str] | Iterable[str] | str | None = None,
         admin_token: str | None = None,
+        clock: Clock | None = None,
     ):
         """
         ``seed`` makes generated ids and digests reproducible. ``admin_port`` (0 = any free
@@ -94,6 +97,8 @@ class Emulator:
         ``operations``: how long operations take (see ``configure_operations``); restored on reset.
         ``admin_token`` makes the control plane require ``Authorization: Bearer <admin_token>``
         on every request but ``GET /health``; without it the control plane is open.
+        ``clock``: what every time-based behaviour reads (emulator.state.clock; default: the system
+        time); ``advance_time`` moves it.
         """
         self.host = host
         self.port = port
@@ -103,14 +108,15 @@ class Emulator:
         self.tls = tls
         self.tls_port = tls_port
         self._tls_material = tls_material
-        self.store = Store(seed, max_operations=max_operations)
+        self.store = Store(seed, max_operations=max_operations, clock=clock)
+        self.clock = self.store.clock
         self._default_operations = parse_modes(operations or {}, CATALOGUE)
         self.store.configure_operations(self._default_operations)
-        self.auth = Auth(auth, tokens)
+        self.auth = Auth(auth, tokens, clock=self.clock.now_ns)
         self._default_auth = (auth, dict(tokens or {}))
         self._tokens = PageTokens()
         self._faults = Faults(CATALOGUE)
-        self._calls = CallRecorder(_request_fields, CATALOGUE.answers_to)
+        self._calls = CallRecorder(_request_fields, CATALOGUE.answers_to, clock=self.clock.now_ns)
         self._server: grpc.Server | None = None
         self._admin = None
 
@@ -221,6 +227,21 @@ class Emulator:
         """The modes in force, by method (``*``: every other method); empty: all immediate."""
         return modes_json(self.store.operation_modes)
 
+    # ---- time ------------------------------------------------------------------------------
+
+    @property
+    def now(self) -> datetime:
+        """The emulator's time (its clock's): what it stamps on what it makes."""
+        return datetime.fromtimestamp(self.clock.now_ns() / 1e9, timezone.utc)
+
+    def advance_time(self, seconds: float) -> datetime:
+        """Move the emulator's clock ``seconds`` forward and finish what is due by then: delay-mode
+        operations, IAM token expiry, images' ages all follow. Returns the new time. ValueError for
+        a negative or non-finite step."""
+        self.clock.advance(seconds)
+        self.store.advance()
+        return self.now
+
     # ---- faults and recorded calls ----------------------------------------------------------
 
     def add_fault(self, **rule: Any) -> FaultHandle:
@@ -268,6 +289,7 @@ class Emulator:
 
         ``created_at_ns`` (int) may stand for created_at. Bad arguments raise ValueError naming
         the argument, and add nothing."""
+        self.store.advance()
         exact = _exact_time(fields)
         entry = {"folder_id": folder_id, **_given(fields)}
         if "images" in entry:
@@ -287,6 +309,7 @@ class Emulator:
         """Add a repository ``<registry_id>/<path>`` that stays while empty, as an upserted one
         does (an existing one is returned, now kept; its access bindings replaced only if given).
         ``fields``: id, access_bindings. A repository that is not kept comes with its first image."""
+        self.store.advance()
         if "kept" in fields:
             raise ValueError(
                 "kept: add_repository makes repositories that stay while empty; one that is not kept "
@@ -298,6 +321,7 @@ class Emulator:
         """Add an image to ``<registry_id>/<repository>``. ``fields`` are the seed format's:
         id, digest, tags, created_at, compressed_size, config, layers (dicts or Blobs), manifests (the
         digests of the images of its repository this image list references: they cannot be deleted first)."""
+        self.store.advance()
         exact = _exact_time(fields)
         manifests = fields.pop("manifests", None)
         arguments = image_arguments({"repository": repository, **_given(fields)}, self.store)
@@ -324,6 +348,7 @@ class Emulator:
     def _changed_image(self, change: Callable[..., Image], *arguments: str) -> Image:
         """A store change of one image, as the Python API answers it: a copy of the image, and
         ValueError (naming image_id) for what the store refuses."""
+        self.store.advance()
         try:
             return detached(change(*arguments))
         except ApiError as error:
@@ -360,10 +385,12 @@ class Emulator:
     def state(self, *, complete: bool = True) -> dict:
         """The whole state in the seed format (as ``GET /state`` answers); ``complete=False``
         leaves out what loading derives again (generated blobs), as the state file does."""
+        self.store.advance()
         return export_state(self.store, complete=complete)
 
     def counts(self) -> dict[str, int]:
         """How many registries, images and operations there are, without copying them."""
+        self.store.advance()
         with self.store.atomic():
             return {
                 "registries": len(self.store.registries),
@@ -374,29 +401,34 @@ class Emulator:
     @property
     def registries(self) -> dict[str, Registry]:
         """A snapshot of the registries by id."""
+        self.store.advance()
         with self.store.atomic():
             return {key: detached(record) for key, record in self.store.registries.items()}
 
     @property
     def repositories(self) -> dict[str, Repository]:
         """A snapshot of the repositories by id."""
+        self.store.advance()
         with self.store.atomic():
             return {key: detached(record) for key, record in self.store.repositories.items()}
 
     @property
     def images(self) -> dict[str, Image]:
         """A snapshot of the images by id."""
+        self.store.advance()
         with self.store.atomic():
             return {key: detached(record) for key, record in self.store.images.items()}
 
     @property
     def operations(self) -> dict[str, Operation]:
         """A snapshot of the operations by id."""
+        self.store.advance()
         with self.store.atomic():
             return {key: detached(record) for key, record in self.store.operations.items()}
 
     def load_seed(self, seed: str | Path | dict) -> tuple[list[Registry], list[Image]]:
         """Load seed data (a file path or the parsed JSON), all or nothing."""
+        self.store.advance()
         data = read_seed_file(seed) if isinstance(seed, (str, Path)) else seed
         registries, images = apply_seed(self.store, data, CATALOGUE)
         return list(map(detached, registries)), list(map(detached, images))

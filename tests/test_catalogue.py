@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from emulator import Emulator
 from emulator.api.catalogue import Catalogue, Mutating, Read, Service

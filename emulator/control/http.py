@@ -3,14 +3,9 @@
 Usable from any language and from curl; the pytest plugin's subprocess and
 external modes use it through ``emulator.control.remote.RemoteEmulator``.
 
-    GET  /health       {"status": "SERVING"}; the one request that never needs the admin token
-    GET  /info         {"endpoint", "tls_endpoint", "ca_pem", "auth"}: how to reach the gRPC port
-    GET  /state        the whole state in the seed format
-    POST /reset        empty the state (body: none, or {})
-    POST /seed         load a seed (body: the seed JSON object), all or nothing
-    POST /registries   add a registry (body: "folder_id" plus the seed format's registry fields)
-    POST /images       add an image (body: "registry_id", "repository" plus the seed format's image fields)
-    POST /auth         {"mode": "none|any|strict", "tokens": {"TOKEN": ["FOLDER", ...] or null}}; mode is required
+Its routes are the control operations' (emulator.control.table.OPERATIONS: each one's HTTP method,
+path and body), listed in the README's control-plane reference; ``GET /health`` is the one request
+that never needs the admin token.
 
 Every answer is JSON with one of these statuses; an error is {"error": "<field>: <rule>"} and
 changes nothing:

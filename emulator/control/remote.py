@@ -14,7 +14,7 @@ import tempfile
 import threading
 import urllib.error
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,10 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_jsonable(item) for item in value]
     return value
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromtimestamp(parse_timestamp(text, "now") / 1e9, timezone.utc)
 
 
 def _blob(entry: dict) -> Blob:
@@ -222,6 +226,15 @@ class RemoteEmulator:
 
     def calls_of(self, method: str) -> list[dict]:
         return self._call("calls", {"method": method})
+
+    @property
+    def now(self) -> datetime:
+        """As Emulator.now: the emulator's time."""
+        return _moment(self._call("now")["now"])
+
+    def advance_time(self, seconds: float) -> datetime:
+        """As Emulator.advance_time: move the emulator's clock forward; the new time."""
+        return _moment(self._call("advance_time", {"seconds": seconds})["now"])
 
     def configure_operations(self, modes: Any) -> None:
         """As Emulator.configure_operations."""

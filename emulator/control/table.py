@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from emulator.state.seed import image_json, registry_json, repository_json
+from emulator.state.seed import format_timestamp, image_json, registry_json, repository_json
 
 if TYPE_CHECKING:
     from emulator.emulator import Emulator
@@ -99,6 +99,16 @@ def _configure_operations(emulator: Emulator, body: dict) -> dict:
     return {"modes": emulator.operation_modes}
 
 
+def _time(emulator: Emulator) -> dict:
+    return {"now": format_timestamp(emulator.clock.now_ns())}
+
+
+def _advance_time(emulator: Emulator, body: Any) -> dict:
+    seconds = fields(body, required=("seconds",), allowed=("seconds",))["seconds"]
+    emulator.advance_time(seconds)
+    return _time(emulator)
+
+
 def _add_fault(emulator: Emulator, body: Any) -> dict:
     return emulator.add_fault(**fields(body)).rule
 
@@ -162,6 +172,8 @@ OPERATIONS = (
         lambda emulator, params: emulator.calls_of(params["method"]) if params.get("method") else emulator.calls,
         query=("method",),
     ),
+    ControlOperation("now", "GET", "/time", "none", lambda emulator, body: _time(emulator)),
+    ControlOperation("advance_time", "POST", "/time", "required", _advance_time),
     ControlOperation(
         "configure_operations", "POST", "/operation-modes", "required",
         lambda emulator, body: _configure_operations(emulator, fields(body, required=("modes",), allowed=("modes",))),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -190,10 +189,12 @@ def generic_handler(
     *,
     faults: Faults | None = None,
     recorder: CallRecorder | None = None,
+    before: Callable[[], object] | None = None,
 ) -> grpc.GenericRpcHandler:
     """One handler per declared method of ``service`` (ValueError if they differ). ``public``
     services (endpoint discovery, IAM) need no token in any auth mode. Order of a call:
-    authentication, decoding, fault rules, validation, the service. Every call is recorded."""
+    authentication, decoding, fault rules, validation, ``before`` (the state's explicit moment to
+    finish what is due), the service. Every call is recorded."""
     if set(handlers) != set(service.methods):
         raise ValueError(f"{service.name}: handlers {sorted(handlers)} != declared methods {sorted(service.methods)}")
     public = service.public
@@ -225,6 +226,8 @@ def generic_handler(
                 sent = True
                 validate(request)
                 call = Call(method, principal, metadata, auth, fault.operation_error if fault else None)
+                if before is not None:
+                    before()
                 response = serve(request, call)
                 _record(recorder, method, raw, "OK", principal, headers, fault)
                 return response if isinstance(response, bytes) else response.SerializeToString()
@@ -272,7 +275,7 @@ def _record(recorder, method: Method, raw: bytes, code: str, principal: Principa
     if recorder is not None:
         recorder.record(
             RecordedCall(
-                time.time_ns(),
+                recorder.clock(),
                 method.full,
                 raw,
                 method.request_type,

@@ -41,8 +41,10 @@ class CallRecorder:
         names: Callable[[str], frozenset[str]],
         max_calls: int = DEFAULT_MAX_CALLS,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        clock: Callable[[], int] = time.time_ns,
     ):
         self._decode = decode  # (request type, bytes) -> the request's fields
+        self.clock = clock  # what stamps each call's time (the emulator's clock)
         self._names = names  # a method's full name -> every name that means it (the catalogue's answers_to)
         self.max_calls, self.max_bytes = max_calls, max_bytes
         self._calls: deque[RecordedCall] = deque()

@@ -117,7 +117,9 @@ def add_services(
     context = ServiceContext(store=store, tokens=tokens, auth=auth, address=address, catalogue=CATALOGUE)
     server.add_generic_rpc_handlers(
         [
-            generic_handler(module.SERVICE, module.rpcs(context), auth, faults=faults, recorder=recorder)
+            generic_handler(
+                module.SERVICE, module.rpcs(context), auth, faults=faults, recorder=recorder, before=store.advance
+            )
             for module in SERVICE_MODULES
         ]
     )

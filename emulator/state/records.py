@@ -14,6 +14,7 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from enum import Enum
 from typing import Any
 
 from emulator.api.ids import REGISTRY_PREFIX
@@ -241,15 +242,35 @@ def derived_blob(image_id: str, role: str, low: int, high: int) -> Blob:
     )
 
 
+class Action(Enum):
+    """What a pending operation does when it is done (its seed and state-file name is the value)."""
+
+    NONE = ""  # nothing: the change was made when the call came
+    DELETE_IMAGE = "delete_image"
+    DELETE_REGISTRY = "delete_registry"
+    FORCE_DELETE_REGISTRY = "force_delete_registry"
+    CREATE_REGISTRY = "create_registry"  # the registry exists (CREATING) until done: then ACTIVE
+    DELETE_REPOSITORY = "delete_repository"
+
+    @property
+    def deletes(self) -> bool:
+        """Whether it deletes its target: a target being deleted cannot be deleted again meanwhile."""
+        return self in (
+            Action.DELETE_IMAGE,
+            Action.DELETE_REGISTRY,
+            Action.FORCE_DELETE_REGISTRY,
+            Action.DELETE_REPOSITORY,
+        )
+
+
 @dataclass(slots=True)
 class Pending:
     """What an operation that is not done yet will do, and when it will be done.
 
-    ``action`` names a Store action ("" for none: the change was made when the call came);
-    ``polls_left``: OperationService.Get calls until done (polls mode); ``due_ns``: when it is
-    done (delay mode)."""
+    ``action`` on ``target`` (an id); ``polls_left``: OperationService.Get calls until done
+    (polls mode); ``due_ns``: when it is done (delay mode)."""
 
-    action: str
+    action: Action
     target: str
     polls_left: int | None = None
     due_ns: int | None = None

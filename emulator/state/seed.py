@@ -33,6 +33,7 @@ from emulator.state.operation_modes import MAX_POLLS, modes_json, parse_modes
 from emulator.state.records import (
     REGISTRY_STATUSES,
     AccessBinding,
+    Action,
     Blob,
     Image,
     IpPermission,
@@ -41,7 +42,7 @@ from emulator.state.records import (
     Registry,
     Repository,
 )
-from emulator.state.store import ACTIONS, MAX_ACCESS_BINDINGS, MAX_IP_PERMISSIONS, REPOSITORY_PATH, Store
+from emulator.state.store import MAX_ACCESS_BINDINGS, MAX_IP_PERMISSIONS, REPOSITORY_PATH, Store
 
 _REGISTRY_KEYS = {
     "id", "folder_id", "name", "created_at", "labels", "images", "repositories", "access_bindings", "ip_permissions",
@@ -390,8 +391,10 @@ def operation_record(entry: Any, where: str) -> Operation:
 def pending_record(entry: Any, where: str) -> Pending:
     """{"action": "delete_image", "target": "<id>", "polls_left": N} or {..., "due_at": "<RFC 3339>"}."""
     _check_keys(entry, {"action", "target", "polls_left", "due_at"}, {"action", "target"}, where)
-    if entry["action"] not in ("", *ACTIONS):
-        raise SeedError(f'{_at(where, "action")}: must be one of {", ".join(ACTIONS)} or "", got {entry["action"]!r}')
+    names = [action.value for action in Action if action is not Action.NONE]
+    if entry["action"] not in ("", *names):
+        raise SeedError(f'{_at(where, "action")}: must be one of {", ".join(names)} or "", got {entry["action"]!r}')
+    action = Action(entry["action"])
     target = _expect(entry["target"], str, _at(where, "target"), "a string")
     if ("polls_left" in entry) == ("due_at" in entry):
         raise SeedError(f"{where}: give exactly one of polls_left and due_at")
@@ -399,12 +402,12 @@ def pending_record(entry: Any, where: str) -> Pending:
         polls = _expect(entry["polls_left"], int, _at(where, "polls_left"), "an integer")
         if not 1 <= polls <= MAX_POLLS:
             raise SeedError(f"{_at(where, 'polls_left')}: must be from 1 to {MAX_POLLS}, got {polls}")
-        return Pending(entry["action"], target, polls_left=polls)
-    return Pending(entry["action"], target, due_ns=parse_timestamp(entry["due_at"], _at(where, "due_at")))
+        return Pending(action, target, polls_left=polls)
+    return Pending(action, target, due_ns=parse_timestamp(entry["due_at"], _at(where, "due_at")))
 
 
 def pending_json(pending: Pending) -> dict:
-    entry: dict[str, Any] = {"action": pending.action, "target": pending.target}
+    entry: dict[str, Any] = {"action": pending.action.value, "target": pending.target}
     if pending.polls_left is not None:
         entry["polls_left"] = pending.polls_left
     else:

@@ -9,21 +9,18 @@ indexed per scope on its first use.
 
 from __future__ import annotations
 
-import heapq
-import queue
 import re
 import threading
-import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any
 
-from emulator.api.errors import AlreadyExists, ApiError, FailedPrecondition, NotFound, shown
+from emulator.api.errors import AlreadyExists, FailedPrecondition, NotFound, shown
 from emulator.api.ids import IdGenerator
 from emulator.api.values import INT64_MAX, check_digest, check_id, check_size, check_timestamp
+from emulator.state.clock import Clock
 from emulator.state.collector import collector_paused
 from emulator.state.listing import (
     ID_ORDER,
@@ -35,14 +32,16 @@ from emulator.state.listing import (
     by_name_then_id,
     by_number_then_id,
 )
-from emulator.state.operation_modes import EVERY_METHOD, IMMEDIATE, Mode
+from emulator.state.operation_log import DEFAULT_MAX_FINISHED_OPERATIONS, Effect, OperationLog
+from emulator.state.operation_modes import Mode
+from emulator.state.reaper import REAPER
 from emulator.state.records import (
     AccessBinding,
+    Action,
     Blob,
     Image,
     IpPermission,
     Operation,
-    Pending,
     Registry,
     Repository,
     sum_of_sizes,
@@ -58,78 +57,33 @@ IMAGE_ORDERS = ("id", "name", "digest", "created_at", "last_modified")
 REPOSITORY_ORDERS = ("id", "name")
 MAX_ACCESS_BINDINGS = 1000  # per registry or repository (SetAccessBindingsRequest's own limit)
 MAX_IP_PERMISSIONS = 1000  # per registry
-# What a pending operation does when done (see Store._make_actions).
-ACTIONS = ("delete_image", "delete_registry", "force_delete_registry", "create_registry", "delete_repository")
-
-
-class _Action(NamedTuple):
-    """A pending operation's action on its target id: ``check`` runs at the call (a refusal
-    records nothing), ``mark`` while it pends, ``perform`` when it is done (an ApiError it
-    raises becomes the operation's error), ``unmark`` when it is cancelled or fails."""
-
-    check: Callable[[str], object] | None
-    mark: Callable[[str], object] | None
-    perform: Callable[[str], object] | None
-    unmark: Callable[[str], object] | None
-
-
-def now_ns() -> int:
-    """The time the emulator stamps on what it makes (records, operations), in whole
-    milliseconds, as production's timestamps are (``2024-08-03T14:08:32.804Z``)."""
-    return time.time_ns() // 1_000_000 * 1_000_000
-
-
-DEFAULT_MAX_FINISHED_OPERATIONS = 10_000
-
-
-_graveyard: queue.SimpleQueue = queue.SimpleQueue()
-_reaper_lock = threading.Lock()
-_reaper: threading.Thread | None = None
-
-
-def _reap_forever() -> None:
-    """Free discarded states a thousand entries at a time, letting other threads run between."""
-    while True:
-        containers = _graveyard.get()
-        for container in containers:
-            while container:
-                for _ in range(min(1000, len(container))):
-                    container.popitem()
-                time.sleep(0)
-        containers = container = None  # drop the last references before waiting again
-
-
-def _discard(containers: tuple[dict, ...]) -> None:
-    """Hand dicts to the reaper thread: freeing 100,000 images takes longer than a reset may."""
-    global _reaper
-    with _reaper_lock:
-        if _reaper is None:
-            _reaper = threading.Thread(target=_reap_forever, name="ycr-reaper", daemon=True)
-            _reaper.start()
-    _graveyard.put(containers)
 
 
 class Store:
     """The emulator's whole state. Thread-safe: every public method holds one lock."""
 
-    def __init__(self, seed: int | None = None, *, max_operations: int = DEFAULT_MAX_FINISHED_OPERATIONS):
-        """``max_operations``: how many finished operations (and their idempotency
-        keys) are kept; beyond it the oldest finished ones are forgotten. Pending ones never are."""
-        if not isinstance(max_operations, int) or max_operations < 0:
-            raise ValueError(f"max_operations: must be an integer >= 0, got {max_operations!r}")
-        self._lock = _StoreLock(self)
+    def __init__(
+        self,
+        seed: int | None = None,
+        *,
+        max_operations: int = DEFAULT_MAX_FINISHED_OPERATIONS,
+        clock: Clock | None = None,
+    ):
+        """``max_operations``: how many finished operations (and their idempotency keys) are kept;
+        beyond it the oldest finished ones are forgotten (pending ones never are). ``clock``: what
+        stamps records and decides when delay-mode operations are due (default: the system time)."""
+        self._lock = threading.RLock()
+        self.clock = clock if clock is not None else Clock()
+        self.log = OperationLog(self._effects(), max_finished=max_operations)
         self.ids = IdGenerator(seed)
         # Repositories draw their ids from a stream of their own, so that the ids of everything
         # else made from a seed stay what they were before repositories had ids.
         self._repository_id_source = IdGenerator(None if seed is None else f"{seed}/repositories")
-        self.max_operations = max_operations
-        self._actions = self._make_actions()
         self._clear()
 
     def _clear(self) -> None:
         self.registries: dict[str, Registry] = {}
         self.images: dict[str, Image] = {}
-        self.operations: dict[str, Operation] = {}
         names, digests = NameSerials(), NameSerials()
         self._image_index = ScopedIndex(
             {
@@ -158,25 +112,18 @@ class Store:
             fields={"id": Field("id"), "name": Field("name", repository_names)},
             record_of=self.repositories.__getitem__,
         )
-        self._idempotency: dict[str, str] = {}  # idempotency key -> operation id
-        self.operation_modes: dict[str, Mode] = {}  # method (or "*") -> mode; none: immediate
-        self._pending: dict[str, Operation] = {}  # operations not done yet, by id
-        self._due: list[tuple[int, str]] = []  # heap of (due_ns, operation id) of delay-mode ones
-        self._busy_targets: dict[str, str] = {}  # resource id -> the pending operation deleting it
         self._lists: dict[str, tuple[str, ...]] = {}  # image list id -> ids of the images it references
         self._referenced_by: dict[str, set[str]] = {}  # image id -> ids of the image lists referencing it
-        self._completing = False
-        self._finished: deque[str] = deque()  # ids of finished operations, oldest first
         self._unindexed: dict[str, Image] | None = None  # added inside bulk(), indexed at its end
 
     def reset(self) -> None:
-        """Forget everything: registries, images, operations. O(1) for the caller."""
+        """Forget everything: registries, images, operations (not their modes). O(1) for the caller."""
         with self._lock:
             indexes = (self._image_index, self._repository_index, self._registry_index)
             garbage = (*(index.contents() for index in indexes), self._repositories_by_name, self.repositories)
-            garbage += (self.operations, self.images, self.registries)
+            garbage += (self.log.clear(), self.images, self.registries)
             self._clear()
-        _discard(garbage)
+        REAPER.discard(garbage)
 
     # ---- registries -------------------------------------------------------------
 
@@ -202,7 +149,7 @@ class Store:
                 id=registry_id,
                 folder_id=folder_id,
                 name=name if name is not None else f"registry-{registry_id[-5:]}",
-                created_at_ns=created_at_ns if created_at_ns is not None else now_ns(),
+                created_at_ns=created_at_ns if created_at_ns is not None else self.clock.now_ns(),
                 labels=dict(labels or {}),
                 status=status,
             )
@@ -280,7 +227,7 @@ class Store:
     def _registry_scopes(registry: Registry) -> tuple[Scope, Scope]:
         return (Scope("folder", registry.folder_id), Scope("registry-name", (registry.folder_id, registry.name)))
 
-    def atomic(self) -> _StoreLock:
+    def atomic(self) -> threading.RLock:
         """Hold this to make several calls one step that no request can see halfway."""
         return self._lock
 
@@ -416,7 +363,7 @@ class Store:
             registry = self.registries.get(registry_id)
             if registry is None:
                 raise ValueError(f"registry_id: no registry {registry_id!r}")
-            created_at_ns = created_at_ns if created_at_ns is not None else now_ns()
+            created_at_ns = created_at_ns if created_at_ns is not None else self.clock.now_ns()
             if last_modified_ns is not None and last_modified_ns < created_at_ns:
                 raise ValueError("last_modified: must not be before created_at")
             image_id = self._new_or_given_id(id, self.images, "id")
@@ -490,7 +437,7 @@ class Store:
             if tag in image.tags:
                 return image
             repo = self._repositories_by_name[image.name]
-            now = now_ns()
+            now = self.clock.now_ns()
             holder = repo.tags.get(tag)
             if holder is not None:
                 previous = self.images[holder]
@@ -509,7 +456,7 @@ class Store:
                 raise ValueError(f"tag: image {image_id} has no tag {shown(tag)!r}")
             del self._repositories_by_name[image.name].tags[tag]
             image.tags = [kept for kept in image.tags if kept != tag]
-            self._modified(image, max(now_ns(), image.last_modified_ns))
+            self._modified(image, max(self.clock.now_ns(), image.last_modified_ns))
             return image
 
     def set_manifests(self, image_id: str, digests: Iterable[str]) -> None:
@@ -628,172 +575,79 @@ class Store:
 
     # ---- operations -------------------------------------------------------------
 
-    def add_operation(self, operation: Operation) -> Operation:
-        """Record an operation (and its idempotency key). Beyond ``max_operations``
-        finished ones, the oldest finished operation is forgotten with its key."""
-        with self._lock:
-            self.operations[operation.id] = operation
-            if operation.idempotency_key is not None:
-                self._idempotency[operation.idempotency_key] = operation.id
-            if operation.done:
-                self._remember_finished(operation.id)
-            elif operation.pending is not None:  # (a seed's undone operation without one never finishes)
-                work = operation.pending
-                self._pending[operation.id] = operation
-                if work.due_ns is not None:
-                    heapq.heappush(self._due, (work.due_ns, operation.id))
-                if work.action.startswith(("delete", "force")):
-                    self._busy_targets[work.target] = operation.id
-            return operation
+    @property
+    def operations(self) -> dict[str, Operation]:
+        """Every kept operation by id (the log's own dict: read it holding ``atomic()``)."""
+        return self.log.operations
 
-    def _make_actions(self) -> dict[str, _Action]:
-        """What each pending-operation action does (see ``_Action``), built once per store."""
+    @property
+    def operation_modes(self) -> dict[str, Mode]:
+        return self.log.modes
+
+    def configure_operations(self, modes: dict[str, Mode]) -> None:
+        """Set how long operations of each method take (see emulator.state.operation_modes)."""
+        with self._lock:
+            self.log.modes = dict(modes)
+
+    def add_operation(self, operation: Operation) -> Operation:
+        """Record an operation as it is (a seed's, or one a fault rule finished)."""
+        with self._lock:
+            return self.log.add(operation)
+
+    def start_operation(self, operation: Operation, method: str) -> Operation:
+        """Record an operation a call made; its action is done now or later by the method's mode."""
+        with self._lock:
+            return self.log.start(operation, method)
+
+    def poll_operation(self, operation_id: str) -> Operation:
+        """An operation as OperationService.Get sees it: a polls-mode one counts this call."""
+        with self._lock:
+            return self.log.poll(operation_id, self.clock.now_ns())
+
+    def cancel_operation(self, operation_id: str) -> Operation:
+        with self._lock:
+            return self.log.cancel(operation_id, self.clock.now_ns())
+
+    def operation_for_key(self, key: str) -> Operation | None:
+        with self._lock:
+            return self.log.for_key(key)
+
+    def get_operation(self, operation_id: str) -> Operation:
+        with self._lock:
+            return self.log.get(operation_id)
+
+    def advance(self) -> int:
+        """Finish the delay-mode operations that are due by the clock, as one step of its own;
+        how many. Called before a request is served and when the facade is asked, never inside
+        another step, so no step sees an operation finish halfway through it."""
+        with self._lock:
+            return self.log.advance(self.clock.now_ns())
+
+    def _effects(self) -> dict[Action, Effect]:
+        """What each pending-operation action does to the resources (see operation_log.Effect)."""
 
         def mark_registry(status: str) -> Callable[[str], None]:
             return lambda target: setattr(self.get_registry(target), "status", status)
 
         force_delete = partial(self.delete_registry, force=True)
         return {
-            "delete_image": _Action(self._check_image_deletable, None, self.delete_image, None),
-            "delete_registry": _Action(
+            Action.NONE: Effect(),
+            Action.DELETE_IMAGE: Effect(check=self._check_image_deletable, perform=self.delete_image),
+            Action.DELETE_REGISTRY: Effect(
                 self._check_empty, mark_registry("DELETING"), self.delete_registry, mark_registry("ACTIVE")
             ),
-            "force_delete_registry": _Action(
+            Action.FORCE_DELETE_REGISTRY: Effect(
                 self.get_registry, mark_registry("DELETING"), force_delete, mark_registry("ACTIVE")
             ),
-            "create_registry": _Action(
-                self.get_registry, mark_registry("CREATING"), mark_registry("ACTIVE"), force_delete
+            Action.CREATE_REGISTRY: Effect(
+                self.get_registry,
+                mark_registry("CREATING"),
+                mark_registry("ACTIVE"),
+                force_delete,
+                unmark_on_failure=False,
             ),
-            "delete_repository": _Action(self._check_repository_empty, None, self.delete_repository, None),
-            "": _Action(None, None, None, None),
+            Action.DELETE_REPOSITORY: Effect(check=self._check_repository_empty, perform=self.delete_repository),
         }
-
-    def configure_operations(self, modes: dict[str, Mode]) -> None:
-        """Set how long operations of each method take (see emulator.state.operation_modes)."""
-        with self._lock:
-            self.operation_modes = dict(modes)
-
-    def mode_of(self, method: str) -> Mode:
-        return self.operation_modes.get(method) or self.operation_modes.get(EVERY_METHOD) or IMMEDIATE
-
-    def start_operation(self, operation: Operation, method: str) -> Operation:
-        """Record an operation a call made, its ``pending`` action (if any) done now or later by
-        the method's mode. The action's check runs now either way: a refused call records
-        nothing. A resource a pending operation is deleting cannot be deleted again meanwhile."""
-        with self._lock:
-            work = operation.pending
-            action = work.action if work else ""
-            check, mark, perform, _ = self._actions[action]
-            busy = self._busy_targets.get(work.target) if work and action.startswith(("delete", "force")) else None
-            if busy is not None:
-                raise FailedPrecondition(f"{shown(work.target)} is being deleted by operation {busy}")
-            mode = self.mode_of(method)
-            if mode.kind == "immediate":
-                if perform is not None:
-                    perform(work.target)
-                operation.pending, operation.done = None, True
-                return self.add_operation(operation)
-            if check is not None:
-                check(work.target)
-            if work is None:
-                work = operation.pending = Pending("", "")
-            if mark is not None:
-                mark(work.target)
-            if action.startswith(("delete", "force")):
-                self._busy_targets[work.target] = operation.id
-            operation.done = False
-            if mode.kind == "polls":
-                work.polls_left = mode.value
-            else:
-                work.due_ns = operation.created_at_ns + mode.value * 1_000_000
-            return self.add_operation(operation)
-
-    def poll_operation(self, operation_id: str) -> Operation:
-        """An operation as OperationService.Get sees it: a polls-mode one counts this call."""
-        with self._lock:
-            operation = self.get_operation(operation_id)
-            work = operation.pending
-            if work is not None and work.polls_left is not None:
-                work.polls_left -= 1
-                if work.polls_left <= 0:
-                    self._complete(operation)
-            return operation
-
-    def cancel_operation(self, operation_id: str) -> Operation:
-        """Cancel a pending operation whose change is still to come: done, with error
-        CANCELLED, its change never made. A done one, or one whose change was made when the
-        call came, is FAILED_PRECONDITION."""
-        with self._lock:
-            operation = self.get_operation(operation_id)
-            work = operation.pending
-            if work is None:
-                state = "is done" if operation.done else "never finishes (loaded so)"
-                raise FailedPrecondition(f"Operation {operation_id} {state}; it cannot be cancelled")
-            if not work.action:
-                raise FailedPrecondition(
-                    f"Operation {operation_id} cannot be cancelled: its change was made when it was called"
-                )
-            unmark = self._actions[work.action].unmark
-            if unmark is not None:
-                unmark(work.target)
-            self._finish(operation, ("CANCELLED", "Operation cancelled"))
-            return operation
-
-    def _complete(self, operation: Operation) -> None:
-        """Do a pending operation's action; an error it meets becomes the operation's error."""
-        work = operation.pending
-        _, _, perform, unmark = self._actions[work.action]
-        error = None
-        try:
-            if perform is not None:
-                perform(work.target)
-        except ApiError as problem:  # e.g. an image added to a registry being deleted
-            error = (problem.code, problem.message)
-            if unmark is not None and work.action != "create_registry":
-                try:
-                    unmark(work.target)
-                except ApiError:
-                    pass  # the resource is gone: nothing to put back
-        self._finish(operation, error)
-
-    def _finish(self, operation: Operation, error: tuple[str, str] | None) -> None:
-        work = operation.pending
-        if self._busy_targets.get(work.target) == operation.id:
-            del self._busy_targets[work.target]
-        del self._pending[operation.id]
-        operation.pending, operation.done, operation.error = None, True, error
-        operation.modified_at_ns = now_ns()
-        self._remember_finished(operation.id)
-
-    def _complete_due(self) -> None:
-        """Finish the delay-mode operations whose time has come (run when the lock is taken)."""
-        self._completing = True
-        try:
-            now = now_ns()
-            while self._due and self._due[0][0] <= now:
-                _, operation_id = heapq.heappop(self._due)
-                operation = self._pending.get(operation_id)
-                if operation is not None:
-                    self._complete(operation)
-        finally:
-            self._completing = False
-
-    def _remember_finished(self, operation_id: str) -> None:
-        self._finished.append(operation_id)
-        while len(self._finished) > self.max_operations:
-            self._forget_operation(self._finished.popleft())
-
-    def _forget_operation(self, operation_id: str) -> None:
-        operation = self.operations.pop(operation_id)
-        key = operation.idempotency_key
-        if key is not None and self._idempotency.get(key) == operation_id:
-            del self._idempotency[key]
-
-    def operation_for_key(self, key: str) -> Operation | None:
-        """The operation recorded under an idempotency key, if it is still kept."""
-        with self._lock:
-            operation_id = self._idempotency.get(key)
-            return self.operations.get(operation_id) if operation_id else None
 
     def folder_of(self, scope: Scope) -> str:
         """The folder a List scope lies in; NotFound for an unknown registry."""
@@ -807,13 +661,6 @@ class Store:
         with self._lock:
             image = self.get_image(image_id)
             return image, self.registries[image.registry_id].folder_id
-
-    def get_operation(self, operation_id: str) -> Operation:
-        with self._lock:
-            operation = self.operations.get(operation_id)
-            if operation is None:
-                raise NotFound(f"Operation {shown(operation_id)} not found")
-            return operation
 
     # ---- internals --------------------------------------------------------------
 
@@ -883,26 +730,3 @@ def _bounded(items: Iterable, limit: int, what: str) -> tuple:
     if len(kept) > limit:
         raise FailedPrecondition(f"a resource holds at most {limit} {what}, this would make {len(kept)}")
     return kept
-
-
-class _StoreLock:
-    """The store's lock (reentrant). Taking it first finishes the delay-mode operations that
-    are due, so every reader sees them done without a timer thread."""
-
-    def __init__(self, store: Store):
-        self._lock = threading.RLock()
-        self._store = store
-
-    def __enter__(self) -> _StoreLock:
-        self._lock.acquire()
-        store = self._store
-        if store._due and not store._completing:
-            try:
-                store._complete_due()
-            except BaseException:
-                self._lock.release()
-                raise
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._lock.release()

@@ -10,7 +10,7 @@ from emulator.api.wire import CONTAINER_REGISTRY, message_class
 from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.operations import new_operation, once, set_timestamp
 from emulator.rpc.services.paged import ListSpec, page_of_store
-from emulator.state.records import Image, Operation
+from emulator.state.records import Action, Image, Operation
 from emulator.state.store import IMAGE_ORDERS
 
 LIST = ListSpec(
@@ -109,7 +109,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
             metadata = {"image_id": image.id}
             return new_operation(
                 call, "Delete image", f"{CONTAINER_REGISTRY}.DeleteImageMetadata", metadata, folder_id,
-                action="delete_image", target=image.id,
+                action=Action.DELETE_IMAGE, target=image.id,
             )  # fmt: skip
 
         return once(store, call, request, perform)

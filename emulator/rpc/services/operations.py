@@ -15,8 +15,8 @@ from emulator.api.catalogue import Changing, Read, Service
 from emulator.api.errors import InvalidArgument
 from emulator.api.wire import OPERATION, message_class, type_url
 from emulator.rpc.pipeline import Call, Handler, ServiceContext
-from emulator.state.records import Operation, Pending
-from emulator.state.store import Store, now_ns
+from emulator.state.records import Action, Operation, Pending
+from emulator.state.store import Store
 
 SERVICE = Service(
     f"{OPERATION}.OperationService",
@@ -67,27 +67,26 @@ def new_operation(
     response_type: str = "google.protobuf.Empty",
     response: Message | None = None,
     *,
-    action: str = "",
+    action: Action = Action.NONE,
     target: str = "",
 ) -> Operation:
     """An operation made by ``call`` (its id is given by ``once``). ``action`` on ``target``: the
     store action that makes its change (see Store._action), done now or when the operation is
     done, by the method's mode; none: the caller made the change already. ``response``: what it
-    answers once done."""
-    now = now_ns()
+    answers once done. Its id and times are given by ``once``."""
     return Operation(
         id="",
         description=description,
-        created_at_ns=now,
+        created_at_ns=0,
         created_by=call.principal.subject,
-        modified_at_ns=now,
+        modified_at_ns=0,
         done=True,
         metadata_type=metadata_type,
         metadata=metadata,
         response_type=response_type,
         response=as_json(response) if response is not None else None,
         folder_id=folder_id,
-        pending=Pending(action, target) if action else None,
+        pending=Pending(action, target) if action is not Action.NONE else None,
     )
 
 
@@ -113,6 +112,7 @@ def once(store: Store, call: Call, request: Message, perform: Callable[[], Opera
             return encode_operation(done_before)
         operation = perform()
         operation.id = store.ids.new_id()
+        operation.created_at_ns = operation.modified_at_ns = store.clock.now_ns()
         operation.idempotency_key = key or None
         operation.request_digest = digest if key else None
         if call.operation_error is not None and operation.pending is not None:

@@ -14,7 +14,7 @@ from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.access import access_binding_rpcs, apply_deltas
 from emulator.rpc.services.operations import new_operation, once, set_timestamp
 from emulator.rpc.services.paged import ListSpec, page_of_store
-from emulator.state.records import IpPermission, Registry
+from emulator.state.records import Action, IpPermission, Registry
 
 LIST = ListSpec(
     scopes=(("folder_id", "folder"),),
@@ -72,13 +72,15 @@ def _fields_to_update(request: Message) -> set[str]:
     return paths or {name for name in UPDATABLE if getattr(request, name)}
 
 
-def registry_operation(call: Call, verb: str, registry: Registry, *, answers: bool = False, action: str = ""):
+def registry_operation(
+    call: Call, verb: str, registry: Registry, *, answers: bool = False, action: Action = Action.NONE
+):
     """The operation of a registry method: ``<verb>RegistryMetadata`` naming the registry, the
     Registry as its response if it ``answers`` (else Empty), and its pending ``action``."""
     response = (f"{CONTAINER_REGISTRY}.Registry", encode_registry(registry)) if answers else ()
     return new_operation(
         call, f"{verb} registry", f"{CONTAINER_REGISTRY}.{verb}RegistryMetadata", {"registry_id": registry.id},
-        registry.folder_id, *response, action=action, target=registry.id if action else "",
+        registry.folder_id, *response, action=action, target=registry.id if action is not Action.NONE else "",
     )  # fmt: skip
 
 
@@ -108,7 +110,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
                 request.folder_id, name=request.name, labels=dict(request.labels), unique_name=bool(request.name)
             )
             # CREATING while the operation pends
-            return registry_operation(call, "Create", registry, answers=True, action="create_registry")
+            return registry_operation(call, "Create", registry, answers=True, action=Action.CREATE_REGISTRY)
 
         return once(store, call, request, perform)
 
@@ -131,7 +133,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
         def perform():
             registry = store.get_registry(request.registry_id)
             call.authorize(registry.folder_id)
-            action = "force_delete_registry" if force else "delete_registry"
+            action = Action.FORCE_DELETE_REGISTRY if force else Action.DELETE_REGISTRY
             return registry_operation(call, "Delete", registry, action=action)
 
         return once(store, call, request, perform)

@@ -12,7 +12,7 @@ from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.access import access_binding_rpcs
 from emulator.rpc.services.operations import new_operation, once
 from emulator.rpc.services.paged import ListSpec, page_of_store
-from emulator.state.records import Repository
+from emulator.state.records import Action, Repository
 from emulator.state.store import REPOSITORY_ORDERS
 
 # registry_id wins over folder_id, as the request's documentation says.
@@ -95,7 +95,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
             call.authorize(folder_id)
             return new_operation(
                 call, "Delete repository", metadata.format("Delete"), {"repository_id": repository.id}, folder_id,
-                action="delete_repository", target=repository.id,
+                action=Action.DELETE_REPOSITORY, target=repository.id,
             )  # fmt: skip
 
         return once(store, call, request, perform)
