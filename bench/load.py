@@ -33,7 +33,7 @@ from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc
 from yandex.cloud.operation import operation_service_pb2, operation_service_pb2_grpc
 
-from emulator.control.remote import EmulatorProcess
+from emulator.control.process import EmulatorProcess
 
 FOLDERS = ("b1g00000000000load01", "b1g00000000000load02")
 REGISTRIES = (FOLDERS[0], FOLDERS[0], FOLDERS[1])  # the folder of each registry

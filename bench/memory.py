@@ -25,7 +25,7 @@ from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc
 from yandex.cloud.iam.v1 import iam_token_service_pb2, iam_token_service_pb2_grpc
 
-from emulator.control.remote import EmulatorProcess
+from emulator.control.process import EmulatorProcess
 
 FOLDER = "b1g0000000000memory1"
 TIMEOUT = 30.0

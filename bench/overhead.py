@@ -28,7 +28,7 @@ from pathlib import Path
 import grpc
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 
-from emulator.control.remote import EmulatorProcess
+from emulator.control.process import EmulatorProcess
 
 IMAGE_SERVICE = "/yandex.cloud.containerregistry.v1.ImageService/"
 FOLDER = "b1g0000000000000bench"

@@ -12,7 +12,7 @@ import grpc
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 
 from emulator import Emulator
-from emulator.cli import parse_ready_line
+from emulator.control.process import parse_ready_line
 
 GET = "/yandex.cloud.containerregistry.v1.ImageService/Get"
 

@@ -7,22 +7,21 @@ import importlib
 import json
 import logging
 import os
-import re
 import signal
 import sys
 import threading
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from emulator.control.process import READY
 from emulator.emulator import Emulator
 from emulator.rpc.auth import MODES, default_mode, parse_token_specs
 from emulator.rpc.services import CATALOGUE
 from emulator.rpc.tls import from_files as tls_from_files
+from emulator.state.codecs import SeedError
 from emulator.state.operation_log import DEFAULT_MAX_FINISHED_OPERATIONS
 from emulator.state.operation_modes import modes_json, parse_modes
-from emulator.state.seed import (
-    SeedError,
+from emulator.state.state_file import (
     check_writable,
     fallback_path,
     remove_stale_temporaries,
@@ -31,35 +30,6 @@ from emulator.state.seed import (
 )
 
 DEMO_SEED = "demo_seed.json"
-READY = "ycr-emulator listening on"
-# The ready line describe() prints, for whoever starts the process and waits for it.
-_READY_LINE = re.compile(
-    rf"{READY} (?P<endpoint>\S+) \((?P<registries>\d+) registries, (?P<images>\d+) images"
-    r"(?P<notes>(?:; [^;()]+)*)\)"
-)
-
-
-@dataclass(frozen=True)
-class ReadyLine:
-    """What the ready line says: where gRPC is served, what was loaded, the control plane's URL."""
-
-    endpoint: str
-    registries: int
-    images: int
-    notes: tuple[str, ...]  # "tls", "tls HOST:PORT", "auth MODE", "admin URL"
-
-    @property
-    def admin_url(self) -> str | None:
-        return next((note.split(" ", 1)[1] for note in self.notes if note.startswith("admin ")), None)
-
-
-def parse_ready_line(line: str) -> ReadyLine | None:
-    """The ready line ``ycr-emulator`` prints first on stdout, parsed; None for any other line."""
-    match = _READY_LINE.fullmatch(line.strip())
-    if match is None:
-        return None
-    notes = tuple(note for note in match["notes"].split("; ") if note)
-    return ReadyLine(match["endpoint"], int(match["registries"]), int(match["images"]), notes)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

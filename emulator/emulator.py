@@ -14,7 +14,8 @@ import grpc
 from emulator.api.errors import ApiError
 from emulator.control.http import AdminServer, check_admin_token
 from emulator.rpc.auth import Auth
-from emulator.rpc.faults import Faults
+from emulator.rpc.faults import FaultHandle, Faults
+from emulator.rpc.health import wait_until_serving
 from emulator.rpc.paging import PageTokens
 from emulator.rpc.recording import CallRecorder
 from emulator.rpc.server import (
@@ -23,7 +24,6 @@ from emulator.rpc.server import (
     add_services,
     build_server,
     format_address,
-    wait_until_serving,
 )
 from emulator.rpc.services import CATALOGUE
 from emulator.rpc.tls import TlsMaterial, generated
@@ -37,10 +37,10 @@ from emulator.state.seed import (
     check_declared_repositories,
     export_state,
     image_arguments,
-    read_seed_file,
     registry_arguments,
     set_manifests,
 )
+from emulator.state.state_file import read_seed_file
 from emulator.state.store import DEFAULT_MAX_FINISHED_OPERATIONS, Store
 
 
@@ -432,22 +432,3 @@ class Emulator:
         data = read_seed_file(seed) if isinstance(seed, (str, Path)) else seed
         registries, images = apply_seed(self.store, data, CATALOGUE)
         return list(map(detached, registries)), list(map(detached, images))
-
-
-class FaultHandle:
-    """A fault rule added to an emulator: remove it, or use it as a context manager."""
-
-    def __init__(self, emulator, fault_id: str, rule: dict):
-        self._emulator, self.id, self.rule = emulator, fault_id, rule
-
-    def remove(self) -> bool:
-        return self._emulator.remove_fault(self.id)
-
-    def __enter__(self) -> FaultHandle:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.remove()
-
-    def __repr__(self) -> str:
-        return f"FaultHandle({self.rule!r})"

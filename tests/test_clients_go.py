@@ -19,7 +19,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from emulator.control.remote import EmulatorProcess
+from emulator.control.process import EmulatorProcess
 
 GO_DIR = Path(__file__).parent / "clients" / "go"
 REPOSITORY = Path(__file__).parent.parent

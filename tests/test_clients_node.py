@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.control.remote import EmulatorProcess
+from emulator.control.process import EmulatorProcess
 
 NODE_DIR = Path(__file__).parent / "clients" / "node"
 SCENARIO_JS = NODE_DIR / "scenario.js"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from emulator.control.remote import EmulatorProcess
+from emulator.control.process import EmulatorProcess
 from tests.contract.seed import FOLDER, REGISTRY_ID, contract_seed
 from tests.contract.target import settings_from
 

@@ -18,7 +18,8 @@ from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc
 
 from emulator import Emulator
-from emulator.control.remote import EmulatorProcess, RemoteEmulator
+from emulator.control.process import EmulatorProcess
+from emulator.control.remote import RemoteEmulator
 from emulator.state.seed import export_state
 
 SEED = {
@@ -461,12 +462,16 @@ def test_every_control_operation_is_one_api_in_python_and_over_http():
     from emulator.control.remote import RemoteEmulator
     from emulator.control.table import OPERATIONS
 
+    from emulator.control.facade import Controlled
+
     with Emulator(admin_port=0) as emulator:
+        assert isinstance(emulator, Controlled)  # what the control table asks of an emulator, it has
         remote = RemoteEmulator(emulator.endpoint, emulator.admin_url)
         for operation in OPERATIONS:  # a method, or a property for what reads like one (faults, calls)
             for api in (Emulator, RemoteEmulator):
                 member = getattr(api, operation.name)
                 assert callable(member) or isinstance(member, property), (api, operation.name)
+                assert isinstance(member, property) == operation.attribute, (api, operation.name)
         assert remote.health() == emulator.health() == "SERVING"
         assert remote.info() == emulator.info()
         remote.add_registry("b1gcontrol", id="crpcontrol")

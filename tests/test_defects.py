@@ -285,7 +285,7 @@ def test_a_token_given_twice_is_refused(specs):
 
 def test_operation_metadata_holds_strings_only(emulator):
     """Found by review: a float metadata value of 1e400 became Infinity in GET /state."""
-    from emulator.state.seed import SeedError
+    from emulator.state.codecs import SeedError
 
     seed = {
         "registries": [],

@@ -22,7 +22,7 @@ from emulator.api.wire import message_class
 from emulator.contract import comparison as compare
 from emulator.contract import diff
 from emulator.contract.client import RegistryClient
-from emulator.control.remote import EmulatorProcess
+from emulator.control.process import EmulatorProcess
 
 FOLDER = "b1gdiff0000000000000"
 TOKEN = "t1.diff-token"

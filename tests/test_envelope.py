@@ -25,7 +25,7 @@ from conftest import FOLDER, assert_invalid, rpc_error
 from emulator import Emulator
 from emulator.api.values import INT64_MAX
 from emulator.rpc.pipeline import install_header_hook
-from emulator.state.seed import SeedError
+from emulator.state.codecs import SeedError
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 TRACE_ID = re.compile(r"[0-9a-f]{32}")

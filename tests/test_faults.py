@@ -162,7 +162,7 @@ def test_the_recording_shows_exactly_the_calls_made_in_order(world):
 
 
 def test_the_control_plane_and_remote_client_manage_faults_and_read_calls(tmp_path):
-    from emulator.control.remote import EmulatorProcess
+    from emulator.control.process import EmulatorProcess
 
     with EmulatorProcess() as process:
         registry = process.add_registry(FOLDER)
@@ -206,7 +206,7 @@ def test_the_cli_takes_fault_rules_and_refuses_bad_ones():
     import subprocess
     import sys
 
-    from emulator.control.remote import EmulatorProcess
+    from emulator.control.process import EmulatorProcess
 
     bad = subprocess.run(
         [sys.executable, "-m", "emulator", "--port", "0", "--fault", '{"method": "ImageService/List", "code": "NO"}'],
@@ -254,7 +254,7 @@ def test_a_bad_rule_fails_its_test(ycr):
 
 @pytest.mark.parametrize("mode", ["inprocess", "subprocess", "external"])
 def test_the_ycr_fault_marker_in_every_mode(pytester, monkeypatch, mode):
-    from emulator.control.remote import EmulatorProcess
+    from emulator.control.process import EmulatorProcess
 
     pytester.makepyfile(test_marked=MARKED)
     if mode != "external":

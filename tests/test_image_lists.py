@@ -12,7 +12,7 @@ from yandex.cloud.containerregistry.v1.registry_service_pb2_grpc import Registry
 
 from conftest import FOLDER, rpc_error
 from emulator import Emulator, SeedError
-from emulator.control.remote import EmulatorProcess
+from emulator.control.process import EmulatorProcess
 
 Code = grpc.StatusCode
 DIGESTS = [f"sha256:{n:064x}" for n in range(1, 5)]

@@ -27,7 +27,7 @@ from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceSt
 from conftest import FOLDER, rpc_error
 from emulator import Emulator
 from emulator.api.wire import POOL
-from emulator.control.remote import EmulatorProcess
+from emulator.control.process import EmulatorProcess
 from emulator.rpc.services import CATALOGUE
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated class RetryInterceptor:DeprecationWarning")

@@ -11,7 +11,7 @@ from yandex.cloud.containerregistry.v1 import registry_service_pb2 as registry_p
 from yandex.cloud.containerregistry.v1.registry_service_pb2_grpc import RegistryServiceStub
 
 from conftest import FOLDER, rpc_error
-from emulator.control.remote import EmulatorProcess
+from emulator.control.process import EmulatorProcess
 
 
 def test_changing_a_returned_image_changes_nothing_served(emulator, registry, images):

@@ -24,7 +24,8 @@ from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceSt
 
 from conftest import FOLDER, rpc_error
 from emulator import Emulator, SeedError
-from emulator.control.remote import EmulatorProcess, RemoteEmulator
+from emulator.control.process import EmulatorProcess
+from emulator.control.remote import RemoteEmulator
 from tests.test_control_plane import http
 from tests.test_standalone import run_to_exit, write_seed
 

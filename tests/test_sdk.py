@@ -25,7 +25,7 @@ from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceSt
 
 from conftest import rpc_error
 from emulator import Emulator
-from emulator.cli import parse_ready_line
+from emulator.control.process import parse_ready_line
 from emulator.rpc.auth import subject_of
 
 FOLDER_A = "b1gfoldera0000000000"

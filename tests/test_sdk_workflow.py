@@ -20,7 +20,7 @@ from yandex.cloud.containerregistry.v1.registry_service_pb2_grpc import Registry
 from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import RepositoryServiceStub
 
 from conftest import rpc_error
-from emulator.control.remote import EmulatorProcess
+from emulator.control.process import EmulatorProcess
 
 # The SDK's operation waiter builds a RetryInterceptor it deprecates itself.
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated class RetryInterceptor:DeprecationWarning")

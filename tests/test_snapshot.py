@@ -33,7 +33,7 @@ from conftest import iter_pages
 from emulator import Emulator
 from emulator.contract.client import ClientError
 from emulator.contract.snapshot import last_modified_values, loading_problem, main, output_path
-from emulator.control.remote import EmulatorProcess
+from emulator.control.process import EmulatorProcess
 
 FOLDER = "b1gsnapshot000000000"
 OTHER = "b1gsnapshotother0000"

@@ -24,7 +24,7 @@ from yandex.cloud.operation import operation_service_pb2, operation_service_pb2_
 
 from conftest import rpc_error
 from emulator import Emulator, SeedError
-from emulator.cli import parse_ready_line
+from emulator.control.process import parse_ready_line
 
 START_TIMEOUT = 30  # seconds to wait for the "listening" line
 EXIT_TIMEOUT = 20  # seconds a process that must exit may take
@@ -604,7 +604,7 @@ def test_help_mentions_every_flag(command, tmp_path):
 
 def test_an_admin_token_that_starts_with_a_dash_is_passed_whole():
     # The plugin draws random URL-safe tokens: one in 64 starts with "-", which argparse took for a flag.
-    from emulator.control.remote import EmulatorProcess
+    from emulator.control.process import EmulatorProcess
 
     with EmulatorProcess(admin_token="-dash-first-token") as process:
         assert process.registries == {}

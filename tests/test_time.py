@@ -25,7 +25,7 @@ from yandex.cloud.operation import operation_service_pb2 as operation_pb
 from yandex.cloud.operation import operation_service_pb2_grpc as operation_grpc
 
 from emulator import Emulator
-from emulator.control.remote import EmulatorProcess
+from emulator.control.process import EmulatorProcess
 from emulator.state.clock import Clock
 
 START = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)

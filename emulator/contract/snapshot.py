@@ -58,8 +58,10 @@ from emulator.contract.client import (
     error_text,
 )
 from emulator.rpc.services import CATALOGUE
+from emulator.state.codecs import SeedError, format_timestamp
 from emulator.state.records import REGISTRY_STATUSES
-from emulator.state.seed import SeedError, apply_seed, check_writable, format_timestamp, write_text_atomically
+from emulator.state.seed import apply_seed
+from emulator.state.state_file import check_writable, write_text_atomically
 from emulator.state.store import Store
 
 PROG = "ycr-emulator snapshot"

@@ -45,13 +45,11 @@ import threading
 import urllib.parse
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from emulator.api.errors import shown
+from emulator.control.facade import Controlled
 from emulator.control.table import BY_PATH, NO_BODY, ControlOperation
-
-if TYPE_CHECKING:
-    from emulator.emulator import Emulator
 
 log = logging.getLogger("emulator.control.http")
 MAX_BODY = 512 * 1024 * 1024
@@ -117,9 +115,9 @@ def _content_length(value: str) -> int:
 
 
 class AdminServer:
-    """Serves the control plane for one Emulator in a background thread."""
+    """Serves the control plane for one emulator (anything Controlled) in a background thread."""
 
-    def __init__(self, emulator: Emulator, host: str, port: int, token: str | None = None):
+    def __init__(self, emulator: Controlled, host: str, port: int, token: str | None = None):
         check_admin_token(token)
         secret = token.encode() if token is not None else None
         handler = type("Handler", (_Handler,), {"emulator": emulator, "admin_token": secret})
@@ -169,7 +167,7 @@ def _peer(client_address: Any) -> str:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    emulator: Emulator
+    emulator: Controlled
     admin_token: bytes | None
     server_version = "ycr-emulator-admin"
     # An unparsable request line is answered as HTTP/1.0 (status line and headers), not HTTP/0.9 (bare body).

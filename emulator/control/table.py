@@ -1,9 +1,11 @@
 """The control operations, defined once: each one's HTTP method, path, body and JSON answer.
 
 ``Emulator`` implements them in Python; the HTTP control plane (emulator.control.http) serves this
-table; ``RemoteEmulator`` (emulator.control.remote) is a client of the same table. So the plugin's
-modes share one API by construction. A new control operation is an ``Emulator`` method and
-one entry here (and, if its answer is a record, its decoder in emulator.control.remote).
+table; ``RemoteEmulator`` (emulator.control.remote) is generated from it: each operation says how
+its Python method's arguments become the request (``arguments``, ``extra_fields``) and how the JSON
+answer becomes what the method returns (``answer``). So the plugin's modes share one API by
+construction. A new control operation is an ``Emulator`` method (and one of ``Controlled``) and one
+entry here.
 """
 
 from __future__ import annotations
@@ -11,12 +13,19 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from emulator.state.seed import format_timestamp, image_json, registry_json, repository_json
-
-if TYPE_CHECKING:
-    from emulator.emulator import Emulator
+from emulator.control.facade import Controlled
+from emulator.state.codecs import (
+    datetime_from_json,
+    format_timestamp,
+    image_record_from_json,
+    image_record_json,
+    registry_from_json,
+    registry_json,
+    repository_record_from_json,
+    repository_record_json,
+)
 
 NO_BODY = object()  # what an operation gets when the request has no body (JSON null is a body)
 
@@ -27,8 +36,15 @@ class ControlOperation:
     method: str  # HTTP
     path: str  # may end in "/{id}": a path parameter
     body: str  # "none", "optional", "required", or "params": no body, the path and query parameters
-    serve: Callable[[Emulator, Any], Any]  # (emulator, parsed body, params dict or NO_BODY) -> the JSON answer
+    serve: Callable[[Controlled, Any], Any]  # (emulator, parsed body, params dict or NO_BODY) -> the JSON answer
     query: tuple[str, ...] = ()  # the query parameters it takes (body "params")
+    # The client side (RemoteEmulator): the Python method's positional parameters, each sent as the
+    # request field of the same name (or "name:field"); whether other keyword arguments are sent as
+    # fields too; what the JSON answer becomes (None: the answer as is); whether it is a property.
+    arguments: tuple[str, ...] = ()
+    extra_fields: bool = False
+    answer: Callable[[Any], Any] | None = None
+    attribute: bool = False
 
     @property
     def prefix(self) -> str:
@@ -56,22 +72,14 @@ def fields(body: Any, required: tuple[str, ...] = (), allowed: tuple[str, ...] |
     return body
 
 
-def image_record_json(image) -> dict:
-    return {"registry_id": image.registry_id, "name": image.name, **image_json(image)}
-
-
-def repository_record_json(repository) -> dict:
-    return {"registry_id": repository.registry_id, "name": repository.name, **repository_json(repository)}
-
-
-def _reset(emulator: Emulator, body: Any) -> dict:
+def _reset(emulator: Controlled, body: Any) -> dict:
     if body is not NO_BODY:
         fields(body, allowed=())
     emulator.reset()
     return {}
 
 
-def _load_seed(emulator: Emulator, body: Any) -> dict:
+def _load_seed(emulator: Controlled, body: Any) -> dict:
     # An object, never a string: Emulator.load_seed would read a string as a path on this host.
     registries, images = emulator.load_seed(fields(body))
     return {
@@ -80,7 +88,7 @@ def _load_seed(emulator: Emulator, body: Any) -> dict:
     }
 
 
-def _configure_auth(emulator: Emulator, body: Any) -> dict:
+def _configure_auth(emulator: Controlled, body: Any) -> dict:
     given = fields(body, required=("mode",), allowed=("mode", "tokens"))
     tokens = given.get("tokens", {})
     if not isinstance(tokens, dict):
@@ -92,88 +100,103 @@ def _configure_auth(emulator: Emulator, body: Any) -> dict:
     return {}
 
 
-def _configure_operations(emulator: Emulator, body: dict) -> dict:
+def _configure_operations(emulator: Controlled, body: dict) -> dict:
     if not isinstance(body["modes"], (dict, list)):
         raise ValueError("modes: must be an object of method -> mode, or a list of MODE / METHOD=MODE specs")
     emulator.configure_operations(body["modes"])
     return {"modes": emulator.operation_modes}
 
 
-def _time(emulator: Emulator) -> dict:
+def _time(emulator: Controlled) -> dict:
     return {"now": format_timestamp(emulator.clock.now_ns())}
 
 
-def _advance_time(emulator: Emulator, body: Any) -> dict:
+def _advance_time(emulator: Controlled, body: Any) -> dict:
     seconds = fields(body, required=("seconds",), allowed=("seconds",))["seconds"]
     emulator.advance_time(seconds)
     return _time(emulator)
 
 
-def _add_fault(emulator: Emulator, body: Any) -> dict:
+def _add_fault(emulator: Controlled, body: Any) -> dict:
     return emulator.add_fault(**fields(body)).rule
 
 
-def _remove_fault(emulator: Emulator, params: dict) -> dict:
+def _remove_fault(emulator: Controlled, params: dict) -> dict:
     if not emulator.remove_fault(params["id"]):
         raise LookupError(f"no fault rule {params['id']!r} (it may have expired)")
     return {}
 
 
-def _clear_faults(emulator: Emulator, params: dict) -> dict:
+def _clear_faults(emulator: Controlled, params: dict) -> dict:
     emulator.clear_faults()
     return {}
 
 
 OPERATIONS = (
-    ControlOperation("health", "GET", "/health", "none", lambda emulator, body: {"status": "SERVING"}),
+    ControlOperation(
+        "health", "GET", "/health", "none", lambda emulator, body: {"status": "SERVING"},
+        answer=lambda answer: answer["status"],
+    ),
     ControlOperation("info", "GET", "/info", "none", lambda emulator, body: emulator.info()),
     ControlOperation("state", "GET", "/state", "none", lambda emulator, body: emulator.state()),
-    ControlOperation("reset", "POST", "/reset", "optional", _reset),
+    ControlOperation("reset", "POST", "/reset", "optional", _reset, answer=lambda answer: None),
     ControlOperation("load_seed", "POST", "/seed", "required", _load_seed),
     ControlOperation(
         "add_registry", "POST", "/registries", "required",
         lambda emulator, body: registry_json(emulator.add_registry(**fields(body, required=("folder_id",)))),
+        arguments=("folder_id",), extra_fields=True, answer=registry_from_json,
     ),
     ControlOperation(
         "add_repository", "POST", "/repositories", "required",
         lambda emulator, body: repository_record_json(
             emulator.add_repository(**fields(body, required=("registry_id", "path")))
         ),
+        arguments=("registry_id", "path"), extra_fields=True, answer=repository_record_from_json,
     ),
     ControlOperation(
         "add_image", "POST", "/images", "required",
         lambda emulator, body: image_record_json(
             emulator.add_image(**fields(body, required=("registry_id", "repository")))
         ),
+        arguments=("registry_id", "repository"), extra_fields=True, answer=image_record_from_json,
     ),
     ControlOperation("configure_auth", "POST", "/auth", "required", _configure_auth),
     ControlOperation(
         "delete_image", "DELETE", "/images/{id}", "params",
         lambda emulator, params: image_record_json(emulator.delete_image(params["id"])),
+        arguments=("image_id:id",), answer=image_record_from_json,
     ),
     ControlOperation(
         "tag_image", "POST", "/tag", "required",
         lambda emulator, body: image_record_json(
             emulator.tag_image(**fields(body, required=("image_id", "tag"), allowed=("image_id", "tag")))
         ),
+        arguments=("image_id", "tag"), answer=image_record_from_json,
     ),
     ControlOperation(
         "untag_image", "POST", "/untag", "required",
         lambda emulator, body: image_record_json(
             emulator.untag_image(**fields(body, required=("image_id", "tag"), allowed=("image_id", "tag")))
         ),
+        arguments=("image_id", "tag"), answer=image_record_from_json,
     ),
     ControlOperation("add_fault", "POST", "/faults", "required", _add_fault),
-    ControlOperation("faults", "GET", "/faults", "params", lambda emulator, params: emulator.faults),
-    ControlOperation("clear_faults", "DELETE", "/faults", "params", _clear_faults),
+    ControlOperation("faults", "GET", "/faults", "params", lambda emulator, params: emulator.faults, attribute=True),
+    ControlOperation("clear_faults", "DELETE", "/faults", "params", _clear_faults, answer=lambda answer: None),
     ControlOperation("remove_fault", "DELETE", "/faults/{id}", "params", _remove_fault),
     ControlOperation(
         "calls", "GET", "/calls", "params",
         lambda emulator, params: emulator.calls_of(params["method"]) if params.get("method") else emulator.calls,
-        query=("method",),
+        query=("method",), attribute=True,
     ),
-    ControlOperation("now", "GET", "/time", "none", lambda emulator, body: _time(emulator)),
-    ControlOperation("advance_time", "POST", "/time", "required", _advance_time),
+    ControlOperation(
+        "now", "GET", "/time", "none", lambda emulator, body: _time(emulator),
+        answer=lambda answer: datetime_from_json(answer["now"]), attribute=True,
+    ),
+    ControlOperation(
+        "advance_time", "POST", "/time", "required", _advance_time,
+        arguments=("seconds",), answer=lambda answer: datetime_from_json(answer["now"]),
+    ),
     ControlOperation(
         "configure_operations", "POST", "/operation-modes", "required",
         lambda emulator, body: _configure_operations(emulator, fields(body, required=("modes",), allowed=("modes",))),

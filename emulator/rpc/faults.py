@@ -232,3 +232,23 @@ def _applies(rule: FaultRule, method: Method, request: Mapping[str, Any] | None)
     if not rule.match:
         return True
     return request is not None and all(request.get(key) == value for key, value in rule.match.items())
+
+
+class FaultHandle:
+    """A fault rule added to an emulator: remove it, or use it as a context manager."""
+
+    def __init__(self, emulator: Any, fault_id: str, rule: dict):
+        """``emulator``: anything with ``remove_fault(id)`` (Emulator, RemoteEmulator)."""
+        self._emulator, self.id, self.rule = emulator, fault_id, rule
+
+    def remove(self) -> bool:
+        return self._emulator.remove_fault(self.id)
+
+    def __enter__(self) -> FaultHandle:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.remove()
+
+    def __repr__(self) -> str:
+        return f"FaultHandle({self.rule!r})"

@@ -39,12 +39,6 @@ SERVICES = tuple(CATALOGUE.services)
 log = logging.getLogger("emulator")
 
 
-def wait_until_serving(channel: grpc.Channel, timeout: float) -> None:
-    """Block until the server answers a health check. (Not grpc.channel_ready_future:
-    a channel it watched takes 200 ms to close, grpc's connectivity polling interval.)"""
-    health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=timeout, wait_for_ready=True)
-
-
 class CallLogger(grpc.ServerInterceptor):
     """Logs each call's method, status code and duration at info level, with the
     ``x-request-id`` the emulator sent and the client's ``x-client-request-id`` (if it gave

@@ -11,14 +11,6 @@ The state file is this format too, written atomically (see write_state_file).
 
 from __future__ import annotations
 
-import errno
-import json
-import os
-import re
-import tempfile
-from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 from google.protobuf import json_format
@@ -26,8 +18,17 @@ from google.rpc import code_pb2
 
 from emulator.api.catalogue import Catalogue
 from emulator.api.validation import violations
-from emulator.api.values import INT64_MAX, ValueProblem, check_digest, check_size, check_timestamp
+from emulator.api.values import INT64_MAX, check_digest, check_size
 from emulator.api.wire import known_message, message_class
+from emulator.state.codecs import (
+    SeedError,
+    _checked,
+    image_json,
+    operation_json,
+    parse_timestamp,
+    registry_json,
+    repository_json,
+)
 from emulator.state.collector import collector_paused
 from emulator.state.operation_modes import MAX_POLLS, modes_json, parse_modes
 from emulator.state.records import (
@@ -64,79 +65,16 @@ _ENTRY_FIELDS = frozenset(
     {"registries", "operations", "images", "config", "layers", "error", "repositories", "access_bindings"}
 )
 _STATUS_CODES = set(code_pb2.Code.keys()) - {"OK"}
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_NAIVE_EPOCH = datetime(1970, 1, 1)
-_SECOND = timedelta(seconds=1)
-_MICROSECOND = timedelta(microseconds=1)
-_RFC3339 = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2})"
-    r"(?:\.(?P<fraction>\d{1,9}))?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?"
-)
-
-
-class SeedError(ValueError):
-    """A seed that cannot be loaded; the message names the bad entry."""
 
 
 def _at(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
-def read_seed_file(path: str | Path) -> dict:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SeedError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
-    try:
-        with collector_paused():
-            return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise SeedError(f"{path}: not valid JSON: {error}") from None
-    except RecursionError:
-        raise SeedError(f"{path}: not valid JSON: nested too deeply") from None
-
-
-def parse_timestamp(value: Any, where: str) -> int:
-    """RFC 3339 text (nanosecond precision) or a datetime -> ns since the epoch; no offset means UTC.
-    Integer arithmetic throughout: exact for every moment of years 1 to 9999, whatever the offset."""
-    if isinstance(value, datetime):
-        moment = value if value.utcoffset() is not None else value.replace(tzinfo=timezone.utc)
-        ns = (moment - _EPOCH) // _MICROSECOND * 1_000
-    else:
-        match = _RFC3339.fullmatch(value) if isinstance(value, str) else None
-        if match is None:
-            raise SeedError(f"{where}: must be an RFC 3339 timestamp such as 2026-01-02T10:00:00Z, got {value!r}")
-        offset = match.group("offset") or "Z"
-        offset = "+00:00" if offset in ("Z", "z") else offset  # Python 3.10 reads no "Z"
-        try:
-            moment = datetime.fromisoformat(f"{match.group('date')}T{match.group('time')}{offset}")
-        except ValueError:
-            raise SeedError(f"{where}: not a real date and time: {value!r}") from None
-        nanos = int((match.group("fraction") or "0").ljust(9, "0"))
-        ns = (moment - _EPOCH) // _SECOND * 1_000_000_000 + nanos
-    return _checked(check_timestamp, ns, where)
-
-
-def format_timestamp(ns: int) -> str:
-    """ns since the epoch -> RFC 3339 in UTC, exact to the nanosecond, the year always four
-    digits (strftime's %Y writes year 999 as "999", which no RFC 3339 reader accepts)."""
-    seconds, nanos = divmod(ns, 1_000_000_000)
-    text = (_NAIVE_EPOCH + timedelta(seconds=seconds)).isoformat()
-    return text + (f".{nanos:09d}".rstrip("0") if nanos else "") + "Z"
-
-
 def _expect(value: Any, kind: type | tuple, where: str, what: str) -> Any:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise SeedError(f"{where}: must be {what}, got {value!r}")
     return value
-
-
-def _checked(check: Callable[[Any, str], Any], value: Any, where: str) -> Any:
-    """A value check from emulator.api.values, its refusal reported as a SeedError."""
-    try:
-        return check(value, where)
-    except ValueProblem as problem:
-        raise SeedError(str(problem)) from None
 
 
 def _size(value: Any, where: str) -> int:
@@ -406,15 +344,6 @@ def pending_record(entry: Any, where: str) -> Pending:
     return Pending(action, target, due_ns=parse_timestamp(entry["due_at"], _at(where, "due_at")))
 
 
-def pending_json(pending: Pending) -> dict:
-    entry: dict[str, Any] = {"action": pending.action.value, "target": pending.target}
-    if pending.polls_left is not None:
-        entry["polls_left"] = pending.polls_left
-    else:
-        entry["due_at"] = format_timestamp(pending.due_ns)
-    return entry
-
-
 def apply_seed(store: Store, data: Any, catalogue: Catalogue) -> tuple[list[Registry], list[Image]]:
     """Add every registry, image and operation of a seed to ``store``, all or nothing (``catalogue``:
     the methods its operation modes may name)."""
@@ -530,92 +459,6 @@ def check_declared_repositories(store: Store, registry: Registry, entry: dict, w
                 )
 
 
-def access_binding_json(binding: AccessBinding) -> dict:
-    return {"role_id": binding.role_id, "subject": {"id": binding.subject_id, "type": binding.subject_type}}
-
-
-def repository_json(repository: Repository) -> dict:
-    entry = {"path": repository.path, "id": repository.id, "kept": repository.kept}
-    if repository.access_bindings:
-        entry["access_bindings"] = [access_binding_json(binding) for binding in repository.access_bindings]
-    return entry
-
-
-def blob_json(blob: Blob) -> dict:
-    return {"id": blob.id, "digest": blob.digest, "size": blob.size, "urls": list(blob.urls)}
-
-
-def image_json(image: Image, complete: bool = True) -> dict:
-    """An image in the seed format. ``complete=False`` leaves out the fields that were not
-    given (derived blobs, a summed compressed_size): loading derives them again, identically."""
-    entry = {
-        "repository": image.repository,
-        "id": image.id,
-        "digest": image.digest,
-        "tags": list(image.tags),
-        "created_at": format_timestamp(image.created_at_ns),
-    }
-    if image.last_modified_ns != image.created_at_ns:  # a tag moved off it: written only then
-        entry["last_modified"] = format_timestamp(image.last_modified_ns)
-    if complete:
-        entry["compressed_size"] = image.compressed_size
-        entry["layers"] = [blob_json(layer) for layer in image.layers]
-        entry["config"] = blob_json(image.config)
-        return entry
-    given = image.given()
-    if "compressed_size" in given:
-        entry["compressed_size"] = given["compressed_size"]
-    if "layers" in given:
-        entry["layers"] = [blob_json(layer) for layer in given["layers"]]
-    if "config" in given:
-        entry["config"] = blob_json(given["config"])
-    return entry
-
-
-def registry_json(registry: Registry) -> dict:
-    entry = {
-        "id": registry.id,
-        "folder_id": registry.folder_id,
-        "name": registry.name,
-        "created_at": format_timestamp(registry.created_at_ns),
-        "labels": dict(registry.labels),
-    }
-    if registry.status != "ACTIVE":  # being created or deleted by a pending operation
-        entry["status"] = registry.status
-    if registry.access_bindings:
-        entry["access_bindings"] = [access_binding_json(binding) for binding in registry.access_bindings]
-    if registry.ip_permissions:
-        entry["ip_permissions"] = [{"action": p.action, "ip": p.ip} for p in registry.ip_permissions]
-    return entry
-
-
-def operation_json(operation: Operation) -> dict:
-    entry = {
-        "id": operation.id,
-        "description": operation.description,
-        "created_at": format_timestamp(operation.created_at_ns),
-        "created_by": operation.created_by,
-        "modified_at": format_timestamp(operation.modified_at_ns),
-        "done": operation.done,
-        "metadata_type": operation.metadata_type,
-        "metadata": dict(operation.metadata),
-        "response_type": operation.response_type,
-    }
-    if operation.error is not None:
-        entry["error"] = {"code": operation.error[0], "message": operation.error[1]}
-    if operation.folder_id:
-        entry["folder_id"] = operation.folder_id
-    if operation.idempotency_key is not None:
-        entry["idempotency_key"] = operation.idempotency_key
-    if operation.response is not None:
-        entry["response"] = operation.response
-    if operation.request_digest is not None:
-        entry["request_digest"] = operation.request_digest
-    if operation.pending is not None:
-        entry["pending"] = pending_json(operation.pending)
-    return entry
-
-
 def export_state(store: Store, *, complete: bool = True) -> dict:
     """The whole state in the seed format: loading it gives the same registries, images,
     operations. ``complete=False`` (the state file) writes only what cannot be derived."""
@@ -641,98 +484,3 @@ def export_state(store: Store, *, complete: bool = True) -> dict:
             ],
             "operations": [operation_json(operation) for operation in store.operations.values()],
         } | ({"operation_modes": modes_json(store.operation_modes)} if store.operation_modes else {})
-
-
-# ---- the state file ----------------------------------------------------------------------
-#
-# Written atomically: the JSON goes to ".<name>.<pid>.tmp" beside the file, is fsynced, and is
-# renamed over it, so the file on disk is always a whole state, old or new, even if the process
-# is killed during the write. A temporary file whose writer is no longer running is stale.
-
-_TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.tmp")
-
-
-def temporary_path(path: str | Path, pid: int | None = None) -> Path:
-    path = Path(path)
-    return path.with_name(f".{path.name}.{os.getpid() if pid is None else pid}.tmp")
-
-
-def _running(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # this process writes nothing yet: a file with its pid is an earlier one's
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True  # someone else's process; (an absurd pid: leave the file alone)
-    return True
-
-
-def remove_stale_temporaries(path: str | Path) -> list[Path]:
-    """Remove the temporary files of ``path`` left by writers that are no longer running
-    (killed during a write). Another running process's file is left alone: it may be
-    writing. Returns the files removed."""
-    path = Path(path)
-    removed = []
-    try:
-        names = os.listdir(path.parent)
-    except OSError:
-        return removed
-    for name in names:
-        match = _TEMPORARY.fullmatch(name)
-        if match and match["name"] == path.name and not _running(int(match["pid"])):
-            try:
-                (path.parent / name).unlink()
-            except FileNotFoundError:
-                continue
-            removed.append(path.parent / name)
-    return removed
-
-
-def check_writable(path: str | Path) -> None:
-    """OSError unless the state file can be written: its directory exists and takes a new
-    file (made and removed again, as the final write will), and the path is not a directory."""
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
-    probe = temporary_path(path)
-    descriptor = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    os.close(descriptor)
-    probe.unlink()
-
-
-def state_text(state: dict) -> str:
-    """The state file's content from ``export_state(store, complete=False)``: compact JSON (the
-    C encoder; ``indent`` would make json use its pure-Python one, ten times slower)."""
-    return json.dumps(state, separators=(",", ":"))
-
-
-def write_text_atomically(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically: a temporary file, fsync, rename, fsync the directory."""
-    path = Path(path)
-    temporary = temporary_path(path)
-    try:
-        with open(temporary, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-
-
-def write_state_file(path: str | Path, store: Store) -> None:
-    write_text_atomically(path, state_text(export_state(store, complete=False)))
-
-
-def fallback_path(path: str | Path) -> Path:
-    """Where the state goes when ``path`` cannot be written at shutdown: the temporary
-    directory ($TMPDIR), under the state file's name and this process's id."""
-    path = Path(path)
-    return Path(tempfile.gettempdir()) / f"{path.stem}.unsaved-{os.getpid()}{path.suffix or '.json'}"

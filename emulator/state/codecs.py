@@ -1,0 +1,265 @@
+"""One codec per record: each record of the state as JSON (the seed format, the state file, the
+control plane's answers, snapshots) and back from JSON the emulator itself wrote (the remote
+client's answers). Untrusted input (a seed, a request body) is parsed by emulator.state.seed,
+which names every bad field; timestamps are RFC 3339 with nanoseconds both ways."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from emulator.api.values import ValueProblem, check_timestamp
+from emulator.state.records import (
+    AccessBinding,
+    Blob,
+    Image,
+    IpPermission,
+    Operation,
+    Pending,
+    Registry,
+    Repository,
+)
+
+_MICROSECOND = timedelta(microseconds=1)
+
+_SECOND = timedelta(seconds=1)
+
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+_RFC3339 = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2})"
+    r"(?:\.(?P<fraction>\d{1,9}))?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?"
+)
+
+
+class SeedError(ValueError):
+    """A seed that cannot be loaded; the message names the bad entry."""
+
+
+def parse_timestamp(value: Any, where: str) -> int:
+    """RFC 3339 text (nanosecond precision) or a datetime -> ns since the epoch; no offset means UTC.
+    Integer arithmetic throughout: exact for every moment of years 1 to 9999, whatever the offset."""
+    if isinstance(value, datetime):
+        moment = value if value.utcoffset() is not None else value.replace(tzinfo=timezone.utc)
+        ns = (moment - _EPOCH) // _MICROSECOND * 1_000
+    else:
+        match = _RFC3339.fullmatch(value) if isinstance(value, str) else None
+        if match is None:
+            raise SeedError(f"{where}: must be an RFC 3339 timestamp such as 2026-01-02T10:00:00Z, got {value!r}")
+        offset = match.group("offset") or "Z"
+        offset = "+00:00" if offset in ("Z", "z") else offset  # Python 3.10 reads no "Z"
+        try:
+            moment = datetime.fromisoformat(f"{match.group('date')}T{match.group('time')}{offset}")
+        except ValueError:
+            raise SeedError(f"{where}: not a real date and time: {value!r}") from None
+        nanos = int((match.group("fraction") or "0").ljust(9, "0"))
+        ns = (moment - _EPOCH) // _SECOND * 1_000_000_000 + nanos
+    return _checked(check_timestamp, ns, where)
+
+
+def format_timestamp(ns: int) -> str:
+    """ns since the epoch -> RFC 3339 in UTC, exact to the nanosecond, the year always four
+    digits (strftime's %Y writes year 999 as "999", which no RFC 3339 reader accepts)."""
+    seconds, nanos = divmod(ns, 1_000_000_000)
+    text = (_NAIVE_EPOCH + timedelta(seconds=seconds)).isoformat()
+    return text + (f".{nanos:09d}".rstrip("0") if nanos else "") + "Z"
+
+
+def _checked(check: Callable[[Any, str], Any], value: Any, where: str) -> Any:
+    """A value check from emulator.api.values, its refusal reported as a SeedError."""
+    try:
+        return check(value, where)
+    except ValueProblem as problem:
+        raise SeedError(str(problem)) from None
+
+
+def pending_json(pending: Pending) -> dict:
+    entry: dict[str, Any] = {"action": pending.action.value, "target": pending.target}
+    if pending.polls_left is not None:
+        entry["polls_left"] = pending.polls_left
+    else:
+        entry["due_at"] = format_timestamp(pending.due_ns)
+    return entry
+
+
+def access_binding_json(binding: AccessBinding) -> dict:
+    return {"role_id": binding.role_id, "subject": {"id": binding.subject_id, "type": binding.subject_type}}
+
+
+def repository_json(repository: Repository) -> dict:
+    entry = {"path": repository.path, "id": repository.id, "kept": repository.kept}
+    if repository.access_bindings:
+        entry["access_bindings"] = [access_binding_json(binding) for binding in repository.access_bindings]
+    return entry
+
+
+def blob_json(blob: Blob) -> dict:
+    return {"id": blob.id, "digest": blob.digest, "size": blob.size, "urls": list(blob.urls)}
+
+
+def image_json(image: Image, complete: bool = True) -> dict:
+    """An image in the seed format. ``complete=False`` leaves out the fields that were not
+    given (derived blobs, a summed compressed_size): loading derives them again, identically."""
+    entry = {
+        "repository": image.repository,
+        "id": image.id,
+        "digest": image.digest,
+        "tags": list(image.tags),
+        "created_at": format_timestamp(image.created_at_ns),
+    }
+    if image.last_modified_ns != image.created_at_ns:  # a tag moved off it: written only then
+        entry["last_modified"] = format_timestamp(image.last_modified_ns)
+    if complete:
+        entry["compressed_size"] = image.compressed_size
+        entry["layers"] = [blob_json(layer) for layer in image.layers]
+        entry["config"] = blob_json(image.config)
+        return entry
+    given = image.given()
+    if "compressed_size" in given:
+        entry["compressed_size"] = given["compressed_size"]
+    if "layers" in given:
+        entry["layers"] = [blob_json(layer) for layer in given["layers"]]
+    if "config" in given:
+        entry["config"] = blob_json(given["config"])
+    return entry
+
+
+def registry_json(registry: Registry) -> dict:
+    entry = {
+        "id": registry.id,
+        "folder_id": registry.folder_id,
+        "name": registry.name,
+        "created_at": format_timestamp(registry.created_at_ns),
+        "labels": dict(registry.labels),
+    }
+    if registry.status != "ACTIVE":  # being created or deleted by a pending operation
+        entry["status"] = registry.status
+    if registry.access_bindings:
+        entry["access_bindings"] = [access_binding_json(binding) for binding in registry.access_bindings]
+    if registry.ip_permissions:
+        entry["ip_permissions"] = [{"action": p.action, "ip": p.ip} for p in registry.ip_permissions]
+    return entry
+
+
+def operation_json(operation: Operation) -> dict:
+    entry = {
+        "id": operation.id,
+        "description": operation.description,
+        "created_at": format_timestamp(operation.created_at_ns),
+        "created_by": operation.created_by,
+        "modified_at": format_timestamp(operation.modified_at_ns),
+        "done": operation.done,
+        "metadata_type": operation.metadata_type,
+        "metadata": dict(operation.metadata),
+        "response_type": operation.response_type,
+    }
+    if operation.error is not None:
+        entry["error"] = {"code": operation.error[0], "message": operation.error[1]}
+    if operation.folder_id:
+        entry["folder_id"] = operation.folder_id
+    if operation.idempotency_key is not None:
+        entry["idempotency_key"] = operation.idempotency_key
+    if operation.response is not None:
+        entry["response"] = operation.response
+    if operation.request_digest is not None:
+        entry["request_digest"] = operation.request_digest
+    if operation.pending is not None:
+        entry["pending"] = pending_json(operation.pending)
+    return entry
+
+
+def image_record_json(image) -> dict:
+    return {"registry_id": image.registry_id, "name": image.name, **image_json(image)}
+
+
+def repository_record_json(repository) -> dict:
+    return {"registry_id": repository.registry_id, "name": repository.name, **repository_json(repository)}
+
+
+def _blob(entry: dict) -> Blob:
+    return Blob(id=entry["id"], digest=entry["digest"], size=entry["size"], urls=tuple(entry.get("urls", ())))
+
+
+def registry_from_json(entry: dict) -> Registry:
+    return Registry(
+        id=entry["id"],
+        folder_id=entry["folder_id"],
+        name=entry["name"],
+        created_at_ns=parse_timestamp(entry["created_at"], "created_at"),
+        labels=dict(entry.get("labels", {})),
+        access_bindings=_access_bindings(entry),
+        ip_permissions=tuple(IpPermission(item["action"], item["ip"]) for item in entry.get("ip_permissions", ())),
+    )
+
+
+def _access_bindings(entry: dict) -> tuple[AccessBinding, ...]:
+    return tuple(
+        AccessBinding(item["role_id"], item["subject"]["id"], item["subject"]["type"])
+        for item in entry.get("access_bindings", ())
+    )
+
+
+def repository_from_json(entry: dict, registry_id: str) -> Repository:
+    return Repository(
+        id=entry["id"],
+        registry_id=registry_id,
+        name=f"{registry_id}/{entry['path']}",
+        path=entry["path"],
+        kept=entry["kept"],
+        access_bindings=_access_bindings(entry),
+    )
+
+
+def image_from_json(entry: dict, registry_id: str) -> Image:
+    return Image(
+        id=entry["id"],
+        registry_id=registry_id,
+        repository=entry["repository"],
+        name=f"{registry_id}/{entry['repository']}",
+        digest=entry["digest"],
+        compressed_size=entry["compressed_size"],
+        config=_blob(entry["config"]) if entry.get("config") else None,
+        layers=tuple(_blob(layer) for layer in entry.get("layers", ())),
+        tags=list(entry.get("tags", ())),
+        created_at_ns=parse_timestamp(entry["created_at"], "created_at"),
+        last_modified_ns=parse_timestamp(entry["last_modified"], "last_modified")
+        if entry.get("last_modified")
+        else None,
+    )
+
+
+def operation_from_json(entry: dict) -> Operation:
+    error = entry.get("error")
+    return Operation(
+        id=entry["id"],
+        description=entry["description"],
+        created_at_ns=parse_timestamp(entry["created_at"], "created_at"),
+        created_by=entry["created_by"],
+        modified_at_ns=parse_timestamp(entry["modified_at"], "modified_at"),
+        done=entry["done"],
+        metadata_type=entry["metadata_type"],
+        metadata=dict(entry["metadata"]),
+        response_type=entry.get("response_type"),
+        response=entry.get("response"),
+        error=(error["code"], error["message"]) if error else None,
+        folder_id=entry.get("folder_id", ""),
+        idempotency_key=entry.get("idempotency_key"),
+        request_digest=entry.get("request_digest"),
+    )
+
+
+def image_record_from_json(entry: dict) -> Image:
+    """An image from its control-plane form (image_record_json: it names its registry)."""
+    return image_from_json(entry, entry["registry_id"])
+
+
+def repository_record_from_json(entry: dict) -> Repository:
+    return repository_from_json(entry, entry["registry_id"])
+
+
+def datetime_from_json(text: str) -> datetime:
+    return _EPOCH + timedelta(microseconds=parse_timestamp(text, "time") // 1000)
