@@ -4,7 +4,7 @@ every control operation (emulator.control.table) is one of its methods."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from emulator.rpc.services import CATALOGUE
 from emulator.rpc.tls import TlsMaterial, generated
 from emulator.state.clock import Clock
 from emulator.state.operation_modes import modes_json, parse_modes
-from emulator.state.records import Image, Operation, Registry, Repository, detached
+from emulator.state.records import Copies, Image, Operation, Registry, Repository, detached
 from emulator.state.seed import (
     add_registry_parts,
     add_repository_entry,
@@ -426,9 +426,10 @@ class Emulator:
         with self.store.atomic():
             return {key: detached(record) for key, record in self.store.operations.items()}
 
-    def load_seed(self, seed: str | Path | dict) -> tuple[list[Registry], list[Image]]:
-        """Load seed data (a file path or the parsed JSON), all or nothing."""
+    def load_seed(self, seed: str | Path | dict) -> tuple[Sequence[Registry], Sequence[Image]]:
+        """Load seed data (a file path or the parsed JSON), all or nothing. Returns the registries and
+        images it added, as sequences of copies made when read."""
         self.store.advance()
         data = read_seed_file(seed) if isinstance(seed, (str, Path)) else seed
         registries, images = apply_seed(self.store, data, CATALOGUE)
-        return list(map(detached, registries)), list(map(detached, images))
+        return Copies(registries), Copies(images)

@@ -39,6 +39,9 @@ def test_seeded_records_are_copies_too(emulator, images):
     )
     loaded[0].tags.clear()
     assert list(images.Get(pb.GetImageRequest(image_id=loaded[0].id)).tags) == ["v1"]
+    # A sequence of copies made when read: each read is a new copy, equal to the last.
+    assert len(loaded) == 1 and loaded[0] is not loaded[0] and loaded == [loaded[0]] == list(loaded[:1])
+    assert loaded[0].tags == ["v1"] and [registry.folder_id for registry in registries] == [FOLDER]
 
 
 def test_delete_image_in_python(emulator, registry, images):

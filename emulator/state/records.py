@@ -11,7 +11,7 @@ import base64
 import copy
 import hashlib
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
@@ -309,7 +309,9 @@ def detached(record):
     """A copy of a record to hand to users: changing it (``image.tags.append``, a registry's
     labels) never changes what the emulator serves."""
     if isinstance(record, Image):
-        copied = copy.copy(record)
+        copied = Image.__new__(Image)
+        for name in _IMAGE_SLOTS:
+            setattr(copied, name, getattr(record, name))
         copied.tags, copied.wire = list(record.tags), None
         return copied
     if isinstance(record, Registry):
@@ -317,3 +319,28 @@ def detached(record):
     if isinstance(record, Repository):
         return replace(record, tags=dict(record.tags), digests=dict(record.digests))
     return copy.deepcopy(record)
+
+
+_IMAGE_SLOTS = Image.__slots__
+
+
+class Copies(Sequence):
+    """Records handed to users as a sequence of copies, each made when it is read (``detached``):
+    returning a million loaded images costs nothing until they are looked at."""
+
+    def __init__(self, records: list):
+        self._records = records
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Copies(self._records[index])
+        return detached(self._records[index])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and not isinstance(other, str) and list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"Copies({list(self)!r})"
