@@ -459,10 +459,9 @@ def test_the_external_mode_says_clearly_when_the_admin_token_is_missing_or_wrong
 def test_every_control_operation_is_one_api_in_python_and_over_http():
     """The control operations are defined once (emulator.control.table): the in-process Emulator and
     RemoteEmulator offer each as the same method, and the control plane serves each path."""
+    from emulator.control.facade import Controlled
     from emulator.control.remote import RemoteEmulator
     from emulator.control.table import OPERATIONS
-
-    from emulator.control.facade import Controlled
 
     with Emulator(admin_port=0) as emulator:
         assert isinstance(emulator, Controlled)  # what the control table asks of an emulator, it has

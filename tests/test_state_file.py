@@ -24,10 +24,11 @@ from emulator import Emulator, SeedError
 from emulator.api.values import INT64_MAX, TIMESTAMP_MAX_NS, TIMESTAMP_MIN_NS
 from emulator.contract import strategies
 from emulator.state.codecs import format_timestamp, parse_timestamp
+from emulator.state.images import TAG_PATTERN
 from emulator.state.records import Blob
+from emulator.state.repositories import REPOSITORY_PATH
 from emulator.state.seed import export_state
 from emulator.state.state_file import read_seed_file, write_state_file
-from emulator.state.store import REPOSITORY_PATH, TAG_PATTERN
 from tests import test_standalone as standalone
 from tests.test_standalone import EXIT_TIMEOUT, Client, write_seed
 

@@ -66,7 +66,7 @@ from emulator.contract.comparison import (
     status_text,
 )
 from emulator.rpc.services import CATALOGUE
-from emulator.state.store import IMAGE_ORDERS
+from emulator.state.images import IMAGE_ORDERS
 
 PROG = "ycr-emulator diff"
 # Every method this tool can call, besides what RegistryClient itself sends to reach an endpoint

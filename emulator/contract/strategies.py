@@ -40,7 +40,7 @@ from emulator.api.values import INT64_MAX
 from emulator.api.wire import field_option, message_class
 from emulator.rpc.services import CATALOGUE
 from emulator.rpc.services.paged import MAX_PAGE_SIZE, ListSpec
-from emulator.state.store import REPOSITORY_PATH
+from emulator.state.repositories import REPOSITORY_PATH
 
 __all__ = [
     "GET_METHODS",

@@ -43,7 +43,9 @@ from emulator.state.records import (
     Registry,
     Repository,
 )
-from emulator.state.store import MAX_ACCESS_BINDINGS, MAX_IP_PERMISSIONS, REPOSITORY_PATH, Store
+from emulator.state.registries import MAX_IP_PERMISSIONS
+from emulator.state.repositories import MAX_ACCESS_BINDINGS, REPOSITORY_PATH
+from emulator.state.store import Store
 
 _REGISTRY_KEYS = {
     "id", "folder_id", "name", "created_at", "labels", "images", "repositories", "access_bindings", "ip_permissions",

@@ -10,8 +10,8 @@ from emulator.api.wire import CONTAINER_REGISTRY, message_class
 from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.operations import new_operation, once, set_timestamp
 from emulator.rpc.services.paged import ListSpec, page_of_store
+from emulator.state.images import IMAGE_ORDERS
 from emulator.state.records import Action, Image, Operation
-from emulator.state.store import IMAGE_ORDERS
 
 LIST = ListSpec(
     scopes=(("repository_name", "repository"), ("registry_id", "registry"), ("folder_id", "folder")),

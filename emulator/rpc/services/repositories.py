@@ -13,7 +13,7 @@ from emulator.rpc.services.access import access_binding_rpcs
 from emulator.rpc.services.operations import new_operation, once
 from emulator.rpc.services.paged import ListSpec, page_of_store
 from emulator.state.records import Action, Repository
-from emulator.state.store import REPOSITORY_ORDERS
+from emulator.state.repositories import REPOSITORY_ORDERS
 
 # registry_id wins over folder_id, as the request's documentation says.
 LIST = ListSpec(

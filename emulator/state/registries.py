@@ -1,0 +1,144 @@
+"""The registries: each in its folder, unique by name there, with its access bindings and IP
+permissions; deleted only when empty (or forced, images first). A part of the Store (its lock
+and the other tables are the Store's)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from emulator.api.errors import AlreadyExists, FailedPrecondition, NotFound, shown
+from emulator.api.values import check_id, check_timestamp
+from emulator.state.listing import (
+    Cursor,
+    Scope,
+)
+from emulator.state.records import (
+    AccessBinding,
+    IpPermission,
+    Registry,
+)
+from emulator.state.repositories import MAX_ACCESS_BINDINGS, bounded
+
+MAX_IP_PERMISSIONS = 1000  # per registry
+
+
+class RegistryTable:
+    """Registries by id, indexed by folder and by (folder, name)."""
+
+    def add_registry(
+        self,
+        folder_id: str,
+        *,
+        id: str | None = None,
+        name: str | None = None,
+        created_at_ns: int | None = None,
+        labels: dict[str, str] | None = None,
+        status: str = "ACTIVE",
+        unique_name: bool = False,
+    ) -> Registry:
+        """Add a registry; bad arguments raise ValueError naming the argument.
+        ``unique_name``: ALREADY_EXISTS if the folder has a registry of that name (Create)."""
+        check_id(folder_id, "folder_id")
+        if created_at_ns is not None:
+            check_timestamp(created_at_ns, "created_at")
+        with self._lock:
+            registry_id = self._new_or_given_id(id, self.registries, "id")
+            registry = Registry(
+                id=registry_id,
+                folder_id=folder_id,
+                name=name if name is not None else f"registry-{registry_id[-5:]}",
+                created_at_ns=created_at_ns if created_at_ns is not None else self.clock.now_ns(),
+                labels=dict(labels or {}),
+                status=status,
+            )
+            if unique_name:
+                self._check_name_free(registry)
+            self.registries[registry_id] = registry
+            self._registry_index.add(registry, self._registry_scopes(registry))
+            return registry
+
+    def update_registry(self, registry_id: str, *, name: str | None = None, labels: dict | None = None) -> Registry:
+        """Change a registry's name and/or labels (None: unchanged); a name another registry
+        of the folder has is ALREADY_EXISTS."""
+        with self._lock:
+            registry = self.get_registry(registry_id)
+            if name is not None and name != registry.name:
+                if name:
+                    self._check_name_free(Registry(registry.id, registry.folder_id, name, 0))
+                self._registry_index.remove(registry, self._registry_scopes(registry))
+                registry.name = name
+                self._registry_index.add(registry, self._registry_scopes(registry))
+            if labels is not None:
+                registry.labels = dict(labels)
+            return registry
+
+    def delete_registry(self, registry_id: str, *, force: bool = False) -> Registry:
+        """Remove a registry that holds no images (FAILED_PRECONDITION otherwise; ``force``:
+        its images go first) and its empty repositories."""
+        with self._lock:
+            registry = self.get_registry(registry_id)
+            inside, _ = self._repository_index.page(Scope("registry", registry_id), "id", limit=10**9)
+            if force:  # image lists first: the images they reference cannot go before them
+                doomed = [i for r in inside for i in self.repositories[r].digests.values()]
+                for image_id in sorted(doomed, key=lambda image_id: image_id not in self._lists):
+                    self.delete_image(image_id)
+                inside, _ = self._repository_index.page(Scope("registry", registry_id), "id", limit=10**9)
+            self._check_empty(registry_id, inside)
+            for repository_id in inside:
+                self._drop_repository(self.repositories[repository_id])
+            self._registry_index.remove(registry, self._registry_scopes(registry))
+            del self.registries[registry_id]
+            return registry
+
+    def _check_empty(self, registry_id: str, repository_ids: list[str] | None = None) -> None:
+        if repository_ids is None:
+            repository_ids, _ = self._repository_index.page(Scope("registry", registry_id), "id", limit=10**9)
+        held = sum(len(self.repositories[repository_id].digests) for repository_id in repository_ids)
+        if held:
+            raise FailedPrecondition(
+                f"Registry {registry_id} is not empty: it holds {held} image{'s' * (held != 1)}; delete them first"
+            )
+
+    def set_registry_access(
+        self,
+        registry_id: str,
+        *,
+        access_bindings: Iterable[AccessBinding] | None = None,
+        ip_permissions: Iterable[IpPermission] | None = None,
+    ) -> Registry:
+        """Replace a registry's access bindings and/or IP permissions (None: unchanged)."""
+        with self._lock:
+            registry = self.get_registry(registry_id)
+            if access_bindings is not None:
+                registry.access_bindings = bounded(access_bindings, MAX_ACCESS_BINDINGS, "access bindings")
+            if ip_permissions is not None:
+                registry.ip_permissions = bounded(ip_permissions, MAX_IP_PERMISSIONS, "IP permissions")
+            return registry
+
+    def _check_name_free(self, registry: Registry) -> None:
+        if self._registry_index.holds(Scope("registry-name", (registry.folder_id, registry.name))):
+            raise AlreadyExists(
+                f"Registry with name {shown(registry.name)} already exists in folder {registry.folder_id}"
+            )
+
+    @staticmethod
+    def _registry_scopes(registry: Registry) -> tuple[Scope, Scope]:
+        return (Scope("folder", registry.folder_id), Scope("registry-name", (registry.folder_id, registry.name)))
+
+    def get_registry(self, registry_id: str) -> Registry:
+        with self._lock:
+            registry = self.registries.get(registry_id)
+            if registry is None:
+                raise NotFound(f"Registry {shown(registry_id)} not found")
+            return registry
+
+    def list_registries(self, scope: Scope, **page: Any) -> tuple[list[Registry], Cursor | None]:
+        """One page of registries in a folder ``scope`` (ordered by id), as ``_list`` says."""
+        return self._list(
+            self._registry_index,
+            self.registries,
+            scope,
+            lambda name, scope: Scope("registry-name", (scope.value, name)),
+            **page,
+        )

@@ -1,0 +1,123 @@
+"""The repositories: ``<registry id>/<path>``, made by an image's push or an upsert, kept while
+they hold images (or since upserted), the tags and digests unique within each. A part of the Store."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from emulator.api.errors import FailedPrecondition, NotFound, shown
+from emulator.state.listing import (
+    Cursor,
+    Scope,
+)
+from emulator.state.records import (
+    AccessBinding,
+    Registry,
+    Repository,
+)
+
+REPOSITORY_PATH = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
+REPOSITORY_ORDERS = ("id", "name")
+MAX_ACCESS_BINDINGS = 1000  # per registry or repository (SetAccessBindingsRequest's own limit)
+
+
+def bounded(items: Iterable, limit: int, what: str) -> tuple:
+    """Items as a tuple of distinct items, in order; more than ``limit`` is FAILED_PRECONDITION."""
+    kept = tuple(dict.fromkeys(items))
+    if len(kept) > limit:
+        raise FailedPrecondition(f"a resource holds at most {limit} {what}, this would make {len(kept)}")
+    return kept
+
+
+class RepositoryTable:
+    """Repositories by id and by name, indexed by folder, registry and name."""
+
+    def add_repository(self, registry_id: str, path: str, *, id: str | None = None, kept: bool = True) -> Repository:
+        """The repository ``<registry_id>/<path>``, made if it does not exist (kept: it stays
+        when empty, as an upserted one does). An existing one is returned (and kept if asked)."""
+        if not (isinstance(path, str) and REPOSITORY_PATH.fullmatch(path)):
+            raise ValueError(f"path: must match {REPOSITORY_PATH.pattern}, got {path!r}")
+        with self._lock:
+            registry = self.registries.get(registry_id)
+            if registry is None:
+                raise ValueError(f"registry_id: no registry {registry_id!r}")
+            existing = self._repositories_by_name.get(f"{registry_id}/{path}")
+            if existing is not None:
+                if id is not None and id != existing.id:
+                    raise ValueError(f"id: repository {existing.name} exists with id {existing.id}")
+                existing.kept = existing.kept or kept
+                return existing
+            return self._new_repository(registry, path, id, kept)
+
+    def get_repository(self, repository_id: str) -> Repository:
+        with self._lock:
+            repository = self.repositories.get(repository_id)
+            if repository is None:
+                raise NotFound(f"Repository {shown(repository_id)} not found")
+            return repository
+
+    def get_repository_by_name(self, name: str) -> Repository:
+        with self._lock:
+            repository = self._repositories_by_name.get(name)
+            if repository is None:
+                raise NotFound(f"Repository {shown(name)} not found")
+            return repository
+
+    def _check_repository_empty(self, repository_id: str) -> None:
+        repository = self.get_repository(repository_id)
+        if repository.digests:
+            held = len(repository.digests)
+            raise FailedPrecondition(
+                f"Repository {repository.name} is not empty: it holds {held} image{'s' * (held != 1)}; "
+                "delete them first"
+            )
+
+    def delete_repository(self, repository_id: str) -> Repository:
+        """Remove a repository that holds no images (FAILED_PRECONDITION otherwise)."""
+        with self._lock:
+            self._check_repository_empty(repository_id)
+            repository = self.repositories[repository_id]
+            self._drop_repository(repository)
+            return repository
+
+    def set_repository_access(self, repository_id: str, access_bindings: Iterable[AccessBinding]) -> Repository:
+        with self._lock:
+            repository = self.get_repository(repository_id)
+            repository.access_bindings = bounded(access_bindings, MAX_ACCESS_BINDINGS, "access bindings")
+            return repository
+
+    def folder_of_repository(self, repository: Repository) -> str:
+        with self._lock:
+            return self.registries[repository.registry_id].folder_id
+
+    def _new_repository(self, registry: Registry, path: str, id: str | None, kept: bool) -> Repository:
+        repository_id = self._new_or_given_id(id, self.repositories, "id", self._repository_id_source)
+        repository = Repository(repository_id, registry.id, f"{registry.id}/{path}", path, kept)
+        self._repositories_by_name[repository.name] = repository
+        self.repositories[repository_id] = repository
+        self._repository_index.add(repository, self._repository_scopes(repository, registry))
+        return repository
+
+    def _drop_repository(self, repository: Repository) -> None:
+        registry = self.registries[repository.registry_id]
+        self._repository_index.remove(repository, self._repository_scopes(repository, registry))
+        del self._repositories_by_name[repository.name]
+        del self.repositories[repository.id]
+
+    @staticmethod
+    def _repository_scopes(repository: Repository, registry: Registry) -> tuple[Scope, Scope, Scope]:
+        return (
+            Scope("folder", registry.folder_id),
+            Scope("registry", registry.id),
+            Scope("repository", repository.name),
+        )
+
+    def list_repositories(self, scope: Scope, **page: Any) -> tuple[list[Repository], Cursor | None]:
+        """One page of repositories in a folder or registry ``scope``, as ``_list`` says."""
+        return self._list(self._repository_index, self.repositories, scope, self._repository_group, **page)
+
+    def _repository_group(self, name: str, scope: Scope) -> Scope | None:
+        """The scope of the images (or the repository) named ``name``, if inside ``scope``."""
+        return Scope("repository", name) if self._name_in_scope(name, scope) else None
