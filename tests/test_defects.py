@@ -56,9 +56,13 @@ def test_d8_a_long_repository_name_pages_within_the_token_limit(emulator, regist
 
 def test_d8_the_store_keeps_nothing_for_deleted_images(emulator, registry, images):
     for _ in range(5):
-        image = emulator.add_image(registry.id, "app")
+        image = emulator.add_image(registry.id, "app", tags=["latest"])
         images.Delete(pb.DeleteImageRequest(image_id=image.id))
-    assert not hasattr(emulator.store, "_removed") or not emulator.store._removed
+    store = emulator.store
+    assert store.images == {} and store.repositories == {}  # its repository (not kept) went with it
+    assert store._image_index.contents() == {}  # an emptied scope keeps no index
+    assert store._repository_index.contents() == {}
+    assert store._lists == {} and store._referenced_by == {}
 
 
 @pytest.mark.parametrize("scope", ["unknown", "other folder"])

@@ -50,3 +50,16 @@ def check_timestamp(value: object, field: str) -> int:
     if not (_is_int(value) and TIMESTAMP_MIN_NS <= value <= TIMESTAMP_MAX_NS):
         raise ValueProblem(field, "must be a time between years 1 and 9999", value)
     return value
+
+
+def lone_surrogate(text: str) -> int | None:
+    """Where ``text`` holds a lone surrogate (JSON's "\\ud800" makes one; so does a command-line
+    argument that is not UTF-8, PEP 383), which UTF-8, and so protobuf and the wire, cannot carry;
+    None for text that can go on the wire."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return error.start
+    return None

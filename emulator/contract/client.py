@@ -29,6 +29,7 @@ from pathlib import Path
 import grpc
 from google.protobuf.message import Message
 
+from emulator.api.values import lone_surrogate
 from emulator.api.wire import POOL, message_class
 from emulator.rpc.services import CATALOGUE
 
@@ -66,10 +67,8 @@ def check_text(name: str, value: str) -> str:
     """``value`` if it can go on the wire, else ClientError naming ``name`` (a flag, for the tools):
     a command-line argument that is not UTF-8 reaches Python as lone surrogates (PEP 383), which
     gRPC and protobuf cannot encode."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ClientError(f"{name}: not valid UTF-8 text") from None
+    if lone_surrogate(value) is not None:
+        raise ClientError(f"{name}: not valid UTF-8 text")
     return value
 
 

@@ -50,6 +50,7 @@ from typing import Any, TextIO
 import grpc
 from google.protobuf.message import Message
 
+from emulator.api.values import lone_surrogate
 from emulator.api.wire import message_class
 from emulator.contract.client import ClientError, RegistryClient, add_client_arguments, client_options
 from emulator.contract.comparison import (
@@ -132,11 +133,7 @@ def _interruptible() -> Iterator[None]:
 
 def _not_text(value: str) -> bool:
     """A command-line argument that was not UTF-8 reaches Python as lone surrogates (PEP 383)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+    return lone_surrogate(value) is not None
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -439,9 +439,6 @@ class ScopedIndex:
         """Whether any record lies in ``scope``."""
         return scope in self._lists
 
-    def count(self, scope: Scope) -> int:
-        return len(self.keys(scope, self._first))
-
     def page(
         self,
         scope: Scope,

@@ -18,7 +18,7 @@ from google.rpc import code_pb2
 
 from emulator.api.catalogue import Catalogue
 from emulator.api.validation import violations
-from emulator.api.values import INT64_MAX, check_digest, check_size
+from emulator.api.values import INT64_MAX, check_digest, check_size, lone_surrogate
 from emulator.api.wire import known_message, message_class
 from emulator.state.codecs import (
     SeedError,
@@ -94,14 +94,13 @@ def _strings(value: Any, where: str) -> list[str]:
 def _check_text(text: str, where: str, what: str = "") -> None:
     """A string the wire can carry: protobuf strings are UTF-8, which has no lone surrogates
     (JSON's "\\ud800" makes one). The message shows the text escaped, so it prints anywhere."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as error:
+    position = lone_surrogate(text)
+    if position is not None:
         shown = ascii(text) if len(text) <= 80 else ascii(text[:80]) + "..."
         raise SeedError(
-            f"{where}: {what}holds a lone surrogate ({ascii(text[error.start])[1:-1]}), which UTF-8 and so the wire "
+            f"{where}: {what}holds a lone surrogate ({ascii(text[position])[1:-1]}), which UTF-8 and so the wire "
             f"cannot carry, got {shown}"
-        ) from None
+        )
 
 
 def _ascii_strings(value: list | tuple | dict) -> bool:

@@ -71,7 +71,7 @@ def new_operation(
     target: str = "",
 ) -> Operation:
     """An operation made by ``call`` (its id is given by ``once``). ``action`` on ``target``: the
-    store action that makes its change (see Store._action), done now or when the operation is
+    store action that makes its change (see Store._effects), done now or when the operation is
     done, by the method's mode; none: the caller made the change already. ``response``: what it
     answers once done. Its id and times are given by ``once``."""
     return Operation(
