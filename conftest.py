@@ -10,10 +10,21 @@ import pytest
 from google.protobuf import text_format
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from hypothesis import HealthCheck, settings
 from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc
 from yandex.cloud.operation import operation_service_pb2_grpc
 
 from emulator import Emulator
+
+# The project's Hypothesis profile: calls go over real sockets (no deadline: a loaded CI machine is
+# slow, never wrong), and property tests take the session's emulator fixtures. Tests say only how
+# many examples they draw.
+settings.register_profile(
+    "emulator",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
+settings.load_profile("emulator")
 
 pytest_plugins = ["pytester"]  # the plugin's own tests run small downstream suites
 

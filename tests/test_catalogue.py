@@ -115,7 +115,7 @@ def test_diff_comparison_and_strategies_cover_every_list_and_get():
         )
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20)
 @given(data=st.data())
 def test_strategies_draw_requests_of_every_list_and_get(data):
     method = data.draw(st.sampled_from([*CATALOGUE.lists, *CATALOGUE.gets]), label="method")

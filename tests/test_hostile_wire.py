@@ -26,7 +26,7 @@ from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 # The official SDK's modules; importing them puts the public API's descriptors in the default pool.
@@ -266,7 +266,7 @@ def test_crafted_bytes_get_documented_codes(callers, caller_name, path):
 
 @pytest.mark.parametrize("path", METHODS)
 @pytest.mark.parametrize("caller_name", CALLERS)
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40)
 @given(payload=st.binary(max_size=300) | st.binary(min_size=1, max_size=40).map(lambda b: b * 50))
 def test_random_bytes_get_documented_codes(callers, caller_name, path, payload):
     callers[caller_name].check(path, payload)

@@ -22,6 +22,7 @@ from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import Reposi
 from conftest import FOLDER, assert_invalid, iter_pages, list_pages, rpc_error
 from emulator.contract import strategies
 from emulator.state.listing import ID_ORDER, Field, NameSerials, Scope, ScopedIndex, by_name_then_id, by_number_then_id
+from tests.support.world import digest as digest_of
 
 FIELDS = ("id", "name", "digest", "created_at", "last_modified")
 TIMEOUT = 10
@@ -119,9 +120,6 @@ def chunks(ids: list[str], page_size: int) -> list[list[str]]:
     size = page_size or 100
     return [ids[start : start + size] for start in range(0, len(ids), size)] or [[]]
 
-
-def digest_of(number: int) -> str:
-    return f"sha256:{number:064x}"
 
 
 # ---- a fixed world with ties on every field ------------------------------------------------------

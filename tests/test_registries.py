@@ -10,7 +10,7 @@ import time
 import grpc
 import pytest
 from google.protobuf import empty_pb2, field_mask_pb2
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from yandex.cloud.access import access_pb2
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as image_pb
@@ -236,7 +236,7 @@ def filters(draw) -> tuple[str, object]:
     return expression, lambda name: (name in values) != negated
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40)
 @given(
     names=st.lists(st.sampled_from(POOL), max_size=12),
     elsewhere=st.lists(st.sampled_from(POOL), max_size=3),

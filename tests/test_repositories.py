@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import grpc
 import pytest
 from google.protobuf import empty_pb2
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from yandex.cloud.access import access_pb2
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as image_pb
@@ -469,7 +469,7 @@ def yc_id(*parts) -> str:
     return "crp" + "".join("0123456789abcdefghijklmnopqrstuv"[byte % 32] for byte in digest)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60)
 @given(
     layout=layouts(),
     registry_folders=st.lists(st.sampled_from(FOLDERS), min_size=3, max_size=3),

@@ -14,13 +14,11 @@ import pytest
 
 from emulator import Blob, Emulator, SeedError
 from emulator.state.seed import export_state
+from tests.support.world import digest
 
 FOLDER = "b1gstringsfolder0001"
 SURROGATE = "\ud800"
 
-
-def digest(n: int) -> str:
-    return f"sha256:{n:064x}"
 
 
 SEED = {

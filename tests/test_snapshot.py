@@ -815,7 +815,7 @@ def test_an_empty_folder_is_a_snapshot_with_a_warning(local, local_ca, capsys):
 # ---- last_modified rebuilt from the order -------------------------------------------------------
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 3)), max_size=25), st.randoms(use_true_random=False))
 def test_rebuilt_last_modified_orders_and_ties_as_the_real_one(rows, rng):
     ids = [f"crp{n:017d}" for n in range(len(rows))]

@@ -25,6 +25,7 @@ from yandex.cloud.operation import operation_service_pb2, operation_service_pb2_
 from conftest import rpc_error
 from emulator import Emulator, SeedError
 from emulator.control.process import parse_ready_line
+from tests.support.world import digest
 
 START_TIMEOUT = 30  # seconds to wait for the "listening" line
 EXIT_TIMEOUT = 20  # seconds a process that must exit may take
@@ -33,9 +34,6 @@ ID = re.compile(r"crp[0-9a-v]{17}")
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 CONSOLE_SCRIPT = Path(sys.executable).parent / "ycr-emulator"
 
-
-def digest(n: int) -> str:
-    return f"sha256:{n:064x}"
 
 
 def ts(text: str) -> datetime:

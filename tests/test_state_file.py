@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from yandex.cloud.containerregistry.v1 import image_service_pb2
 
@@ -30,6 +30,7 @@ from emulator.state.repositories import REPOSITORY_PATH
 from emulator.state.seed import export_state
 from emulator.state.state_file import read_seed_file, write_state_file
 from tests import test_standalone as standalone
+from tests.support.world import digest
 from tests.test_standalone import EXIT_TIMEOUT, Client, write_seed
 
 launch, connect = standalone.launch, standalone.connect  # its fixtures: real processes, real channels
@@ -39,9 +40,6 @@ DELETE_METADATA = "yandex.cloud.containerregistry.v1.DeleteImageMetadata"
 STATUS_CODES = ["CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "NOT_FOUND", "INTERNAL", "UNAUTHENTICATED"]
 EPOCH = datetime(1970, 1, 1)
 
-
-def digest(n: int) -> str:
-    return f"sha256:{n:064x}"
 
 
 # ---- timestamps (D3) ------------------------------------------------------------------------
@@ -199,7 +197,7 @@ def records(emulator: Emulator, given: bool) -> tuple:
     return emulator.registries, images, emulator.operations
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=150)
 @given(
     registries=st.lists(registries, max_size=3),
     operations=st.lists(operations(), max_size=4, unique_by=lambda entry: entry["id"]),
