@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from emulator import Emulator
 from emulator.api.catalogue import Catalogue, Mutating, Read, Service
 from emulator.api.wire import message_class
-from emulator.contract import comparison, diff, strategies
+from emulator.contract import comparison, sending, strategies
 from emulator.contract.client import READ_METHODS, ClientError, RegistryClient
 from emulator.contract.snapshot import Reader
 from emulator.rpc.faults import parse_rule
@@ -103,7 +103,7 @@ def test_diff_comparison_and_strategies_cover_every_list_and_get():
     lists = {method.short for method in CATALOGUE.lists}
     gets = {method.short for method in CATALOGUE.gets}
     assert lists and gets
-    assert diff.READ_METHODS == lists | gets
+    assert sending.READ_METHODS == lists | gets
     assert set(comparison.LISTED) == set(comparison.OBSERVABLE_ORDER_FIELDS) == lists
     assert set(comparison.GOTTEN) == gets
     assert set(strategies.LIST_METHODS) == lists and set(strategies.GET_METHODS) == gets

@@ -20,7 +20,7 @@ import pytest
 
 from emulator.api.wire import message_class
 from emulator.contract import comparison as compare
-from emulator.contract import diff
+from emulator.contract import diff, sending
 from emulator.contract.client import RegistryClient
 from emulator.control.process import EmulatorProcess
 
@@ -151,7 +151,7 @@ def test_two_equal_emulators_differ_nowhere_and_are_only_read(targets):
     assert 0 < sent <= int(EXAMPLES) and differences == 0
     assert finished.stdout.splitlines() == [f"{sent} requests, 0 differences (seed 3)"]
     for process in (a, b):  # every List and Get was exercised, and nothing else was called
-        assert _methods(process) == diff.READ_METHODS | {DISCOVERY}
+        assert _methods(process) == sending.READ_METHODS | {DISCOVERY}
     assert [a.state(), b.state()] == states
 
 
@@ -241,7 +241,7 @@ def test_an_order_that_names_the_id_is_compared_exactly_through_the_wire(process
             request = one.request("ImageService/List", **fields, order_by=order_by)
             return compare.difference(
                 "ImageService/List", {**fields, "order_by": order_by},
-                diff.answer(one, "ImageService/List", request), diff.answer(other, "ImageService/List", request),
+                sending.answer(one, "ImageService/List", request), sending.answer(other, "ImageService/List", request),
             )  # fmt: skip
 
         assert verdict("last_modified, id") == "order at 1: A crpdiffimage00000001, B crpdiffimage00000002"
@@ -277,12 +277,12 @@ def test_the_same_seed_sends_the_same_requests(targets):
 
 
 def test_only_list_and_get_can_be_sent(targets):
-    assert all(method.rpartition("/")[2] in ("List", "Get", "GetByName") for method in diff.READ_METHODS)
+    assert all(method.rpartition("/")[2] in ("List", "Get", "GetByName") for method in sending.READ_METHODS)
     (a, _), _ = targets
     with RegistryClient(a.tls_endpoint, ca_pem=a.ca_pem, iam_token=TOKEN) as client:
         for method in ("ImageService/Delete", "RegistryService/Create", "RepositoryService/Upsert"):
             with pytest.raises(ValueError, match="not a read-only method"):
-                diff.send(client, method, client.request(method))
+                sending.send(client, method, client.request(method))
     assert {call["method"].rpartition(".")[2] for call in a.calls} <= {DISCOVERY}
     assert len(a.images) == 5
 
@@ -380,7 +380,7 @@ def test_the_report_prints_each_request_whole_in_a_block():
     tally = diff.Tally()
     filter_text = "name IN (" + ", ".join(f'"crp00000000000000001/repository-{n}"' for n in range(6)) + ")"
     for last in ("5", "6"):
-        request = diff.render_request("ImageService/List", {"registry_id": "crp1", "filter": filter_text[:-3] + last})
+        request = sending.render_request("ImageService/List", {"registry_id": "crp1", "filter": filter_text[:-3] + last})
         tally.add(request, "OK", "UNAVAILABLE", compare.Verdict("status code: OK != UNAVAILABLE"))
     not_found = compare.Verdict("status code: OK != NOT_FOUND")
     tally.add("ImageService/Get image_id=crp1", "image crp1", "NOT_FOUND", not_found)
@@ -411,10 +411,10 @@ def test_lists_compared_in_part_or_not_at_all_are_counted(targets):
         for order_by in ("id", ""):
             fields = {"registry_id": OTHER, "page_size": 1, "order_by": order_by}
             request = clients["A"].request("ImageService/List", **fields)
-            answers = [diff.answer(clients[side], "ImageService/List", request) for side in ("A", "B")]
-            assert all(answer.truncated and len(answer.resources) == diff.MAX_PAGES for answer in answers)
+            answers = [sending.answer(clients[side], "ImageService/List", request) for side in ("A", "B")]
+            assert all(answer.truncated and len(answer.resources) == sending.MAX_PAGES for answer in answers)
             verdict = compare.judge("ImageService/List", fields, *answers)
-            tally.add(diff.render_request("ImageService/List", fields), "", "", verdict)
+            tally.add(sending.render_request("ImageService/List", fields), "", "", verdict)
     diff.report(tally, 1, ("a", "b"), out)
     assert out.getvalue().splitlines()[-1] == "2 requests, 0 differences, 1 compared in part, 1 not compared (seed 1)"
 
@@ -432,9 +432,9 @@ def test_nothing_sent_or_nothing_in_scope_is_exit_2(targets):
 
 _INTERRUPTING = textwrap.dedent("""
     import gc, signal, sys
-    from emulator.contract import diff
+    from emulator.contract import diff, sending
 
-    sent, send = [], diff.send
+    sent, send = [], sending.send
 
     def interrupt(phase, info):  # Ctrl-C while Hypothesis's (or any) gc callback runs
         if phase == "start" and len(sent) == 20:
@@ -448,7 +448,7 @@ _INTERRUPTING = textwrap.dedent("""
             gc.collect()
         return send(*args)
 
-    diff.send = counting
+    sending.send = counting
     sys.exit(diff.main(sys.argv[1:]))
 """)
 

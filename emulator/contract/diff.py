@@ -36,22 +36,16 @@ import argparse
 import json
 import os
 import random
-import re
-import signal
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TextIO
 
 import grpc
-from google.protobuf.message import Message
 
 from emulator.api.values import lone_surrogate
-from emulator.api.wire import message_class
 from emulator.contract.client import ClientError, RegistryClient, add_client_arguments, client_options
 from emulator.contract.comparison import (
     ALL,
@@ -66,69 +60,28 @@ from emulator.contract.comparison import (
     judge,
     status_text,
 )
-from emulator.rpc.services import CATALOGUE
-from emulator.state.images import IMAGE_ORDERS
+from emulator.contract.drawing import Values, branches, discover, draw_requests, shares
+from emulator.contract.sending import (
+    MAX_PAGES,
+    MAX_RESOURCES,
+    Interrupted,
+    UsageError,
+    _check_interrupted,
+    _interruptible,
+    answer,
+    render_request,
+)
 
 PROG = "ycr-emulator diff"
-# Every method this tool can call, besides what RegistryClient itself sends to reach an endpoint
-# (ApiEndpointService/List, and IamTokenService/Create for an OAuth token): the catalogue's Lists and
-# Gets, all reads. send() refuses anything else, so the tool cannot change either target.
-READ_METHODS = frozenset(method.short for method in (*CATALOGUE.lists, *CATALOGUE.gets) if method.read)
-MAX_PAGES = 50  # pages followed per List and side, with the page size drawn
-MAX_RESOURCES = 10_000  # resources read per List and side (a bound on memory with big pages)
 MAX_ROWS = 1_000  # differences kept for the report; later ones are only counted
-DISCOVERY_PAGES = 10  # pages of 1,000 read per List while discovering the scope's values
 SHOWN_ONLY = 10  # ids named per side in the closing "only in" summary
 BROKEN_PIPE = 141  # the exit status when stdout is closed (128 + SIGPIPE, as a shell reports a killed reader)
 INTERRUPTED = 130  # 128 + SIGINT
 
 
-class UsageError(ValueError):
-    """Bad flags, or a setup that cannot run (a target that cannot be reached or listed)."""
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         raise UsageError(message)
-
-
-class _TimeUp(Exception):
-    """Raised inside the hypothesis run when --max-seconds is spent: ends the run, not a failure."""
-
-
-class Interrupted(Exception):
-    """Ctrl-C was pressed: raised before the next call, so the run stops between requests."""
-
-
-_INTERRUPTED = threading.Event()
-
-
-def _on_sigint(signum, frame) -> None:
-    """Only set a flag: Python's default handler raises KeyboardInterrupt wherever the main thread
-    is, and raised inside a gc callback (Hypothesis has one) it is printed and dropped. A second
-    Ctrl-C stops at once."""
-    if _INTERRUPTED.is_set():
-        raise KeyboardInterrupt
-    _INTERRUPTED.set()
-
-
-def _check_interrupted() -> None:
-    if _INTERRUPTED.is_set():
-        raise Interrupted
-
-
-@contextmanager
-def _interruptible() -> Iterator[None]:
-    """SIGINT sets _INTERRUPTED for the duration (main thread only: signals go nowhere else)."""
-    _INTERRUPTED.clear()
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, _on_sigint)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _not_text(value: str) -> bool:
@@ -170,58 +123,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-# Sending ---------------------------------------------------------------------------------
-
-
-def send(client: RegistryClient, method: str, request: Message) -> Message:
-    """The only way this module calls a target: a List or Get, nothing else (and nothing once
-    Ctrl-C was pressed)."""
-    if method not in READ_METHODS:
-        raise ValueError(f"{method}: not a read-only method this tool may call")
-    _check_interrupted()
-    return client.call(method, request)
-
-
-def answer(client: RegistryClient, method: str, request: Message) -> Answer:
-    request, original = type(request)(), request
-    request.CopyFrom(original)  # this side's copy: paging changes its page_token
-    listed = LISTED.get(method)
-    try:
-        response = send(client, method, request)
-    except grpc.RpcError as error:
-        return Answer(error.code().name, failed_page=1)
-    if listed is None:
-        return Answer("OK", (response,))
-    resources, first_page, page = list(getattr(response, listed)), len(getattr(response, listed)), 1
-    while response.next_page_token:
-        if page == MAX_PAGES or len(resources) >= MAX_RESOURCES:
-            return Answer("OK", tuple(resources), first_page=first_page, truncated=True)
-        request.page_token, page = response.next_page_token, page + 1  # this side's own token, to this side
-        try:
-            response = send(client, method, request)
-        except grpc.RpcError as error:
-            return Answer(error.code().name, failed_page=page)
-        resources += getattr(response, listed)
-    return Answer("OK", tuple(resources), first_page=first_page)
-
-
 # Rendering -------------------------------------------------------------------------------
-
-_PLAIN = re.compile(r"[A-Za-z0-9_./:@-]+")
-
-
-def render_request(method: str, fields: dict) -> str:
-    """``Service/Method field=value ...``: set fields only, in .proto order, strings quoted unless
-    plain (so the text is one line, whole, and two different requests never print alike)."""
-    order = [field.name for field in message_class(CATALOGUE.method(method).request_type).DESCRIPTOR.fields]
-    parts = [method]
-    for field_name in sorted(fields, key=lambda given: order.index(given) if given in order else len(order)):
-        value = fields[field_name]
-        if value in ("", 0, None):
-            continue
-        text = value if isinstance(value, str) and _PLAIN.fullmatch(value) else json.dumps(value)
-        parts.append(f"{field_name}={text}")
-    return " ".join(parts)
 
 
 def summary(method: str, result: Answer) -> str:
@@ -311,213 +213,6 @@ def report(tally: Tally, seed: int, endpoints: tuple[str, str], out: TextIO) -> 
     lines.append(f"{', '.join(totals)} (seed {seed})")
     for line in lines:
         print(line, file=out)
-
-
-# Discovering the scope and drawing requests ----------------------------------------------
-
-
-@dataclass
-class Values:
-    """What exists in the scope on either target: the values requests are drawn from."""
-
-    folder_ids: set[str] = field(default_factory=set)
-    registry_ids: set[str] = field(default_factory=set)
-    registry_names: set[str] = field(default_factory=set)
-    repository_names: set[str] = field(default_factory=set)
-    repository_ids: set[str] = field(default_factory=set)
-    image_ids: set[str] = field(default_factory=set)
-    image_names: set[str] = field(default_factory=set)
-
-    def sorted(self, name: str) -> tuple[str, ...]:
-        return tuple(sorted(getattr(self, name)))
-
-
-def _listed(client: RegistryClient, side: str, method: str, **fields) -> list[Message]:
-    """Up to DISCOVERY_PAGES pages of a List; [] if its scope is NOT_FOUND on this side."""
-    resources: list[Message] = []
-    request = client.request(method, page_size=1000, **fields)
-    for _ in range(DISCOVERY_PAGES):
-        try:
-            response = send(client, method, request)
-        except grpc.RpcError as error:
-            if error.code() == grpc.StatusCode.NOT_FOUND:
-                return resources
-            raise UsageError(_setup_failure(client, side, method, fields, error)) from None
-        resources += getattr(response, LISTED[method])
-        if not response.next_page_token:
-            break
-        request.page_token = response.next_page_token
-    return resources
-
-
-def _registry(client: RegistryClient, side: str, registry_id: str) -> list[Message]:
-    """The registry, or [] if it is NOT_FOUND on this side."""
-    try:
-        return [send(client, "RegistryService/Get", client.request("RegistryService/Get", registry_id=registry_id))]
-    except grpc.RpcError as error:
-        if error.code() == grpc.StatusCode.NOT_FOUND:
-            return []
-        raise UsageError(_setup_failure(client, side, "RegistryService/Get", {"registry_id": registry_id}, error))
-
-
-def _setup_failure(client: RegistryClient, side: str, method: str, fields: dict, error: grpc.RpcError) -> str:
-    details = " ".join((error.details() or "").split())[:200]
-    return f"{side} ({client.endpoint}): {render_request(method, fields)}: {error.code().name}" + (
-        f": {details}" if details else ""
-    )
-
-
-def discover(clients: dict[str, RegistryClient], folder_id: str | None, registry_id: str | None) -> Values:
-    """The union of the scope's values on both sides. NOT_FOUND on one side contributes nothing
-    (that difference shows in the answers); any other error means the run cannot start, and so
-    does a scope with no registry on either side (two empty scopes agree, proving nothing)."""
-    values = Values(folder_ids={folder_id} if folder_id is not None else set())
-    for side, client in clients.items():
-        if folder_id is not None:
-            registries = _listed(client, side, "RegistryService/List", folder_id=folder_id)
-        else:
-            registries = _registry(client, side, registry_id)
-        for registry in registries:
-            values.registry_ids.add(registry.id)
-            if registry.name:
-                values.registry_names.add(registry.name)
-    if registry_id is not None and not values.registry_ids:
-        raise UsageError(f"registry {registry_id}: NOT_FOUND on both A and B")
-    if not values.registry_ids:
-        raise UsageError(f"folder {folder_id}: no registry on A or B, nothing to compare")
-    for side, client in clients.items():
-        for known in sorted(values.registry_ids):
-            for repository in _listed(client, side, "RepositoryService/List", registry_id=known):
-                values.repository_names.add(repository.name)
-                values.repository_ids.add(repository.id)
-            for image in _listed(client, side, "ImageService/List", registry_id=known):
-                values.image_ids.add(image.id)
-                values.image_names.add(image.name)
-                values.repository_names.add(image.name)
-    return values
-
-
-@dataclass(frozen=True)
-class Branch:
-    """One kind of request, drawn by its own hypothesis run: a method, valid or invalid, over the
-    scope's values (``known``) or over values no target holds (unknown ids, other folders)."""
-
-    method: str
-    variant: str  # "known", "ordered", "invalid" or "unknown"
-    weight: int  # its share of --examples
-    strategy: Any  # draws request field dicts
-
-
-# Lists vary more (scope, filter, order, page size) than Gets (one id), so they get more draws.
-WEIGHTS = {("List", "known"): 4, ("List", "ordered"): 2, ("List", "invalid"): 2, ("List", "unknown"): 1}
-WEIGHTS |= {("Get", "known"): 2, ("Get", "invalid"): 1, ("Get", "unknown"): 1}
-
-
-def _no_folder_id(request: dict) -> bool:
-    return "folder_id" not in request
-
-
-def branches(values: Values, folder_wide: bool) -> list[Branch]:
-    """Every List and Get, each valid over the scope's values, invalid, and valid over unknown
-    values. Without --folder-id no request carries a folder_id, valid or not, known or unknown
-    (the other side may hold more of a folder than the one registry compared). OperationService/Get
-    has unknown ids only: no List finds operations. ImageService/List also gets known requests in
-    each field's order made total by the id (``last_modified desc, id desc``): an order by a field
-    Image does not show (last_modified) can only be checked as an exact sequence, and the drawn
-    orders put it before the id in about one request in eight."""
-    from hypothesis import strategies as st
-
-    from emulator.contract import strategies
-
-    folders = values.sorted("folder_ids") if folder_wide else ()
-    registry_ids, repository_names = values.sorted("registry_ids"), values.sorted("repository_names")
-
-    def lists(method: str, known: bool, valid: bool = True):
-        if method == "RegistryService/List":
-            scope = {"folder_ids": folders, "registry_names": values.sorted("registry_names")}
-            return strategies.list_registries_requests(valid=valid, **(scope if known else {}))
-        scope = {"folder_ids": folders, "registry_ids": registry_ids, "repository_names": repository_names}
-        if method == "RepositoryService/List":
-            drawn = strategies.list_repositories_requests(valid=valid, **(scope if known else {}))
-        else:
-            scope["image_names"] = values.sorted("image_names")
-            drawn = strategies.list_images_requests(valid=valid, **(scope if known else {}))
-        return drawn if folder_wide else drawn.filter(_no_folder_id)
-
-    def ordered(method: str):
-        fields, direction = (
-            st.sampled_from([name for name in IMAGE_ORDERS if name != "id"]),
-            st.sampled_from(("", " desc")),
-        )
-        return st.tuples(lists(method, known=True), fields, direction).map(
-            lambda drawn: {**drawn[0], "order_by": f"{drawn[1]}{drawn[2]}, id{drawn[2]}"}
-        )
-
-    found = []
-    for method in ("ImageService/List", "RepositoryService/List", "RegistryService/List"):
-        if method == "RegistryService/List" and not folder_wide:
-            continue
-        found.append(Branch(method, "known", WEIGHTS["List", "known"], lists(method, known=True)))
-        if method == "ImageService/List":
-            found.append(Branch(method, "ordered", WEIGHTS["List", "ordered"], ordered(method)))
-        found += [
-            Branch(method, "invalid", WEIGHTS["List", "invalid"], lists(method, known=True, valid=False)),
-            Branch(method, "unknown", WEIGHTS["List", "unknown"], lists(method, known=False)),
-        ]
-    # Each Get of the catalogue, its ids from what was found (image_id: image_ids; operations are not discovered).
-    gets = {
-        method.short: values.sorted(f"{method.gets}s") if hasattr(values, f"{method.gets}s") else ()
-        for method in CATALOGUE.gets
-    }
-    for method, ids in gets.items():
-        if ids:
-            found.append(Branch(method, "known", WEIGHTS["Get", "known"], strategies.get_requests(method, ids=ids)))
-        found.append(
-            Branch(method, "invalid", WEIGHTS["Get", "invalid"], strategies.get_requests(method, valid=False, ids=ids))
-        )
-        found.append(Branch(method, "unknown", WEIGHTS["Get", "unknown"], strategies.get_requests(method)))
-    return found
-
-
-def shares(weights: list[int], total: int) -> list[int]:
-    """``total`` split in proportion to ``weights`` (largest remainders first, ties to the first)."""
-    exact = [total * weight / sum(weights) for weight in weights]
-    counts = [int(share) for share in exact]
-    for index in sorted(range(len(weights)), key=lambda index: counts[index] - exact[index])[: total - sum(counts)]:
-        counts[index] += 1
-    return counts
-
-
-def draw_requests(strategy, handle: Callable[[dict], None], *, examples: int, seed: int, deadline: float) -> None:
-    """Runs hypothesis over ``strategy``, handing each drawn request to ``handle`` (which sends
-    it), until ``examples`` were drawn, the strategy ran out of distinct values, or ``deadline``
-    (time.monotonic) passed. Nothing fails or shrinks: an example is a request to record, never
-    a test to pass. The same seed draws the same requests (no example database, no
-    time-dependent health checks or deadlines). Ctrl-C raises Interrupted out of it."""
-    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
-    from hypothesis import seed as with_seed
-
-    @with_seed(seed)
-    @settings(
-        max_examples=examples,
-        database=None,
-        phases=[Phase.generate],
-        deadline=None,
-        verbosity=Verbosity.quiet,
-        suppress_health_check=list(HealthCheck),
-        report_multiple_bugs=False,
-    )
-    @given(strategy)
-    def run(request):
-        _check_interrupted()  # before anything: hypothesis replays a failing example once, and it raises again
-        if time.monotonic() > deadline:
-            raise _TimeUp  # likewise
-        handle(request)
-
-    try:
-        run()
-    except _TimeUp:
-        pass
 
 
 _MARKS = {ALL: "", PART: "  IN PART", NONE: "  NOT COMPARED"}  # --verbose's note on a request that agrees

@@ -1,0 +1,231 @@
+"""What ``ycr-emulator diff`` sends: the scope discovered on both targets (the values requests are
+drawn from), the branches of drawn requests (each List and Get, known, invalid and unknown values)
+and their shares of the examples, and the hypothesis run that hands each drawn request on."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from google.protobuf.message import Message
+
+from emulator.contract.client import RegistryClient
+from emulator.contract.comparison import (
+    LISTED,
+)
+from emulator.contract.sending import UsageError, _check_interrupted, _TimeUp, render_request, send
+from emulator.rpc.services import CATALOGUE
+from emulator.state.images import IMAGE_ORDERS
+
+PROG = "ycr-emulator diff"
+
+# Discovering the scope and drawing requests ----------------------------------------------
+
+DISCOVERY_PAGES = 10  # pages of 1,000 read per List while discovering the scope's values
+
+
+@dataclass
+class Values:
+    """What exists in the scope on either target: the values requests are drawn from."""
+
+    folder_ids: set[str] = field(default_factory=set)
+    registry_ids: set[str] = field(default_factory=set)
+    registry_names: set[str] = field(default_factory=set)
+    repository_names: set[str] = field(default_factory=set)
+    repository_ids: set[str] = field(default_factory=set)
+    image_ids: set[str] = field(default_factory=set)
+    image_names: set[str] = field(default_factory=set)
+
+    def sorted(self, name: str) -> tuple[str, ...]:
+        return tuple(sorted(getattr(self, name)))
+
+
+def _listed(client: RegistryClient, side: str, method: str, **fields) -> list[Message]:
+    """Up to DISCOVERY_PAGES pages of a List; [] if its scope is NOT_FOUND on this side."""
+    resources: list[Message] = []
+    request = client.request(method, page_size=1000, **fields)
+    for _ in range(DISCOVERY_PAGES):
+        try:
+            response = send(client, method, request)
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                return resources
+            raise UsageError(_setup_failure(client, side, method, fields, error)) from None
+        resources += getattr(response, LISTED[method])
+        if not response.next_page_token:
+            break
+        request.page_token = response.next_page_token
+    return resources
+
+
+def _registry(client: RegistryClient, side: str, registry_id: str) -> list[Message]:
+    """The registry, or [] if it is NOT_FOUND on this side."""
+    try:
+        return [send(client, "RegistryService/Get", client.request("RegistryService/Get", registry_id=registry_id))]
+    except grpc.RpcError as error:
+        if error.code() == grpc.StatusCode.NOT_FOUND:
+            return []
+        raise UsageError(_setup_failure(client, side, "RegistryService/Get", {"registry_id": registry_id}, error))
+
+
+def _setup_failure(client: RegistryClient, side: str, method: str, fields: dict, error: grpc.RpcError) -> str:
+    details = " ".join((error.details() or "").split())[:200]
+    return f"{side} ({client.endpoint}): {render_request(method, fields)}: {error.code().name}" + (
+        f": {details}" if details else ""
+    )
+
+
+def discover(clients: dict[str, RegistryClient], folder_id: str | None, registry_id: str | None) -> Values:
+    """The union of the scope's values on both sides. NOT_FOUND on one side contributes nothing
+    (that difference shows in the answers); any other error means the run cannot start, and so
+    does a scope with no registry on either side (two empty scopes agree, proving nothing)."""
+    values = Values(folder_ids={folder_id} if folder_id is not None else set())
+    for side, client in clients.items():
+        if folder_id is not None:
+            registries = _listed(client, side, "RegistryService/List", folder_id=folder_id)
+        else:
+            registries = _registry(client, side, registry_id)
+        for registry in registries:
+            values.registry_ids.add(registry.id)
+            if registry.name:
+                values.registry_names.add(registry.name)
+    if registry_id is not None and not values.registry_ids:
+        raise UsageError(f"registry {registry_id}: NOT_FOUND on both A and B")
+    if not values.registry_ids:
+        raise UsageError(f"folder {folder_id}: no registry on A or B, nothing to compare")
+    for side, client in clients.items():
+        for known in sorted(values.registry_ids):
+            for repository in _listed(client, side, "RepositoryService/List", registry_id=known):
+                values.repository_names.add(repository.name)
+                values.repository_ids.add(repository.id)
+            for image in _listed(client, side, "ImageService/List", registry_id=known):
+                values.image_ids.add(image.id)
+                values.image_names.add(image.name)
+                values.repository_names.add(image.name)
+    return values
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One kind of request, drawn by its own hypothesis run: a method, valid or invalid, over the
+    scope's values (``known``) or over values no target holds (unknown ids, other folders)."""
+
+    method: str
+    variant: str  # "known", "ordered", "invalid" or "unknown"
+    weight: int  # its share of --examples
+    strategy: Any  # draws request field dicts
+
+
+# Lists vary more (scope, filter, order, page size) than Gets (one id), so they get more draws.
+WEIGHTS = {("List", "known"): 4, ("List", "ordered"): 2, ("List", "invalid"): 2, ("List", "unknown"): 1}
+WEIGHTS |= {("Get", "known"): 2, ("Get", "invalid"): 1, ("Get", "unknown"): 1}
+
+
+def _no_folder_id(request: dict) -> bool:
+    return "folder_id" not in request
+
+
+def branches(values: Values, folder_wide: bool) -> list[Branch]:
+    """Every List and Get, each valid over the scope's values, invalid, and valid over unknown
+    values. Without --folder-id no request carries a folder_id, valid or not, known or unknown
+    (the other side may hold more of a folder than the one registry compared). OperationService/Get
+    has unknown ids only: no List finds operations. ImageService/List also gets known requests in
+    each field's order made total by the id (``last_modified desc, id desc``): an order by a field
+    Image does not show (last_modified) can only be checked as an exact sequence, and the drawn
+    orders put it before the id in about one request in eight."""
+    from hypothesis import strategies as st
+
+    from emulator.contract import strategies
+
+    folders = values.sorted("folder_ids") if folder_wide else ()
+    registry_ids, repository_names = values.sorted("registry_ids"), values.sorted("repository_names")
+
+    def lists(method: str, known: bool, valid: bool = True):
+        if method == "RegistryService/List":
+            scope = {"folder_ids": folders, "registry_names": values.sorted("registry_names")}
+            return strategies.list_registries_requests(valid=valid, **(scope if known else {}))
+        scope = {"folder_ids": folders, "registry_ids": registry_ids, "repository_names": repository_names}
+        if method == "RepositoryService/List":
+            drawn = strategies.list_repositories_requests(valid=valid, **(scope if known else {}))
+        else:
+            scope["image_names"] = values.sorted("image_names")
+            drawn = strategies.list_images_requests(valid=valid, **(scope if known else {}))
+        return drawn if folder_wide else drawn.filter(_no_folder_id)
+
+    def ordered(method: str):
+        fields, direction = (
+            st.sampled_from([name for name in IMAGE_ORDERS if name != "id"]),
+            st.sampled_from(("", " desc")),
+        )
+        return st.tuples(lists(method, known=True), fields, direction).map(
+            lambda drawn: {**drawn[0], "order_by": f"{drawn[1]}{drawn[2]}, id{drawn[2]}"}
+        )
+
+    found = []
+    for method in ("ImageService/List", "RepositoryService/List", "RegistryService/List"):
+        if method == "RegistryService/List" and not folder_wide:
+            continue
+        found.append(Branch(method, "known", WEIGHTS["List", "known"], lists(method, known=True)))
+        if method == "ImageService/List":
+            found.append(Branch(method, "ordered", WEIGHTS["List", "ordered"], ordered(method)))
+        found += [
+            Branch(method, "invalid", WEIGHTS["List", "invalid"], lists(method, known=True, valid=False)),
+            Branch(method, "unknown", WEIGHTS["List", "unknown"], lists(method, known=False)),
+        ]
+    # Each Get of the catalogue, its ids from what was found (image_id: image_ids; operations are not discovered).
+    gets = {
+        method.short: values.sorted(f"{method.gets}s") if hasattr(values, f"{method.gets}s") else ()
+        for method in CATALOGUE.gets
+    }
+    for method, ids in gets.items():
+        if ids:
+            found.append(Branch(method, "known", WEIGHTS["Get", "known"], strategies.get_requests(method, ids=ids)))
+        found.append(
+            Branch(method, "invalid", WEIGHTS["Get", "invalid"], strategies.get_requests(method, valid=False, ids=ids))
+        )
+        found.append(Branch(method, "unknown", WEIGHTS["Get", "unknown"], strategies.get_requests(method)))
+    return found
+
+
+def shares(weights: list[int], total: int) -> list[int]:
+    """``total`` split in proportion to ``weights`` (largest remainders first, ties to the first)."""
+    exact = [total * weight / sum(weights) for weight in weights]
+    counts = [int(share) for share in exact]
+    for index in sorted(range(len(weights)), key=lambda index: counts[index] - exact[index])[: total - sum(counts)]:
+        counts[index] += 1
+    return counts
+
+
+def draw_requests(strategy, handle: Callable[[dict], None], *, examples: int, seed: int, deadline: float) -> None:
+    """Runs hypothesis over ``strategy``, handing each drawn request to ``handle`` (which sends
+    it), until ``examples`` were drawn, the strategy ran out of distinct values, or ``deadline``
+    (time.monotonic) passed. Nothing fails or shrinks: an example is a request to record, never
+    a test to pass. The same seed draws the same requests (no example database, no
+    time-dependent health checks or deadlines). Ctrl-C raises Interrupted out of it."""
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import seed as with_seed
+
+    @with_seed(seed)
+    @settings(
+        max_examples=examples,
+        database=None,
+        phases=[Phase.generate],
+        deadline=None,
+        verbosity=Verbosity.quiet,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
+    @given(strategy)
+    def run(request):
+        _check_interrupted()  # before anything: hypothesis replays a failing example once, and it raises again
+        if time.monotonic() > deadline:
+            raise _TimeUp  # likewise
+        handle(request)
+
+    try:
+        run()
+    except _TimeUp:
+        pass
