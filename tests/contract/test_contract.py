@@ -106,7 +106,7 @@ def scope_of(scopes: dict, scope: str) -> tuple[dict, list]:
 
 @pytest.mark.parametrize("order_by", DOCUMENTED_ORDERS)
 @pytest.mark.parametrize("scope", SCOPES)
-def test_paging_agrees_with_one_big_page(target, scopes, scope, order_by):
+def test_paging_agrees_with_one_big_page_in_every_documented_order(target, scopes, scope, order_by):
     """Documented: pages of any size hold what one big page does, each item once, sorted by the
     named fields; the order does not change what is listed."""
     fields, listed = scope_of(scopes, scope)

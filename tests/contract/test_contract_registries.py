@@ -21,7 +21,6 @@ from conftest import rpc_error
 from tests.contract.relations import (
     TIMEOUT,
     UNKNOWN_ID,
-    check_walk,
     chunks,
     everything,
     ids,
@@ -47,14 +46,6 @@ def test_the_folder_lists_the_registry_and_only_its_own(target, folder_registrie
     and its folder is the folder Get names."""
     assert target.registry_id in ids(folder_registries)
     assert {registry.folder_id for registry in folder_registries} == {target.folder_id}
-
-
-def test_paging_agrees_with_one_big_page(target, folder_registries):
-    """Documented: pages of any size hold what one big page does, each registry once (as sets: no
-    order is documented)."""
-    for page_size in page_sizes(len(folder_registries), wanted=(1, 2, 3)):
-        walk = pages(target.registries.List, pb.ListRegistriesRequest, page_size, folder_id=target.folder_id)
-        check_walk(walk, page_size, folder_registries, NO_KEYS, "", f"RegistryService.List, pages of {page_size}")
 
 
 @emulator_choice

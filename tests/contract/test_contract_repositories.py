@@ -26,7 +26,6 @@ from tests.contract.relations import (
     TIMEOUT,
     UNKNOWN_FOLDER,
     UNKNOWN_ID,
-    check_walk,
     chunks,
     everything,
     ids,
@@ -57,16 +56,6 @@ def scopes(target, registry_repositories, folder_repositories) -> dict:
 
 
 # ---- paging and order ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("scope", SCOPES)
-def test_paging_agrees_with_one_big_page(target, scopes, scope):
-    """Documented: pages of any size hold what one big page does, each repository once (as sets:
-    no order is documented)."""
-    fields, listed = scopes[scope]
-    for page_size in page_sizes(len(listed)):
-        walk = pages(target.repositories.List, pb.ListRepositoriesRequest, page_size, **fields)
-        check_walk(walk, page_size, listed, REPOSITORY_KEYS, "", f"RepositoryService.List({fields})")
 
 
 @emulator_choice

@@ -1,0 +1,39 @@
+"""Documented of every List the emulator serves, parametrized over the catalogue's Lists (as
+tests/test_lists.py is for the emulator alone): pages of any size hold what one big page does,
+each resource once, in every scope the List's request can name. No order is documented for the
+default order, so pages are compared as sets; the orders a List documents are checked in its own
+file (ImageService.List: test_contract.py)."""
+
+from __future__ import annotations
+
+import pytest
+from google.protobuf import symbol_database
+
+from emulator.contract.comparison import OBSERVABLE_ORDER_FIELDS
+from emulator.rpc.services import CATALOGUE
+from tests.contract.relations import check_walk, everything, page_sizes, pages, require
+
+LISTS = CATALOGUE.lists
+
+
+def _scope_values(target, registry_repositories, kind: str) -> str | None:
+    """The target's value for a scope kind (the repository: the registry's first one, if any)."""
+    if kind == "folder":
+        return target.folder_id
+    if kind == "registry":
+        return target.registry_id
+    return registry_repositories[0].name if registry_repositories else None
+
+
+@pytest.mark.parametrize("method", LISTS, ids=[method.short for method in LISTS])
+def test_paging_agrees_with_one_big_page_in_every_scope(target, registry_repositories, method):
+    call = getattr(target, method.lists).List  # the target's SDK stub of this List's service
+    request_class = symbol_database.Default().GetSymbol(method.request_type)  # the SDK's own class
+    keys = OBSERVABLE_ORDER_FIELDS[method.short]
+    for field, kind in method.spec.scopes:
+        value = _scope_values(target, registry_repositories, kind)
+        require(value is not None, f"a {kind} to list {method.lists} in")
+        listed = everything(call, request_class, **{field: value})
+        for page_size in page_sizes(len(listed)):
+            walk = pages(call, request_class, page_size, **{field: value})
+            check_walk(walk, page_size, listed, keys, "", f"{method.short}({field}={value!r}), pages of {page_size}")
