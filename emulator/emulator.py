@@ -275,11 +275,12 @@ class Emulator:
 
     def reset(self) -> None:
         """Empty the state (registries, images, operations, fault rules, recorded calls) in O(1);
-        auth and operation modes back to how they started."""
+        auth, operation modes and the clock (advance_time undone) back to how they started."""
         self._faults.clear()
         self._calls.clear()
         self.store.reset()
         self._tokens.rotate()
+        self.clock.rewind()  # nothing that remembers time survives a reset: each test starts at its own now
         self.auth.configure(*self._default_auth)
         self.store.configure_operations(self._default_operations)
 

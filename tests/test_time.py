@@ -61,6 +61,15 @@ def test_a_frozen_clock_stamps_what_the_emulator_makes_and_advance_moves_it():
         assert emulator.calls[-1]["time"] == "2026-12-01T12:01:30.000000Z"
 
 
+def test_reset_undoes_every_advance():
+    with Emulator(clock=Clock(START), operations={"ImageService/Delete": "delay:60000"}) as emulator:
+        emulator.advance_time(7200)
+        emulator.reset()
+        assert emulator.now == START
+        registry = emulator.add_registry(FOLDER)
+        assert registry.created_at == START
+
+
 @pytest.mark.parametrize("seconds", [-1, float("inf"), float("nan"), "5", True])
 def test_time_never_moves_back_or_by_nonsense(seconds):
     emulator = Emulator(clock=Clock(START))
@@ -166,6 +175,8 @@ def test_time_moves_from_the_control_plane_and_the_remote_client():
             process.advance_time(-5)
         registry = process.add_registry(FOLDER)
         assert registry.created_at >= now
+        process.reset()  # undoes the advances: the system's time again
+        assert abs(process.now - datetime.now(timezone.utc)) < timedelta(minutes=5)
 
 
 README_TIME = """\

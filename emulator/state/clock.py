@@ -49,6 +49,13 @@ class Clock:
         return Clock.now_ns(self)
 
 
+    def rewind(self) -> None:
+        """Undo every advance: the clock reads as it would had it never been moved (a reset of the
+        emulator, which keeps nothing that remembers time, does this)."""
+        with self._lock:
+            self._offset_ns = 0
+
+
 def _ns(start: datetime | int) -> int:
     if isinstance(start, datetime):
         if start.tzinfo is None:
