@@ -75,7 +75,7 @@ class _OwnBatchEmulator(EmulatorProcess):
     def start(self) -> EmulatorProcess:
         folder = tempfile.mkdtemp()
         Path(folder, "sitecustomize.py").write_text(
-            "import emulator.services\nemulator.services.install_header_hook = lambda: False\n"
+            "import emulator.rpc.server\nemulator.rpc.server.install_header_hook = lambda: False\n"
         )
         before = os.environ.get("PYTHONPATH")
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [folder, before]))

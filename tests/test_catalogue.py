@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from emulator import Emulator
 from emulator.api.catalogue import Catalogue, Mutating, Read, Service
 from emulator.api.wire import message_class
-from emulator.contract import comparison, sending, strategies
+from emulator.contract import comparison, drawing, sending, strategies
 from emulator.contract.client import READ_METHODS, ClientError, RegistryClient
 from emulator.contract.snapshot import Reader
 from emulator.rpc.faults import parse_rule
@@ -107,6 +107,10 @@ def test_diff_comparison_and_strategies_cover_every_list_and_get():
     assert set(comparison.LISTED) == set(comparison.OBSERVABLE_ORDER_FIELDS) == lists
     assert set(comparison.GOTTEN) == gets
     assert set(strategies.LIST_METHODS) == lists and set(strategies.GET_METHODS) == gets
+    from emulator.contract.strategies.requests import _SEEDED_LISTS
+
+    assert set(_SEEDED_LISTS) == lists  # every List can be drawn from a seed (requests_for)
+    assert set(drawing.DRAWN_LISTS) == lists  # and by ycr-emulator diff
     for method in CATALOGUE.lists:
         response = message_class(method.response_type)
         assert response.DESCRIPTOR.fields_by_name[method.lists].is_repeated

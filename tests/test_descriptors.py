@@ -3,6 +3,7 @@ set against its .proto sources, and the private descriptor pool in both import o
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from yandex.cloud.operation import operation_pb2, operation_service_pb2
 
 from emulator.api import wire
 from emulator.proto import compile as proto_compile
+from emulator.rpc.services import CATALOGUE
 
 CR = "yandex.cloud.containerregistry.v1"
 OP = "yandex.cloud.operation"
@@ -95,47 +97,20 @@ REQUESTS = [
     f"{ACCESS}.AccessBindingDelta",
     f"{ACCESS}.Subject",
 ]
-SDK_SERVICES = {
-    f"{CR}.ImageService": image_service_pb2.DESCRIPTOR.services_by_name["ImageService"],
-    f"{OP}.OperationService": operation_service_pb2.DESCRIPTOR.services_by_name["OperationService"],
-    "yandex.cloud.endpoint.ApiEndpointService": api_endpoint_service_pb2.DESCRIPTOR.services_by_name[
-        "ApiEndpointService"
-    ],
-    "yandex.cloud.iam.v1.IamTokenService": iam_token_service_pb2.DESCRIPTOR.services_by_name["IamTokenService"],
-    f"{CR}.RegistryService": registry_service_pb2.DESCRIPTOR.services_by_name["RegistryService"],
-    f"{CR}.RepositoryService": repository_service_pb2.DESCRIPTOR.services_by_name["RepositoryService"],
-}
-# The methods the emulator serves; each must exist on both sides with equal types.
-SERVED_METHODS = {
-    f"{CR}.ImageService": {"List", "Get", "Delete"},
-    f"{OP}.OperationService": {"Get"},
-    "yandex.cloud.endpoint.ApiEndpointService": {"Get", "List"},
-    "yandex.cloud.iam.v1.IamTokenService": {"Create"},
-    f"{CR}.RegistryService": {
-        "Get",
-        "List",
-        "Create",
-        "Update",
-        "Delete",
-        "ForceDelete",  # declared by the SDK, not by the public .proto files
-        "ListAccessBindings",
-        "SetAccessBindings",
-        "UpdateAccessBindings",
-        "ListIpPermission",
-        "SetIpPermission",
-        "UpdateIpPermission",
-    },
-    f"{CR}.RepositoryService": {
-        "Get",
-        "GetByName",
-        "List",
-        "Upsert",
-        "Delete",
-        "ListAccessBindings",
-        "SetAccessBindings",
-        "UpdateAccessBindings",
-    },
-}
+
+
+def _sdk_service(full_name: str):
+    """The official SDK's descriptor of a service, from the generated module of its .proto file."""
+    file_name = wire.POOL.FindServiceByName(full_name).file.name
+    module = importlib.import_module(file_name.removesuffix(".proto").replace("/", ".") + "_pb2")
+    return module.DESCRIPTOR.services_by_name[full_name.rpartition(".")[2]]
+
+
+# Every service the emulator serves (the catalogue's), and the methods it serves of each: each must
+# exist on both sides with equal types (RegistryService.ForceDelete: declared by the SDK, not by the
+# public .proto files).
+SDK_SERVICES = {full_name: _sdk_service(full_name) for full_name in CATALOGUE.services}
+SERVED_METHODS = {full_name: set(service.methods) for full_name, service in CATALOGUE.services.items()}
 # Every enum the messages above use, nested or not.
 SDK_ENUMS: dict[str, EnumDescriptor] = {
     enum.full_name: enum

@@ -16,6 +16,7 @@ server registers (emulator.rpc.server.SERVICES) as the official SDK's descriptor
 
 from __future__ import annotations
 
+import importlib
 import random
 
 import grpc
@@ -37,7 +38,9 @@ from yandex.cloud.iam.v1 import iam_token_service_pb2  # noqa: F401
 from yandex.cloud.operation import operation_service_pb2  # noqa: F401
 
 from emulator import Emulator
+from emulator.api.wire import POOL as EMULATOR_POOL
 from emulator.rpc.server import SERVICES
+from emulator.rpc.services import CATALOGUE
 
 CR = "yandex.cloud.containerregistry.v1"
 FOLDER = "b1g00000000000hostile"
@@ -45,12 +48,15 @@ OTHER_FOLDER = "b1g000000000000other"
 TOKEN = "hostile-token"  # strict mode: limited to FOLDER
 TIMEOUT = 10
 Code = grpc.StatusCode
-# Methods the public API declares and the emulator does not serve: grpc answers UNIMPLEMENTED.
+# Methods the public API declares and the emulator does not serve (the catalogue's services, their
+# methods it does not declare): grpc answers UNIMPLEMENTED.
 UNSERVED = {
-    "/yandex.cloud.iam.v1.IamTokenService/CreateForServiceAccount",
-    "/yandex.cloud.iam.v1.IamTokenService/Revoke",
+    f"/{name}/{method.name}"
+    for name, service in CATALOGUE.services.items()
+    for method in EMULATOR_POOL.FindServiceByName(name).methods
+    if method.name not in service.methods
 }
-PUBLIC = ("/yandex.cloud.endpoint.ApiEndpointService/", "/yandex.cloud.iam.v1.IamTokenService/")  # need no token
+PUBLIC = tuple(f"/{name}/" for name, service in CATALOGUE.services.items() if service.public)  # need no token
 DOCUMENTED = {
     Code.OK, Code.INVALID_ARGUMENT, Code.NOT_FOUND, Code.UNAUTHENTICATED, Code.PERMISSION_DENIED,
     Code.FAILED_PRECONDITION, Code.ALREADY_EXISTS,  # a registry or repository not empty; a registry name taken
@@ -58,6 +64,11 @@ DOCUMENTED = {
 MAX_MESSAGE = 2000  # characters of a status message: far below grpc's 8 KiB metadata limit
 CALLERS = ("none", "strict, limited token", "strict, no token")
 
+# The official SDK's generated module of every served service, so the default pool holds them all.
+for _name in CATALOGUE.services:
+    importlib.import_module(
+        EMULATOR_POOL.FindServiceByName(_name).file.name.removesuffix(".proto").replace("/", ".") + "_pb2"
+    )
 POOL = descriptor_pool.Default()
 REQUEST_TYPES = {
     f"/{service}/{method.name}": method.input_type

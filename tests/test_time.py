@@ -78,6 +78,16 @@ def test_time_never_moves_back_or_by_nonsense(seconds):
     assert emulator.now == START
 
 
+def test_time_never_moves_past_what_a_timestamp_carries():
+    late = datetime(9999, 12, 31, 23, 0, tzinfo=timezone.utc)
+    emulator = Emulator(clock=Clock(late))
+    with pytest.raises(ValueError, match="years 1 to 9999"):
+        emulator.advance_time(7200)
+    assert emulator.now == late  # refused: unmoved
+    with pytest.raises(ValueError, match="years 1 to 9999"):
+        Clock(10**30)
+
+
 def test_a_delay_mode_operation_finishes_when_time_is_moved_past_it_without_sleeping():
     with Emulator(clock=Clock(START), operations={"ImageService/Delete": "delay:3600000"}) as emulator:
         registry = emulator.add_registry(FOLDER)

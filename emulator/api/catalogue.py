@@ -1,6 +1,6 @@
 """The API catalogue: every served method, declared once, with what every consumer needs.
 
-A service module declares its methods (``Service(..., methods={"List": Read(lists="images"), ...})``);
+A service module declares its methods (``Service(..., methods_declared={"List": Read(lists="images"), ...})``);
 the descriptor pool supplies the rest (request and response types, and whether the method answers
 with an operation: the ``yandex.cloud.api.operation`` option). Everything that used to keep its own
 table of methods asks the catalogue instead: operation modes (which methods make operations, which
@@ -21,7 +21,6 @@ from typing import Any
 from emulator.api.wire import POOL, message_class
 
 EVERY_METHOD = "*"
-OPERATION_TYPE = "yandex.cloud.operation.Operation"
 
 
 @dataclass(frozen=True)

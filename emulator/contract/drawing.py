@@ -24,6 +24,9 @@ PROG = "ycr-emulator diff"
 
 # Discovering the scope and drawing requests ----------------------------------------------
 
+# The Lists branches() draws requests of (each with the scope values discover() finds for it): every
+# List the catalogue declares must be here, and tests/test_catalogue.py fails until it is.
+DRAWN_LISTS = ("ImageService/List", "RepositoryService/List", "RegistryService/List")
 DISCOVERY_PAGES = 10  # pages of 1,000 read per List while discovering the scope's values
 
 
@@ -165,7 +168,7 @@ def branches(values: Values, folder_wide: bool) -> list[Branch]:
         )
 
     found = []
-    for method in ("ImageService/List", "RepositoryService/List", "RegistryService/List"):
+    for method in DRAWN_LISTS:
         if method == "RegistryService/List" and not folder_wide:
             continue
         found.append(Branch(method, "known", WEIGHTS["List", "known"], lists(method, known=True)))

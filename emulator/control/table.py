@@ -52,7 +52,7 @@ class ControlOperation:
         return self.path.removesuffix("{id}")
 
     def target(self, params: dict[str, Any]) -> str:
-        """The request path for these parameters (the client side of ``params_of``)."""
+        """The request path for these parameters: the path parameter and the query (the HTTP server reads them back)."""
         path = self.prefix + urllib.parse.quote(str(params["id"]), safe="") if self.path.endswith("{id}") else self.path
         query = {key: params[key] for key in self.query if params.get(key) is not None}
         return path + ("?" + urllib.parse.urlencode(query) if query else "")

@@ -12,6 +12,8 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
+from emulator.api.values import check_timestamp
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MAX_ADVANCE_SECONDS = 100 * 365 * 24 * 3600  # one step of at most a century: beyond it, a typo
 
@@ -23,7 +25,7 @@ class Clock:
         self._lock = threading.Lock()
         self._frozen = start is not None
         self._offset_ns = 0  # what advance() added (to the system time, or to ``start``)
-        self._start_ns = _ns(start) if start is not None else 0
+        self._start_ns = _within_range(_ns(start)) if start is not None else 0
 
     @property
     def frozen(self) -> bool:
@@ -45,15 +47,25 @@ class Clock:
         ):
             raise ValueError(f"seconds: must be a number from 0 to {MAX_ADVANCE_SECONDS}, got {seconds!r}")
         with self._lock:
-            self._offset_ns += round(seconds * 1_000_000_000)
+            offset = self._offset_ns + round(seconds * 1_000_000_000)
+            base = self._start_ns if self._frozen else time.time_ns()
+            _within_range(base + offset)  # a move past what a timestamp can carry changes nothing
+            self._offset_ns = offset
         return Clock.now_ns(self)
-
 
     def rewind(self) -> None:
         """Undo every advance: the clock reads as it would had it never been moved (a reset of the
         emulator, which keeps nothing that remembers time, does this)."""
         with self._lock:
             self._offset_ns = 0
+
+
+def _within_range(ns: int) -> int:
+    """``ns`` if a google.protobuf.Timestamp can carry it (years 1 to 9999); ValueError otherwise."""
+    try:
+        return check_timestamp(ns, "clock")
+    except ValueError:
+        raise ValueError("clock: the time must stay within years 1 to 9999 (what a timestamp carries)") from None
 
 
 def _ns(start: datetime | int) -> int:

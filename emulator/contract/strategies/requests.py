@@ -391,29 +391,39 @@ def get_requests(method: str, *, valid: bool = True, ids=()):
 _GET_POOLS = {method: f"{field}s" for method, (_, field) in _GETS.items()}
 
 
+def _from_seed(builder, **pools: str):
+    """A List's requests from a seed: each keyword of ``builder`` takes the seed's values named so."""
+    return lambda values, valid: builder(valid=valid, **{argument: values[pool] for argument, pool in pools.items()})
+
+
+# How each List's requests are drawn from what a seed holds. A List the catalogue declares must have
+# its entry here: tests/test_catalogue.py fails until it does (a new List is never drawn silently wrong).
+_SEEDED_LISTS = {
+    "ImageService/List": _from_seed(
+        list_images_requests, folder_ids="folder_ids", registry_ids="registry_ids", repository_names="repository_names"
+    ),
+    "RegistryService/List": _from_seed(
+        list_registries_requests, folder_ids="folder_ids", registry_names="registry_names"
+    ),
+    "RepositoryService/List": _from_seed(
+        list_repositories_requests,
+        folder_ids="folder_ids",
+        registry_ids="registry_ids",
+        repository_names="repository_names",
+    ),
+}
+
+
 def requests_for(seed: Mapping, method: str, *, valid: bool = True):
     """Requests of any List or Get method about what ``seed`` holds (scopes, filter values and
     ids from ``scope_values(seed)``), so that against an emulator loaded with it every valid one
-    is answered OK (a Get of an id the seed does not name: NOT_FOUND, when it names none)."""
+    is answered OK (a Get of an id the seed does not name: NOT_FOUND, when it names none; a Get
+    of a resource seeds cannot hold draws well-formed ids)."""
     values = scope_values(seed)
     key = _key(method)
     if key in _GETS:
-        return get_requests(key, valid=valid, ids=values[_GET_POOLS[key]])
+        return get_requests(key, valid=valid, ids=values.get(_GET_POOLS[key], ()))
     key = _method(method, _LISTS)
-    if key == "ImageService/List":
-        return list_images_requests(
-            valid=valid,
-            folder_ids=values["folder_ids"],
-            registry_ids=values["registry_ids"],
-            repository_names=values["repository_names"],
-        )
-    if key == "RegistryService/List":
-        return list_registries_requests(
-            valid=valid, folder_ids=values["folder_ids"], registry_names=values["registry_names"]
-        )
-    return list_repositories_requests(
-        valid=valid,
-        folder_ids=values["folder_ids"],
-        registry_ids=values["registry_ids"],
-        repository_names=values["repository_names"],
-    )
+    if key not in _SEEDED_LISTS:
+        raise ValueError(f"{method!r}: no way to draw its requests from a seed yet (see _SEEDED_LISTS)")
+    return _SEEDED_LISTS[key](values, valid)
