@@ -18,7 +18,8 @@ from emulator.emulator import Emulator
 from emulator.rpc.auth import MODES, default_mode, parse_token_specs
 from emulator.rpc.services import CATALOGUE
 from emulator.rpc.tls import from_files as tls_from_files
-from emulator.state.codecs import SeedError
+from emulator.state.clock import Clock
+from emulator.state.codecs import SeedError, parse_timestamp
 from emulator.state.operation_log import DEFAULT_MAX_FINISHED_OPERATIONS
 from emulator.state.operation_modes import modes_json, parse_modes
 from emulator.state.state_file import (
@@ -67,6 +68,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="N",
         help="keep the newest N finished operations (and their idempotency keys); pending ones are "
         "always kept (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--start-time",
+        metavar="TIME",
+        help="the emulator's clock stands at TIME (RFC 3339, e.g. 2026-12-01T00:00:00Z) until moved forward "
+        "with POST /time; without it, the clock follows the system time",
     )
     parser.add_argument(
         "--fault",
@@ -153,6 +160,12 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
             material = tls_from_files(args.cert, args.key)
         except OSError as error:
             raise ValueError(f"--cert/--key: cannot read {error.filename}: {error.strerror}") from None
+    clock = None
+    if args.start_time is not None:
+        try:
+            clock = Clock(parse_timestamp(args.start_time, "--start-time"))
+        except ValueError as error:  # SeedError and the clock's range are ValueErrors
+            raise ValueError(f"--start-time: {str(error).partition(': ')[2] or error}") from None
     tokens = parse_token_specs(args.require_token)
     mode = args.auth or default_mode(tokens)
     return Emulator(
@@ -165,6 +178,7 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
         auth=mode,
         tokens=tokens,
         max_operations=args.max_operations,
+        clock=clock,
         operations=args.operations,
         admin_token=args.admin_token,
     )

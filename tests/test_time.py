@@ -10,6 +10,8 @@ export, never sees a due Delete finish halfway through it."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
@@ -206,3 +208,16 @@ def test_the_readme_time_recipe_runs_as_written(capsys):
     assert README_TIME in (Path(__file__).resolve().parent.parent / "README.md").read_text()
     exec(compile(README_TIME, "README.md", "exec"), {})
     assert capsys.readouterr().out == "2026-12-01 01:00:00+00:00\n"
+
+
+def test_the_standalone_process_starts_its_clock_at_start_time(tmp_path):
+    with EmulatorProcess(["--start-time", "2026-12-01T12:00:00Z"]) as process:
+        assert process.now == START
+        assert process.advance_time(60) == START + timedelta(minutes=1)
+    for bad, named in (("yesterday", "must be an RFC 3339 timestamp"), ("10000-01-01T00:00:00Z", "RFC 3339")):
+        run = subprocess.run(
+            [sys.executable, "-m", "emulator", "--port", "0", "--start-time", bad],
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert run.returncode == 2 and run.stderr.startswith("ycr-emulator: --start-time: "), run.stderr
+        assert named in run.stderr and "Traceback" not in run.stderr
