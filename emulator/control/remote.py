@@ -4,6 +4,7 @@ running emulator through its control plane with the same API as ``Emulator``."""
 from __future__ import annotations
 
 import json
+import math
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +30,10 @@ from emulator.state.codecs import (
 )
 from emulator.state.records import Blob, Image, Operation, Registry, Repository
 from emulator.state.state_file import read_seed_file
+
+
+def _not_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
 
 
 def _jsonable(value: Any) -> Any:
@@ -64,7 +69,11 @@ class RemoteEmulator:
         method, path = operation.method, operation.path
         if operation.body == "params":  # parameters go in the path and query, not a body
             path, body = operation.target(body or {}), None
-        data = json.dumps(_jsonable(body)).encode() if body is not None else None
+        try:
+            data = json.dumps(_jsonable(body), allow_nan=False).encode() if body is not None else None
+        except ValueError:  # NaN or an infinity: JSON has no such number, and the control plane says so
+            fields = ", ".join(key for key, value in (body or {}).items() if _not_finite(value)) or "body"
+            raise ValueError(f"{fields}: must be a finite number (JSON has no NaN or infinity)") from None
         headers = {"Content-Type": "application/json"}
         if self.admin_token is not None:
             headers["Authorization"] = f"Bearer {self.admin_token}"
