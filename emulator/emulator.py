@@ -402,30 +402,29 @@ class Emulator:
     @property
     def registries(self) -> dict[str, Registry]:
         """A snapshot of the registries by id."""
-        self.store.advance()
-        with self.store.atomic():
-            return {key: detached(record) for key, record in self.store.registries.items()}
+        return self._snapshot("registries")
 
     @property
     def repositories(self) -> dict[str, Repository]:
         """A snapshot of the repositories by id."""
-        self.store.advance()
-        with self.store.atomic():
-            return {key: detached(record) for key, record in self.store.repositories.items()}
+        return self._snapshot("repositories")
 
     @property
     def images(self) -> dict[str, Image]:
         """A snapshot of the images by id."""
-        self.store.advance()
-        with self.store.atomic():
-            return {key: detached(record) for key, record in self.store.images.items()}
+        return self._snapshot("images")
 
     @property
     def operations(self) -> dict[str, Operation]:
         """A snapshot of the operations by id."""
+        return self._snapshot("operations")
+
+    def _snapshot(self, table: str) -> dict:
+        """Copies of one of the state's tables (``registries``...) by id, read as one step once what is
+        due has finished (the table is looked up under the lock: a reset replaces it)."""
         self.store.advance()
         with self.store.atomic():
-            return {key: detached(record) for key, record in self.store.operations.items()}
+            return {key: detached(record) for key, record in getattr(self.store, table).items()}
 
     def load_seed(self, seed: str | Path | dict) -> tuple[Sequence[Registry], Sequence[Image]]:
         """Load seed data (a file path or the parsed JSON), all or nothing. Returns the registries and

@@ -16,6 +16,13 @@ def shown(value: object, limit: int = SHOWN_LIMIT) -> str:
     return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} characters)"
 
 
+def found(record, kind: str, key: object):
+    """``record``, or NOT_FOUND naming what was looked for (``Registry crp... not found``)."""
+    if record is None:
+        raise NotFound(f"{kind} {shown(key)} not found")
+    return record
+
+
 class ApiError(Exception):
     """An error with a gRPC status code name (``code``) and a client-facing message."""
 

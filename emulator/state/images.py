@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any
 
-from emulator.api.errors import FailedPrecondition, NotFound, shown
+from emulator.api.errors import FailedPrecondition, found, shown
 from emulator.api.values import INT64_MAX, check_digest, check_size, check_timestamp
 from emulator.state.collector import collector_paused
 from emulator.state.listing import (
@@ -137,10 +137,7 @@ class ImageTable:
 
     def get_image(self, image_id: str) -> Image:
         with self._lock:
-            image = self.images.get(image_id)
-            if image is None:
-                raise NotFound(f"Image {shown(image_id)} not found")
-            return image
+            return found(self.images.get(image_id), "Image", image_id)
 
     def tag_image(self, image_id: str, tag: str) -> Image:
         """Put ``tag`` on an image, moving it off the image of its repository that holds it (as a

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from emulator.api.catalogue import EVERY_METHOD
-from emulator.api.errors import ApiError, FailedPrecondition, NotFound, shown
+from emulator.api.errors import ApiError, FailedPrecondition, found, shown
 from emulator.state.operation_modes import IMMEDIATE, Mode
 from emulator.state.records import Action, Operation, Pending
 
@@ -65,10 +65,7 @@ class OperationLog:
     # ---- reading ---------------------------------------------------------------------
 
     def get(self, operation_id: str) -> Operation:
-        operation = self.operations.get(operation_id)
-        if operation is None:
-            raise NotFound(f"Operation {shown(operation_id)} not found")
-        return operation
+        return found(self.operations.get(operation_id), "Operation", operation_id)
 
     def for_key(self, key: str) -> Operation | None:
         """The operation recorded under an idempotency key, if it is still kept."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from emulator.api.errors import AlreadyExists, FailedPrecondition, NotFound, shown
+from emulator.api.errors import AlreadyExists, FailedPrecondition, found, shown
 from emulator.api.values import check_id, check_timestamp
 from emulator.state.listing import (
     Cursor,
@@ -128,10 +128,7 @@ class RegistryTable:
 
     def get_registry(self, registry_id: str) -> Registry:
         with self._lock:
-            registry = self.registries.get(registry_id)
-            if registry is None:
-                raise NotFound(f"Registry {shown(registry_id)} not found")
-            return registry
+            return found(self.registries.get(registry_id), "Registry", registry_id)
 
     def list_registries(self, scope: Scope, **page: Any) -> tuple[list[Registry], Cursor | None]:
         """One page of registries in a folder ``scope`` (ordered by id), as ``_list`` says."""

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from emulator.api.errors import FailedPrecondition, NotFound, shown
+from emulator.api.errors import FailedPrecondition, found
 from emulator.state.listing import (
     Cursor,
     Scope,
@@ -53,17 +53,11 @@ class RepositoryTable:
 
     def get_repository(self, repository_id: str) -> Repository:
         with self._lock:
-            repository = self.repositories.get(repository_id)
-            if repository is None:
-                raise NotFound(f"Repository {shown(repository_id)} not found")
-            return repository
+            return found(self.repositories.get(repository_id), "Repository", repository_id)
 
     def get_repository_by_name(self, name: str) -> Repository:
         with self._lock:
-            repository = self._repositories_by_name.get(name)
-            if repository is None:
-                raise NotFound(f"Repository {shown(name)} not found")
-            return repository
+            return found(self._repositories_by_name.get(name), "Repository", name)
 
     def _check_repository_empty(self, repository_id: str) -> None:
         repository = self.get_repository(repository_id)
