@@ -41,12 +41,9 @@ from emulator import Emulator
 from emulator.api.wire import POOL as EMULATOR_POOL
 from emulator.rpc.server import SERVICES
 from emulator.rpc.services import CATALOGUE
+from tests.support.requests import FOLDER, OAUTH_TOKEN, OTHER_FOLDER, TIMEOUT, load_world, valid_fields
 
-CR = "yandex.cloud.containerregistry.v1"
-FOLDER = "b1g00000000000hostile"
-OTHER_FOLDER = "b1g000000000000other"
-TOKEN = "hostile-token"  # strict mode: limited to FOLDER
-TIMEOUT = 10
+TOKEN = OAUTH_TOKEN  # strict mode: limited to FOLDER
 Code = grpc.StatusCode
 # Methods the public API declares and the emulator does not serve (the catalogue's services, their
 # methods it does not declare): grpc answers UNIMPLEMENTED.
@@ -118,30 +115,6 @@ class Caller:
         assert self.call("/yandex.cloud.endpoint.ApiEndpointService/List", b"") == Code.OK
 
 
-def load_world(emulator: Emulator, metadata: tuple) -> dict:
-    """Registries in FOLDER and OTHER_FOLDER with images, a finished operation and a real page token."""
-    mine = emulator.add_registry(FOLDER, name="mine")
-    other = emulator.add_registry(OTHER_FOLDER, name="other")
-    for registry in (mine, other):
-        for path in ("app", "app", "team/web"):
-            emulator.add_image(registry.id, path, tags=["latest"])
-    victim = emulator.add_image(mine.id, "victim")
-    channel = emulator.channel()
-    images = image_service_pb2_grpc.ImageServiceStub(channel)
-    operation = images.Delete(pb.DeleteImageRequest(image_id=victim.id), metadata=metadata, timeout=TIMEOUT)
-    query = {"registry_id": mine.id, "order_by": "created_at desc", "filter": f'name != "{mine.id}/team/web"'}
-    token = images.List(pb.ListImagesRequest(page_size=1, **query), metadata=metadata, timeout=TIMEOUT)
-    channel.close()
-    return {
-        "mine": mine.id,
-        "other": other.id,
-        "image": next(iter(emulator.images)),
-        "operation": operation.id,
-        "list": dict(query, folder_id=FOLDER, page_size=1, page_token=token.next_page_token),
-        "repository": emulator.add_repository(mine.id, "app").id,
-    }
-
-
 @pytest.fixture(scope="module")
 def callers():
     with Emulator() as open_emulator, Emulator(auth="strict", tokens={TOKEN: [FOLDER]}) as strict:
@@ -159,45 +132,9 @@ def callers():
 
 def valid_request(path: str, world: dict) -> Message:
     """A request to ``path`` with every field set to something meaningful in ``world``."""
-    ip_permission = {"action": 1, "ip": "10.0.0.0/8"}
-    binding = {"role_id": "container-registry.images.puller", "subject": {"id": "ajeuser", "type": "userAccount"}}
-    resource = world["repository"] if "RepositoryService" in path else world["mine"]
-    fields = {
-        "yandex.cloud.containerregistry.v1.ListImagesRequest": world["list"],
-        "yandex.cloud.containerregistry.v1.GetImageRequest": {"image_id": world["image"]},
-        "yandex.cloud.containerregistry.v1.DeleteImageRequest": {"image_id": world["image"]},
-        "yandex.cloud.operation.GetOperationRequest": {"operation_id": world["operation"]},
-        "yandex.cloud.operation.CancelOperationRequest": {"operation_id": world["operation"]},
-        "yandex.cloud.endpoint.GetApiEndpointRequest": {"api_endpoint_id": "container-registry"},
-        "yandex.cloud.endpoint.ListApiEndpointsRequest": {"page_size": 10, "page_token": "next"},
-        "yandex.cloud.iam.v1.CreateIamTokenRequest": {"yandex_passport_oauth_token": TOKEN},
-        "yandex.cloud.iam.v1.CreateIamTokenForServiceAccountRequest": {"service_account_id": "ajeserviceaccount000"},
-        "yandex.cloud.iam.v1.RevokeIamTokenRequest": {"iam_token": "t1.emulator.token"},
-        f"{CR}.GetRegistryRequest": {"registry_id": world["mine"]},
-        f"{CR}.ListRegistriesRequest": {"folder_id": FOLDER, "page_size": 1, "filter": 'name = "mine"'},
-        f"{CR}.CreateRegistryRequest": {"folder_id": FOLDER, "name": "created", "labels": {"a": "b"}},
-        f"{CR}.UpdateRegistryRequest": {"registry_id": world["mine"], "labels": {"a": "b"}},
-        f"{CR}.DeleteRegistryRequest": {"registry_id": world["mine"]},
-        f"{CR}.ListIpPermissionRequest": {"registry_id": world["mine"]},
-        f"{CR}.SetIpPermissionRequest": {"registry_id": world["mine"], "ip_permission": [ip_permission]},
-        f"{CR}.UpdateIpPermissionRequest": {
-            "registry_id": world["mine"],
-            "ip_permission_deltas": [{"action": 1, "ip_permission": ip_permission}],
-        },
-        f"{CR}.GetRepositoryRequest": {"repository_id": world["repository"]},
-        f"{CR}.GetRepositoryByNameRequest": {"repository_name": f"{world['mine']}/app"},
-        f"{CR}.ListRepositoriesRequest": {"registry_id": world["mine"], "page_size": 1, "order_by": "name"},
-        f"{CR}.UpsertRepositoryRequest": {"name": f"{world['mine']}/upserted"},
-        f"{CR}.DeleteRepositoryRequest": {"repository_id": world["repository"]},
-        "yandex.cloud.access.ListAccessBindingsRequest": {"resource_id": resource, "page_size": 1},
-        "yandex.cloud.access.SetAccessBindingsRequest": {"resource_id": resource, "access_bindings": [binding]},
-        "yandex.cloud.access.UpdateAccessBindingsRequest": {
-            "resource_id": resource,
-            "access_binding_deltas": [{"action": 1, "access_binding": binding}],
-        },
-    }
     request_type = REQUEST_TYPES[path]
-    return GetMessageClass(request_type)(**fields[request_type.full_name])
+    service = path.split("/")[1].rpartition(".")[2]
+    return GetMessageClass(request_type)(**valid_fields(request_type.full_name, service, world))
 
 
 def violations(error: grpc.RpcError) -> list[error_details_pb2.BadRequest.FieldViolation]:

@@ -24,6 +24,23 @@ EVERY_METHOD = "*"
 
 
 @dataclass(frozen=True)
+class Target:
+    """What a call acts on, for its folder check: the request ``field`` naming it and its ``kind``
+    (``folder``, ``registry``, ``repository``, ``repository_name``, ``repository_path``, ``image``,
+    ``operation``; the state layer finds each one's folder)."""
+
+    field: str
+    kind: str
+
+    @classmethod
+    def of(cls, on: Target | str | None) -> Target | None:
+        """``"registry_id"`` means Target("registry_id", "registry"), and so on for every ``<kind>_id``."""
+        if on is None or isinstance(on, Target):
+            return on
+        return cls(on, on.removesuffix("_id"))
+
+
+@dataclass(frozen=True)
 class Read:
     """A method that changes nothing. ``lists``: for a List of resources, the repeated field of its
     response (its request is a ListSpec's); ``gets``: for a Get of one resource, the request field
@@ -32,6 +49,7 @@ class Read:
     lists: str | None = None
     gets: str | None = None
     spec: Any = field(default=None, compare=False)  # a List's ListSpec (emulator.rpc.services.paged)
+    on: Target | str | None = None  # what it acts on; a Get's is its ``gets``, a List's its scope
 
 
 @dataclass(frozen=True)
@@ -41,11 +59,14 @@ class Mutating:
     with an error and change nothing); otherwise the change is made when the call comes."""
 
     deferred: bool = False
+    on: Target | str | None = None  # what it acts on (see Target)
 
 
 @dataclass(frozen=True)
 class Changing:
     """A method that changes state without making an operation of its own (OperationService.Cancel)."""
+
+    on: Target | str | None = None  # what it acts on (see Target)
 
 
 Declaration = Read | Mutating | Changing
@@ -104,6 +125,13 @@ class Method:
         return self.declared.gets if isinstance(self.declared, Read) else None
 
     @property
+    def target(self) -> Target | None:
+        """What the call acts on, whose folder the caller must be allowed: declared with ``on``
+        (a Get: its ``gets``). None for a List (its scope is checked) and a public service."""
+        declared = self.declared
+        return Target.of(declared.on or (declared.gets if isinstance(declared, Read) else None))
+
+    @property
     def spec(self) -> Any:
         """A List's ListSpec: what its request may say (scopes, filter, orders)."""
         return self.declared.spec if isinstance(self.declared, Read) else None
@@ -153,6 +181,11 @@ class Service:
                 raise ValueError(f"{method.full}: a List needs its ListSpec and its response's repeated field")
             if method.gets and method.gets not in found.input_type.fields_by_name:
                 raise ValueError(f"{method.full}: its request has no field {method.gets!r}")
+            target = method.target
+            if target is not None and target.field not in found.input_type.fields_by_name:
+                raise ValueError(f"{method.full}: its request has no field {target.field!r}")
+            if not self.public and not method.lists and target is None:
+                raise ValueError(f"{method.full}: say what it acts on (on=...), so its caller's folder is checked")
 
 
 def _answers_operation(method_descriptor) -> bool:

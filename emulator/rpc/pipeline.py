@@ -35,9 +35,10 @@ from emulator.state.store import Store
 log = logging.getLogger("emulator")
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Call:
-    """What a service needs to know of a call besides its request."""
+    """What a service needs to know of a call besides its request, and whether the caller's
+    access to the folder it acts in was checked (the pipeline answers nothing unchecked)."""
 
     method: Method
     principal: Principal
@@ -45,10 +46,22 @@ class Call:
     auth: Auth
     # A fault rule's operation_error (code, message): the call's operation finishes with it.
     operation_error: tuple[str, str] | None = None
+    # The folder of what a call acts on: (Target.kind, value) -> folder id, NotFound if absent.
+    folder_of: Callable[[str, str], str] | None = None
+    authorized: bool = False
 
     def authorize(self, folder_id: str) -> None:
         """PERMISSION_DENIED unless the caller may touch ``folder_id``."""
         self.auth.authorize(self.principal, folder_id)
+        self.authorized = True
+
+    def authorize_target(self, request: Message) -> str:
+        """Check the caller's access to what the method's declaration says the call acts on
+        (NOT_FOUND first if it is not there); its folder."""
+        target = self.method.target
+        folder_id = self.folder_of(target.kind, getattr(request, target.field))
+        self.authorize(folder_id)
+        return folder_id
 
     @property
     def idempotency_key(self) -> str | None:
@@ -190,20 +203,34 @@ def generic_handler(
     faults: Faults | None = None,
     recorder: CallRecorder | None = None,
     before: Callable[[], object] | None = None,
+    folder_of: Callable[[str, str], str] | None = None,
 ) -> grpc.GenericRpcHandler:
     """One handler per declared method of ``service`` (ValueError if they differ). ``public``
     services (endpoint discovery, IAM) need no token in any auth mode. Order of a call:
     authentication, decoding, fault rules, validation, ``before`` (the state's explicit moment to
-    finish what is due), the service. Every call is recorded."""
+    finish what is due), the folder check, the service. Every call is recorded.
+
+    The folder check comes from the declaration (``Method.target``, found by ``folder_of``). The
+    pipeline makes it before serving a read or a Changing call; a mutating call's is made by
+    ``once`` after its idempotency key (a repeated call answers its first operation), and a paged
+    one's by ``page`` after its page token (a bad token is INVALID_ARGUMENT first). A service that
+    answers without any check is an emulator defect: INTERNAL, never served as allowed."""
     if set(handlers) != set(service.methods):
         raise ValueError(f"{service.name}: handlers {sorted(handlers)} != declared methods {sorted(service.methods)}")
     public = service.public
     served = {}
     for name, method in service.methods.items():
         request_class = message_class(method.request_type)
+        paged = "page_token" in request_class.DESCRIPTOR.fields_by_name
+        checked_first = method.target is not None and not method.mutating and not paged
 
         def behaviour(
-            raw: bytes, context: grpc.ServicerContext, method=method, serve=handlers[name], request_class=request_class
+            raw: bytes,
+            context: grpc.ServicerContext,
+            method=method,
+            serve=handlers[name],
+            request_class=request_class,
+            checked_first=checked_first,
         ) -> bytes:
             headers = new_headers()
             metadata = dict(context.invocation_metadata())
@@ -225,10 +252,14 @@ def generic_handler(
                 send_headers(context, headers)
                 sent = True
                 validate(request)
-                call = Call(method, principal, metadata, auth, fault.operation_error if fault else None)
+                call = Call(method, principal, metadata, auth, fault.operation_error if fault else None, folder_of)
                 if before is not None:
                     before()
+                if checked_first:
+                    call.authorize_target(request)
                 response = serve(request, call)
+                if not (call.authorized or public):
+                    raise Internal(f"{method.short} answered without checking its caller's access: an emulator defect")
                 _record(recorder, method, raw, "OK", principal, headers, fault)
                 return response if isinstance(response, bytes) else response.SerializeToString()
             except Injected as error:

@@ -112,7 +112,13 @@ def add_services(
     server.add_generic_rpc_handlers(
         [
             generic_handler(
-                module.SERVICE, module.rpcs(context), auth, faults=faults, recorder=recorder, before=store.advance
+                module.SERVICE,
+                module.rpcs(context),
+                auth,
+                faults=faults,
+                recorder=recorder,
+                before=store.advance,
+                folder_of=store.folder_of_target,
             )
             for module in SERVICE_MODULES
         ]

@@ -219,6 +219,24 @@ class Store(RegistryTable, RepositoryTable, ImageTable):
             Action.DELETE_REPOSITORY: Effect(check=self._check_repository_empty, perform=self.delete_repository),
         }
 
+    def folder_of_target(self, kind: str, value: str) -> str:
+        """The folder of what a call acts on (catalogue.Target's kinds); NotFound if it is not there,
+        so that an unknown id is NOT_FOUND before anyone's access is looked at."""
+        with self._lock:
+            if kind == "folder":
+                return value
+            if kind in ("registry", "repository_path"):  # a path: <registry_id>/<repository path>
+                return self.get_registry(value.partition("/")[0] if kind == "repository_path" else value).folder_id
+            if kind == "repository":
+                return self.folder_of_repository(self.get_repository(value))
+            if kind == "repository_name":
+                return self.folder_of_repository(self.get_repository_by_name(value))
+            if kind == "image":
+                return self.get_image_and_folder(value)[1]
+            if kind == "operation":
+                return self.get_operation(value).folder_id
+            raise ValueError(f"no folder for a {kind!r}")
+
     def folder_of(self, scope: Scope) -> str:
         """The folder a List scope lies in; NotFound for an unknown registry."""
         with self._lock:

@@ -54,9 +54,8 @@ def access_binding_rpcs(
         query = ListQuery(f"{kind}/ListAccessBindings", Scope(kind, request.resource_id), None, "position", False, 0)
 
         def fetch(after):
-            with store.atomic():
-                bindings, folder_id = find(request.resource_id)
-                call.authorize(folder_id)
+            call.authorize_target(request)  # after the page token, before the bindings are read
+            bindings, _ = find(request.resource_id)
             start = after[0] if after else 0
             limit = request.page_size or DEFAULT_PAGE_SIZE
             shown = bindings[start : start + limit]
@@ -72,7 +71,6 @@ def access_binding_rpcs(
     def change(request: Message, call: Call, method: str, new_bindings: Callable[[tuple], list]) -> Message:
         def perform():
             bindings, folder_id = find(request.resource_id)
-            call.authorize(folder_id)
             replace(request.resource_id, new_bindings(bindings))
             return new_operation(
                 call,

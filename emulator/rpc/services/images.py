@@ -24,7 +24,7 @@ SERVICE = Service(
     methods_declared={
         "List": Read(lists="images", spec=LIST),
         "Get": Read(gets="image_id"),
-        "Delete": Mutating(deferred=True),
+        "Delete": Mutating(deferred=True, on="image_id"),
     },
 )
 
@@ -98,14 +98,11 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
         return list_response_bytes(images, next_page_token)
 
     def get_image(request: Message, call: Call) -> bytes:
-        image, folder_id = store.get_image_and_folder(request.image_id)
-        call.authorize(folder_id)
-        return image_bytes(image)
+        return image_bytes(store.get_image(request.image_id))
 
     def delete_image(request: Message, call: Call) -> Message:
         def perform() -> Operation:
             image, folder_id = store.get_image_and_folder(request.image_id)
-            call.authorize(folder_id)
             metadata = {"image_id": image.id}
             return new_operation(
                 call, "Delete image", f"{CONTAINER_REGISTRY}.DeleteImageMetadata", metadata, folder_id,

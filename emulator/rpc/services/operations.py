@@ -21,7 +21,7 @@ from emulator.state.store import Store
 SERVICE = Service(
     f"{OPERATION}.OperationService",
     endpoint="operation",
-    methods_declared={"Get": Read(gets="operation_id"), "Cancel": Changing()},
+    methods_declared={"Get": Read(gets="operation_id"), "Cancel": Changing(on="operation_id")},
 )
 
 
@@ -97,8 +97,9 @@ def once(store: Store, call: Call, request: Message, perform: Callable[[], Opera
     A call repeated with the same ``idempotency-key`` metadata and the same request gets
     the first operation again and changes nothing; the same key with another request is
     INVALID_ARGUMENT (an operation loaded from a seed without a request digest takes any request of
-    its method: the key names the method). ``perform`` checks, authorizes and changes the store (all under the
-    store's lock, so no request sees it halfway) and returns the operation to record.
+    its method: the key names the method). Then the caller's access to what the method's declaration
+    says it acts on is checked, and ``perform`` checks and changes the store (all under the store's
+    lock, so no request sees it halfway) and returns the operation to record.
     """
     digest = hashlib.blake2b(request.SerializeToString(deterministic=True), digest_size=16).hexdigest()
     method = call.method.short
@@ -110,6 +111,7 @@ def once(store: Store, call: Call, request: Message, perform: Callable[[], Opera
                 raise InvalidArgument.field("idempotency-key", f"was already used for another {method} request")
             call.authorize(done_before.folder_id)
             return encode_operation(done_before)
+        call.authorize_target(request)
         operation = perform()
         operation.id = store.ids.new_id()
         operation.created_at_ns = operation.modified_at_ns = store.clock.now_ns()
@@ -128,15 +130,11 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
     store = context.store
 
     def get(request: Message, call: Call) -> Message:
-        with store.atomic():
-            operation = store.get_operation(request.operation_id)
-            call.authorize(operation.folder_id)  # one with no folder: only callers allowed every folder
-            return encode_operation(store.poll_operation(operation.id))  # a poll counts once authorized
+        # The pipeline checked access (an operation with no folder: only callers allowed every
+        # folder), so a poll counts only once authorized.
+        return encode_operation(store.poll_operation(request.operation_id))
 
     def cancel(request: Message, call: Call) -> Message:
-        with store.atomic():
-            operation = store.get_operation(request.operation_id)
-            call.authorize(operation.folder_id)
-            return encode_operation(store.cancel_operation(operation.id))
+        return encode_operation(store.cancel_operation(request.operation_id))
 
     return {"Get": get, "Cancel": cancel}

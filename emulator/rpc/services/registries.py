@@ -6,7 +6,7 @@ from functools import partial
 
 from google.protobuf.message import Message
 
-from emulator.api.catalogue import Mutating, Read, Service
+from emulator.api.catalogue import Mutating, Read, Service, Target
 from emulator.api.errors import InvalidArgument
 from emulator.api.filters import REGISTRY_NAME_FILTER
 from emulator.api.wire import CONTAINER_REGISTRY, message_class
@@ -22,23 +22,24 @@ LIST = ListSpec(
     orders=("id",),
     has_order_by=False,
 )
+BINDINGS_OF = Target("resource_id", "registry")  # the access-binding methods' resource
 SERVICE = Service(
     f"{CONTAINER_REGISTRY}.RegistryService",
     endpoint="container-registry",
     methods_declared={
         "Get": Read(gets="registry_id"),
         "List": Read(lists="registries", spec=LIST),
-        "Create": Mutating(),  # made at the call, CREATING while its operation pends
-        "Update": Mutating(),
-        "Delete": Mutating(deferred=True),
+        "Create": Mutating(on="folder_id"),  # made at the call, CREATING while its operation pends
+        "Update": Mutating(on="registry_id"),
+        "Delete": Mutating(deferred=True, on="registry_id"),
         # ForceDelete: declared by the official SDK (not the public .proto files); deletes the images too.
-        "ForceDelete": Mutating(deferred=True),
-        "ListIpPermission": Read(),
-        "SetIpPermission": Mutating(),
-        "UpdateIpPermission": Mutating(),
-        "ListAccessBindings": Read(),
-        "SetAccessBindings": Mutating(),
-        "UpdateAccessBindings": Mutating(),
+        "ForceDelete": Mutating(deferred=True, on="registry_id"),
+        "ListIpPermission": Read(on="registry_id"),
+        "SetIpPermission": Mutating(on="registry_id"),
+        "UpdateIpPermission": Mutating(on="registry_id"),
+        "ListAccessBindings": Read(on=BINDINGS_OF),
+        "SetAccessBindings": Mutating(on=BINDINGS_OF),
+        "UpdateAccessBindings": Mutating(on=BINDINGS_OF),
     },
 )
 UPDATABLE = ("name", "labels")  # what UpdateRegistryRequest.update_mask may name
@@ -89,9 +90,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
 
     def get(request: Message, call: Call) -> Message:
         with store.atomic():
-            registry = store.get_registry(request.registry_id)
-            call.authorize(registry.folder_id)
-            return encode_registry(registry)
+            return encode_registry(store.get_registry(request.registry_id))
 
     def list_registries(request: Message, call: Call) -> Message:
         query = LIST.parse(request, call.method.full)
@@ -104,7 +103,6 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
 
     def create(request: Message, call: Call) -> Message:
         def perform():
-            call.authorize(request.folder_id)
             # `secure` (a scanning policy) has no field in Registry: accepted and not kept.
             registry = store.add_registry(
                 request.folder_id, name=request.name, labels=dict(request.labels), unique_name=bool(request.name)
@@ -119,7 +117,6 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
 
         def perform():
             registry = store.get_registry(request.registry_id)
-            call.authorize(registry.folder_id)
             store.update_registry(
                 registry.id,
                 name=request.name if "name" in fields else None,
@@ -132,7 +129,6 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
     def delete(request: Message, call: Call, force: bool = False) -> Message:
         def perform():
             registry = store.get_registry(request.registry_id)
-            call.authorize(registry.folder_id)
             action = Action.FORCE_DELETE_REGISTRY if force else Action.DELETE_REGISTRY
             return registry_operation(call, "Delete", registry, action=action)
 
@@ -140,9 +136,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
 
     def list_ip_permission(request: Message, call: Call) -> Message:
         with store.atomic():
-            registry = store.get_registry(request.registry_id)
-            call.authorize(registry.folder_id)
-            permissions = registry.ip_permissions
+            permissions = store.get_registry(request.registry_id).ip_permissions
         response = message_class(f"{CONTAINER_REGISTRY}.ListIpPermissionsResponse")()
         for permission in permissions:
             response.permissions.add(action=permission.action, ip=permission.ip)
@@ -151,7 +145,6 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
     def change_ip_permission(request: Message, call: Call, method: str, new_permissions) -> Message:
         def perform():
             registry = store.get_registry(request.registry_id)
-            call.authorize(registry.folder_id)
             store.set_registry_access(registry.id, ip_permissions=new_permissions(registry.ip_permissions))
             return new_operation(
                 call,

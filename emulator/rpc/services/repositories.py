@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from google.protobuf.message import Message
 
-from emulator.api.catalogue import Mutating, Read, Service
+from emulator.api.catalogue import Mutating, Read, Service, Target
 from emulator.api.errors import InvalidArgument
 from emulator.api.filters import REPOSITORY_NAME_FILTER
 from emulator.api.wire import CONTAINER_REGISTRY, message_class
@@ -21,6 +21,7 @@ LIST = ListSpec(
     filter=REPOSITORY_NAME_FILTER,
     orders=REPOSITORY_ORDERS,
 )
+BINDINGS_OF = Target("resource_id", "repository")  # the access-binding methods' resource
 SERVICE = Service(
     f"{CONTAINER_REGISTRY}.RepositoryService",
     endpoint="container-registry",
@@ -28,11 +29,11 @@ SERVICE = Service(
         "Get": Read(gets="repository_id"),
         "GetByName": Read(gets="repository_name"),
         "List": Read(lists="repositories", spec=LIST),
-        "Upsert": Mutating(),
-        "Delete": Mutating(deferred=True),
-        "ListAccessBindings": Read(),
-        "SetAccessBindings": Mutating(),
-        "UpdateAccessBindings": Mutating(),
+        "Upsert": Mutating(on=Target("name", "repository_path")),  # name: <registry_id>/<repository path>
+        "Delete": Mutating(deferred=True, on="repository_id"),
+        "ListAccessBindings": Read(on=BINDINGS_OF),
+        "SetAccessBindings": Mutating(on=BINDINGS_OF),
+        "UpdateAccessBindings": Mutating(on=BINDINGS_OF),
     },
 )
 
@@ -45,17 +46,11 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
     store, tokens = context.store, context.tokens
     metadata = f"{CONTAINER_REGISTRY}.{{}}RepositoryMetadata"
 
-    def found(repository: Repository, call: Call) -> Message:
-        call.authorize(store.folder_of_repository(repository))
-        return encode_repository(repository)
-
     def get(request: Message, call: Call) -> Message:
-        with store.atomic():
-            return found(store.get_repository(request.repository_id), call)
+        return encode_repository(store.get_repository(request.repository_id))
 
     def get_by_name(request: Message, call: Call) -> Message:
-        with store.atomic():
-            return found(store.get_repository_by_name(request.repository_name), call)
+        return encode_repository(store.get_repository_by_name(request.repository_name))
 
     def list_repositories(request: Message, call: Call) -> Message:
         query = LIST.parse(request, call.method.full)
@@ -74,7 +69,6 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
 
         def perform():
             registry = store.get_registry(registry_id)
-            call.authorize(registry.folder_id)
             repository = store.add_repository(registry.id, path, kept=True)
             return new_operation(
                 call,
@@ -92,7 +86,6 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
         def perform():
             repository = store.get_repository(request.repository_id)
             folder_id = store.folder_of_repository(repository)
-            call.authorize(folder_id)
             return new_operation(
                 call, "Delete repository", metadata.format("Delete"), {"repository_id": repository.id}, folder_id,
                 action=Action.DELETE_REPOSITORY, target=repository.id,

@@ -1,0 +1,88 @@
+"""A small world on two folders and a meaningful request for every served method in it: what the
+hostile-wire tests mutate and the authorization test sends as a caller without access.
+
+A new service's request types need an entry in ``valid_fields`` (both tests fail until they have one).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc
+
+from emulator import Emulator
+
+CR = "yandex.cloud.containerregistry.v1"
+FOLDER = "b1g00000000000hostile"
+OTHER_FOLDER = "b1g000000000000other"
+OAUTH_TOKEN = "hostile-token"  # what CreateIamTokenRequest trades
+TIMEOUT = 10
+
+
+def load_world(emulator: Emulator, metadata: tuple = ()) -> dict:
+    """Registries in FOLDER ("mine") and OTHER_FOLDER with images, a finished operation in FOLDER
+    and a real page token. ``metadata``: what the Delete and List that make them send."""
+    mine = emulator.add_registry(FOLDER, name="mine")
+    other = emulator.add_registry(OTHER_FOLDER, name="other")
+    for registry in (mine, other):
+        for path in ("app", "app", "team/web"):
+            emulator.add_image(registry.id, path, tags=["latest"])
+    victim = emulator.add_image(mine.id, "victim")
+    channel = emulator.channel()
+    images = image_service_pb2_grpc.ImageServiceStub(channel)
+    operation = images.Delete(pb.DeleteImageRequest(image_id=victim.id), metadata=metadata, timeout=TIMEOUT)
+    query = {"registry_id": mine.id, "order_by": "created_at desc", "filter": f'name != "{mine.id}/team/web"'}
+    token = images.List(pb.ListImagesRequest(page_size=1, **query), metadata=metadata, timeout=TIMEOUT)
+    channel.close()
+    return {
+        "mine": mine.id,
+        "other": other.id,
+        "image": next(iter(emulator.images)),
+        "operation": operation.id,
+        "list": dict(query, folder_id=FOLDER, page_size=1, page_token=token.next_page_token),
+        "repository": emulator.add_repository(mine.id, "app").id,
+    }
+
+
+def valid_fields(request_type: str, service: str, world: dict) -> dict[str, Any]:
+    """The fields of a request of ``request_type`` (full name) to ``service`` (short name), each set
+    to something meaningful in ``world``: everything it names lies in FOLDER."""
+    ip_permission = {"action": 1, "ip": "10.0.0.0/8"}
+    binding = {"role_id": "container-registry.images.puller", "subject": {"id": "ajeuser", "type": "userAccount"}}
+    resource = world["repository"] if service == "RepositoryService" else world["mine"]
+    fields = {
+        f"{CR}.ListImagesRequest": world["list"],
+        f"{CR}.GetImageRequest": {"image_id": world["image"]},
+        f"{CR}.DeleteImageRequest": {"image_id": world["image"]},
+        "yandex.cloud.operation.GetOperationRequest": {"operation_id": world["operation"]},
+        "yandex.cloud.operation.CancelOperationRequest": {"operation_id": world["operation"]},
+        "yandex.cloud.endpoint.GetApiEndpointRequest": {"api_endpoint_id": "container-registry"},
+        "yandex.cloud.endpoint.ListApiEndpointsRequest": {"page_size": 10, "page_token": "next"},
+        "yandex.cloud.iam.v1.CreateIamTokenRequest": {"yandex_passport_oauth_token": OAUTH_TOKEN},
+        "yandex.cloud.iam.v1.CreateIamTokenForServiceAccountRequest": {"service_account_id": "ajeserviceaccount000"},
+        "yandex.cloud.iam.v1.RevokeIamTokenRequest": {"iam_token": "t1.emulator.token"},
+        f"{CR}.GetRegistryRequest": {"registry_id": world["mine"]},
+        f"{CR}.ListRegistriesRequest": {"folder_id": FOLDER, "page_size": 1, "filter": 'name = "mine"'},
+        f"{CR}.CreateRegistryRequest": {"folder_id": FOLDER, "name": "created", "labels": {"a": "b"}},
+        f"{CR}.UpdateRegistryRequest": {"registry_id": world["mine"], "labels": {"a": "b"}},
+        f"{CR}.DeleteRegistryRequest": {"registry_id": world["mine"]},
+        f"{CR}.ListIpPermissionRequest": {"registry_id": world["mine"]},
+        f"{CR}.SetIpPermissionRequest": {"registry_id": world["mine"], "ip_permission": [ip_permission]},
+        f"{CR}.UpdateIpPermissionRequest": {
+            "registry_id": world["mine"],
+            "ip_permission_deltas": [{"action": 1, "ip_permission": ip_permission}],
+        },
+        f"{CR}.GetRepositoryRequest": {"repository_id": world["repository"]},
+        f"{CR}.GetRepositoryByNameRequest": {"repository_name": f"{world['mine']}/app"},
+        f"{CR}.ListRepositoriesRequest": {"registry_id": world["mine"], "page_size": 1, "order_by": "name"},
+        f"{CR}.UpsertRepositoryRequest": {"name": f"{world['mine']}/upserted"},
+        f"{CR}.DeleteRepositoryRequest": {"repository_id": world["repository"]},
+        "yandex.cloud.access.ListAccessBindingsRequest": {"resource_id": resource, "page_size": 1},
+        "yandex.cloud.access.SetAccessBindingsRequest": {"resource_id": resource, "access_bindings": [binding]},
+        "yandex.cloud.access.UpdateAccessBindingsRequest": {
+            "resource_id": resource,
+            "access_binding_deltas": [{"action": 1, "access_binding": binding}],
+        },
+    }
+    return fields[request_type]
