@@ -113,3 +113,25 @@ def test_a_refused_image_leaves_no_empty_repository_behind():
     with pytest.raises(ValueError, match="2\\^63-1"):
         store.add_image(registry.id, "new/path", layers=[huge, huge])
     assert [repository.path for repository in store.repositories.values()] == ["app"]
+
+
+@pytest.mark.parametrize("count", [0, 1, 999, 1000, 1001, 5432])
+def test_keys_in_order_fill_a_sorted_list_exactly_as_sorting_them_would(count):
+    """fill_sorted lays keys out in SortedList's own layout (no second sort): the same list, its
+    invariants hold, and it keeps working; the installed sortedcontainers has that layout."""
+    from sortedcontainers import SortedList
+
+    from emulator.state import listing
+
+    assert listing._KNOWN_LAYOUT
+    keys = sorted((n * 7919 % 10007, f"id{n}") for n in range(count))
+    filled = SortedList()
+    listing.fill_sorted(filled, keys)
+    filled._check()
+    assert list(filled) == list(SortedList(keys)) and len(filled) == count
+    filled.add((5000, "new"))
+    if keys:
+        filled.discard(keys[0])
+    filled._check()
+    listing.fill_sorted(filled, [(1, "again")])  # not empty: merged by update
+    assert list(filled) == sorted([*keys[1:], (5000, "new"), (1, "again")])

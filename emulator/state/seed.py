@@ -73,9 +73,11 @@ def _at(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
-def _expect(value: Any, kind: type | tuple, where: str, what: str) -> Any:
+def _expect(value: Any, kind: type | tuple, where: str | tuple[str, str], what: str) -> Any:
+    """``value`` if it is a ``kind``. ``where``: a path, or (path, key) joined only on failure (the
+    per-image path: a million images are a million paths never shown)."""
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise SeedError(f"{where}: must be {what}, got {value!r}")
+        raise SeedError(f"{_at(*where) if isinstance(where, tuple) else where}: must be {what}, got {value!r}")
     return value
 
 
@@ -83,9 +85,10 @@ def _size(value: Any, where: str) -> int:
     return _checked(check_size, value, where)
 
 
-def _strings(value: Any, where: str) -> list[str]:
+def _strings(value: Any, where: str | tuple[str, str]) -> list[str]:
     _expect(value, (list, tuple), where, "a list of strings")
     if not all(isinstance(item, str) for item in value):
+        where = _at(*where) if isinstance(where, tuple) else where
         for position, item in enumerate(value):
             _expect(item, str, f"{where}[{position}]", "a string")
     return list(value)
@@ -175,11 +178,11 @@ def parse_blob(entry: Any, store: Store, where: str, *, default_size: tuple[int,
 def image_arguments(entry: Any, store: Store, where: str = "") -> dict:
     """Keyword arguments for Store.add_image from one seed image entry."""
     _check_keys(entry, _IMAGE_KEYS, {"repository"}, where)
-    arguments: dict[str, Any] = {"repository": _expect(entry["repository"], str, _at(where, "repository"), "a string")}
+    arguments: dict[str, Any] = {"repository": _expect(entry["repository"], str, (where, "repository"), "a string")}
     for key in ("id", "digest"):
         if entry.get(key) is not None:
-            arguments[key] = _expect(entry[key], str, _at(where, key), "a string")
-    arguments["tags"] = _strings(entry.get("tags") or [], _at(where, "tags"))
+            arguments[key] = _expect(entry[key], str, (where, key), "a string")
+    arguments["tags"] = _strings(entry.get("tags") or [], (where, "tags"))
     if entry.get("created_at") is not None:
         arguments["created_at_ns"] = parse_timestamp(entry["created_at"], _at(where, "created_at"))
     if entry.get("last_modified") is not None:
