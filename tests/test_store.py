@@ -3,8 +3,14 @@ ones: keyset cursors, the retention of finished operations, and value checks."""
 
 from __future__ import annotations
 
-import pytest
+import base64
+import hashlib
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from emulator.api.ids import id_of_bits
 from emulator.api.values import TIMESTAMP_MAX_NS, TIMESTAMP_MIN_NS, ValueProblem
 from emulator.rpc.paging import MAX_TOKEN_LENGTH, PageTokens
 from emulator.state.listing import Scope, UnknownCursor
@@ -135,3 +141,21 @@ def test_keys_in_order_fill_a_sorted_list_exactly_as_sorting_them_would(count):
     filled._check()
     listing.fill_sorted(filled, [(1, "again")])  # not empty: merged by update
     assert list(filled) == sorted([*keys[1:], (5000, "new"), (1, "again")])
+
+
+@given(st.binary(min_size=11, max_size=11))
+def test_an_id_of_85_bits_is_base32hex_of_them(raw):
+    """Derived blob ids (state files derive them again on load) stay what base32hex made."""
+    expected = "crp" + base64.b32hexencode(raw).decode()[:17].lower()
+    assert id_of_bits(int.from_bytes(raw, "big") >> 3) == expected
+
+
+def test_an_image_derives_each_blob_once_and_the_same_every_time():
+    store = Store()
+    registry = store.add_registry("b1gderived")
+    image = store.add_image(registry.id, "app", id="crpfixedid0000000001")
+    config, layers, size = image.blobs()
+    assert (config, layers, size) == (image.config, image.layers, image.compressed_size)
+    assert size == config.size + sum(layer.size for layer in layers)
+    seed = hashlib.sha256(b"crpfixedid0000000001/config").digest()
+    assert config.id == "crp" + base64.b32hexencode(seed[:11]).decode()[:17].lower()

@@ -7,7 +7,6 @@ are what most of the memory goes to, so they are kept small.
 
 from __future__ import annotations
 
-import base64
 import copy
 import hashlib
 import struct
@@ -17,7 +16,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-from emulator.api.ids import REGISTRY_PREFIX
+from emulator.api.ids import id_of_bits
 from emulator.api.values import INT64_MAX, check_digest, check_size
 
 
@@ -151,7 +150,14 @@ class Image:
         (a real image: 9 layers of 90,595,047 B and a 7,926 B config make 90,602,973)."""
         if self._compressed_size is not None:
             return self._compressed_size
-        return sum(layer.size for layer in self.layers) + self.config.size
+        return self.blobs()[2]
+
+    def blobs(self) -> tuple[Blob, tuple[Blob, ...], int]:
+        """(config, layers, compressed_size), each derived once: what encoding an image needs."""
+        config, layers = self.config, self.layers
+        if self._compressed_size is not None:
+            return config, layers, self._compressed_size
+        return config, layers, sum(layer.size for layer in layers) + config.size
 
     @property
     def created_at(self) -> datetime:
@@ -236,7 +242,7 @@ def derived_blob(image_id: str, role: str, low: int, high: int) -> Blob:
     """A blob's realistic id, digest and size, derived from an image id and its role."""
     seed = hashlib.sha256(f"{image_id}/{role}".encode()).digest()
     return Blob(
-        id=REGISTRY_PREFIX + base64.b32hexencode(seed[:11]).decode()[:17].lower(),
+        id=id_of_bits(int.from_bytes(seed[:11], "big") >> 3),  # base32hex of its first 85 bits
         digest="sha256:" + hashlib.sha256(seed).hexdigest(),
         size=low + int.from_bytes(seed[11:15], "big") % (high - low),
     )

@@ -30,15 +30,16 @@ SERVICE = Service(
 
 
 def encode_image(image: Image, tags: list[str] | None = None) -> Message:
+    config, layers, compressed_size = image.blobs()
     message = message_class(f"{CONTAINER_REGISTRY}.Image")(
         id=image.id,
         name=image.name,
         digest=image.digest,
-        compressed_size=image.compressed_size,
+        compressed_size=compressed_size,
         tags=image.tags if tags is None else tags,
     )
-    _fill_blob(message.config, image.config)
-    for layer in image.layers:
+    _fill_blob(message.config, config)
+    for layer in layers:
         _fill_blob(message.layers.add(), layer)
     set_timestamp(message.created_at, image.created_at_ns)
     return message
