@@ -58,7 +58,8 @@ class OperationLog:
         self._idempotency: dict[str, str] = {}  # idempotency key -> operation id
         self._pending: dict[str, Operation] = {}  # operations not done yet, by id
         self._due: list[tuple[int, str]] = []  # heap of (due_ns, operation id) of delay-mode ones
-        self._busy: dict[str, str] = {}  # resource id -> the pending operation deleting it
+        # (kind, id) of a resource -> the pending operation creating or deleting it: one at a time
+        self._busy: dict[tuple[str, str], str] = {}
         self._finished: deque[str] = deque()  # ids of finished operations, oldest first
         return dropped
 
@@ -89,20 +90,25 @@ class OperationLog:
             self._pending[operation.id] = operation
             if work.due_ns is not None:
                 heapq.heappush(self._due, (work.due_ns, operation.id))
-            if work.action.deletes:
-                self._busy[work.target] = operation.id
+            if work.action is not Action.NONE:
+                self._busy[(work.action.kind, work.target)] = operation.id
         return operation
 
     def start(self, operation: Operation, method: str) -> Operation:
         """Record an operation a call made, its ``pending`` action (if any) done now or later by the
         method's mode. The action's check runs now either way: a refused call records nothing. A
-        resource a pending operation is deleting cannot be deleted again meanwhile."""
+        resource a pending operation is creating or deleting takes no other such action meanwhile
+        (so no completion overwrites another's mark, and a Cancel has its resource to take back)."""
         work = operation.pending
         action = work.action if work else Action.NONE
         effect = self._effects[action]
-        busy = self._busy.get(work.target) if work and action.deletes else None
+        busy = self._busy.get((action.kind, work.target)) if action is not Action.NONE else None
         if busy is not None:
-            raise FailedPrecondition(f"{shown(work.target)} is being deleted by operation {busy}")
+            verb = "deleted" if self._pending[busy].pending.action.deletes else "created"
+            raise FailedPrecondition(
+                f"{action.kind} {shown(work.target)} is being {verb} by operation {busy}; "
+                "wait for it to be done, or cancel it"
+            )
         mode = self.mode_of(method)
         if mode.kind == "immediate":
             if effect.perform is not None:
@@ -160,7 +166,10 @@ class OperationLog:
             )
         unmark = self._effects[work.action].unmark
         if unmark is not None:
-            unmark(work.target)
+            try:
+                unmark(work.target)
+            except ApiError:
+                pass  # what it would take back is gone already (e.g. deleted through the Python API)
         self._finish(operation, ("CANCELLED", "Operation cancelled"), now_ns)
         return operation
 
@@ -183,8 +192,8 @@ class OperationLog:
 
     def _finish(self, operation: Operation, error: tuple[str, str] | None, now_ns: int) -> None:
         work = operation.pending
-        if self._busy.get(work.target) == operation.id:
-            del self._busy[work.target]
+        if work.action is not Action.NONE and self._busy.get((work.action.kind, work.target)) == operation.id:
+            del self._busy[(work.action.kind, work.target)]
         del self._pending[operation.id]
         operation.pending, operation.done, operation.error = None, True, error
         operation.modified_at_ns = now_ns

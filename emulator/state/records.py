@@ -260,13 +260,20 @@ class Action(Enum):
 
     @property
     def deletes(self) -> bool:
-        """Whether it deletes its target: a target being deleted cannot be deleted again meanwhile."""
+        """Whether it deletes its target."""
         return self in (
             Action.DELETE_IMAGE,
             Action.DELETE_REGISTRY,
             Action.FORCE_DELETE_REGISTRY,
             Action.DELETE_REPOSITORY,
         )
+
+    @property
+    def kind(self) -> str:
+        """The kind of resource its target is (ids are unique per kind only: a seed may reuse one)."""
+        if self is Action.DELETE_IMAGE:
+            return "Image"
+        return "Repository" if self is Action.DELETE_REPOSITORY else "Registry"
 
 
 @dataclass(slots=True)

@@ -1,0 +1,119 @@
+"""A resource that a pending operation is creating or deleting takes no other operation that would
+create or delete it until that one is done or cancelled (issue #20, P1, P2, P13): one operation
+at a time marks a resource, so no completion can overwrite another's mark, and Cancel always
+has something to take back. Pending work is keyed by the kind of its target, not its bare id."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from yandex.cloud.containerregistry.v1 import image_service_pb2 as image_pb
+from yandex.cloud.containerregistry.v1 import registry_pb2
+from yandex.cloud.containerregistry.v1 import registry_service_pb2 as registry_pb
+from yandex.cloud.containerregistry.v1 import repository_service_pb2 as repository_pb
+from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
+from yandex.cloud.containerregistry.v1.registry_service_pb2_grpc import RegistryServiceStub
+from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import RepositoryServiceStub
+from yandex.cloud.operation import operation_service_pb2 as operation_pb
+from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceStub
+
+from conftest import FOLDER, rpc_error
+
+Code = grpc.StatusCode
+
+
+@pytest.fixture
+def stubs(channel):
+    class Stubs:
+        images = ImageServiceStub(channel)
+        registries = RegistryServiceStub(channel)
+        repositories = RepositoryServiceStub(channel)
+        operations = OperationServiceStub(channel)
+
+    return Stubs
+
+
+def poll(stubs, operation_id: str) -> operation_pb.Operation:
+    return stubs.operations.Get(operation_pb.GetOperationRequest(operation_id=operation_id))
+
+
+def created(stubs) -> tuple[operation_pb.Operation, str]:
+    operation = stubs.registries.Create(registry_pb.CreateRegistryRequest(folder_id=FOLDER, name="pending"))
+    metadata = registry_pb.CreateRegistryMetadata()
+    operation.metadata.Unpack(metadata)
+    return operation, metadata.registry_id
+
+
+def status(stubs, registry_id: str) -> int:
+    return stubs.registries.Get(registry_pb.GetRegistryRequest(registry_id=registry_id)).status
+
+
+@pytest.mark.parametrize("method", ["Delete", "ForceDelete"])
+def test_a_registry_being_created_cannot_be_deleted_and_its_create_can_be_cancelled(emulator, stubs, method):
+    """P1: the Delete went through, and cancelling the Create then answered NOT_FOUND."""
+    emulator.configure_operations({"RegistryService/Create": "polls:5"})
+    create, registry_id = created(stubs)
+    before = emulator.state()
+    request = registry_pb.DeleteRegistryRequest(registry_id=registry_id)
+    err = rpc_error(getattr(stubs.registries, method), request)
+    assert err.code() == Code.FAILED_PRECONDITION, err.details()
+    assert "being created" in err.details() and create.id in err.details()
+    assert emulator.state() == before  # refused: nothing recorded
+    cancelled = stubs.operations.Cancel(operation_pb.CancelOperationRequest(operation_id=create.id))
+    assert cancelled.done and cancelled.error.code == Code.CANCELLED.value[0]
+    assert registry_id not in emulator.registries
+
+
+def test_a_finished_create_never_takes_back_a_later_mark(emulator, stubs):
+    """P2: Create (polls:1), Delete (polls:3) while it pended: the Create's completion set the
+    DELETING registry back to ACTIVE. Now the Delete waits for the Create, and then pends itself."""
+    emulator.configure_operations({"RegistryService/Create": "polls:1", "RegistryService/Delete": "polls:3"})
+    create, registry_id = created(stubs)
+    assert status(stubs, registry_id) == registry_pb2.Registry.CREATING
+    err = rpc_error(stubs.registries.Delete, registry_pb.DeleteRegistryRequest(registry_id=registry_id))
+    assert err.code() == Code.FAILED_PRECONDITION
+    assert poll(stubs, create.id).done
+    assert status(stubs, registry_id) == registry_pb2.Registry.ACTIVE
+    delete = stubs.registries.Delete(registry_pb.DeleteRegistryRequest(registry_id=registry_id))
+    assert not delete.done and status(stubs, registry_id) == registry_pb2.Registry.DELETING
+    assert poll(stubs, create.id).done
+    assert status(stubs, registry_id) == registry_pb2.Registry.DELETING
+
+
+def test_cancelling_a_create_whose_registry_is_gone_still_cancels(emulator, stubs):
+    """Cancel takes back what is there: a registry removed meanwhile (a reset of the store's
+    registry by the Python API) leaves nothing to take back, and the Cancel is not NOT_FOUND."""
+    emulator.configure_operations({"RegistryService/Create": "polls:5"})
+    create, registry_id = created(stubs)
+    emulator.store.delete_registry(registry_id)
+    cancelled = stubs.operations.Cancel(operation_pb.CancelOperationRequest(operation_id=create.id))
+    assert cancelled.done and cancelled.error.code == Code.CANCELLED.value[0]
+
+
+def test_pending_work_is_keyed_by_kind_not_by_a_shared_id(emulator, stubs):
+    """P13: ids are unique per kind; a seed may give an image and a registry the same id. A pending
+    Delete of the image blocked deleting the registry (and a repository) sharing its id."""
+    shared = "crpsharedid000000001"
+    emulator.load_seed(
+        {
+            "registries": [
+                {
+                    "folder_id": FOLDER,
+                    "images": [{"repository": "app", "id": shared}],
+                    "repositories": [{"path": "kept", "id": shared}],
+                },
+                {"folder_id": FOLDER, "id": shared},
+            ]
+        }
+    )
+    emulator.configure_operations("polls:3")
+    image_delete = stubs.images.Delete(image_pb.DeleteImageRequest(image_id=shared))
+    assert not image_delete.done
+    repository_delete = stubs.repositories.Delete(repository_pb.DeleteRepositoryRequest(repository_id=shared))
+    assert not repository_delete.done
+    registry_delete = stubs.registries.Delete(registry_pb.DeleteRegistryRequest(registry_id=shared))
+    assert not registry_delete.done
+    for operation in (image_delete, repository_delete, registry_delete):
+        for _ in range(3):
+            done = poll(stubs, operation.id)
+        assert done.done and not done.HasField("error"), done
