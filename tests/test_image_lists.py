@@ -130,3 +130,72 @@ def test_the_control_plane_adds_image_lists():
         err = rpc_error(ImageServiceStub(channel).Delete, pb.DeleteImageRequest(image_id=child.id))
         assert err.code() == Code.FAILED_PRECONDITION
         channel.close()
+
+
+# ---- image lists of image lists, cycles, and loads that fail halfway (issue #20: P3, P4, P5) ----
+
+
+def _nested(emulator, registry):
+    """A list of a list: top -> middle -> (amd64, arm64), and a plain image beside them."""
+    emulator.add_image(registry.id, "app", digest=DIGESTS[0])
+    emulator.add_image(registry.id, "app", digest=DIGESTS[1])
+    emulator.add_image(registry.id, "app", digest=DIGESTS[2], manifests=DIGESTS[:2])
+    emulator.add_image(registry.id, "app", digest=DIGESTS[3], manifests=[DIGESTS[2]])
+    emulator.add_image(registry.id, "plain")
+
+
+def test_force_delete_takes_lists_of_lists_in_dependency_order(emulator, registry, channel):
+    """P3: FAILED_PRECONDITION 'Image B is referenced by image list A' after deleting one image."""
+    _nested(emulator, registry)
+    done = RegistryServiceStub(channel).ForceDelete(registry_pb.DeleteRegistryRequest(registry_id=registry.id))
+    assert done.done and not done.HasField("error"), done
+    assert emulator.images == {} and emulator.registries == {}
+
+
+def test_image_lists_that_reference_each_other_are_refused_at_load(emulator):
+    """P4: a cycle loaded, and nothing in its registry could ever be deleted again (a list's digest
+    hashes its content: no real registry holds one)."""
+    seed = _seed(
+        [
+            {"repository": "app", "digest": DIGESTS[0], "manifests": [DIGESTS[1]]},
+            {"repository": "app", "digest": DIGESTS[1], "manifests": [DIGESTS[0]]},
+        ]
+    )
+    with pytest.raises(SeedError, match=r"^registries\[0\]\.images\[1\]\.manifests: .*cycle"):
+        emulator.load_seed(seed)
+    assert emulator.images == {} and emulator.registries == {}
+
+
+def test_a_cycle_through_a_longer_path_is_refused_in_python_too(emulator, registry):
+    from emulator.state.seed import set_manifests
+
+    _nested(emulator, registry)
+    bottom = next(image for image in emulator.images.values() if image.digest == DIGESTS[0])
+    before = emulator.state()
+    with pytest.raises(SeedError, match="manifests: .*cycle"):
+        set_manifests(emulator.store, bottom, [DIGESTS[3]])
+    assert emulator.state() == before
+
+
+FAILING_HALFWAY = _seed(
+    [
+        {"repository": "app", "digest": DIGESTS[0], "manifests": [DIGESTS[1]]},
+        {"repository": "app", "digest": DIGESTS[1]},
+        {"repository": "app", "digest": DIGESTS[2], "manifests": ["sha256:" + "e" * 64]},
+    ]
+)
+
+
+def test_a_seed_failing_after_a_list_is_set_keeps_nothing(emulator):
+    """P5: the rollback deleted in an order the list refused: FailedPrecondition instead of the
+    SeedError, and the registry and two images stayed."""
+    with pytest.raises(SeedError, match=r"^registries\[0\]\.images\[2\]\.manifests: "):
+        emulator.load_seed(FAILING_HALFWAY)
+    assert emulator.images == {} and emulator.registries == {}
+
+
+def test_the_control_plane_answers_such_a_seed_400_and_keeps_nothing():
+    with EmulatorProcess() as process:
+        with pytest.raises(ValueError, match=r"^registries\[0\]\.images\[2\]\.manifests"):  # its 400
+            process.load_seed(FAILING_HALFWAY)
+        assert process.images == {} and process.registries == {}

@@ -182,13 +182,55 @@ class ImageTable:
                 check_digest(digest, "manifests")
                 if digest not in repo.digests or digest == image.digest:
                     raise ValueError(f"manifests: {image.name} has no other image with digest {digest}")
+            children = tuple(repo.digests[digest] for digest in digests)
+            if self._reaches(children, image_id):
+                raise ValueError(
+                    f"manifests: {image.name}@{image.digest} would reference itself through them, a cycle of image "
+                    "lists (a list's digest hashes its content, so no registry can hold one)"
+                )
             for child in self._lists.pop(image_id, ()):
                 self._referenced_by[child].discard(image_id)
-            children = tuple(repo.digests[digest] for digest in digests)
             if children:
                 self._lists[image_id] = children
             for child in children:
                 self._referenced_by.setdefault(child, set()).add(image_id)
+
+    def _reaches(self, starts: Iterable[str], target: str) -> bool:
+        """Whether ``target`` is one of ``starts`` or an image they reference, however indirectly."""
+        pending, seen = list(starts), set()
+        while pending:
+            current = pending.pop()
+            if current == target:
+                return True
+            if current not in seen:
+                seen.add(current)
+                pending.extend(self._lists.get(current, ()))
+        return False
+
+    def delete_images(self, image_ids: Iterable[str]) -> None:
+        """Remove many images as one step, each image list before the images it references (any
+        depth), so none is refused for being referenced by another of them. An image a list
+        outside them references is FAILED_PRECONDITION, and then nothing is removed."""
+        with self._lock:
+            doomed = dict.fromkeys(image_ids)
+            referrers = {i: sum(1 for r in self._referenced_by.get(i, ()) if r in doomed) for i in doomed}
+            ready = [i for i, count in referrers.items() if count == 0]
+            order = []
+            while ready:
+                image_id = ready.pop()
+                order.append(image_id)
+                for child in self._lists.get(image_id, ()):
+                    if child in referrers:
+                        referrers[child] -= 1
+                        if referrers[child] == 0:
+                            ready.append(child)
+            for image_id in doomed:  # unknown, or referenced from outside them: refused before anything goes
+                if image_id not in self.images or self._referenced_by.get(image_id, set()) - doomed.keys():
+                    self._check_image_deletable(image_id)
+            if len(order) < len(doomed):  # set_manifests refuses cycles: never, unless state was forced
+                raise FailedPrecondition("the image lists among these images reference each other in a cycle")
+            for image_id in order:
+                self.delete_image(image_id)
 
     def manifests_of(self, image: Image) -> list[str]:
         """The digests an image list references (empty for a plain image)."""

@@ -79,10 +79,8 @@ class RegistryTable:
         with self._lock:
             registry = self.get_registry(registry_id)
             inside, _ = self._repository_index.page(Scope("registry", registry_id), "id", limit=10**9)
-            if force:  # image lists first: the images they reference cannot go before them
-                doomed = [i for r in inside for i in self.repositories[r].digests.values()]
-                for image_id in sorted(doomed, key=lambda image_id: image_id not in self._lists):
-                    self.delete_image(image_id)
+            if force:  # image lists first, at any depth: what they reference cannot go before them
+                self.delete_images([i for r in inside for i in self.repositories[r].digests.values()])
                 inside, _ = self._repository_index.page(Scope("registry", registry_id), "id", limit=10**9)
             self._check_empty(registry_id, inside)
             for repository_id in inside:

@@ -397,8 +397,7 @@ def apply_seed(store: Store, data: Any, catalogue: Catalogue) -> tuple[list[Regi
                 if operation.id in store.operations:
                     raise SeedError(f"operations[{o}].id: {operation.id!r} already exists")
         except BaseException:  # whatever went wrong, nothing of this seed stays
-            for image in reversed(images):
-                store.delete_image(image.id)
+            store.delete_images(image.id for image in images)  # lists before what they reference
             for registry in reversed(registries):
                 store.delete_registry(registry.id)
             raise
