@@ -3,8 +3,12 @@ field), matching, count/after/probability, and the recorder's bounds."""
 
 from __future__ import annotations
 
+import json
+
+import grpc
 import pytest
 
+from conftest import FOLDER
 from emulator.rpc.faults import MAX_RULES, Faults, parse_rule
 from emulator.rpc.recording import CallRecorder, RecordedCall
 from emulator.rpc.services import CATALOGUE
@@ -125,3 +129,22 @@ def test_the_recorder_is_bounded_by_calls_and_bytes():
     assert recorder.calls(method="Get") == []
     recorder.clear()
     assert recorder.calls() == []
+
+
+def test_a_request_protobuf_cannot_write_as_json_is_still_listed(emulator, channel):
+    """P6: UpdateRegistry with update_mask.paths=["Name"] is INVALID_ARGUMENT (right), but then
+    Emulator.calls raised SerializeToJsonError (a field mask path JSON cannot carry) and GET /calls
+    answered 500 until reset. It is listed with the reason and the request in protobuf's text form."""
+    from yandex.cloud.containerregistry.v1 import registry_service_pb2 as registry_pb
+    from yandex.cloud.containerregistry.v1.registry_service_pb2_grpc import RegistryServiceStub
+
+    registry = emulator.add_registry(FOLDER)
+    request = registry_pb.UpdateRegistryRequest(registry_id=registry.id)
+    request.update_mask.paths.append("Name")
+    with pytest.raises(grpc.RpcError) as caught:
+        RegistryServiceStub(channel).Update(request)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    (call,) = emulator.calls_of("RegistryService/Update")
+    assert call["code"] == "INVALID_ARGUMENT"
+    assert "Name" in call["request"]["not_json"] and 'paths: "Name"' in call["request"]["text"]
+    json.dumps(emulator.calls)  # every call, as GET /calls serves it

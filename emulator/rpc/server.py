@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 import grpc
-from google.protobuf import descriptor_pb2, descriptor_pool, json_format
+from google.protobuf import descriptor_pb2, descriptor_pool, json_format, text_format
 from google.protobuf.descriptor import FileDescriptor
 from google.protobuf.message import DecodeError
 from google.rpc import error_details_pb2
@@ -189,9 +189,17 @@ class _Unserved(grpc.GenericRpcHandler):
 
 
 def _request_fields(request_type: str, raw: bytes) -> dict:
-    """A recorded request's fields by their .proto names (bytes that did not decode: their hex)."""
+    """A recorded request's fields by their .proto names (bytes that did not decode: their hex; a
+    request protobuf's JSON mapping cannot write, such as a field mask path with capitals: why, and
+    the request in protobuf's text form)."""
     try:
         message = message_class(request_type).FromString(raw)
     except DecodeError:
         return {"undecodable": raw[:256].hex()}
-    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+    try:
+        return json_format.MessageToDict(message, preserving_proto_field_name=True)
+    except json_format.Error as error:
+        return {
+            "not_json": shown(str(error), 300),
+            "text": shown(text_format.MessageToString(message, as_one_line=True), 4096),
+        }
