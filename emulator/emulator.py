@@ -244,7 +244,7 @@ class Emulator:
 
     # ---- faults and recorded calls ----------------------------------------------------------
 
-    def add_fault(self, **rule: Any) -> FaultHandle:
+    def add_fault(self, /, **rule: Any) -> FaultHandle:
         """Make matching calls fail, slow down or finish their operation with an error (see
         emulator.rpc.faults for the rule's fields). Returns a handle: ``.id``, ``.rule``, ``.remove()``,
         and a context manager removing the rule on exit. ValueError names a bad field."""

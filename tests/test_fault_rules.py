@@ -148,3 +148,57 @@ def test_a_request_protobuf_cannot_write_as_json_is_still_listed(emulator, chann
     assert call["code"] == "INVALID_ARGUMENT"
     assert "Name" in call["request"]["not_json"] and 'paths: "Name"' in call["request"]["text"]
     json.dumps(emulator.calls)  # every call, as GET /calls serves it
+
+
+# ---- validated as strictly as requests (issue #20: P7, P8) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "field"),
+    [
+        ({"method": "*", "code": "UNAVAILABLE", "probability": float("nan")}, "probability"),
+        ({"method": "*", "code": "UNAVAILABLE", "probability": float("inf")}, "probability"),
+        ({"method": "*", "code": "UNAVAILABLE", "message": "bad \ud800 text"}, "message"),
+        ({"method": "*", "code": "UNAVAILABLE", "message": "x" * 1001}, "message"),
+        ({"method": "ImageService/Delete", "operation_error": {"code": "INTERNAL", "message": "y" * 1001}},
+         "operation_error.message"),
+        ({"method": "ImageService/Get", "code": "UNAVAILABLE", "match": {"imageid": "crp1"}}, "match.imageid"),
+        ({"method": "ImageService", "code": "UNAVAILABLE", "match": {"nothing_has_this": 1}}, "match.nothing_has_this"),
+        ({"method": "ImageService/Get", "code": "UNAVAILABLE", "match": {"image_id": 7}}, "match.image_id"),
+        ({"method": "ImageService/List", "code": "UNAVAILABLE", "match": {"page_size": "10"}}, "match.page_size"),
+        ({"method": "*", "code": "UNAVAILABLE", "match": {"image_id": "crp1", "\ud800": "x"}}, "match"),
+    ],
+)  # fmt: skip
+def test_rules_are_held_to_what_a_request_could_carry(rule, field):
+    """P7/P8: NaN fired on every call, a lone surrogate broke the call, a 3,000-character message
+    made RESOURCE_EXHAUSTED instead of the code, a field the request lacks never (or always) fired."""
+    faults = Faults(KNOWN)
+    with pytest.raises(ValueError, match=rf"^{field}: "):
+        faults.add(rule)
+    assert faults.rules() == []
+
+
+def test_a_match_on_a_field_some_method_of_the_service_has_is_accepted():
+    faults = Faults(KNOWN)
+    faults.add({"method": "ImageService", "code": "UNAVAILABLE", "match": {"image_id": "crp1"}})
+    faults.add({"method": "ImageService/List", "code": "UNAVAILABLE", "match": {"page_size": 10}})
+    assert faults.decide(CATALOGUE.method(f"{IMAGES}/Get"), {"image_id": "crp1"}).code == "UNAVAILABLE"
+
+
+def test_a_field_named_self_is_an_unknown_field_everywhere(emulator):
+    """P8: --fault '{"self": 1, ...}' printed a TypeError traceback (Python's own `self`)."""
+    with pytest.raises(ValueError, match="^self: unknown field"):
+        emulator.add_fault(self=1, method="*", code="UNAVAILABLE")
+    assert emulator.faults == []
+
+
+def test_the_cli_refuses_such_a_rule_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "emulator", "--port", "0", "--fault", '{"self": 1, "method": "*", "code": "UNAVAILABLE"}'],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().count("\n") == 0 and "self: unknown field" in done.stderr

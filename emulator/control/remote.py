@@ -145,7 +145,7 @@ class RemoteEmulator:
         tokens = {token: list(folders) if folders is not None else None for token, folders in (tokens or {}).items()}
         self._call("configure_auth", {"mode": mode, "tokens": tokens})
 
-    def add_fault(self, **rule: Any) -> FaultHandle:
+    def add_fault(self, /, **rule: Any) -> FaultHandle:
         """As Emulator.add_fault."""
         stored = self._call("add_fault", rule)
         return FaultHandle(self, stored["id"], stored)

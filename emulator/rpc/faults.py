@@ -18,19 +18,24 @@ A rule (a JSON object; see ``parse_rule``):
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from google.protobuf.descriptor import FieldDescriptor
 from google.rpc import code_pb2
 
 from emulator.api.catalogue import EVERY_METHOD, Catalogue, Method, Service
+from emulator.api.values import lone_surrogate
+from emulator.api.wire import message_class
 
 CODES = frozenset(code_pb2.Code.keys()) - {"OK"}
 MAX_RULES = 100
 MAX_DELAY_MS = 60_000
+MAX_MESSAGE = 1000  # characters: a status message must fit grpc's 8 KiB metadata limit, whatever the script
 _KEYS = ("method", "match", "code", "message", "delay_ms", "operation_error", "count", "after", "probability", "seed")
 
 
@@ -84,7 +89,13 @@ def _number(rule: Mapping, name: str, kind: type, low: float, high: float | None
     value = rule.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, kind) or value < low or (high is not None and value > high):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, kind)
+        or (isinstance(value, float) and not math.isfinite(value))  # NaN compares false with every bound
+        or value < low
+        or (high is not None and value > high)
+    ):
         span = f"from {low} to {high}" if high is not None else f">= {low}"
         raise ValueError(f"{name}: must be {'an integer' if kind is int else 'a number'} {span}, got {value!r}")
     return value
@@ -94,6 +105,70 @@ def _status(value: Any, name: str) -> str:
     if value not in CODES:
         raise ValueError(f"{name}: must be a gRPC status name other than OK (e.g. UNAVAILABLE), got {value!r}")
     return value
+
+
+def _text(value: Any, name: str) -> str:
+    """A message the wire can carry: a string, at most MAX_MESSAGE characters, valid UTF-8."""
+    if not isinstance(value, str):
+        raise ValueError(f"{name}: must be a string, got {value!r}")
+    if len(value) > MAX_MESSAGE:
+        raise ValueError(
+            f"{name}: at most {MAX_MESSAGE} characters (a status must fit grpc's metadata limit), got {len(value)}"
+        )
+    if lone_surrogate(value) is not None:
+        raise ValueError(f"{name}: holds a lone surrogate, which UTF-8 and so the wire cannot carry")
+    return value
+
+
+_SCALARS = {
+    FieldDescriptor.TYPE_STRING: (str, "a string"),
+    FieldDescriptor.TYPE_BOOL: (bool, "true or false"),
+    FieldDescriptor.TYPE_DOUBLE: ((int, float), "a number"),
+    FieldDescriptor.TYPE_FLOAT: ((int, float), "a number"),
+}
+
+
+def _fits(field: FieldDescriptor, value: Any) -> bool:
+    """Whether a request's field could equal ``value`` as the fault rule reads it (a repeated field:
+    a list; an enum: its number; a message field never: it cannot be compared)."""
+    if field.is_repeated:
+        return isinstance(value, list) and all(_fits_one(field, item) for item in value)
+    return _fits_one(field, value)
+
+
+def _fits_one(field: FieldDescriptor, value: Any) -> bool:
+    if field.type in (FieldDescriptor.TYPE_MESSAGE, FieldDescriptor.TYPE_GROUP, FieldDescriptor.TYPE_BYTES):
+        return False
+    kind = _SCALARS.get(field.type, (int, "an integer"))[0]
+    if kind is not bool and isinstance(value, bool):
+        return False
+    return isinstance(value, kind) and (not isinstance(value, str) or lone_surrogate(value) is None)
+
+
+def _match(match: Any, named: Service | Method | str, catalogue: Catalogue) -> dict[str, Any]:
+    """``match``: request fields that the methods the rule names have, each with a value of its type."""
+    if not isinstance(match, Mapping) or not all(isinstance(key, str) for key in match):
+        raise ValueError("match: must be an object of request field -> value")
+    if isinstance(named, Method):
+        methods, where = [named], named.short
+    else:
+        methods = list(named.methods.values()) if isinstance(named, Service) else list(catalogue)
+        where = f"any method of {named.short}" if isinstance(named, Service) else "any served method"
+    for key, value in match.items():
+        if lone_surrogate(key) is not None:
+            raise ValueError("match: a field name holds a lone surrogate")
+        fields = [message_class(m.request_type).DESCRIPTOR.fields_by_name.get(key) for m in methods]
+        fields = [found for found in fields if found is not None]
+        if not fields:
+            raise ValueError(f"match.{key}: the request of {where} has no such field")
+        if not any(_fits(found, value) for found in fields):
+            field = fields[0]
+            what = "a message: not matchable" if field.type == FieldDescriptor.TYPE_MESSAGE else (
+                "a list" if field.is_repeated
+                else _SCALARS.get(field.type, (int, "an integer"))[1]
+            )  # fmt: skip
+            raise ValueError(f"match.{key}: must be {what}, got {value!r}")
+    return dict(match)
 
 
 def method_pattern(value: Any, catalogue: Catalogue) -> Service | Method | str:
@@ -124,20 +199,14 @@ def parse_rule(rule: Any, rule_id: str, catalogue: Catalogue) -> FaultRule:
     if "method" not in rule:
         raise ValueError("method: is required (a method, a service or *)")
     named = method_pattern(rule["method"], catalogue)
-    match = rule.get("match") or {}
-    if not isinstance(match, Mapping) or not all(isinstance(key, str) for key in match):
-        raise ValueError("match: must be an object of request field -> value")
+    match = _match(rule.get("match") or {}, named, catalogue)
     code = _status(rule["code"], "code") if rule.get("code") is not None else None
-    message = rule.get("message", "")
-    if not isinstance(message, str):
-        raise ValueError(f"message: must be a string, got {message!r}")
+    message = _text(rule.get("message", ""), "message")
     operation_error = rule.get("operation_error")
     if operation_error is not None:
         if not isinstance(operation_error, Mapping) or set(operation_error) - {"code", "message"}:
             raise ValueError('operation_error: must be {"code": "<status>", "message": "..."}')
-        text = operation_error.get("message", "injected fault")
-        if not isinstance(text, str):
-            raise ValueError("operation_error.message: must be a string")
+        text = _text(operation_error.get("message", "injected fault"), "operation_error.message")
         operation_error = (_status(operation_error.get("code"), "operation_error.code"), text)
         if isinstance(named, Method) and not named.deferred:
             deferred = ", ".join(method.short for method in catalogue.methods(deferred=True))
