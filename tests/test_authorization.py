@@ -90,3 +90,19 @@ def test_a_handler_that_never_authorizes_is_answered_internal_not_served():
         assert "without checking its caller's access" in caught.value.details()
     finally:
         server.stop(None)
+
+
+def test_a_malformed_folder_is_invalid_argument_before_any_folder_check(strict_emulator):
+    """P14: Create(folder_id="Folder!") was PERMISSION_DENIED for a token limited to another
+    folder, INVALID_ARGUMENT in auth mode none: validation comes before access, in every mode."""
+    from yandex.cloud.containerregistry.v1 import registry_service_pb2 as registry_pb
+
+    strict_emulator.reset()
+    method = CATALOGUE.method("yandex.cloud.containerregistry.v1.RegistryService/Create")
+    with strict_emulator.channel() as channel:
+        create = channel.unary_unary(f"/{method.full}", request_serializer=lambda m: m.SerializeToString())
+        with pytest.raises(grpc.RpcError) as caught:
+            create(registry_pb.CreateRegistryRequest(folder_id="Folder!"), metadata=bearer(ELSEWHERE), timeout=10)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert caught.value.details().startswith("folder_id: ")
+    assert strict_emulator.registries == {}

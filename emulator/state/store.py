@@ -223,8 +223,8 @@ class Store(RegistryTable, RepositoryTable, ImageTable):
         """The folder of what a call acts on (catalogue.Target's kinds); NotFound if it is not there,
         so that an unknown id is NOT_FOUND before anyone's access is looked at."""
         with self._lock:
-            if kind == "folder":
-                return value
+            if kind == "folder":  # a folder the store could not keep is INVALID_ARGUMENT, before access
+                return check_id(value, "folder_id")
             if kind in ("registry", "repository_path"):  # a path: <registry_id>/<repository path>
                 return self.get_registry(value.partition("/")[0] if kind == "repository_path" else value).folder_id
             if kind == "repository":
