@@ -8,6 +8,7 @@ import grpc
 import pytest
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 from yandex.cloud.containerregistry.v1 import registry_service_pb2 as registry_pb
+from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
 from yandex.cloud.containerregistry.v1.registry_service_pb2_grpc import RegistryServiceStub
 
 from conftest import FOLDER, rpc_error
@@ -199,3 +200,20 @@ def test_the_control_plane_answers_such_a_seed_400_and_keeps_nothing():
         with pytest.raises(ValueError, match=r"^registries\[0\]\.images\[2\]\.manifests"):  # its 400
             process.load_seed(FAILING_HALFWAY)
         assert process.images == {} and process.registries == {}
+
+
+@pytest.mark.parametrize("target", ["referenced image", "registry with images"])
+def test_an_operation_error_rule_never_hides_a_refusal(emulator, registry, channel, multiarch, target):
+    """P15: with an operation_error rule, deleting a referenced image or a registry that holds images
+    answered OK with an errored operation; production refuses them at the call, rule or not."""
+    rule = {"operation_error": {"code": "INTERNAL", "message": "injected"}}
+    if target == "referenced image":
+        emulator.add_fault(method="ImageService/Delete", **rule)
+        call, request = ImageServiceStub(channel).Delete, pb.DeleteImageRequest(image_id=multiarch[0].id)
+    else:
+        emulator.add_fault(method="RegistryService/Delete", **rule)
+        call = RegistryServiceStub(channel).Delete
+        request = registry_pb.DeleteRegistryRequest(registry_id=registry.id)
+    err = rpc_error(call, request)
+    assert err.code() == Code.FAILED_PRECONDITION, err.details()
+    assert emulator.operations == {}

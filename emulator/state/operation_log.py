@@ -94,11 +94,13 @@ class OperationLog:
                 self._busy[(work.action.kind, work.target)] = operation.id
         return operation
 
-    def start(self, operation: Operation, method: str) -> Operation:
+    def start(self, operation: Operation, method: str, error: tuple[str, str] | None = None) -> Operation:
         """Record an operation a call made, its ``pending`` action (if any) done now or later by the
         method's mode. The action's check runs now either way: a refused call records nothing. A
         resource a pending operation is creating or deleting takes no other such action meanwhile
-        (so no completion overwrites another's mark, and a Cancel has its resource to take back)."""
+        (so no completion overwrites another's mark, and a Cancel has its resource to take back).
+        ``error`` (a fault rule's operation_error): after the same checks, the operation is done
+        with it and changes nothing."""
         work = operation.pending
         action = work.action if work else Action.NONE
         effect = self._effects[action]
@@ -109,6 +111,11 @@ class OperationLog:
                 f"{action.kind} {shown(work.target)} is being {verb} by operation {busy}; "
                 "wait for it to be done, or cancel it"
             )
+        if error is not None and work is not None:  # a fault's operation_error: checked as ever, then nothing done
+            if effect.check is not None:
+                effect.check(work.target)
+            operation.pending, operation.done, operation.error = None, True, error
+            return self.add(operation)
         mode = self.mode_of(method)
         if mode.kind == "immediate":
             if effect.perform is not None:

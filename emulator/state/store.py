@@ -164,10 +164,11 @@ class Store(RegistryTable, RepositoryTable, ImageTable):
         with self._lock:
             return self.log.add(operation)
 
-    def start_operation(self, operation: Operation, method: str) -> Operation:
-        """Record an operation a call made; its action is done now or later by the method's mode."""
+    def start_operation(self, operation: Operation, method: str, error: tuple[str, str] | None = None) -> Operation:
+        """Record an operation a call made; its action is done now or later by the method's mode
+        (``error``: a fault rule's operation_error, with which it is done at once, nothing changed)."""
         with self._lock:
-            return self.log.start(operation, method)
+            return self.log.start(operation, method, error)
 
     def poll_operation(self, operation_id: str) -> Operation:
         """An operation as OperationService.Get sees it: a polls-mode one counts this call."""

@@ -117,12 +117,9 @@ def once(store: Store, call: Call, request: Message, perform: Callable[[], Opera
         operation.created_at_ns = operation.modified_at_ns = store.clock.now_ns()
         operation.idempotency_key = key or None
         operation.request_digest = digest if key else None
-        if call.operation_error is not None and operation.pending is not None:
-            # A fault rule: the call succeeds, its operation finishes with the error, nothing changes.
-            operation.pending, operation.done, operation.error = None, True, call.operation_error
-            store.add_operation(operation)
-        else:
-            store.start_operation(operation, method)
+        # A fault rule's operation_error: the call succeeds (unless it is refused as ever), its
+        # operation finishes with the error, nothing changes.
+        store.start_operation(operation, method, call.operation_error if operation.pending is not None else None)
     return encode_operation(operation)
 
 
