@@ -117,3 +117,29 @@ def test_pending_work_is_keyed_by_kind_not_by_a_shared_id(emulator, stubs):
         for _ in range(3):
             done = poll(stubs, operation.id)
         assert done.done and not done.HasField("error"), done
+
+
+def test_a_seeded_emulator_never_reissues_a_loaded_operation_id(tmp_path):
+    """P16: Emulator(seed=7) after loading the state an earlier seed=7 run wrote issued an
+    operation id that already existed, and overwrote that operation."""
+    from emulator import Emulator
+
+    def run() -> tuple[Emulator, ImageServiceStub]:
+        emulator = Emulator(seed=7).start()
+        return emulator, ImageServiceStub(emulator.channel())
+
+    seed = {"registries": [{"folder_id": FOLDER, "id": "crpseven", "images": [
+        {"repository": "app", "id": f"crpimage{n}", "digest": f"sha256:{n:064x}"} for n in range(3)
+    ]}]}  # fmt: skip
+    first, images = run()
+    first.load_seed(seed)  # explicit ids and digests: loading draws nothing from the id stream
+    images.Delete(image_pb.DeleteImageRequest(image_id="crpimage0"))  # its operation: the stream's first id
+    state = first.state()
+    first.stop()
+    second, images = run()
+    second.load_seed(state)
+    loaded = dict(second.operations)
+    new = images.Delete(image_pb.DeleteImageRequest(image_id="crpimage1"))  # the stream's first id again
+    assert new.id not in loaded
+    assert {key: second.operations[key] for key in loaded} == loaded  # none overwritten
+    second.stop()

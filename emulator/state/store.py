@@ -164,6 +164,11 @@ class Store(RegistryTable, RepositoryTable, ImageTable):
         with self._lock:
             return self.log.add(operation)
 
+    def new_operation_id(self) -> str:
+        """An id no kept operation has (a loaded state may hold ids this seeded stream makes again)."""
+        with self._lock:
+            return self._new_or_given_id(None, self.log.operations, "id")
+
     def start_operation(self, operation: Operation, method: str, error: tuple[str, str] | None = None) -> Operation:
         """Record an operation a call made; its action is done now or later by the method's mode
         (``error``: a fault rule's operation_error, with which it is done at once, nothing changed)."""

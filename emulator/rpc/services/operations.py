@@ -113,7 +113,7 @@ def once(store: Store, call: Call, request: Message, perform: Callable[[], Opera
             return encode_operation(done_before)
         call.authorize_target(request)
         operation = perform()
-        operation.id = store.ids.new_id()
+        operation.id = store.new_operation_id()
         operation.created_at_ns = operation.modified_at_ns = store.clock.now_ns()
         operation.idempotency_key = key or None
         operation.request_digest = digest if key else None
