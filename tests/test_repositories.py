@@ -865,3 +865,47 @@ def test_the_access_binding_annotations_reach_the_wire(emulator, registry, repos
     empty_update = access_pb2.UpdateAccessBindingsRequest(resource_id=made.id)
     assert_invalid(rpc_error(repositories.UpdateAccessBindings, empty_update), "access_binding_deltas")
     assert len(emulator.repositories[made.id].access_bindings) == 1000
+
+
+# ---- a repository name has a bound on every surface (issue #20, P11) ----------------------------
+
+
+def test_a_repository_name_longer_than_docker_allows_is_refused_everywhere(emulator, registry, channel):
+    """P11: Upsert took a 1 MiB name (and kept it through its operation). Docker's reference grammar
+    caps a name, registry host included, at 255 characters: cr.yandex/ leaves 245 for
+    <registry_id>/<path>."""
+    from yandex.cloud.containerregistry.v1 import repository_service_pb2 as repository_pb
+    from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import RepositoryServiceStub
+
+    from emulator import SeedError
+    from emulator.state.repositories import MAX_REPOSITORY_NAME
+
+    assert MAX_REPOSITORY_NAME == 255 - len("cr.yandex/")
+    fits = "a" * (MAX_REPOSITORY_NAME - len(registry.id) - 1)
+    upsert = RepositoryServiceStub(channel).Upsert
+    assert upsert(repository_pb.UpsertRepositoryRequest(name=f"{registry.id}/{fits}")).done
+    err = rpc_error(upsert, repository_pb.UpsertRepositoryRequest(name=f"{registry.id}/{fits}b"))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and err.details().startswith("name: ")
+    assert len(err.details()) < 400
+    before = emulator.state()
+    with pytest.raises(ValueError, match="^path: "):
+        emulator.add_repository(registry.id, fits + "b")
+    with pytest.raises(ValueError, match="^repository: "):
+        emulator.add_image(registry.id, fits + "b")
+    with pytest.raises(SeedError, match=r"^registries\[0\]\.images\[0\]\.repository: "):
+        emulator.load_seed({"registries": [{"folder_id": FOLDER, "images": [{"repository": "x" * 300}]}]})
+    assert emulator.state() == before
+
+
+def test_name_serials_are_bounded_oldest_first():
+    """Page tokens carry a name's serial; the serials are kept for at most MAX_SERIALS names, the
+    oldest forgotten first (a token naming one is then not a token this emulator issued)."""
+    from emulator.state.listing import NameSerials, UnknownCursor
+
+    serials = NameSerials(max_names=3)
+    numbers = [serials.serial_of(name) for name in ("a", "b", "c", "a", "d")]
+    assert numbers == [0, 1, 2, 0, 3]
+    with pytest.raises(UnknownCursor):
+        serials.name_of(0)
+    assert [serials.name_of(n) for n in (1, 2, 3)] == ["b", "c", "d"]
+    assert serials.serial_of("a") == 4  # a new number: the old one may still be in a token

@@ -26,7 +26,7 @@ from emulator.state.records import (
     Repository,
     sum_of_sizes,
 )
-from emulator.state.repositories import REPOSITORY_PATH
+from emulator.state.repositories import REPOSITORY_PATH, check_repository_name
 
 TAG_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")  # the Docker tag grammar
 # What order_by may name, the id (the default, and what breaks ties) first. Each is one of the
@@ -60,8 +60,10 @@ class ImageTable:
         created_at) is for state that had tag moves: it may not come before created_at.
         """
         known = isinstance(repository, str) and f"{registry_id}/{repository}" in self._repositories_by_name
-        if not known and not (isinstance(repository, str) and REPOSITORY_PATH.fullmatch(repository)):
-            raise ValueError(f"repository: must match {REPOSITORY_PATH.pattern}, got {repository!r}")
+        if not known:
+            if not (isinstance(repository, str) and REPOSITORY_PATH.fullmatch(repository)):
+                raise ValueError(f"repository: must match {REPOSITORY_PATH.pattern}, got {shown(repository)!r}")
+            check_repository_name(registry_id, repository, "repository")
         tags = list(dict.fromkeys(tags))
         for tag in tags:
             if not isinstance(tag, str) or not TAG_PATTERN.fullmatch(tag):

@@ -98,25 +98,37 @@ def by_number_then_id(attribute: str, shares: str | None = None) -> Order:
     )
 
 
-class NameSerials:
-    """Numbers for names, given the first time a page stops at a name and kept until reset:
-    a name can be longer than a page token, its number cannot."""
+DEFAULT_MAX_SERIALS = 100_000
 
-    def __init__(self):
-        self._names: list[str] = []
+
+class NameSerials:
+    """Numbers for names, given the first time a page stops at a name: a name can be longer than a
+    page token, its number cannot. At most ``max_names`` are kept, the oldest forgotten first (a
+    token naming a forgotten one is then not a token this emulator issued: a walk that old starts
+    again), so that Lists over ever new names retain nothing without bound."""
+
+    def __init__(self, max_names: int = DEFAULT_MAX_SERIALS):
+        self.max_names = max_names
+        self._names: dict[int, str] = {}  # serial -> name, oldest first
         self._serials: dict[str, int] = {}
+        self._next = 0
 
     def serial_of(self, name: str) -> int:
         serial = self._serials.get(name)
         if serial is None:
-            serial = self._serials[name] = len(self._names)
-            self._names.append(name)
+            serial = self._serials[name] = self._next
+            self._names[serial] = name
+            self._next += 1
+            while len(self._names) > self.max_names:
+                oldest = next(iter(self._names))
+                del self._serials[self._names.pop(oldest)]
         return serial
 
     def name_of(self, serial: int) -> str:
-        if not 0 <= serial < len(self._names):
+        name = self._names.get(serial) if type(serial) is int else None
+        if name is None:
             raise UnknownCursor(serial)
-        return self._names[serial]
+        return name
 
 
 def by_name_then_id(attribute: str, serials: NameSerials) -> Order:

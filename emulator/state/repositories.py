@@ -7,7 +7,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from emulator.api.errors import FailedPrecondition, found
+from emulator.api.errors import FailedPrecondition, found, shown
+from emulator.api.values import ValueProblem
 from emulator.state.listing import (
     Cursor,
     Scope,
@@ -20,6 +21,23 @@ from emulator.state.records import (
 
 REPOSITORY_PATH = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
 REPOSITORY_ORDERS = ("id", "name")
+# Docker's reference grammar caps a repository name, registry host included, at 255 characters
+# (NameTotalLengthMax in github.com/distribution/reference): cr.yandex/ leaves 245 for the name the
+# API carries, <registry_id>/<path>.
+MAX_REPOSITORY_NAME = 255 - len("cr.yandex/")
+
+
+def check_repository_name(registry_id: str, path: str, field: str) -> None:
+    """ValueProblem (naming ``field``) for a name <registry_id>/<path> longer than Docker allows."""
+    length = len(registry_id) + 1 + len(path)
+    if length > MAX_REPOSITORY_NAME:
+        raise ValueProblem(
+            field,
+            f"<registry_id>/<path> is at most {MAX_REPOSITORY_NAME} characters (Docker's limit), not {length}",
+            shown(f"{registry_id}/{path}", 60),
+        )
+
+
 MAX_ACCESS_BINDINGS = 1000  # per registry or repository (SetAccessBindingsRequest's own limit)
 
 
@@ -38,7 +56,8 @@ class RepositoryTable:
         """The repository ``<registry_id>/<path>``, made if it does not exist (kept: it stays
         when empty, as an upserted one does). An existing one is returned (and kept if asked)."""
         if not (isinstance(path, str) and REPOSITORY_PATH.fullmatch(path)):
-            raise ValueError(f"path: must match {REPOSITORY_PATH.pattern}, got {path!r}")
+            raise ValueError(f"path: must match {REPOSITORY_PATH.pattern}, got {shown(path)!r}")
+        check_repository_name(registry_id, path, "path")
         with self._lock:
             registry = self.registries.get(registry_id)
             if registry is None:

@@ -12,6 +12,7 @@ from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.access import access_binding_rpcs
 from emulator.rpc.services.operations import new_operation, once
 from emulator.rpc.services.paged import ListSpec, page_of_store
+from emulator.state.repositories import check_repository_name
 from emulator.state.records import Action, Repository
 from emulator.state.repositories import REPOSITORY_ORDERS
 
@@ -66,6 +67,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
         registry_id, _, path = request.name.partition("/")
         if not path:
             raise InvalidArgument.field("name", f"must be <registry_id>/<repository path>, got {request.name!r}")
+        check_repository_name(registry_id, path, "name")
 
         def perform():
             registry = store.get_registry(registry_id)
