@@ -12,9 +12,8 @@ from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.access import access_binding_rpcs
 from emulator.rpc.services.operations import new_operation, once
 from emulator.rpc.services.paged import ListSpec, page_of_store
-from emulator.state.repositories import check_repository_name
 from emulator.state.records import Action, Repository
-from emulator.state.repositories import REPOSITORY_ORDERS
+from emulator.state.repositories import REPOSITORY_ORDERS, check_repository_name
 
 # registry_id wins over folder_id, as the request's documentation says.
 LIST = ListSpec(
