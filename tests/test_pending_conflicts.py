@@ -143,3 +143,14 @@ def test_a_seeded_emulator_never_reissues_a_loaded_operation_id(tmp_path):
     assert new.id not in loaded
     assert {key: second.operations[key] for key in loaded} == loaded  # none overwritten
     second.stop()
+
+
+def test_a_cancelled_delay_operation_leaves_no_timer_behind(emulator, registry, stubs):
+    """P12: each cancelled delay-mode operation kept its timer entry until its due time (~210 B,
+    up to an hour)."""
+    emulator.configure_operations("delay:3600000")
+    for _ in range(50):
+        image = emulator.add_image(registry.id, "app")
+        operation = stubs.images.Delete(image_pb.DeleteImageRequest(image_id=image.id))
+        stubs.operations.Cancel(operation_pb.CancelOperationRequest(operation_id=operation.id))
+    assert emulator.store.log._due == []

@@ -177,6 +177,9 @@ class OperationLog:
                 unmark(work.target)
             except ApiError:
                 pass  # what it would take back is gone already (e.g. deleted through the Python API)
+        if work.due_ns is not None and (work.due_ns, operation.id) in self._due:  # its timer goes now
+            self._due.remove((work.due_ns, operation.id))
+            heapq.heapify(self._due)
         self._finish(operation, ("CANCELLED", "Operation cancelled"), now_ns)
         return operation
 
