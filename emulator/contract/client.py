@@ -49,6 +49,7 @@ MAX_TIMEOUT = 3600.0  # an hour per call: beyond it, a number is a typo (and inf
 RETRIED_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
 DEFAULT_RETRIES = 3  # the SDK's RetryPolicy: 4 attempts
 MAX_RETRIES = 10
+MAX_PAGES = 10_000  # pages followed per List: 10,000,000 resources at 1,000 a page
 FIRST_BACKOFF = 0.1  # seconds before the first retry at most; doubled for each next one
 MAX_BACKOFF = 5.0
 _jitter = random.Random()  # its own: a user's random.seed() stays theirs
@@ -249,14 +250,20 @@ class RegistryClient:
         return self._send(stub, request if request is not None else self.request(method, **fields))
 
     def pages(self, method: str, page_size: int = 1000, **fields) -> Iterator[Message]:
-        """Every page of a List, in order, each response as it comes."""
-        token = ""
-        while True:
+        """Every page of a List, in order, each response as it comes. An endpoint that answers a
+        page token it was sent before, or more than MAX_PAGES pages, is a ClientError: a walk never
+        runs forever nor holds what it read without bound."""
+        token, seen = "", set()
+        for _ in range(MAX_PAGES):
             response = self.call(method, page_size=page_size, page_token=token, **fields)
             yield response
             token = response.next_page_token
             if not token:
                 return
+            if token in seen:
+                raise ClientError(f"{method}: the endpoint answered a page token it had answered before: stopping")
+            seen.add(token)
+        raise ClientError(f"{method}: more than {MAX_PAGES:,} pages (of up to {page_size:,}): stopping")
 
     def close(self) -> None:
         for channel in self._channels.values():

@@ -47,6 +47,7 @@ from pathlib import Path
 import grpc
 from google.protobuf.message import Message
 
+from emulator.api.values import TIMESTAMP_MAX_NS, TIMESTAMP_MIN_NS
 from emulator.contract.client import (
     RETRIED_CODES,
     ClientError,
@@ -107,7 +108,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "with a note, if the token may not read them. A folder holding no registry the token can see gives an "
         "empty seed and a warning (exit 0). Exit codes: 0 written; 1 the endpoint could not be reached, or "
         "failed or refused a call (after the retries; nothing written), or the seed was written but this "
-        "emulator cannot load it (the entry is named), or the output could not be written; 2 bad usage "
+        "emulator cannot load it (the entry is named), or the endpoint answered what no registry holds (a page "
+        "token again, pages without end, an enum value or timestamp the API does not define), or the output "
+        "could not be written; 2 bad usage "
         "(nothing read); 130 interrupted (Ctrl-C; no file written, standard output may hold part of the seed).",
     )
     parser.add_argument("--endpoint", required=True, metavar="HOST:PORT", help="e.g. api.cloud.yandex.net:443")
@@ -129,8 +132,22 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _ns(timestamp: Message) -> int:
-    return timestamp.seconds * 1_000_000_000 + timestamp.nanos
+def _ns(timestamp: Message, what: str = "a timestamp") -> int:
+    """A served timestamp in ns; SnapshotError naming ``what`` if no seed could hold it."""
+    ns = timestamp.seconds * 1_000_000_000 + timestamp.nanos
+    if not TIMESTAMP_MIN_NS <= ns <= TIMESTAMP_MAX_NS:
+        raise SnapshotError(f"{what}: {timestamp.seconds} seconds is outside the years 0001-9999 a timestamp may hold")
+    return ns
+
+
+def _enum_name(message: Message, field: str, what: str) -> str:
+    """The name of a served enum value; SnapshotError naming ``what`` for a number the API does not
+    define (an endpoint newer than this emulator, or a broken one)."""
+    number = getattr(message, field)
+    value = message.DESCRIPTOR.fields_by_name[field].enum_type.values_by_number.get(number)
+    if value is None:
+        raise SnapshotError(f"{what}: {field} {number} is not a value the API defines")
+    return value.name
 
 
 class Reader:
@@ -198,7 +215,10 @@ class Reader:
     def ip_permissions(self, registry_id: str) -> list[dict] | None:
         def read() -> list[dict]:
             response = self.call("RegistryService/ListIpPermission", registry_id=registry_id)
-            return [{"action": type(item).Action.Name(item.action), "ip": item.ip} for item in response.permissions]
+            return [
+                {"action": _enum_name(item, "action", f"registry {registry_id}: an IP permission"), "ip": item.ip}
+                for item in response.permissions
+            ]
 
         return self.optional("RegistryService/ListIpPermission", "IP permissions", read)
 
@@ -263,7 +283,7 @@ def blob_entry(blob: Message) -> dict:
 
 def image_entry(image: Message, last_modified_ns: int) -> dict:
     """An image as the seed holds it: every field as served; ``repository`` is the path after the registry id."""
-    created_at_ns = _ns(image.created_at)
+    created_at_ns = _ns(image.created_at, f"image {image.id}: created_at")
     entry = {
         "repository": image.name.partition("/")[2],
         "id": image.id,
@@ -285,10 +305,10 @@ def registry_entry(registry: Message) -> dict:
         "id": registry.id,
         "folder_id": registry.folder_id,
         "name": registry.name,
-        "created_at": format_timestamp(_ns(registry.created_at)),
+        "created_at": format_timestamp(_ns(registry.created_at, f"registry {registry.id}: created_at")),
         "labels": dict(registry.labels),
     }
-    status = type(registry).Status.Name(registry.status)
+    status = _enum_name(registry, "status", f"registry {registry.id}")
     if status in REGISTRY_STATUSES and status != "ACTIVE":
         entry["status"] = status
     return entry
@@ -314,7 +334,7 @@ def take_snapshot(
         if not registries:
             say(f"warning: folder {folder_id} holds no registries the token can see: is the folder id right?")
     images, ascending, ties = _read_images(reader, scope)
-    created = {image.id: _ns(image.created_at) for image in images}
+    created = {image.id: _ns(image.created_at, f"image {image.id}: created_at") for image in images}
     last_modified = last_modified_values(ascending, created, ties) if ascending is not None else {}
     by_registry: dict[str, list[Message]] = {registry.id: [] for registry in registries}
     for image in sorted(images, key=lambda image: (created[image.id], image.id)):
