@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import re
 import signal
 import subprocess
@@ -141,7 +142,9 @@ def blobs():
     return fields | as_record
 
 
-repositories = st.sampled_from(["app", "team/web", "a.b-c_d/e-f"]) | st.from_regex(REPOSITORY_PATH, fullmatch=True)
+repositories = st.sampled_from(["app", "team/web", "a.b-c_d/e-f"]) | st.from_regex(REPOSITORY_PATH, fullmatch=True).filter(
+    lambda path: len(path) <= 150  # <registry_id>/<path> is at most 245 characters; a seeded id, 50
+)
 images = st.fixed_dictionaries(
     {"repository": repositories, "moment": moments()},
     optional={
@@ -634,3 +637,39 @@ def test_sigkill_during_the_write_leaves_the_previous_file_whole(launch, connect
     third = launch("--port", "0", "--state-file", str(state), "--log-level", "warning")
     assert _temporaries(tmp_path) == []
     assert third.counts[1] == len(ids)
+
+
+# ---- file modes (issue #20, P19) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o644])
+def test_an_atomic_write_keeps_the_mode_of_the_file_it_replaces(tmp_path, mode):
+    """P19: a 0600 state file became 0644 after the shutdown write (and snapshot --output too)."""
+    from emulator.state.state_file import write_text_atomically
+
+    path = tmp_path / "state.json"
+    path.write_text("{}")
+    path.chmod(mode)
+    write_text_atomically(path, '{"registries": []}')
+    assert stat.S_IMODE(path.stat().st_mode) == mode and path.read_text() == '{"registries": []}'
+
+
+def test_a_new_state_file_is_readable_by_its_owner_only(tmp_path):
+    """It holds every folder's state: 0600, whatever the umask."""
+    from emulator.state.state_file import write_text_atomically
+
+    previous = os.umask(0o022)
+    try:
+        write_text_atomically(tmp_path / "new.json", "{}")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "new.json").stat().st_mode) == 0o600
+
+
+def test_the_shutdown_write_keeps_a_0600_state_file_0600(launch, tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text('{"registries": []}')
+    state.chmod(0o600)
+    process = launch("--port", "0", "--state-file", str(state), "--log-level", "warning")
+    assert process.stop(signal.SIGTERM) == 0, process.stderr()
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600

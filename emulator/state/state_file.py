@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import stat
 import re
 import tempfile
 from pathlib import Path
@@ -96,12 +97,22 @@ def state_text(state: dict) -> str:
     return json.dumps(state, separators=(",", ":"))
 
 
+NEW_FILE_MODE = 0o600  # a state file or snapshot holds every folder's state: its owner's only
+
+
 def write_text_atomically(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically: a temporary file, fsync, rename, fsync the directory."""
+    """Write ``text`` to ``path`` atomically: a temporary file, fsync, rename, fsync the directory.
+    The file keeps the mode of the one it replaces; a new one is 0600 whatever the umask."""
     path = Path(path)
     temporary = temporary_path(path)
     try:
-        with open(temporary, "w", encoding="utf-8") as file:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = NEW_FILE_MODE
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, NEW_FILE_MODE)
+        os.fchmod(descriptor, mode)  # exactly, not as the umask would cut it
+        with open(descriptor, "w", encoding="utf-8") as file:
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
