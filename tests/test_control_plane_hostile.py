@@ -9,6 +9,7 @@ import logging
 import socket
 import struct
 import threading
+import urllib.request
 from typing import Any
 
 import pytest
@@ -374,3 +375,55 @@ def test_a_client_that_goes_away_before_reading_the_answer_is_logged_at_debug(ad
     _reset_connection(sock)
     _assert_quiet_disconnect(admin_log, capfd, client)
     assert any("went away" in r.getMessage() and r.levelno == logging.DEBUG for r in admin_log.records)
+
+
+# ---- slow clients (issue #20, P20) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["silent", "trickling"])
+def test_a_client_that_never_finishes_its_headers_is_let_go(how):
+    """P20: with --admin-token, connections that never finished their headers held a server
+    thread each, forever (300 connections, 300 threads). Each now has a deadline for its request
+    line and headers, and a read timeout for its body."""
+    import socket
+    import threading
+    import time
+
+    from emulator import Emulator
+    from emulator.control.http import AdminServer
+
+    with Emulator() as emulator:
+        admin = AdminServer(emulator, "127.0.0.1", 0, "secret-admin-token", read_timeout=0.5)
+        admin.start()
+        try:
+            before = threading.active_count()
+            clients = [socket.create_connection(("127.0.0.1", admin.port)) for _ in range(20)]
+            for client in clients:
+                client.sendall(b"GET /info HTTP/1.1\r\nHost: x\r\n")
+            if how == "trickling":
+                for _ in range(8):  # a byte every 0.2 s: never silent for a whole read timeout
+                    time.sleep(0.2)
+                    for client in clients:
+                        try:
+                            client.sendall(b"X")
+                        except OSError:
+                            pass
+            deadline = time.monotonic() + 10
+            while threading.active_count() > before and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert threading.active_count() <= before, "connections still hold server threads"
+            for client in clients:
+                client.settimeout(5)
+                try:
+                    leftover = client.recv(4096)
+                except OSError:
+                    leftover = b""
+                assert leftover == b"" or leftover.startswith(b"HTTP/1."), leftover[:80]
+                client.close()
+            request = urllib.request.Request(
+                f"{admin.url}/info", headers={"Authorization": "Bearer secret-admin-token"}
+            )
+            with urllib.request.urlopen(request, timeout=5) as answer:  # still serving
+                assert answer.status == 200
+        finally:
+            admin.stop()

@@ -26,7 +26,8 @@ changes nothing:
 The checks run in that order: admin token, query string, path, method, body framing and size,
 body content. Each path takes one method: any other (HEAD, OPTIONS, DELETE, or one HTTP does not
 define) is 405. A client that goes
-away mid-request is logged at debug level, not as a traceback.
+away mid-request is logged at debug level, not as a traceback. A client gets READ_TIMEOUT for its
+request line and headers in all, and for each read of its body; then its connection is closed.
 
 Auth: with ``admin_token`` (``--admin-token``) every request but ``GET /health`` must carry it;
 it is compared in constant time. Without one the control plane is open: anyone who reaches the
@@ -57,6 +58,7 @@ _ADMIN_TOKEN = re.compile(r"[\x21-\x7e]+")  # visible ASCII: sendable as "Author
 _DIGITS = re.compile(r"[0-9]+")
 _ECHO = 200  # at most this much of one piece of a client's input is echoed in an error
 _MESSAGE = 1_000  # and at most this much of any error message
+READ_TIMEOUT = 10.0  # seconds: for a request line and headers in all, and for each read of a body
 
 
 def check_admin_token(token: str | None) -> str | None:
@@ -117,10 +119,15 @@ def _content_length(value: str) -> int:
 class AdminServer:
     """Serves the control plane for one emulator (anything Controlled) in a background thread."""
 
-    def __init__(self, emulator: Controlled, host: str, port: int, token: str | None = None):
+    def __init__(
+        self, emulator: Controlled, host: str, port: int, token: str | None = None, read_timeout: float = READ_TIMEOUT
+    ):
+        """``read_timeout``: how long a client may take over its request line and headers, and
+        over each read of its body, before the connection is closed (a slow client holds a thread)."""
         check_admin_token(token)
         secret = token.encode() if token is not None else None
-        handler = type("Handler", (_Handler,), {"emulator": emulator, "admin_token": secret})
+        attributes = {"emulator": emulator, "admin_token": secret, "timeout": read_timeout}
+        handler = type("Handler", (_Handler,), attributes)
         self._http = (_Server6 if ":" in host else _Server)((host, port), handler)
         self.host, self.port = host, self._http.server_address[1]
         self._thread = threading.Thread(target=self._http.serve_forever, name="ycr-admin", daemon=True)
@@ -172,6 +179,31 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "ycr-emulator-admin"
     # An unparsable request line is answered as HTTP/1.0 (status line and headers), not HTTP/0.9 (bare body).
     default_request_version = "HTTP/1.0"
+
+    timeout = READ_TIMEOUT  # each read (StreamRequestHandler sets it on the socket)
+
+    def handle_one_request(self) -> None:
+        """One request, its request line and headers within ``timeout`` in all: a client that
+        trickles them byte by byte is cut off too, not only one that falls silent."""
+        self._headers_timer = threading.Timer(self.timeout, self._cut_off)
+        self._headers_timer.daemon = True
+        self._headers_timer.start()
+        try:
+            super().handle_one_request()
+        finally:
+            self._headers_timer.cancel()
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()
+        self._headers_timer.cancel()  # the headers are in; the body has its per-read timeout
+        return parsed
+
+    def _cut_off(self) -> None:
+        log.debug("admin: %s took over %ss for its headers: closed", _peer(self.client_address), self.timeout)
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # gone already
 
     def log_message(self, format: str, *args: Any) -> None:
         log.info("admin %s", (format % args).translate(self._control_char_table))
