@@ -517,3 +517,18 @@ def test_a_target_that_refuses_the_listing_is_a_setup_error(targets):
     assert err.count("\n") == 1
     code, out, err = _run(_argv(targets, "--registry-id", "crpnosuchregistry000"))
     assert (code, out, err) == (2, "", "ycr-emulator diff: registry crpnosuchregistry000: NOT_FOUND on both A and B\n")
+
+
+def test_an_order_stops_at_the_first_field_the_answer_does_not_show():
+    """``last_modified, name``: after last_modified (not shown by Image) nothing can be compared,
+    even a shown field: the answers tie as one set. Continuing past it to ``name`` would call two
+    correct answers different (a mutation that did so survived the suite)."""
+    one, two, three = _images("r/web", "r/app", "r/app")
+    ok = compare.Answer
+    request = {"order_by": "last_modified, name"}
+    # By last_modified the endpoint may list web before app: ordered by name, it would not be.
+    assert compare.difference("ImageService/List", request, ok("OK", (one, two, three)), ok("OK", (two, three, one))) is None
+    key, total = compare.order_of("ImageService/List", "last_modified, name")
+    assert key(one) == () and not total
+    key, _ = compare.order_of("ImageService/List", "name, last_modified, digest")
+    assert key(one) == ("r/web",)

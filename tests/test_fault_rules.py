@@ -202,3 +202,13 @@ def test_the_cli_refuses_such_a_rule_in_one_line(tmp_path):
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().count("\n") == 0 and "self: unknown field" in done.stderr
+
+
+def test_the_recorder_keeps_exactly_max_calls_when_the_count_bites_first():
+    """The count bound, alone: max_calls calls are kept (not one fewer, not one more)."""
+    recorder = CallRecorder(lambda request_type, raw: {}, lambda method: frozenset({method}), max_calls=3)
+    for n in range(5):
+        recorder.record(RecordedCall(n, "m", b"x", "t", "OK", "s", f"r{n}", None))
+    assert [call["request_id"] for call in recorder.calls()] == ["r2", "r3", "r4"]
+    recorder.record(RecordedCall(9, "m", b"", "t", "OK", "s", "r9", None))
+    assert len(recorder.calls()) == 3

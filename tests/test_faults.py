@@ -246,6 +246,17 @@ def test_the_next_test_has_none(ycr):
     assert ycr.faults == []
 
 
+@pytest.mark.ycr_fault(method="ImageService/Get", code="UNAVAILABLE", message="first", count=1)
+@pytest.mark.ycr_fault(method="ImageService/Get", code="UNAVAILABLE", message="second", count=1)
+def test_stacked_markers_on_one_method_apply_top_first(ycr_image, ycr_stubs):
+    image = ycr_image()
+    for expected in ("first", "second"):
+        with pytest.raises(grpc.RpcError) as caught:
+            ycr_stubs.images.Get(pb.GetImageRequest(image_id=image.id))
+        assert caught.value.details() == expected
+    assert ycr_stubs.images.Get(pb.GetImageRequest(image_id=image.id)).id == image.id
+
+
 @pytest.mark.ycr_fault(method="ImageService/Get", code="MAYBE")
 def test_a_bad_rule_fails_its_test(ycr):
     pass
@@ -263,7 +274,7 @@ def test_the_ycr_fault_marker_in_every_mode(pytester, monkeypatch, mode):
         with EmulatorProcess() as running:
             monkeypatch.setenv("YCR_EMULATOR_ADMIN_URL", running.admin_url)
             result = pytester.runpytest_subprocess("-p", "no:randomly")
-    result.assert_outcomes(passed=2, errors=1)  # a bad marker fails its own test, in its setup
+    result.assert_outcomes(passed=3, errors=1)  # a bad marker fails its own test, in its setup
     result.stdout.fnmatch_lines(["*@pytest.mark.ycr_fault: code: *"])
 
 

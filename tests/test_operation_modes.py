@@ -414,3 +414,24 @@ def test_the_control_plane_sets_modes(tmp_path):
         assert process.operation_modes == {"ImageService/Delete": "delay:250"}
         process.reset()
         assert process.operation_modes == {}
+
+
+# ---- the boundaries and per-method modes a mutation run found untested (issue #20) ----------------
+
+
+@pytest.mark.parametrize("mode", ["polls:1", "polls:1000", "delay:0", "delay:3600000"])
+def test_the_documented_extremes_are_accepted(emulator, mode):
+    emulator.configure_operations(mode)
+    assert emulator.operation_modes == {"*": mode}
+
+
+def test_force_delete_follows_its_own_mode_not_deletes(emulator, registry, stubs):
+    """RegistryService/ForceDelete is a method of its own: a mode for Delete leaves it immediate,
+    and its own mode makes it pend."""
+    emulator.configure_operations({"RegistryService/Delete": "polls:3"})
+    other = emulator.add_registry(FOLDER, name="other")
+    assert stubs.registries.ForceDelete(registry_pb.DeleteRegistryRequest(registry_id=other.id)).done
+    emulator.configure_operations({"RegistryService/ForceDelete": "polls:2"})
+    pending = stubs.registries.ForceDelete(registry_pb.DeleteRegistryRequest(registry_id=registry.id))
+    assert not pending.done
+    assert poll(stubs, pending.id).done is False and poll(stubs, pending.id).done
