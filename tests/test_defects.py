@@ -45,7 +45,10 @@ def test_d8_paging_survives_the_deletion_of_the_image_a_token_points_at(emulator
 
 
 def test_d8_a_long_repository_name_pages_within_the_token_limit(emulator, registry, images):
-    repository = "/".join(["a" * 60] * 8)  # a 487-character repository path
+    from emulator.state.repositories import MAX_REPOSITORY_NAME
+
+    repository = "/".join(["a" * 30] * 8)[: MAX_REPOSITORY_NAME - len(registry.id) - 1]  # the longest name allowed
+    assert len(f"{registry.id}/{repository}") == MAX_REPOSITORY_NAME
     for _ in range(3):
         emulator.add_image(registry.id, repository)
     first = _page(images, registry_id=registry.id, order_by="name desc", page_size=1)
