@@ -159,3 +159,72 @@ def test_an_image_derives_each_blob_once_and_the_same_every_time():
     assert size == config.size + sum(layer.size for layer in layers)
     seed = hashlib.sha256(b"crpfixedid0000000001/config").digest()
     assert config.id == "crp" + base64.b32hexencode(seed[:11]).decode()[:17].lower()
+
+
+# ---- the operation log on its own: what a mutation run of it found unchecked (issue #20) ----------
+
+
+def _log(**kwargs):
+    from emulator.state.operation_log import Effect, OperationLog
+    from emulator.state.records import Action
+
+    return OperationLog({action: Effect() for action in Action}, **kwargs)
+
+
+def _done(operation_id: str, key: str | None = None) -> Operation:
+    return Operation(operation_id, "d", 0, "s", 0, True, "m", {}, idempotency_key=key)
+
+
+@pytest.mark.parametrize("bad", [-1, True, 1.5, "3"])
+def test_the_finished_operations_kept_must_be_a_whole_number_from_zero(bad):
+    with pytest.raises(ValueError, match="^max_operations: "):
+        _log(max_finished=bad)
+
+
+def test_keeping_no_finished_operations_is_allowed_and_keeps_none():
+    log = _log(max_finished=0)
+    log.add(_done("crpa", key="k"))
+    assert log.operations == {} and log.for_key("k") is None
+
+
+def test_an_operation_log_needs_an_effect_for_every_action():
+    from emulator.state.operation_log import Effect, OperationLog
+    from emulator.state.records import Action
+
+    with pytest.raises(ValueError, match="effects: none given for .*DELETE_IMAGE"):
+        OperationLog({action: Effect() for action in Action if action is not Action.DELETE_IMAGE})
+
+
+def test_loaded_finished_operations_count_towards_the_limit_and_take_their_keys_along():
+    log = _log(max_finished=2)
+    for n in range(3):
+        log.add(_done(f"crp{n}", key=f"key{n}"))
+    assert list(log.operations) == ["crp1", "crp2"]
+    assert log.for_key("key0") is None and log.for_key("key2").id == "crp2"
+    assert "key0" not in log._idempotency  # forgotten with its operation: nothing kept per call
+
+
+def test_what_cancel_and_a_busy_target_say(emulator, registry):
+    """The messages a client shows: 'Operation cancelled', 'is done', 'is being deleted'."""
+    from yandex.cloud.containerregistry.v1 import image_service_pb2 as image_pb
+    from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
+    from yandex.cloud.operation import operation_service_pb2 as operation_pb
+    from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceStub
+
+    from conftest import rpc_error
+
+    with emulator.channel() as channel:
+        images, operations = ImageServiceStub(channel), OperationServiceStub(channel)
+        emulator.configure_operations("polls:3")
+        image = emulator.add_image(registry.id, "app")
+        pending = images.Delete(image_pb.DeleteImageRequest(image_id=image.id))
+        busy = rpc_error(images.Delete, image_pb.DeleteImageRequest(image_id=image.id))
+        assert busy.details() == (
+            f"Image {image.id} is being deleted by operation {pending.id}; wait for it to be done, or cancel it"
+        )
+        cancelled = operations.Cancel(operation_pb.CancelOperationRequest(operation_id=pending.id))
+        assert cancelled.error.message == "Operation cancelled"
+        again = rpc_error(operations.Cancel, operation_pb.CancelOperationRequest(operation_id=pending.id))
+        assert again.details() == f"Operation {pending.id} is done; it cannot be cancelled"
+        unknown = rpc_error(operations.Get, operation_pb.GetOperationRequest(operation_id="crpunknownoperation"))
+        assert unknown.details() == "Operation crpunknownoperation not found"
