@@ -228,3 +228,20 @@ def test_what_cancel_and_a_busy_target_say(emulator, registry):
         assert again.details() == f"Operation {pending.id} is done; it cannot be cancelled"
         unknown = rpc_error(operations.Get, operation_pb.GetOperationRequest(operation_id="crpunknownoperation"))
         assert unknown.details() == "Operation crpunknownoperation not found"
+
+
+def test_operations_finished_at_runtime_count_towards_the_limit_too():
+    """Done at the call, or later (here: cancelled), each finished operation counts."""
+    from emulator.state.operation_modes import Mode
+    from emulator.state.records import Action, Pending
+
+    log = _log(max_finished=1)
+    log.modes = {"*": Mode("polls", 2)}
+    for name in ("crpfirst", "crpsecond"):
+        operation = _done(name)
+        operation.done, operation.pending = False, Pending(Action.DELETE_IMAGE, f"{name}image")
+        log.start(operation, "ImageService/Delete")
+    assert set(log.operations) == {"crpfirst", "crpsecond"}  # pending ones are never dropped
+    log.cancel("crpfirst", 0)
+    log.cancel("crpsecond", 0)
+    assert list(log.operations) == ["crpsecond"]
