@@ -794,7 +794,7 @@ def test_ctrl_c_is_exit_130_and_leaves_no_file(local, local_ca, tmp_path):
         assert process.stderr.readline() == f"folder {FOLDER}: 3 registries\n"  # then ImageService/List waits
         process.send_signal(signal.SIGINT)
         rest = process.stderr.read()
-        assert process.wait(timeout=60) == 130
+        assert process.wait(timeout=60) == 130, rest
     assert rest == f"{PREFIX}interrupted; nothing written\n"
     assert os.listdir(tmp_path) == [local_ca.name]
 

@@ -39,8 +39,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import stat
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -462,14 +464,29 @@ def output_path(output: str) -> Path | None:
     return path
 
 
+_interrupted = threading.Event()  # Ctrl-C came: whatever failed after it, the answer is 130
+
+
+def _on_interrupt(signum: int, frame) -> None:
+    _interrupted.set()
+    raise KeyboardInterrupt
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     """``ycr-emulator snapshot ...``: 0 written; 1 the endpoint failed or refused a call (nothing
     written), the output could not be written, or what was written this emulator cannot load;
-    2 bad usage; 130 interrupted."""
+    2 bad usage; 130 interrupted. A Ctrl-C that grpc meets inside a call may come back as that
+    call's CANCELLED error: it is still 130."""
+    _interrupted.clear()
+    handling = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, _on_interrupt) if handling else None
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    finally:
+        if handling:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _main(argv: list[str]) -> int:
@@ -496,14 +513,14 @@ def _main(argv: list[str]) -> int:
     try:
         with RegistryClient(args.endpoint, **options) as client:
             seed = take_snapshot(client, folder_id=args.folder_id, registry_id=args.registry_id)
-    except ClientError as error:
-        return _fail(f"{error}; nothing written", 1)
-    except grpc.RpcError as error:  # the OAuth token's exchange, in RegistryClient
-        return _fail(f"IamTokenService/Create: {error_text(error)}; nothing written", 1)
-    except SnapshotError as error:
-        return _fail(f"{error}; nothing written", 1)
     except KeyboardInterrupt:
         return _fail("interrupted; nothing written", 130)
+    except (ClientError, grpc.RpcError, SnapshotError) as error:
+        if _interrupted.is_set():
+            return _fail("interrupted; nothing written", 130)
+        if isinstance(error, grpc.RpcError):  # the OAuth token's exchange, in RegistryClient
+            return _fail(f"IamTokenService/Create: {error_text(error)}; nothing written", 1)
+        return _fail(f"{error}; nothing written", 1)
     text = seed_text(seed)
     problem = loading_problem(seed)
     if output is None:
