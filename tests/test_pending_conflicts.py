@@ -154,3 +154,24 @@ def test_a_cancelled_delay_operation_leaves_no_timer_behind(emulator, registry, 
         operation = stubs.images.Delete(image_pb.DeleteImageRequest(image_id=image.id))
         stubs.operations.Cancel(operation_pb.CancelOperationRequest(operation_id=operation.id))
     assert emulator.store.log._due == []
+
+
+def test_a_seed_may_not_hold_two_pending_operations_on_one_resource(emulator):
+    """P2 through a seed: a pending Create (polls 1) and a pending Delete (polls 3) of one registry
+    loaded, and one Get of the Create set the DELETING registry back to ACTIVE. Refused at load,
+    naming the second one, and nothing of the seed kept."""
+    from emulator import SeedError
+
+    pending = {"metadata_type": "yandex.cloud.containerregistry.v1.CreateRegistryMetadata", "done": False}
+    seed = {
+        "registries": [{"id": "crpseededtwice000001", "folder_id": FOLDER, "status": "CREATING"}],
+        "operations": [
+            {**pending, "id": "crpseededcreate00001",
+             "pending": {"action": "create_registry", "target": "crpseededtwice000001", "polls_left": 1}},
+            {**pending, "id": "crpseededdelete00001",
+             "pending": {"action": "delete_registry", "target": "crpseededtwice000001", "polls_left": 3}},
+        ],
+    }  # fmt: skip
+    with pytest.raises(SeedError, match=r"^operations\[1\]\.pending: Registry crpseededtwice000001 is already "):
+        emulator.load_seed(seed)
+    assert emulator.registries == {} and emulator.operations == {}

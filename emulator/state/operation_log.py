@@ -73,6 +73,10 @@ class OperationLog:
         operation_id = self._idempotency.get(key)
         return self.operations.get(operation_id) if operation_id else None
 
+    def holding(self, kind: str, target: str) -> str | None:
+        """The pending operation creating or deleting this resource, if any."""
+        return self._busy.get((kind, target))
+
     def mode_of(self, method: str) -> Mode:
         return self.modes.get(method) or self.modes.get(EVERY_METHOD) or IMMEDIATE
 

@@ -362,10 +362,21 @@ def apply_seed(store: Store, data: Any, catalogue: Catalogue) -> tuple[list[Regi
         for o, entry in enumerate(_expect(data.get("operations", []), list, "operations", "a list"))
     ]
     seen: set[str] = set()
+    held: dict[tuple[str, str], int] = {}  # (kind, target) -> the pending operation creating or deleting it
     for o, operation in enumerate(operations):
         if operation.id in seen:
             raise SeedError(f"operations[{o}].id: {operation.id!r} appears twice")
         seen.add(operation.id)
+        work = operation.pending
+        if work is not None and work.action is not Action.NONE:
+            resource = (work.action.kind, work.target)
+            if resource in held or store.log.holding(*resource):
+                by = f"operations[{held[resource]}]" if resource in held else "an operation already loaded"
+                raise SeedError(
+                    f"operations[{o}].pending: {work.action.kind} {work.target} is already being created or deleted "
+                    f"by {by} (one pending operation at a time per resource)"
+                )
+            held[resource] = o
     registries: list[Registry] = []
     images: list[Image] = []
     image_lists: list[tuple[Image, Any, str]] = []
