@@ -686,3 +686,26 @@ def test_repositories_is_a_snapshot(emulator, registry):
     assert snapshot == {} and list(emulator.repositories) == [made.id]
     emulator.repositories.clear()
     assert list(emulator.repositories) == [made.id]
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"name": "n" * 64}, "name"),
+        ({"name": "n" * 1_000_000}, "name"),
+        ({"labels": {f"k{n}": "v" for n in range(65)}}, "labels"),
+        ({"labels": {"k": "v" * 64}}, "labels"),
+        ({"labels": {"k" * 64: "v"}}, "labels"),
+    ],
+)
+def test_a_registry_is_held_to_the_sizes_create_registry_allows_on_every_surface(fields, named):
+    """Found by review: seeds, add_registry and POST /registries took registry names and labels of
+    any size (five registries with 1 MiB names made every List RESOURCE_EXHAUSTED)."""
+    from emulator import Emulator, SeedError
+
+    with Emulator() as emulator:
+        with pytest.raises(SeedError, match=rf"^registries\[0\]\.{named}"):
+            emulator.load_seed({"registries": [{"folder_id": "b1gbounded0000000000", **fields}]})
+        with pytest.raises(ValueError, match=rf"^{named}"):
+            emulator.add_registry("b1gbounded0000000000", **fields)
+        assert emulator.registries == {}

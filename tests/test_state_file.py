@@ -161,7 +161,12 @@ registries = st.fixed_dictionaries(
         "moment": moments(),
         "images": st.lists(images, max_size=4),
     },
-    optional={"name": texts, "labels": st.dictionaries(texts, texts, max_size=3)},
+    optional={
+        "name": texts.filter(lambda text: len(text) <= 63),
+        "labels": st.dictionaries(
+            texts.filter(lambda text: 1 <= len(text) <= 63), texts.filter(lambda text: len(text) <= 63), max_size=3
+        ),
+    },  # the sizes CreateRegistryRequest allows
 )
 
 

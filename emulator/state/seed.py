@@ -17,6 +17,7 @@ from google.protobuf import json_format
 from google.rpc import code_pb2
 
 from emulator.api.catalogue import Catalogue
+from emulator.api.errors import shown
 from emulator.api.validation import violations
 from emulator.api.values import INT64_MAX, check_digest, check_size, lone_surrogate
 from emulator.api.wire import known_message, message_class
@@ -219,6 +220,15 @@ def registry_arguments(entry: Any, where: str = "") -> dict:
         _expect(key, str, _at(where, "labels"), "an object with string keys")
         _expect(value, str, f"{_at(where, 'labels')}.{key}", "a string")
     arguments["labels"] = labels
+    # The sizes CreateRegistryRequest allows (its annotations), so no state holds a registry whose
+    # List page cannot be sent; not its patterns: seeds may hold any text the wire carries.
+    if len(arguments.get("name", "")) > 63:
+        raise SeedError(f"{_at(where, 'name')}: at most 63 characters, got {len(arguments['name'])}")
+    if len(labels) > 64:
+        raise SeedError(f"{_at(where, 'labels')}: at most 64 labels, got {len(labels)}")
+    for key, value in labels.items():
+        if not 1 <= len(key) <= 63 or len(value) > 63:
+            raise SeedError(f"{_at(where, 'labels')}.{shown(key, 40)}: keys 1-63 characters, values at most 63")
     if entry.get("status") is not None:
         if entry["status"] not in REGISTRY_STATUSES:
             raise SeedError(
