@@ -148,3 +148,19 @@ def test_discovery_health_and_reflection_follow_the_catalogue(emulator, channel)
         unserved(b"", timeout=10)
     service = CATALOGUE.service("ImageService")
     assert raised.value.details().endswith(f"serves: {', '.join(sorted(service.methods))}")
+
+
+def test_a_method_acting_on_a_kind_the_state_does_not_know_is_refused_at_import():
+    """Found by review: on="resource_id" means a 'resource', which no folder lookup knows; every
+    call would have answered INTERNAL."""
+    import pytest
+
+    from emulator.api.catalogue import Catalogue, Mutating, Read, Service
+
+    service = Service(
+        "yandex.cloud.containerregistry.v1.RepositoryService",
+        endpoint="container-registry",
+        methods_declared={"ListAccessBindings": Read(on="resource_id"), "Delete": Mutating(on="repository_id")},
+    )
+    with pytest.raises(ValueError, match="ListAccessBindings: acts on a 'resource'"):
+        Catalogue([service])

@@ -167,6 +167,8 @@ def test_a_request_protobuf_cannot_write_as_json_is_still_listed(emulator, chann
         ({"method": "ImageService/Get", "code": "UNAVAILABLE", "match": {"image_id": 7}}, "match.image_id"),
         ({"method": "ImageService/List", "code": "UNAVAILABLE", "match": {"page_size": "10"}}, "match.page_size"),
         ({"method": "*", "code": "UNAVAILABLE", "match": {"image_id": "crp1", "\ud800": "x"}}, "match"),
+        ({"method": "RegistryService/Create", "code": "UNAVAILABLE", "match": {"labels": []}}, "match.labels"),
+        ({"method": "ImageService/List", "code": "UNAVAILABLE", "match": {"page_size": 2**80}}, "match.page_size"),
     ],
 )  # fmt: skip
 def test_rules_are_held_to_what_a_request_could_carry(rule, field):

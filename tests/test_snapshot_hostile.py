@@ -74,6 +74,7 @@ SCENARIOS = {
         },
         "pages",
     ),
+    "more images than the page size asked for": ({"ImageService/List": lambda: _images(count=1001)}, "page_size"),
     "a registry status the API does not define": ({"RegistryService/List": lambda: _registry(status=99)}, "99"),
     "an IP permission action the API does not define": (
         {"RegistryService/ListIpPermission": lambda: _permissions(7)},

@@ -678,3 +678,14 @@ def test_the_shutdown_write_keeps_a_0600_state_file_0600(launch, tmp_path):
     process = launch("--port", "0", "--state-file", str(state), "--log-level", "warning")
     assert process.stop(signal.SIGTERM) == 0, process.stderr()
     assert stat.S_IMODE(state.stat().st_mode) == 0o600
+
+
+def test_an_atomic_write_never_writes_through_a_link_planted_at_its_temporary_path(tmp_path):
+    """Found by review: the temporary file was opened without O_EXCL|O_NOFOLLOW."""
+    from emulator.state.state_file import temporary_path, write_text_atomically
+
+    path, victim = tmp_path / "state.json", tmp_path / "victim.txt"
+    victim.write_text("precious")
+    temporary_path(path).symlink_to(victim)
+    write_text_atomically(path, "{}")
+    assert victim.read_text() == "precious" and path.read_text() == "{}"

@@ -23,6 +23,12 @@ from emulator.api.wire import POOL, message_class
 EVERY_METHOD = "*"
 
 
+# What a call may act on: the kinds the state layer finds a folder for (Store.folder_of_target).
+TARGET_KINDS = frozenset(
+    {"folder", "registry", "repository", "repository_name", "repository_path", "image", "operation"}
+)
+
+
 @dataclass(frozen=True)
 class Target:
     """What a call acts on, for its folder check: the request ``field`` naming it and its ``kind``
@@ -184,6 +190,11 @@ class Service:
             target = method.target
             if target is not None and target.field not in found.input_type.fields_by_name:
                 raise ValueError(f"{method.full}: its request has no field {target.field!r}")
+            if target is not None and target.kind not in TARGET_KINDS:
+                raise ValueError(
+                    f"{method.full}: acts on a {target.kind!r}, not a kind the state finds a folder for "
+                    f"({', '.join(sorted(TARGET_KINDS))}): say Target(field, kind)"
+                )
             if not self.public and not method.lists and target is None:
                 raise ValueError(f"{method.full}: say what it acts on (on=...), so its caller's folder is checked")
 

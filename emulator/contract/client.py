@@ -49,7 +49,7 @@ MAX_TIMEOUT = 3600.0  # an hour per call: beyond it, a number is a typo (and inf
 RETRIED_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
 DEFAULT_RETRIES = 3  # the SDK's RetryPolicy: 4 attempts
 MAX_RETRIES = 10
-MAX_PAGES = 10_000  # pages followed per List: 10,000,000 resources at 1,000 a page
+MAX_PAGES = 10_000  # pages followed per List, each of at most page_size: 10,000,000 resources at 1,000
 FIRST_BACKOFF = 0.1  # seconds before the first retry at most; doubled for each next one
 MAX_BACKOFF = 5.0
 _jitter = random.Random()  # its own: a user's random.seed() stays theirs
@@ -256,6 +256,11 @@ class RegistryClient:
         token, seen = "", set()
         for _ in range(MAX_PAGES):
             response = self.call(method, page_size=page_size, page_token=token, **fields)
+            items = _listed(response)
+            if items > page_size:  # what it read is bounded: MAX_PAGES pages of at most page_size
+                raise ClientError(
+                    f"{method}: the endpoint answered {items:,} items for page_size {page_size:,}: stopping"
+                )
             yield response
             token = response.next_page_token
             if not token:
@@ -275,6 +280,15 @@ class RegistryClient:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+def _listed(response: Message) -> int:
+    """How many resources a List page holds (its one repeated message field)."""
+    return sum(
+        len(getattr(response, field.name))
+        for field in response.DESCRIPTOR.fields
+        if field.is_repeated and field.type == field.TYPE_MESSAGE
+    )
 
 
 def add_client_arguments(parser: argparse.ArgumentParser) -> None:

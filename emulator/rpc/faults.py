@@ -130,7 +130,9 @@ _SCALARS = {
 
 def _fits(field: FieldDescriptor, value: Any) -> bool:
     """Whether a request's field could equal ``value`` as the fault rule reads it (a repeated field:
-    a list; an enum: its number; a message field never: it cannot be compared)."""
+    a list; an enum: its number; a message or map field never: it cannot be compared)."""
+    if field.message_type is not None and field.message_type.GetOptions().map_entry:
+        return False
     if field.is_repeated:
         return isinstance(value, list) and all(_fits_one(field, item) for item in value)
     return _fits_one(field, value)
@@ -142,6 +144,8 @@ def _fits_one(field: FieldDescriptor, value: Any) -> bool:
     kind = _SCALARS.get(field.type, (int, "an integer"))[0]
     if kind is not bool and isinstance(value, bool):
         return False
+    if kind is int and isinstance(value, int) and not -(2**63) <= value < 2**64:
+        return False  # no request field holds it: the rule would never fire
     return isinstance(value, kind) and (not isinstance(value, str) or lone_surrogate(value) is None)
 
 

@@ -110,9 +110,10 @@ def write_text_atomically(path: str | Path, text: str) -> None:
     except OSError:
         mode = NEW_FILE_MODE
     try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, NEW_FILE_MODE)
-        os.fchmod(descriptor, mode)  # exactly, not as the umask would cut it
+        temporary.unlink(missing_ok=True)  # a stale one; and never write through a link planted there
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, NEW_FILE_MODE)
         with open(descriptor, "w", encoding="utf-8") as file:
+            os.fchmod(descriptor, mode)  # exactly, not as the umask would cut it
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
