@@ -7,8 +7,8 @@ from __future__ import annotations
 import errno
 import json
 import os
-import stat
 import re
+import stat
 import tempfile
 from pathlib import Path
 
