@@ -106,3 +106,15 @@ def test_a_malformed_folder_is_invalid_argument_before_any_folder_check(strict_e
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert caught.value.details().startswith("folder_id: ")
     assert strict_emulator.registries == {}
+
+
+@pytest.mark.parametrize("method", [m for m in CATALOGUE.lists if "folder" in dict(m.spec.scopes).values()], ids=str)
+@pytest.mark.parametrize("auth", ["none", "strict"])
+def test_a_list_in_a_malformed_folder_is_invalid_argument_in_every_mode(method, auth):
+    """Found by review: P14 held for Create only; List(folder_id="Folder!") answered an empty page
+    in auth mode none and PERMISSION_DENIED in strict mode."""
+    tokens = {ELSEWHERE: [OTHER_FOLDER]} if auth == "strict" else None
+    with Emulator(auth=auth, tokens=tokens) as emulator:
+        field = next(field for field, kind in method.spec.scopes if kind == "folder")
+        request = message_class(method.request_type)(**{field: "Folder!"})
+        assert send(emulator, method, request, ELSEWHERE) == grpc.StatusCode.INVALID_ARGUMENT

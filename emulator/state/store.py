@@ -244,10 +244,11 @@ class Store(RegistryTable, RepositoryTable, ImageTable):
             raise ValueError(f"no folder for a {kind!r}")
 
     def folder_of(self, scope: Scope) -> str:
-        """The folder a List scope lies in; NotFound for an unknown registry."""
+        """The folder a List scope lies in; NotFound for an unknown registry; a folder id the store
+        could not hold is INVALID_ARGUMENT (before any folder check, in every auth mode)."""
         with self._lock:
             if scope.kind == "folder":
-                return scope.value
+                return check_id(scope.value, "folder_id")
             return self.get_registry(scope.value.partition("/")[0]).folder_id
 
     # ---- internals --------------------------------------------------------------
