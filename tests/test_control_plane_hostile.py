@@ -427,3 +427,35 @@ def test_a_client_that_never_finishes_its_headers_is_let_go(how):
                 assert answer.status == 200
         finally:
             admin.stop()
+
+
+def test_a_client_that_trickles_its_body_is_let_go():
+    """Found by review: the body had a timeout per read only, so a byte every 0.3 s held a thread
+    for ever. The whole body now has its deadline (the read timeout plus a second a MiB)."""
+    import time
+
+    from emulator.control.http import AdminServer
+
+    with Emulator() as emulator:
+        admin = AdminServer(emulator, "127.0.0.1", 0, read_timeout=0.5)
+        admin.start()
+        try:
+            before = threading.active_count()
+            client = socket.create_connection(("127.0.0.1", admin.port))
+            client.sendall(b"POST /registries HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+            started, cut_off_after = time.monotonic(), None
+            while time.monotonic() - started < 6:  # a byte every 0.2 s: never silent for a read timeout
+                try:
+                    client.sendall(b" ")
+                except OSError:  # disconnected: what should happen
+                    cut_off_after = time.monotonic() - started
+                    break
+                time.sleep(0.2)
+            assert cut_off_after is not None and cut_off_after < 3, "the trickling client was never let go"
+            deadline = time.monotonic() + 5
+            while threading.active_count() > before and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert threading.active_count() <= before, "the trickling client still holds a server thread"
+            client.close()
+        finally:
+            admin.stop()

@@ -27,7 +27,8 @@ The checks run in that order: admin token, query string, path, method, body fram
 body content. Each path takes one method: any other (HEAD, OPTIONS, DELETE, or one HTTP does not
 define) is 405. A client that goes
 away mid-request is logged at debug level, not as a traceback. A client gets READ_TIMEOUT for its
-request line and headers in all, and for each read of its body; then its connection is closed.
+request line and headers in all, and READ_TIMEOUT plus a second a MiB for its body in all; then its
+connection is closed.
 
 Auth: with ``admin_token`` (``--admin-token``) every request but ``GET /health`` must carry it;
 it is compared in constant time. Without one the control plane is open: anyone who reaches the
@@ -59,6 +60,7 @@ _DIGITS = re.compile(r"[0-9]+")
 _ECHO = 200  # at most this much of one piece of a client's input is echoed in an error
 _MESSAGE = 1_000  # and at most this much of any error message
 READ_TIMEOUT = 10.0  # seconds: for a request line and headers in all, and for each read of a body
+MIN_BODY_RATE = 1024 * 1024  # bytes a second: a body gets READ_TIMEOUT plus a second a MiB in all
 
 
 def check_admin_token(token: str | None) -> str | None:
@@ -199,7 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
         return parsed
 
     def _cut_off(self) -> None:
-        log.debug("admin: %s took over %ss for its headers: closed", _peer(self.client_address), self.timeout)
+        log.debug("admin: %s was too slow with its request: closed", _peer(self.client_address))
         try:
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -309,7 +311,15 @@ class _Handler(BaseHTTPRequestHandler):
             if length is None:
                 raise _Refusal(HTTPStatus.BAD_REQUEST, "Content-Length: missing; this endpoint needs a JSON body")
             raise _Refusal(HTTPStatus.BAD_REQUEST, "body: empty; this endpoint needs a JSON body")
-        raw = self.rfile.read(length)
+        # The whole body within its deadline (the read timeout, plus a second a MiB): a client that
+        # trickles it byte by byte is cut off too.
+        deadline = threading.Timer(self.timeout + length / MIN_BODY_RATE, self._cut_off)
+        deadline.daemon = True
+        deadline.start()
+        try:
+            raw = self.rfile.read(length)
+        finally:
+            deadline.cancel()
         if len(raw) < length:
             raise ConnectionAbortedError(f"the client sent {len(raw)} of {length} bytes and closed")
         return parse_json(raw)
