@@ -11,7 +11,11 @@ from google.protobuf import text_format
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from hypothesis import HealthCheck, settings
-from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc
+from yandex.cloud.containerregistry.v1 import (
+    image_service_pb2_grpc,
+    registry_service_pb2_grpc,
+    repository_service_pb2_grpc,
+)
 from yandex.cloud.operation import operation_service_pb2_grpc
 
 from emulator import Emulator
@@ -63,6 +67,21 @@ def images(channel):
 def operations(channel):
     """The official SDK's OperationServiceStub, pointed at the emulator."""
     return operation_service_pb2_grpc.OperationServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+def stubs(channel):
+    """The official SDK's stubs of every Container Registry service and of OperationService, as
+    ``.images``, ``.registries``, ``.repositories`` and ``.operations`` (a test module may define
+    its own ``stubs``)."""
+
+    class Stubs:
+        images = image_service_pb2_grpc.ImageServiceStub(channel)
+        registries = registry_service_pb2_grpc.RegistryServiceStub(channel)
+        repositories = repository_service_pb2_grpc.RepositoryServiceStub(channel)
+        operations = operation_service_pb2_grpc.OperationServiceStub(channel)
+
+    return Stubs
 
 
 @pytest.fixture

@@ -19,8 +19,6 @@ from yandex.cloud.containerregistry.v1 import registry_pb2
 from yandex.cloud.containerregistry.v1 import registry_service_pb2 as registry_pb
 from yandex.cloud.containerregistry.v1 import repository_service_pb2 as repository_pb
 from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
-from yandex.cloud.containerregistry.v1.registry_service_pb2_grpc import RegistryServiceStub
-from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import RepositoryServiceStub
 from yandex.cloud.operation import operation_service_pb2 as operation_pb
 from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceStub
 
@@ -34,17 +32,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated class RetryIn
 Code = grpc.StatusCode
 OTHER_FOLDER = "b1gotherfolder000000"
 TOKEN = "t1.modes-token"
-
-
-@pytest.fixture
-def stubs(channel):
-    class Stubs:
-        images = ImageServiceStub(channel)
-        registries = RegistryServiceStub(channel)
-        repositories = RepositoryServiceStub(channel)
-        operations = OperationServiceStub(channel)
-
-    return Stubs
 
 
 def poll(stubs, operation_id: str, metadata=()) -> operation_pb.Operation:

@@ -12,25 +12,11 @@ from yandex.cloud.containerregistry.v1 import registry_pb2
 from yandex.cloud.containerregistry.v1 import registry_service_pb2 as registry_pb
 from yandex.cloud.containerregistry.v1 import repository_service_pb2 as repository_pb
 from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
-from yandex.cloud.containerregistry.v1.registry_service_pb2_grpc import RegistryServiceStub
-from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import RepositoryServiceStub
 from yandex.cloud.operation import operation_service_pb2 as operation_pb
-from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceStub
 
 from conftest import FOLDER, rpc_error
 
 Code = grpc.StatusCode
-
-
-@pytest.fixture
-def stubs(channel):
-    class Stubs:
-        images = ImageServiceStub(channel)
-        registries = RegistryServiceStub(channel)
-        repositories = RepositoryServiceStub(channel)
-        operations = OperationServiceStub(channel)
-
-    return Stubs
 
 
 def poll(stubs, operation_id: str) -> operation_pb.Operation:

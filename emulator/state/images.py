@@ -18,6 +18,7 @@ from emulator.state.collector import collector_paused
 from emulator.state.listing import (
     Cursor,
     Scope,
+    scopes_in,
 )
 from emulator.state.records import (
     Blob,
@@ -307,8 +308,4 @@ class ImageTable:
 
     @staticmethod
     def _scopes_of(image: Image, registry: Registry) -> tuple[Scope, Scope, Scope]:
-        return (
-            Scope("folder", registry.folder_id),
-            Scope("registry", registry.id),
-            Scope("repository", image.name),
-        )
+        return scopes_in(registry.folder_id, registry.id, image.name)

@@ -37,6 +37,12 @@ class Scope:
     value: Hashable
 
 
+def scopes_in(folder_id: str, registry_id: str, name: str) -> tuple[Scope, Scope, Scope]:
+    """The scopes a List may name that hold an image or a repository ``name`` (<registry_id>/<path>):
+    its folder, its registry, its repository."""
+    return Scope("folder", folder_id), Scope("registry", registry_id), Scope("repository", name)
+
+
 # A cursor is a sort key in a compact, bounded form: integers, then a record id. How a
 # key becomes a cursor and back is each kind's business (see Order).
 Cursor = tuple[Any, ...]

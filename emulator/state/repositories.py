@@ -12,6 +12,7 @@ from emulator.api.values import ValueProblem
 from emulator.state.listing import (
     Cursor,
     Scope,
+    scopes_in,
 )
 from emulator.state.records import (
     AccessBinding,
@@ -121,11 +122,7 @@ class RepositoryTable:
 
     @staticmethod
     def _repository_scopes(repository: Repository, registry: Registry) -> tuple[Scope, Scope, Scope]:
-        return (
-            Scope("folder", registry.folder_id),
-            Scope("registry", registry.id),
-            Scope("repository", repository.name),
-        )
+        return scopes_in(registry.folder_id, registry.id, repository.name)
 
     def list_repositories(self, scope: Scope, **page: Any) -> tuple[list[Repository], Cursor | None]:
         """One page of repositories in a folder or registry ``scope``, as ``_list`` says."""
