@@ -7,7 +7,7 @@ O(page size + log n) whatever the scope, filter or order. A part of the Store.""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any
@@ -16,11 +16,19 @@ from emulator.api.errors import FailedPrecondition, found, shown
 from emulator.api.values import INT64_MAX, check_digest, check_size, check_timestamp
 from emulator.state.collector import collector_paused
 from emulator.state.listing import (
+    ID_ORDER,
     Cursor,
+    Field,
+    NameSerials,
     Scope,
+    ScopedIndex,
+    by_name_then_id,
+    by_number_then_id,
     scopes_in,
 )
+from emulator.state.operation_log import Effect
 from emulator.state.records import (
+    Action,
     Blob,
     Image,
     Registry,
@@ -37,6 +45,39 @@ IMAGE_ORDERS = ("id", "name", "digest", "created_at", "last_modified")
 
 class ImageTable:
     """Images by id, indexed by folder, registry and repository in every single-field order."""
+
+    def _open_table(self) -> None:
+        self.images: dict[str, Image] = {}
+        names, digests = NameSerials(), NameSerials()
+        self._image_index = ScopedIndex(
+            {
+                "id": ID_ORDER,
+                "name": by_name_then_id("name", names),
+                "digest": by_name_then_id("digest", digests),
+                "created_at": by_number_then_id("created_at_ns"),
+                "last_modified": by_number_then_id("last_modified_ns", shares="created_at"),
+            },
+            fields={
+                "id": Field("id"),
+                "name": Field("name", names),
+                "digest": Field("digest", digests),
+                "created_at": Field("created_at_ns"),
+                "last_modified": Field("last_modified_ns"),
+            },
+            record_of=self.images.__getitem__,
+        )
+        self._lists: dict[str, tuple[str, ...]] = {}  # image list id -> ids of the images it references
+        self._referenced_by: dict[str, set[str]] = {}  # image id -> ids of the image lists referencing it
+        self._unindexed: dict[str, Image] | None = None  # added inside bulk(), indexed at its end
+
+    def _table_contents(self) -> tuple:
+        return self.images, self._image_index.contents(), self._lists, self._referenced_by
+
+    def _table_effects(self) -> dict[Action, Effect]:
+        return {Action.DELETE_IMAGE: Effect(check=self._check_image_deletable, perform=self.delete_image)}
+
+    def _table_folders(self) -> dict[str, Callable[[str], str]]:
+        return {"image": lambda image_id: self.get_image_and_folder(image_id)[1]}
 
     def add_image(
         self,

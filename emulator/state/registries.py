@@ -4,17 +4,17 @@ and the other tables are the Store's)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from emulator.api.errors import AlreadyExists, FailedPrecondition, found, shown
 from emulator.api.values import check_id, check_timestamp
-from emulator.state.listing import (
-    Cursor,
-    Scope,
-)
+from emulator.state.listing import ID_ORDER, Cursor, Scope, ScopedIndex
+from emulator.state.operation_log import Effect
 from emulator.state.records import (
     AccessBinding,
+    Action,
     IpPermission,
     Registry,
 )
@@ -25,6 +25,41 @@ MAX_IP_PERMISSIONS = 1000  # per registry
 
 class RegistryTable:
     """Registries by id, indexed by folder and by (folder, name)."""
+
+    def _open_table(self) -> None:
+        self.registries: dict[str, Registry] = {}
+        self._registry_index = ScopedIndex({"id": ID_ORDER})  # by folder and by (folder, name)
+
+    def _table_contents(self) -> tuple:
+        return self.registries, self._registry_index.contents()
+
+    def _table_effects(self) -> dict[Action, Effect]:
+        def mark_registry(status: str) -> Callable[[str], None]:
+            return lambda target: setattr(self.get_registry(target), "status", status)
+
+        force_delete = partial(self.delete_registry, force=True)
+        return {
+            Action.DELETE_REGISTRY: Effect(
+                self._check_empty, mark_registry("DELETING"), self.delete_registry, mark_registry("ACTIVE")
+            ),
+            Action.FORCE_DELETE_REGISTRY: Effect(
+                self.get_registry, mark_registry("DELETING"), force_delete, mark_registry("ACTIVE")
+            ),
+            Action.CREATE_REGISTRY: Effect(
+                self.get_registry,
+                mark_registry("CREATING"),
+                mark_registry("ACTIVE"),
+                force_delete,
+                unmark_on_failure=False,
+            ),
+        }
+
+    def _table_folders(self) -> dict[str, Callable[[str], str]]:
+        return {
+            "registry": lambda registry_id: self.get_registry(registry_id).folder_id,
+            # <registry_id>/<repository path>
+            "repository_path": lambda path: self.get_registry(path.partition("/")[0]).folder_id,
+        }
 
     def add_registry(
         self,

@@ -4,18 +4,25 @@ they hold images (or since upserted), the tags and digests unique within each. A
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from emulator.api.errors import FailedPrecondition, found, shown
 from emulator.api.values import ValueProblem
 from emulator.state.listing import (
+    ID_ORDER,
     Cursor,
+    Field,
+    NameSerials,
     Scope,
+    ScopedIndex,
+    by_name_then_id,
     scopes_in,
 )
+from emulator.state.operation_log import Effect
 from emulator.state.records import (
     AccessBinding,
+    Action,
     Registry,
     Repository,
 )
@@ -52,6 +59,28 @@ def bounded(items: Iterable, limit: int, what: str) -> tuple:
 
 class RepositoryTable:
     """Repositories by id and by name, indexed by folder, registry and name."""
+
+    def _open_table(self) -> None:
+        self.repositories: dict[str, Repository] = {}  # by id
+        self._repositories_by_name: dict[str, Repository] = {}
+        names = NameSerials()
+        self._repository_index = ScopedIndex(  # by folder, registry and name
+            {"id": ID_ORDER, "name": by_name_then_id("name", names)},
+            fields={"id": Field("id"), "name": Field("name", names)},
+            record_of=self.repositories.__getitem__,
+        )
+
+    def _table_contents(self) -> tuple:
+        return self.repositories, self._repositories_by_name, self._repository_index.contents()
+
+    def _table_effects(self) -> dict[Action, Effect]:
+        return {Action.DELETE_REPOSITORY: Effect(check=self._check_repository_empty, perform=self.delete_repository)}
+
+    def _table_folders(self) -> dict[str, Callable[[str], str]]:
+        return {
+            "repository": lambda repository_id: self.folder_of_repository(self.get_repository(repository_id)),
+            "repository_name": lambda name: self.folder_of_repository(self.get_repository_by_name(name)),
+        }
 
     def add_repository(self, registry_id: str, path: str, *, id: str | None = None, kept: bool = True) -> Repository:
         """The repository ``<registry_id>/<path>``, made if it does not exist (kept: it stays

@@ -14,30 +14,28 @@ from emulator.api.values import check_id
 from emulator.state.clock import Clock
 from emulator.state.images import ImageTable
 from emulator.state.listing import (
-    ID_ORDER,
     Cursor,
-    Field,
-    NameSerials,
     Scope,
     ScopedIndex,
-    by_name_then_id,
-    by_number_then_id,
 )
 from emulator.state.operation_log import DEFAULT_MAX_FINISHED_OPERATIONS, Effect, OperationLog
 from emulator.state.operation_modes import Mode
 from emulator.state.reaper import REAPER
 from emulator.state.records import (
     Action,
-    Image,
     Operation,
-    Registry,
-    Repository,
 )
 from emulator.state.registries import RegistryTable
 from emulator.state.repositories import RepositoryTable
 
+# The tables the Store is made of, each a module of its own. A table says what it holds
+# (``_open_table``: its dicts and indexes, empty; ``_table_contents``: those dicts, for reset to free), what
+# its pending-operation actions do (``_table_effects``) and which kinds of call target it finds the
+# folder of (``_table_folders``). Adding a kind of resource is adding its table here.
+TABLES = (RegistryTable, RepositoryTable, ImageTable)
 
-class Store(RegistryTable, RepositoryTable, ImageTable):
+
+class Store(*TABLES):
     """The emulator's whole state. Thread-safe: every public method holds one lock."""
 
     def __init__(
@@ -60,46 +58,13 @@ class Store(RegistryTable, RepositoryTable, ImageTable):
         self._clear()
 
     def _clear(self) -> None:
-        self.registries: dict[str, Registry] = {}
-        self.images: dict[str, Image] = {}
-        names, digests = NameSerials(), NameSerials()
-        self._image_index = ScopedIndex(
-            {
-                "id": ID_ORDER,
-                "name": by_name_then_id("name", names),
-                "digest": by_name_then_id("digest", digests),
-                "created_at": by_number_then_id("created_at_ns"),
-                "last_modified": by_number_then_id("last_modified_ns", shares="created_at"),
-            },
-            fields={
-                "id": Field("id"),
-                "name": Field("name", names),
-                "digest": Field("digest", digests),
-                "created_at": Field("created_at_ns"),
-                "last_modified": Field("last_modified_ns"),
-            },
-            record_of=self.images.__getitem__,
-        )
-        self._repositories_by_name: dict[str, Repository] = {}  # by name
-        self.repositories: dict[str, Repository] = {}  # by id
-        # Registries by folder and by (folder, name); repositories by folder, registry and name.
-        self._registry_index = ScopedIndex({"id": ID_ORDER})
-        repository_names = NameSerials()
-        self._repository_index = ScopedIndex(
-            {"id": ID_ORDER, "name": by_name_then_id("name", repository_names)},
-            fields={"id": Field("id"), "name": Field("name", repository_names)},
-            record_of=self.repositories.__getitem__,
-        )
-        self._lists: dict[str, tuple[str, ...]] = {}  # image list id -> ids of the images it references
-        self._referenced_by: dict[str, set[str]] = {}  # image id -> ids of the image lists referencing it
-        self._unindexed: dict[str, Image] | None = None  # added inside bulk(), indexed at its end
+        for table in TABLES:
+            table._open_table(self)
 
     def reset(self) -> None:
         """Forget everything: registries, images, operations (not their modes). O(1) for the caller."""
         with self._lock:
-            indexes = (self._image_index, self._repository_index, self._registry_index)
-            garbage = (*(index.contents() for index in indexes), self._repositories_by_name, self.repositories)
-            garbage += (self.log.clear(), self.images, self.registries)
+            garbage = (*(held for table in TABLES for held in table._table_contents(self)), self.log.clear())
             self._clear()
         REAPER.discard(garbage)
 
@@ -201,29 +166,10 @@ class Store(RegistryTable, RepositoryTable, ImageTable):
 
     def _effects(self) -> dict[Action, Effect]:
         """What each pending-operation action does to the resources (see operation_log.Effect)."""
-
-        def mark_registry(status: str) -> Callable[[str], None]:
-            return lambda target: setattr(self.get_registry(target), "status", status)
-
-        force_delete = partial(self.delete_registry, force=True)
-        return {
-            Action.NONE: Effect(),
-            Action.DELETE_IMAGE: Effect(check=self._check_image_deletable, perform=self.delete_image),
-            Action.DELETE_REGISTRY: Effect(
-                self._check_empty, mark_registry("DELETING"), self.delete_registry, mark_registry("ACTIVE")
-            ),
-            Action.FORCE_DELETE_REGISTRY: Effect(
-                self.get_registry, mark_registry("DELETING"), force_delete, mark_registry("ACTIVE")
-            ),
-            Action.CREATE_REGISTRY: Effect(
-                self.get_registry,
-                mark_registry("CREATING"),
-                mark_registry("ACTIVE"),
-                force_delete,
-                unmark_on_failure=False,
-            ),
-            Action.DELETE_REPOSITORY: Effect(check=self._check_repository_empty, perform=self.delete_repository),
-        }
+        effects = {Action.NONE: Effect()}
+        for table in TABLES:
+            effects.update(table._table_effects(self))
+        return effects
 
     def folder_of_target(self, kind: str, value: str) -> str:
         """The folder of what a call acts on (catalogue.Target's kinds); NotFound if it is not there,
@@ -231,16 +177,12 @@ class Store(RegistryTable, RepositoryTable, ImageTable):
         with self._lock:
             if kind == "folder":  # a folder the store could not keep is INVALID_ARGUMENT, before access
                 return check_id(value, "folder_id")
-            if kind in ("registry", "repository_path"):  # a path: <registry_id>/<repository path>
-                return self.get_registry(value.partition("/")[0] if kind == "repository_path" else value).folder_id
-            if kind == "repository":
-                return self.folder_of_repository(self.get_repository(value))
-            if kind == "repository_name":
-                return self.folder_of_repository(self.get_repository_by_name(value))
-            if kind == "image":
-                return self.get_image_and_folder(value)[1]
             if kind == "operation":
                 return self.get_operation(value).folder_id
+            for table in TABLES:
+                finder = table._table_folders(self).get(kind)
+                if finder is not None:
+                    return finder(value)
             raise ValueError(f"no folder for a {kind!r}")
 
     def folder_of(self, scope: Scope) -> str:
