@@ -92,6 +92,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "OperationService.Get) or delay:MS; for every method, or one (ImageService/Delete=polls:2); "
         "repeatable",
     )
+    parser.add_argument(
+        "--lifecycle-every",
+        type=float,
+        metavar="SECONDS",
+        help="run the ACTIVE lifecycle policies every SECONDS of the emulator's clock (86400: daily); "
+        "without it they run only when asked (POST /lifecycle-policies/run)",
+    )
     tls = parser.add_argument_group("TLS (plaintext is the default)")
     tls.add_argument("--tls", action="store_true", help="serve TLS on --port")
     tls.add_argument(
@@ -181,6 +188,7 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
         clock=clock,
         operations=args.operations,
         admin_token=args.admin_token,
+        lifecycle_every=args.lifecycle_every,
     )
 
 

@@ -28,9 +28,11 @@ from emulator.rpc.server import (
 from emulator.rpc.services import CATALOGUE
 from emulator.rpc.tls import TlsMaterial, generated
 from emulator.state.clock import Clock
+from emulator.state.lifecycle import LifecyclePolicy, LifecycleRun
 from emulator.state.operation_modes import modes_json, parse_modes
 from emulator.state.records import Copies, Image, Operation, Registry, Repository, detached
 from emulator.state.seed import (
+    add_lifecycle_policy_entry,
     add_registry_parts,
     add_repository_entry,
     apply_seed,
@@ -84,6 +86,7 @@ class Emulator:
         operations: Mapping[str, str] | Iterable[str] | str | None = None,
         admin_token: str | None = None,
         clock: Clock | None = None,
+        lifecycle_every: float | None = None,
     ):
         """
         ``seed`` makes generated ids and digests reproducible. ``admin_port`` (0 = any free
@@ -98,7 +101,8 @@ class Emulator:
         ``admin_token`` makes the control plane require ``Authorization: Bearer <admin_token>``
         on every request but ``GET /health``; without it the control plane is open.
         ``clock``: what every time-based behaviour reads (emulator.state.clock; default: the system
-        time); ``advance_time`` moves it.
+        time); ``advance_time`` moves it. ``lifecycle_every``: run the ACTIVE lifecycle policies every
+        so many seconds of that clock (see ``schedule_lifecycle_policies``); restored on reset.
         """
         self.host = host
         self.port = port
@@ -119,6 +123,8 @@ class Emulator:
         self._calls = CallRecorder(_request_fields, CATALOGUE.answers_to, clock=self.clock.now_ns)
         self._server: grpc.Server | None = None
         self._admin = None
+        self._default_lifecycle_every = lifecycle_every
+        self.schedule_lifecycle_policies(lifecycle_every)
 
     # ---- life cycle ----------------------------------------------------------------
 
@@ -283,6 +289,7 @@ class Emulator:
         self.clock.rewind()  # nothing that remembers time survives a reset: each test starts at its own now
         self.auth.configure(*self._default_auth)
         self.store.configure_operations(self._default_operations)
+        self.schedule_lifecycle_policies(self._default_lifecycle_every)
 
     def add_registry(self, folder_id: str, **fields: Any) -> Registry:
         """Add a registry. ``fields`` are the seed format's: id, name, created_at, labels,
@@ -368,6 +375,42 @@ class Emulator:
     def untag_image(self, image_id: str, tag: str) -> Image:
         """Take a tag off an image; ValueError if it has no such tag."""
         return self._changed_image(self.store.untag_image, image_id, tag)
+
+    def add_lifecycle_policy(self, repository_id: str, **fields: Any) -> LifecyclePolicy:
+        """Add a lifecycle policy to a repository (which then stays while empty). ``fields`` are the
+        seed format's: id, name, description, status (DISABLED unless given), created_at, rules (each
+        in protobuf's JSON mapping of LifecycleRule: ``{"tag_regexp": "v.*", "expire_period": "172800s",
+        "retained_top": 5}``), dry_run_results. Bad arguments raise ValueError naming the argument."""
+        self.store.advance()
+        with self.store.atomic():
+            try:
+                repository = self.store.get_repository(repository_id)
+            except ApiError as error:
+                raise ValueError(f"repository_id: {error.message}") from None
+            return detached(add_lifecycle_policy_entry(self.store, repository, _given(fields)))
+
+    def run_lifecycle_policies(self, lifecycle_policy_id: str | None = None) -> list[LifecycleRun]:
+        """Run the ACTIVE lifecycle policies now (or the ACTIVE one named), as production does
+        regularly: each deletes the images its rules require, as ImageService.Delete does (one done
+        operation each; an image an image list outside them references is kept). What each did."""
+        self.store.advance()
+        try:
+            return self.store.run_lifecycle_policies(lifecycle_policy_id)
+        except ApiError as error:
+            raise ValueError(f"lifecycle_policy_id: {error.message}") from None
+
+    def schedule_lifecycle_policies(self, every: float | None) -> None:
+        """Run the ACTIVE lifecycle policies every ``every`` seconds of the emulator's clock, the first
+        time ``every`` seconds from now (None: only when run_lifecycle_policies is called). A run that
+        is due happens before the next request is served, once however many periods have passed."""
+        if every is not None and (isinstance(every, bool) or not isinstance(every, (int, float)) or not every > 0):
+            raise ValueError(f"every: must be a positive number of seconds, or None, got {every!r}")
+        self.store.schedule_lifecycle_policies(None if every is None else max(1, round(every * 1_000_000_000)))
+
+    @property
+    def lifecycle_policies(self) -> dict[str, LifecyclePolicy]:
+        """A snapshot of the lifecycle policies by id."""
+        return self._snapshot("lifecycle_policies")
 
     def health(self) -> str:
         """``SERVING`` while started (as ``GET /health`` answers)."""

@@ -209,3 +209,52 @@ def test_needs_sdk(ycr_stubs):
 def test_ycr_stubs_skips_without_the_sdk(pytester):
     pytester.makepyfile(test_nosdk=NO_SDK)
     pytester.runpytest_subprocess().assert_outcomes(skipped=1)
+
+
+LIFECYCLE_SUITE = """
+import pytest
+
+FOLDER = "b1g0000000000000ycrt"
+
+
+def _policy_over_an_old_image(ycr):
+    registry = ycr.add_registry(FOLDER)
+    ycr.add_image(registry.id, "app", tags=["v1"], created_at="2020-01-01T00:00:00Z")
+    repository = ycr.add_repository(registry.id, "app")
+    rules = [{"tag_regexp": ".*", "expire_period": "86400s"}]
+    return ycr.add_lifecycle_policy(repository.id, status="ACTIVE", rules=rules)
+
+
+@pytest.mark.ycr_lifecycle(86400)
+def test_scheduled(ycr):
+    _policy_over_an_old_image(ycr)
+    ycr.advance_time(86399)
+    assert len(ycr.images) == 1
+    ycr.advance_time(1)
+    assert ycr.images == {}
+
+
+def test_not_scheduled_runs_on_demand(ycr, ycr_stubs):
+    policy = _policy_over_an_old_image(ycr)
+    ycr.advance_time(10 * 86400)
+    assert len(ycr.images) == 1
+    [run] = ycr.run_lifecycle_policies()
+    assert run.lifecycle_policy_id == policy.id and ycr.images == {}
+    from yandex.cloud.containerregistry.v1 import lifecycle_policy_service_pb2 as pb
+
+    listed = ycr_stubs.lifecycle_policies.List(pb.ListLifecyclePoliciesRequest(repository_id=policy.repository_id))
+    assert [p.id for p in listed.lifecycle_policies] == [policy.id]
+
+
+@pytest.mark.ycr_lifecycle(every=-5)
+def test_bad(ycr):
+    pass
+"""
+
+
+@pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
+def test_the_lifecycle_marker_schedules_policies_in_every_mode(pytester, mode):
+    pytester.makepyfile(test_lifecycle=LIFECYCLE_SUITE)
+    result = pytester.runpytest_subprocess(f"--ycr-mode={mode}", "-p", "no:randomly")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*@pytest.mark.ycr_lifecycle: every: must be a positive number of seconds*"])

@@ -19,8 +19,14 @@ import grpc
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
-from yandex.cloud.containerregistry.v1 import image_service_pb2, registry_service_pb2, repository_service_pb2
+from yandex.cloud.containerregistry.v1 import (
+    image_service_pb2,
+    lifecycle_policy_service_pb2,
+    registry_service_pb2,
+    repository_service_pb2,
+)
 from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
+from yandex.cloud.containerregistry.v1.lifecycle_policy_service_pb2_grpc import LifecyclePolicyServiceStub
 from yandex.cloud.containerregistry.v1.registry_service_pb2_grpc import RegistryServiceStub
 from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import RepositoryServiceStub
 from yandex.cloud.operation import operation_service_pb2
@@ -29,6 +35,7 @@ from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceSt
 from conftest import violation_fields
 from emulator.contract import strategies
 from emulator.contract.client import RegistryClient
+from emulator.rpc.services import CATALOGUE
 from tests.test_downstream import CLEANUP_TOOL  # the downstream project's code under test
 
 OK, INVALID, NOT_FOUND = grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND
@@ -53,6 +60,7 @@ def sdk(channel):
     """Method -> (the official SDK's stub method, its request class)."""
     images, registries = ImageServiceStub(channel), RegistryServiceStub(channel)
     repositories, operations = RepositoryServiceStub(channel), OperationServiceStub(channel)
+    policies = LifecyclePolicyServiceStub(channel)
     return {
         "ImageService/List": (images.List, image_service_pb2.ListImagesRequest),
         "ImageService/Get": (images.Get, image_service_pb2.GetImageRequest),
@@ -62,6 +70,16 @@ def sdk(channel):
         "RepositoryService/Get": (repositories.Get, repository_service_pb2.GetRepositoryRequest),
         "RepositoryService/GetByName": (repositories.GetByName, repository_service_pb2.GetRepositoryByNameRequest),
         "OperationService/Get": (operations.Get, operation_service_pb2.GetOperationRequest),
+        **{
+            f"LifecyclePolicyService/{name}": (getattr(policies, name), getattr(lifecycle_policy_service_pb2, request))
+            for name, request in (
+                ("List", "ListLifecyclePoliciesRequest"),
+                ("Get", "GetLifecyclePolicyRequest"),
+                ("ListDryRunResults", "ListDryRunLifecyclePolicyResultsRequest"),
+                ("GetDryRunResult", "GetDryRunLifecyclePolicyResultRequest"),
+                ("ListDryRunResultAffectedImages", "ListDryRunLifecyclePolicyResultAffectedImagesRequest"),
+            )
+        },
     }
 
 
@@ -257,9 +275,17 @@ def test_valid_requests_about_a_seed_are_answered_ok(running_emulator, sdk, seed
     named = strategies.scope_values(seed)
     pools = {"ImageService/Get": "image_ids", "RegistryService/Get": "registry_ids"}
     pools |= {"RepositoryService/Get": "repository_ids", "RepositoryService/GetByName": "repository_names"}
+    # a List of one resource's children is NOT_FOUND when the seed names none of them
+    pools |= {
+        "LifecyclePolicyService/Get": "lifecycle_policy_ids",
+        "LifecyclePolicyService/GetDryRunResult": "dry_run_lifecycle_policy_result_ids",
+        "LifecyclePolicyService/ListDryRunResults": "lifecycle_policy_ids",
+        "LifecyclePolicyService/ListDryRunResultAffectedImages": "dry_run_lifecycle_policy_result_ids",
+    }
     for method in strategies.LIST_METHODS + strategies.GET_METHODS:
         request = data.draw(strategies.requests_for(seed, method), label=method)
-        expected = OK if method in strategies.LIST_METHODS or named.get(pools.get(method), ()) else NOT_FOUND
+        listed = method in strategies.LIST_METHODS and method not in pools
+        expected = OK if listed or named.get(pools.get(method), ()) else NOT_FOUND
         assert sdk_code(sdk, method, request) == expected, (method, request)
 
 
@@ -272,6 +298,9 @@ def test_valid_requests_of_unknown_values_are_never_invalid(running_emulator, sd
         "ImageService/List": strategies.list_images_requests(),
         "RegistryService/List": strategies.list_registries_requests(),
         "RepositoryService/List": strategies.list_repositories_requests(),
+        "LifecyclePolicyService/List": strategies.list_lifecycle_policies_requests(),
+        "LifecyclePolicyService/ListDryRunResults": strategies.list_dry_run_results_requests(),
+        "LifecyclePolicyService/ListDryRunResultAffectedImages": strategies.list_affected_images_requests(),
     }
     for method, requests in lists.items():
         request = data.draw(requests, label=method)
@@ -292,6 +321,9 @@ def test_invalid_requests_are_invalid_argument_naming_a_field(running_emulator, 
             "ImageService/List": strategies.list_images_requests,
             "RegistryService/List": strategies.list_registries_requests,
             "RepositoryService/List": strategies.list_repositories_requests,
+            "LifecyclePolicyService/List": strategies.list_lifecycle_policies_requests,
+            "LifecyclePolicyService/ListDryRunResults": strategies.list_dry_run_results_requests,
+            "LifecyclePolicyService/ListDryRunResultAffectedImages": strategies.list_affected_images_requests,
         }[method](valid=False)
     else:
         any_values = strategies.get_requests(method, valid=False)
@@ -311,8 +343,10 @@ def test_each_invalid_part_alone_is_invalid_argument_naming_its_field(running_em
         parts = {"filter": strategies.filters(method, valid=False), "page_size": strategies.page_sizes(valid=False)}
         if method != "RegistryService/List":
             parts["order_by"] = strategies.order_bys(method, valid=False)
+        scope_field = CATALOGUE.method(method).spec.scopes[-1][0]
+        scope = {scope_field: "b1g0000000000000test" if scope_field == "folder_id" else "crp00000000000000000"}
         for field, broken in parts.items():
-            request = {"folder_id": "b1g0000000000000test", field: data.draw(broken, label=f"{method} {field}")}
+            request = {**scope, field: data.draw(broken, label=f"{method} {field}")}
             error = refused(client, method, request)
             assert error is not None and error.code() == INVALID, (method, request)
             assert violation_fields(error) == {field}, (request, error.details())

@@ -13,6 +13,7 @@ Plain data over the descriptor pool: nothing here serves anything.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,8 +26,11 @@ EVERY_METHOD = "*"
 
 # What a call may act on: the kinds the state layer finds a folder for (Store.folder_of_target).
 TARGET_KINDS = frozenset(
-    {"folder", "registry", "repository", "repository_name", "repository_path", "image", "operation"}
-)
+    {
+        "folder", "registry", "repository", "repository_name", "repository_path", "image", "operation",
+        "lifecycle_policy", "dry_run_lifecycle_policy_result",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,8 @@ class Method:
         if self.gets:
             return self.gets.rpartition("_")[0]
         if self.lists:
-            return message_class(self.response_type).DESCRIPTOR.fields_by_name[self.lists].message_type.name.lower()
+            name = message_class(self.response_type).DESCRIPTOR.fields_by_name[self.lists].message_type.name
+            return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()  # DryRunLifecyclePolicyResult: dry_run_...
         return None
 
 

@@ -18,6 +18,15 @@ from google.protobuf.message import Message
 from emulator.api.errors import InvalidArgument
 from emulator.api.wire import field_option, oneof_option
 
+# Annotations production is seen not to enforce, each with its evidence: enforcing them would refuse
+# what works against production.
+NOT_ENFORCED = {
+    # Terraform's provider (resource_yandex_container_repository_lifecycle_policy.go, Update) sends no
+    # status when it has not changed; the service requires it only when update_mask names it.
+    "yandex.cloud.containerregistry.v1.UpdateLifecyclePolicyRequest.status": "required",
+}
+_DURATION_UNITS_NS = {"h": 3_600 * 10**9, "m": 60 * 10**9, "s": 10**9, "ms": 10**6}
+_DURATION = re.compile(r"(?P<op><=|>=|<|>)?\s*(?P<number>\d+)(?P<unit>h|ms|m|s)")
 _RANGE = re.compile(r"(?P<op><=|>=|<|>|==|=)?\s*(?P<low>-?\d+)(?:\s*-\s*(?P<high>-?\d+))?")
 
 ScalarCheck = Callable[[object], str | None]  # one value -> a violation text or None
@@ -126,6 +135,8 @@ def _is_map(field: FieldDescriptor) -> bool:
 def _required_text(field: FieldDescriptor) -> str | None:
     """What an unset required field reports (an enum: its zero value), or None if not required.
     A singular message field's presence needs the parent (HasField), see _message_rules."""
+    if NOT_ENFORCED.get(field.full_name) == "required":
+        return None
     if not field_option(field, "required") or (field.type == FieldDescriptor.TYPE_MESSAGE and not field.is_repeated):
         return None
     if field.type == FieldDescriptor.TYPE_ENUM:
@@ -173,28 +184,50 @@ def _field_checks(field: FieldDescriptor) -> list[FieldCheck]:
     return checks
 
 
+def _duration_check(spec: str) -> Callable[[Message], str | None]:
+    """A ``value`` annotation on a google.protobuf.Duration (``>=24h``): a check of a set duration."""
+    match = _DURATION.fullmatch(spec.strip())
+    if not match:
+        raise ValueError(f"unsupported duration annotation {spec!r}")
+    bound = int(match.group("number")) * _DURATION_UNITS_NS[match.group("unit")]
+    op = match.group("op") or "=="
+    holds = {"<=": bound.__ge__, ">=": bound.__le__, "<": bound.__gt__, ">": bound.__lt__, "==": bound.__eq__}[op]
+
+    def check(duration: Message) -> str | None:
+        total = duration.seconds * 10**9 + duration.nanos
+        return None if holds(total) else f"must be {op} {spec.strip().lstrip('<>=').strip()}, got {total / 1e9:g}s"
+
+    return check
+
+
 @cache
 def _message_rules(descriptor: Descriptor):
-    """(field rules, required message fields, nested message fields, exactly-one oneofs)."""
+    """(field rules, required message fields, nested message fields, exactly-one oneofs, duration
+    checks of set Duration fields)."""
     field_rules = []
     present = []
     nested = []
+    durations = []
     for field in descriptor.fields:
         required, checks = _required_text(field), _field_checks(field)
         if required or checks:
             field_rules.append((field.name, required, checks))
         if field.type != FieldDescriptor.TYPE_MESSAGE or _is_map(field):
             continue
-        nested.append((field.name, field.is_repeated))
         if not field.is_repeated and field_option(field, "required"):
             present.append(field.name)
+        if field.message_type.full_name == "google.protobuf.Duration" and not field.is_repeated:
+            if (spec := field_option(field, "value")) is not None:
+                durations.append((field.name, _duration_check(spec)))
+            continue
+        nested.append((field.name, field.is_repeated))
     exactly_one = [oneof.name for oneof in descriptor.oneofs if oneof_option(oneof, "exactly_one")]
-    return field_rules, present, nested, exactly_one
+    return field_rules, present, nested, exactly_one, durations
 
 
 def violations(message: Message, prefix: str = "") -> list[tuple[str, str]]:
     """Every annotation the message breaks, as (field path, description) pairs."""
-    field_rules, present, nested, exactly_one = _message_rules(message.DESCRIPTOR)
+    field_rules, present, nested, exactly_one, durations = _message_rules(message.DESCRIPTOR)
     found: list[tuple[str, str]] = []
     for name, required, checks in field_rules:
         value = getattr(message, name)
@@ -209,6 +242,9 @@ def violations(message: Message, prefix: str = "") -> list[tuple[str, str]]:
     for name in exactly_one:
         if message.WhichOneof(name) is None:
             found.append((prefix + name, "exactly one of its fields must be set"))
+    for name, check in durations:
+        if message.HasField(name) and (text := check(getattr(message, name))) is not None:
+            found.append((prefix + name, text))
     for name, repeated in nested:
         if repeated:
             for position, item in enumerate(getattr(message, name)):

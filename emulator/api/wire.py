@@ -61,3 +61,19 @@ def oneof_option(oneof: OneofDescriptor, name: str):
     options = _private_options(oneof.GetOptions(), "google.protobuf.OneofOptions")
     extension = POOL.FindExtensionByName(f"yandex.cloud.{name}")
     return options.Extensions[extension] if options.HasExtension(extension) else None
+
+
+@cache
+def _id_field(descriptor: Descriptor) -> str:
+    if "id" in descriptor.fields_by_name:
+        return "id"
+    first = descriptor.fields_by_number.get(1)
+    if first is not None and first.name.endswith("_id"):
+        return first.name
+    raise ValueError(f"{descriptor.full_name} has no id field")
+
+
+def resource_id(message: Message) -> str:
+    """A resource's id: its ``id`` field, else its first field when that names an id (a dry run's
+    result: ``dry_run_lifecycle_policy_result_id``)."""
+    return getattr(message, _id_field(message.DESCRIPTOR))

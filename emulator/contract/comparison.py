@@ -17,7 +17,7 @@ from typing import Any
 from google.protobuf.message import Message
 
 from emulator.api.catalogue import Method
-from emulator.api.wire import message_class
+from emulator.api.wire import message_class, resource_id
 from emulator.rpc.services import CATALOGUE
 
 # From the catalogue: the repeated field of each List's response, the name of one of its resources,
@@ -90,7 +90,7 @@ def order_of(method: str, order_by: str) -> tuple[Callable[[Message], tuple], bo
     Only requests both targets answered OK get here, so the text is a valid order."""
     names = [item.split()[0] for item in order_by.split(",") if item.split()]
     if "id" in names:
-        return (lambda resource: (resource.id,)), True
+        return (lambda resource: (resource_id(resource),)), True
     fields = OBSERVABLE_ORDER_FIELDS[method]
     chosen = []
     for name in names:
@@ -106,7 +106,7 @@ def canonical(resources: Iterable[Message], key: Callable[[Message], tuple]) -> 
     return [
         resource
         for _, run in _runs(resources, key)
-        for resource in sorted(run, key=lambda message: (message.id, message.SerializeToString(deterministic=True)))
+        for resource in sorted(run, key=lambda message: (resource_id(message), message.SerializeToString(deterministic=True)))
     ]
 
 
@@ -165,11 +165,11 @@ def _only(only_a: set[str], only_b: set[str], note: str = "") -> Verdict:
 
 def _contents(listed: str, left: Iterable[Message], right: Iterable[Message]) -> str | None:
     """The first resource (by A's order) whose fields differ from B's of the same id."""
-    theirs = {item.id: item for item in right}
+    theirs = {resource_id(item): item for item in right}
     for item in left:
-        found = field_difference(item, theirs[item.id]) if item.id in theirs else None
+        found = field_difference(item, theirs[resource_id(item)]) if resource_id(item) in theirs else None
         if found:
-            return f"{SINGULAR[listed]} {item.id}: {found}"
+            return f"{SINGULAR[listed]} {resource_id(item)}: {found}"
     return None
 
 
@@ -179,15 +179,15 @@ def _whole_lists(listed: str, left: list[Message], right: list[Message], key, to
         left, right = canonical(left, key), canonical(right, key)
     if left == right:
         return Verdict()
-    only_a = Counter(item.id for item in left) - Counter(item.id for item in right)
-    only_b = Counter(item.id for item in right) - Counter(item.id for item in left)
+    only_a = Counter(map(resource_id, left)) - Counter(map(resource_id, right))
+    only_b = Counter(map(resource_id, right)) - Counter(map(resource_id, left))
     if only_a or only_b:
         return _only(set(only_a), set(only_b))
     found = _contents(listed, left, right)
     if found:
         return Verdict(found)
     position = next(index for index, (one, other) in enumerate(zip(left, right, strict=True)) if one != other)
-    return Verdict(f"order at {position + 1}: A {left[position].id}, B {right[position].id}")
+    return Verdict(f"order at {position + 1}: A {resource_id(left[position])}, B {resource_id(right[position])}")
 
 
 def _cut_lists(listed: str, a: Answer, b: Answer, key, total: bool) -> Verdict:
@@ -200,12 +200,12 @@ def _cut_lists(listed: str, a: Answer, b: Answer, key, total: bool) -> Verdict:
     compared, position = False, 0
     for index, ((key_a, run_a), (key_b, run_b)) in enumerate(zip(runs_a, runs_b)):
         if key_a != key_b:
-            return Verdict(f"order at {position + 1}: A {run_a[0].id}, B {run_b[0].id}")
+            return Verdict(f"order at {position + 1}: A {resource_id(run_a[0])}, B {resource_id(run_b[0])}")
         whole_a = total or not a.truncated or index < len(runs_a) - 1
         whole_b = total or not b.truncated or index < len(runs_b) - 1
         if not (whole_a or whole_b):
             break
-        ids_a, ids_b = {item.id for item in run_a}, {item.id for item in run_b}
+        ids_a, ids_b = set(map(resource_id, run_a)), set(map(resource_id, run_b))
         only_a, only_b = (ids_a - ids_b if whole_b else set()), (ids_b - ids_a if whole_a else set())
         if only_a or only_b:
             return _only(only_a, only_b)
@@ -215,7 +215,7 @@ def _cut_lists(listed: str, a: Answer, b: Answer, key, total: bool) -> Verdict:
         compared, position = True, position + len(run_a)
     for ended, other, name in ((a, b, "A"), (b, a, "B")):
         if not ended.truncated and len(other.resources) > len(ended.resources):  # it ended; the other has more
-            more = {item.id for item in other.resources} - {item.id for item in ended.resources}
+            more = set(map(resource_id, other.resources)) - set(map(resource_id, ended.resources))
             note = f"{name} ends after {len(ended.resources)} {listed}"
             if not more:
                 return Verdict(note)

@@ -46,6 +46,7 @@ from typing import TextIO
 import grpc
 
 from emulator.api.values import lone_surrogate
+from emulator.api.wire import resource_id
 from emulator.contract.client import ClientError, RegistryClient, add_client_arguments, client_options
 from emulator.contract.comparison import (
     ALL,
@@ -130,8 +131,8 @@ def summary(method: str, result: Answer) -> str:
     if result.code != "OK":
         return status_text(result)
     if method not in LISTED:
-        return f"{GOTTEN[method]} {result.resources[0].id}"
-    ids = [resource.id for resource in result.resources]
+        return f"{GOTTEN[method]} {resource_id(result.resources[0])}"
+    ids = [resource_id(resource) for resource in result.resources]
     kind = LISTED[method] if len(ids) != 1 else SINGULAR[LISTED[method]]
     more = f", … (+{len(ids) - SHOWN_IDS})" if len(ids) > SHOWN_IDS else ""
     truncated = "+" if result.truncated else ""  # more than the pages read

@@ -26,7 +26,14 @@ PROG = "ycr-emulator diff"
 
 # The Lists branches() draws requests of (each with the scope values discover() finds for it): every
 # List the catalogue declares must be here, and tests/test_catalogue.py fails until it is.
-DRAWN_LISTS = ("ImageService/List", "RepositoryService/List", "RegistryService/List")
+DRAWN_LISTS = (
+    "ImageService/List",
+    "RepositoryService/List",
+    "RegistryService/List",
+    "LifecyclePolicyService/List",
+    "LifecyclePolicyService/ListDryRunResults",
+    "LifecyclePolicyService/ListDryRunResultAffectedImages",
+)
 DISCOVERY_PAGES = 10  # pages of 1,000 read per List while discovering the scope's values
 
 
@@ -41,6 +48,9 @@ class Values:
     repository_ids: set[str] = field(default_factory=set)
     image_ids: set[str] = field(default_factory=set)
     image_names: set[str] = field(default_factory=set)
+    lifecycle_policy_ids: set[str] = field(default_factory=set)
+    lifecycle_policy_names: set[str] = field(default_factory=set)
+    dry_run_lifecycle_policy_result_ids: set[str] = field(default_factory=set)
 
     def sorted(self, name: str) -> tuple[str, ...]:
         return tuple(sorted(getattr(self, name)))
@@ -108,6 +118,16 @@ def discover(clients: dict[str, RegistryClient], folder_id: str | None, registry
                 values.image_ids.add(image.id)
                 values.image_names.add(image.name)
                 values.repository_names.add(image.name)
+            for policy in _listed(client, side, "LifecyclePolicyService/List", registry_id=known):
+                values.lifecycle_policy_ids.add(policy.id)
+                if policy.name:
+                    values.lifecycle_policy_names.add(policy.name)
+    for side, client in clients.items():
+        for policy_id in sorted(values.lifecycle_policy_ids):
+            for result in _listed(
+                client, side, "LifecyclePolicyService/ListDryRunResults", lifecycle_policy_id=policy_id
+            ):
+                values.dry_run_lifecycle_policy_result_ids.add(result.dry_run_lifecycle_policy_result_id)
     return values
 
 
@@ -147,6 +167,8 @@ def branches(values: Values, folder_wide: bool) -> list[Branch]:
     registry_ids, repository_names = values.sorted("registry_ids"), values.sorted("repository_names")
 
     def lists(method: str, known: bool, valid: bool = True):
+        if method.startswith("LifecyclePolicyService/"):  # by ids only: never a folder_id
+            return _lifecycle_lists(method, values, known, valid)
         if method == "RegistryService/List":
             scope = {"folder_ids": folders, "registry_names": values.sorted("registry_names")}
             return strategies.list_registries_requests(valid=valid, **(scope if known else {}))
@@ -171,6 +193,8 @@ def branches(values: Values, folder_wide: bool) -> list[Branch]:
     for method in DRAWN_LISTS:
         if method == "RegistryService/List" and not folder_wide:
             continue
+        if method in _LISTS_OF_FOUND and not values.sorted(_LISTS_OF_FOUND[method]):
+            continue  # nothing found to list the children of: every request would be NOT_FOUND on both
         found.append(Branch(method, "known", WEIGHTS["List", "known"], lists(method, known=True)))
         if method == "ImageService/List":
             found.append(Branch(method, "ordered", WEIGHTS["List", "ordered"], ordered(method)))
@@ -191,6 +215,30 @@ def branches(values: Values, folder_wide: bool) -> list[Branch]:
         )
         found.append(Branch(method, "unknown", WEIGHTS["Get", "unknown"], strategies.get_requests(method)))
     return found
+
+
+# Lists of a found resource's children, and the values naming those resources.
+_LISTS_OF_FOUND = {
+    "LifecyclePolicyService/ListDryRunResults": "lifecycle_policy_ids",
+    "LifecyclePolicyService/ListDryRunResultAffectedImages": "dry_run_lifecycle_policy_result_ids",
+}
+
+
+def _lifecycle_lists(method: str, values: Values, known: bool, valid: bool):
+    from emulator.contract import strategies
+
+    names = {"policy_names": values.sorted("lifecycle_policy_names")}
+    if method == "LifecyclePolicyService/List":
+        scope = {"registry_ids": values.sorted("registry_ids"), **names}
+        return strategies.list_lifecycle_policies_requests(valid=valid, **(scope if known else {}))
+    if method == "LifecyclePolicyService/ListDryRunResults":
+        scope = {"lifecycle_policy_ids": values.sorted("lifecycle_policy_ids"), **names}
+        return strategies.list_dry_run_results_requests(valid=valid, **(scope if known else {}))
+    scope = {
+        "dry_run_lifecycle_policy_result_ids": values.sorted("dry_run_lifecycle_policy_result_ids"),
+        "repository_names": values.sorted("repository_names"),
+    }
+    return strategies.list_affected_images_requests(valid=valid, **(scope if known else {}))
 
 
 def shares(weights: list[int], total: int) -> list[int]:

@@ -47,6 +47,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import grpc
+from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from emulator.api.values import TIMESTAMP_MAX_NS, TIMESTAMP_MIN_NS
@@ -224,6 +225,48 @@ class Reader:
 
         return self.optional("RegistryService/ListIpPermission", "IP permissions", read)
 
+    def lifecycle_policies(self, repository_id: str) -> list[dict] | None:
+        """The repository's lifecycle policies as seed entries, each with its dry runs' results and
+        the images each found."""
+
+        def read() -> list[dict]:
+            policies = []
+            for page in self.pages("LifecyclePolicyService/List", repository_id=repository_id):
+                for policy in page.lifecycle_policies:
+                    entry = {
+                        "id": policy.id,
+                        "name": policy.name,
+                        "description": policy.description,
+                        "status": _enum_name(policy, "status", f"lifecycle policy {policy.id}"),
+                        "created_at": format_timestamp(_ns(policy.created_at, f"lifecycle policy {policy.id}")),
+                        "rules": [
+                            json_format.MessageToDict(rule, preserving_proto_field_name=True) for rule in policy.rules
+                        ],
+                    }
+                    results = self._dry_runs(policy.id)
+                    if results:
+                        entry["dry_run_results"] = results
+                    policies.append(entry)
+            return policies
+
+        return self.optional("LifecyclePolicyService/List", "lifecycle policies", read)
+
+    def _dry_runs(self, policy_id: str) -> list[dict]:
+        results = []
+        for page in self.pages("LifecyclePolicyService/ListDryRunResults", lifecycle_policy_id=policy_id):
+            for result in page.dry_run_lifecycle_policy_results:
+                result_id = result.dry_run_lifecycle_policy_result_id
+                found = self.pages("LifecyclePolicyService/ListDryRunResultAffectedImages",
+                                   dry_run_lifecycle_policy_result_id=result_id)  # fmt: skip
+                results.append({
+                    "id": result_id,
+                    "run_at": format_timestamp(_ns(result.run_at, f"dry run {result_id}: run_at")),
+                    "affected_images": [
+                        image_entry(image, _ns(image.created_at)) for page in found for image in page.affected_images
+                    ],
+                })  # fmt: skip
+        return results
+
     def images(self, scope: dict, order_by: str, what: str) -> list[Message]:
         """Every image of the scope in this order; a running count on stderr once there are pages."""
         found: list[Message] = []
@@ -389,6 +432,10 @@ def _registry(reader: Reader, registry: Message, images: list[Message], last_mod
             bindings = reader.access_bindings("RepositoryService/ListAccessBindings", repository.id)
             if bindings:
                 item["access_bindings"] = bindings
+            policies = reader.lifecycle_policies(repository.id)
+            if policies:
+                item["lifecycle_policies"] = policies
+                item["kept"] = True  # a repository with a policy stays while empty
             repositories.append(item)
     entry["repositories"] = repositories
     entry["images"] = [image_entry(image, last_modified.get(image.id, _ns(image.created_at))) for image in images]

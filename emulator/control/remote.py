@@ -23,11 +23,14 @@ from emulator.state.codecs import (
     blob_json,
     format_timestamp,
     image_from_json,
+    lifecycle_policy_from_json,
+    lifecycle_run_from_json,
     operation_from_json,
     parse_timestamp,
     registry_from_json,
     repository_from_json,
 )
+from emulator.state.lifecycle import LifecyclePolicy, LifecycleRun
 from emulator.state.records import Blob, Image, Operation, Registry, Repository
 from emulator.state.state_file import read_seed_file
 
@@ -199,6 +202,22 @@ class RemoteEmulator:
     @property
     def operations(self) -> dict[str, Operation]:
         return {entry["id"]: operation_from_json(entry) for entry in self.state()["operations"]}
+
+    @property
+    def lifecycle_policies(self) -> dict[str, LifecyclePolicy]:
+        return {
+            policy["id"]: lifecycle_policy_from_json(
+                {"registry_id": registry["id"], "repository_id": repository["id"], **policy}
+            )
+            for registry in self.state()["registries"]
+            for repository in registry.get("repositories", ())
+            for policy in repository.get("lifecycle_policies", ())
+        }
+
+    def run_lifecycle_policies(self, lifecycle_policy_id: str | None = None) -> list[LifecycleRun]:
+        """As Emulator.run_lifecycle_policies."""
+        body = {} if lifecycle_policy_id is None else {"lifecycle_policy_id": lifecycle_policy_id}
+        return [lifecycle_run_from_json(run) for run in self._call("run_lifecycle_policies", body)["runs"]]
 
 
 def _generated(operation: ControlOperation):

@@ -21,6 +21,9 @@ from emulator.state.codecs import (
     format_timestamp,
     image_record_from_json,
     image_record_json,
+    lifecycle_policy_from_json,
+    lifecycle_policy_record_json,
+    lifecycle_run_json,
     registry_from_json,
     registry_json,
     repository_record_from_json,
@@ -132,6 +135,18 @@ def _clear_faults(emulator: Controlled, params: dict) -> dict:
     return {}
 
 
+def _run_lifecycle_policies(emulator: Controlled, body: Any) -> dict:
+    given = {} if body is NO_BODY else fields(body, allowed=("lifecycle_policy_id",))
+    runs = emulator.run_lifecycle_policies(given.get("lifecycle_policy_id"))
+    return {"runs": [lifecycle_run_json(run) for run in runs]}
+
+
+def _schedule_lifecycle_policies(emulator: Controlled, body: Any) -> dict:
+    every = fields(body, required=("every",), allowed=("every",))["every"]
+    emulator.schedule_lifecycle_policies(every)
+    return {"every": every}
+
+
 OPERATIONS = (
     ControlOperation(
         "health", "GET", "/health", "none", lambda emulator, body: {"status": "SERVING"},
@@ -196,6 +211,20 @@ OPERATIONS = (
     ControlOperation(
         "advance_time", "POST", "/time", "required", _advance_time,
         arguments=("seconds",), answer=lambda answer: datetime_from_json(answer["now"]),
+    ),
+    ControlOperation(
+        "add_lifecycle_policy", "POST", "/lifecycle-policies", "required",
+        lambda emulator, body: lifecycle_policy_record_json(
+            emulator.add_lifecycle_policy(**fields(body, required=("repository_id",)))
+        ),
+        arguments=("repository_id",), extra_fields=True, answer=lifecycle_policy_from_json,
+    ),
+    ControlOperation(
+        "run_lifecycle_policies", "POST", "/lifecycle-policies/run", "optional", _run_lifecycle_policies,
+    ),
+    ControlOperation(
+        "schedule_lifecycle_policies", "POST", "/lifecycle-policies/schedule", "required",
+        _schedule_lifecycle_policies, arguments=("every",), answer=lambda answer: None,
     ),
     ControlOperation(
         "configure_operations", "POST", "/operation-modes", "required",

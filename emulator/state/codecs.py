@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from emulator.api.values import ValueProblem, check_timestamp
+from emulator.state.lifecycle import DryRunResult, LifecyclePolicy, LifecycleRule, LifecycleRun
 from emulator.state.records import (
     AccessBinding,
     Blob,
@@ -170,6 +171,90 @@ def operation_json(operation: Operation) -> dict:
     if operation.pending is not None:
         entry["pending"] = pending_json(operation.pending)
     return entry
+
+
+def lifecycle_rule_json(rule: LifecycleRule) -> dict:
+    """A rule in protobuf's JSON mapping of LifecycleRule (fields at their defaults left out)."""
+    entry: dict[str, Any] = {}
+    if rule.description:
+        entry["description"] = rule.description
+    if rule.expire_period_ns:
+        entry["expire_period"] = f"{rule.expire_period_ns // 1_000_000_000}s"  # whole days: whole seconds
+    if rule.tag_regexp:
+        entry["tag_regexp"] = rule.tag_regexp
+    if rule.untagged:
+        entry["untagged"] = True
+    if rule.retained_top:
+        entry["retained_top"] = rule.retained_top
+    return entry
+
+
+def lifecycle_policy_json(policy: LifecyclePolicy, results: list[DryRunResult] = (), complete: bool = True) -> dict:
+    """A policy in the seed format (its repository is the entry holding it), with its dry runs' results."""
+    entry = {
+        "id": policy.id,
+        "name": policy.name,
+        "description": policy.description,
+        "status": policy.status,
+        "created_at": format_timestamp(policy.created_at_ns),
+        "rules": [lifecycle_rule_json(rule) for rule in policy.rules],
+    }
+    if results:
+        entry["dry_run_results"] = [dry_run_result_json(result, complete) for result in results]
+    return entry
+
+
+def dry_run_result_json(result: DryRunResult, complete: bool = True) -> dict:
+    return {
+        "id": result.id,
+        "run_at": format_timestamp(result.run_at_ns),
+        "affected_images": [image_json(image, complete) for image in result.images.values()],
+    }
+
+
+def lifecycle_policy_record_json(policy: LifecyclePolicy) -> dict:
+    """A policy as the control plane answers it: naming its repository and registry."""
+    return {"repository_id": policy.repository_id, "registry_id": policy.registry_id, **lifecycle_policy_json(policy)}
+
+
+def lifecycle_policy_from_json(entry: dict) -> LifecyclePolicy:
+    return LifecyclePolicy(
+        id=entry["id"],
+        repository_id=entry["repository_id"],
+        name=entry["name"],
+        description=entry["description"],
+        status=entry["status"],
+        created_at_ns=parse_timestamp(entry["created_at"], "created_at"),
+        rules=tuple(
+            LifecycleRule(
+                description=rule.get("description", ""),
+                expire_period_ns=int(rule.get("expire_period", "0s").removesuffix("s")) * 1_000_000_000,
+                tag_regexp=rule.get("tag_regexp", ""),
+                untagged=rule.get("untagged", False),
+                retained_top=int(rule.get("retained_top", 0)),
+            )
+            for rule in entry["rules"]
+        ),
+        registry_id=entry["registry_id"],
+    )
+
+
+def lifecycle_run_json(run: LifecycleRun) -> dict:
+    return {
+        "lifecycle_policy_id": run.lifecycle_policy_id,
+        "deleted": list(run.deleted),
+        "operations": list(run.operations),
+        "kept": [{"image_id": image_id, "reason": reason} for image_id, reason in run.kept],
+    }
+
+
+def lifecycle_run_from_json(entry: dict) -> LifecycleRun:
+    return LifecycleRun(
+        entry["lifecycle_policy_id"],
+        tuple(entry["deleted"]),
+        tuple(entry["operations"]),
+        tuple((kept["image_id"], kept["reason"]) for kept in entry["kept"]),
+    )
 
 
 def image_record_json(image) -> dict:

@@ -269,7 +269,8 @@ class ImageTable:
                         if referrers[child] == 0:
                             ready.append(child)
             for image_id in doomed:  # unknown, or referenced from outside them: refused before anything goes
-                if image_id not in self.images or self._referenced_by.get(image_id, set()) - doomed.keys():
+                referrers = self._referenced_by.get(image_id, ())
+                if image_id not in self.images or any(referrer not in doomed for referrer in referrers):
                     self._check_image_deletable(image_id)
             if len(order) < len(doomed):  # set_manifests refuses cycles: never, unless state was forced
                 raise FailedPrecondition("the image lists among these images reference each other in a cycle")

@@ -144,6 +144,7 @@ class RepositoryTable:
         return repository
 
     def _drop_repository(self, repository: Repository) -> None:
+        self._drop_repository_policies(repository)  # its lifecycle policies go with it
         registry = self.registries[repository.registry_id]
         self._repository_index.remove(repository, self._repository_scopes(repository, registry))
         del self._repositories_by_name[repository.name]

@@ -17,7 +17,7 @@ from google.protobuf import json_format
 from google.rpc import code_pb2
 
 from emulator.api.catalogue import Catalogue
-from emulator.api.errors import shown
+from emulator.api.errors import ApiError, shown
 from emulator.api.validation import violations
 from emulator.api.values import INT64_MAX, check_digest, check_size, lone_surrogate
 from emulator.api.wire import known_message, message_class
@@ -25,12 +25,15 @@ from emulator.state.codecs import (
     SeedError,
     _checked,
     image_json,
+    lifecycle_policy_json,
     operation_json,
     parse_timestamp,
     registry_json,
     repository_json,
 )
 from emulator.state.collector import collector_paused
+from emulator.state.images import TAG_PATTERN
+from emulator.state.lifecycle import DryRunResult, LifecyclePolicy, LifecycleRule
 from emulator.state.operation_modes import MAX_POLLS, modes_json, parse_modes
 from emulator.state.records import (
     REGISTRY_STATUSES,
@@ -52,7 +55,9 @@ _REGISTRY_KEYS = {
     "id", "folder_id", "name", "created_at", "labels", "images", "repositories", "access_bindings", "ip_permissions",
     "status",
 }  # fmt: skip
-_REPOSITORY_KEYS = {"path", "id", "kept", "access_bindings"}
+_REPOSITORY_KEYS = {"path", "id", "kept", "access_bindings", "lifecycle_policies"}
+_POLICY_KEYS = {"id", "name", "description", "status", "created_at", "rules", "dry_run_results"}
+_DRY_RUN_KEYS = {"id", "run_at", "affected_images"}
 _IMAGE_KEYS = {
     "repository", "id", "digest", "tags", "created_at", "last_modified", "compressed_size", "config", "layers",
     "manifests",
@@ -65,7 +70,19 @@ _OPERATION_KEYS = {
 }  # fmt: skip
 # Fields holding entries that are parsed, and so string-checked, on their own: not walked twice.
 _ENTRY_FIELDS = frozenset(
-    {"registries", "operations", "images", "config", "layers", "error", "repositories", "access_bindings"}
+    {
+        "registries",
+        "operations",
+        "images",
+        "config",
+        "layers",
+        "error",
+        "repositories",
+        "access_bindings",
+        "lifecycle_policies",
+        "dry_run_results",
+        "affected_images",
+    }
 )
 _STATUS_CODES = set(code_pb2.Code.keys()) - {"OK"}
 
@@ -468,7 +485,104 @@ def add_repository_entry(store: Store, registry_id: str, entry: Any, where: str 
         raise SeedError(f"{_at(where, str(error))}") from None
     if bindings is not None:
         store.set_repository_access(repository.id, bindings)
+    for position, policy in enumerate(
+        _expect(entry.get("lifecycle_policies", []), list, _at(where, "lifecycle_policies"), "a list")
+    ):
+        add_lifecycle_policy_entry(store, repository, policy, f"{_at(where, 'lifecycle_policies')}[{position}]")
     return repository
+
+
+def lifecycle_rules_of(entries: Any, where: str) -> list[LifecycleRule]:
+    """Rules from entries in protobuf's JSON mapping of LifecycleRule ({"tag_regexp": "v.*",
+    "expire_period": "172800s", "retained_top": 5}), checked by its annotations."""
+    rules = []
+    for position, entry in enumerate(_expect(entries, list, where, "a list")):
+        message = _api_message(entry, "yandex.cloud.containerregistry.v1.LifecycleRule", f"{where}[{position}]")
+        period = message.expire_period
+        rules.append(
+            LifecycleRule(
+                description=message.description,
+                expire_period_ns=period.seconds * 1_000_000_000 + period.nanos
+                if message.HasField("expire_period")
+                else 0,
+                tag_regexp=message.tag_regexp,
+                untagged=message.untagged,
+                retained_top=message.retained_top,
+            )
+        )
+    return rules
+
+
+def add_lifecycle_policy_entry(store: Store, repository: Repository, entry: Any, where: str = "") -> LifecyclePolicy:
+    """A lifecycle policy of ``repository`` from its seed entry (id, name, description, status,
+    created_at, rules, dry_run_results)."""
+    _check_keys(entry, _POLICY_KEYS, set(), where)
+    arguments: dict[str, Any] = {}
+    for key in ("id", "name", "description", "status"):
+        if entry.get(key) is not None:
+            arguments[key] = _expect(entry[key], str, _at(where, key), "a string")
+    if entry.get("created_at") is not None:
+        arguments["created_at_ns"] = parse_timestamp(entry["created_at"], _at(where, "created_at"))
+    arguments["rules"] = lifecycle_rules_of(entry.get("rules", []), _at(where, "rules"))
+    try:
+        policy = store.add_lifecycle_policy(repository.id, **arguments)
+    except ValueError as error:
+        raise SeedError(_at(where, str(error))) from None
+    except ApiError as error:  # a second ACTIVE policy of the repository
+        raise SeedError(f"{_at(where, 'status')}: {error.message}") from None
+    for position, result in enumerate(
+        _expect(entry.get("dry_run_results", []), list, _at(where, "dry_run_results"), "a list")
+    ):
+        add_dry_run_entry(store, repository, policy, result, f"{_at(where, 'dry_run_results')}[{position}]")
+    return policy
+
+
+def add_dry_run_entry(store: Store, repository: Repository, policy: LifecyclePolicy, entry: Any, where: str) -> None:
+    """A dry run's result from its seed entry: id, run_at, and the images it found as they were
+    (image entries of the policy's repository, with id, digest and created_at: they need not exist now)."""
+    _check_keys(entry, _DRY_RUN_KEYS, {"id", "run_at"}, where)
+    images: dict[str, Image] = {}
+    for position, image_entry in enumerate(
+        _expect(entry.get("affected_images", []), list, _at(where, "affected_images"), "a list")
+    ):
+        image_where = f"{_at(where, 'affected_images')}[{position}]"
+        arguments = image_arguments(image_entry, store, image_where)
+        for key in ("id", "digest", "created_at_ns"):
+            if key not in arguments:
+                raise SeedError(
+                    f"{_at(image_where, key.removesuffix('_ns'))}: is required (the image as the dry run found it)"
+                )
+        if arguments["repository"] != repository.path:
+            raise SeedError(f"{_at(image_where, 'repository')}: must be the policy's repository, {repository.path!r}")
+        if arguments["id"] in images:
+            raise SeedError(f"{_at(image_where, 'id')}: {arguments['id']!r} appears twice")
+        arguments.pop("repository")
+        try:
+            check_digest(arguments["digest"], "digest")
+            for tag in arguments["tags"]:
+                if not TAG_PATTERN.fullmatch(tag):
+                    raise ValueError(f"tags: {tag!r} is not a valid Docker tag")
+        except ValueError as error:
+            raise SeedError(_at(image_where, str(error))) from None
+        images[arguments["id"]] = Image(
+            registry_id=repository.registry_id,
+            repository=repository.path,
+            name=repository.name,
+            compressed_size=arguments.pop("compressed_size", None),
+            config=arguments.pop("config", None),
+            layers=arguments.pop("layers", None),
+            **arguments,
+        )
+    result = DryRunResult(
+        _expect(entry["id"], str, _at(where, "id"), "a string"),
+        policy.id,
+        parse_timestamp(entry["run_at"], _at(where, "run_at")),
+        images,
+    )
+    try:
+        store.add_dry_run_result(result)
+    except ValueError as error:
+        raise SeedError(_at(where, str(error))) from None
 
 
 def check_declared_repositories(store: Store, registry: Registry, entry: dict, where: str = "") -> None:
@@ -495,8 +609,15 @@ def export_state(store: Store, *, complete: bool = True) -> dict:
                 entry["manifests"] = manifests
             by_registry[image.registry_id].append(entry)
         repositories: dict[str, list[dict]] = {registry_id: [] for registry_id in store.registries}
+        policies: dict[str, list[dict]] = {}
+        for policy in store.lifecycle_policies.values():
+            results = [r for r in store.dry_run_results.values() if r.lifecycle_policy_id == policy.id]
+            policies.setdefault(policy.repository_id, []).append(lifecycle_policy_json(policy, results, complete))
         for repository in store.repositories.values():
-            repositories[repository.registry_id].append(repository_json(repository))
+            entry = repository_json(repository)
+            if repository.id in policies:
+                entry["lifecycle_policies"] = policies[repository.id]
+            repositories[repository.registry_id].append(entry)
         return {
             "registries": [
                 {

@@ -13,6 +13,7 @@ from emulator.api.ids import IdGenerator
 from emulator.api.values import check_id
 from emulator.state.clock import Clock
 from emulator.state.images import ImageTable
+from emulator.state.lifecycle import LifecyclePolicyTable
 from emulator.state.listing import (
     Cursor,
     Scope,
@@ -32,7 +33,7 @@ from emulator.state.repositories import RepositoryTable
 # (``_open_table``: its dicts and indexes, empty; ``_table_contents``: those dicts, for reset to free), what
 # its pending-operation actions do (``_table_effects``) and which kinds of call target it finds the
 # folder of (``_table_folders``). Adding a kind of resource is adding its table here.
-TABLES = (RegistryTable, RepositoryTable, ImageTable)
+TABLES = (RegistryTable, RepositoryTable, ImageTable, LifecyclePolicyTable)
 
 
 class Store(*TABLES):
@@ -158,11 +159,15 @@ class Store(*TABLES):
             return self.log.get(operation_id)
 
     def advance(self) -> int:
-        """Finish the delay-mode operations that are due by the clock, as one step of its own;
-        how many. Called before a request is served and when the facade is asked, never inside
-        another step, so no step sees an operation finish halfway through it."""
+        """Finish the delay-mode operations that are due by the clock, then run the lifecycle
+        policies if their schedule says so, as one step of its own; how many operations finished.
+        Called before a request is served and when the facade is asked, never inside another
+        step, so no step sees an operation finish (or a policy run) halfway through it."""
         with self._lock:
-            return self.log.advance(self.clock.now_ns())
+            now = self.clock.now_ns()
+            finished = self.log.advance(now)
+            self._run_due_lifecycle_policies(now)
+            return finished
 
     def _effects(self) -> dict[Action, Effect]:
         """What each pending-operation action does to the resources (see operation_log.Effect)."""
@@ -191,7 +196,9 @@ class Store(*TABLES):
         with self._lock:
             if scope.kind == "folder":
                 return check_id(scope.value, "folder_id")
-            return self.get_registry(scope.value.partition("/")[0]).folder_id
+            if scope.kind in ("registry", "repository"):  # a repository scope is its name: <registry_id>/<path>
+                return self.get_registry(scope.value.partition("/")[0]).folder_id
+            return self.folder_of_target(scope.kind, scope.value)
 
     # ---- internals --------------------------------------------------------------
 

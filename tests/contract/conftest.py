@@ -26,7 +26,9 @@ import yandexcloud
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as image_pb
 from yandex.cloud.containerregistry.v1 import registry_service_pb2 as registry_pb
 from yandex.cloud.containerregistry.v1 import repository_service_pb2 as repository_pb
+from yandex.cloud.containerregistry.v1 import lifecycle_policy_service_pb2 as policy_pb
 from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
+from yandex.cloud.containerregistry.v1.lifecycle_policy_service_pb2_grpc import LifecyclePolicyServiceStub
 from yandex.cloud.containerregistry.v1.registry_service_pb2_grpc import RegistryServiceStub
 from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import RepositoryServiceStub
 from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceStub
@@ -62,8 +64,19 @@ class Target:
     registries: RegistryServiceStub
     repositories: RepositoryServiceStub
     operations: OperationServiceStub
+    lifecycle_policies: LifecyclePolicyServiceStub
     registry_id: str
     folder_id: str
+
+    def stub(self, service: str):
+        """The stub of a service by its short name (``LifecyclePolicyService``)."""
+        return {
+            "ImageService": self.images,
+            "RegistryService": self.registries,
+            "RepositoryService": self.repositories,
+            "OperationService": self.operations,
+            "LifecyclePolicyService": self.lifecycle_policies,
+        }[service]
 
 
 def _connect(sdk: yandexcloud.SDK, registry_id: str, description: str) -> Target:
@@ -71,12 +84,12 @@ def _connect(sdk: yandexcloud.SDK, registry_id: str, description: str) -> Target
     credentials fails every test with the answer it gave."""
     try:
         stubs = [sdk.client(stub) for stub in (ImageServiceStub, RegistryServiceStub, RepositoryServiceStub)]
-        operations = sdk.client(OperationServiceStub)
+        operations, policies = sdk.client(OperationServiceStub), sdk.client(LifecyclePolicyServiceStub)
         registry = stubs[1].Get(registry_pb.GetRegistryRequest(registry_id=registry_id), timeout=TIMEOUT)
     except grpc.RpcError as error:
         answer = f"{error.code().name}: {error.details()}"
     else:
-        return Target(description, *stubs, operations, registry_id, registry.folder_id)
+        return Target(description, *stubs, operations, policies, registry_id, registry.folder_id)
     pytest.fail(
         f"the contract target ({description}) answered RegistryService.Get of {registry_id} with {answer}",
         pytrace=False,
@@ -120,6 +133,25 @@ def folder_registries(target) -> list:
 @pytest.fixture(scope="session")
 def registry_repositories(target) -> list:
     return everything(target.repositories.List, repository_pb.ListRepositoriesRequest, registry_id=target.registry_id)
+
+
+@pytest.fixture(scope="session")
+def registry_policies(target) -> list:
+    """The registry's lifecycle policies, each with its dry runs' results: (policy, results)."""
+    policies = everything(
+        target.lifecycle_policies.List, policy_pb.ListLifecyclePoliciesRequest, registry_id=target.registry_id
+    )
+    return [
+        (
+            policy,
+            everything(
+                target.lifecycle_policies.ListDryRunResults,
+                policy_pb.ListDryRunLifecyclePolicyResultsRequest,
+                lifecycle_policy_id=policy.id,
+            ),
+        )
+        for policy in policies
+    ]
 
 
 @pytest.fixture(scope="session")

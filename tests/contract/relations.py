@@ -14,6 +14,7 @@ import math
 import pytest
 
 from conftest import list_pages
+from emulator.api.wire import resource_id
 
 TIMEOUT = 30  # seconds per call: a target that stops answering fails the test instead of hanging it
 MAX_WALK_PAGES = 40  # page sizes grow with the listing so a walk over a production folder stays bounded
@@ -34,7 +35,7 @@ UNKNOWN_FOLDER = "b1g00000000000000000"
 
 
 def ids(items) -> list[str]:
-    return [item.id for item in items]
+    return [resource_id(item) for item in items]
 
 
 def spread(items: list, count: int = SAMPLE) -> list:

@@ -54,6 +54,48 @@ FAR_IMAGES = [
 ]
 
 
+WEB_REPOSITORY_ID = "crpcontract00000web0"
+
+
+def _affected(number: int) -> dict:
+    """An image of team/web as a dry run found it (it need not exist any more)."""
+    return {**_image("team/web", f"2025-0{number}-01T00:00:00Z", 100 + number), "id": f"crpcontractaffected{number}"}
+
+
+# Three policies (one ACTIVE, names for the filter, created_at ties) and dry runs of the first, with
+# what they found, so that every List of LifecyclePolicyService has pages to walk.
+WEB_POLICIES = [
+    {
+        "id": "crpcontractpolicy001",
+        "name": "drop-untagged",
+        "status": "ACTIVE",
+        "created_at": "2026-01-01T00:00:00Z",
+        "rules": [{"untagged": True, "expire_period": "172800s"}],
+        "dry_run_results": [
+            {
+                "id": f"crpcontractdryrun00{n}",
+                "run_at": f"2026-0{n}-01T00:00:00Z",
+                "affected_images": [_affected(m) for m in range(1, n + 2)],
+            }
+            for n in range(1, 4)
+        ],
+    },
+    {
+        "id": "crpcontractpolicy002",
+        "name": "keep-ten",
+        "created_at": "2026-01-01T00:00:00Z",
+        "rules": [{"tag_regexp": ".*", "retained_top": 10}],
+    },
+    {
+        "id": "crpcontractpolicy003",
+        "name": "",
+        "description": "no name",
+        "created_at": "2026-02-01T00:00:00Z",
+        "rules": [],
+    },
+]
+
+
 def contract_seed() -> dict:
     """The seed as ``Emulator.load_seed`` and the control plane's ``POST /seed`` take it."""
     return {
@@ -64,7 +106,10 @@ def contract_seed() -> dict:
                 "name": "contract",
                 "created_at": "2025-09-01T00:00:00Z",
                 "labels": {"team": "platform", "env": "ci"},
-                "repositories": [{"path": "empty/upserted", "kept": True}],
+                "repositories": [
+                    {"path": "empty/upserted", "kept": True},
+                    {"path": "team/web", "id": WEB_REPOSITORY_ID, "lifecycle_policies": WEB_POLICIES},
+                ],
                 "images": MAIN_IMAGES,
             },
             {

@@ -16,22 +16,33 @@ from tests.contract.relations import check_walk, everything, page_sizes, pages, 
 LISTS = CATALOGUE.lists
 
 
-def _scope_values(target, registry_repositories, kind: str) -> str | None:
-    """The target's value for a scope kind (the repository: the registry's first one, if any)."""
+def _scope_values(target, registry_repositories, registry_policies, kind: str) -> str | None:
+    """The target's value for a scope kind (a repository: the registry's first one, if any; a
+    lifecycle policy: the first with dry runs, and its first dry run)."""
     if kind == "folder":
         return target.folder_id
     if kind == "registry":
         return target.registry_id
-    return registry_repositories[0].name if registry_repositories else None
+    if kind in ("lifecycle_policy", "dry_run_lifecycle_policy_result"):
+        ran = [(policy, results) for policy, results in registry_policies if results]
+        if not ran:
+            return None
+        policy, results = ran[0]
+        return policy.id if kind == "lifecycle_policy" else results[0].dry_run_lifecycle_policy_result_id
+    if kind == "repository_id" and registry_policies:  # a repository with policies
+        return registry_policies[0][0].repository_id
+    if not registry_repositories:
+        return None
+    return registry_repositories[0].id if kind == "repository_id" else registry_repositories[0].name
 
 
 @pytest.mark.parametrize("method", LISTS, ids=[method.short for method in LISTS])
-def test_paging_agrees_with_one_big_page_in_every_scope(target, registry_repositories, method):
-    call = getattr(target, method.lists).List  # the target's SDK stub of this List's service
+def test_paging_agrees_with_one_big_page_in_every_scope(target, registry_repositories, registry_policies, method):
+    call = getattr(target.stub(method.service.short), method.name)  # the target's SDK stub of this List
     request_class = symbol_database.Default().GetSymbol(method.request_type)  # the SDK's own class
     keys = OBSERVABLE_ORDER_FIELDS[method.short]
     for field, kind in method.spec.scopes:
-        value = _scope_values(target, registry_repositories, kind)
+        value = _scope_values(target, registry_repositories, registry_policies, kind)
         require(value is not None, f"a {kind} to list {method.lists} in")
         listed = everything(call, request_class, **{field: value})
         for page_size in page_sizes(len(listed)):

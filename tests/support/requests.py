@@ -41,8 +41,13 @@ def load_world(emulator: Emulator, metadata: tuple = ()) -> dict:
         "image": next(iter(emulator.images)),
         "operation": operation.id,
         "list": dict(query, folder_id=FOLDER, page_size=1, page_token=token.next_page_token),
-        "repository": emulator.add_repository(mine.id, "app").id,
+        "repository": (repository := emulator.add_repository(mine.id, "app").id),
+        "policy": (policy := emulator.add_lifecycle_policy(repository, name="keep-one", rules=[KEEP_ONE]).id),
+        "dry_run": emulator.store.dry_run_lifecycle_policy(policy).id,
     }
+
+
+KEEP_ONE = {"tag_regexp": ".*", "retained_top": 1}
 
 
 def valid_fields(request_type: str, service: str, world: dict) -> dict[str, Any]:
@@ -78,6 +83,21 @@ def valid_fields(request_type: str, service: str, world: dict) -> dict[str, Any]
         f"{CR}.ListRepositoriesRequest": {"registry_id": world["mine"], "page_size": 1, "order_by": "name"},
         f"{CR}.UpsertRepositoryRequest": {"name": f"{world['mine']}/upserted"},
         f"{CR}.DeleteRepositoryRequest": {"repository_id": world["repository"]},
+        f"{CR}.GetLifecyclePolicyRequest": {"lifecycle_policy_id": world["policy"]},
+        f"{CR}.ListLifecyclePoliciesRequest": {"registry_id": world["mine"], "order_by": "name desc"},
+        f"{CR}.CreateLifecyclePolicyRequest": {
+            "repository_id": world["repository"], "name": "new", "status": 2, "rules": [KEEP_ONE],
+        },
+        f"{CR}.UpdateLifecyclePolicyRequest": {
+            "lifecycle_policy_id": world["policy"], "update_mask": {"paths": ["description"]}, "description": "d",
+        },
+        f"{CR}.DeleteLifecyclePolicyRequest": {"lifecycle_policy_id": world["policy"]},
+        f"{CR}.DryRunLifecyclePolicyRequest": {"lifecycle_policy_id": world["policy"]},
+        f"{CR}.GetDryRunLifecyclePolicyResultRequest": {"dry_run_lifecycle_policy_result_id": world["dry_run"]},
+        f"{CR}.ListDryRunLifecyclePolicyResultsRequest": {"lifecycle_policy_id": world["policy"], "page_size": 1},
+        f"{CR}.ListDryRunLifecyclePolicyResultAffectedImagesRequest": {
+            "dry_run_lifecycle_policy_result_id": world["dry_run"], "order_by": "created_at desc",
+        },
         "yandex.cloud.access.ListAccessBindingsRequest": {"resource_id": resource, "page_size": 1},
         "yandex.cloud.access.SetAccessBindingsRequest": {"resource_id": resource, "access_bindings": [binding]},
         "yandex.cloud.access.UpdateAccessBindingsRequest": {

@@ -19,11 +19,15 @@ def digest(number: int) -> str:
 @dataclass
 class World:
     """What was built: ``registries`` (id -> folder), ``repositories`` (name -> registry id),
-    ``images`` (id -> repository name), and the created_at of each image."""
+    ``images`` (id -> repository name), lifecycle ``policies`` (id -> repository id) and their
+    ``dry_runs`` (result id -> policy id)."""
 
     registries: dict[str, str] = field(default_factory=dict)
     repositories: dict[str, str] = field(default_factory=dict)
     images: dict[str, str] = field(default_factory=dict)
+    repository_ids: dict[str, str] = field(default_factory=dict)  # name -> id
+    policies: dict[str, str] = field(default_factory=dict)
+    dry_runs: dict[str, str] = field(default_factory=dict)
 
     def scope_values(self, kind: str) -> list[str]:
         """Every value a List scope of this kind may name in the world."""
@@ -31,6 +35,12 @@ class World:
             return sorted(set(self.registries.values()))
         if kind == "registry":
             return sorted(self.registries)
+        if kind == "repository_id":
+            return sorted(self.repository_ids.values())
+        if kind == "lifecycle_policy":
+            return sorted(self.policies)
+        if kind == "dry_run_lifecycle_policy_result":
+            return sorted(self.dry_runs)
         return sorted(self.repositories)
 
 
@@ -56,4 +66,18 @@ def build_world(emulator: Emulator, *, registries: int = 3, repositories: int = 
                 )
                 world.images[image.id] = image.name
                 world.repositories[image.name] = registry.id
+    for name in world.repositories:
+        repository = emulator.add_repository(world.repositories[name], name.partition("/")[2])
+        world.repository_ids[name] = repository.id
+        for n, status in enumerate(("DISABLED", "ACTIVE", "DISABLED")):
+            policy = emulator.add_lifecycle_policy(
+                repository.id, name=f"policy-{n}", status=status, rules=[EVERY_IMAGE_A_DAY_OLD]
+            )
+            world.policies[policy.id] = repository.id
+            for _ in range(3):
+                world.dry_runs[emulator.store.dry_run_lifecycle_policy(policy.id).id] = policy.id
     return world
+
+
+# A rule every image of the world falls under, and is old enough for: a dry run finds them all.
+EVERY_IMAGE_A_DAY_OLD = {"tag_regexp": ".*", "untagged": True, "expire_period": "86400s"}

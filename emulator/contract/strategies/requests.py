@@ -244,7 +244,19 @@ def _bad_names(draw, pattern: re.Pattern, names) -> str:
 
 # ---- List requests -------------------------------------------------------------------------------
 
-_RANDOM_SCOPES = {"folder_id": _yc_ids("b1g"), "registry_id": _yc_ids("crp"), "repository_name": _REPOSITORY_NAMES}
+_RANDOM_SCOPES = {
+    "folder_id": _yc_ids("b1g"),
+    "registry_id": _yc_ids("crp"),
+    "repository_name": _REPOSITORY_NAMES,
+    "repository_id": _yc_ids("crp"),
+    "lifecycle_policy_id": _yc_ids("crp"),
+    "dry_run_lifecycle_policy_result_id": _yc_ids("crp"),
+}
+
+
+def _oneof(request_type: str, field: str) -> str | None:
+    oneof = message_class(request_type).DESCRIPTOR.fields_by_name[field].containing_oneof
+    return oneof.name if oneof is not None else None
 
 
 def _list_requests(method: str, valid: bool, pools: dict[str, tuple[str, ...]], filter_names: tuple[str, ...]):
@@ -275,6 +287,8 @@ def _list_requests(method: str, valid: bool, pools: dict[str, tuple[str, ...]], 
         chosen = draw(st.sampled_from(primary))
         request[chosen] = draw(sources[chosen])
         for field in fields[fields.index(chosen) + 1 :]:  # ignored beside a higher-precedence one
+            if _oneof(request_type, field) is not None and _oneof(request_type, field) == _oneof(request_type, chosen):
+                continue  # a oneof's other field: setting it would unset the chosen one
             if sources[field] is not None and draw(st.integers(0, 2)) == 0:
                 request[field] = draw(sources[field])
         if draw(st.booleans()):
@@ -358,6 +372,37 @@ def list_repositories_requests(*, valid=True, folder_ids=(), registry_ids=(), re
     return _list_requests(method, valid, pools, _filter_values(_LISTS[method][1].filter, repository_names))
 
 
+def list_lifecycle_policies_requests(*, valid=True, registry_ids=(), repository_ids=(), policy_names=()):
+    """LifecyclePolicyService/List requests by ``registry_id`` or ``repository_id`` (exactly one),
+    filters on the policy ``name`` (values from ``policy_names`` and drawn ones), orders by
+    ``id``, ``name``, ``created_at`` and ``status``, page sizes."""
+    method = "LifecyclePolicyService/List"
+    pools = {
+        "registry_id": _scope_pool(registry_ids, "registry_ids", method, "registry_id"),
+        "repository_id": _scope_pool(repository_ids, "repository_ids", method, "repository_id"),
+    }
+    return _list_requests(method, valid, pools, _filter_values(_LISTS[method][1].filter, policy_names))
+
+
+def list_dry_run_results_requests(*, valid=True, lifecycle_policy_ids=(), policy_names=()):
+    """LifecyclePolicyService/ListDryRunResults requests of a ``lifecycle_policy_id``, filters on
+    the policy's ``name``, orders by ``id``, ``run_at`` and ``affected_images_count``."""
+    method = "LifecyclePolicyService/ListDryRunResults"
+    pools = {
+        "lifecycle_policy_id": _scope_pool(lifecycle_policy_ids, "lifecycle_policy_ids", method, "lifecycle_policy_id")
+    }
+    return _list_requests(method, valid, pools, _filter_values(_LISTS[method][1].filter, policy_names))
+
+
+def list_affected_images_requests(*, valid=True, dry_run_lifecycle_policy_result_ids=(), repository_names=()):
+    """LifecyclePolicyService/ListDryRunResultAffectedImages requests of a dry run's result, filters
+    on the images' ``name``, orders by ``id``, ``name`` and ``created_at``."""
+    method = "LifecyclePolicyService/ListDryRunResultAffectedImages"
+    field = "dry_run_lifecycle_policy_result_id"
+    pools = {field: _scope_pool(dry_run_lifecycle_policy_result_ids, f"{field}s", method, field)}
+    return _list_requests(method, valid, pools, _filter_values(_LISTS[method][1].filter, repository_names))
+
+
 # ---- Get requests ------------------------------------------------------------------------------
 
 
@@ -409,6 +454,22 @@ _SEEDED_LISTS = {
         list_repositories_requests,
         folder_ids="folder_ids",
         registry_ids="registry_ids",
+        repository_names="repository_names",
+    ),
+    "LifecyclePolicyService/List": _from_seed(
+        list_lifecycle_policies_requests,
+        registry_ids="registry_ids",
+        repository_ids="repository_ids",
+        policy_names="lifecycle_policy_names",
+    ),
+    "LifecyclePolicyService/ListDryRunResults": _from_seed(
+        list_dry_run_results_requests,
+        lifecycle_policy_ids="lifecycle_policy_ids",
+        policy_names="lifecycle_policy_names",
+    ),
+    "LifecyclePolicyService/ListDryRunResultAffectedImages": _from_seed(
+        list_affected_images_requests,
+        dry_run_lifecycle_policy_result_ids="dry_run_lifecycle_policy_result_ids",
         repository_names="repository_names",
     ),
 }

@@ -123,9 +123,58 @@ def _registry(draw, seen: _Seen, sources: _Sources, folders, image_count: int) -
         path = draw(sources.paths)
         if all(repository["path"] != path for repository in declared):
             declared.append({"path": path, "id": seen.fresh_id(draw(_yc_ids("crp")))})
+    for repository in declared:
+        if draw(st.integers(0, 2)) == 0:
+            repository["lifecycle_policies"] = _lifecycle_policies(draw, seen, sources)
+            repository["kept"] = True  # a repository with a policy stays while empty
     if declared:
         entry["repositories"] = declared
     return entry
+
+
+_TAG_REGEXPS = st.sampled_from((".*", "v.*", "latest", "release-[0-9]+", "test.*", "(dev|staging)-.*"))
+
+
+@st.composite
+def lifecycle_rules(draw) -> dict:
+    """A lifecycle rule as production documents them: at least one tag filter (``tag_regexp``,
+    ``untagged``) and at least one delete condition (``expire_period``, a multiple of 24 hours;
+    ``retained_top``), in protobuf's JSON mapping of LifecycleRule."""
+    rule: dict = {}
+    filters = draw(st.sampled_from(("tag_regexp", "untagged", "both")))
+    if filters != "untagged":
+        rule["tag_regexp"] = draw(_TAG_REGEXPS)
+    if filters != "tag_regexp":
+        rule["untagged"] = True
+    conditions = draw(st.sampled_from(("expire_period", "retained_top", "both")))
+    if conditions != "retained_top":
+        rule["expire_period"] = f"{draw(st.integers(1, 400)) * 86_400}s"
+    if conditions != "expire_period":
+        rule["retained_top"] = draw(st.integers(1, 20))
+    if draw(st.booleans()):
+        rule["description"] = draw(st.sampled_from(("keep releases", "drop old test images", "")))
+    return rule
+
+
+def _lifecycle_policies(draw, seen: _Seen, sources: _Sources) -> list[dict]:
+    policies = []
+    active = draw(st.integers(-1, 2))  # which one is ACTIVE (at most one per repository), if any
+    for number in range(draw(st.integers(1, 3))):
+        policy: dict = {
+            "id": seen.fresh_id(draw(_yc_ids("crp"))),
+            "name": draw(st.sampled_from(("", f"policy-{number}", f"cleanup-{number}"))),
+            "status": "ACTIVE" if number == active else "DISABLED",
+            "rules": draw(st.lists(lifecycle_rules(), max_size=3)),
+        }
+        if draw(st.integers(0, 3)):
+            policy["created_at"] = _rfc3339(draw(sources.instants), draw(_OFFSETS))
+        if draw(st.booleans()):
+            policy["dry_run_results"] = [
+                {"id": seen.fresh_id(draw(_yc_ids("crp"))), "run_at": _rfc3339(draw(sources.instants), 0)}
+                for _ in range(draw(st.integers(1, 2)))
+            ]
+        policies.append(policy)
+    return policies
 
 
 def _folder_pool(folder_ids, argument: str = "folder_ids"):
@@ -211,13 +260,14 @@ def seeds(
 def scope_values(seed: Mapping) -> dict[str, tuple[str, ...]]:
     """What a seed (dict) names: ``folder_ids``, ``registry_ids``, ``registry_names``,
     ``repository_names`` (``<registry_id>/<path>`` of its images and declared repositories),
-    ``image_ids``, ``repository_ids`` and ``operation_ids``. Registries without an ``id`` have
-    generated ids, unknown here: their images and repositories are left out."""
+    ``image_ids``, ``repository_ids``, ``operation_ids``, ``lifecycle_policy_ids``,
+    ``lifecycle_policy_names`` and ``dry_run_lifecycle_policy_result_ids``. Registries without an
+    ``id`` have generated ids, unknown here: their images and repositories are left out."""
     found: dict[str, dict[str, None]] = {
         key: {}
         for key in (
             "folder_ids", "registry_ids", "registry_names", "repository_names", "image_ids", "repository_ids",
-            "operation_ids",
+            "operation_ids", "lifecycle_policy_ids", "lifecycle_policy_names", "dry_run_lifecycle_policy_result_ids",
         )
     }  # fmt: skip
     for registry in seed.get("registries", ()):
@@ -232,6 +282,13 @@ def scope_values(seed: Mapping) -> dict[str, tuple[str, ...]]:
             found["repository_names"][f"{registry_id}/{repository['path']}"] = None
             if repository.get("id"):
                 found["repository_ids"][repository["id"]] = None
+            for policy in repository.get("lifecycle_policies", ()):
+                if policy.get("name"):
+                    found["lifecycle_policy_names"][policy["name"]] = None
+                if policy.get("id") and repository.get("id"):
+                    found["lifecycle_policy_ids"][policy["id"]] = None
+                    for result in policy.get("dry_run_results", ()):
+                        found["dry_run_lifecycle_policy_result_ids"][result["id"]] = None
         for image in registry.get("images", ()):
             found["repository_names"][f"{registry_id}/{image['repository']}"] = None
             if image.get("id"):

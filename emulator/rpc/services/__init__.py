@@ -2,7 +2,7 @@
 ``rpcs(context)``, a handler for each declared method. Adding a service is adding its module here."""
 
 from emulator.api.catalogue import Catalogue
-from emulator.rpc.services import endpoints, iam, images, operations, registries, repositories
+from emulator.rpc.services import endpoints, iam, images, lifecycle_policies, operations, registries, repositories
 
-SERVICE_MODULES = (images, registries, repositories, operations, endpoints, iam)
+SERVICE_MODULES = (images, registries, repositories, lifecycle_policies, operations, endpoints, iam)
 CATALOGUE = Catalogue(module.SERVICE for module in SERVICE_MODULES)

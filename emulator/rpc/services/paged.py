@@ -17,6 +17,7 @@ from google.protobuf.message import Message
 from emulator.api.errors import InvalidArgument
 from emulator.api.filters import FilterSpec, NameFilter, parse_filter
 from emulator.api.ordering import parse_order_by
+from emulator.api.wire import message_class
 from emulator.rpc.paging import PageTokens
 from emulator.state.listing import Cursor, Scope, UnknownCursor
 from emulator.state.store import Store
@@ -151,3 +152,19 @@ def page_of_store(
             )
 
     return page(tokens, query, page_token, fetch)
+
+
+def list_handler(
+    store: Store, tokens: PageTokens, list_records: Callable[..., tuple[list, Cursor | None]], encode: Callable
+) -> Callable[[Message, Call], Message]:
+    """The handler of a List over a store method, as the catalogue declares it: its ListSpec parsed,
+    one page read, each record encoded into the response's listed field beside ``next_page_token``."""
+
+    def handle(request: Message, call: Call) -> Message:
+        method = call.method
+        query = method.spec.parse(request, method.full)
+        records, next_page_token = page_of_store(store, tokens, call, query, request.page_token, list_records)
+        listed = [encode(record) for record in records]
+        return message_class(method.response_type)(**{method.lists: listed}, next_page_token=next_page_token)
+
+    return handle

@@ -13,7 +13,7 @@ from emulator.api.wire import CONTAINER_REGISTRY, message_class
 from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.access import access_binding_rpcs, apply_deltas
 from emulator.rpc.services.operations import new_operation, once, set_timestamp
-from emulator.rpc.services.paged import ListSpec, page_of_store
+from emulator.rpc.services.paged import ListSpec, list_handler
 from emulator.state.records import Action, IpPermission, Registry
 
 LIST = ListSpec(
@@ -92,15 +92,6 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
         with store.atomic():
             return encode_registry(store.get_registry(request.registry_id))
 
-    def list_registries(request: Message, call: Call) -> Message:
-        query = LIST.parse(request, call.method.full)
-        registries, next_page_token = page_of_store(
-            store, tokens, call, query, request.page_token, store.list_registries
-        )
-        return message_class(f"{CONTAINER_REGISTRY}.ListRegistriesResponse")(
-            registries=[encode_registry(registry) for registry in registries], next_page_token=next_page_token
-        )
-
     def create(request: Message, call: Call) -> Message:
         def perform():
             # `secure` (a scanning policy) has no field in Registry: accepted and not kept.
@@ -170,7 +161,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
 
     return {
         "Get": get,
-        "List": list_registries,
+        "List": list_handler(store, tokens, store.list_registries, encode_registry),
         "Create": create,
         "Update": update,
         "Delete": delete,

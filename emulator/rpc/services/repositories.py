@@ -11,7 +11,7 @@ from emulator.api.wire import CONTAINER_REGISTRY, message_class
 from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.access import access_binding_rpcs
 from emulator.rpc.services.operations import new_operation, once
-from emulator.rpc.services.paged import ListSpec, page_of_store
+from emulator.rpc.services.paged import ListSpec, list_handler
 from emulator.state.records import Action, Repository
 from emulator.state.repositories import REPOSITORY_ORDERS, check_repository_name
 
@@ -52,16 +52,6 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
     def get_by_name(request: Message, call: Call) -> Message:
         return encode_repository(store.get_repository_by_name(request.repository_name))
 
-    def list_repositories(request: Message, call: Call) -> Message:
-        query = LIST.parse(request, call.method.full)
-        repositories, next_page_token = page_of_store(
-            store, tokens, call, query, request.page_token, store.list_repositories
-        )
-        return message_class(f"{CONTAINER_REGISTRY}.ListRepositoriesResponse")(
-            repositories=[encode_repository(repository) for repository in repositories],
-            next_page_token=next_page_token,
-        )
-
     def upsert(request: Message, call: Call) -> Message:
         registry_id, _, path = request.name.partition("/")
         if not path:
@@ -101,7 +91,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
     return {
         "Get": get,
         "GetByName": get_by_name,
-        "List": list_repositories,
+        "List": list_handler(store, tokens, store.list_repositories, encode_repository),
         "Upsert": upsert,
         "Delete": delete,
         **access_binding_rpcs(context, "RepositoryService", bindings_of, store.set_repository_access),
