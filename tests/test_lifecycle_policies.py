@@ -574,3 +574,26 @@ def test_the_readme_control_plane_lifecycle_recipe_runs_as_written():
         assert run["lifecycle_policy_id"] == policy["id"] and run["deleted"] == ["crpa2mf008mpjig73rp6"]  # 22.04
         images = process.images
         assert "crpa2mf008mpjig73rp6" not in images and "crpa2mf008mpjig73rp7" in images  # 24.04, the newest, stays
+
+
+def test_a_renamed_or_activated_policy_is_found_by_its_new_name_and_status(ycr, policies):
+    """A policy's name and status are List groups: an Update moves it between them."""
+    repository_id, _ = _repository(ycr, [(["v1"], 1)])
+    _, first = _create(policies, repository_id, name="before")
+    _, second = _create(policies, repository_id, name="other")
+    mask = field_mask_pb2.FieldMask
+    policies.Update(
+        pb.UpdateLifecyclePolicyRequest(
+            lifecycle_policy_id=first, update_mask=mask(paths=["name", "status"]), name="after", status=ACTIVE
+        )
+    )
+
+    def named(name: str) -> list[str]:
+        request = pb.ListLifecyclePoliciesRequest(repository_id=repository_id, filter=f'name = "{name}"')
+        return [policy.id for policy in policies.List(request).lifecycle_policies]
+
+    assert (named("after"), named("before")) == ([first], [])
+    activate = pb.UpdateLifecyclePolicyRequest(
+        lifecycle_policy_id=second, update_mask=mask(paths=["status"]), status=ACTIVE
+    )
+    assert rpc_error(policies.Update, activate).code() == grpc.StatusCode.FAILED_PRECONDITION  # first is ACTIVE now

@@ -289,12 +289,11 @@ class LifecyclePolicyTable:
             if new[2] == "ACTIVE":
                 self._check_no_other_active(self.repositories[policy.repository_id], policy.id)
 
-            def change(changed: LifecyclePolicy) -> None:
-                changed.name, changed.description, changed.status = new
-                if rules is not None:
-                    changed.rules = rules
-
-            self._policy_index.update(policy, self._policy_scopes(policy), change)
+            self._policy_index.remove(policy, self._policy_scopes(policy))  # its name and status are scopes too
+            policy.name, policy.description, policy.status = new
+            if rules is not None:
+                policy.rules = rules
+            self._policy_index.add(policy, self._policy_scopes(policy))
             return policy
 
     def get_lifecycle_policy(self, policy_id: str) -> LifecyclePolicy:
