@@ -17,7 +17,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench import load, memory, overhead, peer, scaling, seeding, startup
+from bench import lifecycle, load, memory, overhead, peer, scaling, seeding, startup
 
 TARGETS = {
     "Get": 1.10,
@@ -36,12 +36,13 @@ def _commit() -> str:
 def collect(quick: bool) -> dict:
     sizes = (
         {"calls": 200, "rounds": 2, "small": 200, "large": 2_000, "scale_calls": 20, "paging": (1_000, 4_000),
-         "reset": 2_000, "seed": 5_000, "memory": 5_000, "repeats": 3, "peer": 1,
+         "reset": 2_000, "seed": 5_000, "memory": 5_000, "repeats": 3, "peer": 1, "lifecycle": (200, 2_000, 10),
          "load": {"clients": 2, "seconds": 2.0, "per_client": 10, "shared": 50},
          "retained": {"warmup_cycles": 200, "cycles": 300, "warmup_tokens": 100, "tokens": 300, "threads": 2}}
         if quick else
         {"calls": 2_000, "rounds": 5, "small": 1_000, "large": 1_000_000, "scale_calls": 100,
          "paging": (10_000, 100_000), "reset": 100_000, "seed": 1_000_000, "memory": 200_000, "repeats": 21,
+         "lifecycle": (1_000, 100_000, 50),
          "peer": 7, "load": {"clients": 16, "seconds": 20.0, "per_client": 50, "shared": 1_500},
          "retained": {"warmup_cycles": 15_000, "cycles": 10_000, "warmup_tokens": 2_000, "tokens": 50_000, "threads": 4}}
     )  # fmt: skip
@@ -58,6 +59,7 @@ def collect(quick: bool) -> dict:
         **startup.standalone(min(sizes["repeats"], 7)),
     }
     results["seeding"] = seeding.run(sizes["seed"], sizes["memory"])
+    results["lifecycle"] = lifecycle.run(*sizes["lifecycle"])
     results["peer"] = peer.run(sizes["peer"])
     results["load"] = load.run(**sizes["load"])
     results["memory"] = memory.run(**sizes["retained"])
@@ -105,6 +107,18 @@ def table(results: dict) -> str:
         "| ≤ 1024 B |",
         f"| memory per image, 3 given layers, 2 tags | | {seed['bytes_per_image_given_layers']:.0f} B | | ≤ 1024 B |",
     ]
+    lifecycle_rows = results["lifecycle"]
+    for method, row in lifecycle_rows["rows"].items():
+        if method == "DryRun":
+            lines.append(
+                f"| LifecyclePolicyService/DryRun over {row['images']:,} images (vs ImageService/List's first page) "
+                f"| {row['page_us'] / 1e3:.1f} ms | {row['us'] / 1e3:.0f} ms | {row['ratio']:.0f} | |"
+            )
+            continue
+        lines.append(
+            f"| {method} first page, p50 (N={lifecycle_rows['small']:,} vs {lifecycle_rows['large']:,} in scope) "
+            f"| {row['small_us']:.0f} µs | {row['large_us']:.0f} µs | {row['ratio']:.2f} | ≤ 1.20 |"
+        )
     if "skipped" in results["peer"]:
         lines.append(f"| peer: moto ECR scenario | skipped: {results['peer']['skipped']} | | | |")
     else:

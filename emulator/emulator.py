@@ -28,7 +28,7 @@ from emulator.rpc.server import (
 from emulator.rpc.services import CATALOGUE
 from emulator.rpc.tls import TlsMaterial, generated
 from emulator.state.clock import Clock
-from emulator.state.lifecycle import LifecyclePolicy, LifecycleRun
+from emulator.state.lifecycle import MAX_SCHEDULE_NS, LifecyclePolicy, LifecycleRun
 from emulator.state.operation_modes import modes_json, parse_modes
 from emulator.state.records import Copies, Image, Operation, Registry, Repository, detached
 from emulator.state.seed import (
@@ -387,7 +387,13 @@ class Emulator:
                 repository = self.store.get_repository(repository_id)
             except ApiError as error:
                 raise ValueError(f"repository_id: {error.message}") from None
-            return detached(add_lifecycle_policy_entry(self.store, repository, _given(fields)))
+            before = set(self.store.lifecycle_policies)
+            try:
+                return detached(add_lifecycle_policy_entry(self.store, repository, _given(fields)))
+            except BaseException:  # all or nothing: the policy goes, with the results already added
+                for policy_id in set(self.store.lifecycle_policies) - before:
+                    self.store.delete_lifecycle_policy(policy_id)
+                raise
 
     def run_lifecycle_policies(self, lifecycle_policy_id: str | None = None) -> list[LifecycleRun]:
         """Run the ACTIVE lifecycle policies now (or the ACTIVE one named), as production does
@@ -403,9 +409,21 @@ class Emulator:
         """Run the ACTIVE lifecycle policies every ``every`` seconds of the emulator's clock, the first
         time ``every`` seconds from now (None: only when run_lifecycle_policies is called). A run that
         is due happens before the next request is served, once however many periods have passed."""
-        if every is not None and (isinstance(every, bool) or not isinstance(every, (int, float)) or not every > 0):
-            raise ValueError(f"every: must be a positive number of seconds, or None, got {every!r}")
+        if every is not None and (
+            isinstance(every, bool) or not isinstance(every, (int, float)) or not 0 < every <= MAX_SCHEDULE_NS / 1e9
+        ):
+            raise ValueError(f"every: must be a positive number of seconds, at most 100 years, or None, got {every!r}")
         self.store.schedule_lifecycle_policies(None if every is None else max(1, round(every * 1_000_000_000)))
+
+    def add_vulnerability_report(self, digest: str, vulnerabilities: list) -> None:
+        """What a scan of any image with this digest finds from now on: ``vulnerabilities`` in protobuf's
+        JSON mapping of Vulnerability (``{"severity": "HIGH", "package": {"name": "CVE-2024-1",
+        "package": "openssl", "version": "3.0.1", "fixed_by": "3.0.2"}}``); an empty list: it scans
+        clean. Bad arguments raise ValueError naming the argument."""
+        self.store.advance()
+        self.load_seed(
+            {"registries": [], "vulnerability_reports": [{"digest": digest, "vulnerabilities": vulnerabilities}]}
+        )
 
     @property
     def lifecycle_policies(self) -> dict[str, LifecyclePolicy]:

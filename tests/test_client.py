@@ -259,7 +259,8 @@ def test_only_reads_are_sent(plain):
     assert list(plain.images) == [image.id]
     assert {method.rpartition("/")[2] for method in READ_METHODS} == {
         "List", "Get", "GetByName", "ListAccessBindings", "ListIpPermission", "Create",  # Create: IamTokenService's
-        "GetDryRunResult", "ListDryRunResults", "ListDryRunResultAffectedImages",
+        "GetDryRunResult", "ListDryRunResults", "ListDryRunResultAffectedImages", "GetLast", "ListVulnerabilities",
+        "GetByRegistry",
     }  # fmt: skip
     assert [m for m in READ_METHODS if m.endswith("/Create")] == ["IamTokenService/Create"]
 

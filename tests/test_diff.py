@@ -401,7 +401,7 @@ def test_a_differing_request_keeps_only_its_text_and_rows_are_bounded(targets, m
     (_, b), _ = targets
     b.add_fault(method="ImageService/Get", code="INTERNAL")
     monkeypatch.setattr(diff, "MAX_ROWS", 3)
-    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--seed", "5"))
+    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--seed", "5", "--examples", "200"))
     assert (code, err) == (1, ""), out
     differences = _totals(out)[1]
     assert len(_blocks(out)) == 3 and differences > 3

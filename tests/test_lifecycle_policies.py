@@ -597,3 +597,35 @@ def test_a_renamed_or_activated_policy_is_found_by_its_new_name_and_status(ycr, 
         lifecycle_policy_id=second, update_mask=mask(paths=["status"]), status=ACTIVE
     )
     assert rpc_error(policies.Update, activate).code() == grpc.StatusCode.FAILED_PRECONDITION  # first is ACTIVE now
+
+
+# ---- found by review ---------------------------------------------------------------------------------
+
+
+def test_retained_top_beyond_the_filtered_images_keeps_them_all(ycr, policies):
+    repository_id, _ = _repository(ycr, [(["v1"], 30), (["v2"], 20), (["v3"], 10)])
+    _, policy_id = _create(policies, repository_id, _rule(tag_regexp=".*", expire_days=1, retained_top=5))
+    assert _dry_run(policies, policy_id) == []
+
+
+def test_an_expire_period_a_duration_cannot_hold_is_refused_and_creates_nothing(ycr, policies):
+    repository_id, _ = _repository(ycr, [(["v1"], 1)])
+    huge = _rule(tag_regexp=".*", expire_period=duration_pb2.Duration(seconds=400_000_000_000 // DAY * DAY))
+    error = rpc_error(_create, policies, repository_id, huge)
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and violation_fields(error) == {"rules[0].expire_period"}
+    assert ycr.lifecycle_policies == {}
+
+
+def test_a_refused_add_lifecycle_policy_leaves_nothing(ycr):
+    repository_id, _ = _repository(ycr, [(["v1"], 1)])
+    good = {"id": "crpreviewdryrun00001", "run_at": "2026-01-01T00:00:00Z"}
+    with pytest.raises(ValueError, match=r"dry_run_results\[1\]"):
+        ycr.add_lifecycle_policy(repository_id, status="ACTIVE", dry_run_results=[good, {"id": "x"}])
+    assert ycr.lifecycle_policies == {}
+    assert ycr.add_lifecycle_policy(repository_id, status="ACTIVE").status == "ACTIVE"  # a retry is not refused
+
+
+@pytest.mark.parametrize("every", [float("inf"), 1e300, float("nan"), 0, True, "86400"])
+def test_a_schedule_that_cannot_be_kept_is_refused(ycr, every):
+    with pytest.raises(ValueError, match="^every: "):
+        ycr.schedule_lifecycle_policies(every)

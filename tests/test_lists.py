@@ -50,6 +50,15 @@ def _oneof(method, field: str) -> str | None:
     return oneof.name if oneof is not None else None
 
 
+def _filtered(method, resource) -> str | None:
+    """The value of the field the List's filter names, as the filter spells it (an enum by its name)."""
+    field = resource.DESCRIPTOR.fields_by_name.get(method.spec.filter.field)
+    if field is None:
+        return None
+    value = getattr(resource, field.name)
+    return field.enum_type.values_by_number[value].name if field.enum_type is not None else value
+
+
 def _ids(resources) -> list[str]:
     return [resource_id(resource) or resource.name for resource in resources]
 
@@ -102,9 +111,8 @@ def test_a_page_token_serves_only_the_query_that_made_it(world, channel, method)
     scopes = _scopes(method, world)
     first = call(_request(method, page_size=1, **scopes[0]), timeout=10)
     assert first.next_page_token
-    listed = getattr(first, method.lists)[0]
     # a value the filter's grammar takes (a dry run's result has no name: its filter names the policy)
-    name = listed.name if "name" in listed.DESCRIPTOR.fields_by_name else "other-policy"
+    name = _filtered(method, getattr(first, method.lists)[0]) or "other-policy"
     others = [scope for scope in scopes[1:] if scope != scopes[0]]
     if method.spec.has_order_by:
         others.append({**scopes[0], "order_by": f"{method.spec.orders[0]} desc"})
@@ -128,15 +136,27 @@ def test_a_name_filter_keeps_exactly_the_named_resources(world, channel, method)
     field = method.spec.filter.field
     for scope in _scopes(method, world):
         listed = getattr(call(_request(method, page_size=1000, **scope), timeout=10), method.lists)
-        names = sorted({resource.name for resource in listed})
+        names = sorted({_filtered(method, resource) for resource in listed})
         for name in names[:2]:
             kept = getattr(
                 call(_request(method, page_size=1000, filter=f'{field} = "{name}"', **scope), timeout=10),
                 method.lists,
             )
-            assert _ids(kept) == [item for resource, item in zip(listed, _ids(listed)) if resource.name == name]
+            assert _ids(kept) == [item for resource, item in zip(listed, _ids(listed)) if _filtered(method, resource) == name]
             dropped = getattr(
                 call(_request(method, page_size=1000, filter=f'{field} != "{name}"', **scope), timeout=10),
                 method.lists,
             )
-            assert _ids(dropped) == [item for resource, item in zip(listed, _ids(listed)) if resource.name != name]
+            assert _ids(dropped) == [item for resource, item in zip(listed, _ids(listed)) if _filtered(method, resource) != name]
+
+
+@pytest.mark.parametrize("method", [m for m in LISTS if m.spec.has_order_by], ids=lambda m: m.short)
+def test_an_order_of_several_fields_pages_like_one_big_page(world, channel, method):
+    """Every field the List orders by, together (the last one first, descending): the order is
+    built on first use, for every List (a List whose index knew no fields answered INTERNAL)."""
+    call = _call(channel, method)
+    order_by = ", ".join([f"{method.spec.orders[-1]} desc", *method.spec.orders[:-1]])
+    scope = _scopes(method, world)[0]
+    big = getattr(call(_request(method, page_size=1000, order_by=order_by, **scope), timeout=10), method.lists)
+    walk = iter_pages(call, _request(method, order_by=order_by, **scope), 2, items=method.lists, timeout=10)
+    assert sum((_ids(page) for page in walk), []) == _ids(big)

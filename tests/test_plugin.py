@@ -244,6 +244,12 @@ def test_not_scheduled_runs_on_demand(ycr, ycr_stubs):
 
     listed = ycr_stubs.lifecycle_policies.List(pb.ListLifecyclePoliciesRequest(repository_id=policy.repository_id))
     assert [p.id for p in listed.lifecycle_policies] == [policy.id]
+    from yandex.cloud.containerregistry.v1 import scan_policy_service_pb2 as scan_pb
+
+    registry_id = next(iter(ycr.registries))
+    ycr_stubs.scan_policies.Create(scan_pb.CreateScanPolicyRequest(registry_id=registry_id))
+    got = ycr_stubs.scan_policies.GetByRegistry(scan_pb.GetScanPolicyByRegistryRequest(registry_id=registry_id))
+    assert got.registry_id == registry_id
 
 
 @pytest.mark.ycr_lifecycle(every=-5)

@@ -463,7 +463,8 @@ def test_a_snapshot_only_reads(local, local_ca, capsys):
     reads = {
         "ImageService/List", "RegistryService/List", "RegistryService/Get", "RepositoryService/List",
         "RegistryService/ListAccessBindings", "RegistryService/ListIpPermission",
-        "RepositoryService/ListAccessBindings", "LifecyclePolicyService/List",
+        "RepositoryService/ListAccessBindings", "LifecyclePolicyService/List", "ScannerService/List",
+        "ScanPolicyService/GetByRegistry",
     }  # fmt: skip
     assert methods == reads | {"ApiEndpointService/List", "IamTokenService/Create"}
     assert (local.registries, local.repositories, local.images) == state

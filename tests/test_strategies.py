@@ -24,11 +24,15 @@ from yandex.cloud.containerregistry.v1 import (
     lifecycle_policy_service_pb2,
     registry_service_pb2,
     repository_service_pb2,
+    scan_policy_service_pb2,
+    scanner_service_pb2,
 )
 from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
 from yandex.cloud.containerregistry.v1.lifecycle_policy_service_pb2_grpc import LifecyclePolicyServiceStub
 from yandex.cloud.containerregistry.v1.registry_service_pb2_grpc import RegistryServiceStub
 from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import RepositoryServiceStub
+from yandex.cloud.containerregistry.v1.scan_policy_service_pb2_grpc import ScanPolicyServiceStub
+from yandex.cloud.containerregistry.v1.scanner_service_pb2_grpc import ScannerServiceStub
 from yandex.cloud.operation import operation_service_pb2
 from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceStub
 
@@ -60,7 +64,7 @@ def sdk(channel):
     """Method -> (the official SDK's stub method, its request class)."""
     images, registries = ImageServiceStub(channel), RegistryServiceStub(channel)
     repositories, operations = RepositoryServiceStub(channel), OperationServiceStub(channel)
-    policies = LifecyclePolicyServiceStub(channel)
+    policies, scanner = LifecyclePolicyServiceStub(channel), ScannerServiceStub(channel)
     return {
         "ImageService/List": (images.List, image_service_pb2.ListImagesRequest),
         "ImageService/Get": (images.Get, image_service_pb2.GetImageRequest),
@@ -80,6 +84,9 @@ def sdk(channel):
                 ("ListDryRunResultAffectedImages", "ListDryRunLifecyclePolicyResultAffectedImagesRequest"),
             )
         },
+        "ScannerService/List": (scanner.List, scanner_service_pb2.ListScanResultsRequest),
+        "ScannerService/Get": (scanner.Get, scanner_service_pb2.GetScanResultRequest),
+        "ScanPolicyService/Get": (ScanPolicyServiceStub(channel).Get, scan_policy_service_pb2.GetScanPolicyRequest),
     }
 
 
@@ -128,7 +135,9 @@ def blob_as_drawn(message, entry: dict) -> None:
 
 
 def test_importable_without_pytest():
-    code = 'import sys; sys.modules["pytest"] = None; import emulator.contract.strategies; print("_pytest" in sys.modules)'
+    code = (
+        'import sys; sys.modules["pytest"] = None; import emulator.contract.strategies; print("_pytest" in sys.modules)'
+    )
     run = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
     assert (run.returncode, run.stdout.strip()) == (0, "False"), run.stderr
 
@@ -137,7 +146,9 @@ def test_without_hypothesis_the_error_says_what_to_install():
     code = 'import sys; sys.modules["hypothesis"] = None; import emulator.contract.strategies'
     run = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
     assert run.returncode == 1
-    assert "ImportError: emulator.contract.strategies needs hypothesis: pip install 'ycr-emulator[contract]'" in run.stderr
+    assert (
+        "ImportError: emulator.contract.strategies needs hypothesis: pip install 'ycr-emulator[contract]'" in run.stderr
+    )
 
 
 @pytest.mark.parametrize(
@@ -281,12 +292,20 @@ def test_valid_requests_about_a_seed_are_answered_ok(running_emulator, sdk, seed
         "LifecyclePolicyService/GetDryRunResult": "dry_run_lifecycle_policy_result_ids",
         "LifecyclePolicyService/ListDryRunResults": "lifecycle_policy_ids",
         "LifecyclePolicyService/ListDryRunResultAffectedImages": "dry_run_lifecycle_policy_result_ids",
+        "ScannerService/Get": "scan_result_ids",
+        "ScannerService/List": "scanned_image_ids",
+        "ScanPolicyService/Get": "scan_policy_ids",  # seeds hold none
     }
     for method in strategies.LIST_METHODS + strategies.GET_METHODS:
         request = data.draw(strategies.requests_for(seed, method), label=method)
         listed = method in strategies.LIST_METHODS and method not in pools
-        expected = OK if listed or named.get(pools.get(method), ()) else NOT_FOUND
-        assert sdk_code(sdk, method, request) == expected, (method, request)
+        known = named.get(pools.get(method), ()) or (
+            method == "ScannerService/List" and named["scanned_repository_ids"]
+        )
+        expected = (OK,) if listed or known else (NOT_FOUND,)
+        if method in strategies.LIST_METHODS and not (listed or known):  # a drawn id may be one the seed holds
+            expected = (OK, NOT_FOUND)
+        assert sdk_code(sdk, method, request) in expected, (method, request)
 
 
 @examples(60)
@@ -301,6 +320,7 @@ def test_valid_requests_of_unknown_values_are_never_invalid(running_emulator, sd
         "LifecyclePolicyService/List": strategies.list_lifecycle_policies_requests(),
         "LifecyclePolicyService/ListDryRunResults": strategies.list_dry_run_results_requests(),
         "LifecyclePolicyService/ListDryRunResultAffectedImages": strategies.list_affected_images_requests(),
+        "ScannerService/List": strategies.list_scan_results_requests(),
     }
     for method, requests in lists.items():
         request = data.draw(requests, label=method)
@@ -324,6 +344,7 @@ def test_invalid_requests_are_invalid_argument_naming_a_field(running_emulator, 
             "LifecyclePolicyService/List": strategies.list_lifecycle_policies_requests,
             "LifecyclePolicyService/ListDryRunResults": strategies.list_dry_run_results_requests,
             "LifecyclePolicyService/ListDryRunResultAffectedImages": strategies.list_affected_images_requests,
+            "ScannerService/List": strategies.list_scan_results_requests,
         }[method](valid=False)
     else:
         any_values = strategies.get_requests(method, valid=False)
@@ -458,7 +479,6 @@ def test_only_untagged_images_are_deleted(ycr, ycr_channel, ycr_stubs, seed, dat
     request = data.draw(requests_for(seed, "ImageService/List"))    # any valid List about the seed
     assert all(image.tags for image in ycr_stubs.images.List(pb.ListImagesRequest(**request)).images)
 """
-
 
 
 @pytest.mark.parametrize("auth", ["none", "strict"])

@@ -28,7 +28,7 @@ EVERY_METHOD = "*"
 TARGET_KINDS = frozenset(
     {
         "folder", "registry", "repository", "repository_name", "repository_path", "image", "operation",
-        "lifecycle_policy", "dry_run_lifecycle_policy_result",
+        "lifecycle_policy", "dry_run_lifecycle_policy_result", "scan_result", "scan_policy",
     }
 )  # fmt: skip
 

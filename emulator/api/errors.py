@@ -67,3 +67,9 @@ class FailedPrecondition(ApiError):
 
 class AlreadyExists(ApiError):
     code = "ALREADY_EXISTS"
+
+
+class ResourceExhausted(ApiError):
+    """A quota or limit reached (Yandex Cloud's quotas answer so: "Quota limit ... exceeded")."""
+
+    code = "RESOURCE_EXHAUSTED"

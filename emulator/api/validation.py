@@ -113,6 +113,17 @@ def _whole(check: ScalarCheck) -> FieldCheck:
     return lambda value: () if (text := check(value)) is None else (text,)
 
 
+def _each(check: ScalarCheck) -> FieldCheck:
+    """A check of every element of a repeated field; the texts name the element."""
+
+    def check_all(values) -> Iterable[str]:
+        for position, value in enumerate(values):
+            if (text := check(value)) is not None:
+                yield f"element {position}: {text}"
+
+    return check_all
+
+
 def _entries(key_checks: list[ScalarCheck], value_checks: list[ScalarCheck]) -> FieldCheck:
     """Every map entry's key and value, in key order; the texts name the key."""
 
@@ -171,6 +182,8 @@ def _field_checks(field: FieldDescriptor) -> list[FieldCheck]:
             checks.append(_entries(key_checks, value_checks))
     elif not repeated:
         checks.extend(_whole(check) for check in _scalar_checks(field, length, value, pattern))
+    elif field.type != FieldDescriptor.TYPE_MESSAGE:  # a repeated scalar: each element
+        checks.extend(_each(check) for check in _scalar_checks(field, length, value, pattern))
     if field.type == FieldDescriptor.TYPE_ENUM and not repeated:
         # proto3 keeps numbers its enum does not define: a service could not name them.
         known = frozenset(field.enum_type.values_by_number)

@@ -106,7 +106,9 @@ def canonical(resources: Iterable[Message], key: Callable[[Message], tuple]) -> 
     return [
         resource
         for _, run in _runs(resources, key)
-        for resource in sorted(run, key=lambda message: (resource_id(message), message.SerializeToString(deterministic=True)))
+        for resource in sorted(
+            run, key=lambda message: (resource_id(message), message.SerializeToString(deterministic=True))
+        )
     ]
 
 

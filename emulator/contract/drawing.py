@@ -33,6 +33,7 @@ DRAWN_LISTS = (
     "LifecyclePolicyService/List",
     "LifecyclePolicyService/ListDryRunResults",
     "LifecyclePolicyService/ListDryRunResultAffectedImages",
+    "ScannerService/List",
 )
 DISCOVERY_PAGES = 10  # pages of 1,000 read per List while discovering the scope's values
 
@@ -169,6 +170,9 @@ def branches(values: Values, folder_wide: bool) -> list[Branch]:
     def lists(method: str, known: bool, valid: bool = True):
         if method.startswith("LifecyclePolicyService/"):  # by ids only: never a folder_id
             return _lifecycle_lists(method, values, known, valid)
+        if method == "ScannerService/List":
+            scope = {"image_ids": values.sorted("image_ids"), "repository_ids": values.sorted("repository_ids")}
+            return strategies.list_scan_results_requests(valid=valid, **(scope if known else {}))
         if method == "RegistryService/List":
             scope = {"folder_ids": folders, "registry_names": values.sorted("registry_names")}
             return strategies.list_registries_requests(valid=valid, **(scope if known else {}))

@@ -267,6 +267,48 @@ class Reader:
                 })  # fmt: skip
         return results
 
+    def scan_policy(self, registry_id: str) -> dict | None:
+        """The registry's scan policy as its seed entry, or None if it has none."""
+
+        def read() -> list[dict]:
+            try:
+                policy = self.call("ScanPolicyService/GetByRegistry", registry_id=registry_id)
+            except SnapshotError as error:
+                if error.code == grpc.StatusCode.NOT_FOUND:
+                    return []
+                raise
+            return [{
+                "id": policy.id, "name": policy.name, "description": policy.description,
+                "created_at": format_timestamp(_ns(policy.created_at, f"scan policy {policy.id}")),
+                "rules": json_format.MessageToDict(policy.rules, preserving_proto_field_name=True),
+                "disabled": policy.disabled,
+            }]  # fmt: skip
+
+        found = self.optional("ScanPolicyService/GetByRegistry", "scan policies", read)
+        return found[0] if found else None
+
+    def scan_results(self, repository_id: str, folder_id: str) -> list[dict] | None:
+        """The repository's scan results as seed entries, each with the vulnerabilities it found."""
+
+        def read() -> list[dict]:
+            results = []
+            for page in self.pages("ScannerService/List", repository_id=repository_id):
+                for result in page.scan_results:
+                    status = _enum_name(result, "status", f"scan result {result.id}")
+                    found = self.pages("ScannerService/ListVulnerabilities", scan_result_id=result.id)
+                    results.append({
+                        "id": result.id, "image_id": result.image_id, "repository_id": repository_id,
+                        "folder_id": folder_id, "status": status,
+                        "scanned_at": format_timestamp(_ns(result.scanned_at, f"scan result {result.id}")),
+                        "vulnerabilities": [
+                            json_format.MessageToDict(v, preserving_proto_field_name=True)
+                            for page in found for v in page.vulnerabilities
+                        ],
+                    })  # fmt: skip
+            return results
+
+        return self.optional("ScannerService/List", "scan results", read)
+
     def images(self, scope: dict, order_by: str, what: str) -> list[Message]:
         """Every image of the scope in this order; a running count on stderr once there are pages."""
         found: list[Message] = []
@@ -384,9 +426,18 @@ def take_snapshot(
     by_registry: dict[str, list[Message]] = {registry.id: [] for registry in registries}
     for image in sorted(images, key=lambda image: (created[image.id], image.id)):
         by_registry.get(image.name.partition("/")[0], []).append(image)  # a registry made since: not listed
-    return {
+    seed = {
         "registries": [_registry(reader, registry, by_registry[registry.id], last_modified) for registry in registries]
     }
+    scans = [
+        result
+        for registry in seed["registries"]
+        for repository in registry["repositories"]
+        for result in reader.scan_results(repository["id"], registry["folder_id"]) or ()
+    ]
+    if scans:
+        seed["scan_results"] = scans
+    return seed
 
 
 def _read_images(reader: Reader, scope: dict) -> tuple[list[Message], list[str] | None, list[str] | None]:
@@ -419,6 +470,9 @@ def _registry(reader: Reader, registry: Message, images: list[Message], last_mod
     permissions = reader.ip_permissions(registry.id)
     if permissions:
         entry["ip_permissions"] = permissions
+    scan_policy = reader.scan_policy(registry.id)
+    if scan_policy:
+        entry["scan_policy"] = scan_policy
     holding = {image.name for image in images}
     repositories = []
     for page in reader.pages("RepositoryService/List", registry_id=registry.id):
@@ -463,7 +517,10 @@ def seed_text(seed: dict) -> str:
         repositories = ",\n".join("    " + compact(item) for item in registry["repositories"])
         images = ",\n".join("    " + compact(item) for item in registry["images"])
         blocks.append(f'  {head},\n   "repositories": [\n{repositories}\n   ],\n   "images": [\n{images}\n   ]}}')
-    return '{"registries": [\n' + ",\n".join(blocks) + "\n]}\n" if blocks else '{"registries": []}\n'
+    text = '{"registries": [\n' + ",\n".join(blocks) + "\n]" if blocks else '{"registries": []'
+    for key in (key for key in seed if key != "registries"):  # scan results: one a line
+        text += f',\n "{key}": [\n' + ",\n".join("  " + compact(item) for item in seed[key]) + "\n ]"
+    return text + "}\n"
 
 
 def loading_problem(seed: dict) -> str | None:

@@ -227,6 +227,13 @@ OPERATIONS = (
         _schedule_lifecycle_policies, arguments=("every",), answer=lambda answer: None,
     ),
     ControlOperation(
+        "add_vulnerability_report", "POST", "/vulnerability-reports", "required",
+        lambda emulator, body: emulator.add_vulnerability_report(
+            **fields(body, required=("digest", "vulnerabilities"), allowed=("digest", "vulnerabilities"))
+        ) or {},
+        arguments=("digest", "vulnerabilities"), answer=lambda answer: None,
+    ),
+    ControlOperation(
         "configure_operations", "POST", "/operation-modes", "required",
         lambda emulator, body: _configure_operations(emulator, fields(body, required=("modes",), allowed=("modes",))),
     ),

@@ -22,6 +22,7 @@ from emulator.state.records import (
     Registry,
     Repository,
 )
+from emulator.state.scans import ScanPolicy, ScanResult, Vulnerability
 
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -255,6 +256,41 @@ def lifecycle_run_from_json(entry: dict) -> LifecycleRun:
         tuple(entry["operations"]),
         tuple((kept["image_id"], kept["reason"]) for kept in entry["kept"]),
     )
+
+
+def vulnerability_json(vulnerability: Vulnerability) -> dict:
+    """A vulnerability in protobuf's JSON mapping of Vulnerability (empty package fields left out)."""
+    package = {
+        field: getattr(vulnerability, field)
+        for field in ("name", "link", "package", "source", "version", "fixed_by", "origin", "type")
+        if getattr(vulnerability, field)
+    }
+    return {"severity": vulnerability.severity, "package": package}
+
+
+def scan_result_record_json(result: ScanResult) -> dict:
+    """A scan result in the seed format (its vulnerabilities as found)."""
+    return {
+        "id": result.id,
+        "image_id": result.image_id,
+        "repository_id": result.repository_id,
+        "folder_id": result.folder_id,
+        "status": result.status,
+        "scanned_at": format_timestamp(result.scanned_at_ns),
+        "vulnerabilities": [vulnerability_json(v) for v in result.vulnerabilities],
+    }
+
+
+def scan_policy_json(policy: ScanPolicy) -> dict:
+    """A registry's scan policy in the seed format (its rules in protobuf's JSON mapping of ScanRules)."""
+    return {
+        "id": policy.id,
+        "name": policy.name,
+        "description": policy.description,
+        "created_at": format_timestamp(policy.created_at_ns),
+        "rules": policy.rules,
+        "disabled": policy.disabled,
+    }
 
 
 def image_record_json(image) -> dict:

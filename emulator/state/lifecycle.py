@@ -32,7 +32,9 @@ from emulator.state.operation_log import Effect
 from emulator.state.records import Action, Image, Operation, Repository, detached
 
 DAY_NS = 86_400 * 1_000_000_000
+MAX_DURATION_NS = 315_576_000_000 * 1_000_000_000  # google.protobuf.Duration's range: about 10,000 years
 POLICY_STATUSES = ("ACTIVE", "DISABLED")
+MAX_SCHEDULE_NS = 100 * 365 * DAY_NS  # a schedule's period: the emulator's bound
 MAX_RULES = 100  # per policy: the emulator's bound (production's is not public)
 MAX_DRY_RUN_IMAGES = 50_000  # documented: a dry run checks at most 50,000 images of a repository
 # Dry-run results kept, the oldest forgotten first: at most this many, holding at most this many
@@ -70,6 +72,8 @@ class LifecycleRule:
         period = self.expire_period_ns
         if type(period) is not int or period < 0 or period % DAY_NS:
             raise ValueProblem(f"{field}.expire_period", "must be a multiple of 24 hours", _period_text(period))
+        if period > MAX_DURATION_NS:
+            raise ValueProblem(f"{field}.expire_period", "must be at most 10,000 years (a Duration's range)", _period_text(period))
         if self.tag_regexp:
             try:
                 re.compile(self.tag_regexp)
@@ -152,7 +156,8 @@ def doomed_images(images: Iterable[Image], rules: Iterable[LifecycleRule], now_n
     votes: dict[str, bool] = {}  # image id -> every rule that filters it requires it deleted (so far)
     for rule in rules:
         filtered = [image for image in images if rule.filters(image)]
-        retained = {image.id for image in filtered[len(filtered) - rule.retained_top :]} if rule.retained_top else set()
+        kept_from = max(0, len(filtered) - rule.retained_top)  # the newest retained_top (all, if fewer)
+        retained = {image.id for image in filtered[kept_from:]}
         for image in filtered:
             expired = not rule.expire_period_ns or now_ns - image.created_at_ns >= rule.expire_period_ns
             votes[image.id] = votes.get(image.id, True) and expired and image.id not in retained
@@ -412,7 +417,7 @@ class LifecyclePolicyTable:
 
     # ---- runs --------------------------------------------------------------------------
 
-    def run_lifecycle_policies(self, policy_id: str | None = None, *, created_by: str = "") -> list[LifecycleRun]:
+    def run_lifecycle_policies(self, policy_id: str | None = None) -> list[LifecycleRun]:
         """Run the ACTIVE policies (or the one named, which must be ACTIVE), oldest first, as one
         step: each deletes what its rules require now through ImageService.Delete's path, one done
         operation recorded per image. An image an image list outside the doomed ones references, or
@@ -428,9 +433,9 @@ class LifecyclePolicyTable:
             else:
                 active = (p for p in self.lifecycle_policies.values() if p.status == "ACTIVE")
                 policies = sorted(active, key=lambda p: (p.created_at_ns, p.id))
-            return [self._run(policy, created_by) for policy in policies]
+            return [self._run(policy) for policy in policies]
 
-    def _run(self, policy: LifecyclePolicy, created_by: str) -> LifecycleRun:
+    def _run(self, policy: LifecyclePolicy) -> LifecycleRun:
         now = self.clock.now_ns()
         doomed = {
             image.id for image in doomed_images(self._images_of_repository(policy.repository_id), policy.rules, now)
@@ -458,7 +463,7 @@ class LifecyclePolicyTable:
                 id=self.new_operation_id(),
                 description="Delete image",
                 created_at_ns=now,
-                created_by=created_by or f"lifecycle-policy:{policy.id}",
+                created_by=f"lifecycle-policy:{policy.id}",
                 modified_at_ns=now,
                 done=True,
                 metadata_type=DELETE_IMAGE_METADATA,
@@ -471,8 +476,8 @@ class LifecyclePolicyTable:
 
     def schedule_lifecycle_policies(self, every_ns: int | None) -> None:
         """Run the ACTIVE policies every ``every_ns`` of the clock from now (None: only on demand)."""
-        if every_ns is not None and (type(every_ns) is not int or every_ns <= 0):
-            raise ValueProblem("every", "must be a positive number of seconds", every_ns)
+        if every_ns is not None and (type(every_ns) is not int or not 0 < every_ns <= MAX_SCHEDULE_NS):
+            raise ValueProblem("every", "must be a positive number of seconds, at most 100 years", every_ns)
         with self._lock:
             self.lifecycle_every_ns = every_ns
             self._lifecycle_due_ns = None if every_ns is None else self.clock.now_ns() + every_ns
@@ -484,7 +489,7 @@ class LifecyclePolicyTable:
             return 0
         every = self.lifecycle_every_ns
         self._lifecycle_due_ns = due + ((now_ns - due) // every + 1) * every
-        return len(self.run_lifecycle_policies(created_by="lifecycle-schedule"))
+        return len(self.run_lifecycle_policies())
 
 
 def _named_group(name: str, scope: Scope) -> Scope | None:

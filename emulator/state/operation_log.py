@@ -118,6 +118,8 @@ class OperationLog:
         if error is not None and work is not None:  # a fault's operation_error: checked as ever, then nothing done
             if effect.check is not None:
                 effect.check(work.target)
+            if effect.unmark is not None and effect.unmark_on_failure:  # as a failed perform would leave it
+                effect.unmark(work.target)
             operation.pending, operation.done, operation.error = None, True, error
             return self.add(operation)
         mode = self.mode_of(method)

@@ -257,6 +257,7 @@ class Action(Enum):
     FORCE_DELETE_REGISTRY = "force_delete_registry"
     CREATE_REGISTRY = "create_registry"  # the registry exists (CREATING) until done: then ACTIVE
     DELETE_REPOSITORY = "delete_repository"
+    SCAN_IMAGE = "scan_image"  # the scan result is RUNNING until done: then READY (ERROR if it fails)
 
     @property
     def deletes(self) -> bool:
@@ -273,6 +274,8 @@ class Action(Enum):
         """The kind of resource its target is (ids are unique per kind only: a seed may reuse one)."""
         if self is Action.DELETE_IMAGE:
             return "Image"
+        if self is Action.SCAN_IMAGE:
+            return "ScanResult"
         return "Repository" if self is Action.DELETE_REPOSITORY else "Registry"
 
 

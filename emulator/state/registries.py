@@ -120,6 +120,7 @@ class RegistryTable:
             self._check_empty(registry_id, inside)
             for repository_id in inside:
                 self._drop_repository(self.repositories[repository_id])
+            self._drop_registry_scan_policy(registry_id)
             self._registry_index.remove(registry, self._registry_scopes(registry))
             del self.registries[registry_id]
             return registry

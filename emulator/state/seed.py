@@ -11,6 +11,8 @@ The state file is this format too, written atomically (see write_state_file).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from google.protobuf import json_format
@@ -30,6 +32,9 @@ from emulator.state.codecs import (
     parse_timestamp,
     registry_json,
     repository_json,
+    scan_policy_json,
+    scan_result_record_json,
+    vulnerability_json,
 )
 from emulator.state.collector import collector_paused
 from emulator.state.images import TAG_PATTERN
@@ -49,12 +54,16 @@ from emulator.state.records import (
 )
 from emulator.state.registries import MAX_IP_PERMISSIONS
 from emulator.state.repositories import MAX_ACCESS_BINDINGS, REPOSITORY_PATH
+from emulator.state.scans import ScanPolicy, ScanResult, Vulnerability
 from emulator.state.store import Store
 
 _REGISTRY_KEYS = {
     "id", "folder_id", "name", "created_at", "labels", "images", "repositories", "access_bindings", "ip_permissions",
-    "status",
+    "status", "scan_policy",
 }  # fmt: skip
+_SCAN_POLICY_KEYS = {"id", "name", "description", "created_at", "rules", "disabled"}
+_REPORT_KEYS = {"digest", "vulnerabilities"}
+_SCAN_RESULT_KEYS = {"id", "image_id", "repository_id", "folder_id", "status", "scanned_at", "vulnerabilities"}
 _REPOSITORY_KEYS = {"path", "id", "kept", "access_bindings", "lifecycle_policies"}
 _POLICY_KEYS = {"id", "name", "description", "status", "created_at", "rules", "dry_run_results"}
 _DRY_RUN_KEYS = {"id", "run_at", "affected_images"}
@@ -378,7 +387,12 @@ def pending_record(entry: Any, where: str) -> Pending:
 def apply_seed(store: Store, data: Any, catalogue: Catalogue) -> tuple[list[Registry], list[Image]]:
     """Add every registry, image and operation of a seed to ``store``, all or nothing (``catalogue``:
     the methods its operation modes may name)."""
-    _check_keys(data, {"registries", "operations", "operation_modes"}, {"registries"}, "seed")
+    _check_keys(
+        data,
+        {"registries", "operations", "operation_modes", "vulnerability_reports", "scan_results"},
+        {"registries"},
+        "seed",
+    )
     entries = _expect(data["registries"], list, "registries", "a list")
     try:
         modes = parse_modes(_expect(data.get("operation_modes", {}), dict, "operation_modes", "an object"), catalogue)
@@ -407,6 +421,7 @@ def apply_seed(store: Store, data: Any, catalogue: Catalogue) -> tuple[list[Regi
     registries: list[Registry] = []
     images: list[Image] = []
     image_lists: list[tuple[Image, Any, str]] = []
+    undo: list[Callable[[], object]] = []  # what puts back the reports and scan results it changed
     with store.bulk():
         try:
             for r, entry in enumerate(entries):
@@ -431,10 +446,13 @@ def apply_seed(store: Store, data: Any, catalogue: Catalogue) -> tuple[list[Regi
                 check_declared_repositories(store, registry, entry, where)
             for image, manifests, image_where in image_lists:
                 set_manifests(store, image, manifests, image_where)
+            add_scan_entries(store, data, undo)
             for o, operation in enumerate(operations):
                 if operation.id in store.operations:
                     raise SeedError(f"operations[{o}].id: {operation.id!r} already exists")
         except BaseException:  # whatever went wrong, nothing of this seed stays
+            for step in reversed(undo):
+                step()
             store.delete_images(image.id for image in images)  # lists before what they reference
             for registry in reversed(registries):
                 store.delete_registry(registry.id)
@@ -462,6 +480,8 @@ def add_registry_parts(store: Store, registry: Registry, entry: dict, where: str
         access_bindings=access_bindings_of(entry.get("access_bindings", []), _at(where, "access_bindings")),
         ip_permissions=ip_permissions_of(entry.get("ip_permissions", []), _at(where, "ip_permissions")),
     )
+    if entry.get("scan_policy") is not None:
+        add_scan_policy_entry(store, registry, entry["scan_policy"], _at(where, "scan_policy"))
     paths: set[str] = set()
     for position, repository_entry in enumerate(
         _expect(entry.get("repositories", []), list, _at(where, "repositories"), "a list")
@@ -585,6 +605,86 @@ def add_dry_run_entry(store: Store, repository: Repository, policy: LifecyclePol
         raise SeedError(_at(where, str(error))) from None
 
 
+def vulnerabilities_of(entries: Any, where: str) -> list[Vulnerability]:
+    """Vulnerabilities from entries in protobuf's JSON mapping of Vulnerability
+    ({"severity": "HIGH", "package": {"name": "CVE-2024-1", "package": "openssl", "version": "3.0.1"}})."""
+    found = []
+    for position, entry in enumerate(_expect(entries, list, where, "a list")):
+        message = _api_message(entry, "yandex.cloud.containerregistry.v1.Vulnerability", f"{where}[{position}]")
+        severity = type(message).Severity.Name(message.severity)
+        if severity == "SEVERITY_UNSPECIFIED":
+            raise SeedError(f"{where}[{position}].severity: is required")
+        package = message.package
+        found.append(
+            Vulnerability(
+                severity,
+                package.name,
+                package.link,
+                package.package,
+                package.source,
+                package.version,
+                package.fixed_by,
+                package.origin,
+                package.type,
+            )  # fmt: skip
+        )
+    return found
+
+
+def add_scan_entries(store: Store, data: dict, undo: list[Callable[[], object]]) -> None:
+    """A seed's vulnerability reports (by digest) and scan results; ``undo`` gets what puts each back."""
+    for position, entry in enumerate(
+        _expect(data.get("vulnerability_reports", []), list, "vulnerability_reports", "a list")
+    ):
+        where = f"vulnerability_reports[{position}]"
+        _check_keys(entry, _REPORT_KEYS, {"digest"}, where)
+        vulnerabilities = vulnerabilities_of(entry.get("vulnerabilities", []), _at(where, "vulnerabilities"))
+        digest = _expect(entry["digest"], str, _at(where, "digest"), "a string")
+        before = store.vulnerability_reports.get(digest)
+        try:
+            store.set_vulnerability_report(digest, vulnerabilities)
+        except ValueError as error:
+            raise SeedError(_at(where, str(error))) from None
+        undo.append(partial(store.restore_vulnerability_report, digest, before))
+    for position, entry in enumerate(_expect(data.get("scan_results", []), list, "scan_results", "a list")):
+        where = f"scan_results[{position}]"
+        _check_keys(
+            entry, _SCAN_RESULT_KEYS, {"id", "image_id", "repository_id", "folder_id", "status", "scanned_at"}, where
+        )
+        text = {
+            key: _expect(entry[key], str, _at(where, key), "a string")
+            for key in ("id", "image_id", "repository_id", "folder_id", "status")
+        }
+        result = ScanResult(
+            text["id"], text["image_id"], text["repository_id"], text["folder_id"], text["status"],
+            parse_timestamp(entry["scanned_at"], _at(where, "scanned_at")),
+            tuple(vulnerabilities_of(entry.get("vulnerabilities", []), _at(where, "vulnerabilities"))),
+        )  # fmt: skip
+        try:
+            store.add_scan_result(result)
+        except ValueError as error:
+            raise SeedError(_at(where, str(error))) from None
+        undo.append(partial(store.forget_scan_result, result.id))
+
+
+def add_scan_policy_entry(store: Store, registry: Registry, entry: Any, where: str) -> ScanPolicy:
+    """A registry's scan policy from its seed entry (rules in protobuf's JSON mapping of ScanRules)."""
+    _check_keys(entry, _SCAN_POLICY_KEYS, set(), where)
+    rules = _api_message(entry.get("rules", {}), "yandex.cloud.containerregistry.v1.ScanRules", _at(where, "rules"))
+    arguments: dict[str, Any] = {"rules": json_format.MessageToDict(rules, preserving_proto_field_name=True)}
+    for key in ("id", "name", "description"):
+        if entry.get(key) is not None:
+            arguments[key] = _expect(entry[key], str, _at(where, key), "a string")
+    if entry.get("disabled") is not None:
+        arguments["disabled"] = _expect(entry["disabled"], bool, _at(where, "disabled"), "true or false")
+    if entry.get("created_at") is not None:
+        arguments["created_at_ns"] = parse_timestamp(entry["created_at"], _at(where, "created_at"))
+    try:
+        return store.add_scan_policy(registry.id, **arguments)
+    except ValueError as error:
+        raise SeedError(_at(where, str(error))) from None
+
+
 def check_declared_repositories(store: Store, registry: Registry, entry: dict, where: str = "") -> None:
     """A repository declared with "kept": false exists only while it holds images."""
     for position, repository_entry in enumerate(entry.get("repositories", [])):
@@ -595,6 +695,19 @@ def check_declared_repositories(store: Store, registry: Registry, entry: dict, w
                     f"{_at(where, 'repositories')}[{position}].kept: false, but no image of the seed is in it "
                     "(a repository that is not kept exists only while it holds images)"
                 )
+
+
+def _scans_json(store: Store) -> dict:
+    """The vulnerability reports and scan results, when there are any."""
+    found = {}
+    if store.vulnerability_reports:
+        found["vulnerability_reports"] = [
+            {"digest": digest, "vulnerabilities": [vulnerability_json(v) for v in vulnerabilities]}
+            for digest, vulnerabilities in store.vulnerability_reports.items()
+        ]
+    if store.scan_results:
+        found["scan_results"] = [scan_result_record_json(result) for result in store.scan_results.values()]
+    return found
 
 
 def export_state(store: Store, *, complete: bool = True) -> dict:
@@ -618,14 +731,20 @@ def export_state(store: Store, *, complete: bool = True) -> dict:
             if repository.id in policies:
                 entry["lifecycle_policies"] = policies[repository.id]
             repositories[repository.registry_id].append(entry)
-        return {
-            "registries": [
-                {
-                    **registry_json(registry),
-                    "repositories": repositories[registry.id],
-                    "images": by_registry[registry.id],
-                }
-                for registry in store.registries.values()
-            ],
-            "operations": [operation_json(operation) for operation in store.operations.values()],
-        } | ({"operation_modes": modes_json(store.operation_modes)} if store.operation_modes else {})
+        scan_policies = {policy.registry_id: scan_policy_json(policy) for policy in store.scan_policies.values()}
+        return (
+            {
+                "registries": [
+                    {
+                        **registry_json(registry),
+                        **({"scan_policy": scan_policies[registry.id]} if registry.id in scan_policies else {}),
+                        "repositories": repositories[registry.id],
+                        "images": by_registry[registry.id],
+                    }
+                    for registry in store.registries.values()
+                ],
+                "operations": [operation_json(operation) for operation in store.operations.values()],
+            }
+            | _scans_json(store)
+            | ({"operation_modes": modes_json(store.operation_modes)} if store.operation_modes else {})
+        )

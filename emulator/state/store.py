@@ -28,12 +28,13 @@ from emulator.state.records import (
 )
 from emulator.state.registries import RegistryTable
 from emulator.state.repositories import RepositoryTable
+from emulator.state.scans import ScanTable
 
 # The tables the Store is made of, each a module of its own. A table says what it holds
 # (``_open_table``: its dicts and indexes, empty; ``_table_contents``: those dicts, for reset to free), what
 # its pending-operation actions do (``_table_effects``) and which kinds of call target it finds the
 # folder of (``_table_folders``). Adding a kind of resource is adding its table here.
-TABLES = (RegistryTable, RepositoryTable, ImageTable, LifecyclePolicyTable)
+TABLES = (RegistryTable, RepositoryTable, ImageTable, LifecyclePolicyTable, ScanTable)
 
 
 class Store(*TABLES):
@@ -86,10 +87,11 @@ class Store(*TABLES):
         descending: bool = False,
         after: Cursor | None = None,
         limit: int = 100,
+        named: str = "name",
     ) -> tuple[list, Cursor | None]:
         """One page of ``index`` in ``scope``: (records, the cursor of the next page or None).
 
-        ``names_in`` keeps only records with those names; ``names_not_in`` drops them;
+        ``names_in`` keeps only records with those names (their ``named`` attribute); ``names_not_in`` drops them;
         ``group_of(name, scope)`` is the scope holding the records of that name inside ``scope``
         (None: there are none there). ``after`` (a cursor this method returned) resumes strictly
         after the sort key it carries, whatever happened to that record since. Raises NotFound
@@ -105,7 +107,7 @@ class Store(*TABLES):
                 excluded = {name for name in names_not_in if group_of(name, scope) is not None}
                 ids, next_cursor = page(
                     leave_out=[group_of(name, scope) for name in excluded],
-                    left_out=lambda record_id: records[record_id].name in excluded,
+                    left_out=lambda record_id: getattr(records[record_id], named) in excluded,
                 )
             return list(map(records.__getitem__, ids)), next_cursor
 

@@ -24,13 +24,15 @@ import grpc
 import pytest
 import yandexcloud
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as image_pb
+from yandex.cloud.containerregistry.v1 import lifecycle_policy_service_pb2 as policy_pb
 from yandex.cloud.containerregistry.v1 import registry_service_pb2 as registry_pb
 from yandex.cloud.containerregistry.v1 import repository_service_pb2 as repository_pb
-from yandex.cloud.containerregistry.v1 import lifecycle_policy_service_pb2 as policy_pb
+from yandex.cloud.containerregistry.v1 import scanner_service_pb2 as scanner_pb
 from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
 from yandex.cloud.containerregistry.v1.lifecycle_policy_service_pb2_grpc import LifecyclePolicyServiceStub
 from yandex.cloud.containerregistry.v1.registry_service_pb2_grpc import RegistryServiceStub
 from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import RepositoryServiceStub
+from yandex.cloud.containerregistry.v1.scanner_service_pb2_grpc import ScannerServiceStub
 from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceStub
 
 from emulator import Emulator
@@ -65,6 +67,7 @@ class Target:
     repositories: RepositoryServiceStub
     operations: OperationServiceStub
     lifecycle_policies: LifecyclePolicyServiceStub
+    scanner: ScannerServiceStub
     registry_id: str
     folder_id: str
 
@@ -76,6 +79,7 @@ class Target:
             "RepositoryService": self.repositories,
             "OperationService": self.operations,
             "LifecyclePolicyService": self.lifecycle_policies,
+            "ScannerService": self.scanner,
         }[service]
 
 
@@ -85,11 +89,12 @@ def _connect(sdk: yandexcloud.SDK, registry_id: str, description: str) -> Target
     try:
         stubs = [sdk.client(stub) for stub in (ImageServiceStub, RegistryServiceStub, RepositoryServiceStub)]
         operations, policies = sdk.client(OperationServiceStub), sdk.client(LifecyclePolicyServiceStub)
+        scanner = sdk.client(ScannerServiceStub)
         registry = stubs[1].Get(registry_pb.GetRegistryRequest(registry_id=registry_id), timeout=TIMEOUT)
     except grpc.RpcError as error:
         answer = f"{error.code().name}: {error.details()}"
     else:
-        return Target(description, *stubs, operations, policies, registry_id, registry.folder_id)
+        return Target(description, *stubs, operations, policies, scanner, registry_id, registry.folder_id)
     pytest.fail(
         f"the contract target ({description}) answered RegistryService.Get of {registry_id} with {answer}",
         pytrace=False,
@@ -151,6 +156,16 @@ def registry_policies(target) -> list:
             ),
         )
         for policy in policies
+    ]
+
+
+@pytest.fixture(scope="session")
+def registry_scans(target, registry_repositories) -> list:
+    """The scan results of the registry's repositories."""
+    return [
+        result
+        for repository in registry_repositories
+        for result in everything(target.scanner.List, scanner_pb.ListScanResultsRequest, repository_id=repository.id)
     ]
 
 

@@ -33,7 +33,8 @@ MAIN_IMAGES = [
     _image("base", "2025-11-02T08:00:00Z", 1, ["latest", "3.20"]),
     _image("base", "2025-10-01T08:00:00Z", 2, ["3.19"], last_modified="2025-11-02T08:00:00Z"),  # latest moved off
     _image("base", "2026-01-10T00:00:00Z", 3, ["edge"]),
-    _image("team/web", "2026-01-10T00:00:00Z", 4, ["latest"]),  # created_at tie with base:edge
+    {**_image("team/web", "2026-01-10T00:00:00Z", 4, ["latest"]), "id": "crpcontractscanned01"},  # created_at tie
+    # with base:edge; its id pinned: the scan results below name it
     _image("team/web", "2026-01-09T12:30:00.250Z", 5, ["v2"], last_modified="2026-01-10T00:00:00Z"),
     _image("team/web", "2025-12-24T23:59:59Z", 6),  # untagged
     _image("team/api", "2026-02-01T09:15:00Z", 1, ["latest"]),  # base's digest: a digest tie
@@ -96,9 +97,28 @@ WEB_POLICIES = [
 ]
 
 
+# Scan results of team/web's images (ids pinned there: see WEB_IMAGES), with vulnerabilities of
+# every severity, so the List by image and by repository has pages and a critical-first order.
+SCANNED_IMAGE_ID = "crpcontractscanned01"
+
+
+def _scan(number: int, status: str, severities: str) -> dict:
+    return {
+        "id": f"checontractscan{number:05d}", "image_id": SCANNED_IMAGE_ID, "repository_id": WEB_REPOSITORY_ID,
+        "folder_id": FOLDER, "status": status, "scanned_at": f"2026-03-0{number}T00:00:00Z",
+        "vulnerabilities": [{"severity": severity, "package": {"name": f"CVE-2026-{n}"}} for n, severity in
+                            enumerate(severities.split())],
+    }  # fmt: skip
+
+
+SCAN_RESULTS = [_scan(1, "READY", "HIGH LOW"), _scan(2, "READY", "CRITICAL"), _scan(3, "ERROR", ""),
+                _scan(4, "READY", "")]  # fmt: skip
+
+
 def contract_seed() -> dict:
     """The seed as ``Emulator.load_seed`` and the control plane's ``POST /seed`` take it."""
     return {
+        "scan_results": SCAN_RESULTS,
         "registries": [
             {
                 "id": REGISTRY_ID,
@@ -126,5 +146,5 @@ def contract_seed() -> dict:
                 "created_at": "2026-01-01T00:00:00Z",
             },
             {"id": FAR_REGISTRY_ID, "folder_id": OTHER_FOLDER, "name": "contract", "images": FAR_IMAGES},
-        ]
+        ],
     }

@@ -16,7 +16,7 @@ from tests.contract.relations import check_walk, everything, page_sizes, pages, 
 LISTS = CATALOGUE.lists
 
 
-def _scope_values(target, registry_repositories, registry_policies, kind: str) -> str | None:
+def _scope_values(target, registry_repositories, registry_policies, registry_scans, kind: str) -> str | None:
     """The target's value for a scope kind (a repository: the registry's first one, if any; a
     lifecycle policy: the first with dry runs, and its first dry run)."""
     if kind == "folder":
@@ -29,6 +29,8 @@ def _scope_values(target, registry_repositories, registry_policies, kind: str) -
             return None
         policy, results = ran[0]
         return policy.id if kind == "lifecycle_policy" else results[0].dry_run_lifecycle_policy_result_id
+    if kind == "image_id":  # an image with scan results
+        return registry_scans[0].image_id if registry_scans else None
     if kind == "repository_id" and registry_policies:  # a repository with policies
         return registry_policies[0][0].repository_id
     if not registry_repositories:
@@ -37,12 +39,14 @@ def _scope_values(target, registry_repositories, registry_policies, kind: str) -
 
 
 @pytest.mark.parametrize("method", LISTS, ids=[method.short for method in LISTS])
-def test_paging_agrees_with_one_big_page_in_every_scope(target, registry_repositories, registry_policies, method):
+def test_paging_agrees_with_one_big_page_in_every_scope(
+    target, registry_repositories, registry_policies, registry_scans, method
+):
     call = getattr(target.stub(method.service.short), method.name)  # the target's SDK stub of this List
     request_class = symbol_database.Default().GetSymbol(method.request_type)  # the SDK's own class
     keys = OBSERVABLE_ORDER_FIELDS[method.short]
     for field, kind in method.spec.scopes:
-        value = _scope_values(target, registry_repositories, registry_policies, kind)
+        value = _scope_values(target, registry_repositories, registry_policies, registry_scans, kind)
         require(value is not None, f"a {kind} to list {method.lists} in")
         listed = everything(call, request_class, **{field: value})
         for page_size in page_sizes(len(listed)):

@@ -10,8 +10,12 @@ from typing import Any
 
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 from yandex.cloud.containerregistry.v1 import image_service_pb2_grpc
+from yandex.cloud.containerregistry.v1 import scanner_pb2 as scanner_pb
+from yandex.cloud.containerregistry.v1 import scanner_service_pb2 as scanner_service_pb
+from yandex.cloud.containerregistry.v1.scanner_service_pb2_grpc import ScannerServiceStub
 
 from emulator import Emulator
+from emulator.state.scans import SECURE_RULES
 
 CR = "yandex.cloud.containerregistry.v1"
 FOLDER = "b1g00000000000hostile"
@@ -34,6 +38,12 @@ def load_world(emulator: Emulator, metadata: tuple = ()) -> dict:
     operation = images.Delete(pb.DeleteImageRequest(image_id=victim.id), metadata=metadata, timeout=TIMEOUT)
     query = {"registry_id": mine.id, "order_by": "created_at desc", "filter": f'name != "{mine.id}/team/web"'}
     token = images.List(pb.ListImagesRequest(page_size=1, **query), metadata=metadata, timeout=TIMEOUT)
+    scanned = emulator.add_image(mine.id, "app", tags=["scanned"])
+    done = ScannerServiceStub(channel).Scan(
+        scanner_service_pb.ScanRequest(image_id=scanned.id), metadata=metadata, timeout=TIMEOUT
+    )
+    scan = scanner_pb.ScanResult()
+    done.response.Unpack(scan)
     channel.close()
     return {
         "mine": mine.id,
@@ -44,10 +54,14 @@ def load_world(emulator: Emulator, metadata: tuple = ()) -> dict:
         "repository": (repository := emulator.add_repository(mine.id, "app").id),
         "policy": (policy := emulator.add_lifecycle_policy(repository, name="keep-one", rules=[KEEP_ONE]).id),
         "dry_run": emulator.store.dry_run_lifecycle_policy(policy).id,
+        "scan": scan.id,
+        "scanned": scan.image_id,
+        "scan_policy": emulator.store.add_scan_policy(mine.id, rules=SECURE_RULES).id,
     }
 
 
 KEEP_ONE = {"tag_regexp": ".*", "retained_top": 1}
+SCAN_RULES = {"push_rule": {"repository_prefixes": ["team"]}}
 
 
 def valid_fields(request_type: str, service: str, world: dict) -> dict[str, Any]:
@@ -86,18 +100,34 @@ def valid_fields(request_type: str, service: str, world: dict) -> dict[str, Any]
         f"{CR}.GetLifecyclePolicyRequest": {"lifecycle_policy_id": world["policy"]},
         f"{CR}.ListLifecyclePoliciesRequest": {"registry_id": world["mine"], "order_by": "name desc"},
         f"{CR}.CreateLifecyclePolicyRequest": {
-            "repository_id": world["repository"], "name": "new", "status": 2, "rules": [KEEP_ONE],
+            "repository_id": world["repository"],
+            "name": "new",
+            "status": 2,
+            "rules": [KEEP_ONE],
         },
         f"{CR}.UpdateLifecyclePolicyRequest": {
-            "lifecycle_policy_id": world["policy"], "update_mask": {"paths": ["description"]}, "description": "d",
+            "lifecycle_policy_id": world["policy"],
+            "update_mask": {"paths": ["description"]},
+            "description": "d",
         },
         f"{CR}.DeleteLifecyclePolicyRequest": {"lifecycle_policy_id": world["policy"]},
         f"{CR}.DryRunLifecyclePolicyRequest": {"lifecycle_policy_id": world["policy"]},
         f"{CR}.GetDryRunLifecyclePolicyResultRequest": {"dry_run_lifecycle_policy_result_id": world["dry_run"]},
         f"{CR}.ListDryRunLifecyclePolicyResultsRequest": {"lifecycle_policy_id": world["policy"], "page_size": 1},
         f"{CR}.ListDryRunLifecyclePolicyResultAffectedImagesRequest": {
-            "dry_run_lifecycle_policy_result_id": world["dry_run"], "order_by": "created_at desc",
+            "dry_run_lifecycle_policy_result_id": world["dry_run"],
+            "order_by": "created_at desc",
         },
+        f"{CR}.ScanRequest": {"image_id": world["image"]},
+        f"{CR}.GetScanResultRequest": {"scan_result_id": world["scan"]},
+        f"{CR}.GetLastScanResultRequest": {"image_id": world["scanned"]},
+        f"{CR}.ListScanResultsRequest": {"repository_id": world["repository"], "order_by": "status"},
+        f"{CR}.ListVulnerabilitiesRequest": {"scan_result_id": world["scan"], "filter": 'severity = "HIGH"'},
+        f"{CR}.GetScanPolicyRequest": {"scan_policy_id": world["scan_policy"]},
+        f"{CR}.GetScanPolicyByRegistryRequest": {"registry_id": world["mine"]},
+        f"{CR}.CreateScanPolicyRequest": {"registry_id": world["mine"], "rules": SCAN_RULES},
+        f"{CR}.UpdateScanPolicyRequest": {"scan_policy_id": world["scan_policy"], "rules": SCAN_RULES},
+        f"{CR}.DeleteScanPolicyRequest": {"scan_policy_id": world["scan_policy"]},
         "yandex.cloud.access.ListAccessBindingsRequest": {"resource_id": resource, "page_size": 1},
         "yandex.cloud.access.SetAccessBindingsRequest": {"resource_id": resource, "access_bindings": [binding]},
         "yandex.cloud.access.UpdateAccessBindingsRequest": {

@@ -37,6 +37,8 @@ class World:
             return sorted(self.registries)
         if kind == "repository_id":
             return sorted(self.repository_ids.values())
+        if kind == "image_id":
+            return sorted(self.images)
         if kind == "lifecycle_policy":
             return sorted(self.policies)
         if kind == "dry_run_lifecycle_policy_result":
@@ -76,8 +78,22 @@ def build_world(emulator: Emulator, *, registries: int = 3, repositories: int = 
             world.policies[policy.id] = repository.id
             for _ in range(3):
                 world.dry_runs[emulator.store.dry_run_lifecycle_policy(policy.id).id] = policy.id
+    results = [
+        {
+            "id": f"che{number:017d}", "image_id": image_id, "repository_id": world.repository_ids[name],
+            "folder_id": world.registries[world.repositories[name]], "status": ("READY", "ERROR", "READY")[number % 3],
+            "scanned_at": f"2026-02-{1 + number % 28:02d}T00:00:00Z",
+            "vulnerabilities": [{"severity": SEVERITIES[(number + n) % 6], "package": {"name": f"CVE-{n}"}}
+                                for n in range(number % 4)],
+        }
+        for number, (image_id, name) in enumerate(
+            (image_id, name) for image_id, name in world.images.items() for _ in range(3)
+        )
+    ]  # fmt: skip
+    emulator.load_seed({"registries": [], "scan_results": results})
     return world
 
 
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "NEGLIGIBLE", "UNDEFINED")
 # A rule every image of the world falls under, and is old enough for: a dry run finds them all.
 EVERY_IMAGE_A_DAY_OLD = {"tag_regexp": ".*", "untagged": True, "expire_period": "86400s"}

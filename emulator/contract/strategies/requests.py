@@ -149,7 +149,12 @@ def filters(method: str = "ImageService/List", *, valid: bool = True, names=()):
     request_type, spec = _spec(method)
     limit = _annotation(request_type, "filter")[0] or 1000
     pool = _filter_values(spec.filter, names)
-    drawn = _registry_names() if spec.filter is REGISTRY_NAME_FILTER else _REPOSITORY_NAMES
+    if spec.filter is REGISTRY_NAME_FILTER:
+        drawn = _registry_names()
+    elif spec.filter.field == "name":
+        drawn = _REPOSITORY_NAMES
+    else:  # an enum's names (a scan result's status)
+        drawn = st.from_regex(spec.filter.value_pattern, fullmatch=True)
     values = (st.sampled_from(pool) | drawn) if pool else drawn
     return (_valid_filters if valid else _invalid_filters)(spec.filter, values, limit)
 
@@ -251,6 +256,7 @@ _RANDOM_SCOPES = {
     "repository_id": _yc_ids("crp"),
     "lifecycle_policy_id": _yc_ids("crp"),
     "dry_run_lifecycle_policy_result_id": _yc_ids("crp"),
+    "image_id": _yc_ids("crp"),
 }
 
 
@@ -403,6 +409,17 @@ def list_affected_images_requests(*, valid=True, dry_run_lifecycle_policy_result
     return _list_requests(method, valid, pools, _filter_values(_LISTS[method][1].filter, repository_names))
 
 
+def list_scan_results_requests(*, valid=True, image_ids=(), repository_ids=()):
+    """ScannerService/List requests by ``image_id`` or ``repository_id`` (exactly one), filters on
+    ``status`` (RUNNING, READY, ERROR), orders by ``id`` and ``status`` (most critical first)."""
+    method = "ScannerService/List"
+    pools = {
+        "image_id": _scope_pool(image_ids, "image_ids", method, "image_id"),
+        "repository_id": _scope_pool(repository_ids, "repository_ids", method, "repository_id"),
+    }
+    return _list_requests(method, valid, pools, ())
+
+
 # ---- Get requests ------------------------------------------------------------------------------
 
 
@@ -461,6 +478,9 @@ _SEEDED_LISTS = {
         registry_ids="registry_ids",
         repository_ids="repository_ids",
         policy_names="lifecycle_policy_names",
+    ),
+    "ScannerService/List": _from_seed(
+        list_scan_results_requests, image_ids="scanned_image_ids", repository_ids="scanned_repository_ids"
     ),
     "LifecyclePolicyService/ListDryRunResults": _from_seed(
         list_dry_run_results_requests,

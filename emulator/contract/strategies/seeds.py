@@ -177,6 +177,59 @@ def _lifecycle_policies(draw, seen: _Seen, sources: _Sources) -> list[dict]:
     return policies
 
 
+_SEVERITIES = st.sampled_from(("CRITICAL", "HIGH", "MEDIUM", "LOW", "NEGLIGIBLE", "UNDEFINED"))
+
+
+@st.composite
+def vulnerabilities(draw) -> dict:
+    """A vulnerability in protobuf's JSON mapping of Vulnerability, as a report or a scan result holds it."""
+    package = {"name": f"CVE-20{draw(st.integers(10, 26))}-{draw(st.integers(1, 99999))}"}
+    for field, values in (
+        ("package", ("openssl", "zlib", "libc6")),
+        ("version", ("1.0.0", "3.0.2")),
+        ("fixed_by", ("3.0.3", "")),
+        ("link", ("https://nvd.nist.gov/vuln/detail/x", "")),
+    ):
+        value = draw(st.sampled_from(values))
+        if value:
+            package[field] = value
+    return {"severity": draw(_SEVERITIES), "package": package}  # fmt: skip
+
+
+def _scans(draw, seen: _Seen, sources: _Sources, registries: list[dict]) -> dict:
+    """Sometimes vulnerability reports for some of the images' digests, and finished scan results of
+    images whose repository's id the seed pins."""
+    images = [
+        (image, repository)
+        for registry in registries
+        for repository in registry.get("repositories", ())
+        for image in registry["images"]
+        if image["repository"] == repository["path"] and image.get("id")
+    ]
+    found: dict = {}
+    digests = sorted({image["digest"] for registry in registries for image in registry["images"]})
+    if digests and draw(st.booleans()):
+        found["vulnerability_reports"] = [
+            {"digest": digest, "vulnerabilities": draw(st.lists(vulnerabilities(), max_size=4))}
+            for digest in draw(st.lists(st.sampled_from(digests), max_size=3, unique=True))
+        ]
+    if images and draw(st.booleans()):
+        folder_of = {image["id"]: registry["folder_id"] for registry in registries for image in registry["images"]}
+        found["scan_results"] = [
+            {
+                "id": seen.fresh_id(draw(_yc_ids("che")), "che"),
+                "image_id": image["id"],
+                "repository_id": repository["id"],
+                "folder_id": folder_of[image["id"]],
+                "status": draw(st.sampled_from(("READY", "READY", "ERROR"))),
+                "scanned_at": _rfc3339(draw(sources.instants), 0),
+                "vulnerabilities": draw(st.lists(vulnerabilities(), max_size=3)),
+            }
+            for image, repository in draw(st.lists(st.sampled_from(images), min_size=1, max_size=4))
+        ]
+    return found
+
+
 def _folder_pool(folder_ids, argument: str = "folder_ids"):
     if folder_ids is None:
         return None
@@ -252,7 +305,9 @@ def seeds(
         count = draw(st.integers(max(min_registries, 1 if min_images else 0), max_registries))
         image_count = draw(st.integers(min_images, max_images)) if count else 0
         owners = draw(st.lists(st.integers(0, count - 1), min_size=image_count, max_size=image_count)) if count else []
-        return {"registries": [_registry(draw, seen, sources, folder_source, owners.count(n)) for n in range(count)]}
+        seed = {"registries": [_registry(draw, seen, sources, folder_source, owners.count(n)) for n in range(count)]}
+        seed.update(_scans(draw, seen, sources, seed["registries"]))
+        return seed
 
     return build()
 
@@ -268,6 +323,7 @@ def scope_values(seed: Mapping) -> dict[str, tuple[str, ...]]:
         for key in (
             "folder_ids", "registry_ids", "registry_names", "repository_names", "image_ids", "repository_ids",
             "operation_ids", "lifecycle_policy_ids", "lifecycle_policy_names", "dry_run_lifecycle_policy_result_ids",
+            "scan_result_ids", "scanned_image_ids", "scanned_repository_ids",
         )
     }  # fmt: skip
     for registry in seed.get("registries", ()):
@@ -295,4 +351,10 @@ def scope_values(seed: Mapping) -> dict[str, tuple[str, ...]]:
                 found["image_ids"][image["id"]] = None
     for operation in seed.get("operations", ()):
         found["operation_ids"][operation["id"]] = None
+    for result in seed.get("scan_results", ()):
+        found["scan_result_ids"][result["id"]] = None
+        if result["image_id"] in found["image_ids"]:  # an image the seed holds: its List is OK
+            found["scanned_image_ids"][result["image_id"]] = None
+        if result["repository_id"] in found["repository_ids"]:
+            found["scanned_repository_ids"][result["repository_id"]] = None
     return {key: tuple(values) for key, values in found.items()}

@@ -2,7 +2,19 @@
 ``rpcs(context)``, a handler for each declared method. Adding a service is adding its module here."""
 
 from emulator.api.catalogue import Catalogue
-from emulator.rpc.services import endpoints, iam, images, lifecycle_policies, operations, registries, repositories
+from emulator.rpc.services import (
+    endpoints,
+    iam,
+    images,
+    lifecycle_policies,
+    operations,
+    registries,
+    repositories,
+    scan_policies,
+    scanner,
+)
 
-SERVICE_MODULES = (images, registries, repositories, lifecycle_policies, operations, endpoints, iam)
+SERVICE_MODULES = (
+    images, registries, repositories, lifecycle_policies, scanner, scan_policies, operations, endpoints, iam,
+)  # fmt: skip
 CATALOGUE = Catalogue(module.SERVICE for module in SERVICE_MODULES)

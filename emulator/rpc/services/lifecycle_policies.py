@@ -11,6 +11,7 @@ from emulator.api.filters import REGISTRY_NAME_FILTER, REPOSITORY_NAME_FILTER
 from emulator.api.wire import CONTAINER_REGISTRY, message_class
 from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.images import encode_image
+from emulator.rpc.services.masks import fields_to_update
 from emulator.rpc.services.operations import new_operation, once, set_timestamp
 from emulator.rpc.services.paged import ListSpec, list_handler
 from emulator.state.lifecycle import (
@@ -108,15 +109,9 @@ def _status_name(request: Message) -> str:
 
 
 def _fields_to_update(request: Message) -> set[str]:
-    """The update mask's paths (an empty mask: every field the request sets). The status is
-    required only when the mask names it: Terraform's provider sends an Update without it."""
-    paths = set(request.update_mask.paths)
-    unknown = sorted(paths - set(UPDATABLE))
-    if unknown:
-        raise InvalidArgument.field(
-            "update_mask", f"{unknown[0]!r} is not a field that can be updated (only {', '.join(UPDATABLE)})"
-        )
-    fields = paths or {name for name in UPDATABLE if getattr(request, name)}
+    """The fields the Update changes. The status is required only when they include it: Terraform's
+    provider sends an Update without it."""
+    fields = fields_to_update(request, UPDATABLE)
     if "status" in fields and not request.status:
         raise InvalidArgument.field("status", "is required when update_mask names it, got STATUS_UNSPECIFIED")
     return fields

@@ -7,14 +7,15 @@ from functools import partial
 from google.protobuf.message import Message
 
 from emulator.api.catalogue import Mutating, Read, Service, Target
-from emulator.api.errors import InvalidArgument
 from emulator.api.filters import REGISTRY_NAME_FILTER
 from emulator.api.wire import CONTAINER_REGISTRY, message_class
 from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.access import access_binding_rpcs, apply_deltas
+from emulator.rpc.services.masks import fields_to_update
 from emulator.rpc.services.operations import new_operation, once, set_timestamp
 from emulator.rpc.services.paged import ListSpec, list_handler
 from emulator.state.records import Action, IpPermission, Registry
+from emulator.state.scans import SECURE_RULES
 
 LIST = ListSpec(
     scopes=(("folder_id", "folder"),),
@@ -62,17 +63,6 @@ def _ip_permission(message: Message) -> IpPermission:
     return IpPermission(type(message).Action.Name(message.action), message.ip)
 
 
-def _fields_to_update(request: Message) -> set[str]:
-    """The update mask's paths; an empty mask means every field the request sets."""
-    paths = set(request.update_mask.paths)
-    unknown = sorted(paths - set(UPDATABLE))
-    if unknown:
-        raise InvalidArgument.field(
-            "update_mask", f"{unknown[0]!r} is not a field that can be updated (only {', '.join(UPDATABLE)})"
-        )
-    return paths or {name for name in UPDATABLE if getattr(request, name)}
-
-
 def registry_operation(
     call: Call, verb: str, registry: Registry, *, answers: bool = False, action: Action = Action.NONE
 ):
@@ -94,17 +84,18 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
 
     def create(request: Message, call: Call) -> Message:
         def perform():
-            # `secure` (a scanning policy) has no field in Registry: accepted and not kept.
             registry = store.add_registry(
                 request.folder_id, name=request.name, labels=dict(request.labels), unique_name=bool(request.name)
             )
+            if request.secure:  # "created with pre-setup scanning policy (on push and on schedule every 7 days)"
+                store.add_scan_policy(registry.id, rules=SECURE_RULES)
             # CREATING while the operation pends
             return registry_operation(call, "Create", registry, answers=True, action=Action.CREATE_REGISTRY)
 
         return once(store, call, request, perform)
 
     def update(request: Message, call: Call) -> Message:
-        fields = _fields_to_update(request)
+        fields = fields_to_update(request, UPDATABLE)
 
         def perform():
             registry = store.get_registry(request.registry_id)

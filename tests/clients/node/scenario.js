@@ -24,9 +24,10 @@ const { imageService } = require('@yandex-cloud/nodejs-sdk/containerregistry-v1'
 const { iamTokenService } = require('@yandex-cloud/nodejs-sdk/iam-v1');
 // The rest of the SDK this program uses:
 const { errors } = require('@yandex-cloud/nodejs-sdk');
-const { registry: registryTypes, registryService, repositoryService } = require(
-    '@yandex-cloud/nodejs-sdk/containerregistry-v1',
-);
+const {
+    lifecyclePolicy: lifecyclePolicyTypes, lifecyclePolicyService, registry: registryTypes, registryService,
+    repositoryService,
+} = require('@yandex-cloud/nodejs-sdk/containerregistry-v1');
 const { operationService } = require('@yandex-cloud/nodejs-sdk/operation');
 
 const { GetImageRequest, ListImagesRequest, DeleteImageRequest, DeleteImageMetadata } = imageService;
@@ -37,6 +38,13 @@ const {
 const { GetRepositoryByNameRequest, ListRepositoriesRequest } = repositoryService;
 const { GetOperationRequest, CancelOperationRequest } = operationService;
 const { Registry, Registry_Status: RegistryStatus } = registryTypes;
+const {
+    GetLifecyclePolicyRequest, CreateLifecyclePolicyRequest, CreateLifecyclePolicyMetadata,
+    DeleteLifecyclePolicyRequest, DeleteLifecyclePolicyMetadata, DryRunLifecyclePolicyRequest,
+    DryRunLifecyclePolicyMetadata, DryRunLifecyclePolicyResult, GetDryRunLifecyclePolicyResultRequest,
+    ListDryRunLifecyclePolicyResultAffectedImagesRequest,
+} = lifecyclePolicyService;
+const { LifecyclePolicy, LifecyclePolicy_Status: LifecyclePolicyStatus } = lifecyclePolicyTypes;
 
 const OPTIONS = { // option: environment variable
     endpoint: 'YCR_ENDPOINT',
@@ -52,6 +60,9 @@ const OTHER_FOLDER = 'b1gnodeother000000000'; // a folder the token may not touc
 const UNKNOWN_ID = 'crp00000000000000000';
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const TRACE_ID = /^[0-9a-f]{32}$/;
+const DAY_SECONDS = 24 * 3600;
+// The lifecycle step's rule: every tagged image a day old or more, but the newest.
+const KEEP_NEWEST = { tagRegexp: '.*', expirePeriod: { seconds: DAY_SECONDS, nanos: 0 }, retainedTop: 1 };
 
 // ---- the SDK pointed at the emulator (the README quotes these lines) --------------------------------
 
@@ -65,8 +76,9 @@ function connect({ endpoint, caFile, token }) {
     const registries = session.client(registryService.RegistryServiceClient, endpoint);
     const repositories = session.client(repositoryService.RepositoryServiceClient, endpoint);
     const operations = session.client(operationService.OperationServiceClient, endpoint);
+    const lifecyclePolicies = session.client(lifecyclePolicyService.LifecyclePolicyServiceClient, endpoint);
     const wait = (operation) => waitForOperation(operation, session, 60_000, endpoint);
-    return { session, images, registries, repositories, operations, wait };
+    return { session, images, registries, repositories, operations, lifecyclePolicies, wait };
 }
 
 // Session({ oauthToken }) always trades its token at iam.api.cloud.yandex.net:443, trusting only the
@@ -331,6 +343,92 @@ async function imagesScenario(config) {
     await check('list after the deletes', async () => {
         const { ids } = await walk(sdk.images.list, ListImagesRequest, { folderId: folder }, 'images', 1000);
         same(sorted(ids), sorted(made.slice(3).map((image) => image.id)), 'folder images');
+    });
+    await lifecycleStep(config, sdk, `${first.id}/team/web`);
+}
+
+// ---- the images scenario's last step: a DISABLED lifecycle policy, its dry run, what it would delete -----
+
+// What the documented rule { tagRegexp '.*', expirePeriod, retainedTop } deletes of a repository's
+// images at `now`: of the tagged ones, all but the newest retainedTop (by createdAt, ties: the later
+// id), those at least expirePeriod old.
+function wouldDelete(images, now, { expirePeriod, retainedTop }) {
+    const newestFirst = images.filter((image) => image.tags.length).sort(
+        (a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1),
+    );
+    const expired = (image) => image.createdAt.getTime() + expirePeriod.seconds * 1000 <= now.getTime();
+    return sorted(newestFirst.slice(retainedTop).filter(expired).map((image) => image.id));
+}
+
+async function lifecycleStep(config, sdk, repositoryName) {
+    const policies = sdk.lifecyclePolicies;
+    const repository = await sdk.repositories.getByName(GetRepositoryByNameRequest.fromPartial({ repositoryName }));
+    const { items: before } = await walk(sdk.images.list, ListImagesRequest, { repositoryName }, 'images', 1000);
+    await setOperationModes(config, { '*': 'polls:1' }); // every operation pends until waitForOperation polls it
+    const getPolicy = (lifecyclePolicyId) => policies.get(GetLifecyclePolicyRequest.fromPartial({ lifecyclePolicyId }));
+
+    let policyId;
+    await check('lifecycle: create a DISABLED policy; waitForOperation', async () => {
+        const operation = await policies.create(CreateLifecyclePolicyRequest.fromPartial({
+            repositoryId: repository.id, name: 'node-keep-newest', status: LifecyclePolicyStatus.DISABLED,
+            rules: [KEEP_NEWEST],
+        }));
+        expect(!operation.done, 'the Create operation is done at once, under polls:1');
+        const { lifecyclePolicyId } = CreateLifecyclePolicyMetadata.decode(operation.metadata.value);
+        expect(lifecyclePolicyId, 'CreateLifecyclePolicyMetadata.lifecyclePolicyId is empty');
+        const created = LifecyclePolicy.decode((await sdk.wait(operation)).response.value);
+        same(
+            [created.id, created.repositoryId, created.status],
+            [lifecyclePolicyId, repository.id, LifecyclePolicyStatus.DISABLED],
+            'policy',
+        );
+        policyId = lifecyclePolicyId;
+        return policyId;
+    });
+    if (!policyId) return;
+    await check('lifecycle: get the policy; its rule, expire_period 24h', async () => {
+        const { rules } = await getPolicy(policyId);
+        same(rules.map((rule) => rule.expirePeriod), [{ seconds: DAY_SECONDS, nanos: 0 }], 'expirePeriod');
+        same(rules.map((rule) => [rule.tagRegexp, rule.retainedTop]), [['.*', 1]], 'tagRegexp, retainedTop');
+    });
+    const byId = { lifecyclePolicyId: policyId };
+    let result;
+    await check('lifecycle: dry run; waitForOperation; the DryRunLifecyclePolicyResult', async () => {
+        const operation = await policies.dryRun(DryRunLifecyclePolicyRequest.fromPartial(byId));
+        const metadata = DryRunLifecyclePolicyMetadata.decode(operation.metadata.value);
+        const done = DryRunLifecyclePolicyResult.decode((await sdk.wait(operation)).response.value);
+        same(
+            [done.dryRunLifecyclePolicyResultId, done.lifecyclePolicyId],
+            [metadata.dryRunLifecyclePolicyResultId, policyId],
+            'result and metadata',
+        );
+        const { dryRunLifecyclePolicyResultId } = done;
+        const fetched = await policies.getDryRunResult(
+            GetDryRunLifecyclePolicyResultRequest.fromPartial({ dryRunLifecyclePolicyResultId }),
+        );
+        same(fetched, done, 'GetDryRunResult');
+        result = done;
+        return `${result.affectedImagesCount} affected`;
+    });
+    if (result) {
+        await check('lifecycle: the affected images, 1 per page: affectedImagesCount, all but the newest', async () => {
+            const { ids } = await walk(
+                policies.listDryRunResultAffectedImages, ListDryRunLifecyclePolicyResultAffectedImagesRequest,
+                { dryRunLifecyclePolicyResultId: result.dryRunLifecyclePolicyResultId }, 'affectedImages', 1,
+            );
+            same(ids.length, result.affectedImagesCount, 'images listed vs affectedImagesCount');
+            expect(ids.length > 0, 'the dry run affected no image');
+            same(sorted(ids), wouldDelete(before, result.runAt, KEEP_NEWEST), 'affected images');
+            return `${ids.length} listed`;
+        });
+    }
+    await check('lifecycle: delete the policy; waitForOperation; Get is NOT_FOUND; no image deleted', async () => {
+        const operation = await policies.delete(DeleteLifecyclePolicyRequest.fromPartial(byId));
+        const done = await sdk.wait(operation);
+        same(DeleteLifecyclePolicyMetadata.decode(done.metadata.value).lifecyclePolicyId, policyId, 'metadata');
+        await failsWith(() => getPolicy(policyId), 'NOT_FOUND', [policyId]);
+        const { ids } = await walk(sdk.images.list, ListImagesRequest, { repositoryName }, 'images', 1000);
+        same(sorted(ids), sorted(before.map((image) => image.id)), 'images of the repository (a dry run deletes none)');
     });
 }
 

@@ -189,6 +189,15 @@ func (a Admin) AddImage(registryID, repository string, tags ...string) (Record, 
 	return image, err
 }
 
+// AddImageCreatedAt adds an image pushed at createdAt (RFC 3339), as a docker push then would.
+func (a Admin) AddImageCreatedAt(registryID, repository, createdAt string, tags ...string) (Record, error) {
+	var image Record
+	body := map[string]any{"registry_id": registryID, "repository": repository, "tags": append([]string{}, tags...),
+		"created_at": createdAt}
+	err := a.call("POST", "/images", body, &image)
+	return image, err
+}
+
 // AddFault adds a fault rule (see the README's "Faults and recorded calls").
 func (a Admin) AddFault(rule map[string]any) error {
 	return a.call("POST", "/faults", rule, nil)

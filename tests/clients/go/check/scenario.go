@@ -1,6 +1,12 @@
 package check
 
-import "fmt"
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
 
 // PendingOperations makes every operation pend until its first OperationService.Get, so that the
 // SDKs' waiters poll, and RegistryService.Create until its second, so that a waiter also sleeps
@@ -53,7 +59,8 @@ type Scope struct {
 }
 
 // SeedImages adds two registries to folder, seven images in three repositories of the first and
-// one in the second, as docker pushes would.
+// one in the second, as docker pushes would, a day apart from 2026-01-01 on (so that a lifecycle
+// rule's expire_period of 24 hours finds them all expired).
 func SeedImages(run *Run, admin Admin, folder string) Seeded {
 	seeded := Seeded{Folder: folder, Added: map[string][]string{}}
 	for n, registry := range []*string{&seeded.Main, &seeded.Other} {
@@ -68,13 +75,26 @@ func SeedImages(run *Run, admin Admin, folder string) Seeded {
 		{seeded.Main, "team/web"}, {seeded.Main, "team/worker"}, {seeded.Main, "team/worker"}, {seeded.Other, "app"},
 	} {
 		name := image.registry + "/" + image.repository
-		record, err := admin.AddImage(image.registry, image.repository, fmt.Sprintf("v%d", len(seeded.Added[name])))
+		pushed := SeedStart.AddDate(0, 0, seeded.Count()).Format(time.RFC3339)
+		record, err := admin.AddImageCreatedAt(image.registry, image.repository, pushed, fmt.Sprintf("v%d", len(seeded.Added[name])))
 		if err != nil {
 			run.Fatal("setup: add images", err)
 		}
 		seeded.Added[name] = append(seeded.Added[name], record.ID)
 	}
 	return seeded
+}
+
+// SeedStart is when SeedImages' first image was pushed.
+var SeedStart = time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+
+// Count is how many images SeedImages added.
+func (s Seeded) Count() int {
+	count := 0
+	for _, ids := range s.Added {
+		count += len(ids)
+	}
+	return count
 }
 
 // Scopes are the folder, the first registry, and its repository app.
@@ -99,4 +119,38 @@ func Last(values []string, n int) []string {
 		return values
 	}
 	return values[len(values)-n:]
+}
+
+// The rule of the lifecycle step's policy: every tagged image a day old or more, but the newest.
+const (
+	KeepTagRegexp   = ".*"
+	KeepExpire      = 24 * time.Hour
+	KeepRetainedTop = 1
+)
+
+// WouldDelete is what the documented rule {tag_regexp ".*", expire_period, retained_top} deletes of
+// a repository's images at now: of the tagged ones, all but the newest retainedTop (by created_at,
+// ties: the later id), those at least expire old.
+func WouldDelete[T interface {
+	GetId() string
+	GetTags() []string
+	GetCreatedAt() *timestamppb.Timestamp
+}](images []T, now time.Time, expire time.Duration, retainedTop int) []string {
+	var tagged []T
+	for _, image := range images {
+		if len(image.GetTags()) > 0 {
+			tagged = append(tagged, image)
+		}
+	}
+	sort.Slice(tagged, func(i, j int) bool {
+		order := tagged[i].GetCreatedAt().AsTime().Compare(tagged[j].GetCreatedAt().AsTime())
+		return order > 0 || order == 0 && tagged[i].GetId() > tagged[j].GetId()
+	})
+	deleted := []string{}
+	for n, image := range tagged {
+		if n >= retainedTop && !image.GetCreatedAt().AsTime().Add(expire).After(now) {
+			deleted = append(deleted, image.GetId())
+		}
+	}
+	return deleted
 }

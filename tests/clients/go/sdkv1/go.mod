@@ -6,6 +6,7 @@ require (
 	github.com/yandex-cloud/go-genproto v0.111.0
 	github.com/yandex-cloud/go-sdk v0.33.0
 	google.golang.org/grpc v1.66.2
+	google.golang.org/protobuf v1.34.2
 	ycrtest/check v0.0.0
 )
 
@@ -21,7 +22,6 @@ require (
 	google.golang.org/genproto v0.0.0-20240903143218-8af14fe29dc1 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20240903143218-8af14fe29dc1 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20240903143218-8af14fe29dc1 // indirect
-	google.golang.org/protobuf v1.34.2 // indirect
 	gopkg.in/yaml.v2 v2.4.0 // indirect
 )
 

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	containerregistry "github.com/yandex-cloud/go-genproto/yandex/cloud/containerregistry/v1"
@@ -196,6 +197,96 @@ func images(sdk *ycsdk.SDK) {
 	left, err := client.ImagesIterator(ctx, &containerregistry.ListImagesRequest{RegistryId: seeded.Main}).TakeAll()
 	if run.NoError("Delete: List afterwards", err) {
 		run.That("Delete: List afterwards lists one image less", check.If(len(left) != len(inRegistry)-1, "%d images", len(left)))
+	}
+	lifecycle(sdk, seeded.Main+"/app")
+}
+
+// ---- lifecycle (the images scenario's last step): a DISABLED policy, its dry run, what it would delete
+
+func lifecycle(sdk *ycsdk.SDK, repositoryName string) {
+	repository, err := RepositoryClient{sdk}.GetByName(ctx, &containerregistry.GetRepositoryByNameRequest{RepositoryName: repositoryName})
+	if err != nil {
+		run.Fatal("lifecycle: RepositoryService.GetByName "+repositoryName, err)
+	}
+	inRepository, err := ImageClient{sdk}.ImagesIterator(ctx, &containerregistry.ListImagesRequest{RepositoryName: repositoryName}).TakeAll()
+	if err != nil {
+		run.Fatal("lifecycle: ImageService.List of "+repositoryName, err)
+	}
+	policies := LifecyclePolicyClient{sdk}
+	op, err := policies.Create(ctx, &containerregistry.CreateLifecyclePolicyRequest{
+		RepositoryId: repository.Id, Name: "go-keep-newest", Status: containerregistry.LifecyclePolicy_DISABLED,
+		Rules: []*containerregistry.LifecycleRule{{
+			TagRegexp: check.KeepTagRegexp, ExpirePeriod: durationpb.New(check.KeepExpire), RetainedTop: check.KeepRetainedTop,
+		}},
+	})
+	if err != nil {
+		run.Fatal("LifecyclePolicyService.Create", err)
+	}
+	run.That("LifecyclePolicyService.Create: the operation pends", check.If(op.Done(), "done at once"))
+	meta, ok := op.Metadata().(*containerregistry.CreateLifecyclePolicyMetadata)
+	if !ok || meta.LifecyclePolicyId == "" || op.ResourceID() != meta.LifecyclePolicyId {
+		run.Fatal("LifecyclePolicyService.Create: CreateLifecyclePolicyMetadata.lifecycle_policy_id", fmt.Errorf("%v", op.Metadata()))
+	}
+	policyID := meta.LifecyclePolicyId
+	response, err := op.Wait(ctx)
+	if err != nil {
+		run.Fatal("LifecyclePolicyService.Create: Operation.Wait", err)
+	}
+	created, ok := response.(*containerregistry.LifecyclePolicy)
+	run.That("LifecyclePolicyService.Create: the DISABLED LifecyclePolicy in the response", check.If(!ok ||
+		created.Id != policyID || created.RepositoryId != repository.Id || created.Status != containerregistry.LifecyclePolicy_DISABLED,
+		"%v", response))
+
+	got, err := policies.Get(ctx, &containerregistry.GetLifecyclePolicyRequest{LifecyclePolicyId: policyID})
+	if run.NoError("LifecyclePolicyService.Get", err) {
+		rules := got.GetRules()
+		run.That("LifecyclePolicyService.Get: the rule, expire_period 24h", check.If(len(rules) != 1 ||
+			rules[0].GetExpirePeriod().AsDuration() != 24*time.Hour || rules[0].GetTagRegexp() != check.KeepTagRegexp ||
+			rules[0].GetRetainedTop() != check.KeepRetainedTop, "rules %v", rules))
+	}
+
+	op, err = policies.DryRun(ctx, &containerregistry.DryRunLifecyclePolicyRequest{LifecyclePolicyId: policyID})
+	if err == nil {
+		response, err = op.Wait(ctx)
+	}
+	if err != nil {
+		run.Fatal("LifecyclePolicyService.DryRun, and wait", err)
+	}
+	result, ok := response.(*containerregistry.DryRunLifecyclePolicyResult)
+	if !ok {
+		run.Fatal("LifecyclePolicyService.DryRun: response", fmt.Errorf("%v", response))
+	}
+	dryRun, ok := op.Metadata().(*containerregistry.DryRunLifecyclePolicyMetadata)
+	run.That("LifecyclePolicyService.DryRun: DryRunLifecyclePolicyMetadata names the result and the policy", check.If(!ok ||
+		dryRun.DryRunLifecyclePolicyResultId != result.DryRunLifecyclePolicyResultId || dryRun.LifecyclePolicyId != policyID,
+		"%v, result %v", op.Metadata(), result))
+	fetched, err := policies.GetDryRunResult(ctx, &containerregistry.GetDryRunLifecyclePolicyResultRequest{
+		DryRunLifecyclePolicyResultId: result.DryRunLifecyclePolicyResultId,
+	})
+	if run.NoError("LifecyclePolicyService.GetDryRunResult", err) {
+		run.That("LifecyclePolicyService.GetDryRunResult: the operation's result", check.Equal(fetched, result))
+	}
+	affected, err := policies.DryRunResultAffectedImagesIterator(ctx, &containerregistry.ListDryRunLifecyclePolicyResultAffectedImagesRequest{
+		DryRunLifecyclePolicyResultId: result.DryRunLifecyclePolicyResultId, PageSize: 1,
+	}).TakeAll()
+	if run.NoError("LifecyclePolicyService.ListDryRunResultAffectedImages, 1 a page", err) {
+		run.That("ListDryRunResultAffectedImages: as many as affected_images_count, at least one", check.If(
+			int64(len(affected)) != result.AffectedImagesCount || len(affected) == 0,
+			"%d listed, affected_images_count %d", len(affected), result.AffectedImagesCount))
+		want := check.WouldDelete(inRepository, result.RunAt.AsTime(), check.KeepExpire, check.KeepRetainedTop)
+		run.That("ListDryRunResultAffectedImages: all but the newest image", check.Same("ids", check.Sorted(check.IDs(affected)), check.Sorted(want)))
+	}
+
+	deleting, err := policies.Delete(ctx, &containerregistry.DeleteLifecyclePolicyRequest{LifecyclePolicyId: policyID})
+	if err == nil {
+		_, err = deleting.Wait(ctx)
+	}
+	run.NoError("LifecyclePolicyService.Delete, and wait", err)
+	_, err = policies.Get(ctx, &containerregistry.GetLifecyclePolicyRequest{LifecyclePolicyId: policyID})
+	run.Expect("LifecyclePolicyService.Get of the deleted policy is NOT_FOUND", err, codes.NotFound)
+	left, err := ImageClient{sdk}.ImagesIterator(ctx, &containerregistry.ListImagesRequest{RepositoryName: repositoryName}).TakeAll()
+	if run.NoError("lifecycle: ImageService.List afterwards", err) {
+		run.That("lifecycle: the dry run deleted nothing", check.Same("ids", check.Sorted(check.IDs(left)), check.Sorted(check.IDs(inRepository))))
 	}
 }
 

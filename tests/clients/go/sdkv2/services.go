@@ -211,3 +211,91 @@ func (c RepositoryClient) RepositoriesIterator(ctx context.Context, req *contain
 			return repositoryPage{resp}, nil
 		}, opts...)
 }
+
+// LifecyclePolicyClient is LifecyclePolicyService.
+type LifecyclePolicyClient struct{ connector transport.Connector }
+
+func (c LifecyclePolicyClient) service(ctx context.Context, name string) (containerregistry.LifecyclePolicyServiceClient, error) {
+	connection, err := c.connector.GetConnection(ctx, method("LifecyclePolicyService", name))
+	if err != nil {
+		return nil, err
+	}
+	return containerregistry.NewLifecyclePolicyServiceClient(connection), nil
+}
+
+func (c LifecyclePolicyClient) Get(ctx context.Context, in *containerregistry.GetLifecyclePolicyRequest, opts ...grpc.CallOption) (*containerregistry.LifecyclePolicy, error) {
+	service, err := c.service(ctx, "Get")
+	if err != nil {
+		return nil, err
+	}
+	return service.Get(ctx, in, opts...)
+}
+
+func (c LifecyclePolicyClient) Create(ctx context.Context, in *containerregistry.CreateLifecyclePolicyRequest, opts ...grpc.CallOption) (*sdkop.Operation, error) {
+	service, err := c.service(ctx, "Create")
+	if err != nil {
+		return nil, err
+	}
+	pb, err := service.Create(ctx, in, opts...)
+	return newOperation(c.connector, pb, err, (*containerregistry.CreateLifecyclePolicyMetadata)(nil), (*containerregistry.LifecyclePolicy)(nil),
+		func(m proto.Message) string {
+			return m.(*containerregistry.CreateLifecyclePolicyMetadata).GetLifecyclePolicyId()
+		})
+}
+
+func (c LifecyclePolicyClient) Delete(ctx context.Context, in *containerregistry.DeleteLifecyclePolicyRequest, opts ...grpc.CallOption) (*sdkop.Operation, error) {
+	service, err := c.service(ctx, "Delete")
+	if err != nil {
+		return nil, err
+	}
+	pb, err := service.Delete(ctx, in, opts...)
+	return newOperation(c.connector, pb, err, (*containerregistry.DeleteLifecyclePolicyMetadata)(nil), (*emptypb.Empty)(nil),
+		func(m proto.Message) string {
+			return m.(*containerregistry.DeleteLifecyclePolicyMetadata).GetLifecyclePolicyId()
+		})
+}
+
+func (c LifecyclePolicyClient) DryRun(ctx context.Context, in *containerregistry.DryRunLifecyclePolicyRequest, opts ...grpc.CallOption) (*sdkop.Operation, error) {
+	service, err := c.service(ctx, "DryRun")
+	if err != nil {
+		return nil, err
+	}
+	pb, err := service.DryRun(ctx, in, opts...)
+	return newOperation(c.connector, pb, err, (*containerregistry.DryRunLifecyclePolicyMetadata)(nil), (*containerregistry.DryRunLifecyclePolicyResult)(nil),
+		func(m proto.Message) string {
+			return m.(*containerregistry.DryRunLifecyclePolicyMetadata).GetDryRunLifecyclePolicyResultId()
+		})
+}
+
+func (c LifecyclePolicyClient) GetDryRunResult(ctx context.Context, in *containerregistry.GetDryRunLifecyclePolicyResultRequest, opts ...grpc.CallOption) (*containerregistry.DryRunLifecyclePolicyResult, error) {
+	service, err := c.service(ctx, "GetDryRunResult")
+	if err != nil {
+		return nil, err
+	}
+	return service.GetDryRunResult(ctx, in, opts...)
+}
+
+func (c LifecyclePolicyClient) ListDryRunResultAffectedImages(ctx context.Context, in *containerregistry.ListDryRunLifecyclePolicyResultAffectedImagesRequest, opts ...grpc.CallOption) (*containerregistry.ListDryRunLifecyclePolicyResultAffectedImagesResponse, error) {
+	service, err := c.service(ctx, "ListDryRunResultAffectedImages")
+	if err != nil {
+		return nil, err
+	}
+	return service.ListDryRunResultAffectedImages(ctx, in, opts...)
+}
+
+type affectedImagePage struct {
+	*containerregistry.ListDryRunLifecyclePolicyResultAffectedImagesResponse
+}
+
+func (r affectedImagePage) Items() []*containerregistry.Image { return r.AffectedImages }
+
+func (c LifecyclePolicyClient) DryRunResultAffectedImagesIterator(ctx context.Context, req *containerregistry.ListDryRunLifecyclePolicyResultAffectedImagesRequest, opts ...grpc.CallOption) *iterator.Iterator[*containerregistry.ListDryRunLifecyclePolicyResultAffectedImagesRequest, *containerregistry.Image] {
+	return iterator.NewIterator[*containerregistry.ListDryRunLifecyclePolicyResultAffectedImagesRequest, *containerregistry.Image](ctx, req,
+		func(ctx context.Context, req *containerregistry.ListDryRunLifecyclePolicyResultAffectedImagesRequest, opts ...grpc.CallOption) (iterator.PageResponse[*containerregistry.Image], error) {
+			resp, err := c.ListDryRunResultAffectedImages(ctx, req, opts...)
+			if err != nil {
+				return nil, err
+			}
+			return affectedImagePage{resp}, nil
+		}, opts...)
+}

@@ -1,0 +1,344 @@
+"""Vulnerability scans of images and the registries' scan policies. A part of the Store.
+
+What a scan finds is what the user seeded for the image's digest (a vulnerability report): an image
+without one scans clean. A scan result is RUNNING while its Scan operation pends, then READY with
+the report as it is then (ERROR if the operation fails or is cancelled).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.api.errors import AlreadyExists, ResourceExhausted, found
+from emulator.api.values import ValueProblem, check_digest, check_timestamp
+from emulator.state.listing import ID_ORDER, Cursor, Field, Scope, ScopedIndex, by_number_then_id
+from emulator.state.operation_log import Effect
+from emulator.state.records import Action
+
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "NEGLIGIBLE", "UNDEFINED")  # most severe first
+SCAN_STATUSES = ("RUNNING", "READY", "ERROR")
+MAX_PARALLEL_SCANS = 10  # documented: 10 parallel scans per cloud (the emulator has one cloud)
+MAX_VULNERABILITIES = 10_000  # per report: the emulator's bound
+MAX_REPORTS = 100_000  # digests with a report: the emulator's bound
+MAX_SCAN_RESULTS = 10_000  # finished results kept, the oldest forgotten first
+SCAN_RESULT_PREFIX = "che"  # documented examples: che1el9t4t95elduhuq5
+SCAN_RESULT_ORDERS = ("id", "status")
+_RANK_BASE = 1 << 14  # above MAX_VULNERABILITIES: a count never carries into the next severity
+
+
+@dataclass(frozen=True, slots=True)
+class Vulnerability:
+    """One vulnerability of a package, as PackageVulnerability names its fields."""
+
+    severity: str
+    name: str
+    link: str = ""
+    package: str = ""
+    source: str = ""
+    version: str = ""
+    fixed_by: str = ""
+    origin: str = ""
+    type: str = ""
+
+
+@dataclass(slots=True)
+class ScanResult:
+    id: str
+    image_id: str
+    repository_id: str
+    folder_id: str
+    status: str  # RUNNING, READY or ERROR
+    scanned_at_ns: int
+    vulnerabilities: tuple[Vulnerability, ...] = ()
+
+    def counts(self) -> dict[str, int]:
+        """VulnerabilityStats: how many of each severity."""
+        counts = dict.fromkeys(SEVERITIES, 0)
+        for vulnerability in self.vulnerabilities:
+            counts[vulnerability.severity] += 1
+        return counts
+
+    @property
+    def severity_rank(self) -> int:
+        """Smaller for a more critical result (critical first, then high...): what order_by=status sorts by."""
+        rank = 0
+        for severity, count in self.counts().items():
+            rank = rank * _RANK_BASE + min(count, _RANK_BASE - 1)
+        return -rank
+
+
+@dataclass(slots=True)
+class ScanPolicy:
+    id: str
+    registry_id: str
+    name: str
+    description: str
+    created_at_ns: int
+    rules: dict[str, Any]  # ScanRules in protobuf's JSON mapping (the API's annotations check it)
+    disabled: bool = False
+
+
+# What CreateRegistryRequest.secure sets up: "scanning policy (on push and on schedule every 7 days)".
+SECURE_RULES = {
+    "push_rule": {"repository_prefixes": ["*"]},
+    "schedule_rules": [{"repository_prefixes": ["*"], "rescan_period": "604800s"}],
+}
+
+
+def scan_result_json(result: ScanResult) -> dict[str, Any]:
+    """The result in protobuf's JSON mapping of ScanResult: what its Scan operation answers once done."""
+    entry: dict[str, Any] = {"id": result.id, "image_id": result.image_id, "status": result.status}
+    if result.status != "RUNNING":
+        seconds, nanos = divmod(result.scanned_at_ns, 1_000_000_000)
+        entry["scanned_at"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos:09d}Z"
+    counts = {severity.lower(): str(count) for severity, count in result.counts().items() if count}
+    if counts:
+        entry["vulnerabilities"] = counts
+    return entry
+
+
+def check_vulnerabilities(vulnerabilities: Iterable[Vulnerability], field: str) -> tuple[Vulnerability, ...]:
+    found_ = tuple(vulnerabilities)
+    if len(found_) > MAX_VULNERABILITIES:
+        raise ValueProblem(field, f"a report holds at most {MAX_VULNERABILITIES} vulnerabilities", len(found_))
+    for position, vulnerability in enumerate(found_):
+        if not isinstance(vulnerability, Vulnerability) or vulnerability.severity not in SEVERITIES:
+            raise ValueProblem(
+                f"{field}[{position}]", f"severity must be one of {', '.join(SEVERITIES)}", vulnerability
+            )
+    return found_
+
+
+class ScanTable:
+    """Scan results by id, indexed by image and repository (and by status in each); the
+    vulnerability reports by digest; the scan policies by id and by registry."""
+
+    def _open_table(self) -> None:
+        self.scan_results: dict[str, ScanResult] = {}
+        self._scan_index = ScopedIndex(
+            {"id": ID_ORDER, "status": by_number_then_id("severity_rank")},
+            fields={"id": Field("id"), "status": Field("severity_rank")},  # orders of several fields
+            record_of=self.scan_results.__getitem__,
+        )
+        self._scans_finished: deque[str] = deque()  # ids, oldest first
+        self._running_scans = 0
+        self.vulnerability_reports: dict[str, tuple[Vulnerability, ...]] = {}  # digest -> its vulnerabilities
+        self.scan_policies: dict[str, ScanPolicy] = {}
+        self._scan_policy_of_registry: dict[str, str] = {}
+
+    def _table_contents(self) -> tuple:
+        return self.scan_results, self._scan_index.contents(), self.vulnerability_reports, self.scan_policies
+
+    def _table_effects(self) -> dict[Action, Effect]:
+        return {Action.SCAN_IMAGE: Effect(perform=self._finish_scan, unmark=self._fail_scan)}
+
+    def _table_folders(self) -> dict[str, Callable[[str], str]]:
+        return {
+            "scan_result": lambda result_id: self.get_scan_result(result_id).folder_id,
+            "scan_policy": lambda policy_id: self.get_registry(self.get_scan_policy(policy_id).registry_id).folder_id,
+            "image_id": lambda image_id: self.get_image_and_folder(image_id)[1],  # a List's scope
+        }
+
+    # ---- reports -------------------------------------------------------------------------
+
+    def set_vulnerability_report(self, digest: str, vulnerabilities: Iterable[Vulnerability]) -> None:
+        """What a scan of any image with this digest finds from now on (none: it scans clean)."""
+        check_digest(digest, "digest")
+        found_ = check_vulnerabilities(vulnerabilities, "vulnerabilities")
+        with self._lock:
+            if digest not in self.vulnerability_reports and len(self.vulnerability_reports) >= MAX_REPORTS:
+                raise ValueProblem("digest", f"at most {MAX_REPORTS} digests have a report", digest)
+            self.vulnerability_reports[digest] = found_
+
+    def restore_vulnerability_report(self, digest: str, vulnerabilities: tuple[Vulnerability, ...] | None) -> None:
+        """Put a report back as it was (None: there was none)."""
+        with self._lock:
+            if vulnerabilities is None:
+                self.vulnerability_reports.pop(digest, None)
+            else:
+                self.vulnerability_reports[digest] = vulnerabilities
+
+    # ---- scans ---------------------------------------------------------------------------
+
+    def start_scan(self, image_id: str) -> ScanResult:
+        """A RUNNING scan of the image (its operation finishes it); RESOURCE_EXHAUSTED beyond the
+        parallel scans allowed."""
+        with self._lock:
+            image, folder_id = self.get_image_and_folder(image_id)
+            if self._running_scans >= MAX_PARALLEL_SCANS:
+                raise ResourceExhausted(
+                    f"Quota limit container-registry.parallelScans.count exceeded: {MAX_PARALLEL_SCANS} scans are "
+                    "running; wait for one to finish"
+                )
+            result_id = self.ids.new_id(SCAN_RESULT_PREFIX)
+            while result_id in self.scan_results:
+                result_id = self.ids.new_id(SCAN_RESULT_PREFIX)
+            repository = self._repositories_by_name[image.name]
+            result = ScanResult(result_id, image.id, repository.id, folder_id, "RUNNING", self.clock.now_ns())
+            self._keep_scan(result)
+            return result
+
+    def add_scan_result(self, result: ScanResult) -> ScanResult:
+        """Keep a result as it is (a seed's or a state file's)."""
+        with self._lock:
+            self._new_or_given_id(result.id, self.scan_results, "id")
+            if result.status not in SCAN_STATUSES:
+                raise ValueProblem("status", f"must be one of {', '.join(SCAN_STATUSES)}", result.status)
+            check_timestamp(result.scanned_at_ns, "scanned_at")
+            check_vulnerabilities(result.vulnerabilities, "vulnerabilities")
+            return self._keep_scan(result)
+
+    def _keep_scan(self, result: ScanResult) -> ScanResult:
+        self.scan_results[result.id] = result
+        self._scan_index.add(result, self._scan_scopes(result))
+        if result.status == "RUNNING":
+            self._running_scans += 1
+        else:
+            self._remember_finished_scan(result.id)
+        return result
+
+    def _finish_scan(self, result_id: str, status: str = "READY") -> None:
+        result = self.get_scan_result(result_id)
+        if result.status != "RUNNING":
+            return
+        image = self.images.get(result.image_id)
+        if image is None and status == "READY":
+            status = "ERROR"  # deleted while it was scanned: nothing to report
+
+        self._scan_index.remove(result, self._scan_scopes(result))  # its status is a scope too
+        result.status, result.scanned_at_ns = status, self.clock.now_ns()
+        if status == "READY":
+            result.vulnerabilities = self.vulnerability_reports.get(image.digest, ())
+        self._scan_index.add(result, self._scan_scopes(result))
+        self._running_scans -= 1
+        self._remember_finished_scan(result.id)
+        holder = self.log.holding("ScanResult", result.id)  # its pending Scan operation answers it once done
+        if holder is not None and status == "READY":
+            self.log.operations[holder].response = scan_result_json(result)
+
+    def _fail_scan(self, result_id: str) -> None:
+        self._finish_scan(result_id, "ERROR")
+
+    def _remember_finished_scan(self, result_id: str) -> None:
+        self._scans_finished.append(result_id)
+        while len(self._scans_finished) > MAX_SCAN_RESULTS:
+            oldest = self.scan_results.pop(self._scans_finished.popleft(), None)
+            if oldest is not None:
+                self._scan_index.remove(oldest, self._scan_scopes(oldest))
+
+    def forget_scan_result(self, result_id: str) -> None:
+        with self._lock:
+            result = self.scan_results.pop(result_id, None)
+            if result is not None:
+                self._scan_index.remove(result, self._scan_scopes(result))
+                self._running_scans -= result.status == "RUNNING"
+
+    def get_scan_result(self, result_id: str) -> ScanResult:
+        with self._lock:
+            return found(self.scan_results.get(result_id), "Scan result", result_id)
+
+    def last_scan_result(self, image_id: str) -> ScanResult:
+        """The image's newest finished scan result (NOT_FOUND if none finished)."""
+        with self._lock:
+            self.get_image(image_id)
+            finished = [r for r in self._scan_results_of(Scope("image_id", image_id)) if r.status != "RUNNING"]
+            return found(
+                max(finished, key=lambda r: (r.scanned_at_ns, r.id), default=None),
+                "Finished scan result of image",
+                image_id,
+            )
+
+    def _scan_results_of(self, scope: Scope) -> list[ScanResult]:
+        ids, _ = self._scan_index.page(scope, "id", limit=MAX_SCAN_RESULTS + MAX_PARALLEL_SCANS)
+        return [self.scan_results[result_id] for result_id in ids]
+
+    def list_scan_results(self, scope: Scope, **page: Any) -> tuple[list[ScanResult], Cursor | None]:
+        """One page of the results of an image or repository (``scope`` kinds ``image_id``,
+        ``repository_id``), as Store._list says; the filter names a status."""
+        with self._lock:
+            if scope.kind == "image_id":
+                self.get_image(scope.value)
+            return self._list(self._scan_index, self.scan_results, scope, _status_group, named="status", **page)
+
+    @staticmethod
+    def _scan_scopes(result: ScanResult) -> tuple[Scope, ...]:
+        return (
+            Scope("image_id", result.image_id),
+            Scope("repository_id", result.repository_id),
+            Scope("image_id_status", (result.image_id, result.status)),
+            Scope("repository_id_status", (result.repository_id, result.status)),
+        )
+
+    # ---- scan policies -------------------------------------------------------------------
+
+    def add_scan_policy(
+        self,
+        registry_id: str,
+        *,
+        id: str | None = None,
+        name: str = "",
+        description: str = "",
+        rules: dict[str, Any] | None = None,
+        disabled: bool = False,
+        created_at_ns: int | None = None,
+    ) -> ScanPolicy:
+        """A registry's scan policy; ALREADY_EXISTS if it has one (GetByRegistry answers one)."""
+        if created_at_ns is not None:
+            check_timestamp(created_at_ns, "created_at")
+        with self._lock:
+            registry = self.get_registry(registry_id)
+            existing = self._scan_policy_of_registry.get(registry.id)
+            if existing is not None:
+                raise AlreadyExists(f"Registry {registry.id} has a scan policy already, {existing}: update it")
+            policy_id = self._new_or_given_id(id, self.scan_policies, "id")
+            policy = ScanPolicy(
+                policy_id, registry.id, name, description,
+                self.clock.now_ns() if created_at_ns is None else created_at_ns, dict(rules or {}), disabled,
+            )  # fmt: skip
+            self.scan_policies[policy_id] = policy
+            self._scan_policy_of_registry[registry.id] = policy_id
+            return policy
+
+    def get_scan_policy(self, policy_id: str) -> ScanPolicy:
+        with self._lock:
+            return found(self.scan_policies.get(policy_id), "Scan policy", policy_id)
+
+    def scan_policy_of_registry(self, registry_id: str) -> ScanPolicy:
+        with self._lock:
+            self.get_registry(registry_id)
+            policy_id = self._scan_policy_of_registry.get(registry_id)
+            return found(self.scan_policies.get(policy_id), "Scan policy of registry", registry_id)
+
+    def update_scan_policy(
+        self, policy_id: str, *, name: str | None = None, description: str | None = None, rules: dict | None = None
+    ) -> ScanPolicy:
+        with self._lock:
+            policy = self.get_scan_policy(policy_id)
+            if name is not None:
+                policy.name = name
+            if description is not None:
+                policy.description = description
+            if rules is not None:
+                policy.rules = dict(rules)
+            return policy
+
+    def delete_scan_policy(self, policy_id: str) -> ScanPolicy:
+        with self._lock:
+            policy = self.get_scan_policy(policy_id)
+            del self.scan_policies[policy.id]
+            del self._scan_policy_of_registry[policy.registry_id]
+            return policy
+
+    def _drop_registry_scan_policy(self, registry_id: str) -> None:
+        """A registry going takes its scan policy with it."""
+        policy_id = self._scan_policy_of_registry.get(registry_id)
+        if policy_id is not None:
+            self.delete_scan_policy(policy_id)
+
+
+def _status_group(status: str, scope: Scope) -> Scope | None:
+    return Scope(f"{scope.kind}_status", (scope.value, status))

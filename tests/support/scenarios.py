@@ -1,0 +1,43 @@
+"""What the other languages' scenario programs (tests/clients) leave in the emulator, checked the
+same way for Go and Node.js."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from emulator.control.process import EmulatorProcess
+
+LIFECYCLE_CODES = {  # LifecyclePolicyService method -> the codes the step's calls are answered, in order
+    "Create": ["OK"],
+    "Get": ["OK", "NOT_FOUND"],  # the policy, then the deleted policy
+    "DryRun": ["OK"],
+    "GetDryRunResult": ["OK"],
+    "Delete": ["OK"],
+}
+
+
+def assert_the_lifecycle_step(process: EmulatorProcess, *, registry: str, path: str, policy: str) -> None:
+    """The images scenario's last step, as the emulator recorded it: a DISABLED policy named ``policy``
+    with the rule {tag_regexp ".*", expire_period 24h, retained_top 1} on ``path`` in the registry
+    named ``registry``, its dry run and affected images, and the policy deleted. And what the
+    program's seed must hold for the dry run to affect an image (the program checks which): two
+    tagged images there at least a day old, still there after the dry run."""
+    [registry_id] = [found.id for found in process.registries.values() if found.name == registry]
+    [repository] = [found for found in process.repositories.values() if found.name == f"{registry_id}/{path}"]
+    [create] = process.calls_of("LifecyclePolicyService/Create")
+    assert create["code"] == "OK" and create["request"] == {
+        "repository_id": repository.id,
+        "name": policy,
+        "status": "DISABLED",
+        "rules": [{"tag_regexp": ".*", "expire_period": "86400s", "retained_top": "1"}],
+    }, create
+    for method, codes in LIFECYCLE_CODES.items():
+        calls = process.calls_of(f"LifecyclePolicyService/{method}")
+        assert [call["code"] for call in calls] == codes, (method, calls)
+    listed = process.calls_of("LifecyclePolicyService/ListDryRunResultAffectedImages")
+    assert listed and {call["code"] for call in listed} == {"OK"}, listed
+    assert process.lifecycle_policies == {}
+    day_old = process.now - timedelta(days=1)
+    images = [image for image in process.images.values() if image.name == repository.name]
+    assert len([image for image in images if image.tags and image.created_at <= day_old]) >= 2, images
+    assert not [op for op in process.operations.values() if op.created_by.startswith("lifecycle-policy:")]

@@ -1,0 +1,302 @@
+"""ScannerService and ScanPolicyService through the wire: scans that pend and report the
+vulnerabilities seeded for the image's digest, fail by a fault rule, and are listed and filtered as
+documented; one scan policy per registry, and the one CreateRegistryRequest.secure sets up.
+
+"Documented:" names what production's documentation says; "The emulator's choice:" what it leaves
+open (README, "Scans")."""
+
+from __future__ import annotations
+
+import warnings
+
+import grpc
+import pytest
+import yandexcloud
+from google.protobuf import duration_pb2
+from yandex.cloud.containerregistry.v1 import registry_service_pb2 as registry_pb
+from yandex.cloud.containerregistry.v1 import scan_policy_pb2 as policy_pb
+from yandex.cloud.containerregistry.v1 import scan_policy_service_pb2 as policy_service_pb
+from yandex.cloud.containerregistry.v1 import scanner_pb2 as result_pb
+from yandex.cloud.containerregistry.v1 import scanner_service_pb2 as pb
+from yandex.cloud.containerregistry.v1.registry_service_pb2_grpc import RegistryServiceStub
+from yandex.cloud.containerregistry.v1.scan_policy_service_pb2_grpc import ScanPolicyServiceStub
+from yandex.cloud.containerregistry.v1.scanner_service_pb2_grpc import ScannerServiceStub
+from yandex.cloud.operation import operation_service_pb2 as operation_pb
+from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceStub
+
+from conftest import rpc_error, violation_fields
+from emulator import Emulator
+
+FOLDER = "b1g00000000000000scan"
+REPORT = [
+    {"severity": "CRITICAL", "package": {"name": "CVE-2024-1", "package": "openssl", "version": "3.0.1", "fixed_by": "3.0.2"}},
+    {"severity": "HIGH", "package": {"name": "CVE-2024-2", "package": "zlib"}},
+    {"severity": "HIGH", "package": {"name": "CVE-2024-3", "package": "libc6"}},
+    {"severity": "LOW", "package": {"name": "CVE-2024-4", "package": "zlib"}},
+]  # fmt: skip
+READY, RUNNING, ERROR = result_pb.ScanResult.READY, result_pb.ScanResult.RUNNING, result_pb.ScanResult.ERROR
+
+
+@pytest.fixture(scope="module")
+def scan_emulator():
+    with Emulator(tls=True) as emulator:  # TLS: the SDK takes nothing else
+        yield emulator
+
+
+@pytest.fixture
+def ycr(scan_emulator):
+    scan_emulator.reset()
+    return scan_emulator
+
+
+@pytest.fixture(scope="module")
+def scanner(scan_emulator):
+    return ScannerServiceStub(scan_emulator.channel())
+
+
+@pytest.fixture(scope="module")
+def scan_policies(scan_emulator):
+    return ScanPolicyServiceStub(scan_emulator.channel())
+
+
+@pytest.fixture(scope="module")
+def operations(scan_emulator):
+    return OperationServiceStub(scan_emulator.channel())
+
+
+def _image(ycr, report=None, tags=("v1",), path="app"):
+    registry = next(iter(ycr.registries.values()), None) or ycr.add_registry(FOLDER)
+    image = ycr.add_image(registry.id, path, tags=list(tags))
+    if report is not None:
+        ycr.add_vulnerability_report(image.digest, report)
+    return image
+
+
+def _scan(scanner, image_id) -> tuple[object, str]:
+    operation = scanner.Scan(pb.ScanRequest(image_id=image_id))
+    metadata = pb.ScanMetadata()
+    operation.metadata.Unpack(metadata)
+    return operation, metadata.scan_result_id
+
+
+def test_a_scan_pends_then_reports_the_seeded_vulnerabilities(ycr, scanner, operations):
+    """Documented: RUNNING while the scan runs, READY with the counts when done; result ids start che."""
+    ycr.configure_operations("ScannerService/Scan=polls:2")
+    image = _image(ycr, REPORT)
+    operation, result_id = _scan(scanner, image.id)
+    assert not operation.done and result_id.startswith("che") and len(result_id) == 20
+    running = scanner.Get(pb.GetScanResultRequest(scan_result_id=result_id))
+    assert running.status == RUNNING and not running.HasField("scanned_at")
+    assert (
+        rpc_error(scanner.GetLast, pb.GetLastScanResultRequest(image_id=image.id)).code() == grpc.StatusCode.NOT_FOUND
+    )
+    get = operation_pb.GetOperationRequest(operation_id=operation.id)
+    assert not operations.Get(get).done
+    done = operations.Get(get)
+    answered = result_pb.ScanResult()
+    assert done.done and done.response.Unpack(answered)
+    assert answered.status == READY and answered.id == result_id
+    counts = answered.vulnerabilities
+    assert (counts.critical, counts.high, counts.medium, counts.low) == (1, 2, 0, 1)
+    assert scanner.GetLast(pb.GetLastScanResultRequest(image_id=image.id)) == answered
+
+
+def test_an_image_without_a_report_scans_clean(ycr, scanner):
+    image = _image(ycr)
+    operation, _ = _scan(scanner, image.id)
+    result = result_pb.ScanResult()
+    assert operation.done and operation.response.Unpack(result)
+    assert result.status == READY and result.vulnerabilities == result_pb.VulnerabilityStats()
+
+
+def test_a_fault_rules_operation_error_makes_the_scan_fail(ycr, scanner):
+    image = _image(ycr, REPORT)
+    ycr.add_fault(method="ScannerService/Scan", operation_error={"code": "INTERNAL", "message": "scanner down"})
+    operation, result_id = _scan(scanner, image.id)
+    assert operation.done and operation.error.message == "scanner down"
+    assert scanner.Get(pb.GetScanResultRequest(scan_result_id=result_id)).status == ERROR
+
+
+def test_at_most_ten_scans_run_at_once(ycr, scanner):
+    """Documented: 10 parallel scans per cloud (the emulator has one). The emulator's choice:
+    RESOURCE_EXHAUSTED, as Yandex Cloud's quotas answer."""
+    ycr.configure_operations("ScannerService/Scan=polls:5")
+    images = [_image(ycr, tags=[f"v{n}"]) for n in range(11)]
+    for image in images[:10]:
+        _scan(scanner, image.id)
+    error = rpc_error(scanner.Scan, pb.ScanRequest(image_id=images[10].id))
+    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and "parallelScans" in error.details()
+    assert len(ycr.state()["scan_results"]) == 10  # the refused one recorded nothing
+
+
+def test_results_are_listed_by_image_and_repository_filtered_by_status_critical_first(ycr, scanner):
+    clean, bad = _image(ycr, [], tags=["clean"]), _image(ycr, REPORT, tags=["bad"])
+    ids = {name: _scan(scanner, image.id)[1] for name, image in (("clean", clean), ("bad", bad))}
+    repository_id = next(iter(ycr.repositories))
+    listed = scanner.List(pb.ListScanResultsRequest(repository_id=repository_id, order_by="status")).scan_results
+    assert [result.id for result in listed] == [ids["bad"], ids["clean"]]  # the critical one first
+    by_image = scanner.List(pb.ListScanResultsRequest(image_id=clean.id)).scan_results
+    assert [result.id for result in by_image] == [ids["clean"]]
+    running = scanner.List(pb.ListScanResultsRequest(repository_id=repository_id, filter='status = "RUNNING"'))
+    assert list(running.scan_results) == []
+    error = rpc_error(scanner.List, pb.ListScanResultsRequest(repository_id=repository_id, filter='status = "DONE"'))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and violation_fields(error) == {"filter"}
+
+
+def test_vulnerabilities_are_filtered_by_severity_or_name_ordered_and_paged(ycr, scanner):
+    _, result_id = _scan(scanner, _image(ycr, REPORT).id)
+
+    def names(**fields) -> list[str]:
+        request = pb.ListVulnerabilitiesRequest(scan_result_id=result_id, **fields)
+        return [v.package.name for v in scanner.ListVulnerabilities(request).vulnerabilities]
+
+    assert names(filter='severity = "HIGH"') == ["CVE-2024-2", "CVE-2024-3"]
+    assert names(filter='name IN ("CVE-2024-4", "CVE-2024-1")') == ["CVE-2024-1", "CVE-2024-4"]
+    assert names(order_by="severity desc")[0] == "CVE-2024-4"  # LOW: the least severe first
+    first = scanner.ListVulnerabilities(pb.ListVulnerabilitiesRequest(scan_result_id=result_id, page_size=3))
+    rest = scanner.ListVulnerabilities(
+        pb.ListVulnerabilitiesRequest(scan_result_id=result_id, page_size=3, page_token=first.next_page_token)
+    )
+    assert [v.package.name for v in (*first.vulnerabilities, *rest.vulnerabilities)] == names()
+    assert not rest.next_page_token
+    vulnerability = first.vulnerabilities[0]
+    assert (vulnerability.severity, vulnerability.package.fixed_by) == (result_pb.Vulnerability.CRITICAL, "3.0.2")
+    for fields, field in (({"filter": 'severity = "SEVERE"'}, "filter"), ({"order_by": "name"}, "order_by")):
+        error = rpc_error(
+            scanner.ListVulnerabilities, pb.ListVulnerabilitiesRequest(scan_result_id=result_id, **fields)
+        )
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and violation_fields(error) == {field}
+
+
+# ---- scan policies -----------------------------------------------------------------------------------
+
+
+def _rules(prefixes=("team",)) -> policy_pb.ScanRules:
+    return policy_pb.ScanRules(
+        push_rule=policy_pb.PushRule(repository_prefixes=list(prefixes)),
+        schedule_rules=[
+            policy_pb.ScheduledRule(repository_prefixes=["*"], rescan_period=duration_pb2.Duration(seconds=86400))
+        ],
+    )
+
+
+def test_one_scan_policy_per_registry(ycr, scan_policies):
+    """GetByRegistry answers "the" scan policy of a registry. The emulator's choice: a second Create
+    is ALREADY_EXISTS; Update replaces the rules; a deleted one is NOT_FOUND by registry too."""
+    registry = ycr.add_registry(FOLDER)
+    create = policy_service_pb.CreateScanPolicyRequest(registry_id=registry.id, name="weekly", rules=_rules())
+    operation = scan_policies.Create(create)
+    created = policy_pb.ScanPolicy()
+    assert operation.done and operation.response.Unpack(created)
+    by_registry = scan_policies.GetByRegistry(policy_service_pb.GetScanPolicyByRegistryRequest(registry_id=registry.id))
+    assert by_registry == created and list(created.rules.push_rule.repository_prefixes) == ["team"]
+    assert rpc_error(scan_policies.Create, create).code() == grpc.StatusCode.ALREADY_EXISTS
+    update = policy_service_pb.UpdateScanPolicyRequest(scan_policy_id=created.id, rules=_rules(["*"]))
+    scan_policies.Update(update)
+    got = scan_policies.Get(policy_service_pb.GetScanPolicyRequest(scan_policy_id=created.id))
+    assert list(got.rules.push_rule.repository_prefixes) == ["*"] and got.name == "weekly"
+    scan_policies.Delete(policy_service_pb.DeleteScanPolicyRequest(scan_policy_id=created.id))
+    error = rpc_error(
+        scan_policies.GetByRegistry, policy_service_pb.GetScanPolicyByRegistryRequest(registry_id=registry.id)
+    )
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_scan_rules_are_checked_by_their_annotations(ycr, scan_policies):
+    registry = ycr.add_registry(FOLDER)
+    for rules, field in (
+        (_rules(["Team/"]), "rules.push_rule.repository_prefixes"),
+        (policy_pb.ScanRules(push_rule=policy_pb.PushRule()), "rules.push_rule.repository_prefixes"),
+        (policy_pb.ScanRules(schedule_rules=[policy_pb.ScheduledRule(repository_prefixes=["*"])]),
+         "rules.schedule_rules[0].rescan_period"),
+    ):  # fmt: skip
+        request = policy_service_pb.CreateScanPolicyRequest(registry_id=registry.id, rules=rules)
+        error = rpc_error(scan_policies.Create, request)
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and violation_fields(error) == {field}
+    assert "scan_policy" not in ycr.state()["registries"][0]
+
+
+def test_a_secure_registry_comes_with_the_documented_policy(ycr, scan_emulator, scan_policies):
+    """Documented (the proto): "created with pre-setup scanning policy (on push and on schedule every 7 days)"."""
+    operation = RegistryServiceStub(scan_emulator.channel()).Create(
+        registry_pb.CreateRegistryRequest(folder_id=FOLDER, name="secure", secure=True)
+    )
+    metadata = registry_pb.CreateRegistryMetadata()
+    operation.metadata.Unpack(metadata)
+    policy = scan_policies.GetByRegistry(
+        policy_service_pb.GetScanPolicyByRegistryRequest(registry_id=metadata.registry_id)
+    )
+    assert list(policy.rules.push_rule.repository_prefixes) == ["*"]
+    assert policy.rules.schedule_rules[0].rescan_period == duration_pb2.Duration(seconds=7 * 86400)
+
+
+def test_scans_and_scan_policies_round_trip_through_the_state(ycr, scanner, scan_policies):
+    image = _image(ycr, REPORT)
+    _scan(scanner, image.id)
+    registry_id = image.registry_id
+    scan_policies.Create(policy_service_pb.CreateScanPolicyRequest(registry_id=registry_id, rules=_rules()))
+    state = ycr.state()
+    with Emulator() as other:
+        other.load_seed(state)
+        assert other.state() == state
+
+
+def test_a_seed_with_a_bad_report_loads_nothing_and_names_it(ycr):
+    bad = {
+        "registries": [],
+        "vulnerability_reports": [{"digest": f"sha256:{1:064x}", "vulnerabilities": [{"package": {}}]}],
+    }
+    with pytest.raises(ValueError, match=r"vulnerability_reports\[0\]\.vulnerabilities\[0\]"):
+        ycr.load_seed(bad)
+    assert "vulnerability_reports" not in ycr.state()
+
+
+def test_the_python_sdk_scans_and_waits(ycr, scan_emulator):
+    image = _image(ycr, REPORT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        sdk = yandexcloud.SDK(
+            endpoint=scan_emulator.endpoint, iam_token="t1.any", root_certificates=scan_emulator.ca_pem
+        )
+        ycr.configure_operations("ScannerService/Scan=polls:2")
+        done = sdk.wait_operation_and_get_result(
+            sdk.client(ScannerServiceStub).Scan(pb.ScanRequest(image_id=image.id)),
+            response_type=result_pb.ScanResult,
+            meta_type=pb.ScanMetadata,
+        )
+    assert done.response.status == READY and done.response.vulnerabilities.critical == 1
+    assert done.meta.scan_result_id == done.response.id
+
+
+README_SCANS = """\
+from emulator import Emulator
+
+emulator = Emulator()
+registry = emulator.add_registry("b1g0000000000000demo")
+image = emulator.add_image(registry.id, "web", tags=["v1"])
+emulator.add_vulnerability_report(image.digest, [
+    {"severity": "CRITICAL", "package": {"name": "CVE-2024-6387", "package": "openssh-server",
+                                         "version": "1:8.9p1-3ubuntu0.6", "fixed_by": "1:8.9p1-3ubuntu0.10"}}])
+print(len(emulator.state()["vulnerability_reports"]))  # 1: every image with this digest now scans so
+"""
+
+
+def test_the_readme_scans_recipe_runs_as_written(capsys):
+    from pathlib import Path
+
+    assert README_SCANS in (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    exec(compile(README_SCANS, "README.md", "exec"), {})
+    assert capsys.readouterr().out == "1\n"
+
+
+def test_the_control_plane_adds_a_report(ycr):
+    """The same from another process: RemoteEmulator through the control plane."""
+    from emulator.control.process import EmulatorProcess
+
+    with EmulatorProcess() as remote:
+        registry = remote.add_registry(FOLDER)
+        image = remote.add_image(registry.id, "app")
+        remote.add_vulnerability_report(image.digest, REPORT)
+        assert remote.state()["vulnerability_reports"][0]["digest"] == image.digest
+        with pytest.raises(ValueError, match=r"vulnerabilities\[0\]"):
+            remote.add_vulnerability_report(image.digest, [{"severity": "HUGE"}])
