@@ -421,9 +421,12 @@ class Emulator:
         "package": "openssl", "version": "3.0.1", "fixed_by": "3.0.2"}}``); an empty list: it scans
         clean. Bad arguments raise ValueError naming the argument."""
         self.store.advance()
-        self.load_seed(
-            {"registries": [], "vulnerability_reports": [{"digest": digest, "vulnerabilities": vulnerabilities}]}
-        )
+        entries = list(vulnerabilities) if isinstance(vulnerabilities, (list, tuple)) else vulnerabilities
+        report = {"digest": digest, "vulnerabilities": entries}
+        try:
+            self.load_seed({"registries": [], "vulnerability_reports": [report]})
+        except ValueError as error:  # named as the arguments, not as a seed's entries
+            raise ValueError(str(error).removeprefix("vulnerability_reports[0].")) from None
 
     @property
     def lifecycle_policies(self) -> dict[str, LifecyclePolicy]:

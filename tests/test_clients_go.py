@@ -20,7 +20,7 @@ from xml.etree import ElementTree
 import pytest
 
 from emulator.control.process import EmulatorProcess
-from tests.support.scenarios import assert_the_lifecycle_step
+from tests.support.scenarios import assert_the_lifecycle_step, assert_the_scan_step
 
 GO_DIR = Path(__file__).parent / "clients" / "go"
 REPOSITORY = Path(__file__).parent.parent
@@ -170,6 +170,7 @@ def test_the_go_sdk_against_the_standalone_emulator(go_programs, standalone, ver
     assert_passed(version, scenario, *_run_standalone(go_programs[version], standalone, scenario))
     if scenario == "images":  # check.SeedImages' first registry; the programs name the policy
         assert_the_lifecycle_step(standalone, registry="go-images-0", path="app", policy="go-keep-newest")
+        assert_the_scan_step(standalone, registry="go-images-0", path="app")
 
 
 @pytest.mark.parametrize("version", SDKS)

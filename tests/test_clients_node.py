@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from emulator.control.process import EmulatorProcess
-from tests.support.scenarios import assert_the_lifecycle_step
+from tests.support.scenarios import assert_the_lifecycle_step, assert_the_scan_step
 
 NODE_DIR = Path(__file__).parent / "clients" / "node"
 SCENARIO_JS = NODE_DIR / "scenario.js"
@@ -150,6 +150,7 @@ def test_the_node_sdk_against_the_standalone_emulator(standalone, scenario):
     assert_passed(scenario, *_run_standalone(standalone, scenario))
     if scenario == "images":  # the images scenario's first registry and what it names the policy
         assert_the_lifecycle_step(standalone, registry="node-first", path="team/web", policy="node-keep-newest")
+        assert_the_scan_step(standalone, registry="node-first", path="team/web")
 
 
 def test_the_program_fails_and_says_which_check(standalone):

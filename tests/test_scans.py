@@ -300,3 +300,84 @@ def test_the_control_plane_adds_a_report(ycr):
         assert remote.state()["vulnerability_reports"][0]["digest"] == image.digest
         with pytest.raises(ValueError, match=r"vulnerabilities\[0\]"):
             remote.add_vulnerability_report(image.digest, [{"severity": "HUGE"}])
+
+
+# ---- found by review ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seconds", "nanos"),
+    [(400_000_000_000, 0), (1, -1), (0, 0), (-5, 0)],
+    ids=["huge", "mixed-sign", "zero", "negative"],
+)
+def test_a_rescan_period_that_is_no_period_is_invalid_argument(ycr, scan_policies, seconds, nanos):
+    registry = ycr.add_registry(FOLDER)
+    rules = policy_pb.ScanRules(
+        schedule_rules=[
+            policy_pb.ScheduledRule(
+                repository_prefixes=["*"], rescan_period=duration_pb2.Duration(seconds=seconds, nanos=nanos)
+            )
+        ]
+    )
+    error = rpc_error(
+        scan_policies.Create, policy_service_pb.CreateScanPolicyRequest(registry_id=registry.id, rules=rules)
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert violation_fields(error) == {"rules.schedule_rules[0].rescan_period"}
+
+
+def test_a_scan_of_an_image_deleted_meanwhile_fails_its_operation(ycr, scanner, operations):
+    ycr.configure_operations("ScannerService/Scan=polls:1")
+    image = _image(ycr, REPORT)
+    operation, result_id = _scan(scanner, image.id)
+    ycr.delete_image(image.id)
+    done = operations.Get(operation_pb.GetOperationRequest(operation_id=operation.id))
+    assert done.done and done.error.code == grpc.StatusCode.NOT_FOUND.value[0] and not done.HasField("response")
+    assert scanner.Get(pb.GetScanResultRequest(scan_result_id=result_id)).status == ERROR
+
+
+def test_a_failed_seed_keeps_the_scan_results_there_were(ycr, scanner):
+    image = _image(ycr, REPORT)
+    _, kept = _scan(scanner, image.id)
+    repository_id = next(iter(ycr.repositories))
+    many = [
+        {"id": f"che{n:017d}", "image_id": image.id, "repository_id": repository_id, "folder_id": FOLDER,
+         "status": "READY", "scanned_at": "2026-01-01T00:00:00Z"}
+        for n in range(9_999)
+    ]  # fmt: skip
+    taken = next(iter(ycr.operations))  # an operation id the emulator holds: refused after the results load
+    clash = {"id": taken, "metadata_type": "yandex.cloud.containerregistry.v1.ScanMetadata"}
+    with pytest.raises(ValueError, match="already exists"):
+        ycr.load_seed({"registries": [], "scan_results": many, "operations": [clash]})
+    assert scanner.Get(pb.GetScanResultRequest(scan_result_id=kept)).id == kept
+    assert len(ycr.state()["scan_results"]) == 1  # and only it
+
+
+def test_seeded_running_results_hold_no_scan_slot(ycr, scanner):
+    image = _image(ycr)
+    repository_id = next(iter(ycr.repositories))
+    running = [
+        {"id": f"che{n:017d}", "image_id": image.id, "repository_id": repository_id, "folder_id": FOLDER,
+         "status": "RUNNING", "scanned_at": "2026-01-01T00:00:00Z"}
+        for n in range(12)
+    ]  # fmt: skip
+    ycr.load_seed({"registries": [], "scan_results": running})
+    operation, _ = _scan(scanner, image.id)  # a loaded RUNNING result never finishes: it runs nowhere
+    assert operation.done
+
+
+def test_a_scan_answers_its_result_even_when_no_finished_operation_is_kept(scanner):
+    with Emulator(max_operations=0) as emulator:
+        registry = emulator.add_registry(FOLDER)
+        image = emulator.add_image(registry.id, "app")
+        operation = ScannerServiceStub(emulator.channel()).Scan(pb.ScanRequest(image_id=image.id))
+        result = result_pb.ScanResult()
+        assert operation.done and operation.response.Unpack(result) and result.status == READY
+
+
+def test_a_seeded_result_must_agree_with_its_image(ycr):
+    image = _image(ycr)
+    entry = {"id": "che00000000000000001", "image_id": image.id, "repository_id": next(iter(ycr.repositories)),
+             "folder_id": "b1gsomeotherfolder00", "status": "READY", "scanned_at": "2026-01-01T00:00:00Z"}  # fmt: skip
+    with pytest.raises(ValueError, match=r"scan_results\[0\]\.folder_id"):
+        ycr.load_seed({"registries": [], "scan_results": [entry]})

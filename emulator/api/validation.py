@@ -25,6 +25,12 @@ NOT_ENFORCED = {
     # status when it has not changed; the service requires it only when update_mask names it.
     "yandex.cloud.containerregistry.v1.UpdateLifecyclePolicyRequest.status": "required",
 }
+# Durations that must be positive, each with its evidence (the API names a period).
+POSITIVE_DURATIONS = {
+    # "Period of time since last scan to trigger automatic rescan": a period of no time is none.
+    "yandex.cloud.containerregistry.v1.ScheduledRule.rescan_period",
+}
+MAX_DURATION_SECONDS = 315_576_000_000  # google.protobuf.Duration's range: about 10,000 years
 _DURATION_UNITS_NS = {"h": 3_600 * 10**9, "m": 60 * 10**9, "s": 10**9, "ms": 10**6}
 _DURATION = re.compile(r"(?P<op><=|>=|<|>)?\s*(?P<number>\d+)(?P<unit>h|ms|m|s)")
 _RANGE = re.compile(r"(?P<op><=|>=|<|>|==|=)?\s*(?P<low>-?\d+)(?:\s*-\s*(?P<high>-?\d+))?")
@@ -197,6 +203,14 @@ def _field_checks(field: FieldDescriptor) -> list[FieldCheck]:
     return checks
 
 
+def _valid_duration(duration: Message) -> str | None:
+    """A Duration as its definition allows: within about 10,000 years, nanos under a second, of its sign."""
+    seconds, nanos = duration.seconds, duration.nanos
+    if abs(seconds) > MAX_DURATION_SECONDS or abs(nanos) >= 10**9 or (seconds * nanos < 0):
+        return f"is not a Duration (seconds within +-{MAX_DURATION_SECONDS}, nanos of the same sign), got {seconds}s {nanos}ns"
+    return None
+
+
 def _duration_check(spec: str) -> Callable[[Message], str | None]:
     """A ``value`` annotation on a google.protobuf.Duration (``>=24h``): a check of a set duration."""
     match = _DURATION.fullmatch(spec.strip())
@@ -230,6 +244,9 @@ def _message_rules(descriptor: Descriptor):
         if not field.is_repeated and field_option(field, "required"):
             present.append(field.name)
         if field.message_type.full_name == "google.protobuf.Duration" and not field.is_repeated:
+            durations.append((field.name, _valid_duration))  # one a Duration can be, or refused
+            if field.full_name in POSITIVE_DURATIONS:
+                durations.append((field.name, _duration_check(">0s")))
             if (spec := field_option(field, "value")) is not None:
                 durations.append((field.name, _duration_check(spec)))
             continue

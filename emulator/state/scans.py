@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.api.errors import AlreadyExists, ResourceExhausted, found
+from emulator.api.errors import AlreadyExists, NotFound, ResourceExhausted, found
 from emulator.api.values import ValueProblem, check_digest, check_timestamp
 from emulator.state.listing import ID_ORDER, Cursor, Field, Scope, ScopedIndex, by_number_then_id
 from emulator.state.operation_log import Effect
@@ -125,7 +125,7 @@ class ScanTable:
             record_of=self.scan_results.__getitem__,
         )
         self._scans_finished: deque[str] = deque()  # ids, oldest first
-        self._running_scans = 0
+        self._running: set[str] = set()  # RUNNING results (a loaded one may have no operation to finish it)
         self.vulnerability_reports: dict[str, tuple[Vulnerability, ...]] = {}  # digest -> its vulnerabilities
         self.scan_policies: dict[str, ScanPolicy] = {}
         self._scan_policy_of_registry: dict[str, str] = {}
@@ -134,7 +134,7 @@ class ScanTable:
         return self.scan_results, self._scan_index.contents(), self.vulnerability_reports, self.scan_policies
 
     def _table_effects(self) -> dict[Action, Effect]:
-        return {Action.SCAN_IMAGE: Effect(perform=self._finish_scan, unmark=self._fail_scan)}
+        return {Action.SCAN_IMAGE: Effect(perform=self._complete_scan, unmark=self._fail_scan)}
 
     def _table_folders(self) -> dict[str, Callable[[str], str]]:
         return {
@@ -169,7 +169,7 @@ class ScanTable:
         parallel scans allowed."""
         with self._lock:
             image, folder_id = self.get_image_and_folder(image_id)
-            if self._running_scans >= MAX_PARALLEL_SCANS:
+            if self._scans_in_progress() >= MAX_PARALLEL_SCANS:
                 raise ResourceExhausted(
                     f"Quota limit container-registry.parallelScans.count exceeded: {MAX_PARALLEL_SCANS} scans are "
                     "running; wait for one to finish"
@@ -182,10 +182,28 @@ class ScanTable:
             self._keep_scan(result)
             return result
 
+    def _scans_in_progress(self) -> int:
+        """The RUNNING results a pending Scan operation will finish: what the parallel-scan limit counts."""
+        return sum(1 for result_id in self._running if self.log.holding("ScanResult", result_id) is not None)
+
     def add_scan_result(self, result: ScanResult) -> ScanResult:
-        """Keep a result as it is (a seed's or a state file's)."""
+        """Keep a result as it is (a seed's or a state file's): never beyond the results kept (a load
+        evicts nothing, so a failed one can put everything back); if its image is here, the result
+        agrees with it."""
         with self._lock:
             self._new_or_given_id(result.id, self.scan_results, "id")
+            if len(self.scan_results) >= MAX_SCAN_RESULTS + len(self._running):
+                raise ValueProblem("id", f"at most {MAX_SCAN_RESULTS} finished scan results are kept", result.id)
+            image = self.images.get(result.image_id)
+            if image is not None:
+                repository = self._repositories_by_name[image.name]
+                folder_id = self.registries[image.registry_id].folder_id
+                if result.repository_id != repository.id:
+                    raise ValueProblem(
+                        "repository_id", f"must be its image's repository, {repository.id}", result.repository_id
+                    )
+                if result.folder_id != folder_id:
+                    raise ValueProblem("folder_id", f"must be its image's folder, {folder_id}", result.folder_id)
             if result.status not in SCAN_STATUSES:
                 raise ValueProblem("status", f"must be one of {', '.join(SCAN_STATUSES)}", result.status)
             check_timestamp(result.scanned_at_ns, "scanned_at")
@@ -196,25 +214,29 @@ class ScanTable:
         self.scan_results[result.id] = result
         self._scan_index.add(result, self._scan_scopes(result))
         if result.status == "RUNNING":
-            self._running_scans += 1
+            self._running.add(result.id)
         else:
             self._remember_finished_scan(result.id)
         return result
 
-    def _finish_scan(self, result_id: str, status: str = "READY") -> None:
+    def _complete_scan(self, result_id: str) -> None:
+        """What a Scan operation does when done: the image's report as it is now; NOT_FOUND (the
+        operation's error, the result ERROR) if the image was deleted meanwhile."""
+        result = self.get_scan_result(result_id)
+        if result.status == "RUNNING" and result.image_id not in self.images:
+            raise NotFound(f"Image {result.image_id} was deleted while it was scanned")
+        self._finish_scan(result_id, "READY")
+
+    def _finish_scan(self, result_id: str, status: str) -> None:
         result = self.get_scan_result(result_id)
         if result.status != "RUNNING":
             return
-        image = self.images.get(result.image_id)
-        if image is None and status == "READY":
-            status = "ERROR"  # deleted while it was scanned: nothing to report
-
         self._scan_index.remove(result, self._scan_scopes(result))  # its status is a scope too
         result.status, result.scanned_at_ns = status, self.clock.now_ns()
         if status == "READY":
-            result.vulnerabilities = self.vulnerability_reports.get(image.digest, ())
+            result.vulnerabilities = self.vulnerability_reports.get(self.images[result.image_id].digest, ())
         self._scan_index.add(result, self._scan_scopes(result))
-        self._running_scans -= 1
+        self._running.discard(result.id)
         self._remember_finished_scan(result.id)
         holder = self.log.holding("ScanResult", result.id)  # its pending Scan operation answers it once done
         if holder is not None and status == "READY":
@@ -235,7 +257,7 @@ class ScanTable:
             result = self.scan_results.pop(result_id, None)
             if result is not None:
                 self._scan_index.remove(result, self._scan_scopes(result))
-                self._running_scans -= result.status == "RUNNING"
+                self._running.discard(result.id)
 
     def get_scan_result(self, result_id: str) -> ScanResult:
         with self._lock:

@@ -13,7 +13,7 @@ from emulator.api.filters import FilterSpec, parse_filter
 from emulator.api.ordering import parse_order_by
 from emulator.api.wire import CONTAINER_REGISTRY, message_class
 from emulator.rpc.pipeline import Call, Handler, ServiceContext
-from emulator.rpc.services.operations import encode_operation, new_operation, once, set_timestamp
+from emulator.rpc.services.operations import new_operation, once, set_timestamp
 from emulator.rpc.services.paged import ListQuery, ListSpec, list_handler, page, page_size_of
 from emulator.state.listing import Scope
 from emulator.state.records import Action
@@ -69,6 +69,10 @@ def encode_vulnerability(vulnerability: Vulnerability) -> Message:
 def _vulnerability_filter(text: str):
     """``severity = "HIGH"`` or ``name = "CVE-..."`` (and !=, IN, NOT IN): (field, NameFilter) or None."""
     field = text.strip(" \t").split("=")[0].split("!")[0].split(" ")[0].split("\t")[0]
+    if field and field not in ("severity", "name"):
+        raise InvalidArgument.field(
+            "filter", f"filtering is supported on the fields 'severity' and 'name' only, got {field!r}"
+        )
     spec = PACKAGE_NAME_FILTER if field == "name" else SEVERITY_FILTER
     parsed = parse_filter(text, spec)
     return (spec.field, parsed) if parsed is not None else None
@@ -87,11 +91,16 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
             )  # fmt: skip
 
         operation = once(store, call, request, perform)
-        with store.atomic():  # done at once: it answers the result as it finished (a pending one: when done)
-            record = store.get_operation(operation.id)
-            if record.done and record.error is None and record.response is None:
-                record.response = scan_result_json(store.get_scan_result(record.metadata["scan_result_id"]))
-                return encode_operation(record)
+        if operation.done and not operation.HasField("error") and not operation.response.value:
+            # done at once: it answers the result as it finished (a pending one is answered when done)
+            scan_metadata = message_class(f"{CONTAINER_REGISTRY}.ScanMetadata")()
+            operation.metadata.Unpack(scan_metadata)
+            with store.atomic():
+                result = store.get_scan_result(scan_metadata.scan_result_id)
+                record = store.operations.get(operation.id)  # None if no finished operation is kept
+                if record is not None:
+                    record.response = scan_result_json(result)
+            operation.response.Pack(encode_scan_result(result))
         return operation
 
     def get(request: Message, call: Call) -> Message:

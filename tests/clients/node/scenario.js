@@ -26,7 +26,7 @@ const { iamTokenService } = require('@yandex-cloud/nodejs-sdk/iam-v1');
 const { errors } = require('@yandex-cloud/nodejs-sdk');
 const {
     lifecyclePolicy: lifecyclePolicyTypes, lifecyclePolicyService, registry: registryTypes, registryService,
-    repositoryService,
+    repositoryService, scanner: scannerTypes, scannerService,
 } = require('@yandex-cloud/nodejs-sdk/containerregistry-v1');
 const { operationService } = require('@yandex-cloud/nodejs-sdk/operation');
 
@@ -45,6 +45,10 @@ const {
     ListDryRunLifecyclePolicyResultAffectedImagesRequest,
 } = lifecyclePolicyService;
 const { LifecyclePolicy, LifecyclePolicy_Status: LifecyclePolicyStatus } = lifecyclePolicyTypes;
+const {
+    ScanRequest, ScanMetadata, GetScanResultRequest, GetLastScanResultRequest, ListVulnerabilitiesRequest,
+} = scannerService;
+const { ScanResult, ScanResult_Status: ScanResultStatus } = scannerTypes;
 
 const OPTIONS = { // option: environment variable
     endpoint: 'YCR_ENDPOINT',
@@ -63,6 +67,19 @@ const TRACE_ID = /^[0-9a-f]{32}$/;
 const DAY_SECONDS = 24 * 3600;
 // The lifecycle step's rule: every tagged image a day old or more, but the newest.
 const KEEP_NEWEST = { tagRegexp: '.*', expirePeriod: { seconds: DAY_SECONDS, nanos: 0 }, retainedTop: 1 };
+// The scan step's vulnerability report for its image's digest (protobuf's JSON mapping of
+// Vulnerability): one CRITICAL, two HIGH.
+const SCAN_REPORT = [
+    {
+        severity: 'CRITICAL',
+        package: {
+            name: 'CVE-2024-6387', package: 'openssh-server', version: '1:8.9p1-3ubuntu0.6',
+            fixed_by: '1:8.9p1-3ubuntu0.10',
+        },
+    },
+    { severity: 'HIGH', package: { name: 'CVE-2022-37434', package: 'zlib1g' } },
+    { severity: 'HIGH', package: { name: 'CVE-2023-4911', package: 'libc6' } },
+];
 
 // ---- the SDK pointed at the emulator (the README quotes these lines) --------------------------------
 
@@ -77,8 +94,9 @@ function connect({ endpoint, caFile, token }) {
     const repositories = session.client(repositoryService.RepositoryServiceClient, endpoint);
     const operations = session.client(operationService.OperationServiceClient, endpoint);
     const lifecyclePolicies = session.client(lifecyclePolicyService.LifecyclePolicyServiceClient, endpoint);
+    const scanner = session.client(scannerService.ScannerServiceClient, endpoint);
     const wait = (operation) => waitForOperation(operation, session, 60_000, endpoint);
-    return { session, images, registries, repositories, operations, lifecyclePolicies, wait };
+    return { session, images, registries, repositories, operations, lifecyclePolicies, scanner, wait };
 }
 
 // Session({ oauthToken }) always trades its token at iam.api.cloud.yandex.net:443, trusting only the
@@ -197,6 +215,9 @@ const addImage = (config, registryId, repository, fields = {}) => control(
     config, 'POST', '/images', { registry_id: registryId, repository, ...fields },
 );
 const setOperationModes = (config, modes) => control(config, 'POST', '/operation-modes', { modes });
+const addVulnerabilityReport = (config, digest, vulnerabilities) => control(
+    config, 'POST', '/vulnerability-reports', { digest, vulnerabilities },
+);
 const addFault = (config, rule) => control(config, 'POST', '/faults', rule);
 const callsOf = (config, method) => control(config, 'GET', `/calls?method=${encodeURIComponent(method)}`);
 
@@ -228,7 +249,8 @@ async function walk(list, Request, request, field, pageSize) {
         pageToken = page.nextPageToken;
     } while (pageToken);
     const ids = items.map((item) => item.id);
-    expect(new Set(ids).size === ids.length, `an item came twice: ${ids}`);
+    const keys = items.map((item) => item.id ?? JSON.stringify(item)); // a Vulnerability has no id
+    expect(new Set(keys).size === keys.length, `an item came twice: ${keys}`);
     return { items, ids, pages };
 }
 
@@ -345,9 +367,10 @@ async function imagesScenario(config) {
         same(sorted(ids), sorted(made.slice(3).map((image) => image.id)), 'folder images');
     });
     await lifecycleStep(config, sdk, `${first.id}/team/web`);
+    await scanStep(config, sdk, `${first.id}/team/web`);
 }
 
-// ---- the images scenario's last step: a DISABLED lifecycle policy, its dry run, what it would delete -----
+// ---- the images scenario's lifecycle step: a DISABLED lifecycle policy, its dry run, what it would delete ---
 
 // What the documented rule { tagRegexp '.*', expirePeriod, retainedTop } deletes of a repository's
 // images at `now`: of the tagged ones, all but the newest retainedTop (by createdAt, ties: the later
@@ -429,6 +452,57 @@ async function lifecycleStep(config, sdk, repositoryName) {
         await failsWith(() => getPolicy(policyId), 'NOT_FOUND', [policyId]);
         const { ids } = await walk(sdk.images.list, ListImagesRequest, { repositoryName }, 'images', 1000);
         same(sorted(ids), sorted(before.map((image) => image.id)), 'images of the repository (a dry run deletes none)');
+    });
+}
+
+// ---- the images scenario's scan step: a vulnerability report for an image's digest, and its scan ---------
+
+// A VulnerabilityStats' counts by severity name, its zeros left out (the SDK's field names, lower case).
+function severityCounts(stats = {}) {
+    const counts = {};
+    for (const severity of ['critical', 'high', 'medium', 'low', 'negligible', 'undefined']) {
+        if (stats[severity]) counts[severity.toUpperCase()] = stats[severity];
+    }
+    return counts;
+}
+
+async function scanStep(config, sdk, repositoryName) {
+    const { scanner } = sdk;
+    const { items: [image] } = await walk(sdk.images.list, ListImagesRequest, { repositoryName }, 'images', 1000);
+    expect(image, `no image in ${repositoryName} to scan`);
+    await addVulnerabilityReport(config, image.digest, SCAN_REPORT);
+    const reportCounts = {};
+    for (const { severity } of SCAN_REPORT) reportCounts[severity] = (reportCounts[severity] || 0) + 1;
+    const reportField = (field) => sorted(SCAN_REPORT.map((vulnerability) => vulnerability.package[field]));
+
+    let result;
+    await check('scan: pends, RUNNING; waitForOperation; the READY ScanResult counts the seeded report', async () => {
+        const operation = await scanner.scan(ScanRequest.fromPartial({ imageId: image.id }));
+        expect(!operation.done, 'the Scan operation is done at once, under polls:1');
+        const { scanResultId } = ScanMetadata.decode(operation.metadata.value);
+        expect(scanResultId, 'ScanMetadata.scanResultId is empty');
+        const running = await scanner.get(GetScanResultRequest.fromPartial({ scanResultId }));
+        const { RUNNING, READY } = ScanResultStatus;
+        same([running.id, running.imageId, running.status], [scanResultId, image.id, RUNNING], 'pending');
+        const done = ScanResult.decode((await sdk.wait(operation)).response.value);
+        same([done.id, done.imageId, done.status], [scanResultId, image.id, READY], 'result');
+        expect(done.scannedAt instanceof Date, `scannedAt ${done.scannedAt}`);
+        same(severityCounts(done.vulnerabilities), reportCounts, 'vulnerabilities by severity');
+        result = done;
+        return scanResultId;
+    });
+    if (!result) return;
+    await check('scan: GetLast of the image is the scan\'s result', async () => {
+        same(await scanner.getLast(GetLastScanResultRequest.fromPartial({ imageId: image.id })), result, 'GetLast');
+    });
+    await check('scan: ListVulnerabilities, 1 per page: the seeded report\'s', async () => {
+        const { items } = await walk(
+            scanner.listVulnerabilities, ListVulnerabilitiesRequest, { scanResultId: result.id }, 'vulnerabilities', 1,
+        );
+        same(items.length, SCAN_REPORT.length, 'vulnerabilities listed');
+        same(sorted(items.map((item) => item.package.name)), reportField('name'), 'names');
+        same(sorted(items.map((item) => item.package.package)), reportField('package'), 'packages');
+        return `${items.length} listed`;
     });
 }
 

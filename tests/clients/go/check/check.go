@@ -198,6 +198,12 @@ func (a Admin) AddImageCreatedAt(registryID, repository, createdAt string, tags 
 	return image, err
 }
 
+// AddVulnerabilityReport sets what a scan of any image with digest finds (see the README's "Scans"),
+// each vulnerability in protobuf's JSON mapping of Vulnerability.
+func (a Admin) AddVulnerabilityReport(digest string, vulnerabilities []map[string]any) error {
+	return a.call("POST", "/vulnerability-reports", map[string]any{"digest": digest, "vulnerabilities": vulnerabilities}, nil)
+}
+
 // AddFault adds a fault rule (see the README's "Faults and recorded calls").
 func (a Admin) AddFault(rule map[string]any) error {
 	return a.call("POST", "/faults", rule, nil)

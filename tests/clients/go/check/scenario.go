@@ -154,3 +154,56 @@ func WouldDelete[T interface {
 	}
 	return deleted
 }
+
+// ScanReport is the scan step's vulnerability report for its image's digest (protobuf's JSON
+// mapping of Vulnerability): one CRITICAL, two HIGH.
+var ScanReport = []map[string]any{
+	{"severity": "CRITICAL", "package": map[string]any{"name": "CVE-2024-6387", "package": "openssh-server",
+		"version": "1:8.9p1-3ubuntu0.6", "fixed_by": "1:8.9p1-3ubuntu0.10"}},
+	{"severity": "HIGH", "package": map[string]any{"name": "CVE-2022-37434", "package": "zlib1g"}},
+	{"severity": "HIGH", "package": map[string]any{"name": "CVE-2023-4911", "package": "libc6"}},
+}
+
+// ReportCounts are ScanReport's vulnerabilities by severity, as SeverityCounts gives them.
+func ReportCounts() map[string]int64 {
+	counts := map[string]int64{}
+	for _, vulnerability := range ScanReport {
+		counts[vulnerability["severity"].(string)]++
+	}
+	return counts
+}
+
+// ReportPackages are a field of ScanReport's packages (name: the CVE ids; package: the packages), sorted.
+func ReportPackages(field string) []string {
+	var values []string
+	for _, vulnerability := range ScanReport {
+		values = append(values, vulnerability["package"].(map[string]any)[field].(string))
+	}
+	return Sorted(values)
+}
+
+// SeverityCounts are a VulnerabilityStats' counts by severity, its zeros left out.
+func SeverityCounts(stats interface {
+	GetCritical() int64
+	GetHigh() int64
+	GetMedium() int64
+	GetLow() int64
+	GetNegligible() int64
+	GetUndefined() int64
+}) map[string]int64 {
+	counts := map[string]int64{}
+	for severity, count := range map[string]int64{
+		"CRITICAL": stats.GetCritical(), "HIGH": stats.GetHigh(), "MEDIUM": stats.GetMedium(),
+		"LOW": stats.GetLow(), "NEGLIGIBLE": stats.GetNegligible(), "UNDEFINED": stats.GetUndefined(),
+	} {
+		if count != 0 {
+			counts[severity] = count
+		}
+	}
+	return counts
+}
+
+// SameCounts says how two counts by severity differ, or "".
+func SameCounts(got, want map[string]int64) string {
+	return If(fmt.Sprint(got) != fmt.Sprint(want), "counts by severity: got %v, want %v", got, want)
+}

@@ -199,9 +199,10 @@ func images(sdk *ycsdk.SDK) {
 		run.That("Delete: List afterwards lists one image less", check.If(len(left) != len(inRegistry)-1, "%d images", len(left)))
 	}
 	lifecycle(sdk, seeded.Main+"/app")
+	scan(sdk, seeded.Main+"/app")
 }
 
-// ---- lifecycle (the images scenario's last step): a DISABLED policy, its dry run, what it would delete
+// ---- lifecycle (a step of the images scenario): a DISABLED policy, its dry run, what it would delete
 
 func lifecycle(sdk *ycsdk.SDK, repositoryName string) {
 	repository, err := RepositoryClient{sdk}.GetByName(ctx, &containerregistry.GetRepositoryByNameRequest{RepositoryName: repositoryName})
@@ -287,6 +288,64 @@ func lifecycle(sdk *ycsdk.SDK, repositoryName string) {
 	left, err := ImageClient{sdk}.ImagesIterator(ctx, &containerregistry.ListImagesRequest{RepositoryName: repositoryName}).TakeAll()
 	if run.NoError("lifecycle: ImageService.List afterwards", err) {
 		run.That("lifecycle: the dry run deleted nothing", check.Same("ids", check.Sorted(check.IDs(left)), check.Sorted(check.IDs(inRepository))))
+	}
+}
+
+// ---- scan (the images scenario's last step): a vulnerability report for an image's digest, and its scan
+
+func scan(sdk *ycsdk.SDK, repositoryName string) {
+	inRepository, err := ImageClient{sdk}.ImagesIterator(ctx, &containerregistry.ListImagesRequest{RepositoryName: repositoryName}).TakeAll()
+	if err == nil && len(inRepository) == 0 {
+		err = fmt.Errorf("no image")
+	}
+	if err != nil {
+		run.Fatal("scan: ImageService.List of "+repositoryName, err)
+	}
+	image := inRepository[0]
+	if err := admin.AddVulnerabilityReport(image.Digest, check.ScanReport); err != nil {
+		run.Fatal("scan: a vulnerability report for the image's digest (control plane)", err)
+	}
+	scanner := ScannerClient{sdk}
+	op, err := scanner.Scan(ctx, &containerregistry.ScanRequest{ImageId: image.Id})
+	if err != nil {
+		run.Fatal("ScannerService.Scan", err)
+	}
+	run.That("ScannerService.Scan: the operation pends", check.If(op.Done(), "done at once"))
+	meta, ok := op.Metadata().(*containerregistry.ScanMetadata)
+	if !ok || meta.ScanResultId == "" || op.ResourceID() != meta.ScanResultId {
+		run.Fatal("ScannerService.Scan: ScanMetadata.scan_result_id", fmt.Errorf("%v", op.Metadata()))
+	}
+	running, err := scanner.Get(ctx, &containerregistry.GetScanResultRequest{ScanResultId: meta.ScanResultId})
+	if run.NoError("ScannerService.Get while the scan pends", err) {
+		run.That("ScannerService.Get: RUNNING while the operation pends", check.If(
+			running.Status != containerregistry.ScanResult_RUNNING || running.ImageId != image.Id, "%v", running))
+	}
+	response, err := op.Wait(ctx)
+	if err != nil {
+		run.Fatal("ScannerService.Scan: Operation.Wait", err)
+	}
+	result, ok := response.(*containerregistry.ScanResult)
+	if !ok {
+		run.Fatal("ScannerService.Scan: response", fmt.Errorf("%v", response))
+	}
+	run.That("ScannerService.Scan: the READY ScanResult of the image in the response", check.If(result.Id != meta.ScanResultId ||
+		result.ImageId != image.Id || result.Status != containerregistry.ScanResult_READY || result.ScannedAt == nil, "%v", result))
+	run.That("ScannerService.Scan: VulnerabilityStats counts the seeded report", check.SameCounts(check.SeverityCounts(result.Vulnerabilities), check.ReportCounts()))
+
+	last, err := scanner.GetLast(ctx, &containerregistry.GetLastScanResultRequest{ImageId: image.Id})
+	if run.NoError("ScannerService.GetLast", err) {
+		run.That("ScannerService.GetLast: the image's last result is the scan's", check.Equal(last, result))
+	}
+	found, err := scanner.VulnerabilitiesIterator(ctx, &containerregistry.ListVulnerabilitiesRequest{
+		ScanResultId: result.Id, PageSize: 1,
+	}).TakeAll()
+	if run.NoError("ScannerService.ListVulnerabilities, 1 a page", err) {
+		var names, packages []string
+		for _, vulnerability := range found {
+			names, packages = append(names, vulnerability.GetPackage().GetName()), append(packages, vulnerability.GetPackage().GetPackage())
+		}
+		run.That("ListVulnerabilities: the seeded report's vulnerabilities", check.Same("names", check.Sorted(names), check.ReportPackages("name")))
+		run.That("ListVulnerabilities: their packages", check.Same("packages", check.Sorted(packages), check.ReportPackages("package")))
 	}
 }
 

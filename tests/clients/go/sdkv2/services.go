@@ -299,3 +299,65 @@ func (c LifecyclePolicyClient) DryRunResultAffectedImagesIterator(ctx context.Co
 			return affectedImagePage{resp}, nil
 		}, opts...)
 }
+
+// ScannerClient is ScannerService.
+type ScannerClient struct{ connector transport.Connector }
+
+func (c ScannerClient) service(ctx context.Context, name string) (containerregistry.ScannerServiceClient, error) {
+	connection, err := c.connector.GetConnection(ctx, method("ScannerService", name))
+	if err != nil {
+		return nil, err
+	}
+	return containerregistry.NewScannerServiceClient(connection), nil
+}
+
+func (c ScannerClient) Scan(ctx context.Context, in *containerregistry.ScanRequest, opts ...grpc.CallOption) (*sdkop.Operation, error) {
+	service, err := c.service(ctx, "Scan")
+	if err != nil {
+		return nil, err
+	}
+	pb, err := service.Scan(ctx, in, opts...)
+	return newOperation(c.connector, pb, err, (*containerregistry.ScanMetadata)(nil), (*containerregistry.ScanResult)(nil),
+		func(m proto.Message) string { return m.(*containerregistry.ScanMetadata).GetScanResultId() })
+}
+
+func (c ScannerClient) Get(ctx context.Context, in *containerregistry.GetScanResultRequest, opts ...grpc.CallOption) (*containerregistry.ScanResult, error) {
+	service, err := c.service(ctx, "Get")
+	if err != nil {
+		return nil, err
+	}
+	return service.Get(ctx, in, opts...)
+}
+
+func (c ScannerClient) GetLast(ctx context.Context, in *containerregistry.GetLastScanResultRequest, opts ...grpc.CallOption) (*containerregistry.ScanResult, error) {
+	service, err := c.service(ctx, "GetLast")
+	if err != nil {
+		return nil, err
+	}
+	return service.GetLast(ctx, in, opts...)
+}
+
+func (c ScannerClient) ListVulnerabilities(ctx context.Context, in *containerregistry.ListVulnerabilitiesRequest, opts ...grpc.CallOption) (*containerregistry.ListVulnerabilitiesResponse, error) {
+	service, err := c.service(ctx, "ListVulnerabilities")
+	if err != nil {
+		return nil, err
+	}
+	return service.ListVulnerabilities(ctx, in, opts...)
+}
+
+type vulnerabilityPage struct {
+	*containerregistry.ListVulnerabilitiesResponse
+}
+
+func (r vulnerabilityPage) Items() []*containerregistry.Vulnerability { return r.Vulnerabilities }
+
+func (c ScannerClient) VulnerabilitiesIterator(ctx context.Context, req *containerregistry.ListVulnerabilitiesRequest, opts ...grpc.CallOption) *iterator.Iterator[*containerregistry.ListVulnerabilitiesRequest, *containerregistry.Vulnerability] {
+	return iterator.NewIterator[*containerregistry.ListVulnerabilitiesRequest, *containerregistry.Vulnerability](ctx, req,
+		func(ctx context.Context, req *containerregistry.ListVulnerabilitiesRequest, opts ...grpc.CallOption) (iterator.PageResponse[*containerregistry.Vulnerability], error) {
+			resp, err := c.ListVulnerabilities(ctx, req, opts...)
+			if err != nil {
+				return nil, err
+			}
+			return vulnerabilityPage{resp}, nil
+		}, opts...)
+}
