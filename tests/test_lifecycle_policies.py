@@ -629,3 +629,24 @@ def test_a_refused_add_lifecycle_policy_leaves_nothing(ycr):
 def test_a_schedule_that_cannot_be_kept_is_refused(ycr, every):
     with pytest.raises(ValueError, match="^every: "):
         ycr.schedule_lifecycle_policies(every)
+
+
+def test_the_oldest_dry_run_result_is_forgotten_first_also_after_a_reload(ycr, policies):
+    """At most 1,000 results are kept, the oldest (by run_at) forgotten first, however they were loaded."""
+    repository_id, _ = _repository(ycr, [(["v1"], 10)])
+
+    def results(first: int) -> list[dict]:  # every other hour: the two policies' results interleave
+        return [
+            {"id": f"crpdryrun{first + 2 * n:011d}", "run_at": _days_ago(100 - (first + 2 * n) / 24)}
+            for n in range(500)
+        ]
+
+    loaded_first = ycr.add_lifecycle_policy(repository_id, name="odd-hours", dry_run_results=results(1))
+    ycr.add_lifecycle_policy(repository_id, name="even-hours", dry_run_results=results(0))  # holds the oldest
+    _dry_run(policies, loaded_first.id)  # the 1,001st
+    ids = {
+        result["id"]
+        for policy in ycr.state()["registries"][0]["repositories"][0]["lifecycle_policies"]
+        for result in policy.get("dry_run_results", [])
+    }
+    assert len(ids) == 1_000 and "crpdryrun00000000000" not in ids and "crpdryrun00000000001" in ids

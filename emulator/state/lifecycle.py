@@ -11,7 +11,6 @@ image several rules filter is deleted only if every one of them requires it.
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -211,7 +210,6 @@ class LifecyclePolicyTable:
             },
             record_of=self.dry_run_results.__getitem__,
         )
-        self._dry_runs_kept: deque[str] = deque()  # result ids, oldest first
         self._dry_run_affected = 0  # affected images the kept results hold together
         # Run the ACTIVE policies this often (None: on demand only): a setting, which reset keeps.
         self.lifecycle_every_ns: int | None = getattr(self, "lifecycle_every_ns", None)
@@ -391,24 +389,26 @@ class LifecyclePolicyTable:
             return self._list(result.index, result.images, Scope("all", ""), _affected_group, **page)
 
     def _keep_dry_run(self, result: DryRunResult) -> DryRunResult:
+        """Keep a result; beyond the bounds the oldest others (by run_at, however they were loaded) go."""
         self.dry_run_results[result.id] = result
-        self._dry_run_index.add(result, (Scope("policy", result.lifecycle_policy_id),))
-        self._dry_runs_kept.append(result.id)
+        self._dry_run_index.add(result, self._dry_run_scopes(result))
         self._dry_run_affected += result.affected_images_count
-        while self._dry_runs_kept and (
-            len(self.dry_run_results) > MAX_DRY_RUN_RESULTS or self._dry_run_affected > MAX_DRY_RUN_AFFECTED
-        ):
-            oldest = self.dry_run_results.get(self._dry_runs_kept.popleft())
-            if oldest is not None and oldest is not result:
-                self._drop_dry_run(oldest)
-        if len(self._dry_runs_kept) > 2 * MAX_DRY_RUN_RESULTS:  # ids of results dropped with their policy
-            self._dry_runs_kept = deque(i for i in self._dry_runs_kept if i in self.dry_run_results)
+        while len(self.dry_run_results) > MAX_DRY_RUN_RESULTS or self._dry_run_affected > MAX_DRY_RUN_AFFECTED:
+            oldest = self._dry_run_index.page(_EVERY_RESULT, "run_at", limit=2)[0]
+            victim = next((result_id for result_id in oldest if result_id != result.id), None)
+            if victim is None:
+                break
+            self._drop_dry_run(self.dry_run_results[victim])
         return result
 
     def _drop_dry_run(self, result: DryRunResult) -> None:
-        self._dry_run_index.remove(result, (Scope("policy", result.lifecycle_policy_id),))
+        self._dry_run_index.remove(result, self._dry_run_scopes(result))
         del self.dry_run_results[result.id]
         self._dry_run_affected -= result.affected_images_count
+
+    @staticmethod
+    def _dry_run_scopes(result: DryRunResult) -> tuple[Scope, Scope]:
+        return Scope("policy", result.lifecycle_policy_id), _EVERY_RESULT
 
     def _images_of_repository(self, repository_id: str) -> list[Image]:
         """The repository's images, oldest first."""
@@ -490,6 +490,9 @@ class LifecyclePolicyTable:
         every = self.lifecycle_every_ns
         self._lifecycle_due_ns = due + ((now_ns - due) // every + 1) * every
         return len(self.run_lifecycle_policies())
+
+
+_EVERY_RESULT = Scope("every", "")  # the dry-run index's scope of all results: the oldest go first
 
 
 def _named_group(name: str, scope: Scope) -> Scope | None:
