@@ -381,3 +381,24 @@ def test_a_seeded_result_must_agree_with_its_image(ycr):
              "folder_id": "b1gsomeotherfolder00", "status": "READY", "scanned_at": "2026-01-01T00:00:00Z"}  # fmt: skip
     with pytest.raises(ValueError, match=r"scan_results\[0\]\.folder_id"):
         ycr.load_seed({"registries": [], "scan_results": [entry]})
+
+
+def test_results_a_failed_load_took_back_do_not_count_against_the_kept_ones(ycr, scanner):
+    image = _image(ycr)
+    repository_id = next(iter(ycr.repositories))
+    _, taken = _scan(scanner, image.id)
+    taken_operation = next(iter(ycr.operations))
+
+    def results(first: int, count: int) -> list[dict]:
+        return [
+            {"id": f"che{first + n:017d}", "image_id": image.id, "repository_id": repository_id, "folder_id": FOLDER,
+             "status": "READY", "scanned_at": "2026-01-01T00:00:00Z"}
+            for n in range(count)
+        ]  # fmt: skip
+
+    clash = {"id": taken_operation, "metadata_type": "yandex.cloud.containerregistry.v1.ScanMetadata"}
+    with pytest.raises(ValueError, match="already exists"):
+        ycr.load_seed({"registries": [], "scan_results": results(0, 3), "operations": [clash]})
+    ycr.load_seed({"registries": [], "scan_results": results(0, 3)})  # the same ids, loaded for good
+    ycr.load_seed({"registries": [], "scan_results": results(3, 9_995)})  # 9,999 kept with the scan's
+    assert len(ycr.state()["scan_results"]) == 9_999  # none forgotten: the bound is 10,000

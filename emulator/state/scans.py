@@ -8,7 +8,6 @@ the report as it is then (ERROR if the operation fails or is cancelled).
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -120,11 +119,14 @@ class ScanTable:
     def _open_table(self) -> None:
         self.scan_results: dict[str, ScanResult] = {}
         self._scan_index = ScopedIndex(
-            {"id": ID_ORDER, "status": by_number_then_id("severity_rank")},
+            {
+                "id": ID_ORDER,
+                "status": by_number_then_id("severity_rank"),
+                "scanned_at": by_number_then_id("scanned_at_ns"),  # of the finished ones: the oldest go first
+            },
             fields={"id": Field("id"), "status": Field("severity_rank")},  # orders of several fields
             record_of=self.scan_results.__getitem__,
         )
-        self._scans_finished: deque[str] = deque()  # ids, oldest first
         self._running: set[str] = set()  # RUNNING results (a loaded one may have no operation to finish it)
         self.vulnerability_reports: dict[str, tuple[Vulnerability, ...]] = {}  # digest -> its vulnerabilities
         self.scan_policies: dict[str, ScanPolicy] = {}
@@ -216,7 +218,7 @@ class ScanTable:
         if result.status == "RUNNING":
             self._running.add(result.id)
         else:
-            self._remember_finished_scan(result.id)
+            self._forget_beyond_bound()
         return result
 
     def _complete_scan(self, result_id: str) -> None:
@@ -237,7 +239,7 @@ class ScanTable:
             result.vulnerabilities = self.vulnerability_reports.get(self.images[result.image_id].digest, ())
         self._scan_index.add(result, self._scan_scopes(result))
         self._running.discard(result.id)
-        self._remember_finished_scan(result.id)
+        self._forget_beyond_bound()
         holder = self.log.holding("ScanResult", result.id)  # its pending Scan operation answers it once done
         if holder is not None and status == "READY":
             self.log.operations[holder].response = scan_result_json(result)
@@ -245,12 +247,12 @@ class ScanTable:
     def _fail_scan(self, result_id: str) -> None:
         self._finish_scan(result_id, "ERROR")
 
-    def _remember_finished_scan(self, result_id: str) -> None:
-        self._scans_finished.append(result_id)
-        while len(self._scans_finished) > MAX_SCAN_RESULTS:
-            oldest = self.scan_results.pop(self._scans_finished.popleft(), None)
-            if oldest is not None:
-                self._scan_index.remove(oldest, self._scan_scopes(oldest))
+    def _forget_beyond_bound(self) -> None:
+        """Beyond the finished results kept, the oldest (by scanned_at) go."""
+        while len(self.scan_results) - len(self._running) > MAX_SCAN_RESULTS:
+            [oldest], _ = self._scan_index.page(_FINISHED, "scanned_at", limit=1)
+            result = self.scan_results.pop(oldest)
+            self._scan_index.remove(result, self._scan_scopes(result))
 
     def forget_scan_result(self, result_id: str) -> None:
         with self._lock:
@@ -288,12 +290,13 @@ class ScanTable:
 
     @staticmethod
     def _scan_scopes(result: ScanResult) -> tuple[Scope, ...]:
-        return (
+        scopes = (
             Scope("image_id", result.image_id),
             Scope("repository_id", result.repository_id),
             Scope("image_id_status", (result.image_id, result.status)),
             Scope("repository_id_status", (result.repository_id, result.status)),
         )
+        return scopes if result.status == "RUNNING" else (*scopes, _FINISHED)
 
     # ---- scan policies -------------------------------------------------------------------
 
@@ -360,6 +363,9 @@ class ScanTable:
         policy_id = self._scan_policy_of_registry.get(registry_id)
         if policy_id is not None:
             self.delete_scan_policy(policy_id)
+
+
+_FINISHED = Scope("finished", "")  # every finished result: what the bound on kept ones walks
 
 
 def _status_group(status: str, scope: Scope) -> Scope | None:
