@@ -402,3 +402,20 @@ def test_results_a_failed_load_took_back_do_not_count_against_the_kept_ones(ycr,
     ycr.load_seed({"registries": [], "scan_results": results(0, 3)})  # the same ids, loaded for good
     ycr.load_seed({"registries": [], "scan_results": results(3, 9_995)})  # 9,999 kept with the scan's
     assert len(ycr.state()["scan_results"]) == 9_999  # none forgotten: the bound is 10,000
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"compressed_size": 2 * 1024**3 + 1}, {"layers": [{"size": 10} for _ in range(128)]}],
+    ids=["over 2 GB", "128 layers"],
+)
+def test_an_image_beyond_the_scanners_limits_is_refused(ycr, scanner, fields):
+    """Documented: images up to 2 GB and 127 layers are scanned. The emulator's choice: a Scan of a
+    bigger one is FAILED_PRECONDITION (the code is not public) and records nothing."""
+    registry = ycr.add_registry(FOLDER)
+    image = ycr.add_image(registry.id, "big", **fields)
+    error = rpc_error(scanner.Scan, pb.ScanRequest(image_id=image.id))
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION and "2 GB" in error.details()
+    assert "scan_results" not in ycr.state() and ycr.operations == {}
+    fits = ycr.add_image(registry.id, "big", compressed_size=2 * 1024**3, tags=["fits"])
+    assert _scan(scanner, fits.id)[0].response.value  # exactly 2 GB: scanned

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.api.errors import AlreadyExists, NotFound, ResourceExhausted, found
+from emulator.api.errors import AlreadyExists, FailedPrecondition, NotFound, ResourceExhausted, found
 from emulator.api.values import ValueProblem, check_digest, check_timestamp
 from emulator.state.listing import ID_ORDER, Cursor, Field, Scope, ScopedIndex, by_number_then_id
 from emulator.state.operation_log import Effect
@@ -21,6 +21,8 @@ from emulator.state.records import Action
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "NEGLIGIBLE", "UNDEFINED")  # most severe first
 SCAN_STATUSES = ("RUNNING", "READY", "ERROR")
 MAX_PARALLEL_SCANS = 10  # documented: 10 parallel scans per cloud (the emulator has one cloud)
+MAX_SCANNED_BYTES = 2 * 1024**3  # documented: images up to 2 GB are scanned
+MAX_SCANNED_LAYERS = 127  # documented: images of up to 127 layers
 MAX_VULNERABILITIES = 10_000  # per report: the emulator's bound
 MAX_REPORTS = 100_000  # digests with a report: the emulator's bound
 MAX_SCAN_RESULTS = 10_000  # finished results kept, the oldest forgotten first
@@ -167,10 +169,16 @@ class ScanTable:
     # ---- scans ---------------------------------------------------------------------------
 
     def start_scan(self, image_id: str) -> ScanResult:
-        """A RUNNING scan of the image (its operation finishes it); RESOURCE_EXHAUSTED beyond the
-        parallel scans allowed."""
+        """A RUNNING scan of the image (its operation finishes it); FAILED_PRECONDITION for an image the
+        scanner does not take (over 2 GB or 127 layers), RESOURCE_EXHAUSTED beyond the parallel scans allowed."""
         with self._lock:
             image, folder_id = self.get_image_and_folder(image_id)
+            _, layers, size = image.blobs()
+            if size > MAX_SCANNED_BYTES or len(layers) > MAX_SCANNED_LAYERS:
+                raise FailedPrecondition(
+                    f"Image {image.id} cannot be scanned: {size:,} bytes in {len(layers)} layers; a scanned image "
+                    f"holds at most {MAX_SCANNED_BYTES:,} bytes (2 GB) and {MAX_SCANNED_LAYERS} layers"
+                )
             if self._scans_in_progress() >= MAX_PARALLEL_SCANS:
                 raise ResourceExhausted(
                     f"Quota limit container-registry.parallelScans.count exceeded: {MAX_PARALLEL_SCANS} scans are "
@@ -225,7 +233,10 @@ class ScanTable:
         """What a Scan operation does when done: the image's report as it is now; NOT_FOUND (the
         operation's error, the result ERROR) if the image was deleted meanwhile."""
         result = self.get_scan_result(result_id)
-        if result.status == "RUNNING" and result.image_id not in self.images:
+        if result.status != "RUNNING":
+            return
+        image = self.images.get(result.image_id)
+        if image is None:
             raise NotFound(f"Image {result.image_id} was deleted while it was scanned")
         self._finish_scan(result_id, "READY")
 
