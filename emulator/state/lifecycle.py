@@ -10,6 +10,7 @@ image several rules filter is deleted only if every one of them requires it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -72,7 +73,9 @@ class LifecycleRule:
         if type(period) is not int or period < 0 or period % DAY_NS:
             raise ValueProblem(f"{field}.expire_period", "must be a multiple of 24 hours", _period_text(period))
         if period > MAX_DURATION_NS:
-            raise ValueProblem(f"{field}.expire_period", "must be at most 10,000 years (a Duration's range)", _period_text(period))
+            raise ValueProblem(
+                f"{field}.expire_period", "must be at most 10,000 years (a Duration's range)", _period_text(period)
+            )
         if self.tag_regexp:
             try:
                 re.compile(self.tag_regexp)
@@ -99,16 +102,8 @@ def _period_text(period: object) -> str:
     return f"{period / 1e9:g}s" if isinstance(period, int) else repr(period)
 
 
-_PATTERNS: dict[str, re.Pattern] = {}
-
-
-def _compiled(text: str) -> re.Pattern:
-    pattern = _PATTERNS.get(text)
-    if pattern is None:
-        if len(_PATTERNS) >= 1024:  # bounded: rules' regexps are few, callers' are not
-            _PATTERNS.clear()
-        pattern = _PATTERNS[text] = re.compile(text)
-    return pattern
+# Rules' regexps, compiled once (bounded: rules' regexps are few, callers' may not be).
+_compiled = functools.lru_cache(maxsize=1024)(re.compile)
 
 
 @dataclass(slots=True)

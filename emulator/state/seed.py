@@ -512,25 +512,27 @@ def add_repository_entry(store: Store, registry_id: str, entry: Any, where: str 
     return repository
 
 
+def lifecycle_rule_of(message) -> LifecycleRule:
+    """A LifecycleRule message (a request's or a seed's) as the record the store keeps."""
+    period = message.expire_period
+    return LifecycleRule(
+        description=message.description,
+        expire_period_ns=period.seconds * 1_000_000_000 + period.nanos if message.HasField("expire_period") else 0,
+        tag_regexp=message.tag_regexp,
+        untagged=message.untagged,
+        retained_top=message.retained_top,
+    )
+
+
 def lifecycle_rules_of(entries: Any, where: str) -> list[LifecycleRule]:
     """Rules from entries in protobuf's JSON mapping of LifecycleRule ({"tag_regexp": "v.*",
     "expire_period": "172800s", "retained_top": 5}), checked by its annotations."""
-    rules = []
-    for position, entry in enumerate(_expect(entries, list, where, "a list")):
-        message = _api_message(entry, "yandex.cloud.containerregistry.v1.LifecycleRule", f"{where}[{position}]")
-        period = message.expire_period
-        rules.append(
-            LifecycleRule(
-                description=message.description,
-                expire_period_ns=period.seconds * 1_000_000_000 + period.nanos
-                if message.HasField("expire_period")
-                else 0,
-                tag_regexp=message.tag_regexp,
-                untagged=message.untagged,
-                retained_top=message.retained_top,
-            )
+    return [
+        lifecycle_rule_of(
+            _api_message(entry, "yandex.cloud.containerregistry.v1.LifecycleRule", f"{where}[{position}]")
         )
-    return rules
+        for position, entry in enumerate(_expect(entries, list, where, "a list"))
+    ]
 
 
 def add_lifecycle_policy_entry(store: Store, repository: Repository, entry: Any, where: str = "") -> LifecyclePolicy:

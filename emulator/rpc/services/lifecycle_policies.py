@@ -20,8 +20,8 @@ from emulator.state.lifecycle import (
     POLICY_ORDERS,
     DryRunResult,
     LifecyclePolicy,
-    LifecycleRule,
 )
+from emulator.state.seed import lifecycle_rule_of
 
 # registry_id or repository_id (exactly one: an annotation); the filter names a policy.
 LIST = ListSpec(
@@ -83,17 +83,6 @@ def encode_policy(policy: LifecyclePolicy) -> Message:
     return message
 
 
-def decode_rule(message: Message) -> LifecycleRule:
-    period = message.expire_period
-    return LifecycleRule(
-        description=message.description,
-        expire_period_ns=period.seconds * NS + period.nanos if message.HasField("expire_period") else 0,
-        tag_regexp=message.tag_regexp,
-        untagged=message.untagged,
-        retained_top=message.retained_top,
-    )
-
-
 def encode_dry_run_result(result: DryRunResult) -> Message:
     message = message_class(f"{CONTAINER_REGISTRY}.DryRunLifecyclePolicyResult")(
         dry_run_lifecycle_policy_result_id=result.id,
@@ -134,7 +123,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
         return encode_policy(store.get_lifecycle_policy(request.lifecycle_policy_id))
 
     def create(request: Message, call: Call) -> Message:
-        rules = [decode_rule(rule) for rule in request.rules]
+        rules = [lifecycle_rule_of(rule) for rule in request.rules]
 
         def perform():
             policy = store.add_lifecycle_policy(
@@ -150,7 +139,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
 
     def update(request: Message, call: Call) -> Message:
         fields = _fields_to_update(request)
-        rules = [decode_rule(rule) for rule in request.rules]
+        rules = [lifecycle_rule_of(rule) for rule in request.rules]
 
         def perform():
             policy = store.update_lifecycle_policy(

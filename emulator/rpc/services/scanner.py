@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from emulator.api.catalogue import Mutating, Read, Service
@@ -13,7 +14,7 @@ from emulator.api.filters import FilterSpec, parse_filter
 from emulator.api.ordering import parse_order_by
 from emulator.api.wire import CONTAINER_REGISTRY, message_class
 from emulator.rpc.pipeline import Call, Handler, ServiceContext
-from emulator.rpc.services.operations import new_operation, once, set_timestamp
+from emulator.rpc.services.operations import new_operation, once
 from emulator.rpc.services.paged import ListQuery, ListSpec, list_handler, page, page_size_of
 from emulator.state.listing import Scope
 from emulator.state.records import Action
@@ -33,6 +34,7 @@ LIST = ListSpec(
     orders=SCAN_RESULT_ORDERS,
 )
 # ListVulnerabilities filters on the severity or the package's name, and orders by severity.
+_FIELD = re.compile(r"[ \t]*([A-Za-z_]*)")  # the name a filter begins with
 SEVERITY_FILTER = FilterSpec("severity", re.compile("|".join(SEVERITIES)))
 PACKAGE_NAME_FILTER = FilterSpec("name", re.compile(r"[^\x00-\x1f\"']{1,256}"))
 SERVICE = Service(
@@ -49,13 +51,8 @@ SERVICE = Service(
 
 
 def encode_scan_result(result: ScanResult) -> Message:
-    message_type = message_class(f"{CONTAINER_REGISTRY}.ScanResult")
-    message = message_type(id=result.id, image_id=result.image_id, status=message_type.Status.Value(result.status))
-    if result.status != "RUNNING":
-        set_timestamp(message.scanned_at, result.scanned_at_ns)
-    for severity, count in result.counts().items():
-        setattr(message.vulnerabilities, severity.lower(), count)
-    return message
+    """The result as the API shows it: the same JSON its done Scan operation answers."""
+    return json_format.ParseDict(scan_result_json(result), message_class(f"{CONTAINER_REGISTRY}.ScanResult")())
 
 
 def encode_vulnerability(vulnerability: Vulnerability) -> Message:
@@ -68,7 +65,7 @@ def encode_vulnerability(vulnerability: Vulnerability) -> Message:
 
 def _vulnerability_filter(text: str):
     """``severity = "HIGH"`` or ``name = "CVE-..."`` (and !=, IN, NOT IN): (field, NameFilter) or None."""
-    field = text.strip(" \t").split("=")[0].split("!")[0].split(" ")[0].split("\t")[0]
+    field = _FIELD.match(text).group(1)
     if field and field not in ("severity", "name"):
         raise InvalidArgument.field(
             "filter", f"filtering is supported on the fields 'severity' and 'name' only, got {field!r}"
