@@ -164,3 +164,21 @@ def test_a_method_acting_on_a_kind_the_state_does_not_know_is_refused_at_import(
     )
     with pytest.raises(ValueError, match="ListAccessBindings: acts on a 'resource'"):
         Catalogue([service])
+
+
+def test_cloud_registry_services_are_named_apart_from_container_registry_ones():
+    """Cloud Registry reuses Container Registry's service names: ``RegistryService`` keeps meaning
+    Container Registry's (as every rule and marker written before meant), and
+    ``cloudregistry.RegistryService`` Cloud Registry's."""
+    old = Service(
+        "yandex.cloud.containerregistry.v1.RegistryService", "container-registry", {"Get": Read(gets="registry_id")}
+    )
+    new = Service("yandex.cloud.cloudregistry.v1.RegistryService", "cloud-registry", {"Get": Read(gets="registry_id")})
+    catalogue = Catalogue([old, new])
+    assert new.short == "cloudregistry.RegistryService" and old.short == "RegistryService"
+    assert catalogue.method("RegistryService/Get").full == "yandex.cloud.containerregistry.v1.RegistryService/Get"
+    assert (
+        catalogue.method("cloudregistry.RegistryService/Get").full
+        == "yandex.cloud.cloudregistry.v1.RegistryService/Get"
+    )
+    assert catalogue.answers_to(new.methods["Get"].full) >= {"cloudregistry.RegistryService/Get", "Get"}

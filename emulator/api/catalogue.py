@@ -19,9 +19,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from emulator.api.wire import POOL, message_class
+from emulator.api.wire import CLOUD_REGISTRY, POOL, message_class
 
 EVERY_METHOD = "*"
+
+# Packages whose services are named with their package's word (``cloudregistry.RegistryService``):
+# Cloud Registry reuses Container Registry's service names, and ``RegistryService`` kept meaning
+# Container Registry's, as it did before Cloud Registry was served.
+QUALIFIED_PACKAGES = {CLOUD_REGISTRY: "cloudregistry"}
 
 
 # What a call may act on: the kinds the state layer finds a folder for (Store.folder_of_target).
@@ -169,7 +174,10 @@ class Service:
 
     @property
     def short(self) -> str:
-        return self.name.rpartition(".")[2]
+        """``ImageService``, or ``cloudregistry.RegistryService`` in a QUALIFIED_PACKAGES package."""
+        package, _, bare = self.name.rpartition(".")
+        qualifier = QUALIFIED_PACKAGES.get(package)
+        return f"{qualifier}.{bare}" if qualifier else bare
 
     @cached_property
     def methods(self) -> dict[str, Method]:

@@ -20,6 +20,7 @@ for _file in descriptor_pb2.FileDescriptorSet.FromString(DESCRIPTOR_SET.read_byt
     POOL.Add(_file)
 
 CONTAINER_REGISTRY = "yandex.cloud.containerregistry.v1"
+CLOUD_REGISTRY = "yandex.cloud.cloudregistry.v1"
 OPERATION = "yandex.cloud.operation"
 
 
