@@ -19,6 +19,7 @@ from collections import Counter
 import pytest
 
 from emulator.api.wire import message_class
+from emulator.rpc.services import CATALOGUE
 from emulator.contract import comparison as compare
 from emulator.contract import diff, sending
 from emulator.contract.client import RegistryClient
@@ -28,7 +29,7 @@ from emulator.rpc.services import CATALOGUE
 FOLDER = "b1gdiff0000000000000"
 TOKEN = "t1.diff-token"
 MAIN, OTHER = "crpdiffregistry00001", "crpdiffregistry00002"
-EXAMPLES = "60"
+EXAMPLES = "80"
 # What RegistryClient sends to reach an endpoint, besides the tool's own calls.
 DISCOVERY = "ApiEndpointService/List"
 
@@ -168,7 +169,7 @@ def _rows(out: str) -> list[str]:
 
 
 def _methods(process) -> set[str]:
-    return {call["method"].rpartition(".")[2] for call in process.calls}
+    return {CATALOGUE.method(call["method"]).short for call in process.calls}
 
 
 def _normal(request: dict) -> str:
@@ -241,7 +242,7 @@ def test_a_different_seed_on_one_side_is_reported(targets):
     (_, b), _ = targets
     b.add_image(OTHER, "base", id="crpdiffextra00000001", digest=f"sha256:{99:064x}", created_at="2026-02-01T00:00:00Z")
     b.tag_image("crpdiffimage00000002", "moved")  # image 2 gains a tag on B only
-    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--seed", "6", "--examples", "200"))
+    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--seed", "6", "--examples", "300"))
     assert (code, err) == (1, ""), out
     blocks = _blocks(out)
     assert any(block["difference"] == "only in B: crpdiffextra00000001" for block in blocks), out

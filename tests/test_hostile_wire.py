@@ -238,7 +238,10 @@ def test_long_strings_in_every_field_get_short_documented_answers(callers, calle
             request.CopyFrom(base)
             if request.DESCRIPTOR.fields_by_name[field].containing_oneof is not None:
                 request.ClearField(request.DESCRIPTOR.fields_by_name[field].containing_oneof.name)
-            setattr(request, field, value)
+            if request.DESCRIPTOR.fields_by_name[field].is_repeated:  # a list of strings: one long one
+                getattr(request, field)[:] = [value]
+            else:
+                setattr(request, field, value)
             code = caller.call(path, request.SerializeToString())
             where = f"{path} {field}={value[:10]!r}... ({length}) as {caller_name!r}"
             assert code in caller.allowed(path), f"{where}: {code.name}"

@@ -116,7 +116,7 @@ def test_a_page_token_serves_only_the_query_that_made_it(world, channel, method)
     others = [scope for scope in scopes[1:] if scope != scopes[0]]
     if method.spec.has_order_by:
         others.append({**scopes[0], "order_by": f"{method.spec.orders[0]} desc"})
-    others.append({**scopes[0], "filter": f'{method.spec.filter.field} != "{name}"'})
+    others.append({**scopes[0], method.spec.filter_field: f'{method.spec.filter.field} != "{name}"'})
     for other in others:
         error = rpc_error(call, _request(method, page_token=first.next_page_token, **other))
         assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and violation_fields(error) == {"page_token"}, other
@@ -127,7 +127,9 @@ def test_a_page_token_serves_only_the_query_that_made_it(world, channel, method)
             assert violation_fields(error) == {"page_token"}, unrelated.short
 
 
-NAMED = [method for method in LISTS if method.resource != "dry_run_lifecycle_policy_result"]  # see test_lifecycle_policies
+NAMED = [
+    method for method in LISTS if method.resource != "dry_run_lifecycle_policy_result"
+]  # see test_lifecycle_policies
 
 
 @pytest.mark.parametrize("method", NAMED, ids=[method.short for method in NAMED])
@@ -139,15 +141,25 @@ def test_a_name_filter_keeps_exactly_the_named_resources(world, channel, method)
         names = sorted({_filtered(method, resource) for resource in listed})
         for name in names[:2]:
             kept = getattr(
-                call(_request(method, page_size=1000, filter=f'{field} = "{name}"', **scope), timeout=10),
+                call(
+                    _request(method, page_size=1000, **{method.spec.filter_field: f'{field} = "{name}"'}, **scope),
+                    timeout=10,
+                ),
                 method.lists,
             )
-            assert _ids(kept) == [item for resource, item in zip(listed, _ids(listed)) if _filtered(method, resource) == name]
+            assert _ids(kept) == [
+                item for resource, item in zip(listed, _ids(listed)) if _filtered(method, resource) == name
+            ]
             dropped = getattr(
-                call(_request(method, page_size=1000, filter=f'{field} != "{name}"', **scope), timeout=10),
+                call(
+                    _request(method, page_size=1000, **{method.spec.filter_field: f'{field} != "{name}"'}, **scope),
+                    timeout=10,
+                ),
                 method.lists,
             )
-            assert _ids(dropped) == [item for resource, item in zip(listed, _ids(listed)) if _filtered(method, resource) != name]
+            assert _ids(dropped) == [
+                item for resource, item in zip(listed, _ids(listed)) if _filtered(method, resource) != name
+            ]
 
 
 @pytest.mark.parametrize("method", [m for m in LISTS if m.spec.has_order_by], ids=lambda m: m.short)

@@ -42,7 +42,7 @@ def test_the_mutating_methods_are_every_served_method_that_answers_an_operation(
     from emulator.rpc.server import SERVICES
 
     answering = {
-        f"{service.rpartition('.')[2]}/{method.name}"
+        f"{CATALOGUE.service(service).short}/{method.name}"
         for service in SERVICES
         for method in POOL.FindServiceByName(service).methods
         if method.output_type.full_name == "yandex.cloud.operation.Operation"

@@ -19,6 +19,10 @@ import grpc
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
+from yandex.cloud.cloudregistry.v1 import artifact_service_pb2
+from yandex.cloud.cloudregistry.v1 import registry_service_pb2 as cloud_registry_service_pb2
+from yandex.cloud.cloudregistry.v1.artifact_service_pb2_grpc import ArtifactServiceStub
+from yandex.cloud.cloudregistry.v1.registry_service_pb2_grpc import RegistryServiceStub as CloudRegistryServiceStub
 from yandex.cloud.containerregistry.v1 import (
     image_service_pb2,
     lifecycle_policy_service_pb2,
@@ -65,6 +69,7 @@ def sdk(channel):
     images, registries = ImageServiceStub(channel), RegistryServiceStub(channel)
     repositories, operations = RepositoryServiceStub(channel), OperationServiceStub(channel)
     policies, scanner = LifecyclePolicyServiceStub(channel), ScannerServiceStub(channel)
+    cloud_registries = CloudRegistryServiceStub(channel)
     return {
         "ImageService/List": (images.List, image_service_pb2.ListImagesRequest),
         "ImageService/Get": (images.Get, image_service_pb2.GetImageRequest),
@@ -87,6 +92,12 @@ def sdk(channel):
         "ScannerService/List": (scanner.List, scanner_service_pb2.ListScanResultsRequest),
         "ScannerService/Get": (scanner.Get, scanner_service_pb2.GetScanResultRequest),
         "ScanPolicyService/Get": (ScanPolicyServiceStub(channel).Get, scan_policy_service_pb2.GetScanPolicyRequest),
+        "cloudregistry.RegistryService/List": (cloud_registries.List, cloud_registry_service_pb2.ListRegistriesRequest),
+        "cloudregistry.RegistryService/Get": (cloud_registries.Get, cloud_registry_service_pb2.GetRegistryRequest),
+        "cloudregistry.ArtifactService/Get": (
+            ArtifactServiceStub(channel).Get,
+            artifact_service_pb2.GetArtifactRequest,
+        ),
     }
 
 
@@ -321,6 +332,7 @@ def test_valid_requests_of_unknown_values_are_never_invalid(running_emulator, sd
         "LifecyclePolicyService/ListDryRunResults": strategies.list_dry_run_results_requests(),
         "LifecyclePolicyService/ListDryRunResultAffectedImages": strategies.list_affected_images_requests(),
         "ScannerService/List": strategies.list_scan_results_requests(),
+        "cloudregistry.RegistryService/List": strategies.list_cloud_registries_requests(),
     }
     for method, requests in lists.items():
         request = data.draw(requests, label=method)
@@ -345,6 +357,7 @@ def test_invalid_requests_are_invalid_argument_naming_a_field(running_emulator, 
             "LifecyclePolicyService/ListDryRunResults": strategies.list_dry_run_results_requests,
             "LifecyclePolicyService/ListDryRunResultAffectedImages": strategies.list_affected_images_requests,
             "ScannerService/List": strategies.list_scan_results_requests,
+            "cloudregistry.RegistryService/List": strategies.list_cloud_registries_requests,
         }[method](valid=False)
     else:
         any_values = strategies.get_requests(method, valid=False)
@@ -361,8 +374,12 @@ def test_each_invalid_part_alone_is_invalid_argument_naming_its_field(running_em
     valid behind another broken part: the emulator names that field, and only that one."""
     running_emulator.reset()
     for method in strategies.LIST_METHODS:
-        parts = {"filter": strategies.filters(method, valid=False), "page_size": strategies.page_sizes(valid=False)}
-        if method != "RegistryService/List":
+        spec = CATALOGUE.method(method).spec
+        parts = {
+            spec.filter_field: strategies.filters(method, valid=False),
+            "page_size": strategies.page_sizes(valid=False),
+        }
+        if spec.has_order_by:
             parts["order_by"] = strategies.order_bys(method, valid=False)
         scope_field = CATALOGUE.method(method).spec.scopes[-1][0]
         scope = {scope_field: "b1g0000000000000test" if scope_field == "folder_id" else "crp00000000000000000"}

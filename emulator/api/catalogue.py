@@ -34,6 +34,7 @@ TARGET_KINDS = frozenset(
     {
         "folder", "registry", "repository", "repository_name", "repository_path", "image", "operation",
         "lifecycle_policy", "dry_run_lifecycle_policy_result", "scan_result", "scan_policy",
+        "cloud_registry", "artifact",
     }
 )  # fmt: skip
 

@@ -77,8 +77,20 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return tokens
 
 
-def parse_filter(text: str, spec: FilterSpec = REPOSITORY_NAME_FILTER) -> NameFilter | None:
-    """Parse a filter expression; empty means no filter. Errors name the problem."""
+def parse_filter(
+    text: str, spec: FilterSpec = REPOSITORY_NAME_FILTER, request_field: str = "filter"
+) -> NameFilter | None:
+    """Parse a filter expression; empty means no filter. Errors name the problem, and the request's
+    field that held it (``filter``; Cloud Registry's ``name_filter``, ``path_filter``)."""
+    try:
+        return _parse_filter(text, spec)
+    except InvalidArgument as error:
+        if request_field == "filter":
+            raise
+        raise InvalidArgument([(request_field, text) for _, text in error.violations]) from None
+
+
+def _parse_filter(text: str, spec: FilterSpec) -> NameFilter | None:
     if not text.strip(BLANKS):
         return None
     tokens = _tokens(text)

@@ -1,7 +1,7 @@
 """Resource ids and digests in the formats the public API uses.
 
 Yandex Cloud ids are 20 characters: a 3-character service prefix (``crp`` for
-Container Registry) and 17 characters of ``[0-9a-v]``.
+Container Registry, ``cn1`` for Cloud Registry) and 17 characters of ``[0-9a-v]``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import re
 ID_ALPHABET = "0123456789abcdefghijklmnopqrstuv"
 _PAIRS = [a + b for a in ID_ALPHABET for b in ID_ALPHABET]  # 10 random bits -> 2 characters
 REGISTRY_PREFIX = "crp"
+CLOUD_REGISTRY_PREFIX = "cn1"  # Cloud Registry's registries and artifacts (docs' examples: cn1fsnc2dak...)
 DIGEST_PATTERN = re.compile(r"sha256:[0-9a-f]{64}")
 # A resource id the emulator accepts from seeds and the Python API: the API's
 # 50-character limit, lowercase letters and digits (so it stays a safe token payload).

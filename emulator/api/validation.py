@@ -190,16 +190,16 @@ def _field_checks(field: FieldDescriptor) -> list[FieldCheck]:
         checks.extend(_whole(check) for check in _scalar_checks(field, length, value, pattern))
     elif field.type != FieldDescriptor.TYPE_MESSAGE:  # a repeated scalar: each element
         checks.extend(_each(check) for check in _scalar_checks(field, length, value, pattern))
-    if field.type == FieldDescriptor.TYPE_ENUM and not repeated:
-        # proto3 keeps numbers its enum does not define: a service could not name them.
+    if field.type == FieldDescriptor.TYPE_ENUM:
+        # proto3 keeps numbers its enum does not define: a service could not name them (a
+        # repeated enum's elements too: Cloud Registry's List requests match by several kinds).
         known = frozenset(field.enum_type.values_by_number)
-        checks.append(
-            _whole(
-                lambda value, known=known, enum=field.enum_type.full_name: (
-                    None if value in known else f"{value} is not a value of {enum}"
-                )
+        check = (
+            lambda value, known=known, enum=field.enum_type.full_name: (
+                None if value in known else f"{value} is not a value of {enum}"
             )
         )
+        checks.append(_each(check) if repeated else _whole(check))
     return checks
 
 

@@ -30,6 +30,7 @@ DRAWN_LISTS = (
     "ImageService/List",
     "RepositoryService/List",
     "RegistryService/List",
+    "cloudregistry.RegistryService/List",
     "LifecyclePolicyService/List",
     "LifecyclePolicyService/ListDryRunResults",
     "LifecyclePolicyService/ListDryRunResultAffectedImages",
@@ -176,6 +177,8 @@ def branches(values: Values, folder_wide: bool) -> list[Branch]:
         if method == "RegistryService/List":
             scope = {"folder_ids": folders, "registry_names": values.sorted("registry_names")}
             return strategies.list_registries_requests(valid=valid, **(scope if known else {}))
+        if method == "cloudregistry.RegistryService/List":  # the folder's Cloud Registry registries
+            return strategies.list_cloud_registries_requests(valid=valid, **({"folder_ids": folders} if known else {}))
         scope = {"folder_ids": folders, "registry_ids": registry_ids, "repository_names": repository_names}
         if method == "RepositoryService/List":
             drawn = strategies.list_repositories_requests(valid=valid, **(scope if known else {}))
@@ -195,7 +198,7 @@ def branches(values: Values, folder_wide: bool) -> list[Branch]:
 
     found = []
     for method in DRAWN_LISTS:
-        if method == "RegistryService/List" and not folder_wide:
+        if method in ("RegistryService/List", "cloudregistry.RegistryService/List") and not folder_wide:
             continue
         if method in _LISTS_OF_FOUND and not values.sorted(_LISTS_OF_FOUND[method]):
             continue  # nothing found to list the children of: every request would be NOT_FOUND on both

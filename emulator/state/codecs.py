@@ -144,6 +144,29 @@ def registry_json(registry: Registry) -> dict:
         entry["access_bindings"] = [access_binding_json(binding) for binding in registry.access_bindings]
     if registry.ip_permissions:
         entry["ip_permissions"] = [{"action": p.action, "ip": p.ip} for p in registry.ip_permissions]
+    if registry.kind is not None:  # a Cloud Registry registry
+        entry.update(kind=registry.kind, type=registry.type)
+        if registry.description:
+            entry["description"] = registry.description
+        if registry.properties:
+            entry["properties"] = dict(registry.properties)
+        if registry.include_patterns or registry.exclude_patterns:
+            entry["pattern_filter"] = {
+                "include_patterns": list(registry.include_patterns),
+                "exclude_patterns": list(registry.exclude_patterns),
+            }
+        if registry.modified_at_ns is not None:
+            entry["modified_at"] = format_timestamp(registry.modified_at_ns)
+    return entry
+
+
+def folder_json(folder) -> dict:
+    """A Cloud Registry folder (emulator.state.artifacts.Folder) in the seed format."""
+    entry = {"path": folder.path, "created_at": format_timestamp(folder.created_at_ns)}
+    if folder.created_by:
+        entry["created_by"] = folder.created_by
+    if folder.access_bindings:
+        entry["access_bindings"] = [access_binding_json(binding) for binding in folder.access_bindings]
     return entry
 
 
@@ -312,8 +335,16 @@ def registry_from_json(entry: dict) -> Registry:
         name=entry["name"],
         created_at_ns=parse_timestamp(entry["created_at"], "created_at"),
         labels=dict(entry.get("labels", {})),
+        status=entry.get("status", "ACTIVE"),
         access_bindings=_access_bindings(entry),
         ip_permissions=tuple(IpPermission(item["action"], item["ip"]) for item in entry.get("ip_permissions", ())),
+        kind=entry.get("kind"),
+        type=entry.get("type", "LOCAL"),
+        description=entry.get("description", ""),
+        properties=dict(entry.get("properties", {})),
+        include_patterns=tuple(entry.get("pattern_filter", {}).get("include_patterns", ())),
+        exclude_patterns=tuple(entry.get("pattern_filter", {}).get("exclude_patterns", ())),
+        modified_at_ns=parse_timestamp(entry["modified_at"], "modified_at") if "modified_at" in entry else None,
     )
 
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any
 
-from emulator.api.errors import FailedPrecondition, found, shown
+from emulator.api.errors import FailedPrecondition, NotFound, found, shown
 from emulator.api.values import INT64_MAX, check_digest, check_size, check_timestamp
 from emulator.state.collector import collector_paused
 from emulator.state.listing import (
@@ -28,6 +28,8 @@ from emulator.state.listing import (
 )
 from emulator.state.operation_log import Effect
 from emulator.state.records import (
+    CONTAINER_REGISTRY_API,
+    FOLDER_SCOPES,
     Action,
     Blob,
     Image,
@@ -122,6 +124,8 @@ class ImageTable:
             registry = self.registries.get(registry_id)
             if registry is None:
                 raise ValueError(f"registry_id: no registry {registry_id!r}")
+            if registry.kind not in (None, "DOCKER"):
+                raise ValueError(f"registry_id: {registry_id} is a {registry.kind} registry: it holds no Docker images")
             created_at_ns = created_at_ns if created_at_ns is not None else self.clock.now_ns()
             if last_modified_ns is not None and last_modified_ns < created_at_ns:
                 raise ValueError("last_modified: must not be before created_at")
@@ -198,8 +202,11 @@ class ImageTable:
             if holder is not None:
                 previous = self.images[holder]
                 previous.tags = [kept for kept in previous.tags if kept != tag]  # a new list: see Image.wire
+                self._forget_artifacts_of(previous, [tag], untagged=False)
                 self._modified(previous, max(now, previous.last_modified_ns))
             repo.tags[tag] = image.id
+            if not image.tags:  # its untagged artifact is gone: a tag names it now
+                self._forget_artifacts_of(image, [], untagged=True)
             image.tags = [*image.tags, tag]
             self._modified(image, max(now, image.last_modified_ns))
             return image
@@ -212,6 +219,7 @@ class ImageTable:
                 raise ValueError(f"tag: image {image_id} has no tag {shown(tag)!r}")
             del self._repositories_by_name[image.name].tags[tag]
             image.tags = [kept for kept in image.tags if kept != tag]
+            self._forget_artifacts_of(image, [tag], untagged=False)
             self._modified(image, max(self.clock.now_ns(), image.last_modified_ns))
             return image
 
@@ -306,6 +314,7 @@ class ImageTable:
             if self._unindexed is None or self._unindexed.pop(image_id, None) is None:
                 self._image_index.remove(image, self._scopes_of(image, registry))
             repo = self._repositories_by_name[image.name]
+            self._forget_artifacts_of(image, image.tags, untagged=True)
             for tag in image.tags:
                 del repo.tags[tag]
             del repo.digests[image.digest]
@@ -319,10 +328,14 @@ class ImageTable:
         return self._list(self._image_index, self.images, scope, self._repository_group, **page)
 
     def get_image_and_folder(self, image_id: str) -> tuple[Image, str]:
-        """An image and the folder it lies in, read as one consistent step."""
+        """An image and the folder it lies in, read as one consistent step, for Container Registry's
+        calls: NOT_FOUND if it is in a Cloud Registry registry (seen as an artifact there)."""
         with self._lock:
             image = self.get_image(image_id)
-            return image, self.registries[image.registry_id].folder_id
+            registry = self.registries[image.registry_id]
+            if registry.api != CONTAINER_REGISTRY_API:
+                raise NotFound(f"Image {image_id} not found")
+            return image, registry.folder_id
 
     def _move_tags(self, repo: Repository, image: Image, tags: list[str]) -> None:
         """Give ``image`` (a new image) its tags, moving each off the image holding it: that
@@ -332,6 +345,7 @@ class ImageTable:
             if holder is not None and holder != image.id:
                 previous = self.images[holder]
                 previous.tags = [kept for kept in previous.tags if kept != tag]  # a new list: see Image.wire
+                self._forget_artifacts_of(previous, [tag], untagged=False)
                 if image.created_at_ns > previous.last_modified_ns:
                     self._modified(previous, image.created_at_ns)
             repo.tags[tag] = image.id
@@ -350,4 +364,4 @@ class ImageTable:
 
     @staticmethod
     def _scopes_of(image: Image, registry: Registry) -> tuple[Scope, Scope, Scope]:
-        return scopes_in(registry.folder_id, registry.id, image.name)
+        return scopes_in(Scope(FOLDER_SCOPES[registry.api], registry.folder_id), registry.id, image.name)

@@ -37,10 +37,10 @@ class Scope:
     value: Hashable
 
 
-def scopes_in(folder_id: str, registry_id: str, name: str) -> tuple[Scope, Scope, Scope]:
+def scopes_in(folder: Scope, registry_id: str, name: str) -> tuple[Scope, Scope, Scope]:
     """The scopes a List may name that hold an image or a repository ``name`` (<registry_id>/<path>):
-    its folder, its registry, its repository."""
-    return Scope("folder", folder_id), Scope("registry", registry_id), Scope("repository", name)
+    its ``folder`` (as its registry's API lists it), its registry, its repository."""
+    return folder, Scope("registry", registry_id), Scope("repository", name)
 
 
 # A cursor is a sort key in a compact, bounded form: integers, then a record id. How a
@@ -492,6 +492,7 @@ class ScopedIndex:
         only: Iterable[Scope] | None = None,
         leave_out: Iterable[Scope] = (),
         left_out: Callable[[str], bool] | None = None,
+        keep: Callable[[str], bool] | None = None,
     ) -> tuple[list[str], Cursor | None]:
         """The ids of up to ``limit`` records in ``scope`` after ``after``, and the cursor
         of the next page (None on the last).
@@ -500,20 +501,31 @@ class ScopedIndex:
         ``only``: keep the records of these groups (scopes inside ``scope``), merged.
         ``leave_out``: drop the records of these groups; ``left_out(id)`` says whether a
         record is in one of them (cheaper than asking their indexes).
+        ``keep(id)``: drop the records it refuses, walking the rest in order (so a page costs the
+        records it passes over: a List's conditions that no index serves).
         A cursor resumes strictly after the key it carries, whatever happened since to
         the record it came from. Raises UnknownCursor for a cursor naming nothing known.
         """
         sort = self.order(order)
         after_key = None if after is None else sort.key_of_cursor(after)
         count = limit + 1
-        if only is not None:
+        id_of = sort.id_of
+        if keep is not None:
+            if only is not None:
+                iterators = [_iterate(self.keys(group, order), after_key, descending) for group in set(only)]
+                walked = heapq.merge(*iterators, reverse=descending)
+            else:
+                walked = _iterate(self.keys(scope, order), after_key, descending)
+                if any(self.holds(group) for group in leave_out):
+                    walked = (key for key in walked if not left_out(id_of(key)))
+            found = list(islice((key for key in walked if keep(id_of(key))), count))
+        elif only is not None:
             iterators = [_iterate(self.keys(group, order), after_key, descending) for group in set(only)]
             found = list(islice(heapq.merge(*iterators, reverse=descending), count))
         else:
             base = self.keys(scope, order)
             excluded = [self.keys(group, order) for group in set(leave_out) if self.holds(group)]
             if excluded:
-                id_of = sort.id_of
                 found = _walk_excluding(base, excluded, lambda key: left_out(id_of(key)), after_key, descending, count)
             else:
                 found = list(islice(_iterate(base, after_key, descending), count))

@@ -48,10 +48,21 @@ class IpPermission:
 
 
 REGISTRY_STATUSES = ("CREATING", "ACTIVE", "DELETING")
+# The two APIs a registry may be served by (a Registry's ``apis``).
+CONTAINER_REGISTRY_API = "container-registry"
+CLOUD_REGISTRY_API = "cloud-registry"
+# A folder as each API lists it: the List scope kind of its registries, repositories and images.
+FOLDER_SCOPES = {CONTAINER_REGISTRY_API: "folder", CLOUD_REGISTRY_API: "cloud_folder"}
+# Cloud Registry's registry kinds and types (yandex.cloud.cloudregistry.v1.Registry.Kind, .Type).
+REGISTRY_KINDS = ("MAVEN", "NPM", "DOCKER", "DEBIAN", "NUGET", "PYPI", "BINARY", "GO")
+REGISTRY_TYPES = ("LOCAL", "REMOTE", "VIRTUAL", "TRANSITIONAL")
 
 
 @dataclass(slots=True)
 class Registry:
+    """A registry of Container Registry (``kind`` None) or of Cloud Registry (``kind`` one of
+    REGISTRY_KINDS, with its type, description, properties and pattern filter)."""
+
     id: str
     folder_id: str
     name: str
@@ -60,10 +71,27 @@ class Registry:
     status: str = "ACTIVE"
     access_bindings: tuple[AccessBinding, ...] = ()
     ip_permissions: tuple[IpPermission, ...] = ()
+    kind: str | None = None
+    type: str = "LOCAL"
+    description: str = ""
+    properties: dict[str, str] = field(default_factory=dict)
+    include_patterns: tuple[str, ...] = ()  # its PatternFilter
+    exclude_patterns: tuple[str, ...] = ()
+    modified_at_ns: int | None = None  # None: never modified since created
 
     @property
     def created_at(self) -> datetime:
         return _moment(self.created_at_ns)
+
+    @property
+    def modified_at(self) -> datetime:
+        return _moment(self.modified_at_ns if self.modified_at_ns is not None else self.created_at_ns)
+
+    @property
+    def api(self) -> str:
+        """The API that serves it: Container Registry's services see only its registries (and their
+        repositories and images), Cloud Registry's only its own."""
+        return CONTAINER_REGISTRY_API if self.kind is None else CLOUD_REGISTRY_API
 
 
 @dataclass(slots=True)
@@ -258,6 +286,7 @@ class Action(Enum):
     CREATE_REGISTRY = "create_registry"  # the registry exists (CREATING) until done: then ACTIVE
     DELETE_REPOSITORY = "delete_repository"
     SCAN_IMAGE = "scan_image"  # the scan result is RUNNING until done: then READY (ERROR if it fails)
+    DELETE_ARTIFACT = "delete_artifact"  # a Cloud Registry node and everything under it
 
     @property
     def deletes(self) -> bool:
@@ -267,6 +296,7 @@ class Action(Enum):
             Action.DELETE_REGISTRY,
             Action.FORCE_DELETE_REGISTRY,
             Action.DELETE_REPOSITORY,
+            Action.DELETE_ARTIFACT,
         )
 
     @property
@@ -276,6 +306,8 @@ class Action(Enum):
             return "Image"
         if self is Action.SCAN_IMAGE:
             return "ScanResult"
+        if self is Action.DELETE_ARTIFACT:
+            return "Artifact"
         return "Repository" if self is Action.DELETE_REPOSITORY else "Registry"
 
 

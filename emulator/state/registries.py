@@ -9,10 +9,16 @@ from functools import partial
 from typing import Any
 
 from emulator.api.errors import AlreadyExists, FailedPrecondition, found, shown
+from emulator.api.ids import CLOUD_REGISTRY_PREFIX, REGISTRY_PREFIX
 from emulator.api.values import check_id, check_timestamp
 from emulator.state.listing import ID_ORDER, Cursor, Scope, ScopedIndex
 from emulator.state.operation_log import Effect
 from emulator.state.records import (
+    CLOUD_REGISTRY_API,
+    CONTAINER_REGISTRY_API,
+    FOLDER_SCOPES,
+    REGISTRY_KINDS,
+    REGISTRY_TYPES,
     AccessBinding,
     Action,
     IpPermission,
@@ -56,9 +62,10 @@ class RegistryTable:
 
     def _table_folders(self) -> dict[str, Callable[[str], str]]:
         return {
-            "registry": lambda registry_id: self.get_registry(registry_id).folder_id,
+            "registry": lambda registry_id: self.registry_in(CONTAINER_REGISTRY_API, registry_id).folder_id,
+            "cloud_registry": lambda registry_id: self.registry_in(CLOUD_REGISTRY_API, registry_id).folder_id,
             # <registry_id>/<repository path>
-            "repository_path": lambda path: self.get_registry(path.partition("/")[0]).folder_id,
+            "repository_path": lambda path: self.registry_in(CONTAINER_REGISTRY_API, path.partition("/")[0]).folder_id,
         }
 
     def add_registry(
@@ -71,14 +78,20 @@ class RegistryTable:
         labels: dict[str, str] | None = None,
         status: str = "ACTIVE",
         unique_name: bool = False,
+        **cloud_registry: Any,
     ) -> Registry:
         """Add a registry; bad arguments raise ValueError naming the argument.
-        ``unique_name``: ALREADY_EXISTS if the folder has a registry of that name (Create)."""
+        ``unique_name``: ALREADY_EXISTS if the folder has a registry of that name (Create).
+        ``cloud_registry``: a Cloud Registry registry's fields (``kind``, ``type``, ``description``,
+        ``properties``, ``include_patterns``, ``exclude_patterns``); without ``kind`` it is a
+        Container Registry one."""
         check_id(folder_id, "folder_id")
         if created_at_ns is not None:
             check_timestamp(created_at_ns, "created_at")
+        check_cloud_registry_fields(cloud_registry)
         with self._lock:
-            registry_id = self._new_or_given_id(id, self.registries, "id")
+            prefix = CLOUD_REGISTRY_PREFIX if cloud_registry.get("kind") else REGISTRY_PREFIX
+            registry_id = self._new_or_given_id(id, self.registries, "id", prefix=prefix)
             registry = Registry(
                 id=registry_id,
                 folder_id=folder_id,
@@ -86,6 +99,7 @@ class RegistryTable:
                 created_at_ns=created_at_ns if created_at_ns is not None else self.clock.now_ns(),
                 labels=dict(labels or {}),
                 status=status,
+                **cloud_registry,
             )
             if unique_name:
                 self._check_name_free(registry)
@@ -93,19 +107,27 @@ class RegistryTable:
             self._registry_index.add(registry, self._registry_scopes(registry))
             return registry
 
-    def update_registry(self, registry_id: str, *, name: str | None = None, labels: dict | None = None) -> Registry:
-        """Change a registry's name and/or labels (None: unchanged); a name another registry
-        of the folder has is ALREADY_EXISTS."""
+    def update_registry(
+        self, registry_id: str, *, name: str | None = None, labels: dict | None = None, **cloud_registry: Any
+    ) -> Registry:
+        """Change a registry's name, labels and (a Cloud Registry one's) ``description``,
+        ``properties``, ``include_patterns``, ``exclude_patterns`` (None or absent: unchanged); a
+        name another registry of the folder has is ALREADY_EXISTS."""
+        changes = {field: value for field, value in cloud_registry.items() if value is not None}
+        check_cloud_registry_fields(changes, updating=True)
         with self._lock:
             registry = self.get_registry(registry_id)
             if name is not None and name != registry.name:
                 if name:
-                    self._check_name_free(Registry(registry.id, registry.folder_id, name, 0))
+                    self._check_name_free(Registry(registry.id, registry.folder_id, name, 0, kind=registry.kind))
                 self._registry_index.remove(registry, self._registry_scopes(registry))
                 registry.name = name
                 self._registry_index.add(registry, self._registry_scopes(registry))
             if labels is not None:
                 registry.labels = dict(labels)
+            for field, value in changes.items():
+                setattr(registry, field, value)
+            registry.modified_at_ns = self.clock.now_ns()
             return registry
 
     def delete_registry(self, registry_id: str, *, force: bool = False) -> Registry:
@@ -121,6 +143,7 @@ class RegistryTable:
             for repository_id in inside:
                 self._drop_repository(self.repositories[repository_id])
             self._drop_registry_scan_policy(registry_id)
+            self._drop_registry_folders(registry_id)
             self._registry_index.remove(registry, self._registry_scopes(registry))
             del self.registries[registry_id]
             return registry
@@ -151,25 +174,66 @@ class RegistryTable:
             return registry
 
     def _check_name_free(self, registry: Registry) -> None:
-        if self._registry_index.holds(Scope("registry-name", (registry.folder_id, registry.name))):
+        if self._registry_index.holds(_name_scope(registry.api, registry.folder_id, registry.name)):
             raise AlreadyExists(
                 f"Registry with name {shown(registry.name)} already exists in folder {registry.folder_id}"
             )
 
     @staticmethod
     def _registry_scopes(registry: Registry) -> tuple[Scope, Scope]:
-        return (Scope("folder", registry.folder_id), Scope("registry-name", (registry.folder_id, registry.name)))
+        """Its folder and its name there, as its API sees them (each API lists and names apart)."""
+        return (
+            Scope(FOLDER_SCOPES[registry.api], registry.folder_id),
+            _name_scope(registry.api, registry.folder_id, registry.name),
+        )
 
     def get_registry(self, registry_id: str) -> Registry:
         with self._lock:
             return found(self.registries.get(registry_id), "Registry", registry_id)
 
+    def registry_in(self, api: str, registry_id: str) -> Registry:
+        """A registry as ``api`` sees it: NOT_FOUND when it is not there or is the other API's."""
+        with self._lock:
+            registry = self.registries.get(registry_id)
+            return found(registry if registry is not None and registry.api == api else None, "Registry", registry_id)
+
     def list_registries(self, scope: Scope, **page: Any) -> tuple[list[Registry], Cursor | None]:
-        """One page of registries in a folder ``scope`` (ordered by id), as ``_list`` says."""
+        """One page of registries in a folder ``scope`` (ordered by id; the scope's kind says which
+        API's: ``folder`` or ``cloud_folder``), as ``_list`` says."""
+        api = CLOUD_REGISTRY_API if scope.kind == FOLDER_SCOPES[CLOUD_REGISTRY_API] else CONTAINER_REGISTRY_API
         return self._list(
             self._registry_index,
             self.registries,
             scope,
-            lambda name, scope: Scope("registry-name", (scope.value, name)),
+            lambda name, scope: _name_scope(api, scope.value, name),
             **page,
         )
+
+
+def _name_scope(api: str, folder_id: str, name: str) -> Scope:
+    return Scope("registry-name" if api == CONTAINER_REGISTRY_API else "cloud-registry-name", (folder_id, name))
+
+
+def check_cloud_registry_fields(fields: dict[str, Any], *, updating: bool = False) -> None:
+    """ValueError naming a Cloud Registry field that is unknown or of the wrong shape; ``kind`` and
+    ``type`` are fixed at creation."""
+    allowed = {"description", "properties", "include_patterns", "exclude_patterns"}
+    if not updating:
+        allowed |= {"kind", "type", "modified_at_ns"}
+    for field, value in fields.items():
+        if field not in allowed:
+            raise ValueError(f"{field}: not a registry field{' that changes' if updating else ''}")
+        if field == "kind" and value is not None and value not in REGISTRY_KINDS:
+            raise ValueError(f"kind: must be one of {', '.join(REGISTRY_KINDS)}, got {shown(value)!r}")
+        if field == "type" and value not in REGISTRY_TYPES:
+            raise ValueError(f"type: must be one of {', '.join(REGISTRY_TYPES)}, got {shown(value)!r}")
+        if field == "description" and not isinstance(value, str):
+            raise ValueError("description: must be a string")
+        if field == "properties" and not (
+            isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        ):
+            raise ValueError("properties: must map strings to strings")
+        if field.endswith("_patterns") and not (
+            isinstance(value, tuple) and all(isinstance(pattern, str) for pattern in value)
+        ):
+            raise ValueError(f"{field}: must be a tuple of strings")

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from emulator.api.errors import FailedPrecondition, found, shown
+from emulator.api.errors import FailedPrecondition, NotFound, found, shown
 from emulator.api.values import ValueProblem
 from emulator.state.listing import (
     ID_ORDER,
@@ -21,6 +21,8 @@ from emulator.state.listing import (
 )
 from emulator.state.operation_log import Effect
 from emulator.state.records import (
+    CONTAINER_REGISTRY_API,
+    FOLDER_SCOPES,
     AccessBinding,
     Action,
     Registry,
@@ -92,6 +94,8 @@ class RepositoryTable:
             registry = self.registries.get(registry_id)
             if registry is None:
                 raise ValueError(f"registry_id: no registry {registry_id!r}")
+            if registry.kind not in (None, "DOCKER"):
+                raise ValueError(f"registry_id: {registry_id} is a {registry.kind} registry: it holds no Docker images")
             existing = self._repositories_by_name.get(f"{registry_id}/{path}")
             if existing is not None:
                 if id is not None and id != existing.id:
@@ -132,8 +136,12 @@ class RepositoryTable:
             return repository
 
     def folder_of_repository(self, repository: Repository) -> str:
+        """Its folder, for Container Registry's calls: NOT_FOUND if it is a Cloud Registry registry's."""
         with self._lock:
-            return self.registries[repository.registry_id].folder_id
+            registry = self.registries[repository.registry_id]
+            if registry.api != CONTAINER_REGISTRY_API:
+                raise NotFound(f"Repository {repository.name} not found")
+            return registry.folder_id
 
     def _new_repository(self, registry: Registry, path: str, id: str | None, kept: bool) -> Repository:
         repository_id = self._new_or_given_id(id, self.repositories, "id", self._repository_id_source)
@@ -141,10 +149,12 @@ class RepositoryTable:
         self._repositories_by_name[repository.name] = repository
         self.repositories[repository_id] = repository
         self._repository_index.add(repository, self._repository_scopes(repository, registry))
+        self._package_added(repository, registry)  # a Cloud Registry registry's: a package in its tree
         return repository
 
     def _drop_repository(self, repository: Repository) -> None:
         self._drop_repository_policies(repository)  # its lifecycle policies go with it
+        self._package_dropped(repository)
         registry = self.registries[repository.registry_id]
         self._repository_index.remove(repository, self._repository_scopes(repository, registry))
         del self._repositories_by_name[repository.name]
@@ -152,7 +162,7 @@ class RepositoryTable:
 
     @staticmethod
     def _repository_scopes(repository: Repository, registry: Registry) -> tuple[Scope, Scope, Scope]:
-        return scopes_in(registry.folder_id, registry.id, repository.name)
+        return scopes_in(Scope(FOLDER_SCOPES[registry.api], registry.folder_id), registry.id, repository.name)
 
     def list_repositories(self, scope: Scope, **page: Any) -> tuple[list[Repository], Cursor | None]:
         """One page of repositories in a folder or registry ``scope``, as ``_list`` says."""

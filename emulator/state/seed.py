@@ -19,13 +19,15 @@ from google.protobuf import json_format
 from google.rpc import code_pb2
 
 from emulator.api.catalogue import Catalogue
-from emulator.api.errors import ApiError, shown
+from emulator.api.errors import ApiError, InvalidArgument, shown
 from emulator.api.validation import violations
 from emulator.api.values import INT64_MAX, check_digest, check_size, lone_surrogate
-from emulator.api.wire import known_message, message_class
+from emulator.api.wire import CLOUD_REGISTRY, known_message, message_class
 from emulator.state.codecs import (
     SeedError,
     _checked,
+    access_binding_json,
+    folder_json,
     image_json,
     lifecycle_policy_json,
     operation_json,
@@ -57,9 +59,13 @@ from emulator.state.repositories import MAX_ACCESS_BINDINGS, REPOSITORY_PATH
 from emulator.state.scans import ScanPolicy, ScanResult, Vulnerability
 from emulator.state.store import Store
 
+# A Cloud Registry registry's (one with a kind), with "modified_at", "folders", "artifact_access_bindings".
+_CLOUD_REGISTRY_KEYS = {"kind", "type", "description", "properties", "pattern_filter"}
+_FOLDER_KEYS = {"path", "created_at", "created_by", "access_bindings"}
+_ARTIFACT_BINDING_KEYS = {"path", "access_bindings"}
 _REGISTRY_KEYS = {
     "id", "folder_id", "name", "created_at", "labels", "images", "repositories", "access_bindings", "ip_permissions",
-    "status", "scan_policy",
+    "status", "scan_policy", "modified_at", "folders", "artifact_access_bindings", *_CLOUD_REGISTRY_KEYS,
 }  # fmt: skip
 _SCAN_POLICY_KEYS = {"id", "name", "description", "created_at", "rules", "disabled"}
 _REPORT_KEYS = {"digest", "vulnerabilities"}
@@ -261,6 +267,36 @@ def registry_arguments(entry: Any, where: str = "") -> dict:
                 f"{_at(where, 'status')}: must be one of {', '.join(REGISTRY_STATUSES)}, got {entry['status']!r}"
             )
         arguments["status"] = entry["status"]
+    arguments.update(_cloud_registry_arguments(entry, where))
+    return arguments
+
+
+def _cloud_registry_arguments(entry: dict, where: str) -> dict:
+    """A Cloud Registry registry's fields (it has a ``kind``; ``type`` LOCAL unless given), checked by
+    CreateRegistryRequest's annotations, as Create would check them."""
+    given = {key: entry[key] for key in sorted(_CLOUD_REGISTRY_KEYS) if entry.get(key) is not None}
+    if "kind" not in given:
+        if given:
+            raise SeedError(f"{_at(where, min(given))}: only a Cloud Registry registry (one with a kind) has it")
+        for key in ("modified_at", "folders", "artifact_access_bindings"):
+            if entry.get(key) is not None:
+                raise SeedError(f"{_at(where, key)}: only a Cloud Registry registry (one with a kind) has it")
+        return {}
+    given.setdefault("type", "LOCAL")
+    message = _api_message(
+        {"folder_id": entry["folder_id"], **given}, f"{CLOUD_REGISTRY}.CreateRegistryRequest", where or "registry"
+    )
+    registry_type = message_class(f"{CLOUD_REGISTRY}.Registry")
+    arguments = {
+        "kind": registry_type.Kind.Name(message.kind),
+        "type": registry_type.Type.Name(message.type),
+        "description": message.description,
+        "properties": dict(message.properties),
+        "include_patterns": tuple(message.pattern_filter.include_patterns),
+        "exclude_patterns": tuple(message.pattern_filter.exclude_patterns),
+    }
+    if entry.get("modified_at") is not None:
+        arguments["modified_at_ns"] = parse_timestamp(entry["modified_at"], _at(where, "modified_at"))
     return arguments
 
 
@@ -446,6 +482,8 @@ def apply_seed(store: Store, data: Any, catalogue: Catalogue) -> tuple[list[Regi
                 check_declared_repositories(store, registry, entry, where)
             for image, manifests, image_where in image_lists:
                 set_manifests(store, image, manifests, image_where)
+            for r, (registry, entry) in enumerate(zip(registries, entries)):
+                add_artifact_bindings(store, registry, entry, f"registries[{r}]")
             add_scan_entries(store, data, undo)
             for o, operation in enumerate(operations):
                 if operation.id in store.operations:
@@ -482,6 +520,8 @@ def add_registry_parts(store: Store, registry: Registry, entry: dict, where: str
     )
     if entry.get("scan_policy") is not None:
         add_scan_policy_entry(store, registry, entry["scan_policy"], _at(where, "scan_policy"))
+    for position, folder in enumerate(_expect(entry.get("folders") or [], list, _at(where, "folders"), "a list")):
+        add_folder_entry(store, registry, folder, f"{_at(where, 'folders')}[{position}]")
     paths: set[str] = set()
     for position, repository_entry in enumerate(
         _expect(entry.get("repositories", []), list, _at(where, "repositories"), "a list")
@@ -491,6 +531,39 @@ def add_registry_parts(store: Store, registry: Registry, entry: dict, where: str
         if repository.path in paths:
             raise SeedError(f"{repository_where}.path: {repository.path!r} appears twice in this registry")
         paths.add(repository.path)
+
+
+def add_folder_entry(store: Store, registry: Registry, entry: Any, where: str = "") -> None:
+    """A Cloud Registry folder (and those above it) from its entry: path, created_at, created_by,
+    access_bindings."""
+    _check_keys(entry, _FOLDER_KEYS, {"path"}, where)
+    path = _expect(entry["path"], str, _at(where, "path"), "a string")
+    created_by = _expect(entry.get("created_by") or "", str, _at(where, "created_by"), "a string")
+    created_at_ns = parse_timestamp(entry["created_at"], _at(where, "created_at")) if entry.get("created_at") else None
+    bindings = access_bindings_of(entry.get("access_bindings") or [], _at(where, "access_bindings"))
+    try:
+        folder = store.upsert_folder(registry.id, path, created_by=created_by, created_at_ns=created_at_ns)
+    except InvalidArgument as error:  # its message names the path
+        raise SeedError(_at(where, error.message)) from None
+    except ApiError as error:
+        raise SeedError(f"{_at(where, 'path')}: {error.message}") from None
+    if bindings:
+        store.set_artifact_access(folder.id, bindings)
+
+
+def add_artifact_bindings(store: Store, registry: Registry, entry: dict, where: str = "") -> None:
+    """A Cloud Registry registry's artifacts' access bindings ({"path", "access_bindings"}), once
+    its images are in."""
+    key = _at(where, "artifact_access_bindings")
+    for position, item in enumerate(_expect(entry.get("artifact_access_bindings") or [], list, key, "a list")):
+        item_where = f"{key}[{position}]"
+        _check_keys(item, _ARTIFACT_BINDING_KEYS, {"path", "access_bindings"}, item_where)
+        path = _expect(item["path"], str, _at(item_where, "path"), "a string")
+        bindings = access_bindings_of(item["access_bindings"], _at(item_where, "access_bindings"))
+        try:
+            store.set_artifact_access(store.get_artifact_by_path(registry.id, path).id, bindings)
+        except ApiError as error:
+            raise SeedError(f"{_at(item_where, 'path')}: {error.message}") from None
 
 
 def add_repository_entry(store: Store, registry_id: str, entry: Any, where: str = "") -> Repository:
@@ -712,6 +785,24 @@ def _scans_json(store: Store) -> dict:
     return found
 
 
+def tree_json(store: Store, registry: Registry) -> dict:
+    """A Cloud Registry registry's folders and its artifacts' access bindings, in the seed format."""
+    if registry.kind is None:
+        return {}
+    found: dict[str, list] = {}
+    folders = sorted((store.folders[i] for i in store._registry_folders.get(registry.id, ())), key=lambda f: f.path)
+    if folders:
+        found["folders"] = [folder_json(folder) for folder in folders]
+    bound = [
+        {"path": artifact.full_path, "access_bindings": [access_binding_json(b) for b in bindings]}
+        for artifact_id, bindings in store._artifact_bindings.items()
+        if (artifact := store.get_artifact(artifact_id)).registry_id == registry.id
+    ]  # O(bound artifacts) per registry: few are
+    if bound:
+        found["artifact_access_bindings"] = sorted(bound, key=lambda item: item["path"])
+    return found
+
+
 def export_state(store: Store, *, complete: bool = True) -> dict:
     """The whole state in the seed format: loading it gives the same registries, images,
     operations. ``complete=False`` (the state file) writes only what cannot be derived."""
@@ -740,6 +831,7 @@ def export_state(store: Store, *, complete: bool = True) -> dict:
                     {
                         **registry_json(registry),
                         **({"scan_policy": scan_policies[registry.id]} if registry.id in scan_policies else {}),
+                        **tree_json(store, registry),
                         "repositories": repositories[registry.id],
                         "images": by_registry[registry.id],
                     }

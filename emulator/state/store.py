@@ -9,8 +9,9 @@ import threading
 from collections.abc import Callable, Iterable
 from functools import partial
 
-from emulator.api.ids import IdGenerator
+from emulator.api.ids import REGISTRY_PREFIX, IdGenerator
 from emulator.api.values import check_id
+from emulator.state.artifacts import ArtifactTable
 from emulator.state.clock import Clock
 from emulator.state.images import ImageTable
 from emulator.state.lifecycle import LifecyclePolicyTable
@@ -23,6 +24,8 @@ from emulator.state.operation_log import DEFAULT_MAX_FINISHED_OPERATIONS, Effect
 from emulator.state.operation_modes import Mode
 from emulator.state.reaper import REAPER
 from emulator.state.records import (
+    CONTAINER_REGISTRY_API,
+    FOLDER_SCOPES,
     Action,
     Operation,
 )
@@ -34,7 +37,7 @@ from emulator.state.scans import ScanTable
 # (``_open_table``: its dicts and indexes, empty; ``_table_contents``: those dicts, for reset to free), what
 # its pending-operation actions do (``_table_effects``) and which kinds of call target it finds the
 # folder of (``_table_folders``). Adding a kind of resource is adding its table here.
-TABLES = (RegistryTable, RepositoryTable, ImageTable, LifecyclePolicyTable, ScanTable)
+TABLES = (RegistryTable, RepositoryTable, ImageTable, LifecyclePolicyTable, ScanTable, ArtifactTable)
 
 
 class Store(*TABLES):
@@ -88,18 +91,26 @@ class Store(*TABLES):
         after: Cursor | None = None,
         limit: int = 100,
         named: str = "name",
+        matching: Iterable[tuple[str, frozenset]] = (),
     ) -> tuple[list, Cursor | None]:
         """One page of ``index`` in ``scope``: (records, the cursor of the next page or None).
 
         ``names_in`` keeps only records with those names (their ``named`` attribute); ``names_not_in`` drops them;
         ``group_of(name, scope)`` is the scope holding the records of that name inside ``scope``
         (None: there are none there). ``after`` (a cursor this method returned) resumes strictly
-        after the sort key it carries, whatever happened to that record since. Raises NotFound
+        after the sort key it carries, whatever happened to that record since. ``matching``: (attribute,
+        values) pairs a record must match each (one of the values), read from the record. Raises NotFound
         for an unknown registry, UnknownCursor for a cursor naming nothing the store knows.
         """
         with self._lock:
             self._check_scope(scope)
-            page = partial(index.page, scope, order, descending=descending, after=after, limit=limit)
+            conditions = [(attribute, values) for attribute, values in matching if values]
+            keep = (
+                (lambda record_id: all(getattr(records[record_id], a) in values for a, values in conditions))
+                if conditions
+                else None
+            )
+            page = partial(index.page, scope, order, descending=descending, after=after, limit=limit, keep=keep)
             if names_in is not None:
                 groups = [group_of(name, scope) for name in names_in]
                 ids, next_cursor = page(only=[group for group in groups if group is not None])
@@ -196,20 +207,22 @@ class Store(*TABLES):
         """The folder a List scope lies in; NotFound for an unknown registry; a folder id the store
         could not hold is INVALID_ARGUMENT (before any folder check, in every auth mode)."""
         with self._lock:
-            if scope.kind == "folder":
+            if scope.kind in FOLDER_SCOPES.values():
                 return check_id(scope.value, "folder_id")
             if scope.kind in ("registry", "repository"):  # a repository scope is its name: <registry_id>/<path>
-                return self.get_registry(scope.value.partition("/")[0]).folder_id
+                return self.registry_in(CONTAINER_REGISTRY_API, scope.value.partition("/")[0]).folder_id
             return self.folder_of_target(scope.kind, scope.value)
 
     # ---- internals --------------------------------------------------------------
 
-    def _new_or_given_id(self, given: str | None, existing: dict, argument: str, source=None) -> str:
+    def _new_or_given_id(
+        self, given: str | None, existing: dict, argument: str, source=None, prefix: str = REGISTRY_PREFIX
+    ) -> str:
         if given is None:
             source = source or self.ids
-            new = source.new_id()
+            new = source.new_id(prefix)
             while new in existing:
-                new = source.new_id()
+                new = source.new_id(prefix)
             return new
         check_id(given, argument)
         if given in existing:
@@ -217,10 +230,8 @@ class Store(*TABLES):
         return given
 
     def _check_scope(self, scope: Scope) -> None:
-        if scope.kind == "registry":
-            self.get_registry(scope.value)
-        elif scope.kind == "repository":
-            self.get_registry(scope.value.partition("/")[0])
+        if scope.kind in ("registry", "repository"):  # Container Registry's scopes
+            self.registry_in(CONTAINER_REGISTRY_API, scope.value.partition("/")[0])
 
     def _name_in_scope(self, name: str, scope: Scope) -> bool:
         registry_id = name.partition("/")[0]

@@ -18,6 +18,7 @@ from emulator import Emulator
 from emulator.state.scans import SECURE_RULES
 
 CR = "yandex.cloud.containerregistry.v1"
+CLOUD = "yandex.cloud.cloudregistry.v1"
 FOLDER = "b1g00000000000hostile"
 OTHER_FOLDER = "b1g000000000000other"
 OAUTH_TOKEN = "hostile-token"  # what CreateIamTokenRequest trades
@@ -45,7 +46,13 @@ def load_world(emulator: Emulator, metadata: tuple = ()) -> dict:
     scan = scanner_pb.ScanResult()
     done.response.Unpack(scan)
     channel.close()
+    cloud = emulator.add_registry(FOLDER, name="cloud", kind="DOCKER", folders=[{"path": "tools"}])
+    emulator.add_registry(OTHER_FOLDER, name="cloud", kind="DOCKER")
+    tagged = emulator.add_image(cloud.id, "library/ubuntu", tags=["latest"])
     return {
+        "cloud": cloud.id,
+        "artifact": emulator.store.get_artifact_by_path(cloud.id, "library/ubuntu/latest").id,
+        "tagged": tagged.id,
         "mine": mine.id,
         "other": other.id,
         "image": next(iter(emulator.images)),
@@ -69,8 +76,13 @@ def valid_fields(request_type: str, service: str, world: dict) -> dict[str, Any]
     to something meaningful in ``world``: everything it names lies in FOLDER."""
     ip_permission = {"action": 1, "ip": "10.0.0.0/8"}
     binding = {"role_id": "container-registry.images.puller", "subject": {"id": "ajeuser", "type": "userAccount"}}
-    resource = world["repository"] if service == "RepositoryService" else world["mine"]
+    resource = {
+        "RepositoryService": world["repository"],
+        "cloudregistry.RegistryService": world["cloud"],
+        "cloudregistry.ArtifactService": world["artifact"],
+    }.get(service, world["mine"])
     fields = {
+        **cloud_registry_fields(world),
         f"{CR}.ListImagesRequest": world["list"],
         f"{CR}.GetImageRequest": {"image_id": world["image"]},
         f"{CR}.DeleteImageRequest": {"image_id": world["image"]},
@@ -136,3 +148,32 @@ def valid_fields(request_type: str, service: str, world: dict) -> dict[str, Any]
         },
     }
     return fields[request_type]
+
+
+def cloud_registry_fields(world: dict) -> dict[str, dict[str, Any]]:
+    """Cloud Registry's requests (the access-binding ones are shared: see valid_fields)."""
+    ip_permission = {"action": 1, "ip": "10.0.0.0/8"}
+    return {
+        f"{CLOUD}.GetRegistryRequest": {"registry_id": world["cloud"]},
+        f"{CLOUD}.ListRegistriesRequest": {
+            "folder_id": FOLDER,
+            "page_size": 1,
+            "kind": [3],
+            "name_filter": 'name = "cloud"',
+        },
+        f"{CLOUD}.CreateRegistryRequest": {"folder_id": FOLDER, "name": "created", "kind": 1, "type": 1},
+        f"{CLOUD}.UpdateRegistryRequest": {"registry_id": world["cloud"], "description": "d"},
+        f"{CLOUD}.DeleteRegistryRequest": {"registry_id": world["cloud"]},
+        f"{CLOUD}.ListIpPermissionsRequest": {"registry_id": world["cloud"]},
+        f"{CLOUD}.SetIpPermissionsRequest": {"registry_id": world["cloud"], "ip_permissions": [ip_permission]},
+        f"{CLOUD}.UpdateIpPermissionsRequest": {
+            "registry_id": world["cloud"],
+            "ip_permission_deltas": [{"action": 1, "ip_permission": ip_permission}],
+        },
+        f"{CLOUD}.ListArtifactsRequest": {"registry_id": world["cloud"], "path": "library", "page_size": 1},
+        f"{CLOUD}.GetArtifactRequest": {"artifact_id": world["artifact"]},
+        f"{CLOUD}.GetArtifactByPathRequest": {"registry_id": world["cloud"], "path": "library/ubuntu"},
+        f"{CLOUD}.ListArtifactsWithFiltersRequest": {"folder_id": FOLDER, "page_size": 1, "kind": [3]},
+        f"{CLOUD}.DeleteArtifactRequest": {"artifact_id": world["artifact"]},
+        f"{CLOUD}.UpsertFolderRequest": {"registry_id": world["cloud"], "path": "tools/new"},
+    }

@@ -28,11 +28,14 @@ class World:
     repository_ids: dict[str, str] = field(default_factory=dict)  # name -> id
     policies: dict[str, str] = field(default_factory=dict)
     dry_runs: dict[str, str] = field(default_factory=dict)
+    cloud_registries: dict[str, str] = field(default_factory=dict)  # Cloud Registry's: id -> folder
 
     def scope_values(self, kind: str) -> list[str]:
         """Every value a List scope of this kind may name in the world."""
         if kind == "folder":
             return sorted(set(self.registries.values()))
+        if kind == "cloud_folder":
+            return sorted(set(self.cloud_registries.values()))
         if kind == "registry":
             return sorted(self.registries)
         if kind == "repository_id":
@@ -68,6 +71,10 @@ def build_world(emulator: Emulator, *, registries: int = 3, repositories: int = 
                 )
                 world.images[image.id] = image.name
                 world.repositories[image.name] = registry.id
+    for r, kind in enumerate(("DOCKER", "MAVEN", "NPM", "DOCKER", "PYPI")):
+        folder = FOLDER if r % 3 != 2 else OTHER_FOLDER
+        registry = emulator.add_registry(folder, name=f"cloud-{r}", kind=kind, type=("LOCAL", "REMOTE")[r % 2])
+        world.cloud_registries[registry.id] = folder
     for name in world.repositories:
         repository = emulator.add_repository(world.repositories[name], name.partition("/")[2])
         world.repository_ids[name] = repository.id

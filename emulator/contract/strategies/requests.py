@@ -147,7 +147,7 @@ def filters(method: str = "ImageService/List", *, valid: bool = True, names=()):
     ``valid=False``: expressions the List refuses (grammar, field, operator, value pattern or
     length, invisible blanks)."""
     request_type, spec = _spec(method)
-    limit = _annotation(request_type, "filter")[0] or 1000
+    limit = _annotation(request_type, spec.filter_field)[0] or 1000
     pool = _filter_values(spec.filter, names)
     if spec.filter is REGISTRY_NAME_FILTER:
         drawn = _registry_names()
@@ -282,7 +282,8 @@ def _list_requests(method: str, valid: bool, pools: dict[str, tuple[str, ...]], 
     order_strategy = order_bys(method) if spec.has_order_by else None
     bad_orders = order_bys(method, valid=False) if spec.has_order_by else None
     bad_tokens = _garbage_tokens(rules["page_token"][0] or 100)
-    breakable = ["scope", "page_size", "page_token", "filter"]
+    enums = {field: message_class(request_type).DESCRIPTOR.fields_by_name[field].enum_type for field in spec.matching}
+    breakable = ["scope", "page_size", "page_token", "filter", *(f"{field}:enum" for field in spec.matching)]
     breakable += [f"{field}:length" for field in fields if rules[field][0] is not None]
     breakable += [f"{field}:pattern" for field in fields if rules[field][1] is not None]
     breakable += ["order_by"] if spec.has_order_by else []
@@ -298,7 +299,11 @@ def _list_requests(method: str, valid: bool, pools: dict[str, tuple[str, ...]], 
             if sources[field] is not None and draw(st.integers(0, 2)) == 0:
                 request[field] = draw(sources[field])
         if draw(st.booleans()):
-            request["filter"] = draw(filter_strategy)
+            request[spec.filter_field] = draw(filter_strategy)
+        for field, enum in enums.items():  # a repeated enum a record must match one of (empty: any)
+            if draw(st.integers(0, 2)) == 0:
+                defined = [value.number for value in enum.values if value.number]
+                request[field] = draw(st.lists(st.sampled_from(defined), max_size=3, unique=True))
         if order_strategy is not None and draw(st.booleans()):
             request["order_by"] = draw(order_strategy)
         if draw(st.booleans()):
@@ -315,7 +320,11 @@ def _list_requests(method: str, valid: bool, pools: dict[str, tuple[str, ...]], 
             elif part == "page_token":
                 request["page_token"] = draw(bad_tokens)
             elif part == "filter":
-                request["filter"] = draw(bad_filters)
+                request[spec.filter_field] = draw(bad_filters)
+            elif rule == "enum":  # a number the enum does not define, among defined ones
+                defined = [value.number for value in enums[field].values]
+                undefined = draw(st.integers(-(2**31), 2**31 - 1).filter(lambda number, defined=defined: number not in defined))
+                request[field] = [*request.get(field, []), undefined]
             elif part == "order_by":
                 request["order_by"] = draw(bad_orders)
             elif rule == "length":
@@ -362,6 +371,15 @@ def list_registries_requests(*, valid=True, folder_ids=(), registry_names=()):
     ``name`` (values from ``registry_names`` that fit the filter's pattern, and drawn ones),
     page sizes. This List has no order_by."""
     method = "RegistryService/List"
+    pools = {"folder_id": _scope_pool(folder_ids, "folder_ids", method, "folder_id")}
+    return _list_requests(method, valid, pools, _filter_values(_LISTS[method][1].filter, registry_names))
+
+
+def list_cloud_registries_requests(*, valid=True, folder_ids=(), registry_names=()):
+    """Cloud Registry's RegistryService/List requests: a ``folder_id`` (from ``folder_ids`` if
+    given), ``name_filter`` on ``name`` (values from ``registry_names`` and drawn ones), ``kind``,
+    ``type`` and ``status`` lists, page sizes. This List has no order_by."""
+    method = "cloudregistry.RegistryService/List"
     pools = {"folder_id": _scope_pool(folder_ids, "folder_ids", method, "folder_id")}
     return _list_requests(method, valid, pools, _filter_values(_LISTS[method][1].filter, registry_names))
 
@@ -451,6 +469,7 @@ def get_requests(method: str, *, valid: bool = True, ids=()):
 
 # The seed values (scope_values) a Get's resource field is drawn from: image_id -> image_ids.
 _GET_POOLS = {method: f"{field}s" for method, (_, field) in _GETS.items()}
+_GET_POOLS["cloudregistry.RegistryService/Get"] = "cloud_registry_ids"
 
 
 def _from_seed(builder, **pools: str):
@@ -466,6 +485,9 @@ _SEEDED_LISTS = {
     ),
     "RegistryService/List": _from_seed(
         list_registries_requests, folder_ids="folder_ids", registry_names="registry_names"
+    ),
+    "cloudregistry.RegistryService/List": _from_seed(
+        list_cloud_registries_requests, folder_ids="cloud_folder_ids", registry_names="cloud_registry_names"
     ),
     "RepositoryService/List": _from_seed(
         list_repositories_requests,

@@ -316,17 +316,26 @@ def scope_values(seed: Mapping) -> dict[str, tuple[str, ...]]:
     """What a seed (dict) names: ``folder_ids``, ``registry_ids``, ``registry_names``,
     ``repository_names`` (``<registry_id>/<path>`` of its images and declared repositories),
     ``image_ids``, ``repository_ids``, ``operation_ids``, ``lifecycle_policy_ids``,
-    ``lifecycle_policy_names`` and ``dry_run_lifecycle_policy_result_ids``. Registries without an
+    ``lifecycle_policy_names`` and ``dry_run_lifecycle_policy_result_ids``; Cloud Registry's registries
+    in ``cloud_folder_ids``, ``cloud_registry_ids`` and ``cloud_registry_names``. Registries without an
     ``id`` have generated ids, unknown here: their images and repositories are left out."""
     found: dict[str, dict[str, None]] = {
         key: {}
         for key in (
             "folder_ids", "registry_ids", "registry_names", "repository_names", "image_ids", "repository_ids",
             "operation_ids", "lifecycle_policy_ids", "lifecycle_policy_names", "dry_run_lifecycle_policy_result_ids",
-            "scan_result_ids", "scanned_image_ids", "scanned_repository_ids",
+            "scan_result_ids", "scanned_image_ids", "scanned_repository_ids", "cloud_folder_ids",
+            "cloud_registry_ids", "cloud_registry_names",
         )
     }  # fmt: skip
     for registry in seed.get("registries", ()):
+        if registry.get("kind"):  # a Cloud Registry registry: its own pools (Container Registry's calls miss it)
+            found["cloud_folder_ids"][registry["folder_id"]] = None
+            if registry.get("name"):
+                found["cloud_registry_names"][registry["name"]] = None
+            if registry.get("id"):
+                found["cloud_registry_ids"][registry["id"]] = None
+            continue
         found["folder_ids"][registry["folder_id"]] = None
         if registry.get("name"):
             found["registry_names"][registry["name"]] = None

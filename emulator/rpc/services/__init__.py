@@ -3,6 +3,7 @@
 
 from emulator.api.catalogue import Catalogue
 from emulator.rpc.services import (
+    cloudregistry,
     endpoints,
     iam,
     images,
@@ -16,5 +17,6 @@ from emulator.rpc.services import (
 
 SERVICE_MODULES = (
     images, registries, repositories, lifecycle_policies, scanner, scan_policies, operations, endpoints, iam,
+    *cloudregistry.SERVICE_MODULES,
 )  # fmt: skip
 CATALOGUE = Catalogue(module.SERVICE for module in SERVICE_MODULES)

@@ -1,7 +1,8 @@
-"""The access-binding methods (List, Set, Update) that registries and repositories share.
+"""The access-binding methods (List, Set, Update) that registries, repositories and artifacts
+share, and the IP-permission methods of both APIs' registries.
 
-Bindings are stored and returned as set; the emulator's auth modes decide access, not
-them. A service configures these methods with how to find a resource's bindings and
+Bindings and IP permissions are stored and returned as set; the emulator's auth modes decide
+access, not them. A service configures these methods with how to find a resource's bindings and
 how to replace them.
 """
 
@@ -16,7 +17,7 @@ from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.operations import new_operation, once
 from emulator.rpc.services.paged import DEFAULT_PAGE_SIZE, ListQuery, page
 from emulator.state.listing import Scope
-from emulator.state.records import AccessBinding
+from emulator.state.records import AccessBinding, IpPermission, Registry
 
 ACCESS = "yandex.cloud.access"
 _ADD, _REMOVE = 1, 2  # AccessBindingAction
@@ -93,4 +94,53 @@ def access_binding_rpcs(
         "ListAccessBindings": list_bindings,
         "SetAccessBindings": set_bindings,
         "UpdateAccessBindings": update_bindings,
+    }
+
+
+def _ip_permission(message: Message) -> IpPermission:
+    return IpPermission(type(message).Action.Name(message.action), message.ip)
+
+
+def ip_permission_rpcs(
+    context: ServiceContext, registry_of: Callable[[str], Registry], *, package: str, plural: str = ""
+) -> dict[str, Handler]:
+    """``ListIpPermission``, ``SetIpPermission``, ``UpdateIpPermission`` of a registry service in
+    ``package`` (Cloud Registry's are named in the ``plural``: ``ListIpPermissions``, and its Set
+    request's field ``ip_permissions``); ``registry_of(id)``: the registry as that API sees it."""
+    store = context.store
+
+    def list_permissions(request: Message, call: Call) -> Message:
+        with store.atomic():
+            permissions = registry_of(request.registry_id).ip_permissions
+        response = message_class(f"{package}.ListIpPermissionsResponse")()
+        for permission in permissions:
+            response.permissions.add(action=permission.action, ip=permission.ip)
+        return response
+
+    def change(request: Message, call: Call, verb: str, new_permissions) -> Message:
+        def perform():
+            registry = registry_of(request.registry_id)
+            store.set_registry_access(registry.id, ip_permissions=new_permissions(registry.ip_permissions))
+            return new_operation(
+                call,
+                f"{verb} IP permissions",
+                f"{package}.{verb}IpPermission{plural}Metadata",
+                {"registry_id": registry.id},
+                registry.folder_id,
+            )
+
+        return once(store, call, request, perform)
+
+    def set_permissions(request: Message, call: Call) -> Message:
+        permissions = [_ip_permission(item) for item in getattr(request, f"ip_permission{plural}")]
+        return change(request, call, "Set", lambda _: permissions)
+
+    def update_permissions(request: Message, call: Call) -> Message:
+        deltas = [(delta.action, _ip_permission(delta.ip_permission)) for delta in request.ip_permission_deltas]
+        return change(request, call, "Update", lambda current: apply_deltas(current, deltas))
+
+    return {
+        f"ListIpPermission{plural}": list_permissions,
+        f"SetIpPermission{plural}": set_permissions,
+        f"UpdateIpPermission{plural}": update_permissions,
     }

@@ -29,12 +29,12 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
 
-def page_size_of(request: Message) -> int:
+def page_size_of(request: Message, default: int = DEFAULT_PAGE_SIZE) -> int:
     if request.page_size < 0:
         raise InvalidArgument.field("page_size", f"must be >= 0, got {request.page_size}")
     if request.page_size > MAX_PAGE_SIZE:  # also an annotation; kept so the rule reads whole here
         raise InvalidArgument.field("page_size", f"must be <= {MAX_PAGE_SIZE}, got {request.page_size}")
-    return request.page_size or DEFAULT_PAGE_SIZE
+    return request.page_size or default
 
 
 @dataclass(frozen=True)
@@ -48,12 +48,14 @@ class ListQuery:
     order: str  # the order's name in the store's index (see emulator.api.ordering), walked descending or not
     descending: bool
     limit: int
+    matching: tuple[tuple[str, frozenset[str]], ...] = ()  # (record attribute, the values it may have)
 
     def fingerprint(self) -> str:
         """What a page token is bound to: everything but the page size."""
         canonical_filter = self.name_filter.canonical() if self.name_filter else ""
         scope = (self.scope.kind, str(self.scope.value))
-        return "|".join((self.method, *scope, canonical_filter, self.order, str(self.descending)))
+        matching = ";".join(f"{attribute}={','.join(sorted(values))}" for attribute, values in self.matching)
+        return "|".join((self.method, *scope, canonical_filter, self.order, str(self.descending), matching))
 
     @property
     def names_in(self) -> frozenset[str] | None:
@@ -70,15 +72,20 @@ class ListSpec:
     """What one List method accepts.
 
     ``scopes``: (request field, scope kind) pairs, the first one set wins;
-    ``filter``: what ``filter`` may name; ``orders``: the fields ``order_by`` may name (one or
-    several, comma-separated, each with asc or desc), the first being the default and what
-    breaks ties: the id (``has_order_by=False``: the request has no order_by).
+    ``filter``: what the request's ``filter_field`` may name; ``orders``: the fields ``order_by`` may
+    name (one or several, comma-separated, each with asc or desc), the first being the default and
+    what breaks ties: the id (``has_order_by=False``: the request has no order_by); ``matching``: the
+    request's repeated enum fields a record's attribute of the same name must be one of (empty:
+    any); ``default_page_size``: what a page_size of 0 means.
     """
 
     scopes: tuple[tuple[str, str], ...]
     filter: FilterSpec
     orders: tuple[str, ...]
     has_order_by: bool = True
+    filter_field: str = "filter"
+    matching: tuple[str, ...] = ()
+    default_page_size: int = DEFAULT_PAGE_SIZE
 
     def _scope(self, request: Message) -> Scope:
         for field, kind in self.scopes:
@@ -92,11 +99,24 @@ class ListSpec:
     def _order(self, request: Message) -> tuple[str, bool]:
         return parse_order_by(request.order_by if self.has_order_by else "", self.orders)
 
+    def _matching(self, request: Message) -> tuple[tuple[str, frozenset[str]], ...]:
+        fields = request.DESCRIPTOR.fields_by_name
+        return tuple(
+            (name, frozenset(fields[name].enum_type.values_by_number[value].name for value in getattr(request, name)))
+            for name in self.matching
+        )
+
     def parse(self, request: Message, method: str) -> ListQuery:
         """Parse every rule; report all broken ones together, like the annotations. ``method``: the
         List's full name (its page tokens are bound to it)."""
         parts, violations = [], []
-        for parse in (self._scope, lambda r: parse_filter(r.filter, self.filter), self._order, page_size_of):
+        rules = (
+            self._scope,
+            lambda r: parse_filter(getattr(r, self.filter_field), self.filter, self.filter_field),
+            self._order,
+            lambda r: page_size_of(r, self.default_page_size),
+        )
+        for parse in rules:
             try:
                 parts.append(parse(request))
             except InvalidArgument as error:
@@ -104,7 +124,7 @@ class ListSpec:
         if violations:
             raise InvalidArgument(violations)
         scope, name_filter, (order, descending), limit = parts
-        return ListQuery(method, scope, name_filter, order, descending, limit)
+        return ListQuery(method, scope, name_filter, order, descending, limit, self._matching(request))
 
 
 def page(
@@ -141,6 +161,7 @@ def page_of_store(
     def fetch(after: Cursor | None) -> tuple[list, Cursor | None]:
         with store.atomic():
             call.authorize(store.folder_of(query.scope))
+            matching = {"matching": query.matching} if query.matching else {}
             return list_records(
                 query.scope,
                 names_in=query.names_in,
@@ -149,6 +170,7 @@ def page_of_store(
                 descending=query.descending,
                 after=after,
                 limit=query.limit,
+                **matching,
             )
 
     return page(tokens, query, page_token, fetch)

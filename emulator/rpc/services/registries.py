@@ -10,11 +10,11 @@ from emulator.api.catalogue import Mutating, Read, Service, Target
 from emulator.api.filters import REGISTRY_NAME_FILTER
 from emulator.api.wire import CONTAINER_REGISTRY, message_class
 from emulator.rpc.pipeline import Call, Handler, ServiceContext
-from emulator.rpc.services.access import access_binding_rpcs, apply_deltas
+from emulator.rpc.services.access import access_binding_rpcs, ip_permission_rpcs
 from emulator.rpc.services.masks import fields_to_update
 from emulator.rpc.services.operations import new_operation, once, set_timestamp
 from emulator.rpc.services.paged import ListSpec, list_handler
-from emulator.state.records import Action, IpPermission, Registry
+from emulator.state.records import Action, Registry
 from emulator.state.scans import SECURE_RULES
 
 LIST = ListSpec(
@@ -57,10 +57,6 @@ def encode_registry(registry: Registry) -> Message:
     )
     set_timestamp(message.created_at, registry.created_at_ns)
     return message
-
-
-def _ip_permission(message: Message) -> IpPermission:
-    return IpPermission(type(message).Action.Name(message.action), message.ip)
 
 
 def registry_operation(
@@ -116,36 +112,6 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
 
         return once(store, call, request, perform)
 
-    def list_ip_permission(request: Message, call: Call) -> Message:
-        with store.atomic():
-            permissions = store.get_registry(request.registry_id).ip_permissions
-        response = message_class(f"{CONTAINER_REGISTRY}.ListIpPermissionsResponse")()
-        for permission in permissions:
-            response.permissions.add(action=permission.action, ip=permission.ip)
-        return response
-
-    def change_ip_permission(request: Message, call: Call, method: str, new_permissions) -> Message:
-        def perform():
-            registry = store.get_registry(request.registry_id)
-            store.set_registry_access(registry.id, ip_permissions=new_permissions(registry.ip_permissions))
-            return new_operation(
-                call,
-                f"{method} IP permissions",
-                f"{CONTAINER_REGISTRY}.{method}IpPermissionMetadata",
-                {"registry_id": registry.id},
-                registry.folder_id,
-            )
-
-        return once(store, call, request, perform)
-
-    def set_ip_permission(request: Message, call: Call) -> Message:
-        permissions = [_ip_permission(item) for item in request.ip_permission]
-        return change_ip_permission(request, call, "Set", lambda _: permissions)
-
-    def update_ip_permission(request: Message, call: Call) -> Message:
-        deltas = [(delta.action, _ip_permission(delta.ip_permission)) for delta in request.ip_permission_deltas]
-        return change_ip_permission(request, call, "Update", lambda current: apply_deltas(current, deltas))
-
     def bindings_of(registry_id: str):
         registry = store.get_registry(registry_id)
         return registry.access_bindings, registry.folder_id
@@ -157,9 +123,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
         "Update": update,
         "Delete": delete,
         "ForceDelete": partial(delete, force=True),
-        "ListIpPermission": list_ip_permission,
-        "SetIpPermission": set_ip_permission,
-        "UpdateIpPermission": update_ip_permission,
+        **ip_permission_rpcs(context, store.get_registry, package=CONTAINER_REGISTRY),
         **access_binding_rpcs(
             context,
             "RegistryService",

@@ -1,0 +1,605 @@
+"""Cloud Registry's RegistryService and ArtifactService through the wire, with the official Python
+SDK's generated stubs on a channel (its ``SDK.client()`` knows no cloudregistry service) and its
+operation waiter: one state with Container Registry, each API seeing its own registries; a Docker
+registry's images browsable and deletable as artifacts.
+
+Documented: what the protos and the Cloud Registry docs say (cited in the README).
+The emulator's choice: what nothing public says, marked so in each test's docstring."""
+
+from __future__ import annotations
+
+import re
+
+import grpc
+import pytest
+
+from emulator import Emulator
+
+pytest.importorskip("yandexcloud")
+from google.protobuf.field_mask_pb2 import FieldMask  # noqa: E402
+from google.protobuf.timestamp_pb2 import Timestamp  # noqa: E402
+from yandex.cloud.access import access_pb2  # noqa: E402
+from yandex.cloud.cloudregistry.v1 import (  # noqa: E402
+    artifact_pb2,
+    artifact_service_pb2,
+    artifact_service_pb2_grpc,
+    ip_permission_pb2,
+    pattern_filter_pb2,
+    registry_pb2,
+    registry_service_pb2,
+    registry_service_pb2_grpc,
+)
+from yandex.cloud.containerregistry.v1 import (  # noqa: E402
+    image_service_pb2,
+    image_service_pb2_grpc,
+)
+from yandex.cloud.containerregistry.v1 import (  # noqa: E402
+    registry_service_pb2 as old_registry_service_pb2,
+)
+from yandex.cloud.containerregistry.v1 import (  # noqa: E402
+    registry_service_pb2_grpc as old_registry_service_pb2_grpc,
+)
+from yandex.cloud.endpoint import api_endpoint_service_pb2, api_endpoint_service_pb2_grpc  # noqa: E402
+from yandex.cloud.operation import operation_service_pb2, operation_service_pb2_grpc  # noqa: E402
+
+FOLDER = "b1gcloudregistry0001"
+Registry = registry_pb2.Registry
+Artifact = artifact_pb2.Artifact
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    with Emulator() as running:
+        yield running
+
+
+@pytest.fixture
+def fresh(emulator):
+    emulator.reset()
+    return emulator
+
+
+@pytest.fixture(scope="module")
+def stubs(emulator):
+    with emulator.channel() as channel:
+        yield type(
+            "Stubs",
+            (),
+            {
+                "registries": registry_service_pb2_grpc.RegistryServiceStub(channel),
+                "artifacts": artifact_service_pb2_grpc.ArtifactServiceStub(channel),
+                "operations": operation_service_pb2_grpc.OperationServiceStub(channel),
+                "old_registries": old_registry_service_pb2_grpc.RegistryServiceStub(channel),
+                "images": image_service_pb2_grpc.ImageServiceStub(channel),
+                "endpoints": api_endpoint_service_pb2_grpc.ApiEndpointServiceStub(channel),
+            },
+        )
+
+
+def refused(call, request) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as raised:
+        call(request, timeout=10)
+    return raised.value
+
+
+def create(stubs, **fields) -> Registry:
+    fields = {"folder_id": FOLDER, "kind": Registry.DOCKER, "type": Registry.LOCAL, **fields}
+    operation = stubs.registries.Create(registry_service_pb2.CreateRegistryRequest(**fields), timeout=10)
+    assert operation.done and not operation.HasField("error"), operation.error
+    metadata = registry_service_pb2.CreateRegistryMetadata()
+    operation.metadata.Unpack(metadata)
+    created = Registry()
+    operation.response.Unpack(created)
+    assert created.id == metadata.registry_id
+    return created
+
+
+def listed(stubs, **fields) -> list[Registry]:
+    request = registry_service_pb2.ListRegistriesRequest(folder_id=FOLDER, page_size=1000, **fields)
+    return list(stubs.registries.List(request, timeout=10).registries)
+
+
+# ---- registries -----------------------------------------------------------------------------
+
+
+def test_registries_of_every_kind_and_type_are_created_read_and_listed_by_kind_type_and_name(fresh, stubs):
+    made = {}
+    for kind in ("MAVEN", "NPM", "DOCKER", "DEBIAN", "NUGET", "PYPI", "BINARY", "GO"):
+        for registry_type in ("LOCAL", "REMOTE", "VIRTUAL", "TRANSITIONAL"):
+            name = f"{kind.lower()}-{registry_type.lower()}"
+            made[name] = create(
+                stubs, name=name, kind=Registry.Kind.Value(kind), type=Registry.Type.Value(registry_type),
+                description=f"a {kind} registry", properties={"source": "@docker-hub"}, labels={"team": "web"},
+                pattern_filter=pattern_filter_pb2.PatternFilter(include_patterns=["**"], exclude_patterns=["**/latest"]),
+            )  # fmt: skip
+    maven = made["maven-remote"]
+    got = stubs.registries.Get(registry_service_pb2.GetRegistryRequest(registry_id=maven.id), timeout=10)
+    assert got == maven
+    assert (got.kind, got.type, got.status, got.description) == (
+        Registry.MAVEN,
+        Registry.REMOTE,
+        Registry.ACTIVE,
+        "a MAVEN registry",
+    )
+    assert dict(got.properties) == {"source": "@docker-hub"} and dict(got.labels) == {"team": "web"}
+    assert list(got.pattern_filter.exclude_patterns) == ["**/latest"]
+    assert got.id.startswith("cn1") and len(got.id) == 20  # Documented: cn1fsnc2dak... in the docs' examples
+    assert len(listed(stubs)) == 32
+    dockers = listed(stubs, kind=[Registry.DOCKER])
+    assert {r.name for r in dockers} == {f"docker-{t}" for t in ("local", "remote", "virtual", "transitional")}
+    assert {r.name for r in listed(stubs, kind=[Registry.NPM, Registry.GO], type=[Registry.VIRTUAL])} == {
+        "npm-virtual", "go-virtual",
+    }  # fmt: skip
+    assert [r.name for r in listed(stubs, name_filter='name = "pypi-local"')] == ["pypi-local"]
+    assert len(listed(stubs, name_filter='name != "pypi-local"', status=[Registry.ACTIVE])) == 31
+    assert listed(stubs, status=[Registry.DELETING]) == []
+
+
+def test_a_list_pages_by_ten_by_default_and_its_pages_make_the_whole(fresh, stubs):
+    """Documented: "Default value: 10" (ListRegistriesRequest.page_size)."""
+    for n in range(23):
+        create(stubs, name=f"registry-{n:02d}")
+    first = stubs.registries.List(registry_service_pb2.ListRegistriesRequest(folder_id=FOLDER), timeout=10)
+    assert len(first.registries) == 10 and first.next_page_token
+    pages, token = [], ""
+    while True:
+        request = registry_service_pb2.ListRegistriesRequest(folder_id=FOLDER, page_size=7, page_token=token)
+        answer = stubs.registries.List(request, timeout=10)
+        pages.extend(answer.registries)
+        token = answer.next_page_token
+        if not token:
+            break
+    assert pages == listed(stubs)
+    other = registry_service_pb2.ListRegistriesRequest(
+        folder_id=FOLDER, kind=[Registry.MAVEN], page_token=first.next_page_token
+    )
+    assert refused(stubs.registries.List, other).code() == grpc.StatusCode.INVALID_ARGUMENT  # bound to its query
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"kind": Registry.KIND_UNSPECIFIED}, "kind"),
+        ({"type": Registry.TYPE_UNSPECIFIED}, "type"),
+        ({"name": "Bad_Name"}, "name"),
+        ({"properties": {"bad-key": "x"}}, "properties"),
+        ({"properties": {"key": "bad value"}}, "properties"),
+        ({"labels": {"Bad": "x"}}, "labels"),
+        ({"description": "x" * 1025}, "description"),
+        (
+            {"pattern_filter": pattern_filter_pb2.PatternFilter(include_patterns=["a b"])},
+            "pattern_filter.include_patterns",
+        ),
+    ],
+)
+def test_a_create_the_annotations_refuse_names_the_field_and_makes_nothing(fresh, stubs, fields, named):
+    request = registry_service_pb2.CreateRegistryRequest(
+        **{"folder_id": FOLDER, "kind": Registry.DOCKER, "type": Registry.LOCAL, **fields}
+    )
+    error = refused(stubs.registries.Create, request)
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.details().startswith(f"{named}:") or f"; {named}:" in error.details() or named in error.details()
+    assert listed(stubs) == []
+
+
+def test_a_name_is_unique_in_its_folder_among_cloud_registry_registries(fresh, stubs):
+    """The emulator's choice: Container Registry's and Cloud Registry's registries are named apart
+    (two services), as the docs say nothing of a name shared between them."""
+    create(stubs, name="shared")
+    again = registry_service_pb2.CreateRegistryRequest(
+        folder_id=FOLDER, name="shared", kind=Registry.NPM, type=Registry.LOCAL
+    )
+    assert refused(stubs.registries.Create, again).code() == grpc.StatusCode.ALREADY_EXISTS
+    fresh.add_registry(FOLDER, name="shared")  # a Container Registry registry of the same name
+    assert [r.name for r in listed(stubs)] == ["shared"]
+
+
+def test_update_changes_what_its_mask_names_and_modified_at(fresh, stubs):
+    registry = create(stubs, name="before", description="old", properties={"source": "a"})
+    request = registry_service_pb2.UpdateRegistryRequest(
+        registry_id=registry.id,
+        update_mask=FieldMask(paths=["description", "properties", "pattern_filter"]),
+        name="ignored-by-the-mask",
+        description="new",
+        properties={"readOnly": "true"},
+        pattern_filter=pattern_filter_pb2.PatternFilter(include_patterns=["library/**"]),
+    )
+    operation = stubs.registries.Update(request, timeout=10)
+    updated = Registry()
+    operation.response.Unpack(updated)
+    got = stubs.registries.Get(registry_service_pb2.GetRegistryRequest(registry_id=registry.id), timeout=10)
+    assert got == updated
+    assert (got.name, got.description, dict(got.properties)) == ("before", "new", {"readOnly": "true"})
+    assert list(got.pattern_filter.include_patterns) == ["library/**"]
+    assert got.kind == registry.kind and got.created_at == registry.created_at
+    assert got.modified_at.ToNanoseconds() >= registry.modified_at.ToNanoseconds()
+    bad = registry_service_pb2.UpdateRegistryRequest(registry_id=registry.id, update_mask=FieldMask(paths=["kind"]))
+    error = refused(stubs.registries.Update, bad)
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and error.details().startswith("update_mask:")
+
+
+def test_each_api_sees_only_its_own_registries_and_images(fresh, stubs):
+    """The emulator's choice (one state, two services): Container Registry's calls do not find
+    Cloud Registry's registries or their images, and Cloud Registry's do not find Container
+    Registry's (the migration, #23, is what moves a registry from one to the other)."""
+    new = create(stubs, name="new-one")
+    fresh.add_image(new.id, "library/ubuntu", tags=["latest"])
+    old = fresh.add_registry(FOLDER, name="old-one")
+    old_image = fresh.add_image(old.id, "app", tags=["v1"])
+    assert [r.id for r in listed(stubs)] == [new.id]
+    old_list = stubs.old_registries.List(old_registry_service_pb2.ListRegistriesRequest(folder_id=FOLDER), timeout=10)
+    assert [r.id for r in old_list.registries] == [old.id]
+    images = stubs.images.List(image_service_pb2.ListImagesRequest(folder_id=FOLDER), timeout=10).images
+    assert [image.id for image in images] == [old_image.id]
+    for call, request in (
+        (stubs.old_registries.Get, old_registry_service_pb2.GetRegistryRequest(registry_id=new.id)),
+        (stubs.images.List, image_service_pb2.ListImagesRequest(registry_id=new.id)),
+        (stubs.registries.Get, registry_service_pb2.GetRegistryRequest(registry_id=old.id)),
+        (stubs.registries.ListArtifacts, registry_service_pb2.ListArtifactsRequest(registry_id=old.id)),
+    ):
+        assert refused(call, request).code() == grpc.StatusCode.NOT_FOUND, request
+
+
+def test_delete_refuses_a_registry_with_images_and_force_delete_takes_them(fresh, stubs):
+    """Documented: ForceDelete "deletes the specified registry along with all its repositories and
+    data"; the emulator's choice: a plain Delete of a registry holding images is refused as Container
+    Registry's is (FAILED_PRECONDITION at the call); folders alone do not keep it."""
+    registry = create(stubs, name="holding")
+    fresh.add_image(registry.id, "app", tags=["v1"])
+    error = refused(stubs.registries.Delete, registry_service_pb2.DeleteRegistryRequest(registry_id=registry.id))
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION and "not empty" in error.details()
+    assert [r.id for r in listed(stubs)] == [registry.id]
+    operation = stubs.registries.ForceDelete(
+        registry_service_pb2.DeleteRegistryRequest(registry_id=registry.id), timeout=10
+    )
+    assert operation.done and not operation.HasField("error")
+    assert listed(stubs) == [] and fresh.store.images == {}
+    maven = create(stubs, name="folders-only", kind=Registry.MAVEN)
+    upsert(stubs, maven.id, "com/example")
+    operation = stubs.registries.Delete(registry_service_pb2.DeleteRegistryRequest(registry_id=maven.id), timeout=10)
+    assert operation.done and not operation.HasField("error") and listed(stubs) == []
+    assert fresh.store.folders == {}
+
+
+def test_ip_permissions_and_access_bindings_are_kept_as_set(fresh, stubs):
+    registry = create(stubs, name="guarded")
+    pull = ip_permission_pb2.IpPermission(action=ip_permission_pb2.IpPermission.PULL, ip="10.0.0.0/8")
+    push = ip_permission_pb2.IpPermission(action=ip_permission_pb2.IpPermission.PUSH, ip="10.1.2.11")
+    stubs.registries.SetIpPermissions(
+        registry_service_pb2.SetIpPermissionsRequest(registry_id=registry.id, ip_permissions=[pull]), timeout=10
+    )
+    delta = ip_permission_pb2.IpPermissionDelta(action=ip_permission_pb2.ADD, ip_permission=push)
+    stubs.registries.UpdateIpPermissions(
+        registry_service_pb2.UpdateIpPermissionsRequest(registry_id=registry.id, ip_permission_deltas=[delta]),
+        timeout=10,
+    )
+    permissions = stubs.registries.ListIpPermissions(
+        registry_service_pb2.ListIpPermissionsRequest(registry_id=registry.id), timeout=10
+    ).permissions
+    assert list(permissions) == [pull, push]
+    empty = registry_service_pb2.UpdateIpPermissionsRequest(registry_id=registry.id)
+    assert refused(stubs.registries.UpdateIpPermissions, empty).code() == grpc.StatusCode.INVALID_ARGUMENT
+    binding = access_pb2.AccessBinding(
+        role_id="cloud-registry.artifacts.puller", subject=access_pb2.Subject(id="allUsers", type="system")
+    )
+    stubs.registries.SetAccessBindings(
+        access_pb2.SetAccessBindingsRequest(resource_id=registry.id, access_bindings=[binding]), timeout=10
+    )
+    bindings = stubs.registries.ListAccessBindings(
+        access_pb2.ListAccessBindingsRequest(resource_id=registry.id), timeout=10
+    ).access_bindings
+    assert list(bindings) == [binding]
+
+
+def test_endpoint_discovery_answers_the_sdks_cloud_registry_id(stubs):
+    """Documented: go-sdk resolves Cloud Registry by the endpoint id "cloud-registry"."""
+    endpoint = stubs.endpoints.Get(api_endpoint_service_pb2.GetApiEndpointRequest(api_endpoint_id="cloud-registry"))
+    assert endpoint.id == "cloud-registry" and endpoint.address
+
+
+# ---- artifacts ------------------------------------------------------------------------------
+
+
+def upsert(stubs, registry_id: str, path: str) -> Artifact:
+    request = artifact_service_pb2.UpsertFolderRequest(registry_id=registry_id, path=path)
+    operation = stubs.artifacts.UpsertFolder(request, timeout=10)
+    assert operation.done and not operation.HasField("error"), operation.error
+    folder = Artifact()
+    operation.response.Unpack(folder)
+    return folder
+
+
+def children(stubs, registry_id: str, path: str = "", **fields) -> list[tuple[str, str, str]]:
+    request = registry_service_pb2.ListArtifactsRequest(registry_id=registry_id, path=path, page_size=1000, **fields)
+    return [
+        (Artifact.Kind.Name(node.kind), node.path, node.name)
+        for node in stubs.registries.ListArtifacts(request, timeout=10).artifacts
+    ]
+
+
+@pytest.fixture
+def docker(fresh, stubs):
+    """A Docker registry: library/ubuntu with two tags on one image and an untagged image, app with v1."""
+    registry = create(stubs, name="docker")
+    tagged = fresh.add_image(registry.id, "library/ubuntu", tags=["latest", "24.04"], created_at="2026-01-01T00:00:00Z")
+    untagged = fresh.add_image(registry.id, "library/ubuntu", created_at="2026-01-02T00:00:00Z")
+    app = fresh.add_image(registry.id, "app", tags=["v1"], created_at="2026-01-03T00:00:00Z")
+    return registry, tagged, untagged, app
+
+
+def test_a_docker_registry_is_a_tree_of_folders_packages_and_artifacts(docker, stubs):
+    """Documented: an artifact's full path is like /library/ubuntu/latest, its version the part after
+    the last "/" (AffectedArtifact); top-level nodes have an empty path (the docs' list example).
+    The emulator's choice: a repository is a PACKAGE, each of its tags an ARTIFACT named by the tag,
+    an untagged image one named by its digest; a path may be given with or without "/" around it."""
+    registry, tagged, untagged, app = docker
+    assert children(stubs, registry.id) == [("FOLDER", "", "library"), ("PACKAGE", "", "app")]
+    assert children(stubs, registry.id, "library") == [("PACKAGE", "library", "ubuntu")]
+    expected = [
+        ("ARTIFACT", "library/ubuntu", "24.04"),
+        ("ARTIFACT", "library/ubuntu", "latest"),
+        ("ARTIFACT", "library/ubuntu", untagged.digest),
+    ]
+    assert children(stubs, registry.id, "library/ubuntu") == expected
+    assert children(stubs, registry.id, "/library/ubuntu/") == expected
+    latest = stubs.artifacts.GetByPath(
+        artifact_service_pb2.GetArtifactByPathRequest(registry_id=registry.id, path="/library/ubuntu/latest"),
+        timeout=10,
+    )
+    assert stubs.artifacts.Get(artifact_service_pb2.GetArtifactRequest(artifact_id=latest.id), timeout=10) == latest
+    docker_content = latest.content.docker
+    assert docker_content.manifest_digest == tagged.digest
+    assert docker_content.image_manifest.config.digest == tagged.config.digest
+    assert [layer.digest for layer in docker_content.image_manifest.layers] == [layer.digest for layer in tagged.layers]
+    assert latest.registry_id == registry.id and latest.status == Artifact.ACTIVE
+    assert latest.created_at.ToNanoseconds() == tagged.created_at_ns
+    package = stubs.artifacts.GetByPath(
+        artifact_service_pb2.GetArtifactByPathRequest(registry_id=registry.id, path="library/ubuntu"), timeout=10
+    )
+    assert (package.kind, package.name, package.HasField("content")) == (Artifact.PACKAGE, "ubuntu", False)
+    for path in ("library/ubuntu/nothing", "nowhere", "library/ubuntu/latest/deeper"):
+        request = artifact_service_pb2.GetArtifactByPathRequest(registry_id=registry.id, path=path)
+        assert refused(stubs.artifacts.GetByPath, request).code() == grpc.StatusCode.NOT_FOUND, path
+    unknown = artifact_service_pb2.GetArtifactRequest(artifact_id="cn1nosuchartifact000")
+    assert refused(stubs.artifacts.Get, unknown).code() == grpc.StatusCode.NOT_FOUND
+    missing = registry_service_pb2.ListArtifactsRequest(registry_id=registry.id, path="no/such")
+    assert refused(stubs.registries.ListArtifacts, missing).code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_an_image_list_is_an_artifact_with_a_manifest_list(fresh, docker, stubs):
+    registry, tagged, untagged, _ = docker
+    image_list = fresh.add_image(
+        registry.id, "library/ubuntu", tags=["multi"], manifests=[tagged.digest, untagged.digest]
+    )
+    multi = stubs.artifacts.GetByPath(
+        artifact_service_pb2.GetArtifactByPathRequest(registry_id=registry.id, path="library/ubuntu/multi"), timeout=10
+    )
+    assert multi.content.docker.manifest_digest == image_list.digest
+    digests = [entry.manifest_descriptor.digest for entry in multi.content.docker.manifest_list.manifests]
+    assert digests == [tagged.digest, untagged.digest]
+
+
+def test_the_same_image_is_one_record_whatever_shows_it(fresh, docker, stubs):
+    """One state: a tag put on an image through the Python API is an artifact at once; an image
+    deleted is gone from the tree."""
+    registry, tagged, untagged, _ = docker
+    fresh.store.tag_image(untagged.id, "rc")
+    names = [name for _, _, name in children(stubs, registry.id, "library/ubuntu")]
+    assert names == ["24.04", "latest", "rc"]  # the untagged artifact is now named by its tag
+    fresh.store.delete_image(tagged.id)
+    assert [name for _, _, name in children(stubs, registry.id, "library/ubuntu")] == ["rc"]
+
+
+def list_all(stubs, **fields) -> list[Artifact]:
+    found, token = [], ""
+    while True:
+        request = artifact_service_pb2.ListArtifactsWithFiltersRequest(page_size=2, page_token=token, **fields)
+        answer = stubs.artifacts.List(request, timeout=10)
+        found.extend(answer.artifacts)
+        token = answer.next_page_token
+        if not token:
+            return found
+
+
+def test_artifact_lists_filter_order_and_page(docker, stubs):
+    registry, tagged, untagged, app = docker
+    everything = list_all(stubs, registry_id=registry.id)
+    assert len(everything) == 7  # library, ubuntu, app, 24.04, latest, <digest>, v1
+    assert everything == list_all(stubs, folder_id=FOLDER)
+    assert [a.id for a in everything] == sorted(a.id for a in everything)  # by id unless ordered
+    only = list_all(stubs, registry_id=registry.id, kind=[Artifact.ARTIFACT], order_by="created_at desc, name")
+    assert [a.name for a in only] == ["v1", untagged.digest, "24.04", "latest"]
+    in_ubuntu = list_all(stubs, registry_id=registry.id, path_filter='path = "library/ubuntu"')
+    assert {a.name for a in in_ubuntu} == {"24.04", "latest", untagged.digest}
+    assert [a.name for a in list_all(stubs, registry_id=registry.id, name_filter='name = "v1"')] == ["v1"]
+    created_after = Timestamp()
+    created_after.FromNanoseconds(app.created_at_ns)
+    later = list_all(stubs, folder_id=FOLDER, kind=[Artifact.ARTIFACT], created_after=created_after)
+    assert [a.name for a in later] == ["v1"]
+    assert list_all(stubs, registry_id=registry.id, labels=["env=prod"]) == []  # no artifact has labels
+    assert list_all(stubs, folder_id=FOLDER, registry_kind=[Registry.MAVEN]) == []
+    for fields, named in (
+        ({"registry_id": registry.id, "order_by": "size"}, "order_by"),
+        ({"registry_id": registry.id, "name_filter": "name ~ 'x'"}, "name_filter"),
+        ({"registry_id": registry.id, "labels": ["no-equals-sign"]}, "labels"),
+        ({}, "registry_id"),
+    ):
+        error = refused(stubs.artifacts.List, artifact_service_pb2.ListArtifactsWithFiltersRequest(**fields))
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and error.details().startswith(f"{named}:"), fields
+
+
+def test_deleting_a_tag_keeps_its_image_while_another_tag_names_it(fresh, docker, stubs):
+    """The emulator's choice: deleting a tag artifact takes the tag off; its image goes with its
+    last tag. Deleting an untagged artifact deletes its image."""
+    registry, tagged, untagged, _ = docker
+
+    def delete(path: str):
+        artifact = stubs.artifacts.GetByPath(
+            artifact_service_pb2.GetArtifactByPathRequest(registry_id=registry.id, path=path), timeout=10
+        )
+        operation = stubs.artifacts.Delete(
+            artifact_service_pb2.DeleteArtifactRequest(artifact_id=artifact.id), timeout=10
+        )
+        metadata = artifact_service_pb2.DeleteArtifactMetadata()
+        operation.metadata.Unpack(metadata)
+        assert operation.done and not operation.HasField("error") and metadata.artifact_id == artifact.id
+
+    delete("library/ubuntu/latest")
+    assert fresh.store.images[tagged.id].tags == ["24.04"]
+    delete("library/ubuntu/24.04")
+    assert tagged.id not in fresh.store.images
+    delete(f"library/ubuntu/{untagged.digest}")
+    assert children(stubs, registry.id, "library") == []  # the package went with its last image
+    assert children(stubs, registry.id) == [("FOLDER", "", "library"), ("PACKAGE", "", "app")]
+
+
+def test_deleting_a_folder_or_package_deletes_what_lies_under_it(fresh, docker, stubs):
+    registry, *_ = docker
+    folder = stubs.artifacts.GetByPath(
+        artifact_service_pb2.GetArtifactByPathRequest(registry_id=registry.id, path="library"), timeout=10
+    )
+    operation = stubs.artifacts.Delete(artifact_service_pb2.DeleteArtifactRequest(artifact_id=folder.id), timeout=10)
+    assert operation.done and not operation.HasField("error")
+    assert children(stubs, registry.id) == [("PACKAGE", "", "app")]
+    assert [image.repository for image in fresh.store.images.values()] == ["app"]
+
+
+def test_an_image_an_outside_list_references_is_not_deleted(fresh, docker, stubs):
+    registry, tagged, _, _ = docker
+    fresh.add_image(registry.id, "library/ubuntu", tags=["multi"], manifests=[tagged.digest])
+    latest = stubs.artifacts.GetByPath(
+        artifact_service_pb2.GetArtifactByPathRequest(registry_id=registry.id, path="library/ubuntu/latest"), timeout=10
+    )
+    stubs.artifacts.Delete(artifact_service_pb2.DeleteArtifactRequest(artifact_id=latest.id), timeout=10)  # a tag
+    fresh.store.untag_image(tagged.id, "24.04")
+    untagged = stubs.artifacts.GetByPath(
+        artifact_service_pb2.GetArtifactByPathRequest(registry_id=registry.id, path=f"library/ubuntu/{tagged.digest}"),
+        timeout=10,
+    )
+    error = refused(stubs.artifacts.Delete, artifact_service_pb2.DeleteArtifactRequest(artifact_id=untagged.id))
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert tagged.id in fresh.store.images
+
+
+def test_upsert_folder_makes_the_folders_of_a_path_once(fresh, stubs):
+    """Documented: the Terraform provider's tests upsert "/common-artifacts/some-folder" and
+    "common-artifacts/some-folder" as one folder. The emulator's choice: the folders above it are
+    made too; a package's path is not a folder (FAILED_PRECONDITION)."""
+    registry = create(stubs, name="maven", kind=Registry.MAVEN)
+    folder = upsert(stubs, registry.id, "/common-artifacts/some-folder")
+    assert (folder.kind, folder.path, folder.name) == (Artifact.FOLDER, "common-artifacts", "some-folder")
+    assert upsert(stubs, registry.id, "common-artifacts/some-folder/") == folder
+    assert children(stubs, registry.id) == [("FOLDER", "", "common-artifacts")]
+    assert folder.created_by  # the caller
+    docker = create(stubs, name="docker")
+    fresh.add_image(docker.id, "team/web", tags=["v1"])
+    request = artifact_service_pb2.UpsertFolderRequest(registry_id=docker.id, path="team/web")
+    assert refused(stubs.artifacts.UpsertFolder, request).code() == grpc.StatusCode.FAILED_PRECONDITION
+    for bad in ("a//b", "../up", "has space"):
+        request = artifact_service_pb2.UpsertFolderRequest(registry_id=registry.id, path=bad)
+        error = refused(stubs.artifacts.UpsertFolder, request)
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and error.details().startswith("path:"), bad
+    request = artifact_service_pb2.UpsertFolderRequest(registry_id=registry.id)
+    assert refused(stubs.artifacts.UpsertFolder, request).code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_artifacts_have_access_bindings_of_their_own(fresh, docker, stubs):
+    registry, *_ = docker
+    binding = access_pb2.AccessBinding(
+        role_id="cloud-registry.artifacts.puller", subject=access_pb2.Subject(id="ajeuser", type="userAccount")
+    )
+    for path in ("library", "library/ubuntu", "library/ubuntu/latest"):
+        node = stubs.artifacts.GetByPath(
+            artifact_service_pb2.GetArtifactByPathRequest(registry_id=registry.id, path=path), timeout=10
+        )
+        stubs.artifacts.SetAccessBindings(
+            access_pb2.SetAccessBindingsRequest(resource_id=node.id, access_bindings=[binding]), timeout=10
+        )
+        got = stubs.artifacts.ListAccessBindings(access_pb2.ListAccessBindingsRequest(resource_id=node.id), timeout=10)
+        assert list(got.access_bindings) == [binding], path
+    state = fresh.state()
+    with Emulator() as other:
+        other.load_seed(state)
+        assert other.state() == state  # folders and artifacts' bindings are kept
+
+
+def test_a_seed_holds_cloud_registry_registries_and_folders_and_refuses_what_create_refuses(fresh):
+    seed = {
+        "registries": [
+            {
+                "folder_id": FOLDER, "name": "docker", "kind": "DOCKER", "description": "d",
+                "properties": {"source": "@docker-hub"}, "pattern_filter": {"include_patterns": ["**"]},
+                "folders": [{"path": "team/tools", "created_by": "ajeuser"}],
+                "images": [{"repository": "team/web", "tags": ["v1"]}],
+                "artifact_access_bindings": [
+                    {"path": "team/web/v1", "access_bindings": [{"role_id": "viewer", "subject": {"id": "u", "type": "userAccount"}}]}
+                ],
+            },
+            {"folder_id": FOLDER, "name": "maven", "kind": "MAVEN", "type": "REMOTE"},
+        ]
+    }  # fmt: skip
+    fresh.load_seed(seed)
+    registries = {r.name: r for r in fresh.store.registries.values()}
+    assert (registries["docker"].kind, registries["docker"].type) == ("DOCKER", "LOCAL")  # LOCAL unless given
+    assert registries["maven"].type == "REMOTE"
+    assert sorted(f.path for f in fresh.store.folders.values()) == ["team", "team/tools"]
+    before = fresh.state()
+    for registry, problem in (
+        ({"kind": "NOPE"}, "kind"),
+        ({"kind": "MAVEN", "properties": {"bad-key": "x"}}, "properties"),
+        ({"type": "LOCAL"}, "only a Cloud Registry registry"),
+        ({"kind": "MAVEN", "images": [{"repository": "a", "tags": ["v1"]}]}, "holds no Docker images"),
+        ({"kind": "DOCKER", "folders": [{"path": "../x"}]}, "folders[0].path"),
+        ({"kind": "DOCKER", "artifact_access_bindings": [{"path": "x/y", "access_bindings": []}]}, "not found"),
+    ):
+        with pytest.raises(ValueError, match=re.escape(problem)):
+            fresh.load_seed({"registries": [{"folder_id": FOLDER, **registry}]})
+        assert fresh.state() == before, registry  # nothing of a bad seed stays
+
+
+# ---- the README's recipe, run as written ----------------------------------------------------
+
+README_CLOUD_REGISTRY = """\
+import grpc
+from yandex.cloud.cloudregistry.v1 import artifact_service_pb2 as artifacts_pb, artifact_service_pb2_grpc
+from yandex.cloud.cloudregistry.v1 import registry_service_pb2 as registries_pb, registry_service_pb2_grpc
+
+from emulator import Emulator
+
+with Emulator() as emulator:
+    registry = emulator.add_registry("b1g0000000000000demo", name="docker", kind="DOCKER")
+    image = emulator.add_image(registry.id, "library/ubuntu", tags=["latest", "24.04"])
+    channel = grpc.insecure_channel(emulator.endpoint)  # Cloud Registry's stubs on a channel
+    registries = registry_service_pb2_grpc.RegistryServiceStub(channel)
+    artifacts = artifact_service_pb2_grpc.ArtifactServiceStub(channel)
+    tree = registries.ListArtifacts(registries_pb.ListArtifactsRequest(registry_id=registry.id, path="library/ubuntu"))
+    print([artifact.name for artifact in tree.artifacts])  # ['24.04', 'latest']
+    latest = artifacts.GetByPath(artifacts_pb.GetArtifactByPathRequest(registry_id=registry.id, path="library/ubuntu/latest"))
+    assert latest.content.docker.manifest_digest == image.digest
+    operation = artifacts.Delete(artifacts_pb.DeleteArtifactRequest(artifact_id=latest.id))
+    print(operation.done, emulator.images[image.id].tags)  # True ['24.04']: the image keeps its other tag
+"""
+
+
+def test_the_readme_recipe_runs_as_written(capsys):
+    from pathlib import Path
+
+    assert README_CLOUD_REGISTRY in (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    exec(compile(README_CLOUD_REGISTRY, "README.md", "exec"), {})
+    assert capsys.readouterr().out.splitlines() == ["['24.04', 'latest']", "True ['24.04']"]
+
+
+def test_the_sdk_waits_for_cloud_registry_operations_and_cannot_build_its_clients(ycr_sdk, ycr_channel):
+    """Documented (yandexcloud 0.413.0): SDK.client() has no cloudregistry entry; its operation
+    waiter, which asks OperationService, works for Cloud Registry's operations."""
+    with pytest.raises(RuntimeError, match="Unknown service"):
+        ycr_sdk.client(registry_service_pb2_grpc.RegistryServiceStub)
+    stub = registry_service_pb2_grpc.RegistryServiceStub(ycr_channel)
+    request = registry_service_pb2.CreateRegistryRequest(
+        folder_id=FOLDER, name="waited", kind=Registry.NPM, type=Registry.LOCAL
+    )
+    operation = stub.Create(request, timeout=10)
+    result = ycr_sdk.wait_operation_and_get_result(
+        operation, response_type=Registry, meta_type=registry_service_pb2.CreateRegistryMetadata
+    )
+    assert result.response.name == "waited" and result.meta.registry_id == result.response.id
