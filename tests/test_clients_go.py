@@ -20,7 +20,7 @@ from xml.etree import ElementTree
 import pytest
 
 from emulator.control.process import EmulatorProcess
-from tests.support.scenarios import assert_the_lifecycle_step, assert_the_scan_step
+from tests.support.scenarios import assert_the_cloud_registry_step, assert_the_lifecycle_step, assert_the_scan_step
 
 GO_DIR = Path(__file__).parent / "clients" / "go"
 REPOSITORY = Path(__file__).parent.parent
@@ -136,6 +136,31 @@ def assert_passed(version: str, scenario: str, code: int, output: str) -> None:
     assert code == 0 and summary and int(summary[1]) > 0, f"go-sdk {version} {scenario} exited {code}:\n{output}"
 
 
+# The workflow scenario's last step, Cloud Registry's: the checks it must have passed, whatever else it
+# checks (each SDK resolves Cloud Registry through discovery in its own way: v1 by the endpoint id
+# "cloud-registry", v2 by the method's package, which it maps to that id).
+CLOUD_REGISTRY_CHECKS = [
+    "cloud registry: RegistryService.List: the DOCKER registry alone",
+    "cloud registry: ListArtifacts: an ARTIFACT for each tag, by name",
+    "cloud registry: GetByPath: the tag's ARTIFACT, content.docker.manifest_digest the image's digest",
+    "cloud registry: Delete: Operation.Wait polls OperationService.Get",
+    "cloud registry: ListArtifacts afterwards: latest is gone, the image keeps its other tag",
+]
+CLOUD_REGISTRY_DISCOVERY = {
+    "v1": ["cloud registry: discovery: cloud-registry is the emulator"],
+    "v2": [
+        f"cloud registry: discovery: yandex.cloud.cloudregistry.v1.{service}.Get is the emulator (cloud-registry)"
+        for service in ("RegistryService", "ArtifactService")
+    ],
+}
+
+
+def assert_the_cloud_registry_checks(version: str, output: str) -> None:
+    passed = {line.removeprefix("ok ") for line in output.splitlines() if line.startswith("ok cloud registry: ")}
+    missing = [name for name in CLOUD_REGISTRY_DISCOVERY[version] + CLOUD_REGISTRY_CHECKS if name not in passed]
+    assert not missing, f"go-sdk {version} workflow did not pass these Cloud Registry checks: {missing}\n{output}"
+
+
 # ---- (a) the standalone emulator: TLS, strict auth ------------------------------------------------
 
 
@@ -167,10 +192,14 @@ def _run_standalone(binary: Path, process: EmulatorProcess, scenario: str) -> tu
 @pytest.mark.parametrize("version", SDKS)
 def test_the_go_sdk_against_the_standalone_emulator(go_programs, standalone, version, scenario):
     standalone.reset()
-    assert_passed(version, scenario, *_run_standalone(go_programs[version], standalone, scenario))
+    code, output = _run_standalone(go_programs[version], standalone, scenario)
+    assert_passed(version, scenario, code, output)
     if scenario == "images":  # check.SeedImages' first registry; the programs name the policy
         assert_the_lifecycle_step(standalone, registry="go-images-0", path="app", policy="go-keep-newest")
         assert_the_scan_step(standalone, registry="go-images-0", path="app")
+    if scenario == "workflow":  # check.CloudRegistryName and check.CloudRegistryOther
+        assert_the_cloud_registry_checks(version, output)
+        assert_the_cloud_registry_step(standalone, registry="go-cloud-docker", other="go-cloud-npm", kind_filter=True)
 
 
 @pytest.mark.parametrize("version", SDKS)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from emulator.control.process import EmulatorProcess
-from tests.support.scenarios import assert_the_lifecycle_step, assert_the_scan_step
+from tests.support.scenarios import assert_the_cloud_registry_step, assert_the_lifecycle_step, assert_the_scan_step
 
 NODE_DIR = Path(__file__).parent / "clients" / "node"
 SCENARIO_JS = NODE_DIR / "scenario.js"
@@ -114,6 +114,24 @@ def assert_passed(scenario: str, code: int, output: str) -> None:
     assert code == 0 and summary and int(summary[1]) > 0, f"node scenario.js {scenario} exited {code}:\n{output}"
 
 
+# The registries scenario's last step, Cloud Registry's: the checks it must have passed (each line
+# starts so; a check may add a note after it).
+CLOUD_REGISTRY_CHECKS = [
+    "cloud registry: the SDK maps its services to registry.api.cloud.yandex.net:443 by itself",
+    "cloud registry: RegistryService.List, 1 per page; the DOCKER registry by its kind",
+    "cloud registry: ListArtifacts of library/ubuntu, 1 per page: an ARTIFACT a tag",
+    "cloud registry: GetByPath library/ubuntu/latest, Get; the image's digest",
+    "cloud registry: Delete latest: pends; waitForOperation; latest is gone",
+    "cloud registry: Container Registry's RegistryService.List does not see its registries",
+]
+
+
+def assert_the_cloud_registry_checks(output: str) -> None:
+    passed = [line.removeprefix("ok ") for line in output.splitlines() if line.startswith("ok cloud registry: ")]
+    missing = [name for name in CLOUD_REGISTRY_CHECKS if not any(line.startswith(name) for line in passed)]
+    assert not missing, f"scenario registries did not pass these Cloud Registry checks: {missing}\n{output}"
+
+
 def localhost(endpoint: str) -> str:
     """The emulator's certificate names localhost; Node warns (DEP0123) when TLS is given an IP address."""
     return endpoint.replace("127.0.0.1", "localhost")
@@ -147,10 +165,16 @@ def _run_standalone(process: EmulatorProcess, scenario: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_the_node_sdk_against_the_standalone_emulator(standalone, scenario):
-    assert_passed(scenario, *_run_standalone(standalone, scenario))
+    code, output = _run_standalone(standalone, scenario)
+    assert_passed(scenario, code, output)
     if scenario == "images":  # the images scenario's first registry and what it names the policy
         assert_the_lifecycle_step(standalone, registry="node-first", path="team/web", policy="node-keep-newest")
         assert_the_scan_step(standalone, registry="node-first", path="team/web")
+    if scenario == "registries":  # its Cloud Registry step's registries; nodejs-sdk 3.2.0 cannot List by kind
+        assert_the_cloud_registry_checks(output)
+        assert_the_cloud_registry_step(
+            standalone, registry="node-cloud-docker", other="node-cloud-npm", kind_filter=False
+        )
 
 
 def test_the_program_fails_and_says_which_check(standalone):

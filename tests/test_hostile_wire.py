@@ -133,7 +133,8 @@ def callers():
 def valid_request(path: str, world: dict) -> Message:
     """A request to ``path`` with every field set to something meaningful in ``world``."""
     request_type = REQUEST_TYPES[path]
-    service = path.split("/")[1].rpartition(".")[2]
+    method = CATALOGUE.method(path)
+    service = method.service.short if method is not None else path.split("/")[1].rpartition(".")[2]
     return GetMessageClass(request_type)(**valid_fields(request_type.full_name, service, world))
 
 

@@ -21,8 +21,14 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 from yandex.cloud.cloudregistry.v1 import artifact_service_pb2
 from yandex.cloud.cloudregistry.v1 import registry_service_pb2 as cloud_registry_service_pb2
+from yandex.cloud.cloudregistry.v1 import scan_policy_service_pb2 as cloud_scan_policy_service_pb2
+from yandex.cloud.cloudregistry.v1 import scanner_service_pb2 as cloud_scanner_service_pb2
 from yandex.cloud.cloudregistry.v1.artifact_service_pb2_grpc import ArtifactServiceStub
 from yandex.cloud.cloudregistry.v1.registry_service_pb2_grpc import RegistryServiceStub as CloudRegistryServiceStub
+from yandex.cloud.cloudregistry.v1.scan_policy_service_pb2_grpc import (
+    ScanPolicyServiceStub as CloudScanPolicyServiceStub,
+)
+from yandex.cloud.cloudregistry.v1.scanner_service_pb2_grpc import ScannerServiceStub as CloudScannerServiceStub
 from yandex.cloud.containerregistry.v1 import (
     image_service_pb2,
     lifecycle_policy_service_pb2,
@@ -97,6 +103,14 @@ def sdk(channel):
         "cloudregistry.ArtifactService/Get": (
             ArtifactServiceStub(channel).Get,
             artifact_service_pb2.GetArtifactRequest,
+        ),
+        "cloudregistry.ScannerService/Get": (
+            CloudScannerServiceStub(channel).Get,
+            cloud_scanner_service_pb2.GetScanResultRequest,
+        ),
+        "cloudregistry.ScanPolicyService/Get": (
+            CloudScanPolicyServiceStub(channel).Get,
+            cloud_scan_policy_service_pb2.GetScanPolicyRequest,
         ),
     }
 

@@ -301,6 +301,7 @@ def scan_result_record_json(result: ScanResult) -> dict:
         "status": result.status,
         "scanned_at": format_timestamp(result.scanned_at_ns),
         "vulnerabilities": [vulnerability_json(v) for v in result.vulnerabilities],
+        **({"artifact_id": result.artifact_id} if result.artifact_id else {}),
     }
 
 
@@ -313,6 +314,7 @@ def scan_policy_json(policy: ScanPolicy) -> dict:
         "created_at": format_timestamp(policy.created_at_ns),
         "rules": policy.rules,
         "disabled": policy.disabled,
+        **({"scan_lang_packages": True} if policy.scan_lang_packages else {}),
     }
 
 

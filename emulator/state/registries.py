@@ -144,6 +144,7 @@ class RegistryTable:
                 self._drop_repository(self.repositories[repository_id])
             self._drop_registry_scan_policy(registry_id)
             self._drop_registry_folders(registry_id)
+            self._drop_registry_cloud_policies(registry_id)
             self._registry_index.remove(registry, self._registry_scopes(registry))
             del self.registries[registry_id]
             return registry

@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.api.errors import AlreadyExists, FailedPrecondition, NotFound, ResourceExhausted, found
+from emulator.api.errors import AlreadyExists, FailedPrecondition, NotFound, ResourceExhausted, found, shown
+from emulator.api.ids import CLOUD_REGISTRY_PREFIX, REGISTRY_PREFIX
 from emulator.api.values import ValueProblem, check_digest, check_timestamp
 from emulator.state.listing import ID_ORDER, Cursor, Field, Scope, ScopedIndex, by_number_then_id
 from emulator.state.operation_log import Effect
-from emulator.state.records import Action
+from emulator.state.records import CLOUD_REGISTRY_API, CONTAINER_REGISTRY_API, Action
 
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "NEGLIGIBLE", "UNDEFINED")  # most severe first
 SCAN_STATUSES = ("RUNNING", "READY", "ERROR")
@@ -55,6 +56,7 @@ class ScanResult:
     status: str  # RUNNING, READY or ERROR
     scanned_at_ns: int
     vulnerabilities: tuple[Vulnerability, ...] = ()
+    artifact_id: str = ""  # Cloud Registry's scans name the artifact scanned; Container Registry's ""
 
     def counts(self) -> dict[str, int]:
         """VulnerabilityStats: how many of each severity."""
@@ -79,8 +81,9 @@ class ScanPolicy:
     name: str
     description: str
     created_at_ns: int
-    rules: dict[str, Any]  # ScanRules in protobuf's JSON mapping (the API's annotations check it)
+    rules: dict[str, Any]  # ScanRules (its API's) in protobuf's JSON mapping (the API's annotations check it)
     disabled: bool = False
+    scan_lang_packages: bool = False  # Cloud Registry's ScanPolicyOptions
 
 
 # What CreateRegistryRequest.secure sets up: "scanning policy (on push and on schedule every 7 days)".
@@ -91,8 +94,10 @@ SECURE_RULES = {
 
 
 def scan_result_json(result: ScanResult) -> dict[str, Any]:
-    """The result in protobuf's JSON mapping of ScanResult: what its Scan operation answers once done."""
-    entry: dict[str, Any] = {"id": result.id, "image_id": result.image_id, "status": result.status}
+    """The result in protobuf's JSON mapping of its API's ScanResult (Cloud Registry's names the
+    artifact): what its Scan operation answers once done."""
+    named = {"artifact_id": result.artifact_id} if result.artifact_id else {"image_id": result.image_id}
+    entry: dict[str, Any] = {"id": result.id, **named, "status": result.status}
     if result.status != "RUNNING":
         seconds, nanos = divmod(result.scanned_at_ns, 1_000_000_000)
         entry["scanned_at"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos:09d}Z"
@@ -142,10 +147,29 @@ class ScanTable:
 
     def _table_folders(self) -> dict[str, Callable[[str], str]]:
         return {
-            "scan_result": lambda result_id: self.get_scan_result(result_id).folder_id,
-            "scan_policy": lambda policy_id: self.get_registry(self.get_scan_policy(policy_id).registry_id).folder_id,
+            "scan_result": lambda result_id: self.scan_result_in(CONTAINER_REGISTRY_API, result_id).folder_id,
+            "cloud_scan_result": lambda result_id: self.scan_result_in(CLOUD_REGISTRY_API, result_id).folder_id,
+            "scan_policy": lambda policy_id: self.scan_policy_in(CONTAINER_REGISTRY_API, policy_id)[1],
+            "cloud_scan_policy": lambda policy_id: self.scan_policy_in(CLOUD_REGISTRY_API, policy_id)[1],
             "image_id": lambda image_id: self.get_image_and_folder(image_id)[1],  # a List's scope
         }
+
+    def scan_result_in(self, api: str, result_id: str) -> ScanResult:
+        """A result as ``api`` sees it (Cloud Registry's name an artifact): NOT_FOUND otherwise."""
+        with self._lock:
+            result = self.scan_results.get(result_id)
+            if result is not None and bool(result.artifact_id) != (api == CLOUD_REGISTRY_API):
+                result = None
+            return found(result, "Scan result", result_id)
+
+    def scan_policy_in(self, api: str, policy_id: str) -> tuple[ScanPolicy, str]:
+        """A policy as ``api`` sees it, and its folder: NOT_FOUND if its registry is the other API's."""
+        with self._lock:
+            policy = self.scan_policies.get(policy_id)
+            registry = self.registries.get(policy.registry_id) if policy is not None else None
+            if registry is None or registry.api != api:
+                raise NotFound(f"Scan policy {shown(policy_id)} not found")
+            return policy, registry.folder_id
 
     # ---- reports -------------------------------------------------------------------------
 
@@ -168,11 +192,20 @@ class ScanTable:
 
     # ---- scans ---------------------------------------------------------------------------
 
-    def start_scan(self, image_id: str) -> ScanResult:
-        """A RUNNING scan of the image (its operation finishes it); FAILED_PRECONDITION for an image the
-        scanner does not take (over 2 GB or 127 layers), RESOURCE_EXHAUSTED beyond the parallel scans allowed."""
+    def start_scan(self, image_id: str = "", *, artifact_id: str = "") -> ScanResult:
+        """A RUNNING scan of the image (its operation finishes it), or of a Cloud Registry artifact's
+        image; FAILED_PRECONDITION for an image the scanner does not take (over 2 GB or 127 layers)
+        or an artifact that is no Docker image, RESOURCE_EXHAUSTED beyond the parallel scans allowed."""
         with self._lock:
-            image, folder_id = self.get_image_and_folder(image_id)
+            if artifact_id:
+                artifact = self.get_artifact(artifact_id)
+                if artifact.image is None:
+                    raise FailedPrecondition(
+                        f"Artifact {artifact.id} is a {artifact.kind}: only Docker images (ARTIFACT) are scanned"
+                    )
+                image, folder_id = artifact.image, self.registries[artifact.registry_id].folder_id
+            else:
+                image, folder_id = self.get_image_and_folder(image_id)
             _, layers, size = image.blobs()
             if size > MAX_SCANNED_BYTES or len(layers) > MAX_SCANNED_LAYERS:
                 raise FailedPrecondition(
@@ -188,7 +221,9 @@ class ScanTable:
             while result_id in self.scan_results:
                 result_id = self.ids.new_id(SCAN_RESULT_PREFIX)
             repository = self._repositories_by_name[image.name]
-            result = ScanResult(result_id, image.id, repository.id, folder_id, "RUNNING", self.clock.now_ns())
+            result = ScanResult(
+                result_id, image.id, repository.id, folder_id, "RUNNING", self.clock.now_ns(), artifact_id=artifact_id
+            )
             self._keep_scan(result)
             return result
 
@@ -214,6 +249,11 @@ class ScanTable:
                     )
                 if result.folder_id != folder_id:
                     raise ValueProblem("folder_id", f"must be its image's folder, {folder_id}", result.folder_id)
+                if bool(result.artifact_id) != (self.registries[image.registry_id].api == CLOUD_REGISTRY_API):
+                    raise ValueProblem(
+                        "artifact_id", "a Cloud Registry image's result names its artifact, no other does",
+                        result.artifact_id,
+                    )  # fmt: skip
             if result.status not in SCAN_STATUSES:
                 raise ValueProblem("status", f"must be one of {', '.join(SCAN_STATUSES)}", result.status)
             check_timestamp(result.scanned_at_ns, "scanned_at")
@@ -276,16 +316,25 @@ class ScanTable:
         with self._lock:
             return found(self.scan_results.get(result_id), "Scan result", result_id)
 
-    def last_scan_result(self, image_id: str) -> ScanResult:
-        """The image's newest finished scan result (NOT_FOUND if none finished)."""
+    def last_scan_result(self, image_id: str = "", *, artifact_id: str = "") -> ScanResult:
+        """The image's (or Cloud Registry artifact's) newest finished scan result (NOT_FOUND if none finished)."""
         with self._lock:
-            self.get_image(image_id)
-            finished = [r for r in self._scan_results_of(Scope("image_id", image_id)) if r.status != "RUNNING"]
+            if artifact_id:
+                self.get_artifact(artifact_id)
+            else:
+                self.get_image(image_id)
+            scope = Scope("artifact_id", artifact_id) if artifact_id else Scope("image_id", image_id)
+            finished = [r for r in self._scan_results_of(scope) if r.status != "RUNNING"]
             return found(
                 max(finished, key=lambda r: (r.scanned_at_ns, r.id), default=None),
-                "Finished scan result of image",
-                image_id,
+                f"Finished scan result of {'artifact' if artifact_id else 'image'}",
+                artifact_id or image_id,
             )
+
+    def scan_results_of_artifact(self, artifact_id: str) -> list[ScanResult]:
+        """Every kept result of a Cloud Registry artifact, by id."""
+        with self._lock:
+            return self._scan_results_of(Scope("artifact_id", artifact_id))
 
     def _scan_results_of(self, scope: Scope) -> list[ScanResult]:
         ids, _ = self._scan_index.page(scope, "id", limit=MAX_SCAN_RESULTS + MAX_PARALLEL_SCANS)
@@ -307,6 +356,8 @@ class ScanTable:
             Scope("image_id_status", (result.image_id, result.status)),
             Scope("repository_id_status", (result.repository_id, result.status)),
         )
+        if result.artifact_id:  # Cloud Registry's: listed by artifact only
+            scopes = (Scope("artifact_id", result.artifact_id),)
         return scopes if result.status == "RUNNING" else (*scopes, _FINISHED)
 
     # ---- scan policies -------------------------------------------------------------------
@@ -321,19 +372,29 @@ class ScanTable:
         rules: dict[str, Any] | None = None,
         disabled: bool = False,
         created_at_ns: int | None = None,
+        scan_lang_packages: bool = False,
     ) -> ScanPolicy:
-        """A registry's scan policy; ALREADY_EXISTS if it has one (GetByRegistry answers one)."""
+        """A registry's scan policy; ALREADY_EXISTS if it has one (GetByRegistry answers one). A
+        Cloud Registry one only for a LOCAL or REMOTE Docker registry (FAILED_PRECONDITION): "you
+        can only configure scanning for local and remote Docker registries"."""
         if created_at_ns is not None:
             check_timestamp(created_at_ns, "created_at")
         with self._lock:
             registry = self.get_registry(registry_id)
+            if registry.kind is not None and (registry.kind != "DOCKER" or registry.type not in ("LOCAL", "REMOTE")):
+                raise FailedPrecondition(
+                    f"Registry {registry.id} is a {registry.type} {registry.kind} registry: scanning is configured "
+                    "for local and remote Docker registries only"
+                )
             existing = self._scan_policy_of_registry.get(registry.id)
             if existing is not None:
                 raise AlreadyExists(f"Registry {registry.id} has a scan policy already, {existing}: update it")
-            policy_id = self._new_or_given_id(id, self.scan_policies, "id")
+            prefix = CLOUD_REGISTRY_PREFIX if registry.api == CLOUD_REGISTRY_API else REGISTRY_PREFIX
+            policy_id = self._new_or_given_id(id, self.scan_policies, "id", prefix=prefix)
             policy = ScanPolicy(
                 policy_id, registry.id, name, description,
                 self.clock.now_ns() if created_at_ns is None else created_at_ns, dict(rules or {}), disabled,
+                scan_lang_packages,
             )  # fmt: skip
             self.scan_policies[policy_id] = policy
             self._scan_policy_of_registry[registry.id] = policy_id
@@ -350,8 +411,16 @@ class ScanTable:
             return found(self.scan_policies.get(policy_id), "Scan policy of registry", registry_id)
 
     def update_scan_policy(
-        self, policy_id: str, *, name: str | None = None, description: str | None = None, rules: dict | None = None
+        self,
+        policy_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        rules: dict | None = None,
+        disabled: bool | None = None,
+        scan_lang_packages: bool | None = None,
     ) -> ScanPolicy:
+        """Change what is given (None: unchanged); the rules are replaced whole."""
         with self._lock:
             policy = self.get_scan_policy(policy_id)
             if name is not None:
@@ -360,6 +429,10 @@ class ScanTable:
                 policy.description = description
             if rules is not None:
                 policy.rules = dict(rules)
+            if disabled is not None:
+                policy.disabled = disabled
+            if scan_lang_packages is not None:
+                policy.scan_lang_packages = scan_lang_packages
             return policy
 
     def delete_scan_policy(self, policy_id: str) -> ScanPolicy:

@@ -67,9 +67,11 @@ _REGISTRY_KEYS = {
     "id", "folder_id", "name", "created_at", "labels", "images", "repositories", "access_bindings", "ip_permissions",
     "status", "scan_policy", "modified_at", "folders", "artifact_access_bindings", *_CLOUD_REGISTRY_KEYS,
 }  # fmt: skip
-_SCAN_POLICY_KEYS = {"id", "name", "description", "created_at", "rules", "disabled"}
+_SCAN_POLICY_KEYS = {"id", "name", "description", "created_at", "rules", "disabled", "scan_lang_packages"}
 _REPORT_KEYS = {"digest", "vulnerabilities"}
-_SCAN_RESULT_KEYS = {"id", "image_id", "repository_id", "folder_id", "status", "scanned_at", "vulnerabilities"}
+_SCAN_RESULT_KEYS = {
+    "id", "image_id", "repository_id", "folder_id", "status", "scanned_at", "vulnerabilities", "artifact_id",
+}  # fmt: skip
 _REPOSITORY_KEYS = {"path", "id", "kept", "access_bindings", "lifecycle_policies"}
 _POLICY_KEYS = {"id", "name", "description", "status", "created_at", "rules", "dry_run_results"}
 _DRY_RUN_KEYS = {"id", "run_at", "affected_images"}
@@ -365,8 +367,9 @@ def operation_record(entry: Any, where: str) -> Operation:
             raise SeedError(f"{_at(where, 'error.code')}: not a gRPC status code name: {error['code']!r}")
         error = (error["code"], _expect(error["message"], str, _at(where, "error.message"), "a string"))
     metadata = _expect(entry.get("metadata", {}), dict, _at(where, "metadata"), "an object")
-    for name, value in metadata.items():  # the API's metadata types hold ids: strings
-        _expect(value, str, f"{_at(where, 'metadata')}.{name}", "a string")
+    for name, value in metadata.items():  # the API's metadata types hold ids (strings) and flags
+        if not isinstance(value, bool):  # (Cloud Registry's scan policies repeat their request)
+            _expect(value, str, f"{_at(where, 'metadata')}.{name}", "a string or true or false")
     try:
         message_class(entry["metadata_type"])(**metadata)
     except (TypeError, ValueError) as problem:
@@ -734,6 +737,7 @@ def add_scan_entries(store: Store, data: dict, undo: list[Callable[[], object]])
             text["id"], text["image_id"], text["repository_id"], text["folder_id"], text["status"],
             parse_timestamp(entry["scanned_at"], _at(where, "scanned_at")),
             tuple(vulnerabilities_of(entry.get("vulnerabilities", []), _at(where, "vulnerabilities"))),
+            _expect(entry.get("artifact_id") or "", str, _at(where, "artifact_id"), "a string"),
         )  # fmt: skip
         try:
             store.add_scan_result(result)
@@ -745,19 +749,25 @@ def add_scan_entries(store: Store, data: dict, undo: list[Callable[[], object]])
 def add_scan_policy_entry(store: Store, registry: Registry, entry: Any, where: str) -> ScanPolicy:
     """A registry's scan policy from its seed entry (rules in protobuf's JSON mapping of ScanRules)."""
     _check_keys(entry, _SCAN_POLICY_KEYS, set(), where)
-    rules = _api_message(entry.get("rules", {}), "yandex.cloud.containerregistry.v1.ScanRules", _at(where, "rules"))
+    package = CLOUD_REGISTRY if registry.kind is not None else "yandex.cloud.containerregistry.v1"
+    rules = _api_message(entry.get("rules", {}), f"{package}.ScanRules", _at(where, "rules"))
     arguments: dict[str, Any] = {"rules": json_format.MessageToDict(rules, preserving_proto_field_name=True)}
     for key in ("id", "name", "description"):
         if entry.get(key) is not None:
             arguments[key] = _expect(entry[key], str, _at(where, key), "a string")
-    if entry.get("disabled") is not None:
-        arguments["disabled"] = _expect(entry["disabled"], bool, _at(where, "disabled"), "true or false")
+    for key in ("disabled", "scan_lang_packages"):
+        if entry.get(key) is not None:
+            arguments[key] = _expect(entry[key], bool, _at(where, key), "true or false")
+    if arguments.get("scan_lang_packages") and registry.kind is None:
+        raise SeedError(f"{_at(where, 'scan_lang_packages')}: only a Cloud Registry registry's policy has it")
     if entry.get("created_at") is not None:
         arguments["created_at_ns"] = parse_timestamp(entry["created_at"], _at(where, "created_at"))
     try:
         return store.add_scan_policy(registry.id, **arguments)
     except ValueError as error:
         raise SeedError(_at(where, str(error))) from None
+    except ApiError as error:  # a registry whose scanning cannot be configured
+        raise SeedError(f"{where}: {error.message}") from None
 
 
 def check_declared_repositories(store: Store, registry: Registry, entry: dict, where: str = "") -> None:

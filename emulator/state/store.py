@@ -13,6 +13,7 @@ from emulator.api.ids import REGISTRY_PREFIX, IdGenerator
 from emulator.api.values import check_id
 from emulator.state.artifacts import ArtifactTable
 from emulator.state.clock import Clock
+from emulator.state.cloud_lifecycle import CloudLifecycleTable
 from emulator.state.images import ImageTable
 from emulator.state.lifecycle import LifecyclePolicyTable
 from emulator.state.listing import (
@@ -37,7 +38,15 @@ from emulator.state.scans import ScanTable
 # (``_open_table``: its dicts and indexes, empty; ``_table_contents``: those dicts, for reset to free), what
 # its pending-operation actions do (``_table_effects``) and which kinds of call target it finds the
 # folder of (``_table_folders``). Adding a kind of resource is adding its table here.
-TABLES = (RegistryTable, RepositoryTable, ImageTable, LifecyclePolicyTable, ScanTable, ArtifactTable)
+TABLES = (
+    RegistryTable,
+    RepositoryTable,
+    ImageTable,
+    LifecyclePolicyTable,
+    ScanTable,
+    ArtifactTable,
+    CloudLifecycleTable,
+)
 
 
 class Store(*TABLES):

@@ -49,10 +49,15 @@ def load_world(emulator: Emulator, metadata: tuple = ()) -> dict:
     cloud = emulator.add_registry(FOLDER, name="cloud", kind="DOCKER", folders=[{"path": "tools"}])
     emulator.add_registry(OTHER_FOLDER, name="cloud", kind="DOCKER")
     tagged = emulator.add_image(cloud.id, "library/ubuntu", tags=["latest"])
+    artifact = emulator.store.get_artifact_by_path(cloud.id, "library/ubuntu/latest").id
+    cloud_scan = emulator.store.start_scan(artifact_id=artifact)
+    emulator.store._finish_scan(cloud_scan.id, "READY")
     return {
         "cloud": cloud.id,
-        "artifact": emulator.store.get_artifact_by_path(cloud.id, "library/ubuntu/latest").id,
+        "artifact": artifact,
         "tagged": tagged.id,
+        "cloud_scan": cloud_scan.id,
+        "cloud_scan_policy": emulator.store.add_scan_policy(cloud.id, rules=CLOUD_SCAN_RULES).id,
         "mine": mine.id,
         "other": other.id,
         "image": next(iter(emulator.images)),
@@ -69,6 +74,10 @@ def load_world(emulator: Emulator, metadata: tuple = ()) -> dict:
 
 KEEP_ONE = {"tag_regexp": ".*", "retained_top": 1}
 SCAN_RULES = {"push_rule": {"repository_prefixes": ["team"]}}
+CLOUD_SCAN_RULES = {
+    "push_rule": {"paths": ["library"]},
+    "schedule_rules": [{"amount": 7, "interval_unit": 1, "paths": ["*"]}],
+}
 
 
 def valid_fields(request_type: str, service: str, world: dict) -> dict[str, Any]:
@@ -176,4 +185,14 @@ def cloud_registry_fields(world: dict) -> dict[str, dict[str, Any]]:
         f"{CLOUD}.ListArtifactsWithFiltersRequest": {"folder_id": FOLDER, "page_size": 1, "kind": [3]},
         f"{CLOUD}.DeleteArtifactRequest": {"artifact_id": world["artifact"]},
         f"{CLOUD}.UpsertFolderRequest": {"registry_id": world["cloud"], "path": "tools/new"},
+        f"{CLOUD}.ScanRequest": {"artifact_id": world["artifact"]},
+        f"{CLOUD}.GetScanResultRequest": {"scan_result_id": world["cloud_scan"]},
+        f"{CLOUD}.GetLastScanResultRequest": {"artifact_id": world["artifact"]},
+        f"{CLOUD}.ListScanResultsRequest": {"artifact_id": world["artifact"], "page_size": 1, "order_by": "status"},
+        f"{CLOUD}.ListVulnerabilitiesRequest": {"scan_result_id": world["cloud_scan"], "filter": {"severity": 2}},
+        f"{CLOUD}.GetScanPolicyRequest": {"scan_policy_id": world["cloud_scan_policy"]},
+        f"{CLOUD}.GetScanPolicyByRegistryRequest": {"registry_id": world["cloud"]},
+        f"{CLOUD}.CreateScanPolicyRequest": {"registry_id": world["cloud"], "rules": CLOUD_SCAN_RULES},
+        f"{CLOUD}.UpdateScanPolicyRequest": {"scan_policy_id": world["cloud_scan_policy"], "disabled": True},
+        f"{CLOUD}.DeleteScanPolicyRequest": {"scan_policy_id": world["cloud_scan_policy"]},
     }

@@ -70,3 +70,46 @@ def assert_the_scan_step(process: EmulatorProcess, *, registry: str, path: str) 
     assert result["vulnerabilities"] == report["vulnerabilities"], (result, report)
     severities = [vulnerability["severity"] for vulnerability in result["vulnerabilities"]]
     assert {severity: severities.count(severity) for severity in severities} == SCAN_COUNTS, severities
+
+
+# ---- the Cloud Registry step (Go's workflow scenario, Node.js's registries scenario) -------------------
+
+CLOUD_REPOSITORY = "library/ubuntu"  # check.CloudRegistryRepository, scenario.js's CLOUD_REPOSITORY
+CLOUD_TAGS = {"deleted": "latest", "kept": "24.04"}  # the image's tags: the one the step deletes, the other
+
+
+def assert_the_cloud_registry_step(process: EmulatorProcess, *, registry: str, other: str, kind_filter: bool) -> None:
+    """The Cloud Registry step, as the emulator recorded it: in the DOCKER Cloud Registry registry
+    named ``registry`` (beside the NPM one named ``other``), RegistryService.List of the folder (by
+    kind DOCKER when ``kind_filter``: go-sdk's genproto has the field, nodejs-sdk 3.2.0's has not),
+    ListArtifacts of library/ubuntu, GetByPath of library/ubuntu/latest, then Get and Delete of that
+    artifact, all answered OK; the Delete's operation polled by the SDK's waiter (OperationService.Get)
+    and done without error; GetByPath of it afterwards NOT_FOUND; and the image left with its other tag."""
+    [docker] = [found for found in process.registries.values() if found.name == registry]
+    [npm] = [found for found in process.registries.values() if found.name == other]
+    assert (docker.kind, npm.kind) == ("DOCKER", "NPM"), (docker, npm)
+    listed = process.calls_of("cloudregistry.RegistryService/List")
+    assert listed and {call["code"] for call in listed} == {"OK"}, listed
+    wanted_kinds = ["DOCKER"] if kind_filter else None
+    assert all(call["request"].get("kind") == wanted_kinds for call in listed), listed
+    assert {call["request"]["folder_id"] for call in listed} == {docker.folder_id}, listed
+    trees = process.calls_of("cloudregistry.RegistryService/ListArtifacts")
+    assert len(trees) >= 2 and {call["code"] for call in trees} == {"OK"}, trees  # before and after the Delete
+    scopes = {(call["request"]["registry_id"], call["request"]["path"]) for call in trees}
+    assert scopes == {(docker.id, CLOUD_REPOSITORY)}, trees
+    by_path = process.calls_of("cloudregistry.ArtifactService/GetByPath")
+    assert [call["code"] for call in by_path] == ["OK", "NOT_FOUND"], by_path
+    path = f"{CLOUD_REPOSITORY}/{CLOUD_TAGS['deleted']}"
+    assert all(call["request"] == {"registry_id": docker.id, "path": path} for call in by_path), by_path
+    [get] = process.calls_of("cloudregistry.ArtifactService/Get")
+    [delete] = process.calls_of("cloudregistry.ArtifactService/Delete")
+    assert get["code"] == delete["code"] == "OK", (get, delete)
+    artifact_id = delete["request"]["artifact_id"]
+    assert get["request"] == {"artifact_id": artifact_id}, (get, delete)
+    [operation] = [found for found in process.operations.values() if found.metadata.get("artifact_id") == artifact_id]
+    assert operation.done and operation.error is None, operation
+    polled = process.calls_of("OperationService/Get")
+    polls = [call for call in polled if call["request"].get("operation_id") == operation.id]
+    assert polls and {call["code"] for call in polls} == {"OK"}, polls
+    [image] = [found for found in process.images.values() if found.name == f"{docker.id}/{CLOUD_REPOSITORY}"]
+    assert list(image.tags) == [CLOUD_TAGS["kept"]], image

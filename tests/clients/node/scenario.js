@@ -29,6 +29,10 @@ const {
     repositoryService, scanner: scannerTypes, scannerService,
 } = require('@yandex-cloud/nodejs-sdk/containerregistry-v1');
 const { operationService } = require('@yandex-cloud/nodejs-sdk/operation');
+const {
+    artifact: artifactTypes, artifactService, registry: cloudRegistryTypes, registryService: cloudRegistryService,
+} = require('@yandex-cloud/nodejs-sdk/cloudregistry-v1');
+const { getServiceClientEndpoint } = require('@yandex-cloud/nodejs-sdk/dist/service-endpoints');
 
 const { GetImageRequest, ListImagesRequest, DeleteImageRequest, DeleteImageMetadata } = imageService;
 const {
@@ -49,6 +53,9 @@ const {
     ScanRequest, ScanMetadata, GetScanResultRequest, GetLastScanResultRequest, ListVulnerabilitiesRequest,
 } = scannerService;
 const { ScanResult, ScanResult_Status: ScanResultStatus } = scannerTypes;
+const { GetArtifactRequest, GetArtifactByPathRequest, DeleteArtifactRequest, DeleteArtifactMetadata } = artifactService;
+const { Artifact_Kind: ArtifactKind } = artifactTypes;
+const { Registry_Kind: CloudRegistryKind } = cloudRegistryTypes;
 
 const OPTIONS = { // option: environment variable
     endpoint: 'YCR_ENDPOINT',
@@ -95,8 +102,14 @@ function connect({ endpoint, caFile, token }) {
     const operations = session.client(operationService.OperationServiceClient, endpoint);
     const lifecyclePolicies = session.client(lifecyclePolicyService.LifecyclePolicyServiceClient, endpoint);
     const scanner = session.client(scannerService.ScannerServiceClient, endpoint);
+    // Cloud Registry's services, which the SDK maps to registry.api.cloud.yandex.net:443 by itself.
+    const cloudRegistries = session.client(cloudRegistryService.RegistryServiceClient, endpoint);
+    const artifacts = session.client(artifactService.ArtifactServiceClient, endpoint);
     const wait = (operation) => waitForOperation(operation, session, 60_000, endpoint);
-    return { session, images, registries, repositories, operations, lifecyclePolicies, scanner, wait };
+    return {
+        session, images, registries, repositories, operations, lifecyclePolicies, scanner, cloudRegistries, artifacts,
+        wait,
+    };
 }
 
 // Session({ oauthToken }) always trades its token at iam.api.cloud.yandex.net:443, trusting only the
@@ -211,6 +224,9 @@ function control(config, method, path, body) {
 }
 
 const addRegistry = (config, folderId, name) => control(config, 'POST', '/registries', { folder_id: folderId, name });
+const addCloudRegistry = (config, folderId, name, kind) => control(
+    config, 'POST', '/registries', { folder_id: folderId, name, kind },
+);
 const addImage = (config, registryId, repository, fields = {}) => control(
     config, 'POST', '/images', { registry_id: registryId, repository, ...fields },
 );
@@ -689,6 +705,78 @@ async function registriesScenario(config) {
         return failsWith(() => getRegistry(created.id), 'NOT_FOUND');
     });
     await check('the other registry is untouched', async () => {
+        const left = await sdk.registries.list(ListRegistriesRequest.fromPartial({ folderId: folder }));
+        same(left.registries.map((registry) => registry.name), ['node-bystander'], 'registries');
+    });
+    await cloudRegistryStep(config, sdk);
+}
+
+// ---- the registries scenario's Cloud Registry step: a Docker image's tags as Cloud Registry artifacts ------
+
+const CLOUD_REGISTRY_ENDPOINT = 'registry.api.cloud.yandex.net:443'; // the SDK's service-endpoints-map.json
+const CLOUD_REPOSITORY = 'library/ubuntu'; // the PACKAGE ubuntu in the FOLDER library
+const CLOUD_TAGS = ['24.04', 'latest']; // its image's tags: an ARTIFACT each, listed by name
+
+async function cloudRegistryStep(config, sdk) {
+    const { cloudRegistries, artifacts } = sdk;
+    const { folder } = config;
+    const docker = await addCloudRegistry(config, folder, 'node-cloud-docker', 'DOCKER');
+    const npm = await addCloudRegistry(config, folder, 'node-cloud-npm', 'NPM');
+    const image = await addImage(config, docker.id, CLOUD_REPOSITORY, { tags: CLOUD_TAGS });
+    const listTags = () => walk(
+        cloudRegistries.listArtifacts, cloudRegistryService.ListArtifactsRequest,
+        { registryId: docker.id, path: CLOUD_REPOSITORY }, 'artifacts', 1,
+    );
+    const fields = (artifact) => [artifact.name, artifact.path, artifact.kind];
+    const tagged = (tag) => [tag, CLOUD_REPOSITORY, ArtifactKind.ARTIFACT];
+    const path = `${CLOUD_REPOSITORY}/latest`;
+    const getLatest = () => artifacts.getByPath(GetArtifactByPathRequest.fromPartial({ registryId: docker.id, path }));
+
+    await check('cloud registry: the SDK maps its services to registry.api.cloud.yandex.net:443 by itself', () => {
+        const clients = [cloudRegistryService.RegistryServiceClient, artifactService.ArtifactServiceClient];
+        same(clients.map(getServiceClientEndpoint), [CLOUD_REGISTRY_ENDPOINT, CLOUD_REGISTRY_ENDPOINT], 'endpoints');
+    });
+    // The SDK's ListRegistriesRequest (3.2.0) has no kind, type, status or name_filter (nor its
+    // Artifact a registry_id): it lists the folder's registries, and the DOCKER ones are picked by kind.
+    await check('cloud registry: RegistryService.List, 1 per page; the DOCKER registry by its kind', async () => {
+        const { items } = await walk(
+            cloudRegistries.list, cloudRegistryService.ListRegistriesRequest, { folderId: folder }, 'registries', 1,
+        );
+        const { DOCKER, NPM } = CloudRegistryKind;
+        same(sorted(items.map((registry) => `${registry.id} ${registry.kind}`)), [
+            `${docker.id} ${DOCKER}`, `${npm.id} ${NPM}`,
+        ].sort(), 'registries and their kinds');
+        const dockers = items.filter((registry) => registry.kind === DOCKER);
+        same(dockers.map((registry) => registry.id), [docker.id], 'the DOCKER registries');
+    });
+    await check('cloud registry: ListArtifacts of library/ubuntu, 1 per page: an ARTIFACT a tag', async () => {
+        const { items, pages } = await listTags();
+        same(items.map(fields), CLOUD_TAGS.map(tagged), '[name, path, kind]');
+        return `${items.length} artifacts in ${pages} pages`;
+    });
+    let latest;
+    await check('cloud registry: GetByPath library/ubuntu/latest, Get; the image\'s digest', async () => {
+        const found = await getLatest();
+        same(fields(found), tagged('latest'), '[name, path, kind]');
+        same(found.content?.docker?.manifestDigest, image.digest, 'content.docker.manifestDigest');
+        same(await artifacts.get(GetArtifactRequest.fromPartial({ artifactId: found.id })), found, 'Get by its id');
+        latest = found;
+        return found.id;
+    });
+    if (!latest) return;
+    await check('cloud registry: Delete latest: pends; waitForOperation; latest is gone', async () => {
+        const operation = await artifacts.delete(DeleteArtifactRequest.fromPartial({ artifactId: latest.id }));
+        expect(!operation.done, 'the Delete operation is done at once, under polls:2');
+        same(DeleteArtifactMetadata.decode(operation.metadata.value).artifactId, latest.id, 'metadata.artifactId');
+        const done = await sdk.wait(operation);
+        expect(done.done && !done.error, `not done, or failed: ${JSON.stringify(done.error)}`);
+        same(done.response.typeUrl, 'type.googleapis.com/google.protobuf.Empty', 'response type');
+        await failsWith(getLatest, 'NOT_FOUND');
+        const { items } = await listTags();
+        same(items.map(fields), [tagged('24.04')], 'artifacts left');
+        same(items[0].content?.docker?.manifestDigest, image.digest, 'the image, kept by its other tag');
+    });
+    await check('cloud registry: Container Registry\'s RegistryService.List does not see its registries', async () => {
         const left = await sdk.registries.list(ListRegistriesRequest.fromPartial({ folderId: folder }));
         same(left.registries.map((registry) => registry.name), ['node-bystander'], 'registries');
     });

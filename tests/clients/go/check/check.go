@@ -170,14 +170,23 @@ func (a Admin) call(method, path string, body, answer any) error {
 
 // Record is the part of a control plane answer the programs read.
 type Record struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Digest string `json:"digest"` // an image's
 }
 
 // AddRegistry adds a registry (what a console user would have made).
 func (a Admin) AddRegistry(folderID, name string) (Record, error) {
 	var registry Record
 	err := a.call("POST", "/registries", map[string]any{"folder_id": folderID, "name": name}, &registry)
+	return registry, err
+}
+
+// AddCloudRegistry adds a Cloud Registry registry of kind (DOCKER, NPM, ...; its type LOCAL), as
+// a console user would have made it.
+func (a Admin) AddCloudRegistry(folderID, name, kind string) (Record, error) {
+	var registry Record
+	err := a.call("POST", "/registries", map[string]any{"folder_id": folderID, "name": name, "kind": kind}, &registry)
 	return registry, err
 }
 

@@ -114,3 +114,22 @@ func NewestFirst[T interface {
 	}
 	return ""
 }
+
+// Artifacts says how a Cloud Registry listing differs from ARTIFACTs named names (in that order)
+// lying at path, or "". K is the Artifact_Kind of the program's go-genproto:
+// check.Artifacts[cloudregistry.Artifact_Kind](listed, path, names).
+func Artifacts[K fmt.Stringer, T interface {
+	GetName() string
+	GetPath() string
+	GetKind() K
+}](artifacts []T, path string, names []string) string {
+	if why := Same("names", NamesOf(artifacts), names); why != "" {
+		return why
+	}
+	for _, artifact := range artifacts {
+		if artifact.GetPath() != path || artifact.GetKind().String() != "ARTIFACT" {
+			return fmt.Sprintf("%s: path %q, kind %s; want %q, ARTIFACT", artifact.GetName(), artifact.GetPath(), artifact.GetKind(), path)
+		}
+	}
+	return ""
+}

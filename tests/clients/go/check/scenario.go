@@ -207,3 +207,18 @@ func SeverityCounts(stats interface {
 func SameCounts(got, want map[string]int64) string {
 	return If(fmt.Sprint(got) != fmt.Sprint(want), "counts by severity: got %v, want %v", got, want)
 }
+
+// The Cloud Registry step (the workflow scenario's last): a DOCKER registry named CloudRegistryName
+// whose repository CloudRegistryRepository holds one image tagged CloudRegistryTags, and beside it
+// an NPM registry named CloudRegistryOther that a List by kind DOCKER leaves out. In Cloud
+// Registry's tree the repository is the PACKAGE ubuntu in the FOLDER library, and each tag an
+// ARTIFACT named by the tag; the step deletes the artifact CloudRegistryDeleted and waits.
+const (
+	CloudRegistryName       = "go-cloud-docker"
+	CloudRegistryOther      = "go-cloud-npm"
+	CloudRegistryRepository = "library/ubuntu"
+	CloudRegistryDeleted    = "latest"
+)
+
+// CloudRegistryTags are the image's tags, as ListArtifacts lists them (by name).
+var CloudRegistryTags = []string{"24.04", "latest"}

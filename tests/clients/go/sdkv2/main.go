@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	cloudregistry "github.com/yandex-cloud/go-genproto/yandex/cloud/cloudregistry/v1"
 	containerregistry "github.com/yandex-cloud/go-genproto/yandex/cloud/containerregistry/v1"
 	ycsdk "github.com/yandex-cloud/go-sdk/v2"
 	"github.com/yandex-cloud/go-sdk/v2/credentials"
@@ -429,7 +430,7 @@ func errorCodes(sdk *ycsdk.SDK) {
 	}
 }
 
-// ---- workflow: create a registry, list repositories, delete images, delete the registry -------------
+// ---- workflow: create a registry, list repositories, delete images, delete the registry; then Cloud Registry
 
 func workflow(sdk *ycsdk.SDK) {
 	registries := RegistryClient{sdk}
@@ -512,4 +513,93 @@ func workflow(sdk *ycsdk.SDK) {
 	run.NoError("RegistryService.Delete, and wait", err)
 	_, err = registries.Get(ctx, &containerregistry.GetRegistryRequest{RegistryId: created.Id})
 	run.Expect("RegistryService.Get of the deleted registry is NOT_FOUND", err, codes.NotFound)
+	cloudRegistry(sdk)
+}
+
+// ---- cloud registry (the workflow scenario's last step): a Docker image's tags as Cloud Registry artifacts
+
+func cloudRegistry(sdk *ycsdk.SDK) {
+	docker, err := admin.AddCloudRegistry(settings.Folder, check.CloudRegistryName, "DOCKER")
+	if err == nil {
+		_, err = admin.AddCloudRegistry(settings.Folder, check.CloudRegistryOther, "NPM")
+	}
+	if err != nil {
+		run.Fatal("cloud registry: setup: add registries", err)
+	}
+	image, err := admin.AddImage(docker.ID, check.CloudRegistryRepository, check.CloudRegistryTags...)
+	if err != nil {
+		run.Fatal("cloud registry: setup: add an image", err)
+	}
+	const name = "cloud registry: "
+	for _, service := range []string{"RegistryService", "ArtifactService"} {
+		method := cloudRegistryMethod(service, "Get")
+		endpoint, err := sdk.GetEndpoint(method)
+		run.That(name+"discovery: "+string(method)+" is the emulator (cloud-registry)", check.If(err != nil || endpoint.Addr != settings.Endpoint,
+			"discovered %v (%v), want %s", endpoint, err, settings.Endpoint))
+	}
+
+	registries := CloudRegistryClient{sdk}
+	found, err := registries.Iterator(ctx, &cloudregistry.ListRegistriesRequest{
+		FolderId: settings.Folder, Kind: []cloudregistry.Registry_Kind{cloudregistry.Registry_DOCKER},
+	}).TakeAll()
+	if run.NoError(name+"RegistryService.List, kind DOCKER", err) {
+		run.That(name+"RegistryService.List: the DOCKER registry alone", check.Same("ids", check.IDs(found), []string{docker.ID}))
+	}
+	tags := func() ([]*cloudregistry.Artifact, error) {
+		return registries.ArtifactsIterator(ctx, &cloudregistry.ListArtifactsRequest{
+			RegistryId: docker.ID, Path: check.CloudRegistryRepository, PageSize: 1,
+		}).TakeAll()
+	}
+	listed, err := tags()
+	if run.NoError(name+"RegistryService.ListArtifacts of "+check.CloudRegistryRepository+", 1 a page", err) {
+		run.That(name+"ListArtifacts: an ARTIFACT for each tag, by name",
+			check.Artifacts[cloudregistry.Artifact_Kind](listed, check.CloudRegistryRepository, check.CloudRegistryTags))
+	}
+
+	artifacts := ArtifactClient{sdk}
+	path := check.CloudRegistryRepository + "/" + check.CloudRegistryDeleted
+	byPath := &cloudregistry.GetArtifactByPathRequest{RegistryId: docker.ID, Path: path}
+	latest, err := artifacts.GetByPath(ctx, byPath)
+	if err != nil {
+		run.Fatal(name+"ArtifactService.GetByPath "+path, err)
+	}
+	run.That(name+"GetByPath: the tag's ARTIFACT, content.docker.manifest_digest the image's digest", check.If(
+		latest.Name != check.CloudRegistryDeleted || latest.Kind != cloudregistry.Artifact_ARTIFACT || latest.RegistryId != docker.ID ||
+			latest.GetContent().GetDocker().GetManifestDigest() != image.Digest, "%v, want the manifest digest %s", latest, image.Digest))
+	got, err := artifacts.Get(ctx, &cloudregistry.GetArtifactRequest{ArtifactId: latest.Id})
+	if run.NoError(name+"ArtifactService.Get", err) {
+		run.That(name+"Get: the artifact GetByPath gave", check.Equal(got, latest))
+	}
+
+	op, err := artifacts.Delete(ctx, &cloudregistry.DeleteArtifactRequest{ArtifactId: latest.Id})
+	if err != nil {
+		run.Fatal(name+"ArtifactService.Delete", err)
+	}
+	run.That(name+"Delete: the operation pends", check.If(op.Done(), "done at once"))
+	meta, ok := op.Metadata().(*cloudregistry.DeleteArtifactMetadata)
+	run.That(name+"Delete: DeleteArtifactMetadata.artifact_id", check.If(!ok || meta.ArtifactId != latest.Id || op.ResourceID() != latest.Id,
+		"%v", op.Metadata()))
+	response, err := op.Wait(ctx)
+	if run.NoError(name+"Delete: Operation.Wait polls OperationService.Get", err) {
+		_, empty := response.(*emptypb.Empty)
+		run.That(name+"Delete: done with Empty", check.If(!op.Done() || !empty, "done=%v response=%v", op.Done(), response))
+	}
+	_, err = artifacts.GetByPath(ctx, byPath)
+	run.Expect(name+"GetByPath of the deleted tag is NOT_FOUND", err, codes.NotFound)
+	left, err := tags()
+	if run.NoError(name+"ListArtifacts afterwards", err) {
+		kept := []string{}
+		for _, tag := range check.CloudRegistryTags {
+			if tag != check.CloudRegistryDeleted {
+				kept = append(kept, tag)
+			}
+		}
+		why := check.Artifacts[cloudregistry.Artifact_Kind](left, check.CloudRegistryRepository, kept)
+		for _, artifact := range left {
+			if digest := artifact.GetContent().GetDocker().GetManifestDigest(); why == "" && digest != image.Digest {
+				why = fmt.Sprintf("%s: manifest digest %s, want %s", artifact.Name, digest, image.Digest)
+			}
+		}
+		run.That(name+"ListArtifacts afterwards: "+check.CloudRegistryDeleted+" is gone, the image keeps its other tag", why)
+	}
 }
