@@ -260,7 +260,7 @@ def test_only_reads_are_sent(plain):
     assert {method.rpartition("/")[2] for method in READ_METHODS} == {
         "List", "Get", "GetByName", "ListAccessBindings", "ListIpPermission", "Create",  # Create: IamTokenService's
         "GetDryRunResult", "ListDryRunResults", "ListDryRunResultAffectedImages", "GetLast", "ListVulnerabilities",
-        "GetByRegistry", "GetByPath", "ListIpPermissions", "ListArtifacts",
+        "GetByRegistry", "GetByPath", "ListIpPermissions", "ListArtifacts", "ListDryRunArtifacts",
     }  # fmt: skip
     assert [m for m in READ_METHODS if m.endswith("/Create")] == ["IamTokenService/Create"]
 

@@ -749,3 +749,207 @@ def test_a_registrys_scan_policy_is_kept_once_and_only_for_local_and_remote_dock
     policies.Delete(scan_policy_service_pb2.DeleteScanPolicyRequest(scan_policy_id=created.id), timeout=10)
     request = scan_policy_service_pb2.GetScanPolicyByRegistryRequest(registry_id=registry.id)
     assert refused(policies.GetByRegistry, request).code() == grpc.StatusCode.NOT_FOUND
+
+
+# ---- lifecycle policies ---------------------------------------------------------------------
+
+from yandex.cloud.cloudregistry.v1 import (  # noqa: E402
+    lifecycle_policy_pb2,
+    lifecycle_policy_service_pb2,
+    lifecycle_policy_service_pb2_grpc,
+)
+
+LP = lifecycle_policy_pb2
+DAY = 86_400
+
+
+def rule(**fields) -> lifecycle_policy_pb2.LifecycleRule:
+    return LP.LifecycleRule(**fields)
+
+
+@pytest.fixture
+def policies(emulator):
+    with emulator.channel() as channel:
+        yield lifecycle_policy_service_pb2_grpc.LifecyclePolicyServiceStub(channel)
+
+
+@pytest.fixture
+def aged(fresh, stubs):
+    """A Docker registry whose ubuntu package holds 5 tagged versions a day apart (v1 oldest, 5 days
+    old) and 2 untagged ones, and whose vault package holds 3 tagged versions."""
+    registry = create(stubs, name="aged")
+    now = fresh.store.clock.now_ns() // 10**9
+    for n in range(1, 6):
+        fresh.add_image(registry.id, "library/ubuntu", tags=[f"v{n}"], created_at_ns=(now - (6 - n) * DAY) * 10**9)
+    for n in range(2):
+        fresh.add_image(registry.id, "library/ubuntu", created_at_ns=(now - 10 * DAY + n) * 10**9)
+    for n in range(1, 4):
+        fresh.add_image(registry.id, "vault", tags=[f"1.{n}"], created_at_ns=(now - (4 - n) * DAY) * 10**9)
+    return registry
+
+
+def make_policy(policies, registry_id: str, rules, **fields) -> LP.LifecyclePolicy:
+    request = lifecycle_policy_service_pb2.CreateLifecyclePolicyRequest(registry_id=registry_id, rules=rules, **fields)
+    operation = policies.Create(request, timeout=10)
+    assert operation.done and not operation.HasField("error"), operation.error
+    created, metadata = LP.LifecyclePolicy(), lifecycle_policy_service_pb2.CreateLifecyclePolicyMetadata()
+    operation.response.Unpack(created)
+    operation.metadata.Unpack(metadata)
+    assert metadata.policy_id == created.id
+    return created
+
+
+def dry_run(policies, policy_id: str) -> lifecycle_policy_service_pb2.DryRunLifecyclePolicyResponse:
+    operation = policies.DryRun(
+        lifecycle_policy_service_pb2.DryRunLifecyclePolicyRequest(policy_id=policy_id), timeout=10
+    )
+    result = lifecycle_policy_service_pb2.DryRunLifecyclePolicyResponse()
+    operation.response.Unpack(result)
+    return result
+
+
+def doomed(policies, run_id: str, **fields) -> list[tuple[str, str, int]]:
+    request = lifecycle_policy_service_pb2.ListDryRunLifecyclePolicyArtifactsRequest(dry_run_id=run_id, **fields)
+    return [
+        (a.path, LP.LifecycleRuleType.Name(a.affected_by.rule_type), a.affected_by.rule_index)
+        for a in policies.ListDryRunArtifacts(request, timeout=10).artifacts
+    ]
+
+
+def test_a_policy_is_created_read_listed_updated_and_enabled_once_a_registry(fresh, aged, policies):
+    """Documented: at most 10 policies a registry and 1 enabled; new policies are best created
+    DISABLED (the emulator's default when state is unset); ChangeState answers Empty."""
+    keep = rule(keep_by_version=LP.KeepByVersionLifecycleRule(keep_versions_count=2))
+    first = make_policy(policies, aged.id, [keep], name="keep-two", description="d")
+    assert (first.state, first.registry_id, first.name, first.created_by) == (
+        LP.DISABLED,
+        aged.id,
+        "keep-two",
+        first.created_by,
+    )
+    assert first.id.startswith("cn1") and list(first.rules) == [keep]
+    got = policies.Get(lifecycle_policy_service_pb2.GetLifecyclePolicyRequest(policy_id=first.id), timeout=10)
+    assert got == first
+    policies.ChangeState(
+        lifecycle_policy_service_pb2.ChangeLifecyclePolicyStateRequest(policy_id=first.id, state=LP.ENABLED), timeout=10
+    )
+    second = make_policy(policies, aged.id, [keep], name="another")
+    enable = lifecycle_policy_service_pb2.ChangeLifecyclePolicyStateRequest(policy_id=second.id, state=LP.ENABLED)
+    assert refused(policies.ChangeState, enable).code() == grpc.StatusCode.FAILED_PRECONDITION
+    for n in range(8):
+        make_policy(policies, aged.id, [keep], name=f"more-{n}")
+    one_more = lifecycle_policy_service_pb2.CreateLifecyclePolicyRequest(registry_id=aged.id, rules=[keep])
+    assert refused(policies.Create, one_more).code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    listed = policies.List(
+        lifecycle_policy_service_pb2.ListLifecyclePolicyRequest(registry_id=aged.id, page_size=4), timeout=10
+    )
+    assert len(listed.policies) == 4 and listed.next_page_token
+    update = lifecycle_policy_service_pb2.UpdateLifecyclePolicyRequest(
+        policy_id=second.id, update_mask=FieldMask(paths=["description", "rules"]), description="new",
+        rules=[keep, rule(delete=LP.DeleteLifecycleRule(type=LP.HARD_DELETE, always=True))],
+    )  # fmt: skip
+    policies.Update(update, timeout=10)
+    got = policies.Get(lifecycle_policy_service_pb2.GetLifecyclePolicyRequest(policy_id=second.id), timeout=10)
+    assert (got.description, len(got.rules), got.state) == ("new", 2, LP.DISABLED)
+    assert got.modified_at.ToNanoseconds() >= got.created_at.ToNanoseconds()
+
+
+@pytest.mark.parametrize(
+    ("rules", "named"),
+    [
+        ([LP.LifecycleRule(path_prefix="/x")], "rules[0]"),
+        ([LP.LifecycleRule(delete=LP.DeleteLifecycleRule(type=LP.HARD_DELETE))], "rules[0].delete"),
+        ([LP.LifecycleRule(delete=LP.DeleteLifecycleRule(always=True))], "rules[0].delete.type"),
+        ([LP.LifecycleRule(keep_by_version=LP.KeepByVersionLifecycleRule())], "rules[0].keep_by_version"),
+        ([LP.LifecycleRule(keep_by_age=LP.KeepByAgeLifecycleRule(younger_than_days=-1))], "rules[0].keep_by_age"),
+        (
+            [LP.LifecycleRule(version_regexp="(", delete=LP.DeleteLifecycleRule(type=LP.HARD_DELETE, always=True))],
+            "rules[0].version_regexp",
+        ),
+        ([LP.LifecycleRule(keep_by_age=LP.KeepByAgeLifecycleRule(younger_than_days=1))] * 11, "rules"),
+    ],
+)
+def test_a_rule_production_could_not_run_is_refused_naming_it(fresh, aged, policies, rules, named):
+    request = lifecycle_policy_service_pb2.CreateLifecyclePolicyRequest(registry_id=aged.id, rules=rules)
+    error = refused(policies.Create, request)
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and error.details().startswith(f"{named}"), error.details()
+    assert fresh.store.cloud_lifecycle_policies == {}
+
+
+def test_a_dry_run_says_what_keep_and_delete_rules_would_delete(fresh, aged, policies):
+    """Documented: KEEP rules win over delete rules; version counts are per package; a rule applies
+    to what matches all its filters (path_prefix, version_regexp, tag_status); the dry run counts
+    hard and soft deletions and lists the artifacts with the rule that would delete each."""
+    rules = [
+        rule(path_prefix="/library/ubuntu", docker_filters=LP.DockerFilters(tag_status=LP.DockerFilters.UNTAGGED),
+             delete=LP.DeleteLifecycleRule(type=LP.HARD_DELETE, older_than_days=7)),
+        rule(docker_filters=LP.DockerFilters(tag_status=LP.DockerFilters.TAGGED),
+             delete=LP.DeleteLifecycleRule(type=LP.SOFT_DELETE, cooldown_period_days=7,
+                                           version_condition=LP.DeleteByVersionCondition(versions_count_greater_than=1))),
+        rule(version_regexp="v[12]", keep_by_version=LP.KeepByVersionLifecycleRule(keep_versions_count=1)),
+    ]  # fmt: skip
+    policy = make_policy(policies, aged.id, rules, name="tidy")
+    result = dry_run(policies, policy.id)
+    # ubuntu: untagged (10 days) -> rule 0 HARD; v1..v4 beyond the newest tagged -> rule 1 SOFT, but v2
+    # (the newest of v1, v2) is kept by rule 2; vault: 1.1 and 1.2 -> rule 1 SOFT.
+    assert doomed(policies, result.dry_run_id) == sorted(
+        [(f"/library/ubuntu/{image.digest}", "LIFECYCLE_RULE_TYPE_HARD_DELETE", 0)
+         for image in fresh.images.values() if not image.tags]
+        + [(f"/library/ubuntu/v{n}", "LIFECYCLE_RULE_TYPE_SOFT_DELETE", 1) for n in (1, 3, 4)]
+        + [(f"/vault/1.{n}", "LIFECYCLE_RULE_TYPE_SOFT_DELETE", 1) for n in (1, 2)]
+    )  # fmt: skip
+    assert (result.artifacts_to_hard_delete_count, result.artifacts_to_soft_delete_count) == (2, 5)
+    assert list(result.policy_snapshot) == rules and result.policy_id == policy.id
+    assert doomed(policies, result.dry_run_id, version_filter='version = "v3"') == [
+        ("/library/ubuntu/v3", "LIFECYCLE_RULE_TYPE_SOFT_DELETE", 1)
+    ]
+    assert [
+        p for p, _, _ in doomed(policies, result.dry_run_id, path_filter='path != "/vault/1.1"', order_by="path desc")
+    ][:1] == ["/vault/1.2"]
+    again = policies.GetDryRunResult(
+        lifecycle_policy_service_pb2.GetDryRunLifecyclePolicyResultRequest(dry_run_id=result.dry_run_id), timeout=10
+    )
+    assert again == result
+    assert len(fresh.images) == 10  # a dry run deletes nothing
+
+
+def test_dry_run_results_list_newest_first_within_a_time_range(fresh, aged, policies):
+    policy = make_policy(policies, aged.id, [rule(delete=LP.DeleteLifecycleRule(type=LP.HARD_DELETE, always=True))])
+    runs = [dry_run(policies, policy.id) for _ in range(3)]
+    listed = policies.ListDryRunResults(
+        lifecycle_policy_service_pb2.ListDryRunLifecyclePolicyResultsRequest(policy_id=policy.id), timeout=10
+    ).results
+    assert [r.dry_run_id for r in listed] == [
+        r.dry_run_id for r in sorted(runs, key=lambda r: (r.run_at.ToNanoseconds(), r.dry_run_id), reverse=True)
+    ]
+    after = runs[-1].run_at
+    later = policies.ListDryRunResults(
+        lifecycle_policy_service_pb2.ListDryRunLifecyclePolicyResultsRequest(policy_id=policy.id, run_after=after),
+        timeout=10,
+    ).results
+    assert runs[-1].dry_run_id in [r.dry_run_id for r in later]
+    policies.Delete(lifecycle_policy_service_pb2.DeleteLifecyclePolicyRequest(policy_id=policy.id), timeout=10)
+    request = lifecycle_policy_service_pb2.GetDryRunLifecyclePolicyResultRequest(dry_run_id=runs[0].dry_run_id)
+    assert refused(policies.GetDryRunResult, request).code() == grpc.StatusCode.NOT_FOUND  # gone with its policy
+
+
+def test_policies_and_their_dry_runs_are_kept_by_the_state_file_and_seeds(fresh, aged, policies):
+    policy = make_policy(
+        policies, aged.id, [rule(delete=LP.DeleteLifecycleRule(type=LP.HARD_DELETE, older_than_days=3))]
+    )
+    dry_run(policies, policy.id)
+    state = fresh.state()
+    [entry] = [registry for registry in state["registries"] if registry["id"] == aged.id]
+    assert [p["id"] for p in entry["lifecycle_policies"]] == [policy.id]
+    with Emulator() as again:
+        again.load_seed(state)
+        assert again.state() == state
+    for bad, problem in (
+        ({"rules": [{"delete": {"type": "HARD_DELETE"}}]}, "lifecycle_policies[0]: rules[0].delete: needs a condition"),
+        ({"rules": [{"keep_by_age": {"younger_than_days": "x"}}]}, "lifecycle_policies[0].rules[0]: does not fit"),
+        ({"state": "ON"}, "lifecycle_policies[0].state: must be one of DISABLED, ENABLED"),
+    ):
+        seed = {"registries": [{"folder_id": FOLDER, "kind": "DOCKER", "lifecycle_policies": [bad]}]}
+        with pytest.raises(ValueError, match=re.escape(problem)):
+            fresh.load_seed(seed)
+    assert fresh.state() == state  # nothing of a bad seed stays

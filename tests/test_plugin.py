@@ -252,6 +252,17 @@ def test_not_scheduled_runs_on_demand(ycr, ycr_stubs):
     assert got.registry_id == registry_id
 
 
+def test_cloud_registry_stubs(ycr, ycr_cloud_registry_stubs):
+    registry = ycr.add_registry("b1g0000000000000test", name="docker", kind="DOCKER")
+    assert registry.kind == "DOCKER" and registry.id.startswith("cn1")
+    ycr.add_image(registry.id, "library/ubuntu", tags=["latest"])
+    from yandex.cloud.cloudregistry.v1 import registry_service_pb2 as pb
+
+    request = pb.ListArtifactsRequest(registry_id=registry.id, path="library/ubuntu")
+    listed = ycr_cloud_registry_stubs.registries.ListArtifacts(request)
+    assert [artifact.name for artifact in listed.artifacts] == ["latest"]
+
+
 @pytest.mark.ycr_lifecycle(every=-5)
 def test_bad(ycr):
     pass
@@ -262,5 +273,5 @@ def test_bad(ycr):
 def test_the_lifecycle_marker_schedules_policies_in_every_mode(pytester, mode):
     pytester.makepyfile(test_lifecycle=LIFECYCLE_SUITE)
     result = pytester.runpytest_subprocess(f"--ycr-mode={mode}", "-p", "no:randomly")
-    result.assert_outcomes(passed=2, errors=1)
+    result.assert_outcomes(passed=3, errors=1)  # Cloud Registry's stubs too, in every mode
     result.stdout.fnmatch_lines(["*@pytest.mark.ycr_lifecycle: every: must be a positive number of seconds*"])

@@ -20,10 +20,14 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 from yandex.cloud.cloudregistry.v1 import artifact_service_pb2
+from yandex.cloud.cloudregistry.v1 import lifecycle_policy_service_pb2 as cloud_lifecycle_policy_service_pb2
 from yandex.cloud.cloudregistry.v1 import registry_service_pb2 as cloud_registry_service_pb2
 from yandex.cloud.cloudregistry.v1 import scan_policy_service_pb2 as cloud_scan_policy_service_pb2
 from yandex.cloud.cloudregistry.v1 import scanner_service_pb2 as cloud_scanner_service_pb2
 from yandex.cloud.cloudregistry.v1.artifact_service_pb2_grpc import ArtifactServiceStub
+from yandex.cloud.cloudregistry.v1.lifecycle_policy_service_pb2_grpc import (
+    LifecyclePolicyServiceStub as CloudLifecyclePolicyServiceStub,
+)
 from yandex.cloud.cloudregistry.v1.registry_service_pb2_grpc import RegistryServiceStub as CloudRegistryServiceStub
 from yandex.cloud.cloudregistry.v1.scan_policy_service_pb2_grpc import (
     ScanPolicyServiceStub as CloudScanPolicyServiceStub,
@@ -111,6 +115,14 @@ def sdk(channel):
         "cloudregistry.ScanPolicyService/Get": (
             CloudScanPolicyServiceStub(channel).Get,
             cloud_scan_policy_service_pb2.GetScanPolicyRequest,
+        ),
+        "cloudregistry.LifecyclePolicyService/Get": (
+            CloudLifecyclePolicyServiceStub(channel).Get,
+            cloud_lifecycle_policy_service_pb2.GetLifecyclePolicyRequest,
+        ),
+        "cloudregistry.LifecyclePolicyService/GetDryRunResult": (
+            CloudLifecyclePolicyServiceStub(channel).GetDryRunResult,
+            cloud_lifecycle_policy_service_pb2.GetDryRunLifecyclePolicyResultRequest,
         ),
     }
 

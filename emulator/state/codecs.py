@@ -170,6 +170,30 @@ def folder_json(folder) -> dict:
     return entry
 
 
+def cloud_policy_json(policy, runs) -> dict:
+    """A Cloud Registry lifecycle policy (emulator.state.cloud_lifecycle) and its dry runs, in the seed format."""
+    entry = {
+        "id": policy.id, "name": policy.name, "description": policy.description, "state": policy.state,
+        "rules": list(policy.rules), "created_at": format_timestamp(policy.created_at_ns),
+        "modified_at": format_timestamp(policy.modified_at_ns), "created_by": policy.created_by,
+        "modified_by": policy.modified_by,
+    }  # fmt: skip
+    if runs:
+        entry["dry_run_results"] = [
+            {
+                "id": run.id,
+                "run_at": format_timestamp(run.run_at_ns),
+                "policy_snapshot": list(run.policy_snapshot),
+                "affected": [
+                    {"path": a.path, "artifact_id": a.artifact_id, "rule_type": a.rule_type, "rule_index": a.rule_index}
+                    for a in run.affected
+                ],
+            }  # fmt: skip
+            for run in runs
+        ]
+    return entry
+
+
 def operation_json(operation: Operation) -> dict:
     entry = {
         "id": operation.id,

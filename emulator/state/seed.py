@@ -23,10 +23,12 @@ from emulator.api.errors import ApiError, InvalidArgument, shown
 from emulator.api.validation import violations
 from emulator.api.values import INT64_MAX, check_digest, check_size, lone_surrogate
 from emulator.api.wire import CLOUD_REGISTRY, known_message, message_class
+from emulator.state.cloud_lifecycle import HARD, SOFT, AffectedArtifact, CloudDryRun
 from emulator.state.codecs import (
     SeedError,
     _checked,
     access_binding_json,
+    cloud_policy_json,
     folder_json,
     image_json,
     lifecycle_policy_json,
@@ -62,10 +64,17 @@ from emulator.state.store import Store
 # A Cloud Registry registry's (one with a kind), with "modified_at", "folders", "artifact_access_bindings".
 _CLOUD_REGISTRY_KEYS = {"kind", "type", "description", "properties", "pattern_filter"}
 _FOLDER_KEYS = {"path", "created_at", "created_by", "access_bindings"}
+_CLOUD_POLICY_KEYS = {
+    "id", "name", "description", "state", "rules", "created_at", "modified_at", "created_by", "modified_by",
+    "dry_run_results",
+}  # fmt: skip
+_CLOUD_DRY_RUN_KEYS = {"id", "run_at", "policy_snapshot", "affected"}
+_AFFECTED_KEYS = {"path", "artifact_id", "rule_type", "rule_index"}
 _ARTIFACT_BINDING_KEYS = {"path", "access_bindings"}
 _REGISTRY_KEYS = {
     "id", "folder_id", "name", "created_at", "labels", "images", "repositories", "access_bindings", "ip_permissions",
-    "status", "scan_policy", "modified_at", "folders", "artifact_access_bindings", *_CLOUD_REGISTRY_KEYS,
+    "status", "scan_policy", "modified_at", "folders", "artifact_access_bindings", "lifecycle_policies",
+    *_CLOUD_REGISTRY_KEYS,
 }  # fmt: skip
 _SCAN_POLICY_KEYS = {"id", "name", "description", "created_at", "rules", "disabled", "scan_lang_packages"}
 _REPORT_KEYS = {"digest", "vulnerabilities"}
@@ -280,7 +289,7 @@ def _cloud_registry_arguments(entry: dict, where: str) -> dict:
     if "kind" not in given:
         if given:
             raise SeedError(f"{_at(where, min(given))}: only a Cloud Registry registry (one with a kind) has it")
-        for key in ("modified_at", "folders", "artifact_access_bindings"):
+        for key in ("modified_at", "folders", "artifact_access_bindings", "lifecycle_policies"):
             if entry.get(key) is not None:
                 raise SeedError(f"{_at(where, key)}: only a Cloud Registry registry (one with a kind) has it")
         return {}
@@ -525,6 +534,9 @@ def add_registry_parts(store: Store, registry: Registry, entry: dict, where: str
         add_scan_policy_entry(store, registry, entry["scan_policy"], _at(where, "scan_policy"))
     for position, folder in enumerate(_expect(entry.get("folders") or [], list, _at(where, "folders"), "a list")):
         add_folder_entry(store, registry, folder, f"{_at(where, 'folders')}[{position}]")
+    key = _at(where, "lifecycle_policies")
+    for position, policy in enumerate(_expect(entry.get("lifecycle_policies") or [], list, key, "a list")):
+        add_cloud_policy_entry(store, registry, policy, f"{key}[{position}]")
     paths: set[str] = set()
     for position, repository_entry in enumerate(
         _expect(entry.get("repositories", []), list, _at(where, "repositories"), "a list")
@@ -552,6 +564,64 @@ def add_folder_entry(store: Store, registry: Registry, entry: Any, where: str = 
         raise SeedError(f"{_at(where, 'path')}: {error.message}") from None
     if bindings:
         store.set_artifact_access(folder.id, bindings)
+
+
+def _cloud_rules(entries: Any, where: str) -> list[dict]:
+    """Cloud Registry LifecycleRule messages, checked by their annotations, in protobuf's JSON mapping."""
+    rules = []
+    for position, rule in enumerate(_expect(entries, list, where, "a list")):
+        message = _api_message(rule, f"{CLOUD_REGISTRY}.LifecycleRule", f"{where}[{position}]")
+        rules.append(json_format.MessageToDict(message, preserving_proto_field_name=True))
+    return rules
+
+
+def add_cloud_policy_entry(store: Store, registry: Registry, entry: Any, where: str = "") -> None:
+    """A Cloud Registry registry's lifecycle policy and its dry-run results, from the seed format."""
+    _check_keys(entry, _CLOUD_POLICY_KEYS, set(), where)
+    arguments: dict[str, Any] = {"rules": _cloud_rules(entry.get("rules") or [], _at(where, "rules"))}
+    for key in ("id", "name", "description", "state", "created_by"):
+        if entry.get(key) is not None:
+            arguments[key] = _expect(entry[key], str, _at(where, key), "a string")
+    for key in ("created_at", "modified_at"):
+        if entry.get(key) is not None:
+            arguments[f"{key}_ns"] = parse_timestamp(entry[key], _at(where, key))
+    modified_by = _expect(entry.get("modified_by") or "", str, _at(where, "modified_by"), "a string")
+    try:
+        policy = store.add_cloud_policy(registry.id, **arguments)
+    except ValueError as error:
+        raise SeedError(_at(where, str(error))) from None
+    except ApiError as error:
+        raise SeedError(f"{where}: {error.message}") from None
+    policy.modified_by = modified_by or policy.modified_by
+    key = _at(where, "dry_run_results")
+    for position, run in enumerate(_expect(entry.get("dry_run_results") or [], list, key, "a list")):
+        run_where = f"{key}[{position}]"
+        _check_keys(run, _CLOUD_DRY_RUN_KEYS, {"id", "run_at"}, run_where)
+        affected = []
+        for index, item in enumerate(_expect(run.get("affected") or [], list, _at(run_where, "affected"), "a list")):
+            item_where = f"{_at(run_where, 'affected')}[{index}]"
+            _check_keys(item, _AFFECTED_KEYS, {"path", "artifact_id", "rule_type"}, item_where)
+            if item["rule_type"] not in (HARD, SOFT):
+                raise SeedError(f"{_at(item_where, 'rule_type')}: must be {HARD} or {SOFT}, got {item['rule_type']!r}")
+            affected.append(
+                AffectedArtifact(
+                    _expect(item["path"], str, _at(item_where, "path"), "a string"),
+                    _expect(item["artifact_id"], str, _at(item_where, "artifact_id"), "a string"),
+                    item["rule_type"],
+                    _expect(item.get("rule_index", 0), int, _at(item_where, "rule_index"), "an integer"),
+                )
+            )
+        snapshot = _cloud_rules(run.get("policy_snapshot") or [], _at(run_where, "policy_snapshot"))
+        result = CloudDryRun(
+            _expect(run["id"], str, _at(run_where, "id"), "a string"), policy.id,
+            parse_timestamp(run["run_at"], _at(run_where, "run_at")), tuple(snapshot), tuple(affected),
+        )  # fmt: skip
+        try:
+            store.add_cloud_dry_run(result)
+        except ValueError as error:
+            raise SeedError(_at(run_where, str(error))) from None
+        except ApiError as error:
+            raise SeedError(f"{run_where}: {error.message}") from None
 
 
 def add_artifact_bindings(store: Store, registry: Registry, entry: dict, where: str = "") -> None:
@@ -810,6 +880,12 @@ def tree_json(store: Store, registry: Registry) -> dict:
     ]  # O(bound artifacts) per registry: few are
     if bound:
         found["artifact_access_bindings"] = sorted(bound, key=lambda item: item["path"])
+    policies = store.cloud_policies_of(registry.id)
+    if policies:
+        found["lifecycle_policies"] = [
+            cloud_policy_json(policy, [run for run in store.cloud_dry_runs.values() if run.policy_id == policy.id])
+            for policy in policies
+        ]
     return found
 
 

@@ -58,6 +58,8 @@ def load_world(emulator: Emulator, metadata: tuple = ()) -> dict:
         "tagged": tagged.id,
         "cloud_scan": cloud_scan.id,
         "cloud_scan_policy": emulator.store.add_scan_policy(cloud.id, rules=CLOUD_SCAN_RULES).id,
+        "cloud_policy": (cloud_policy := emulator.store.add_cloud_policy(cloud.id, rules=[CLOUD_KEEP_ONE]).id),
+        "cloud_dry_run": emulator.store.cloud_dry_run(cloud_policy).id,
         "mine": mine.id,
         "other": other.id,
         "image": next(iter(emulator.images)),
@@ -74,6 +76,7 @@ def load_world(emulator: Emulator, metadata: tuple = ()) -> dict:
 
 KEEP_ONE = {"tag_regexp": ".*", "retained_top": 1}
 SCAN_RULES = {"push_rule": {"repository_prefixes": ["team"]}}
+CLOUD_KEEP_ONE = {"keep_by_version": {"keep_versions_count": "1"}}
 CLOUD_SCAN_RULES = {
     "push_rule": {"paths": ["library"]},
     "schedule_rules": [{"amount": 7, "interval_unit": 1, "paths": ["*"]}],
@@ -195,4 +198,21 @@ def cloud_registry_fields(world: dict) -> dict[str, dict[str, Any]]:
         f"{CLOUD}.CreateScanPolicyRequest": {"registry_id": world["cloud"], "rules": CLOUD_SCAN_RULES},
         f"{CLOUD}.UpdateScanPolicyRequest": {"scan_policy_id": world["cloud_scan_policy"], "disabled": True},
         f"{CLOUD}.DeleteScanPolicyRequest": {"scan_policy_id": world["cloud_scan_policy"]},
+        f"{CLOUD}.CreateLifecyclePolicyRequest": {
+            "registry_id": world["cloud"],
+            "name": "keep",
+            "rules": [{"keep_by_version": {"keep_versions_count": 1}}],
+        },
+        f"{CLOUD}.UpdateLifecyclePolicyRequest": {"policy_id": world["cloud_policy"], "description": "d"},
+        f"{CLOUD}.DeleteLifecyclePolicyRequest": {"policy_id": world["cloud_policy"]},
+        f"{CLOUD}.GetLifecyclePolicyRequest": {"policy_id": world["cloud_policy"]},
+        f"{CLOUD}.ListLifecyclePolicyRequest": {"registry_id": world["cloud"], "page_size": 1},
+        f"{CLOUD}.ChangeLifecyclePolicyStateRequest": {"policy_id": world["cloud_policy"], "state": 2},
+        f"{CLOUD}.DryRunLifecyclePolicyRequest": {"policy_id": world["cloud_policy"]},
+        f"{CLOUD}.GetDryRunLifecyclePolicyResultRequest": {"dry_run_id": world["cloud_dry_run"]},
+        f"{CLOUD}.ListDryRunLifecyclePolicyResultsRequest": {"policy_id": world["cloud_policy"], "order_by": "run_at"},
+        f"{CLOUD}.ListDryRunLifecyclePolicyArtifactsRequest": {
+            "dry_run_id": world["cloud_dry_run"],
+            "path_filter": 'path != "/x"',
+        },
     }
