@@ -953,3 +953,75 @@ def test_policies_and_their_dry_runs_are_kept_by_the_state_file_and_seeds(fresh,
         with pytest.raises(ValueError, match=re.escape(problem)):
             fresh.load_seed(seed)
     assert fresh.state() == state  # nothing of a bad seed stays
+
+
+# ---- found by review ------------------------------------------------------------------------
+
+
+def test_deleting_a_package_leaves_the_packages_below_it(fresh, stubs):
+    """Found by review: deleting the package svc dropped the repository svc/api too, leaving its image
+    with no repository (then state() failed and calls on it answered INTERNAL)."""
+    registry = create(stubs, name="nested")
+    fresh.add_image(registry.id, "svc", tags=["v1"])
+    inner = fresh.add_image(registry.id, "svc/api", tags=["1"])
+    package = artifact_at(stubs, registry.id, "svc")
+    stubs.artifacts.Delete(artifact_service_pb2.DeleteArtifactRequest(artifact_id=package.id), timeout=10)
+    assert list(fresh.images) == [inner.id]
+    assert artifact_at(stubs, registry.id, "svc/api/1").content.docker.manifest_digest == inner.digest
+    assert children(stubs, registry.id) == [("FOLDER", "", "svc")]
+    fresh.state()  # every image has its repository
+
+
+def test_a_path_that_is_a_package_is_listed_once(fresh, stubs):
+    """Found by review: svc (a package) and svc/api (whose path makes the folder svc) showed svc twice."""
+    registry = create(stubs, name="both")
+    fresh.add_image(registry.id, "svc/api", tags=["1"])
+    fresh.add_image(registry.id, "svc", tags=["v1"])
+    assert children(stubs, registry.id) == [("PACKAGE", "", "svc")]
+    assert children(stubs, registry.id, "svc") == [("PACKAGE", "svc", "api"), ("ARTIFACT", "svc", "v1")]
+    kinds = [a.kind for a in list_all(stubs, registry_id=registry.id) if a.name == "svc"]
+    assert kinds == [Artifact.PACKAGE]
+
+
+def test_filters_and_paths_take_slashes_around_them(docker, stubs):
+    """Found by review: path_filter = "/library/ubuntu" matched nothing; GetByPath("/") was NOT_FOUND
+    and ListArtifacts took a path beyond 1,024 characters made of slashes."""
+    registry, *_ = docker
+    assert len(list_all(stubs, registry_id=registry.id, path_filter='path = "/library/ubuntu"')) == 3
+    for path in ("/", "//"):
+        request = artifact_service_pb2.GetArtifactByPathRequest(registry_id=registry.id, path=path)
+        error = refused(stubs.artifacts.GetByPath, request)
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and error.details().startswith("path:")
+    request = registry_service_pb2.ListArtifactsRequest(registry_id=registry.id, path="/" * 1030)
+    error = refused(stubs.registries.ListArtifacts, request)
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and error.details().startswith("path:")
+
+
+def test_container_registry_calls_do_not_reveal_a_cloud_registry_package(fresh, docker, stubs):
+    """Found by review: RepositoryService.Get of a package's id answered with its registry and path."""
+    from yandex.cloud.containerregistry.v1 import repository_service_pb2, repository_service_pb2_grpc
+
+    registry, *_ = docker
+    package = artifact_at(stubs, registry.id, "library/ubuntu")
+    with fresh.channel() as channel:
+        repositories = repository_service_pb2_grpc.RepositoryServiceStub(channel)
+        error = refused(repositories.Get, repository_service_pb2.GetRepositoryRequest(repository_id=package.id))
+    assert error.code() == grpc.StatusCode.NOT_FOUND and error.details() == f"Repository {package.id} not found"
+
+
+def test_a_seeded_scan_result_names_its_images_artifact(fresh, docker, stubs):
+    """Found by review: a seed's result could name an artifact that is not its image's."""
+    registry, tagged, _, _ = docker
+    package = artifact_at(stubs, registry.id, "library/ubuntu")  # a package's id is its repository's
+    result = {
+        "id": "che00000000000000001", "image_id": tagged.id, "repository_id": package.id,
+        "folder_id": FOLDER, "status": "READY", "scanned_at": "2026-01-01T00:00:00Z",
+    }  # fmt: skip
+    before = fresh.state()
+    for artifact_id in ("cn1garbagegarbagegar", artifact_at(stubs, registry.id, "app/v1").id):
+        with pytest.raises(ValueError, match="artifact_id"):
+            fresh.load_seed({"registries": [], "scan_results": [{**result, "artifact_id": artifact_id}]})
+        assert fresh.state() == before
+    latest = artifact_at(stubs, registry.id, "library/ubuntu/latest").id
+    fresh.load_seed({"registries": [], "scan_results": [{**result, "artifact_id": latest}]})
+    assert fresh.store.scan_results["che00000000000000001"].artifact_id == latest

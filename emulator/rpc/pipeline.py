@@ -282,6 +282,9 @@ def generic_handler(
     return grpc.method_handlers_generic_handler(service.name, served)
 
 
+DEADLINE_SKEW_S = 0.1  # how early a client's deadline may end its call before the server's passes
+
+
 def _gave_up_during(context: grpc.ServicerContext, seconds: float) -> str | None:
     """Wait out a fault rule's delay unless the client gives up first: then the status it ended
     with (CANCELLED, or DEADLINE_EXCEEDED when its deadline passed), and the service never sees
@@ -291,7 +294,10 @@ def _gave_up_during(context: grpc.ServicerContext, seconds: float) -> str | None
         ended.wait(seconds)
     if context.is_active():
         return None  # the whole delay waited out
-    return "DEADLINE_EXCEEDED" if context.time_remaining() <= 0 else "CANCELLED"
+    # The client's deadline timer starts before the server's (the request travels meanwhile): a client
+    # that ends its call as its deadline passes may be heard a little before the server's own passes.
+    remaining = context.time_remaining()
+    return "DEADLINE_EXCEEDED" if remaining is not None and remaining <= DEADLINE_SKEW_S else "CANCELLED"
 
 
 class Injected(ApiError):

@@ -20,7 +20,6 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from emulator.api.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted, shown
 from emulator.api.ids import CLOUD_REGISTRY_PREFIX, id_of_bits
@@ -84,12 +83,16 @@ def artifact_id_of(image: Image, tag: str | None) -> str:
     return image.id if tag is None else f"{image.id}t{_tag_mark(tag)}"
 
 
-def normal_path(path: str, field_name: str = "path") -> str:
+def normal_path(path: str, field_name: str = "path", *, top: bool = True) -> str:
     """A path as given (a leading or trailing "/" allowed, as the documentation's examples write
-    both ``/library/ubuntu`` and ``library/ubuntu``), without them; INVALID_ARGUMENT if too long."""
+    both ``/library/ubuntu`` and ``library/ubuntu``), without them; INVALID_ARGUMENT if too long, or
+    if it names the top (empty, or slashes) where a node is wanted (``top=False``)."""
     if len(path) > MAX_PATH_LENGTH:
         raise InvalidArgument.field(field_name, f"must be at most {MAX_PATH_LENGTH} characters, got {len(path)}")
-    return path.strip("/")
+    normal = path.strip("/")
+    if not normal and not top:
+        raise InvalidArgument.field(field_name, f"must name a folder, package or artifact, got {path!r}")
+    return normal
 
 
 def _parent_and_name(path: str) -> tuple[str, str]:
@@ -229,6 +232,11 @@ class ArtifactTable:
             return self._tag_artifact(self.images[image_id], None)
         return None
 
+    def _is_package(self, registry_id: str, path: str) -> bool:
+        """Whether a repository has this path: then it is a package, and the folder of that path
+        (made for a repository below it) is not shown."""
+        return f"{registry_id}/{path}" in self._repositories_by_name
+
     def _folder_artifact(self, folder: Folder) -> Artifact:
         parent, name = _parent_and_name(folder.path)
         return Artifact(
@@ -283,7 +291,7 @@ class ArtifactTable:
 
     def get_artifact_by_path(self, registry_id: str, path: str) -> Artifact:
         """The node at ``path``: a package before a folder of the same path, then an artifact."""
-        path = normal_path(path)
+        path = normal_path(path, top=False)
         with self._lock:
             registry = self._cloud_registry(registry_id)
             repository = self._repositories_by_name.get(f"{registry.id}/{path}")
@@ -310,7 +318,8 @@ class ArtifactTable:
             for name, kind in self._children.get((registry.id, path), {}):
                 whole = f"{path}/{name}" if path else name
                 if kind == FOLDER:
-                    nodes.append(self._folder_artifact(self._folder_at[(registry.id, whole)]))
+                    if not self._is_package(registry.id, whole):
+                        nodes.append(self._folder_artifact(self._folder_at[(registry.id, whole)]))
                 else:
                     nodes.append(self._package_artifact(self._repositories_by_name[f"{registry.id}/{whole}"]))
             if repository is not None:
@@ -322,7 +331,9 @@ class ArtifactTable:
         with self._lock:
             for registry_id in registry_ids:
                 for folder_id in self._registry_folders.get(registry_id, ()):
-                    yield self._folder_artifact(self.folders[folder_id])
+                    folder = self.folders[folder_id]
+                    if not self._is_package(registry_id, folder.path):
+                        yield self._folder_artifact(folder)
                 for repository in self._repositories_of(registry_id):
                     yield self._package_artifact(repository)
                     yield from self._artifacts_of(repository)
@@ -366,18 +377,22 @@ class ArtifactTable:
 
     # ---- deleting -----------------------------------------------------------------------
 
+    def _repositories_under(self, artifact: Artifact) -> list[Repository]:
+        """What deleting a package or folder takes: the package's repository; every repository below
+        the folder's path. (A package below a package stays: Docker's svc and svc/api are two.)"""
+        prefix = artifact.full_path
+        if artifact.kind == PACKAGE:
+            return [self.repositories[artifact.id]]
+        return [r for r in self._repositories_of(artifact.registry_id) if r.path.startswith(prefix + "/")]
+
     def _doomed_images(self, artifact: Artifact) -> list[str]:
         """The images deleting ``artifact`` deletes: a tag's image when it is its last tag, an
         untagged image, every image of a package or under a folder."""
         if artifact.kind == ARTIFACT:
             image = artifact.image
             return [image.id] if len(image.tags) <= 1 else []
-        prefix = artifact.full_path
         return [
-            image_id
-            for repository in self._repositories_of(artifact.registry_id)
-            if repository.path == prefix or (artifact.kind == FOLDER and repository.path.startswith(prefix + "/"))
-            for image_id in repository.digests.values()
+            image_id for repository in self._repositories_under(artifact) for image_id in repository.digests.values()
         ]
 
     def _check_artifact_deletable(self, artifact_id: str) -> None:
@@ -401,12 +416,13 @@ class ArtifactTable:
             if artifact.kind == ARTIFACT and not doomed:
                 self.untag_image(artifact.image.id, artifact.name)
                 return artifact
+            under = [] if artifact.kind == ARTIFACT else self._repositories_under(artifact)
             self.delete_images(doomed)
             if artifact.kind == ARTIFACT:
                 return artifact
             prefix = artifact.full_path
-            for repository in self._repositories_of(artifact.registry_id):
-                if repository.path == prefix or repository.path.startswith(prefix + "/"):
+            for repository in under:
+                if repository.id in self.repositories:  # the last image of one that is not kept took it
                     self._drop_repository(repository)
             if artifact.kind == FOLDER:
                 for folder_id in list(self._registry_folders.get(artifact.registry_id, ())):
@@ -414,16 +430,3 @@ class ArtifactTable:
                     if folder.path == prefix or folder.path.startswith(prefix + "/"):
                         self._drop_folder(folder)
             return artifact
-
-    # ---- listing ------------------------------------------------------------------------
-
-    def list_artifacts(
-        self,
-        registry_ids: Iterable[str],
-        keep: Callable[[Artifact], bool],
-        order: Callable[[Artifact], Any],
-        descending: bool,
-    ) -> list[Artifact]:
-        """Every node of these registries that ``keep`` keeps, sorted by ``order`` (costs every node)."""
-        with self._lock:
-            return sorted(filter(keep, self.artifacts_in(registry_ids)), key=order, reverse=descending)

@@ -285,6 +285,11 @@ class ImageTable:
             for image_id in order:
                 self.delete_image(image_id)
 
+    def images_listed_by(self, image: Image) -> list[Image]:
+        """The images an image list references (none for a plain image)."""
+        with self._lock:
+            return [self.images[child] for child in self._lists.get(image.id, ())]
+
     def manifests_of(self, image: Image) -> list[str]:
         """The digests an image list references (empty for a plain image)."""
         with self._lock:

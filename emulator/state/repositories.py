@@ -80,8 +80,10 @@ class RepositoryTable:
 
     def _table_folders(self) -> dict[str, Callable[[str], str]]:
         return {
-            "repository": lambda repository_id: self.folder_of_repository(self.get_repository(repository_id)),
-            "repository_name": lambda name: self.folder_of_repository(self.get_repository_by_name(name)),
+            "repository": lambda repository_id: self.folder_of_repository(
+                self.get_repository(repository_id), repository_id
+            ),
+            "repository_name": lambda name: self.folder_of_repository(self.get_repository_by_name(name), name),
         }
 
     def add_repository(self, registry_id: str, path: str, *, id: str | None = None, kept: bool = True) -> Repository:
@@ -135,12 +137,13 @@ class RepositoryTable:
             repository.access_bindings = bounded(access_bindings, MAX_ACCESS_BINDINGS, "access bindings")
             return repository
 
-    def folder_of_repository(self, repository: Repository) -> str:
-        """Its folder, for Container Registry's calls: NOT_FOUND if it is a Cloud Registry registry's."""
+    def folder_of_repository(self, repository: Repository, asked: str | None = None) -> str:
+        """Its folder, for Container Registry's calls: NOT_FOUND naming what was ``asked`` (its id or
+        name) if it is a Cloud Registry registry's, as for a repository that is not there."""
         with self._lock:
             registry = self.registries[repository.registry_id]
             if registry.api != CONTAINER_REGISTRY_API:
-                raise NotFound(f"Repository {repository.name} not found")
+                raise NotFound(f"Repository {shown(asked or repository.id)} not found")
             return registry.folder_id
 
     def _new_repository(self, registry: Registry, path: str, id: str | None, kept: bool) -> Repository:

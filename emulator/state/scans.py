@@ -254,11 +254,21 @@ class ScanTable:
                         "artifact_id", "a Cloud Registry image's result names its artifact, no other does",
                         result.artifact_id,
                     )  # fmt: skip
+                if result.artifact_id and self._image_of_artifact(result.artifact_id) != image.id:
+                    raise ValueProblem(
+                        "artifact_id", f"must be an artifact of its image {image.id}", result.artifact_id
+                    )
             if result.status not in SCAN_STATUSES:
                 raise ValueProblem("status", f"must be one of {', '.join(SCAN_STATUSES)}", result.status)
             check_timestamp(result.scanned_at_ns, "scanned_at")
             check_vulnerabilities(result.vulnerabilities, "vulnerabilities")
             return self._keep_scan(result)
+
+    def _image_of_artifact(self, artifact_id: str) -> str | None:
+        try:
+            return getattr(self.get_artifact(artifact_id).image, "id", None)
+        except NotFound:
+            return None
 
     def _keep_scan(self, result: ScanResult) -> ScanResult:
         self.scan_results[result.id] = result
@@ -277,7 +287,8 @@ class ScanTable:
             return
         image = self.images.get(result.image_id)
         if image is None:
-            raise NotFound(f"Image {result.image_id} was deleted while it was scanned")
+            scanned = f"Artifact {result.artifact_id}" if result.artifact_id else f"Image {result.image_id}"
+            raise NotFound(f"{scanned} was deleted while it was scanned")
         self._finish_scan(result_id, "READY")
 
     def _finish_scan(self, result_id: str, status: str) -> None:

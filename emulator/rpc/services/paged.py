@@ -190,3 +190,19 @@ def list_handler(
         return message_class(method.response_type)(**{method.lists: listed}, next_page_token=next_page_token)
 
     return handle
+
+
+def offset_page(
+    tokens: PageTokens, method: str, scope: Scope, request: Message, fetch, default: int
+) -> tuple[list, str]:
+    """A page of a list the state makes whole on each call (``fetch()``), by position: the token
+    carries the offset, bound to ``method`` and ``scope`` (everything the request says)."""
+    limit = page_size_of(request, default)
+    query = ListQuery(method, scope, None, "position", False, limit)
+
+    def read(after):
+        nodes = fetch()
+        start = after[0] if after else 0
+        return nodes[start : start + limit], (start + limit, "") if start + limit < len(nodes) else None
+
+    return page(tokens, query, request.page_token, read)

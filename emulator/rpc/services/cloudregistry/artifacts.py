@@ -14,12 +14,11 @@ from emulator.api.errors import InvalidArgument, shown
 from emulator.api.filters import BLANKS, FilterSpec, NameFilter, parse_filter
 from emulator.api.ordering import parse_fields
 from emulator.api.wire import CLOUD_REGISTRY, message_class
-from emulator.rpc.paging import PageTokens
 from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.access import access_binding_rpcs
 from emulator.rpc.services.operations import new_operation, once, set_timestamp
-from emulator.rpc.services.paged import ListQuery, page, page_size_of
-from emulator.state.artifacts import Artifact
+from emulator.rpc.services.paged import offset_page
+from emulator.state.artifacts import Artifact, normal_path
 from emulator.state.listing import Scope
 from emulator.state.records import CLOUD_REGISTRY_API, Action
 from emulator.state.store import Store
@@ -85,30 +84,10 @@ def encoder(store: Store) -> Callable[[Artifact], Message]:
     """Encode an artifact, an image list's with the manifests it references (read under the lock)."""
 
     def encode(artifact: Artifact) -> Message:
-        manifests = []
-        if artifact.image is not None:
-            with store.atomic():
-                for child in store._lists.get(artifact.image.id, ()):
-                    manifests.append((store.images[child].digest, store.images[child].compressed_size))
-        return encode_artifact(artifact, manifests=manifests)
+        listed = store.images_listed_by(artifact.image) if artifact.image is not None else []
+        return encode_artifact(artifact, manifests=[(image.digest, image.compressed_size) for image in listed])
 
     return encode
-
-
-def offset_page(
-    tokens: PageTokens, method: str, scope: Scope, request: Message, fetch, default: int
-) -> tuple[list, str]:
-    """A page of a list the state makes whole on each call (``fetch()``), by position: the token
-    carries the offset, bound to ``method`` and ``scope`` (everything the request says)."""
-    limit = page_size_of(request, default)
-    query = ListQuery(method, scope, None, "position", False, limit)
-
-    def read(after):
-        nodes = fetch()
-        start = after[0] if after else 0
-        return nodes[start : start + limit], (start + limit, "") if start + limit < len(nodes) else None
-
-    return page(tokens, query, request.page_token, read)
 
 
 def _conditions(request: Message) -> tuple[Callable[[Artifact], bool], list]:
@@ -121,8 +100,9 @@ def _conditions(request: Message) -> tuple[Callable[[Artifact], bool], list]:
         except InvalidArgument as error:
             violations.extend(error.violations)
             continue
-        if parsed is not None:
-            tests.append(lambda node, a=attribute, f=parsed: (getattr(node, a).strip("/") in f.names) != f.negated)
+        if parsed is not None:  # a path with "/" around it is the same path
+            names = frozenset(name.strip("/") for name in parsed.names)
+            tests.append(lambda node, a=attribute, n=names, f=parsed: (getattr(node, a) in n) != f.negated)
     labels = []
     for position, label in enumerate(request.labels):
         match = LABEL.fullmatch(label.strip(BLANKS))
@@ -157,7 +137,7 @@ def _conditions(request: Message) -> tuple[Callable[[Artifact], bool], list]:
 def _sorted(nodes: list[Artifact], order: list[tuple[str, bool]]) -> list[Artifact]:
     keys = {"id": lambda n: n.id, "name": lambda n: n.name, "created_at": lambda n: n.created_at_ns,
             "modified_at": lambda n: n.modified_at_ns}  # fmt: skip
-    for field, descending in reversed(order or [("name", False), ("id", False)]):
+    for field, descending in reversed(order):  # the last field first: stable sorts keep the earlier ones' ties
         nodes.sort(key=keys[field], reverse=descending)
     return nodes
 
@@ -206,9 +186,8 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
         return response
 
     def delete(request: Message, call: Call) -> Message:
-        def perform():
+        def perform():  # the action's check (deletable?) runs when the operation starts
             artifact = store.get_artifact(request.artifact_id)
-            store._check_artifact_deletable(artifact.id)
             return new_operation(
                 call, "Delete artifact", f"{CLOUD_REGISTRY}.DeleteArtifactMetadata", {"artifact_id": artifact.id},
                 store.registries[artifact.registry_id].folder_id, action=Action.DELETE_ARTIFACT, target=artifact.id,
@@ -246,7 +225,7 @@ def list_artifacts_rpc(context: ServiceContext) -> Handler:
     def handle(request: Message, call: Call) -> Message:
         if not request.registry_id:
             raise InvalidArgument.field("registry_id", "is required")
-        path = request.path.strip("/")
+        path = normal_path(request.path)
 
         def fetch() -> list[Artifact]:
             with store.atomic():

@@ -15,9 +15,9 @@ from emulator.api.filters import FilterSpec, parse_filter
 from emulator.api.ordering import parse_order_by
 from emulator.api.wire import CLOUD_REGISTRY, message_class
 from emulator.rpc.pipeline import Call, Handler, ServiceContext
-from emulator.rpc.services.cloudregistry.artifacts import offset_page
 from emulator.rpc.services.masks import fields_to_update
 from emulator.rpc.services.operations import as_json, new_operation, once, set_timestamp
+from emulator.rpc.services.paged import offset_page
 from emulator.state.cloud_lifecycle import CloudDryRun, CloudLifecyclePolicy
 from emulator.state.listing import Scope
 
@@ -205,7 +205,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
             if parsed is not None:
                 tests.append(lambda a, name=attribute, f=parsed: (getattr(a, name) in f.names) != f.negated)
         try:
-            order, descending = _page(request, ("path",), "path")
+            _, descending = _page(request, ("path",), "path")
         except InvalidArgument as error:
             violations.extend(error.violations)
         if violations:

@@ -12,8 +12,8 @@ from emulator.api.errors import InvalidArgument
 from emulator.api.ordering import parse_order_by
 from emulator.api.wire import CLOUD_REGISTRY, message_class
 from emulator.rpc.pipeline import Call, Handler, ServiceContext
-from emulator.rpc.services.cloudregistry.artifacts import offset_page
 from emulator.rpc.services.operations import new_operation, once
+from emulator.rpc.services.paged import offset_page
 from emulator.state.listing import Scope
 from emulator.state.records import CLOUD_REGISTRY_API, Action
 from emulator.state.scans import SEVERITIES, ScanResult, Vulnerability, scan_result_json
