@@ -398,7 +398,9 @@ class Emulator:
     def run_lifecycle_policies(self, lifecycle_policy_id: str | None = None) -> list[LifecycleRun]:
         """Run the ACTIVE lifecycle policies now (or the ACTIVE one named), as production does
         regularly: each deletes the images its rules require, as ImageService.Delete does (one done
-        operation each; an image an image list outside them references is kept). What each did."""
+        operation each; an image an image list outside them references is kept). Then Cloud
+        Registry's ENABLED ones (or the one named): artifacts, HARD deleted now, SOFT after their
+        cooldown (``soft_deleted``: marked DELETED meanwhile). What each did."""
         self.store.advance()
         try:
             return self.store.run_lifecycle_policies(lifecycle_policy_id)

@@ -1025,3 +1025,48 @@ def test_a_seeded_scan_result_names_its_images_artifact(fresh, docker, stubs):
     latest = artifact_at(stubs, registry.id, "library/ubuntu/latest").id
     fresh.load_seed({"registries": [], "scan_results": [{**result, "artifact_id": latest}]})
     assert fresh.store.scan_results["che00000000000000001"].artifact_id == latest
+
+
+def test_an_enabled_policy_runs_hard_deletes_now_and_soft_deletes_after_its_cooldown(fresh, aged, policies, stubs):
+    """Documented: SOFT_DELETE "marks artifacts for deletion ... they remain in the registry during the
+    cooldown period ... After this period ends, the artifacts are permanently deleted"; HARD_DELETE
+    removes them. The emulator's choice: a run is a step on demand (or on the lifecycle schedule);
+    marked artifacts show status DELETED; each deletion records a DeleteArtifact operation."""
+    rules = [
+        rule(docker_filters=LP.DockerFilters(tag_status=LP.DockerFilters.UNTAGGED),
+             delete=LP.DeleteLifecycleRule(type=LP.HARD_DELETE, always=True)),
+        rule(path_prefix="/vault", delete=LP.DeleteLifecycleRule(type=LP.SOFT_DELETE, cooldown_period_days=2,
+             version_condition=LP.DeleteByVersionCondition(versions_count_greater_than=1))),
+    ]  # fmt: skip
+    policy = make_policy(policies, aged.id, rules, state=LP.ENABLED)
+    disabled = make_policy(policies, aged.id, rules)
+    with pytest.raises(ValueError, match="only an ENABLED policy runs"):
+        fresh.run_lifecycle_policies(disabled.id)
+    [run] = [run for run in fresh.run_lifecycle_policies() if run.lifecycle_policy_id == policy.id]
+    untagged = [image for image in fresh.images.values() if not image.tags]
+    assert untagged == [] and len(run.deleted) == 2 and len(run.operations) == 2
+    assert sorted(artifact_at(stubs, aged.id, f"vault/1.{n}").id for n in (1, 2)) == sorted(run.soft_deleted)
+    marked = artifact_at(stubs, aged.id, "vault/1.1")
+    assert marked.status == Artifact.DELETED and artifact_at(stubs, aged.id, "vault/1.3").status == Artifact.ACTIVE
+    deleted = list_all(stubs, registry_id=aged.id, status=[Artifact.DELETED])
+    assert sorted(a.name for a in deleted) == ["1.1", "1.2"]
+    state = fresh.state()
+    with Emulator() as again:  # the marks are kept by the state file
+        again.load_seed(state)
+        assert again.state() == state
+    fresh.advance_time(DAY)
+    fresh.run_lifecycle_policies(policy.id)
+    assert sorted(t for image in fresh.images.values() for t in image.tags if t.startswith("1.")) == [
+        "1.1",
+        "1.2",
+        "1.3",
+    ]
+    fresh.advance_time(DAY)
+    [again] = fresh.run_lifecycle_policies(policy.id)
+    assert sorted(again.deleted) == sorted(run.soft_deleted) and again.soft_deleted == ()
+    assert sorted(t for image in fresh.images.values() for t in image.tags if t.startswith("1.")) == ["1.3"]
+    operation = fresh.store.operations[again.operations[0]]
+    assert (operation.created_by, operation.metadata_type) == (
+        f"lifecycle-policy:{policy.id}",
+        "yandex.cloud.cloudregistry.v1.DeleteArtifactMetadata",
+    )

@@ -261,6 +261,13 @@ def test_cloud_registry_stubs(ycr, ycr_cloud_registry_stubs):
     request = pb.ListArtifactsRequest(registry_id=registry.id, path="library/ubuntu")
     listed = ycr_cloud_registry_stubs.registries.ListArtifacts(request)
     assert [artifact.name for artifact in listed.artifacts] == ["latest"]
+    from yandex.cloud.cloudregistry.v1 import lifecycle_policy_pb2 as lp, lifecycle_policy_service_pb2 as lps
+
+    always = lp.LifecycleRule(delete=lp.DeleteLifecycleRule(type=lp.HARD_DELETE, always=True))
+    create = lps.CreateLifecyclePolicyRequest(registry_id=registry.id, rules=[always], state=lp.ENABLED)
+    ycr_cloud_registry_stubs.lifecycle_policies.Create(create)
+    [run] = ycr.run_lifecycle_policies()  # Cloud Registry's enabled policies run with the others
+    assert run.deleted == (listed.artifacts[0].id,) and ycr.images == {}
 
 
 @pytest.mark.ycr_lifecycle(every=-5)

@@ -62,12 +62,11 @@ class Artifact:
     modified_at_ns: int
     created_by: str = ""
     image: Image | None = field(default=None, compare=False)  # an ARTIFACT's image
+    status: str = "ACTIVE"  # DELETED while a SOFT_DELETE rule's cooldown runs (emulator.state.cloud_lifecycle)
 
     @property
     def full_path(self) -> str:
         return f"{self.path}/{self.name}" if self.path else self.name
-
-    status = "ACTIVE"
 
 
 def folder_id_of(registry_id: str, path: str) -> str:
@@ -255,10 +254,10 @@ class ArtifactTable:
         return Artifact(repository.id, repository.registry_id, PACKAGE, parent, name, created, modified)
 
     def _tag_artifact(self, image: Image, tag: str | None) -> Artifact:
-        repository_path = image.repository
+        artifact_id = artifact_id_of(image, tag)
         return Artifact(
-            artifact_id_of(image, tag), image.registry_id, ARTIFACT, repository_path, tag or image.digest,
-            image.created_at_ns, image.last_modified_ns, image=image,
+            artifact_id, image.registry_id, ARTIFACT, image.repository, tag or image.digest, image.created_at_ns,
+            image.last_modified_ns, image=image, status="DELETED" if artifact_id in self.soft_deleted else "ACTIVE",
         )  # fmt: skip
 
     def _artifacts_of(self, repository: Repository) -> Iterator[Artifact]:
@@ -369,11 +368,12 @@ class ArtifactTable:
                 self._artifact_bindings.pop(artifact.id, None)
 
     def _forget_artifacts_of(self, image: Image, tags: Iterable[str], *, untagged: bool) -> None:
-        """Some tags of an image went (``untagged``: the image too): their artifacts' bindings go
-        with them (an id names its image, so no other artifact has it later)."""
-        if self._artifact_bindings:
+        """Some tags of an image went (``untagged``: the image too): their artifacts' bindings and
+        soft-deletion marks go with them (an id names its image, so no other artifact has it later)."""
+        if self._artifact_bindings or self.soft_deleted:
             for tag in (*tags, *((None,) if untagged else ())):
                 self._artifact_bindings.pop(artifact_id_of(image, tag), None)
+                self.soft_deleted.pop(artifact_id_of(image, tag), None)
 
     # ---- deleting -----------------------------------------------------------------------
 

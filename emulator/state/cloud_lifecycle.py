@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from emulator.api.errors import FailedPrecondition, InvalidArgument, ResourceExhausted, found
+from emulator.api.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted, found
 from emulator.api.ids import CLOUD_REGISTRY_PREFIX
 from emulator.api.values import ValueProblem, check_timestamp
 from emulator.state.artifacts import ARTIFACT, Artifact
+from emulator.state.lifecycle import LifecycleRun
 from emulator.state.operation_log import Effect
-from emulator.state.records import CLOUD_REGISTRY_API, Action
+from emulator.state.records import CLOUD_REGISTRY_API, Action, Operation
 
 DAY_NS = 86_400 * 1_000_000_000
 LIFECYCLE_STATES = ("DISABLED", "ENABLED")
@@ -32,6 +33,7 @@ MAX_DAYS = 100 * 365  # a rule's days: the emulator's bound
 MAX_DRY_RUNS = 1_000  # results kept (the oldest by run_at go first): the emulator's bound
 MAX_AFFECTED = 1_000_000  # artifacts all kept results name together: the emulator's bound
 HARD, SOFT = "LIFECYCLE_RULE_TYPE_HARD_DELETE", "LIFECYCLE_RULE_TYPE_SOFT_DELETE"
+DELETE_ARTIFACT_METADATA = "yandex.cloud.cloudregistry.v1.DeleteArtifactMetadata"
 
 
 @dataclass(slots=True)
@@ -179,13 +181,16 @@ class CloudLifecycleTable:
     """Cloud Registry's policies by id (and by registry), and their dry runs."""
 
     def _open_table(self) -> None:
+        # Artifacts a SOFT_DELETE rule marked: artifact id -> when its cooldown ends (then a run
+        # deletes it); shown DELETED meanwhile. At most one entry per artifact there is.
+        self.soft_deleted: dict[str, int] = {}
         self.cloud_lifecycle_policies: dict[str, CloudLifecyclePolicy] = {}
         self._cloud_policies_of: dict[str, dict[str, None]] = {}  # registry id -> its policies' ids
         self.cloud_dry_runs: dict[str, CloudDryRun] = {}  # in run_at order (results are made as time goes)
         self._cloud_affected = 0
 
     def _table_contents(self) -> tuple:
-        return self.cloud_lifecycle_policies, self._cloud_policies_of, self.cloud_dry_runs
+        return self.cloud_lifecycle_policies, self._cloud_policies_of, self.cloud_dry_runs, self.soft_deleted
 
     def _table_effects(self) -> dict[Action, Effect]:
         return {}
@@ -354,3 +359,77 @@ class CloudLifecycleTable:
         with self._lock:
             self.get_cloud_policy(policy_id)
             return [run for run in self.cloud_dry_runs.values() if run.policy_id == policy_id]
+
+    # ---- runs ----------------------------------------------------------------------------
+
+    def run_cloud_policies(self) -> list[LifecycleRun]:
+        """Run every ENABLED policy, oldest first (what the lifecycle schedule runs)."""
+        with self._lock:
+            enabled = sorted(
+                (p for p in self.cloud_lifecycle_policies.values() if p.state == "ENABLED"),
+                key=lambda p: (p.created_at_ns, p.id),
+            )
+            return [self._run_cloud(policy) for policy in enabled]
+
+    def run_cloud_policy(self, policy_id: str) -> LifecycleRun:
+        """Run one ENABLED policy now (FAILED_PRECONDITION for a DISABLED one: DryRun it)."""
+        with self._lock:
+            policy = self.get_cloud_policy(policy_id)
+            if policy.state != "ENABLED":
+                raise FailedPrecondition(f"Lifecycle policy {policy.id} is DISABLED: only an ENABLED policy runs")
+            return self._run_cloud(policy)
+
+    def _run_cloud(self, policy: CloudLifecyclePolicy) -> LifecycleRun:
+        """What the rules select now: HARD ones deleted, SOFT ones marked DELETED until their
+        cooldown ends (0 days: deleted now); marked artifacts of the registry whose cooldown has
+        ended are deleted. Each deletion is one done DeleteArtifact operation; an artifact a pending
+        operation or an image list outside holds is kept, and said why."""
+        now = self.clock.now_ns()
+        packages = [
+            [node for node in self._artifacts_of(repository) if node.kind == ARTIFACT]
+            for repository in self._repositories_of(policy.registry_id)
+        ]
+        doomed: dict[str, str] = {}  # artifact id -> why (HARD, SOFT or a cooldown that ended)
+        marked = []
+        for artifact in affected_artifacts(packages, policy.rules, now):
+            cooldown = int(policy.rules[artifact.rule_index]["delete"].get("cooldown_period_days", 0)) * DAY_NS
+            if artifact.rule_type == SOFT and cooldown and artifact.artifact_id not in self.soft_deleted:
+                self.soft_deleted[artifact.artifact_id] = now + cooldown
+                marked.append(artifact.artifact_id)
+            elif artifact.rule_type == HARD or not cooldown:
+                doomed[artifact.artifact_id] = artifact.rule_type
+        for artifact_id, due in list(self.soft_deleted.items()):
+            try:
+                node = self.get_artifact(artifact_id)
+            except NotFound:  # gone another way
+                del self.soft_deleted[artifact_id]
+                continue
+            if node.registry_id == policy.registry_id and due <= now:
+                doomed[artifact_id] = SOFT
+        deleted, operations, kept = [], [], {}
+        folder_id = self.registries[policy.registry_id].folder_id
+        for artifact_id in sorted(doomed):
+            try:
+                node = self.get_artifact(artifact_id)  # a tag deleted before may have taken this image
+            except NotFound:
+                self.soft_deleted.pop(artifact_id, None)
+                continue
+            holder = self.log.holding("Artifact", artifact_id) or self.log.holding("Image", node.image.id)
+            if holder is not None:
+                kept[artifact_id] = f"a pending operation, {holder}, holds it"
+                continue
+            try:
+                self.delete_artifact(artifact_id)
+            except FailedPrecondition as refusal:
+                kept[artifact_id] = refusal.message
+                continue
+            self.soft_deleted.pop(artifact_id, None)
+            deleted.append(artifact_id)
+            operation = Operation(
+                id=self.new_operation_id(), description="Delete artifact", created_at_ns=now,
+                created_by=f"lifecycle-policy:{policy.id}", modified_at_ns=now, done=True,
+                metadata_type=DELETE_ARTIFACT_METADATA, metadata={"artifact_id": artifact_id},
+                response_type="google.protobuf.Empty", folder_id=folder_id,
+            )  # fmt: skip
+            operations.append(self.log.add(operation).id)
+        return LifecycleRun(policy.id, tuple(deleted), tuple(operations), tuple(sorted(kept.items())), tuple(marked))

@@ -188,7 +188,7 @@ def cloud_policy_json(policy, runs) -> dict:
                     {"path": a.path, "artifact_id": a.artifact_id, "rule_type": a.rule_type, "rule_index": a.rule_index}
                     for a in run.affected
                 ],
-            }  # fmt: skip
+            }
             for run in runs
         ]
     return entry
@@ -293,6 +293,7 @@ def lifecycle_run_json(run: LifecycleRun) -> dict:
         "deleted": list(run.deleted),
         "operations": list(run.operations),
         "kept": [{"image_id": image_id, "reason": reason} for image_id, reason in run.kept],
+        **({"soft_deleted": list(run.soft_deleted)} if run.soft_deleted else {}),
     }
 
 
@@ -302,6 +303,7 @@ def lifecycle_run_from_json(entry: dict) -> LifecycleRun:
         tuple(entry["deleted"]),
         tuple(entry["operations"]),
         tuple((kept["image_id"], kept["reason"]) for kept in entry["kept"]),
+        tuple(entry.get("soft_deleted", ())),
     )
 
 

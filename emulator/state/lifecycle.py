@@ -139,9 +139,10 @@ class LifecycleRun:
     and those it would have deleted but kept, with why."""
 
     lifecycle_policy_id: str
-    deleted: tuple[str, ...]
+    deleted: tuple[str, ...]  # image ids; a Cloud Registry policy's: artifact ids
     operations: tuple[str, ...]
-    kept: tuple[tuple[str, str], ...] = ()  # (image id, reason)
+    kept: tuple[tuple[str, str], ...] = ()  # (image or artifact id, reason)
+    soft_deleted: tuple[str, ...] = ()  # a Cloud Registry policy's: artifacts marked DELETED for a cooldown
 
 
 def doomed_images(images: Iterable[Image], rules: Iterable[LifecycleRule], now_ns: int) -> list[Image]:
@@ -416,8 +417,11 @@ class LifecyclePolicyTable:
         """Run the ACTIVE policies (or the one named, which must be ACTIVE), oldest first, as one
         step: each deletes what its rules require now through ImageService.Delete's path, one done
         operation recorded per image. An image an image list outside the doomed ones references, or
-        one a pending operation holds, is kept (and said why)."""
+        one a pending operation holds, is kept (and said why). Then Cloud Registry's ENABLED
+        policies (emulator.state.cloud_lifecycle), or the one named."""
         with self._lock:
+            if policy_id is not None and policy_id in self.cloud_lifecycle_policies:
+                return [self.run_cloud_policy(policy_id)]
             if policy_id is not None:
                 policy = self.get_lifecycle_policy(policy_id)
                 if policy.status != "ACTIVE":
@@ -428,7 +432,8 @@ class LifecyclePolicyTable:
             else:
                 active = (p for p in self.lifecycle_policies.values() if p.status == "ACTIVE")
                 policies = sorted(active, key=lambda p: (p.created_at_ns, p.id))
-            return [self._run(policy) for policy in policies]
+            runs = [self._run(policy) for policy in policies]
+            return runs if policy_id is not None else runs + self.run_cloud_policies()
 
     def _run(self, policy: LifecyclePolicy) -> LifecycleRun:
         now = self.clock.now_ns()

@@ -30,6 +30,7 @@ from emulator.state.codecs import (
     access_binding_json,
     cloud_policy_json,
     folder_json,
+    format_timestamp,
     image_json,
     lifecycle_policy_json,
     operation_json,
@@ -74,7 +75,7 @@ _ARTIFACT_BINDING_KEYS = {"path", "access_bindings"}
 _REGISTRY_KEYS = {
     "id", "folder_id", "name", "created_at", "labels", "images", "repositories", "access_bindings", "ip_permissions",
     "status", "scan_policy", "modified_at", "folders", "artifact_access_bindings", "lifecycle_policies",
-    *_CLOUD_REGISTRY_KEYS,
+    "soft_deleted_artifacts", *_CLOUD_REGISTRY_KEYS,
 }  # fmt: skip
 _SCAN_POLICY_KEYS = {"id", "name", "description", "created_at", "rules", "disabled", "scan_lang_packages"}
 _REPORT_KEYS = {"digest", "vulnerabilities"}
@@ -289,7 +290,13 @@ def _cloud_registry_arguments(entry: dict, where: str) -> dict:
     if "kind" not in given:
         if given:
             raise SeedError(f"{_at(where, min(given))}: only a Cloud Registry registry (one with a kind) has it")
-        for key in ("modified_at", "folders", "artifact_access_bindings", "lifecycle_policies"):
+        for key in (
+            "modified_at",
+            "folders",
+            "artifact_access_bindings",
+            "lifecycle_policies",
+            "soft_deleted_artifacts",
+        ):
             if entry.get(key) is not None:
                 raise SeedError(f"{_at(where, key)}: only a Cloud Registry registry (one with a kind) has it")
         return {}
@@ -637,6 +644,21 @@ def add_artifact_bindings(store: Store, registry: Registry, entry: dict, where: 
             store.set_artifact_access(store.get_artifact_by_path(registry.id, path).id, bindings)
         except ApiError as error:
             raise SeedError(f"{_at(item_where, 'path')}: {error.message}") from None
+    key = _at(where, "soft_deleted_artifacts")
+    for position, item in enumerate(_expect(entry.get("soft_deleted_artifacts") or [], list, key, "a list")):
+        item_where = f"{key}[{position}]"
+        _check_keys(item, {"path", "until"}, {"path", "until"}, item_where)
+        path = _expect(item["path"], str, _at(item_where, "path"), "a string")
+        until = parse_timestamp(item["until"], _at(item_where, "until"))
+        try:
+            artifact = store.get_artifact_by_path(registry.id, path)
+        except ApiError as error:
+            raise SeedError(f"{_at(item_where, 'path')}: {error.message}") from None
+        if artifact.image is None:
+            raise SeedError(
+                f"{_at(item_where, 'path')}: {path!r} is a {artifact.kind}: only artifacts are soft-deleted"
+            )
+        store.soft_deleted[artifact.id] = until
 
 
 def add_repository_entry(store: Store, registry_id: str, entry: Any, where: str = "") -> Repository:
@@ -880,6 +902,13 @@ def tree_json(store: Store, registry: Registry) -> dict:
     ]  # O(bound artifacts) per registry: few are
     if bound:
         found["artifact_access_bindings"] = sorted(bound, key=lambda item: item["path"])
+    marked = []
+    for artifact_id, until in store.soft_deleted.items():
+        artifact = store.get_artifact(artifact_id)
+        if artifact.registry_id == registry.id:
+            marked.append({"path": artifact.full_path, "until": format_timestamp(until)})
+    if marked:
+        found["soft_deleted_artifacts"] = sorted(marked, key=lambda item: item["path"])
     policies = store.cloud_policies_of(registry.id)
     if policies:
         found["lifecycle_policies"] = [
