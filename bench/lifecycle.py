@@ -12,6 +12,7 @@ import time
 
 from emulator import Emulator
 from emulator.state.lifecycle import LifecycleRule
+from emulator.state.scans import MAX_SCAN_RESULTS
 
 CR = "yandex.cloud.containerregistry.v1"
 DAY_NS = 86_400 * 10**9
@@ -20,7 +21,8 @@ START_NS = 1_700_000_000 * 10**9
 
 def _world(emulator: Emulator, resources: int) -> dict[str, bytes]:
     """``resources`` images in one repository, as many policies on it, a dry run finding the images
-    (at most 50,000) and as many scan results: the request bytes of each List's first page."""
+    (at most 50,000) and as many scan results (at most the 10,000 kept): the request bytes of each
+    List's first page."""
     from yandex.cloud.containerregistry.v1 import image_service_pb2, lifecycle_policy_service_pb2, scanner_service_pb2
 
     registry = emulator.add_registry("b1gbenchlifecycle000", id="crpbenchlifecycle000")
@@ -40,7 +42,7 @@ def _world(emulator: Emulator, resources: int) -> dict[str, bytes]:
         "scan_results": [
             {"id": f"che{n:017d}", "image_id": image.id, "repository_id": repository.id, "folder_id": registry.folder_id,
              "status": "READY", "scanned_at": "2026-01-01T00:00:00Z"}
-            for n, image in enumerate(images)
+            for n, image in enumerate(images[:MAX_SCAN_RESULTS])  # no more are kept
         ],
     })  # fmt: skip
     return {
