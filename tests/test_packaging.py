@@ -1,0 +1,20 @@
+"""What `pip install .` installs: every package of the emulator (found by a fresh clone's README
+start command: a subpackage missing from pyproject.toml's list broke `ycr-emulator` when installed
+without -e, while the editable installs the suite uses found it in the checkout)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def test_every_package_of_the_emulator_is_installed():
+    listed = set(tomllib.loads((REPOSITORY / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(REPOSITORY).parts) for init in (REPOSITORY / "emulator").rglob("__init__.py")
+    }
+    assert found - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
