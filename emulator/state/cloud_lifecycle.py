@@ -113,7 +113,7 @@ def check_rules(rules: Iterable[dict[str, Any]], field: str = "rules") -> tuple[
                 raise InvalidArgument.field(
                     f"{where}.delete.version_condition", f"must be 0 to {MAX_DAYS}, got {count}"
                 )
-        if kinds[0] != "delete" and int(next(iter(body.values()), 0) or 0) <= 0:
+        if kinds[0] != "delete" and int(body.get(numbers[0], 0)) <= 0:
             raise InvalidArgument.field(f"{where}.{kinds[0]}.{numbers[0]}", "must be > 0")
         if rule.get("version_regexp"):
             try:

@@ -8,6 +8,7 @@ cursor into a token. The store does the rest (emulator.state.listing).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -193,16 +194,20 @@ def list_handler(
 
 
 def offset_page(
-    tokens: PageTokens, method: str, scope: Scope, request: Message, fetch, default: int
+    tokens: PageTokens, method: str, request: Message, fetch: Callable[[], list], default: int
 ) -> tuple[list, str]:
     """A page of a list the state makes whole on each call (``fetch()``), by position: the token
-    carries the offset, bound to ``method`` and ``scope`` (everything the request says)."""
+    carries the offset, bound to ``method`` and to everything the request says but its page."""
     limit = page_size_of(request, default)
-    query = ListQuery(method, scope, None, "position", False, limit)
+    query = type(request)()
+    query.CopyFrom(request)
+    query.ClearField("page_size"), query.ClearField("page_token")
+    said = hashlib.blake2b(query.SerializeToString(deterministic=True), digest_size=16).hexdigest()
+    listing = ListQuery(method, Scope("request", said), None, "position", False, limit)
 
     def read(after):
         nodes = fetch()
         start = after[0] if after else 0
         return nodes[start : start + limit], (start + limit, "") if start + limit < len(nodes) else None
 
-    return page(tokens, query, request.page_token, read)
+    return page(tokens, listing, request.page_token, read)

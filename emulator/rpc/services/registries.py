@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from google.protobuf.message import Message
@@ -60,13 +61,21 @@ def encode_registry(registry: Registry) -> Message:
 
 
 def registry_operation(
-    call: Call, verb: str, registry: Registry, *, answers: bool = False, action: Action = Action.NONE
+    call: Call,
+    verb: str,
+    registry: Registry,
+    *,
+    answers: bool = False,
+    action: Action = Action.NONE,
+    package: str = CONTAINER_REGISTRY,
+    encode: Callable[[Registry], Message] = encode_registry,
 ):
-    """The operation of a registry method: ``<verb>RegistryMetadata`` naming the registry, the
-    Registry as its response if it ``answers`` (else Empty), and its pending ``action``."""
-    response = (f"{CONTAINER_REGISTRY}.Registry", encode_registry(registry)) if answers else ()
+    """The operation of a registry method of ``package`` (Cloud Registry's has the same shapes):
+    ``<verb>RegistryMetadata`` naming the registry, the Registry (``encode``d) as its response if it
+    ``answers`` (else Empty), and its pending ``action``."""
+    response = (f"{package}.Registry", encode(registry)) if answers else ()
     return new_operation(
-        call, f"{verb} registry", f"{CONTAINER_REGISTRY}.{verb}RegistryMetadata", {"registry_id": registry.id},
+        call, f"{verb} registry", f"{package}.{verb}RegistryMetadata", {"registry_id": registry.id},
         registry.folder_id, *response, action=action, target=registry.id if action is not Action.NONE else "",
     )  # fmt: skip
 

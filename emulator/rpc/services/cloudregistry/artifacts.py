@@ -174,13 +174,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
                 chosen = [r.id for r in registries if (not kinds or r.kind in kinds) and (not types or r.type in types)]
                 return _sorted([node for node in store.artifacts_in(chosen) if keep(node)], order)
 
-        query = type(request)()
-        query.CopyFrom(request)
-        query.ClearField("page_size"), query.ClearField("page_token")
-        fingerprint_scope = Scope(scope.kind, (scope.value, query.SerializeToString(deterministic=True).hex()))
-        nodes, next_page_token = offset_page(
-            tokens, call.method.full, fingerprint_scope, request, fetch, DEFAULT_PAGE_SIZE
-        )
+        nodes, next_page_token = offset_page(tokens, call.method.full, request, fetch, DEFAULT_PAGE_SIZE)
         response = message_class(call.method.response_type)(next_page_token=next_page_token)
         response.artifacts.extend(encode(node) for node in nodes)
         return response
@@ -232,8 +226,7 @@ def list_artifacts_rpc(context: ServiceContext) -> Handler:
                 call.authorize(store.registry_in(CLOUD_REGISTRY_API, request.registry_id).folder_id)
                 return store.children_of(request.registry_id, path)
 
-        scope = Scope("artifact_path", (request.registry_id, path))
-        nodes, next_page_token = offset_page(tokens, call.method.full, scope, request, fetch, DEFAULT_PAGE_SIZE)
+        nodes, next_page_token = offset_page(tokens, call.method.full, request, fetch, DEFAULT_PAGE_SIZE)
         response = message_class(call.method.response_type)(next_page_token=next_page_token)
         response.artifacts.extend(encode(node) for node in nodes)
         return response

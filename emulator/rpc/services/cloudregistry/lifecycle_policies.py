@@ -19,7 +19,6 @@ from emulator.rpc.services.masks import fields_to_update
 from emulator.rpc.services.operations import as_json, new_operation, once, set_timestamp
 from emulator.rpc.services.paged import offset_page
 from emulator.state.cloud_lifecycle import CloudDryRun, CloudLifecyclePolicy
-from emulator.state.listing import Scope
 
 ON_POLICY = Target("policy_id", "cloud_lifecycle_policy")
 ON_DRY_RUN = Target("dry_run_id", "cloud_dry_run")
@@ -80,10 +79,6 @@ def _rules_of(request: Message) -> list[dict]:
     return [as_json(rule) for rule in request.rules]
 
 
-def _page(request: Message, fields: tuple[str, ...], default: str) -> tuple[str, bool]:
-    return parse_order_by(request.order_by or default, fields)
-
-
 def rpcs(context: ServiceContext) -> dict[str, Handler]:
     store, tokens = context.store, context.tokens
 
@@ -140,9 +135,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
                 call.authorize_target(request)
                 return store.cloud_policies_of(request.registry_id)
 
-        found, token = offset_page(
-            tokens, call.method.full, Scope("cloud_registry", request.registry_id), request, fetch, DEFAULT_PAGE_SIZE
-        )
+        found, token = offset_page(tokens, call.method.full, request, fetch, DEFAULT_PAGE_SIZE)
         response = message_class(call.method.response_type)(next_page_token=token)
         response.policies.extend(encode_policy(policy) for policy in found)
         return response
@@ -170,7 +163,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
 
     def list_dry_run_results(request: Message, call: Call) -> Message:
         """A policy's results run in [run_after, run_before), by run_at (newest first unless asked)."""
-        order, descending = _page(request, ("id", "run_at"), "run_at desc")
+        order, descending = parse_order_by(request.order_by or "run_at desc", ("id", "run_at"))
         after = request.run_after.ToNanoseconds() if request.HasField("run_after") else None
         before = request.run_before.ToNanoseconds() if request.HasField("run_before") else None
 
@@ -184,8 +177,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
             key = (lambda r: r.id) if order == "id" else (lambda r: (r.run_at_ns, r.id))
             return sorted(runs, key=key, reverse=descending)
 
-        scope = Scope("cloud_lifecycle_policy", (request.policy_id, after, before, order, descending))
-        found, token = offset_page(tokens, call.method.full, scope, request, fetch, DEFAULT_PAGE_SIZE)
+        found, token = offset_page(tokens, call.method.full, request, fetch, DEFAULT_PAGE_SIZE)
         response = message_class(call.method.response_type)(next_page_token=token)
         response.results.extend(encode_dry_run(run) for run in found)
         return response
@@ -205,7 +197,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
             if parsed is not None:
                 tests.append(lambda a, name=attribute, f=parsed: (getattr(a, name) in f.names) != f.negated)
         try:
-            _, descending = _page(request, ("path",), "path")
+            _, descending = parse_order_by(request.order_by or "path", ("path",))
         except InvalidArgument as error:
             violations.extend(error.violations)
         if violations:
@@ -219,11 +211,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
                 (a for a in affected if all(test(a) for test in tests)), key=lambda a: a.path, reverse=descending
             )
 
-        query = type(request)()
-        query.CopyFrom(request)
-        query.ClearField("page_size"), query.ClearField("page_token")
-        scope = Scope("cloud_dry_run", query.SerializeToString(deterministic=True).hex())
-        found, token = offset_page(tokens, call.method.full, scope, request, fetch, DEFAULT_PAGE_SIZE)
+        found, token = offset_page(tokens, call.method.full, request, fetch, DEFAULT_PAGE_SIZE)
         response = message_class(call.method.response_type)(next_page_token=token)
         for affected in found:
             item = response.artifacts.add(

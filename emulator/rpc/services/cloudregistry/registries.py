@@ -14,8 +14,9 @@ from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.access import access_binding_rpcs, ip_permission_rpcs
 from emulator.rpc.services.cloudregistry.artifacts import list_artifacts_rpc
 from emulator.rpc.services.masks import fields_to_update
-from emulator.rpc.services.operations import new_operation, once, set_timestamp
+from emulator.rpc.services.operations import once, set_timestamp
 from emulator.rpc.services.paged import ListSpec, list_handler
+from emulator.rpc.services.registries import registry_operation as _registry_operation
 from emulator.state.records import CLOUD_REGISTRY_API, Action, Registry
 
 # "Default value: 10" (ListRegistriesRequest.page_size); name_filter: "name" with = or != (IN and
@@ -81,16 +82,7 @@ def _patterns(request: Message) -> dict[str, tuple[str, ...]]:
     }
 
 
-def registry_operation(
-    call: Call, verb: str, registry: Registry, *, answers: bool = False, action: Action = Action.NONE
-):
-    """The operation of a registry method: ``<verb>RegistryMetadata`` naming the registry, the
-    Registry as its response if it ``answers`` (else Empty), and its pending ``action``."""
-    response = (f"{CLOUD_REGISTRY}.Registry", encode_registry(registry)) if answers else ()
-    return new_operation(
-        call, f"{verb} registry", f"{CLOUD_REGISTRY}.{verb}RegistryMetadata", {"registry_id": registry.id},
-        registry.folder_id, *response, action=action, target=registry.id if action is not Action.NONE else "",
-    )  # fmt: skip
+registry_operation = partial(_registry_operation, package=CLOUD_REGISTRY, encode=encode_registry)
 
 
 def rpcs(context: ServiceContext) -> dict[str, Handler]:

@@ -14,7 +14,6 @@ from emulator.api.wire import CLOUD_REGISTRY, message_class
 from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.rpc.services.operations import new_operation, once
 from emulator.rpc.services.paged import offset_page
-from emulator.state.listing import Scope
 from emulator.state.records import CLOUD_REGISTRY_API, Action
 from emulator.state.scans import SEVERITIES, ScanResult, Vulnerability, scan_result_json
 
@@ -49,10 +48,6 @@ def encode_vulnerability(vulnerability: Vulnerability) -> Message:
         package_fixed_version=vulnerability.fixed_by, link=vulnerability.link, source=vulnerability.source,
         origin=vulnerability.origin,
     )  # fmt: skip
-
-
-def _order(request: Message, fields: tuple[str, ...]) -> tuple[str, bool]:
-    return parse_order_by(request.order_by, fields)
 
 
 def rpcs(context: ServiceContext) -> dict[str, Handler]:
@@ -90,7 +85,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
         """An artifact's results, a status filter (a message here), ordered by id or status (critical first)."""
         if not request.artifact_id:
             raise InvalidArgument.field("artifact_id", "is required")
-        order, descending = _order(request, ("id", "status"))
+        order, descending = parse_order_by(request.order_by, ("id", "status"))
         status = request.filter.status
         wanted = message_class(f"{CLOUD_REGISTRY}.ScanResult").Status.Name(status) if status else None
 
@@ -101,8 +96,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
             key = (lambda r: (r.severity_rank, r.id)) if order == "status" else (lambda r: r.id)
             return sorted(results, key=key, reverse=descending)
 
-        scope = Scope("artifact_id", (request.artifact_id, wanted or "", order, descending))
-        results, token = offset_page(tokens, call.method.full, scope, request, fetch, DEFAULT_PAGE_SIZE)
+        results, token = offset_page(tokens, call.method.full, request, fetch, DEFAULT_PAGE_SIZE)
         response = message_class(call.method.response_type)(next_page_token=token)
         response.scan_results.extend(encode_scan_result(result) for result in results)
         return response
@@ -110,7 +104,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
     def list_vulnerabilities(request: Message, call: Call) -> Message:
         """A result's vulnerabilities, filtered by severity and/or name (a message here), ordered by
         severity (most severe first ascending, as Severity numbers them) or as found."""
-        order, descending = _order(request, ("position", "severity"))
+        order, descending = parse_order_by(request.order_by, ("position", "severity"))
         severity = request.filter.severity
         wanted = message_class(f"{CLOUD_REGISTRY}.Vulnerability").Severity.Name(severity) if severity else None
         name = request.filter.name
@@ -124,8 +118,7 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
                 found.sort(key=lambda v: SEVERITIES.index(v.severity), reverse=descending)
             return found
 
-        scope = Scope("scan_result", (request.scan_result_id, wanted or "", name, order, descending))
-        found, token = offset_page(tokens, call.method.full, scope, request, fetch, DEFAULT_PAGE_SIZE)
+        found, token = offset_page(tokens, call.method.full, request, fetch, DEFAULT_PAGE_SIZE)
         response = message_class(call.method.response_type)(next_page_token=token)
         response.vulnerabilities.extend(encode_vulnerability(v) for v in found)
         return response
