@@ -24,12 +24,13 @@ ROOTS = (
     "yandex/cloud/containerregistry/v1/lifecycle_policy_service.proto",
     "yandex/cloud/containerregistry/v1/scanner_service.proto",
     "yandex/cloud/containerregistry/v1/scan_policy_service.proto",
-    # Cloud Registry, Container Registry's successor (issue #22; not served yet)
+    # Cloud Registry, Container Registry's successor (issue #22), and its MigrationService (issue #23)
     "yandex/cloud/cloudregistry/v1/registry_service.proto",
     "yandex/cloud/cloudregistry/v1/artifact_service.proto",
     "yandex/cloud/cloudregistry/v1/lifecycle_policy_service.proto",
     "yandex/cloud/cloudregistry/v1/scan_policy_service.proto",
     "yandex/cloud/cloudregistry/v1/scanner_service.proto",
+    "yandex/cloud/cloudregistry/v1/migration_service.proto",
     "yandex/cloud/operation/operation_service.proto",
     "yandex/cloud/endpoint/api_endpoint_service.proto",
     "yandex/cloud/iam/v1/iam_token_service.proto",
