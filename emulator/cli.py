@@ -22,6 +22,7 @@ from emulator.state.clock import Clock
 from emulator.state.codecs import SeedError, parse_timestamp
 from emulator.state.operation_log import DEFAULT_MAX_FINISHED_OPERATIONS
 from emulator.state.operation_modes import modes_json, parse_modes
+from emulator.state.stages import ACTIVE, parse_stage
 from emulator.state.state_file import (
     check_writable,
     fallback_path,
@@ -99,6 +100,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="run the ACTIVE lifecycle policies every SECONDS of the emulator's clock (86400: daily); "
         "without it they run only when asked (POST /lifecycle-policies/run)",
     )
+    parser.add_argument(
+        "--container-registry-stage",
+        metavar="STAGE[:CODE]",
+        help="which Container Registry calls are served, as production's shutdown went: active (all; the "
+        "default), read-only (reads only, as since 2026-11-10), shut-down (none, as from 2026-12-14) or "
+        "by-date (by the emulator's clock); :CODE sets the refusals' status (default FAILED_PRECONDITION, "
+        "UNIMPLEMENTED). Cloud Registry is never affected",
+    )
     tls = parser.add_argument_group("TLS (plaintext is the default)")
     tls.add_argument("--tls", action="store_true", help="serve TLS on --port")
     tls.add_argument(
@@ -173,6 +182,10 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
             clock = Clock(parse_timestamp(args.start_time, "--start-time"))
         except ValueError as error:  # SeedError and the clock's range are ValueErrors
             raise ValueError(f"--start-time: {str(error).partition(': ')[2] or error}") from None
+    try:
+        stage = parse_stage(args.container_registry_stage or ACTIVE)
+    except ValueError as error:
+        raise ValueError(f"--container-registry-stage: {str(error).partition(': ')[2]}") from None
     tokens = parse_token_specs(args.require_token)
     mode = args.auth or default_mode(tokens)
     return Emulator(
@@ -189,6 +202,7 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
         operations=args.operations,
         admin_token=args.admin_token,
         lifecycle_every=args.lifecycle_every,
+        container_registry_stage=stage.spec,
     )
 
 
@@ -288,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as error:  # json.JSONDecodeError is one
             print(f"ycr-emulator: --fault {spec}: {error}", file=sys.stderr)
             return 2
+    if args.container_registry_stage:  # the command line wins over a seed's or state file's stage
+        emulator.set_container_registry_stage(args.container_registry_stage)
     if args.operations:  # the command line wins over the modes a seed or state file holds
         emulator.configure_operations(
             {**emulator.operation_modes, **modes_json(parse_modes(args.operations, CATALOGUE))}

@@ -42,6 +42,7 @@ from emulator.state.seed import (
     registry_arguments,
     set_manifests,
 )
+from emulator.state.stages import ACTIVE, parse_stage
 from emulator.state.state_file import read_seed_file
 from emulator.state.store import DEFAULT_MAX_FINISHED_OPERATIONS, Store
 
@@ -87,6 +88,7 @@ class Emulator:
         admin_token: str | None = None,
         clock: Clock | None = None,
         lifecycle_every: float | None = None,
+        container_registry_stage: str = ACTIVE,
     ):
         """
         ``seed`` makes generated ids and digests reproducible. ``admin_port`` (0 = any free
@@ -103,6 +105,8 @@ class Emulator:
         ``clock``: what every time-based behaviour reads (emulator.state.clock; default: the system
         time); ``advance_time`` moves it. ``lifecycle_every``: run the ACTIVE lifecycle policies every
         so many seconds of that clock (see ``schedule_lifecycle_policies``); restored on reset.
+        ``container_registry_stage``: which Container Registry calls are served (see
+        ``set_container_registry_stage``); restored on reset.
         """
         self.host = host
         self.port = port
@@ -125,6 +129,8 @@ class Emulator:
         self._admin = None
         self._default_lifecycle_every = lifecycle_every
         self.schedule_lifecycle_policies(lifecycle_every)
+        self._default_stage = parse_stage(container_registry_stage)
+        self.store.container_registry_stage = self._default_stage
 
     # ---- life cycle ----------------------------------------------------------------
 
@@ -290,6 +296,7 @@ class Emulator:
         self.auth.configure(*self._default_auth)
         self.store.configure_operations(self._default_operations)
         self.schedule_lifecycle_policies(self._default_lifecycle_every)
+        self.store.container_registry_stage = self._default_stage
 
     def add_registry(self, folder_id: str, **fields: Any) -> Registry:
         """Add a registry. ``fields`` are the seed format's: id, name, created_at, labels,
@@ -439,14 +446,30 @@ class Emulator:
         """``SERVING`` while started (as ``GET /health`` answers)."""
         return "SERVING" if self._server is not None else "NOT_SERVING"
 
+    def set_container_registry_stage(self, stage: str) -> str:
+        """Which Container Registry calls are served, as production's shutdown went: ``active`` (all),
+        ``read-only`` (reads only: production since 2026-11-10), ``shut-down`` (none: production from
+        2026-12-14), ``by-date`` (the stage of the emulator's clock); ``STAGE:CODE`` sets the status
+        its refusals carry (default FAILED_PRECONDITION for read-only, UNIMPLEMENTED for shut-down).
+        Cloud Registry is never affected. Returns the stage as written; ValueError for a bad one."""
+        self.store.container_registry_stage = parse_stage(stage)
+        return self.container_registry_stage
+
+    @property
+    def container_registry_stage(self) -> str:
+        """The Container Registry stage in force, as written (``read-only``, ``shut-down:UNAVAILABLE``)."""
+        return self.store.container_registry_stage.spec
+
     def info(self) -> dict:
-        """How to reach the gRPC port (as ``GET /info`` answers): endpoint, tls_endpoint, ca_pem, auth."""
+        """How to reach the gRPC port (as ``GET /info`` answers): endpoint, tls_endpoint, ca_pem, auth,
+        operation modes, Container Registry's stage."""
         return {
             "endpoint": self.endpoint,
             "tls_endpoint": self.tls_endpoint,
             "ca_pem": self.ca_pem.decode() if self.ca_pem else None,
             "auth": self.auth.mode,
             "operation_modes": self.operation_modes,
+            "container_registry_stage": self.container_registry_stage,
         }
 
     def state(self, *, complete: bool = True) -> dict:

@@ -33,6 +33,14 @@ class ApiError(Exception):
         self.message = message
 
 
+class WithCode(ApiError):
+    """An error whose code is given when it is raised (a fault rule's, a shutdown stage's)."""
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        super().__init__(message)
+
+
 class InvalidArgument(ApiError):
     """Bad input. ``violations`` holds ``(field, description)`` pairs."""
 

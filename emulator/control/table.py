@@ -234,6 +234,18 @@ OPERATIONS = (
         arguments=("digest", "vulnerabilities"), answer=lambda answer: None,
     ),
     ControlOperation(
+        "set_container_registry_stage", "POST", "/container-registry-stage", "required",
+        lambda emulator, body: {
+            "stage": emulator.set_container_registry_stage(fields(body, required=("stage",), allowed=("stage",))["stage"])
+        },
+        arguments=("stage",), answer=lambda answer: answer["stage"],
+    ),
+    ControlOperation(
+        "container_registry_stage", "GET", "/container-registry-stage", "none",
+        lambda emulator, body: {"stage": emulator.container_registry_stage},
+        answer=lambda answer: answer["stage"], attribute=True,
+    ),
+    ControlOperation(
         "configure_operations", "POST", "/operation-modes", "required",
         lambda emulator, body: _configure_operations(emulator, fields(body, required=("modes",), allowed=("modes",))),
     ),

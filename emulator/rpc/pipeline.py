@@ -22,7 +22,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from emulator.api.catalogue import Catalogue, Method, Service
-from emulator.api.errors import ApiError, InvalidArgument, shown
+from emulator.api.errors import ApiError, InvalidArgument, WithCode, shown
 from emulator.api.validation import validate
 from emulator.api.values import ValueProblem
 from emulator.api.wire import message_class
@@ -204,10 +204,12 @@ def generic_handler(
     recorder: CallRecorder | None = None,
     before: Callable[[], object] | None = None,
     folder_of: Callable[[str, str], str] | None = None,
+    gate: Callable[[Method], object] | None = None,
 ) -> grpc.GenericRpcHandler:
     """One handler per declared method of ``service`` (ValueError if they differ). ``public``
     services (endpoint discovery, IAM) need no token in any auth mode. Order of a call:
-    authentication, decoding, fault rules, validation, ``before`` (the state's explicit moment to
+    authentication, decoding, fault rules, ``gate`` (an ApiError it raises refuses the call: Container
+    Registry's shutdown stage), validation, ``before`` (the state's explicit moment to
     finish what is due), the folder check, the service. Every call is recorded.
 
     The folder check comes from the declaration (``Method.target``, found by ``folder_of``). The
@@ -251,6 +253,8 @@ def generic_handler(
                         raise Injected(fault.code, fault.message)
                 send_headers(context, headers)
                 sent = True
+                if gate is not None:
+                    gate(method)
                 validate(request)
                 call = Call(method, principal, metadata, auth, fault.operation_error if fault else None, folder_of)
                 if before is not None:
@@ -300,12 +304,8 @@ def _gave_up_during(context: grpc.ServicerContext, seconds: float) -> str | None
     return "DEADLINE_EXCEEDED" if remaining is not None and remaining <= DEADLINE_SKEW_S else "CANCELLED"
 
 
-class Injected(ApiError):
+class Injected(WithCode):
     """A status a fault rule answers with."""
-
-    def __init__(self, code: str, message: str):
-        self.code = code
-        super().__init__(message)
 
 
 def _record(recorder, method: Method, raw: bytes, code: str, principal: Principal, headers, fault) -> None:

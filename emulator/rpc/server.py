@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
+from functools import cache, partial
 
 import grpc
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format, text_format
@@ -17,8 +17,9 @@ from google.rpc import error_details_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2
 
-from emulator.api.errors import shown
-from emulator.api.wire import DESCRIPTOR_SET, message_class
+from emulator.api.catalogue import Method
+from emulator.api.errors import WithCode, shown
+from emulator.api.wire import CONTAINER_REGISTRY, DESCRIPTOR_SET, message_class
 from emulator.rpc.auth import Auth
 from emulator.rpc.faults import Faults
 from emulator.rpc.paging import PageTokens
@@ -98,6 +99,14 @@ def build_server(max_workers: int = 16) -> grpc.Server:
     )
 
 
+def stage_gate(store: Store, method: Method) -> None:
+    """Refuse a Container Registry call that its shutdown stage (emulator.state.stages) no longer serves."""
+    if method.service.name.startswith(CONTAINER_REGISTRY + "."):
+        refusal = store.container_registry_refusal(changes=not method.read)
+        if refusal is not None:
+            raise WithCode(*refusal)
+
+
 def add_services(
     server: grpc.Server,
     store: Store,
@@ -119,6 +128,7 @@ def add_services(
                 recorder=recorder,
                 before=store.advance,
                 folder_of=store.folder_of_target,
+                gate=partial(stage_gate, store),
             )
             for module in SERVICE_MODULES
         ]

@@ -60,6 +60,7 @@ from emulator.state.records import (
 from emulator.state.registries import MAX_IP_PERMISSIONS
 from emulator.state.repositories import MAX_ACCESS_BINDINGS, REPOSITORY_PATH
 from emulator.state.scans import ScanPolicy, ScanResult, Vulnerability
+from emulator.state.stages import ACTIVE, parse_stage
 from emulator.state.store import Store
 
 # A Cloud Registry registry's (one with a kind), with "modified_at", "folders", "artifact_access_bindings".
@@ -444,10 +445,21 @@ def apply_seed(store: Store, data: Any, catalogue: Catalogue) -> tuple[list[Regi
     the methods its operation modes may name)."""
     _check_keys(
         data,
-        {"registries", "operations", "operation_modes", "vulnerability_reports", "scan_results"},
+        {
+            "registries",
+            "operations",
+            "operation_modes",
+            "vulnerability_reports",
+            "scan_results",
+            "container_registry_stage",
+        },
         {"registries"},
         "seed",
     )
+    try:
+        stage = parse_stage(data["container_registry_stage"]) if "container_registry_stage" in data else None
+    except ValueError as error:
+        raise SeedError(str(error)) from None
     entries = _expect(data["registries"], list, "registries", "a list")
     try:
         modes = parse_modes(_expect(data.get("operation_modes", {}), dict, "operation_modes", "an object"), catalogue)
@@ -518,6 +530,8 @@ def apply_seed(store: Store, data: Any, catalogue: Catalogue) -> tuple[list[Regi
             store.add_operation(operation)
         if modes:  # the modes it names replace those in force; the others stay
             store.configure_operations({**store.operation_modes, **modes})
+        if stage is not None:
+            store.container_registry_stage = stage
     return registries, images
 
 
@@ -956,4 +970,9 @@ def export_state(store: Store, *, complete: bool = True) -> dict:
             }
             | _scans_json(store)
             | ({"operation_modes": modes_json(store.operation_modes)} if store.operation_modes else {})
+            | (
+                {"container_registry_stage": store.container_registry_stage.spec}
+                if store.container_registry_stage.name != ACTIVE
+                else {}
+            )
         )

@@ -33,6 +33,7 @@ from emulator.state.records import (
 from emulator.state.registries import RegistryTable
 from emulator.state.repositories import RepositoryTable
 from emulator.state.scans import ScanTable
+from emulator.state.stages import ACTIVE, Stage
 
 # The tables the Store is made of, each a module of its own. A table says what it holds
 # (``_open_table``: its dicts and indexes, empty; ``_table_contents``: those dicts, for reset to free), what
@@ -69,6 +70,8 @@ class Store(*TABLES):
         # Repositories draw their ids from a stream of their own, so that the ids of everything
         # else made from a seed stay what they were before repositories had ids.
         self._repository_id_source = IdGenerator(None if seed is None else f"{seed}/repositories")
+        # Which Container Registry calls are served (emulator.state.stages): a setting, kept over reset.
+        self.container_registry_stage = Stage(ACTIVE)
         self._clear()
 
     def _clear(self) -> None:
@@ -130,6 +133,10 @@ class Store(*TABLES):
                     left_out=lambda record_id: getattr(records[record_id], named) in excluded,
                 )
             return list(map(records.__getitem__, ids)), next_cursor
+
+    def container_registry_refusal(self, changes: bool) -> tuple[str, str] | None:
+        """(code, message) if the stage refuses a Container Registry call now (``changes``: it changes something)."""
+        return self.container_registry_stage.refusal(changes, self.clock.now_ns())
 
     # ---- operations -------------------------------------------------------------
 
