@@ -446,6 +446,13 @@ class Emulator:
         """``SERVING`` while started (as ``GET /health`` answers)."""
         return "SERVING" if self._server is not None else "NOT_SERVING"
 
+    def set_folder_cloud(self, folder_id: str, cloud_id: str) -> None:
+        """Say which cloud a folder belongs to, for Cloud Registry's cloud-wide migration calls (every
+        folder is in ``b1g0000000000000cloud`` unless said otherwise; a seed's ``clouds`` says it too).
+        ValueError for an id the API could not carry."""
+        self.store.advance()
+        self.store.set_folder_cloud(folder_id, cloud_id)
+
     def set_container_registry_stage(self, stage: str) -> str:
         """Which Container Registry calls are served, as production's shutdown went: ``active`` (all),
         ``read-only`` (reads only: production since 2026-11-10), ``shut-down`` (none: production from

@@ -35,7 +35,7 @@ TARGET_KINDS = frozenset(
         "folder", "registry", "repository", "repository_name", "repository_path", "image", "operation",
         "lifecycle_policy", "dry_run_lifecycle_policy_result", "scan_result", "scan_policy",
         "cloud_registry", "artifact", "cloud_scan_result", "cloud_scan_policy", "cloud_lifecycle_policy",
-        "cloud_dry_run",
+        "cloud_dry_run", "cloud", "migrated_registry",
     }
 )  # fmt: skip
 

@@ -41,6 +41,11 @@ class WithCode(ApiError):
         super().__init__(message)
 
 
+class OperationFailed(WithCode):
+    """Raised by a pending operation's action when it is done: the operation finishes with this error
+    (and whatever the action did stays: a migration's failed parts)."""
+
+
 class InvalidArgument(ApiError):
     """Bad input. ``violations`` holds ``(field, description)`` pairs."""
 

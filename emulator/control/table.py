@@ -234,6 +234,13 @@ OPERATIONS = (
         arguments=("digest", "vulnerabilities"), answer=lambda answer: None,
     ),
     ControlOperation(
+        "set_folder_cloud", "POST", "/clouds", "required",
+        lambda emulator, body: emulator.set_folder_cloud(
+            **fields(body, required=("folder_id", "cloud_id"), allowed=("folder_id", "cloud_id"))
+        ) or {},
+        arguments=("folder_id", "cloud_id"), answer=lambda answer: None,
+    ),
+    ControlOperation(
         "set_container_registry_stage", "POST", "/container-registry-stage", "required",
         lambda emulator, body: {
             "stage": emulator.set_container_registry_stage(fields(body, required=("stage",), allowed=("stage",))["stage"])

@@ -186,4 +186,8 @@ class Auth:
     def authorize(self, principal: Principal, folder_id: str) -> None:
         """Folder limits apply in strict mode only; in the others every caller may touch every folder."""
         if self.mode == "strict" and principal.folders is not None and folder_id not in principal.folders:
+            if not folder_id:  # a cloud's, or an operation on one
+                raise PermissionDenied(
+                    f"Permission denied: {principal.subject} may touch some folders only, and this acts on a whole cloud"
+                )
             raise PermissionDenied(f"Permission denied: {principal.subject} has no access to folder {folder_id}")

@@ -36,7 +36,13 @@ CODES = frozenset(code_pb2.Code.keys()) - {"OK"}
 MAX_RULES = 100
 MAX_DELAY_MS = 60_000
 MAX_MESSAGE = 1000  # characters: a status message must fit grpc's 8 KiB metadata limit, whatever the script
-_KEYS = ("method", "match", "code", "message", "delay_ms", "operation_error", "count", "after", "probability", "seed")
+_KEYS = (
+    "method", "match", "code", "message", "delay_ms", "operation_error", "migration_failure", "count", "after",
+    "probability", "seed",
+)  # fmt: skip
+# The methods a migration_failure applies to: the migrations' starts.
+MIGRATION_STARTS = ("cloudregistry.MigrationService/StartFolder", "cloudregistry.MigrationService/StartCloud")
+_FAILURE_KEYS = ("registry_id", "repository", "tag", "code", "message")
 
 
 @dataclass
@@ -48,6 +54,7 @@ class FaultRule:
     message: str = ""
     delay_ms: int = 0
     operation_error: tuple[str, str] | None = None
+    migration_failure: dict[str, str] | None = None  # a part of a migration that fails (registry_id, ...)
     count: int | None = None  # matching calls left to answer; None: no limit
     after: int = 0  # matching calls still to let through first
     probability: float | None = None
@@ -66,6 +73,8 @@ class FaultRule:
             entry["delay_ms"] = self.delay_ms
         if self.operation_error is not None:
             entry["operation_error"] = {"code": self.operation_error[0], "message": self.operation_error[1]}
+        if self.migration_failure is not None:
+            entry["migration_failure"] = dict(self.migration_failure)
         for name in ("count", "probability", "seed"):
             if getattr(self, name) is not None:
                 entry[name] = getattr(self, name)
@@ -83,6 +92,7 @@ class Decision:
     message: str
     delay_ms: int
     operation_error: tuple[str, str] | None
+    migration_failures: tuple[dict[str, str], ...] = ()  # every migration_failure rule that took the call
 
 
 def _number(rule: Mapping, name: str, kind: type, low: float, high: float | None) -> Any:
@@ -221,8 +231,13 @@ def parse_rule(rule: Any, rule_id: str, catalogue: Catalogue) -> FaultRule:
         if code is not None:
             raise ValueError("operation_error: give code (the call fails) or operation_error (its operation does)")
     delay_ms = _number(rule, "delay_ms", int, 0, MAX_DELAY_MS) or 0
-    if code is None and operation_error is None and not delay_ms:
-        raise ValueError("code: a rule needs code, delay_ms or operation_error")
+    failure = rule.get("migration_failure")
+    if failure is not None:
+        failure = _migration_failure(failure, named, catalogue)
+        if code is not None or operation_error is not None or delay_ms:
+            raise ValueError("migration_failure: a rule with it fails a part of a migration, and does nothing else")
+    if code is None and operation_error is None and not delay_ms and failure is None:
+        raise ValueError("code: a rule needs code, delay_ms, operation_error or migration_failure")
     probability = _number(rule, "probability", (int, float), 0, 1)
     seed = _number(rule, "seed", int, 0, None)
     if seed is not None and probability is None:
@@ -235,12 +250,33 @@ def parse_rule(rule: Any, rule_id: str, catalogue: Catalogue) -> FaultRule:
         message=message or (f"injected {code}" if code else ""),
         delay_ms=delay_ms,
         operation_error=operation_error,
+        migration_failure=failure,
         count=_number(rule, "count", int, 1, None),
         after=_number(rule, "after", int, 0, None) or 0,
         probability=probability,
         seed=seed,
         _random=random.Random(seed) if probability is not None else None,
     )
+
+
+def _migration_failure(value: Any, named: Service | Method | str, catalogue: Catalogue) -> dict[str, str]:
+    """``{"registry_id", "repository"?, "tag"?, "code", "message"?}``: the part of a migration that fails."""
+    starts = [catalogue.method(name) for name in MIGRATION_STARTS]
+    if not (named in starts or (isinstance(named, Service) and named is starts[0].service)):
+        raise ValueError(f"migration_failure: applies to {' and '.join(MIGRATION_STARTS)} only (or their service)")
+    if not isinstance(value, Mapping) or set(value) - set(_FAILURE_KEYS):
+        raise ValueError(f"migration_failure: must be an object of {', '.join(_FAILURE_KEYS)}")
+    for key in ("registry_id", "repository", "tag"):
+        if key in value and not (isinstance(value[key], str) and value[key]):
+            raise ValueError(f"migration_failure.{key}: must be a non-empty string, got {value[key]!r}")
+    if "registry_id" not in value:
+        raise ValueError("migration_failure.registry_id: is required (the registry whose migration fails)")
+    if "tag" in value and "repository" not in value:
+        raise ValueError("migration_failure.tag: goes with repository (the tag's repository path)")
+    checked = {key: value[key] for key in ("registry_id", "repository", "tag") if key in value}
+    checked["code"] = _status(value.get("code"), "migration_failure.code")
+    checked["message"] = _text(value.get("message", f"injected {checked['code']}"), "migration_failure.message")
+    return checked
 
 
 class Faults:
@@ -280,8 +316,9 @@ class Faults:
         request's fields (proto names), or None if it could not be decoded (match rules skip it)."""
         if not self._rules:
             return None
+        failures: list[FaultRule] = []  # migration_failure rules: every one that takes the call applies
         with self._lock:
-            for rule in self._rules:
+            for rule in list(self._rules):
                 if not _applies(rule, method, request):
                     continue
                 if rule.after:
@@ -293,7 +330,15 @@ class Faults:
                     rule.count -= 1
                     if rule.count == 0:
                         self._rules.remove(rule)
-                return Decision(rule.id, rule.code, rule.message, rule.delay_ms, rule.operation_error)
+                if rule.migration_failure is not None:
+                    failures.append(rule)
+                    continue
+                return Decision(
+                    rule.id, rule.code, rule.message, rule.delay_ms, rule.operation_error,
+                    tuple(failure.migration_failure for failure in failures),
+                )  # fmt: skip
+            if failures:
+                return Decision(failures[0].id, None, "", 0, None, tuple(f.migration_failure for f in failures))
             return None
 
 
@@ -302,6 +347,8 @@ def _applies(rule: FaultRule, method: Method, request: Mapping[str, Any] | None)
         return False
     if rule.operation_error is not None and not method.deferred:
         return False  # a rule for a whole service or * takes only the methods it can apply to
+    if rule.migration_failure is not None and method.short not in MIGRATION_STARTS:
+        return False
     if not rule.match:
         return True
     return request is not None and all(request.get(key) == value for key, value in rule.match.items())

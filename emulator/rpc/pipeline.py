@@ -49,6 +49,8 @@ class Call:
     # The folder of what a call acts on: (Target.kind, value) -> folder id, NotFound if absent.
     folder_of: Callable[[str, str], str] | None = None
     authorized: bool = False
+    # Fault rules' migration_failure parts ({"registry_id", "repository"?, "tag"?, "code", "message"}).
+    migration_failures: tuple[dict[str, str], ...] = ()
 
     def authorize(self, folder_id: str) -> None:
         """PERMISSION_DENIED unless the caller may touch ``folder_id``."""
@@ -257,6 +259,7 @@ def generic_handler(
                     gate(method)
                 validate(request)
                 call = Call(method, principal, metadata, auth, fault.operation_error if fault else None, folder_of)
+                call.migration_failures = fault.migration_failures if fault else ()
                 if before is not None:
                     before()
                 if checked_first:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from emulator.api.catalogue import EVERY_METHOD
-from emulator.api.errors import ApiError, FailedPrecondition, found, shown
+from emulator.api.errors import ApiError, FailedPrecondition, OperationFailed, found, shown
 from emulator.state.operation_modes import IMMEDIATE, Mode
 from emulator.state.records import Action, Operation, Pending
 
@@ -124,9 +124,13 @@ class OperationLog:
             return self.add(operation)
         mode = self.mode_of(method)
         if mode.kind == "immediate":
+            failure = None
             if effect.perform is not None:
-                effect.perform(work.target)
-            operation.pending, operation.done = None, True
+                try:
+                    effect.perform(work.target)
+                except OperationFailed as failed:  # the call succeeds; its operation carries the error
+                    failure = (failed.code, failed.message)
+            operation.pending, operation.done, operation.error = None, True, failure
             return self.add(operation)
         if effect.check is not None:
             effect.check(work.target)
@@ -136,7 +140,7 @@ class OperationLog:
             effect.mark(work.target)
         operation.done = False
         if mode.kind == "polls":
-            work.polls_left = mode.value
+            work.polls_left = work.polls_total = mode.value
         else:
             work.due_ns = operation.created_at_ns + mode.value * 1_000_000
         return self.add(operation)

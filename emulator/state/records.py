@@ -287,6 +287,7 @@ class Action(Enum):
     DELETE_REPOSITORY = "delete_repository"
     SCAN_IMAGE = "scan_image"  # the scan result is RUNNING until done: then READY (ERROR if it fails)
     DELETE_ARTIFACT = "delete_artifact"  # a Cloud Registry node and everything under it
+    MIGRATE = "migrate"  # Container Registry registries to Cloud Registry (its target: the migration's key)
 
     @property
     def deletes(self) -> bool:
@@ -308,6 +309,8 @@ class Action(Enum):
             return "ScanResult"
         if self is Action.DELETE_ARTIFACT:
             return "Artifact"
+        if self is Action.MIGRATE:
+            return "Migration"
         return "Repository" if self is Action.DELETE_REPOSITORY else "Registry"
 
 
@@ -316,12 +319,14 @@ class Pending:
     """What an operation that is not done yet will do, and when it will be done.
 
     ``action`` on ``target`` (an id); ``polls_left``: OperationService.Get calls until done
-    (polls mode); ``due_ns``: when it is done (delay mode)."""
+    (polls mode), of ``polls_total`` when it was made (None if loaded so); ``due_ns``: when it is
+    done (delay mode)."""
 
     action: Action
     target: str
     polls_left: int | None = None
     due_ns: int | None = None
+    polls_total: int | None = None
 
 
 @dataclass(slots=True)

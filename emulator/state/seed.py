@@ -21,7 +21,7 @@ from google.rpc import code_pb2
 from emulator.api.catalogue import Catalogue
 from emulator.api.errors import ApiError, InvalidArgument, shown
 from emulator.api.validation import violations
-from emulator.api.values import INT64_MAX, check_digest, check_size, lone_surrogate
+from emulator.api.values import INT64_MAX, check_digest, check_id, check_size, lone_surrogate
 from emulator.api.wire import CLOUD_REGISTRY, known_message, message_class
 from emulator.state.cloud_lifecycle import HARD, SOFT, AffectedArtifact, CloudDryRun
 from emulator.state.codecs import (
@@ -44,6 +44,7 @@ from emulator.state.codecs import (
 from emulator.state.collector import collector_paused
 from emulator.state.images import TAG_PATTERN
 from emulator.state.lifecycle import DryRunResult, LifecyclePolicy, LifecycleRule
+from emulator.state.migrations import migration_from_json, migration_json
 from emulator.state.operation_modes import MAX_POLLS, modes_json, parse_modes
 from emulator.state.records import (
     REGISTRY_STATUSES,
@@ -384,9 +385,12 @@ def operation_record(entry: Any, where: str) -> Operation:
             raise SeedError(f"{_at(where, 'error.code')}: not a gRPC status code name: {error['code']!r}")
         error = (error["code"], _expect(error["message"], str, _at(where, "error.message"), "a string"))
     metadata = _expect(entry.get("metadata", {}), dict, _at(where, "metadata"), "an object")
-    for name, value in metadata.items():  # the API's metadata types hold ids (strings) and flags
-        if not isinstance(value, bool):  # (Cloud Registry's scan policies repeat their request)
-            _expect(value, str, f"{_at(where, 'metadata')}.{name}", "a string or true or false")
+    for name, value in metadata.items():  # the API's metadata types hold ids (strings), flags (Cloud
+        # Registry's scan policies repeat their request) and lists of ids (a migration's registries)
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            continue
+        if not isinstance(value, bool):
+            _expect(value, str, f"{_at(where, 'metadata')}.{name}", "a string, true or false, or a list of strings")
     try:
         message_class(entry["metadata_type"])(**metadata)
     except (TypeError, ValueError) as problem:
@@ -452,12 +456,22 @@ def apply_seed(store: Store, data: Any, catalogue: Catalogue) -> tuple[list[Regi
             "vulnerability_reports",
             "scan_results",
             "container_registry_stage",
+            "clouds",
+            "migrations",
         },
         {"registries"},
         "seed",
     )
     try:
         stage = parse_stage(data["container_registry_stage"]) if "container_registry_stage" in data else None
+    except ValueError as error:
+        raise SeedError(str(error)) from None
+    clouds = _clouds(data.get("clouds", {}))
+    try:
+        migrations = [
+            migration_from_json(entry, f"migrations[{m}]")
+            for m, entry in enumerate(_expect(data.get("migrations", []), list, "migrations", "a list"))
+        ]
     except ValueError as error:
         raise SeedError(str(error)) from None
     entries = _expect(data["registries"], list, "registries", "a list")
@@ -532,6 +546,10 @@ def apply_seed(store: Store, data: Any, catalogue: Catalogue) -> tuple[list[Regi
             store.configure_operations({**store.operation_modes, **modes})
         if stage is not None:
             store.container_registry_stage = stage
+        for folder_id, cloud_id in clouds:
+            store.set_folder_cloud(folder_id, cloud_id)
+        for record in migrations:
+            store.migrations[record.registry_id] = record
     return registries, images
 
 
@@ -932,6 +950,55 @@ def tree_json(store: Store, registry: Registry) -> dict:
     return found
 
 
+def _clouds(value: Any) -> list[tuple[str, str]]:
+    """A seed's ``clouds``: {cloud id: [folder id, ...]}, each folder in one cloud."""
+    pairs: dict[str, str] = {}
+    for cloud_id, folders in _expect(value, dict, "clouds", "an object of cloud id -> [folder id, ...]").items():
+        _checked(check_id, cloud_id, f"clouds.{cloud_id}")
+        for f, folder_id in enumerate(_expect(folders, list, f"clouds.{cloud_id}", "a list of folder ids")):
+            _checked(check_id, folder_id, f"clouds.{cloud_id}[{f}]")
+            if folder_id in pairs:
+                raise SeedError(f"clouds.{cloud_id}[{f}]: folder {folder_id} is in cloud {pairs[folder_id]} already")
+            pairs[folder_id] = cloud_id
+    return list(pairs.items())
+
+
+def registry_entry(store: Store, registry: Registry) -> dict:
+    """One Container Registry registry, its repositories (with their lifecycle policies), images and scan
+    policy, in the seed format (complete): what a migration converts, and puts back if it cannot."""
+    with store.atomic():
+        repositories, images = [], []
+        for repository in store.repositories.values():
+            if repository.registry_id != registry.id:
+                continue
+            entry = repository_json(repository)
+            policies = [
+                lifecycle_policy_json(
+                    policy, [r for r in store.dry_run_results.values() if r.lifecycle_policy_id == policy.id]
+                )
+                for policy in store.lifecycle_policies.values()
+                if policy.repository_id == repository.id
+            ]
+            if policies:
+                entry["lifecycle_policies"] = policies
+            repositories.append(entry)
+            images += [store.images[image_id] for image_id in repository.digests.values()]
+        found = {**registry_json(registry), "repositories": repositories, "images": []}
+        for image in sorted(images, key=lambda image: image.created_at_ns):
+            found["images"].append(image_json(image) | ({"manifests": m} if (m := store.manifests_of(image)) else {}))
+        policy = next((p for p in store.scan_policies.values() if p.registry_id == registry.id), None)
+        if policy is not None:
+            found["scan_policy"] = scan_policy_json(policy)
+        return found
+
+
+def _clouds_json(store: Store) -> dict[str, list[str]]:
+    clouds: dict[str, list[str]] = {}
+    for folder_id, cloud_id in sorted(store.folder_clouds.items()):
+        clouds.setdefault(cloud_id, []).append(folder_id)
+    return clouds
+
+
 def export_state(store: Store, *, complete: bool = True) -> dict:
     """The whole state in the seed format: loading it gives the same registries, images,
     operations. ``complete=False`` (the state file) writes only what cannot be derived."""
@@ -970,6 +1037,12 @@ def export_state(store: Store, *, complete: bool = True) -> dict:
             }
             | _scans_json(store)
             | ({"operation_modes": modes_json(store.operation_modes)} if store.operation_modes else {})
+            | ({"clouds": _clouds_json(store)} if store.folder_clouds else {})
+            | (
+                {"migrations": [migration_json(record) for record in store.migrations.values()]}
+                if store.migrations
+                else {}
+            )
             | (
                 {"container_registry_stage": store.container_registry_stage.spec}
                 if store.container_registry_stage.name != ACTIVE

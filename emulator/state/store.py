@@ -21,6 +21,7 @@ from emulator.state.listing import (
     Scope,
     ScopedIndex,
 )
+from emulator.state.migrations import MigrationTable
 from emulator.state.operation_log import DEFAULT_MAX_FINISHED_OPERATIONS, Effect, OperationLog
 from emulator.state.operation_modes import Mode
 from emulator.state.reaper import REAPER
@@ -47,6 +48,7 @@ TABLES = (
     ScanTable,
     ArtifactTable,
     CloudLifecycleTable,
+    MigrationTable,
 )
 
 
@@ -213,6 +215,9 @@ class Store(*TABLES):
                 return check_id(value, "folder_id")
             if kind == "operation":
                 return self.get_operation(value).folder_id
+            if kind == "cloud":  # "": only a caller allowed every folder acts on a whole cloud
+                check_id(value, "cloud_id")
+                return ""
             for table in TABLES:
                 finder = table._table_folders(self).get(kind)
                 if finder is not None:

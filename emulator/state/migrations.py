@@ -1,0 +1,394 @@
+"""Clouds, and the migration of Container Registry registries to Cloud Registry
+(Cloud Registry's MigrationService): what moves, how far it has got, and the redirects kept.
+
+A folder belongs to one cloud (``DEFAULT_CLOUD_ID`` unless said otherwise). A migration is started for
+a folder's or a cloud's Container Registry registries; its operation is done now or later by the
+method's operation mode, and while it pends its registries' records follow the operation's progress
+(the share of its polls or of its delay gone by): repositories are moved in order of path, each one's
+tags with it. When it is done, each registry that nothing failed becomes a Cloud Registry DOCKER
+registry with the same id (emulator.state.conversion); a registry with a failed part (a fault rule's
+``migration_failure``, or a policy that cannot be converted) stays in Container Registry, FAILED, and
+the operation finishes with the first failure's code. Starting again migrates what is left.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from emulator.api.errors import ApiError, FailedPrecondition, NotFound, OperationFailed, shown
+from emulator.api.values import check_id
+from emulator.state.codecs import format_timestamp
+from emulator.state.operation_log import Effect
+from emulator.state.records import Action
+
+DEFAULT_CLOUD_ID = "b1g0000000000000cloud"  # every folder's cloud unless said otherwise: the emulator's
+MAX_MIGRATIONS = 10_000  # registry records kept (the oldest finished go first): the emulator's bound
+CREATED, SCHEDULED, IN_PROGRESS, COMPLETED, FAILED = "CREATED", "SCHEDULED", "IN_PROGRESS", "COMPLETED", "FAILED"
+NOT_FOUND = "NOT_FOUND"  # a record whose source was gone when its turn came (counted apart)
+
+
+@dataclass(frozen=True)
+class MigrationFailure:
+    """A part a fault rule makes fail: a registry, one of its repositories (a path), or one tag of it."""
+
+    registry_id: str
+    repository: str | None
+    tag: str | None
+    code: str
+    message: str
+
+    def hits(self, path: str, tag: str | None = None) -> bool:
+        return (self.repository is None or self.repository == path) and (self.tag is None or self.tag == tag)
+
+
+@dataclass
+class RegistryMigration:
+    """One registry's migration: what it held when it was started, and, once done, how each part ended."""
+
+    registry_id: str
+    folder_id: str
+    cloud_id: str
+    run: str  # the key of the migration (its pending operation's target) that moved it
+    repositories: tuple[str, ...]  # paths, in the order they move
+    tags: dict[str, tuple[str, ...]]  # path -> its tags
+    failures: tuple[MigrationFailure, ...] = ()
+    redirects: bool = True
+    done: bool = False
+    # Once done: path -> (status, error code, message); (path, tag) -> the same.
+    outcome: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    tag_outcome: dict[tuple[str, str], tuple[str, str, str]] = field(default_factory=dict)
+    status: str = SCHEDULED  # once done: COMPLETED, FAILED or NOT_FOUND
+
+
+@dataclass
+class _Plan:
+    scope: str
+    registry_ids: tuple[str, ...]
+    failures: tuple[MigrationFailure, ...]
+    redirects: bool
+
+
+class MigrationTable:
+    def _open_table(self) -> None:
+        self.folder_clouds: dict[str, str] = {}  # folder id -> its cloud, where not DEFAULT_CLOUD_ID
+        self.migrations: dict[str, RegistryMigration] = {}  # registry id -> its latest migration
+        self._plans: dict[str, _Plan] = {}  # a pending migration's key -> what it moves
+        self._plan_keys = itertools.count(1)
+
+    def _table_contents(self) -> tuple:
+        return self.folder_clouds, self.migrations, self._plans
+
+    def _table_effects(self) -> dict[Action, Effect]:
+        return {
+            Action.MIGRATE: Effect(
+                mark=self._mark_migration,
+                perform=self._perform_migration,
+                unmark=self._drop_migration,
+                unmark_on_failure=False,
+            )  # fmt: skip
+        }
+
+    def _table_folders(self) -> dict[str, Callable[[str], str]]:
+        return {"migrated_registry": lambda registry_id: self._migration_of(registry_id).folder_id}
+
+    # ---- clouds ----------------------------------------------------------------------------
+
+    def cloud_of(self, folder_id: str) -> str:
+        return self.folder_clouds.get(folder_id, DEFAULT_CLOUD_ID)
+
+    def set_folder_cloud(self, folder_id: str, cloud_id: str) -> None:
+        """Say which cloud a folder belongs to (ValueProblem for an id the API could not carry)."""
+        check_id(folder_id, "folder_id")
+        check_id(cloud_id, "cloud_id")
+        with self._lock:
+            if cloud_id == DEFAULT_CLOUD_ID:
+                self.folder_clouds.pop(folder_id, None)
+            else:
+                self.folder_clouds[folder_id] = cloud_id
+
+    def _in_scope(self, scope: str, scope_id: str) -> Callable[[str], bool]:
+        """Whether a folder lies in a folder (``folder``) or cloud (``cloud``) scope."""
+        if scope == "folder":
+            return lambda folder_id: folder_id == scope_id
+        return lambda folder_id: self.cloud_of(folder_id) == scope_id
+
+    # ---- starting ----------------------------------------------------------------------------
+
+    def plan_migration(
+        self, scope: str, scope_id: str, *, redirects: bool = True, failures: Iterable[MigrationFailure] = ()
+    ) -> tuple[str, tuple[str, ...]]:
+        """Choose what a migration of a folder or cloud moves: its ACTIVE Container Registry registries.
+        Returns (the key its operation's pending action names, their ids, in order). FAILED_PRECONDITION
+        if one of them is being migrated already (the tutorial's warning: check the current operation
+        before starting again)."""
+        with self._lock:
+            inside = self._in_scope(scope, scope_id)
+            chosen = tuple(
+                sorted(
+                    registry.id
+                    for registry in self.registries.values()
+                    if registry.kind is None and registry.status == "ACTIVE" and inside(registry.folder_id)
+                )
+            )
+            for registry_id in chosen:
+                record = self.migrations.get(registry_id)
+                if record is not None and not record.done:
+                    operation_id = self.log.holding(Action.MIGRATE.kind, record.run) or "(loaded)"
+                    raise FailedPrecondition(
+                        f"Registry {registry_id} is being migrated by operation {operation_id}; check that "
+                        "operation (OperationService.Get) or the migration status dashboard before starting again"
+                    )
+            key = f"{scope}:{scope_id}#{next(self._plan_keys)}"
+            self._plans[key] = _Plan(scope, chosen, tuple(failures), redirects)
+            return key, chosen
+
+    def _mark_migration(self, key: str) -> None:
+        """The records of a migration that pends: its registries as they are now, nothing moved yet.
+        From here on the records are all there is of it (the state file keeps them)."""
+        plan = self._plans.pop(key)
+        for registry_id in plan.registry_ids:
+            registry = self.registries[registry_id]
+            repositories = self._repository_tags(registry_id)
+            self.migrations.pop(registry_id, None)  # a new record goes to the end: the newest
+            self.migrations[registry_id] = RegistryMigration(
+                registry_id=registry_id, folder_id=registry.folder_id, cloud_id=self.cloud_of(registry.folder_id),
+                run=key, repositories=tuple(sorted(repositories)),
+                tags={path: tags for path, tags in repositories.items()},
+                failures=tuple(f for f in plan.failures if f.registry_id == registry_id), redirects=plan.redirects,
+            )  # fmt: skip
+        self._forget_old_migrations()
+
+    def _drop_migration(self, key: str) -> None:
+        """A cancelled migration (or one a fault rule failed whole): nothing moved, no record stays."""
+        self._plans.pop(key, None)
+        for registry_id in [registry_id for registry_id, record in self.migrations.items() if record.run == key]:
+            del self.migrations[registry_id]
+
+    def _repository_tags(self, registry_id: str) -> dict[str, tuple[str, ...]]:
+        """A Container Registry registry's repositories: path -> its tags, sorted."""
+        found: dict[str, list[str]] = {}
+        for repository in self.repositories.values():
+            if repository.registry_id == registry_id:
+                found[repository.path] = sorted(repository.tags)
+        return {path: tuple(tags) for path, tags in found.items()}
+
+    # ---- finishing -----------------------------------------------------------------------------
+
+    def _perform_migration(self, key: str) -> None:
+        """Move what the migration chose; OperationFailed (the operation's error) if any part failed."""
+        if key in self._plans:  # done at the call: its records are made now
+            self._mark_migration(key)
+        records = [record for record in self.migrations.values() if record.run == key]
+        failed = []
+        for record in records:
+            self._migrate_registry(record)
+            if record.status == FAILED:
+                failed.append(record)
+        if failed:
+            first = next(
+                (code, message) for record in failed for code, message in _errors(record) if code
+            )  # fmt: skip
+            names = ", ".join(record.registry_id for record in failed[:3]) + (" ..." if len(failed) > 3 else "")
+            raise OperationFailed(
+                first[0],
+                f"{len(failed)} of {len(records)} registries failed to migrate ({names}): {first[1]}; "
+                "they stay in Container Registry: see the migration status dashboard, then start again",
+            )
+
+    def _migrate_registry(self, record: RegistryMigration) -> None:
+        from emulator.state import conversion, seed  # seed builds on the store this table is part of
+
+        registry = self.registries.get(record.registry_id)
+        record.done = True
+        if registry is None or registry.kind is not None:  # deleted (or moved) meanwhile
+            record.status = NOT_FOUND
+            record.outcome = {path: (NOT_FOUND, "", "") for path in record.repositories}
+            record.tag_outcome = {(p, t): (NOT_FOUND, "", "") for p in record.repositories for t in record.tags[p]}
+            return
+        now = self.clock.now_ns()
+        current = self._repository_tags(registry.id)
+        problem: tuple[str | None, str, str] | None = None  # (path or None: all, code, message)
+        entry = seed.registry_entry(self, registry)
+        converted = None
+        try:
+            converted = conversion.registry_entry(entry, format_timestamp(now))
+        except conversion.NotConvertible as refused:
+            problem = (refused.path, "FAILED_PRECONDITION", str(refused))
+        for path in sorted(set(record.repositories) | set(current)):
+            tags = current.get(path)
+            hit = next((f for f in record.failures if f.hits(path)), None) if tags is not None else None
+            if tags is None:
+                record.outcome[path] = (NOT_FOUND, "", "")
+            elif hit is not None and hit.tag is None:
+                record.outcome[path] = (FAILED, hit.code, hit.message)
+            elif problem is not None and problem[0] in (None, path):
+                record.outcome[path] = (FAILED, problem[1], problem[2])
+            else:
+                record.outcome[path] = (COMPLETED, "", "")
+            for tag in sorted(set(record.tags.get(path, ())) | set(tags or ())):
+                tag_hit = next((f for f in record.failures if f.tag is not None and f.hits(path, tag)), None)
+                if tags is None or tag not in tags:
+                    record.tag_outcome[(path, tag)] = (NOT_FOUND, "", "")
+                elif tag_hit is not None:
+                    record.tag_outcome[(path, tag)] = (FAILED, tag_hit.code, tag_hit.message)
+                    record.outcome[path] = (FAILED, tag_hit.code, f"tag {tag}: {tag_hit.message}")
+                else:
+                    record.tag_outcome[(path, tag)] = (record.outcome[path][0], *record.outcome[path][1:])
+        registry_failure = next((f for f in record.failures if f.repository is None), None)
+        if registry_failure is not None and not current:  # nothing to fail but the registry itself
+            record.outcome[""] = (FAILED, registry_failure.code, registry_failure.message)
+        if any(status == FAILED for status, _, _ in record.outcome.values()) or (
+            problem is not None and problem[0] is None
+        ):
+            record.status = FAILED
+            return
+        image_ids = [image_id for repository in self.repositories.values() if repository.registry_id == registry.id
+                     for image_id in repository.digests.values()]  # fmt: skip
+        self.delete_images(image_ids)
+        self.delete_registry(registry.id)
+        try:
+            seed.apply_seed(self, {"registries": [converted]}, None)
+        except (ValueError, ApiError) as error:  # e.g. a Cloud Registry registry of that name in the folder
+            seed.apply_seed(self, {"registries": [entry]}, None)  # as it was
+            record.status = FAILED
+            code = error.code if isinstance(error, ApiError) else "FAILED_PRECONDITION"
+            record.outcome = {path: (FAILED, code, str(error)) for path in current} or {"": (FAILED, code, str(error))}
+            return
+        record.status = COMPLETED
+
+    def _forget_old_migrations(self) -> None:
+        while len(self.migrations) > MAX_MIGRATIONS:
+            oldest = next((registry_id for registry_id, record in self.migrations.items() if record.done), None)
+            if oldest is None:
+                return
+            del self.migrations[oldest]
+
+    # ---- redirects ---------------------------------------------------------------------------
+
+    def _migration_of(self, registry_id: str) -> RegistryMigration:
+        record = self.migrations.get(registry_id)
+        if record is None:
+            if registry_id in self.registries:
+                raise FailedPrecondition(f"Registry {shown(registry_id)} has not been migrated: it has no redirects")
+            raise NotFound(f"Registry {shown(registry_id)} not found")
+        return record
+
+    def toggle_redirects(self, scope: str, scope_id: str, enabled: bool) -> tuple[str, ...]:
+        """Allow or stop the redirects of a migrated registry (scope ``registry``), or of every migrated
+        registry of a folder or cloud; the ids of the registries it set."""
+        with self._lock:
+            if scope == "registry":
+                records = [self._migration_of(scope_id)]
+            else:
+                inside = self._in_scope(scope, scope_id)
+                records = [record for record in self.migrations.values() if inside(record.folder_id)]
+            for record in records:
+                record.redirects = enabled
+            return tuple(record.registry_id for record in records)
+
+    # ---- progress ----------------------------------------------------------------------------
+
+    def migration_progress(self, record: RegistryMigration) -> tuple[str, dict, dict]:
+        """A record as it stands now: (registry status, path -> (status, code, message), (path, tag) -> the same)."""
+        if record.done:
+            return record.status, record.outcome, record.tag_outcome
+        share = self._share_done(record.run)
+        paths = record.repositories
+        moved = int(share * len(paths))
+        outcome, tag_outcome = {}, {}
+        for position, path in enumerate(paths):
+            status = COMPLETED if position < moved else IN_PROGRESS if position == moved and share > 0 else SCHEDULED
+            if status == COMPLETED:  # what will fail shows as it is reached
+                hit = next((f for f in record.failures if f.hits(path) and f.tag is None), None)
+                status, code, message = (FAILED, hit.code, hit.message) if hit else (COMPLETED, "", "")
+            else:
+                code = message = ""
+            outcome[path] = (status, code, message)
+            for tag in record.tags[path]:
+                tag_outcome[(path, tag)] = (status, code, message)
+        status = IN_PROGRESS if share > 0 else SCHEDULED
+        return status, outcome, tag_outcome
+
+    def _share_done(self, key: str) -> float:
+        """How far the pending operation of a migration has got: its polls, or its delay, gone by (0 to 1)."""
+        operation_id = self.log.holding(Action.MIGRATE.kind, key)
+        operation = self.log.operations.get(operation_id) if operation_id else None
+        work = operation.pending if operation is not None else None
+        if work is None:
+            return 0.0
+        if work.due_ns is not None:
+            span = work.due_ns - operation.created_at_ns
+            return 0.0 if span <= 0 else min(1.0, max(0.0, (self.clock.now_ns() - operation.created_at_ns) / span))
+        if not work.polls_total or work.polls_left is None:
+            return 0.0
+        return min(1.0, max(0.0, (work.polls_total - work.polls_left) / work.polls_total))
+
+    def migrations_in(self, scope: str, scope_id: str) -> list[RegistryMigration]:
+        """The registry records of a folder or cloud, by registry id."""
+        with self._lock:
+            inside = self._in_scope(scope, scope_id)
+            return sorted(
+                (record for record in self.migrations.values() if inside(record.folder_id)),
+                key=lambda record: record.registry_id,
+            )
+
+
+def _errors(record: RegistryMigration) -> list[tuple[str, str]]:
+    return [(code, message) for status, code, message in record.outcome.values() if status == FAILED]
+
+
+_STATUSES = (CREATED, SCHEDULED, IN_PROGRESS, COMPLETED, FAILED, NOT_FOUND)
+
+
+def migration_json(record: RegistryMigration) -> dict:
+    """A registry's migration record in the seed format (the state file keeps it)."""
+    entry = {
+        "registry_id": record.registry_id, "folder_id": record.folder_id, "cloud_id": record.cloud_id,
+        "run": record.run, "repositories": {path: list(record.tags[path]) for path in record.repositories},
+        "redirects": record.redirects, "done": record.done, "status": record.status,
+    }  # fmt: skip
+    if record.failures:
+        entry["failures"] = [
+            {key: value for key, value in vars(failure).items() if value is not None} for failure in record.failures
+        ]
+    if record.done:
+        entry["outcome"] = {path: list(value) for path, value in record.outcome.items()}
+        entry["tag_outcome"] = [[path, tag, *value] for (path, tag), value in record.tag_outcome.items()]
+    return entry
+
+
+def migration_from_json(entry: object, where: str) -> RegistryMigration:
+    """A record from migration_json's form; ValueError naming what is wrong in it."""
+    try:
+        if not isinstance(entry, dict):
+            raise TypeError("must be an object")
+        for key in ("registry_id", "folder_id", "cloud_id", "run"):
+            if not isinstance(entry[key], str):
+                raise TypeError(f"{key}: must be a string")
+        if entry.get("status", SCHEDULED) not in _STATUSES:
+            raise TypeError(f"status: must be one of {', '.join(_STATUSES)}")
+        repositories = {str(path): tuple(map(str, tags)) for path, tags in dict(entry.get("repositories", {})).items()}
+        failures = tuple(
+            MigrationFailure(f["registry_id"], f.get("repository"), f.get("tag"), f["code"], f["message"])
+            for f in entry.get("failures", [])
+        )
+        outcome = {str(path): _outcome(value) for path, value in dict(entry.get("outcome", {})).items()}
+        tag_outcome = {(str(item[0]), str(item[1])): _outcome(item[2:]) for item in entry.get("tag_outcome", [])}
+        return RegistryMigration(
+            registry_id=entry["registry_id"], folder_id=entry["folder_id"], cloud_id=entry["cloud_id"],
+            run=entry["run"], repositories=tuple(repositories), tags=repositories, failures=failures,
+            redirects=bool(entry.get("redirects", True)), done=bool(entry.get("done", False)), outcome=outcome,
+            tag_outcome=tag_outcome, status=entry.get("status", SCHEDULED),
+        )  # fmt: skip
+    except (KeyError, TypeError, ValueError, IndexError) as error:
+        text = f"{error.args[0]}: is required" if isinstance(error, KeyError) else str(error)
+        raise ValueError(f"{where}.{text}") from None
+
+
+def _outcome(value: object) -> tuple[str, str, str]:
+    status, code, message = value
+    if status not in _STATUSES or not isinstance(code, str) or not isinstance(message, str):
+        raise TypeError(f"an outcome must be [status, code, message], got {value!r}")
+    return status, code, message
