@@ -245,6 +245,7 @@ def test_only_reads_are_sent(plain):
         ("RepositoryService/Upsert", {"name": f"{registry.id}/new"}),
         ("OperationService/Cancel", {"operation_id": "crp00000000000000000"}),
         ("IamTokenService/Revoke", {}),
+        ("cloudregistry.MigrationService/StartFolder", {"folder_id": FOLDER}),
     ]
     with RegistryClient(plain.endpoint, plaintext=True) as client:
         for method, fields in writes:
@@ -261,6 +262,7 @@ def test_only_reads_are_sent(plain):
         "List", "Get", "GetByName", "ListAccessBindings", "ListIpPermission", "Create",  # Create: IamTokenService's
         "GetDryRunResult", "ListDryRunResults", "ListDryRunResultAffectedImages", "GetLast", "ListVulnerabilities",
         "GetByRegistry", "GetByPath", "ListIpPermissions", "ListArtifacts", "ListDryRunArtifacts",
+        "GetFolderMigrationStatusDashboard", "GetCloudMigrationStatusDashboard",
     }  # fmt: skip
     assert [m for m in READ_METHODS if m.endswith("/Create")] == ["IamTokenService/Create"]
 

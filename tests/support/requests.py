@@ -21,6 +21,9 @@ CR = "yandex.cloud.containerregistry.v1"
 CLOUD = "yandex.cloud.cloudregistry.v1"
 FOLDER = "b1g00000000000hostile"
 OTHER_FOLDER = "b1g000000000000other"
+MIGRATION_FOLDER = "b1g0000000000migrate"  # no registries: a start that gets through moves nothing
+MIGRATION_CLOUD = "b1g00000hostilecloud"  # MIGRATION_FOLDER's cloud, alone in it
+MOVED = "crp00000000000moved0"  # a registry migrated before (only its record is there)
 OAUTH_TOKEN = "hostile-token"  # what CreateIamTokenRequest trades
 TIMEOUT = 10
 
@@ -46,6 +49,9 @@ def load_world(emulator: Emulator, metadata: tuple = ()) -> dict:
     scan = scanner_pb.ScanResult()
     done.response.Unpack(scan)
     channel.close()
+    emulator.set_folder_cloud(MIGRATION_FOLDER, MIGRATION_CLOUD)
+    moved = {"registry_id": MOVED, "folder_id": MIGRATION_FOLDER, "cloud_id": MIGRATION_CLOUD, "run": "before"}
+    emulator.load_seed({"registries": [], "migrations": [{**moved, "done": True, "status": "COMPLETED"}]})
     cloud = emulator.add_registry(FOLDER, name="cloud", kind="DOCKER", folders=[{"path": "tools"}])
     emulator.add_registry(OTHER_FOLDER, name="cloud", kind="DOCKER")
     tagged = emulator.add_image(cloud.id, "library/ubuntu", tags=["latest"])
@@ -215,4 +221,19 @@ def cloud_registry_fields(world: dict) -> dict[str, dict[str, Any]]:
             "dry_run_id": world["cloud_dry_run"],
             "path_filter": 'path != "/x"',
         },
+        **migration_fields(),
+    }
+
+
+def migration_fields() -> dict[str, dict[str, Any]]:
+    """MigrationService's requests, on a folder and cloud of their own: a start that gets through moves nothing."""
+    limits = {"failed_registries_limit": 5, "failed_tags_limit": 5}
+    return {
+        f"{CLOUD}.StartFolderMigrationRequest": {"folder_id": MIGRATION_FOLDER, "disable_redirects": True},
+        f"{CLOUD}.StartCloudMigrationRequest": {"cloud_id": MIGRATION_CLOUD},
+        f"{CLOUD}.GetFolderMigrationStatusDashboardRequest": {"folder_id": MIGRATION_FOLDER, **limits},
+        f"{CLOUD}.GetCloudMigrationStatusDashboardRequest": {"cloud_id": MIGRATION_CLOUD, **limits},
+        f"{CLOUD}.ToggleRegistryRedirectsRequest": {"registry_id": MOVED, "enabled": True},
+        f"{CLOUD}.ToggleFolderRedirectsRequest": {"folder_id": MIGRATION_FOLDER},
+        f"{CLOUD}.ToggleCloudRedirectsRequest": {"cloud_id": MIGRATION_CLOUD, "enabled": True},
     }
