@@ -354,3 +354,15 @@ def test_a_bad_clouds_or_migrations_seed_loads_nothing(emulator, seed, message):
     with pytest.raises(ValueError, match=message):
         emulator.load_seed({"registries": [{"folder_id": FOLDER}], **seed})
     assert emulator.registries == {}
+
+
+def test_an_operation_error_fails_the_whole_start_and_moves_nothing(emulator, clients):
+    registry = _registry(emulator)
+    emulator.add_fault(method=START_FOLDER, operation_error={"code": "UNAVAILABLE", "message": "try later"}, count=1)
+    operation = clients.migration.StartFolder(pb.StartFolderMigrationRequest(folder_id=FOLDER))
+    assert operation.done and operation.error.code == grpc.StatusCode.UNAVAILABLE.value[0]
+    assert clients.cr.Get(cr_pb.GetRegistryRequest(registry_id=registry.id)).id == registry.id
+    assert clients.folder_dashboard().status == migration_pb2.MIGRATION_STATUS_UNSPECIFIED
+    assert clients.migration.StartFolder(pb.StartFolderMigrationRequest(folder_id=FOLDER)).done
+    assert emulator.store._plans == {}  # nothing of the failed start is left behind
+    assert clients.folder_dashboard().status == migration_pb2.COMPLETED

@@ -140,6 +140,9 @@ class MigrationTable:
                         f"Registry {registry_id} is being migrated by operation {operation_id}; check that "
                         "operation (OperationService.Get) or the migration status dashboard before starting again"
                     )
+            # A plan lives from here to its operation's start, under the same lock: any left is one a fault
+            # rule's operation_error finished unstarted (nothing takes it back then), so it goes.
+            self._plans.clear()
             key = f"{scope}:{scope_id}#{next(self._plan_keys)}"
             self._plans[key] = _Plan(scope, chosen, tuple(failures), redirects)
             return key, chosen
