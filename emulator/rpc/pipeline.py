@@ -258,8 +258,10 @@ def generic_handler(
                 if gate is not None:
                     gate(method)
                 validate(request)
-                call = Call(method, principal, metadata, auth, fault.operation_error if fault else None, folder_of)
-                call.migration_failures = fault.migration_failures if fault else ()
+                call = Call(
+                    method, principal, metadata, auth, fault.operation_error if fault else None, folder_of,
+                    migration_failures=fault.migration_failures if fault else (),
+                )  # fmt: skip
                 if before is not None:
                     before()
                 if checked_first:

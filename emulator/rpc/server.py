@@ -101,10 +101,9 @@ def build_server(max_workers: int = 16) -> grpc.Server:
 
 def stage_gate(store: Store, method: Method) -> None:
     """Refuse a Container Registry call that its shutdown stage (emulator.state.stages) no longer serves."""
-    if method.service.name.startswith(CONTAINER_REGISTRY + "."):
-        refusal = store.container_registry_refusal(changes=not method.read)
-        if refusal is not None:
-            raise WithCode(*refusal)
+    refusal = store.container_registry_refusal(changes=not method.read)
+    if refusal is not None:
+        raise WithCode(*refusal)
 
 
 def add_services(
@@ -128,7 +127,8 @@ def add_services(
                 recorder=recorder,
                 before=store.advance,
                 folder_of=store.folder_of_target,
-                gate=partial(stage_gate, store),
+                # Container Registry's services only: the others never ask (decided once, here).
+                gate=partial(stage_gate, store) if module.SERVICE.name.startswith(CONTAINER_REGISTRY + ".") else None,
             )
             for module in SERVICE_MODULES
         ]

@@ -30,10 +30,9 @@ DAY_S = 86_400
 
 
 class NotConvertible(ValueError):
-    """A policy that Cloud Registry's rules cannot state exactly: ``path`` is its repository's
-    (None: the registry's own settings)."""
+    """A policy that Cloud Registry's rules cannot state exactly: ``path`` is its repository's."""
 
-    def __init__(self, path: str | None, message: str):
+    def __init__(self, path: str, message: str):
         super().__init__(message)
         self.path = path
 

@@ -64,7 +64,6 @@ class RegistryMigration:
 
 @dataclass
 class _Plan:
-    scope: str
     registry_ids: tuple[str, ...]
     failures: tuple[MigrationFailure, ...]
     redirects: bool
@@ -144,7 +143,7 @@ class MigrationTable:
             # rule's operation_error finished unstarted (nothing takes it back then), so it goes.
             self._plans.clear()
             key = f"{scope}:{scope_id}#{next(self._plan_keys)}"
-            self._plans[key] = _Plan(scope, chosen, tuple(failures), redirects)
+            self._plans[key] = _Plan(chosen, tuple(failures), redirects)
             return key, chosen
 
     def _mark_migration(self, key: str) -> None:
@@ -171,11 +170,7 @@ class MigrationTable:
 
     def _repository_tags(self, registry_id: str) -> dict[str, tuple[str, ...]]:
         """A Container Registry registry's repositories: path -> its tags, sorted."""
-        found: dict[str, list[str]] = {}
-        for repository in self.repositories.values():
-            if repository.registry_id == registry_id:
-                found[repository.path] = sorted(repository.tags)
-        return {path: tuple(tags) for path, tags in found.items()}
+        return {repository.path: tuple(sorted(repository.tags)) for repository in self._repositories_of(registry_id)}
 
     # ---- finishing -----------------------------------------------------------------------------
 
@@ -212,7 +207,7 @@ class MigrationTable:
             return
         now = self.clock.now_ns()
         current = self._repository_tags(registry.id)
-        problem: tuple[str | None, str, str] | None = None  # (path or None: all, code, message)
+        problem: tuple[str, str, str] | None = None  # (the repository whose policy cannot move, code, message)
         entry = seed.registry_entry(self, registry)
         converted = None
         try:
@@ -226,7 +221,7 @@ class MigrationTable:
                 record.outcome[path] = (NOT_FOUND, "", "")
             elif hit is not None and hit.tag is None:
                 record.outcome[path] = (FAILED, hit.code, hit.message)
-            elif problem is not None and problem[0] in (None, path):
+            elif problem is not None and problem[0] == path:
                 record.outcome[path] = (FAILED, problem[1], problem[2])
             else:
                 record.outcome[path] = (COMPLETED, "", "")
@@ -238,19 +233,14 @@ class MigrationTable:
                     record.tag_outcome[(path, tag)] = (FAILED, tag_hit.code, tag_hit.message)
                     record.outcome[path] = (FAILED, tag_hit.code, f"tag {tag}: {tag_hit.message}")
                 else:
-                    record.tag_outcome[(path, tag)] = (record.outcome[path][0], *record.outcome[path][1:])
+                    record.tag_outcome[(path, tag)] = record.outcome[path]
         registry_failure = next((f for f in record.failures if f.repository is None), None)
         if registry_failure is not None and not current:  # nothing to fail but the registry itself
             record.outcome[""] = (FAILED, registry_failure.code, registry_failure.message)
-        if any(status == FAILED for status, _, _ in record.outcome.values()) or (
-            problem is not None and problem[0] is None
-        ):
+        if any(status == FAILED for status, _, _ in record.outcome.values()):
             record.status = FAILED
             return
-        image_ids = [image_id for repository in self.repositories.values() if repository.registry_id == registry.id
-                     for image_id in repository.digests.values()]  # fmt: skip
-        self.delete_images(image_ids)
-        self.delete_registry(registry.id)
+        self.delete_registry(registry.id, force=True)
         try:
             seed.apply_seed(self, {"registries": [converted]}, None)
         except (ValueError, ApiError) as error:  # e.g. a Cloud Registry registry of that name in the folder

@@ -968,9 +968,7 @@ def registry_entry(store: Store, registry: Registry) -> dict:
     policy, in the seed format (complete): what a migration converts, and puts back if it cannot."""
     with store.atomic():
         repositories, images = [], []
-        for repository in store.repositories.values():
-            if repository.registry_id != registry.id:
-                continue
+        for repository in store._repositories_of(registry.id):
             entry = repository_json(repository)
             policies = [
                 lifecycle_policy_json(

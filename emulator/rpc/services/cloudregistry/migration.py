@@ -61,14 +61,11 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
             registry_id=record.registry_id, status=_STATUS.get(status, status)
         )
         repositories = {path: value for path, value in outcome.items() if path}
-        _count(dashboard.progress.repositories, [value[0] for value in repositories.values()])
-        _count(dashboard.progress.tags, [value[0] for value in tag_outcome.values()])
-        for name in ("repositories", "tags"):
-            for field, _ in getattr(dashboard.progress, name).ListFields():
-                total = getattr(getattr(counters, name), field.name) + getattr(
-                    getattr(dashboard.progress, name), field.name
-                )
-                setattr(getattr(counters, name), field.name, total)
+        repository_statuses = [value[0] for value in repositories.values()]
+        tag_statuses = [value[0] for value in tag_outcome.values()]
+        for progress in (dashboard.progress, counters):  # the registry's own, and its folder's or cloud's
+            _count(progress.repositories, repository_statuses)
+            _count(progress.tags, tag_statuses)
         failed = [(path, value) for path, value in repositories.items() if value[0] == FAILED]
         for path, (_, code, message) in failed[: _limit(request.failed_repositories_limit)]:
             dashboard.top_failed_repositories.add(
