@@ -16,7 +16,7 @@ from emulator.api.catalogue import Catalogue, Mutating, Read, Service
 from emulator.api.wire import message_class
 from emulator.contract import comparison, drawing, sending, strategies
 from emulator.contract.client import READ_METHODS, ClientError, RegistryClient
-from emulator.contract.snapshot import Reader
+from emulator.contract.reader import Reader
 from emulator.rpc.faults import parse_rule
 from emulator.rpc.services import CATALOGUE
 from emulator.state.operation_modes import parse_modes

@@ -43,16 +43,14 @@ import signal
 import stat
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from emulator.api.values import TIMESTAMP_MAX_NS, TIMESTAMP_MIN_NS
 from emulator.contract.client import (
-    RETRIED_CODES,
     ClientError,
     RegistryClient,
     add_client_arguments,
@@ -61,6 +59,7 @@ from emulator.contract.client import (
     client_options,
     error_text,
 )
+from emulator.contract.reader import Reader, Say, SnapshotError, enum_name, ns
 from emulator.rpc.services import CATALOGUE
 from emulator.state.codecs import SeedError, format_timestamp
 from emulator.state.records import REGISTRY_STATUSES
@@ -80,19 +79,10 @@ FILE_KINDS = {
     stat.S_IFIFO: "a fifo",
     stat.S_IFSOCK: "a socket",
 }
-Say = Callable[[str], None]
 
 
 class UsageError(Exception):
     """Bad flags: exit code 2."""
-
-
-class SnapshotError(Exception):
-    """The endpoint refused or failed a call (``code``): exit code 1, nothing written."""
-
-    def __init__(self, message: str, code: grpc.StatusCode | None = None):
-        super().__init__(message)
-        self.code = code
 
 
 class _Parser(argparse.ArgumentParser):
@@ -135,91 +125,14 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _ns(timestamp: Message, what: str = "a timestamp") -> int:
-    """A served timestamp in ns; SnapshotError naming ``what`` if no seed could hold it."""
-    ns = timestamp.seconds * 1_000_000_000 + timestamp.nanos
-    if not TIMESTAMP_MIN_NS <= ns <= TIMESTAMP_MAX_NS:
-        raise SnapshotError(f"{what}: {timestamp.seconds} seconds is outside the years 0001-9999 a timestamp may hold")
-    return ns
-
-
-def _enum_name(message: Message, field: str, what: str) -> str:
-    """The name of a served enum value; SnapshotError naming ``what`` for a number the API does not
-    define (an endpoint newer than this emulator, or a broken one)."""
-    number = getattr(message, field)
-    value = message.DESCRIPTOR.fields_by_name[field].enum_type.values_by_number.get(number)
-    if value is None:
-        raise SnapshotError(f"{what}: {field} {number} is not a value the API defines")
-    return value.name
-
-
-class Reader:
-    """The calls of one snapshot, each named in its error; refusals of the optional calls
-    (access bindings, IP permissions) are noted once and that kind skipped from then on."""
-
-    OPTIONAL_REFUSALS = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNIMPLEMENTED)
-
-    def __init__(self, client: RegistryClient, say: Say):
-        self.client = client
-        self.say = say
-        self.refused: set[str] = set()
-
-    def _failed(self, method: str, error: grpc.RpcError) -> SnapshotError:
-        hint = ""
-        if error.code() == grpc.StatusCode.UNAUTHENTICATED:
-            hint = " (give a valid --token, --oauth-token or $YCR_IAM_TOKEN)"
-        elif error.code() in RETRIED_CODES and self.client.retries:
-            hint = f" (retried up to {self.client.retries} times; see --retries)"
-        return SnapshotError(f"{method}: {error_text(error)}{hint}", error.code())
-
-    @staticmethod
-    def _check(method: str) -> None:
-        found = CATALOGUE.method(method)
-        if found is None or not found.read:  # the promise that a snapshot changes nothing, kept in one place
-            raise ValueError(f"{method}: not a read; a snapshot only reads")
-
-    def call(self, method: str, **fields) -> Message:
-        self._check(method)
-        try:
-            return self.client.call(method, **fields)
-        except grpc.RpcError as error:
-            raise self._failed(method, error) from None
-
-    def pages(self, method: str, **fields) -> Iterator[Message]:
-        self._check(method)
-        try:
-            yield from self.client.pages(method, **fields)
-        except grpc.RpcError as error:
-            raise self._failed(method, error) from None
-
-    def optional(self, method: str, what: str, read: Callable[[], list]) -> list | None:
-        """``read()``, or None if the endpoint refuses ``method`` to this caller (said once)."""
-        if method in self.refused:
-            return None
-        try:
-            return read()
-        except SnapshotError as error:
-            if error.code not in self.OPTIONAL_REFUSALS:
-                raise
-            self.refused.add(method)
-            self.say(f"note: {error}; {what} are not in the snapshot")
-            return None
-
-    def access_bindings(self, method: str, resource_id: str) -> list[dict] | None:
-        def read() -> list[dict]:
-            return [
-                {"role_id": item.role_id, "subject": {"id": item.subject.id, "type": item.subject.type}}
-                for page in self.pages(method, resource_id=resource_id)
-                for item in page.access_bindings
-            ]
-
-        return self.optional(method, f"{method.partition('Service')[0].lower()} access bindings", read)
+class ContainerRegistryReader(Reader):
+    """The Container Registry calls of one snapshot."""
 
     def ip_permissions(self, registry_id: str) -> list[dict] | None:
         def read() -> list[dict]:
             response = self.call("RegistryService/ListIpPermission", registry_id=registry_id)
             return [
-                {"action": _enum_name(item, "action", f"registry {registry_id}: an IP permission"), "ip": item.ip}
+                {"action": enum_name(item, "action", f"registry {registry_id}: an IP permission"), "ip": item.ip}
                 for item in response.permissions
             ]
 
@@ -237,8 +150,8 @@ class Reader:
                         "id": policy.id,
                         "name": policy.name,
                         "description": policy.description,
-                        "status": _enum_name(policy, "status", f"lifecycle policy {policy.id}"),
-                        "created_at": format_timestamp(_ns(policy.created_at, f"lifecycle policy {policy.id}")),
+                        "status": enum_name(policy, "status", f"lifecycle policy {policy.id}"),
+                        "created_at": format_timestamp(ns(policy.created_at, f"lifecycle policy {policy.id}")),
                         "rules": [
                             json_format.MessageToDict(rule, preserving_proto_field_name=True) for rule in policy.rules
                         ],
@@ -260,9 +173,9 @@ class Reader:
                                    dry_run_lifecycle_policy_result_id=result_id)  # fmt: skip
                 results.append({
                     "id": result_id,
-                    "run_at": format_timestamp(_ns(result.run_at, f"dry run {result_id}: run_at")),
+                    "run_at": format_timestamp(ns(result.run_at, f"dry run {result_id}: run_at")),
                     "affected_images": [
-                        image_entry(image, _ns(image.created_at)) for page in found for image in page.affected_images
+                        image_entry(image, ns(image.created_at)) for page in found for image in page.affected_images
                     ],
                 })  # fmt: skip
         return results
@@ -279,7 +192,7 @@ class Reader:
                 raise
             return [{
                 "id": policy.id, "name": policy.name, "description": policy.description,
-                "created_at": format_timestamp(_ns(policy.created_at, f"scan policy {policy.id}")),
+                "created_at": format_timestamp(ns(policy.created_at, f"scan policy {policy.id}")),
                 "rules": json_format.MessageToDict(policy.rules, preserving_proto_field_name=True),
                 "disabled": policy.disabled,
             }]  # fmt: skip
@@ -294,12 +207,12 @@ class Reader:
             results = []
             for page in self.pages("ScannerService/List", repository_id=repository_id):
                 for result in page.scan_results:
-                    status = _enum_name(result, "status", f"scan result {result.id}")
+                    status = enum_name(result, "status", f"scan result {result.id}")
                     found = self.pages("ScannerService/ListVulnerabilities", scan_result_id=result.id)
                     results.append({
                         "id": result.id, "image_id": result.image_id, "repository_id": repository_id,
                         "folder_id": folder_id, "status": status,
-                        "scanned_at": format_timestamp(_ns(result.scanned_at, f"scan result {result.id}")),
+                        "scanned_at": format_timestamp(ns(result.scanned_at, f"scan result {result.id}")),
                         "vulnerabilities": [
                             json_format.MessageToDict(v, preserving_proto_field_name=True)
                             for page in found for v in page.vulnerabilities
@@ -370,7 +283,7 @@ def blob_entry(blob: Message) -> dict:
 
 def image_entry(image: Message, last_modified_ns: int) -> dict:
     """An image as the seed holds it: every field as served; ``repository`` is the path after the registry id."""
-    created_at_ns = _ns(image.created_at, f"image {image.id}: created_at")
+    created_at_ns = ns(image.created_at, f"image {image.id}: created_at")
     entry = {
         "repository": image.name.partition("/")[2],
         "id": image.id,
@@ -392,10 +305,10 @@ def registry_entry(registry: Message) -> dict:
         "id": registry.id,
         "folder_id": registry.folder_id,
         "name": registry.name,
-        "created_at": format_timestamp(_ns(registry.created_at, f"registry {registry.id}: created_at")),
+        "created_at": format_timestamp(ns(registry.created_at, f"registry {registry.id}: created_at")),
         "labels": dict(registry.labels),
     }
-    status = _enum_name(registry, "status", f"registry {registry.id}")
+    status = enum_name(registry, "status", f"registry {registry.id}")
     if status in REGISTRY_STATUSES and status != "ACTIVE":
         entry["status"] = status
     return entry
@@ -410,7 +323,7 @@ def take_snapshot(
     client: RegistryClient, *, folder_id: str | None = None, registry_id: str | None = None, say: Say = _stderr
 ) -> dict:
     """The seed (a dict) of every registry of ``folder_id``, or of the one ``registry_id``."""
-    reader = Reader(client, say)
+    reader = ContainerRegistryReader(client, say)
     if registry_id is not None:
         registries = [reader.call("RegistryService/Get", registry_id=registry_id)]
         scope = {"registry_id": registry_id}
@@ -421,7 +334,7 @@ def take_snapshot(
         if not registries:
             say(f"warning: folder {folder_id} holds no registries the token can see: is the folder id right?")
     images, ascending, ties = _read_images(reader, scope)
-    created = {image.id: _ns(image.created_at, f"image {image.id}: created_at") for image in images}
+    created = {image.id: ns(image.created_at, f"image {image.id}: created_at") for image in images}
     last_modified = last_modified_values(ascending, created, ties) if ascending is not None else {}
     by_registry: dict[str, list[Message]] = {registry.id: [] for registry in registries}
     for image in sorted(images, key=lambda image: (created[image.id], image.id)):
@@ -440,7 +353,9 @@ def take_snapshot(
     return seed
 
 
-def _read_images(reader: Reader, scope: dict) -> tuple[list[Message], list[str] | None, list[str] | None]:
+def _read_images(
+    reader: ContainerRegistryReader, scope: dict
+) -> tuple[list[Message], list[str] | None, list[str] | None]:
     """The scope's images by last_modified, and again with ties reversed (see last_modified_values)."""
     try:
         images = reader.images(scope, LAST_MODIFIED, "images")
@@ -462,7 +377,9 @@ def _read_images(reader: Reader, scope: dict) -> tuple[list[Message], list[str] 
     return images, ascending, ties
 
 
-def _registry(reader: Reader, registry: Message, images: list[Message], last_modified: dict[str, int]) -> dict:
+def _registry(
+    reader: ContainerRegistryReader, registry: Message, images: list[Message], last_modified: dict[str, int]
+) -> dict:
     entry = registry_entry(registry)
     bindings = reader.access_bindings("RegistryService/ListAccessBindings", registry.id)
     if bindings:
@@ -492,7 +409,7 @@ def _registry(reader: Reader, registry: Message, images: list[Message], last_mod
                 item["kept"] = True  # a repository with a policy stays while empty
             repositories.append(item)
     entry["repositories"] = repositories
-    entry["images"] = [image_entry(image, last_modified.get(image.id, _ns(image.created_at))) for image in images]
+    entry["images"] = [image_entry(image, last_modified.get(image.id, ns(image.created_at))) for image in images]
     empty = sum(item["kept"] for item in repositories)
     reader.say(
         f"registry {registry.id} ({registry.name}): {_count(len(repositories), 'repository')}"
