@@ -343,7 +343,7 @@ def test_a_snapshot_loaded_into_another_emulator_answers_every_list_and_get_the_
     )
     assert (result.returncode, result.stdout) == (0, ""), result.stderr
     lines = result.stderr.splitlines()
-    assert lines[0] == f"folder {FOLDER}: 3 registries"
+    assert lines[0] == f"folder {FOLDER}: 3 Container Registry registries"
     assert "registry crpsnapmain000000001 (main): 5 repositories (1 empty), 34 images" in lines
     assert "registry crpsnapdeleting00001 (going): 1 repository (1 empty), 0 images" in lines
     assert lines[-1] == f"wrote {output}: 3 registries, 9 repositories, 46 images"
@@ -792,7 +792,7 @@ def test_ctrl_c_is_exit_130_and_leaves_no_file(local, local_ca, tmp_path):
             text=True,
         ) as process,
     ):
-        assert process.stderr.readline() == f"folder {FOLDER}: 3 registries\n"  # then ImageService/List waits
+        assert process.stderr.readline() == f"folder {FOLDER}: 3 Container Registry registries\n"  # then ImageService/List waits
         process.send_signal(signal.SIGINT)
         rest = process.stderr.read()
         assert process.wait(timeout=60) == 130, rest
@@ -807,7 +807,8 @@ def test_an_empty_folder_is_a_snapshot_with_a_warning(local, local_ca, capsys):
     assert (code, json.loads(out)) == (0, {"registries": []})
     assert out == '{"registries": []}\n'
     assert err == [
-        f"folder {empty}: 0 registries",
+        f"folder {empty}: 0 Container Registry registries",
+        f"folder {empty}: 0 Cloud Registry registries",
         f"warning: folder {empty} holds no registries the token can see: is the folder id right?",
         "wrote standard output: 0 registries, 0 repositories, 0 images",
     ]

@@ -7,13 +7,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import grpc
+from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from emulator.api.values import TIMESTAMP_MAX_NS, TIMESTAMP_MIN_NS
 from emulator.contract.client import RETRIED_CODES, RegistryClient, error_text
 from emulator.rpc.services import CATALOGUE
+from emulator.state.codecs import format_timestamp
 
 Say = Callable[[str], None]
+
+
+def add_found(entry: dict, **found) -> dict:
+    """``entry`` with each found value that is not empty (None: not read; []: none): a seed holds no empty kinds."""
+    entry.update((key, value) for key, value in found.items() if value)
+    return entry
 
 
 class SnapshotError(Exception):
@@ -105,3 +113,27 @@ class Reader:
             ]
 
         return self.optional(method, what or f"{method.partition('Service')[0].lower()} access bindings", read)
+
+    def scan_policy(self, method: str, registry_id: str, what: str) -> dict | None:
+        """The registry's scan policy (``method``: either API's GetByRegistry) as its seed entry, or
+        None if it has none or the endpoint refuses ``method`` (noted as ``what``)."""
+
+        def read() -> list[dict]:
+            try:
+                policy = self.call(method, registry_id=registry_id)
+            except SnapshotError as error:
+                if error.code == grpc.StatusCode.NOT_FOUND:
+                    return []
+                raise
+            entry = {
+                "id": policy.id, "name": policy.name, "description": policy.description,
+                "created_at": format_timestamp(ns(policy.created_at, f"scan policy {policy.id}")),
+                "rules": json_format.MessageToDict(policy.rules, preserving_proto_field_name=True),
+                "disabled": policy.disabled,
+            }  # fmt: skip
+            if "scan_policy_options" in policy.DESCRIPTOR.fields_by_name:  # Cloud Registry's
+                entry["scan_lang_packages"] = policy.scan_policy_options.scan_lang_packages
+            return [entry]
+
+        found = self.optional(method, what, read)
+        return found[0] if found else None

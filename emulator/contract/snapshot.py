@@ -1,10 +1,12 @@
 """``ycr-emulator snapshot``: read registries, repositories and images from any Container Registry
-endpoint (production or an emulator) through the public API, List and Get only, and write them as
-a seed file that ``ycr-emulator --seed`` and ``Emulator.load_seed`` load; an emulator seeded from it
-answers List and Get with the same ids, digests, tags, sizes, blobs and timestamps.
+and Cloud Registry endpoint (production or an emulator) through the public API, List and Get only,
+and write them as a seed file that ``ycr-emulator --seed`` and ``Emulator.load_seed`` load; an
+emulator seeded from it answers List and Get with the same ids, digests, tags, sizes, blobs and
+timestamps. Cloud Registry's registries are read by emulator.contract.cloud_snapshot; after
+Container Registry's shutdown (UNIMPLEMENTED) they are read alone.
 
 Every field the API shows is kept exactly (timestamps to the nanosecond, ``compressed_size`` as
-served even when it is not the blobs' sum). What the API does not show:
+served even when it is not the blobs' sum). What Container Registry's API does not show:
 
 - an image's last_modified (``order_by=last_modified`` sorts by it; ``Image`` has no such field).
   The snapshot reads the images in that order, and again with ties reversed (``last_modified, id
@@ -59,7 +61,8 @@ from emulator.contract.client import (
     client_options,
     error_text,
 )
-from emulator.contract.reader import Reader, Say, SnapshotError, enum_name, ns
+from emulator.contract.cloud_snapshot import CloudRegistryReader, take_cloud_snapshot
+from emulator.contract.reader import Reader, Say, SnapshotError, add_found, enum_name, ns
 from emulator.rpc.services import CATALOGUE
 from emulator.state.codecs import SeedError, format_timestamp
 from emulator.state.records import REGISTRY_STATUSES
@@ -93,8 +96,9 @@ class _Parser(argparse.ArgumentParser):
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = _Parser(
         prog=PROG,
-        description="Write a seed file of a registry's registries, repositories and images, read through the "
-        "public API (List and Get only: it never changes anything), for 'ycr-emulator --seed'.",
+        description="Write a seed file of a folder's registries in Container Registry and Cloud Registry (their "
+        "repositories, images, policies and scans), read through the public API (reads only: it never changes "
+        "anything), for 'ycr-emulator --seed'.",
         epilog="Not in the API, so not in the snapshot: which images are image lists, pending operations. "
         "last_modified is rebuilt from the order the endpoint lists images in (every image is read twice: "
         "by last_modified, then with its ties reversed). Access bindings and IP permissions are left out, "
@@ -179,26 +183,6 @@ class ContainerRegistryReader(Reader):
                     ],
                 })  # fmt: skip
         return results
-
-    def scan_policy(self, registry_id: str) -> dict | None:
-        """The registry's scan policy as its seed entry, or None if it has none."""
-
-        def read() -> list[dict]:
-            try:
-                policy = self.call("ScanPolicyService/GetByRegistry", registry_id=registry_id)
-            except SnapshotError as error:
-                if error.code == grpc.StatusCode.NOT_FOUND:
-                    return []
-                raise
-            return [{
-                "id": policy.id, "name": policy.name, "description": policy.description,
-                "created_at": format_timestamp(ns(policy.created_at, f"scan policy {policy.id}")),
-                "rules": json_format.MessageToDict(policy.rules, preserving_proto_field_name=True),
-                "disabled": policy.disabled,
-            }]  # fmt: skip
-
-        found = self.optional("ScanPolicyService/GetByRegistry", "scan policies", read)
-        return found[0] if found else None
 
     def scan_results(self, repository_id: str, folder_id: str) -> list[dict] | None:
         """The repository's scan results as seed entries, each with the vulnerabilities it found."""
@@ -315,42 +299,70 @@ def registry_entry(registry: Message) -> dict:
 
 
 def _count(number: int, noun: str) -> str:
-    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"  # the last word's plural
     return f"{number} {noun if number == 1 else plural}"
 
 
 def take_snapshot(
     client: RegistryClient, *, folder_id: str | None = None, registry_id: str | None = None, say: Say = _stderr
 ) -> dict:
-    """The seed (a dict) of every registry of ``folder_id``, or of the one ``registry_id``."""
-    reader = ContainerRegistryReader(client, say)
-    if registry_id is not None:
-        registries = [reader.call("RegistryService/Get", registry_id=registry_id)]
-        scope = {"registry_id": registry_id}
-    else:
-        registries = [r for page in reader.pages("RegistryService/List", folder_id=folder_id) for r in page.registries]
-        scope = {"folder_id": folder_id}
-        say(f"folder {folder_id}: {_count(len(registries), 'registry')}")
-        if not registries:
-            say(f"warning: folder {folder_id} holds no registries the token can see: is the folder id right?")
+    """The seed (a dict) of every registry of ``folder_id`` in both APIs, or of the one
+    ``registry_id`` (Container Registry's, else Cloud Registry's). An API the endpoint does not
+    serve (UNIMPLEMENTED: Container Registry after its shutdown) is left out with a note."""
+    container = _container_registries(ContainerRegistryReader(client, say), folder_id, registry_id)
+    cloud = take_cloud_snapshot(CloudRegistryReader(client, say), folder_id=folder_id, registry_id=registry_id)
+    if registry_id is not None and container is None and cloud is None:
+        raise SnapshotError(f"RegistryService/Get: NOT_FOUND: registry {registry_id} is in neither API")
+    if container is None and cloud is None:
+        raise SnapshotError("RegistryService/List: UNIMPLEMENTED: the endpoint serves neither API")
+    if cloud is None and folder_id is not None:
+        say("note: the endpoint does not serve Cloud Registry (UNIMPLEMENTED): only Container Registry was read")
+    registries, scans = container or ([], [])
+    cloud_registries, cloud_scans = cloud or ([], [])
+    if folder_id is not None and not registries and not cloud_registries:
+        say(f"warning: folder {folder_id} holds no registries the token can see: is the folder id right?")
+    seed = {"registries": registries + cloud_registries}
+    if scans or cloud_scans:
+        seed["scan_results"] = scans + cloud_scans
+    return seed
+
+
+def _container_registries(
+    reader: ContainerRegistryReader, folder_id: str | None, registry_id: str | None
+) -> tuple[list[dict], list[dict]] | None:
+    """Container Registry's registries of the scope as seed entries and their scan results; None
+    if it is not served (UNIMPLEMENTED) or, by id, holds no such registry (NOT_FOUND)."""
+    try:
+        if registry_id is not None:
+            registries = [reader.call("RegistryService/Get", registry_id=registry_id)]
+            scope = {"registry_id": registry_id}
+        else:
+            registries = [
+                r for page in reader.pages("RegistryService/List", folder_id=folder_id) for r in page.registries
+            ]
+            scope = {"folder_id": folder_id}
+            reader.say(f"folder {folder_id}: {_count(len(registries), 'Container Registry registry')}")
+    except SnapshotError as error:
+        if error.code == grpc.StatusCode.UNIMPLEMENTED:
+            reader.say(f"note: Container Registry is not served here ({error}): only Cloud Registry is read")
+            return None
+        if registry_id is not None and error.code == grpc.StatusCode.NOT_FOUND:
+            return None
+        raise
     images, ascending, ties = _read_images(reader, scope)
     created = {image.id: ns(image.created_at, f"image {image.id}: created_at") for image in images}
     last_modified = last_modified_values(ascending, created, ties) if ascending is not None else {}
     by_registry: dict[str, list[Message]] = {registry.id: [] for registry in registries}
     for image in sorted(images, key=lambda image: (created[image.id], image.id)):
         by_registry.get(image.name.partition("/")[0], []).append(image)  # a registry made since: not listed
-    seed = {
-        "registries": [_registry(reader, registry, by_registry[registry.id], last_modified) for registry in registries]
-    }
+    entries = [_registry(reader, registry, by_registry[registry.id], last_modified) for registry in registries]
     scans = [
         result
-        for registry in seed["registries"]
+        for registry in entries
         for repository in registry["repositories"]
         for result in reader.scan_results(repository["id"], registry["folder_id"]) or ()
     ]
-    if scans:
-        seed["scan_results"] = scans
-    return seed
+    return entries, scans
 
 
 def _read_images(
@@ -380,16 +392,12 @@ def _read_images(
 def _registry(
     reader: ContainerRegistryReader, registry: Message, images: list[Message], last_modified: dict[str, int]
 ) -> dict:
-    entry = registry_entry(registry)
-    bindings = reader.access_bindings("RegistryService/ListAccessBindings", registry.id)
-    if bindings:
-        entry["access_bindings"] = bindings
-    permissions = reader.ip_permissions(registry.id)
-    if permissions:
-        entry["ip_permissions"] = permissions
-    scan_policy = reader.scan_policy(registry.id)
-    if scan_policy:
-        entry["scan_policy"] = scan_policy
+    entry = add_found(
+        registry_entry(registry),
+        access_bindings=reader.access_bindings("RegistryService/ListAccessBindings", registry.id),
+        ip_permissions=reader.ip_permissions(registry.id),
+        scan_policy=reader.scan_policy("ScanPolicyService/GetByRegistry", registry.id, "scan policies"),
+    )
     holding = {image.name for image in images}
     repositories = []
     for page in reader.pages("RepositoryService/List", registry_id=registry.id):
@@ -421,19 +429,33 @@ def _registry(
     return entry
 
 
+# A registry entry's lists written one item a line, in this order (the rest of it on its first line).
+LINED = (
+    "folders",
+    "lifecycle_policies",
+    "artifact_access_bindings",
+    "soft_deleted_artifacts",
+    "repositories",
+    "images",
+)
+
+
 def seed_text(seed: dict) -> str:
-    """The seed as JSON with one repository or image a line: readable, and two snapshots of the
-    same registry compare line by line (``diff``)."""
+    """The seed as JSON with one repository, image, folder or policy a line: readable, and two
+    snapshots of the same registry compare line by line (``diff``)."""
 
     def compact(value) -> str:
         return json.dumps(value, separators=(", ", ": "))
 
     blocks = []
     for registry in seed["registries"]:
-        head = compact({k: v for k, v in registry.items() if k not in ("repositories", "images")})[:-1]
-        repositories = ",\n".join("    " + compact(item) for item in registry["repositories"])
-        images = ",\n".join("    " + compact(item) for item in registry["images"])
-        blocks.append(f'  {head},\n   "repositories": [\n{repositories}\n   ],\n   "images": [\n{images}\n   ]}}')
+        head = compact({k: v for k, v in registry.items() if k not in LINED})[:-1]
+        lists = [
+            f'   "{key}": [\n' + ",\n".join("    " + compact(item) for item in registry[key]) + "\n   ]"
+            for key in LINED
+            if key in registry
+        ]
+        blocks.append(f"  {head},\n" + ",\n".join(lists) + "}")
     text = '{"registries": [\n' + ",\n".join(blocks) + "\n]" if blocks else '{"registries": []'
     for key in (key for key in seed if key != "registries"):  # scan results: one a line
         text += f',\n "{key}": [\n' + ",\n".join("  " + compact(item) for item in seed[key]) + "\n ]"

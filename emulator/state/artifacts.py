@@ -82,6 +82,13 @@ def artifact_id_of(image: Image, tag: str | None) -> str:
     return image.id if tag is None else f"{image.id}t{_tag_mark(tag)}"
 
 
+def image_id_of_artifact(artifact_id: str, tag: str) -> str | None:
+    """The id of the image a tag's artifact id was made from (artifact_id_of), or None if the id is
+    not of that form (another endpoint's): how a snapshot reads images' ids back."""
+    image_id, mark, found = artifact_id[:-9], artifact_id[-9:-8], artifact_id[-8:]
+    return image_id if image_id and mark == "t" and found == _tag_mark(tag) else None
+
+
 def normal_path(path: str, field_name: str = "path", *, top: bool = True) -> str:
     """A path as given (a leading or trailing "/" allowed, as the documentation's examples write
     both ``/library/ubuntu`` and ``library/ubuntu``), without them; INVALID_ARGUMENT if too long, or

@@ -323,7 +323,9 @@ def _list_requests(method: str, valid: bool, pools: dict[str, tuple[str, ...]], 
                 request[spec.filter_field] = draw(bad_filters)
             elif rule == "enum":  # a number the enum does not define, among defined ones
                 defined = [value.number for value in enums[field].values]
-                undefined = draw(st.integers(-(2**31), 2**31 - 1).filter(lambda number, defined=defined: number not in defined))
+                undefined = draw(
+                    st.integers(-(2**31), 2**31 - 1).filter(lambda number, defined=defined: number not in defined)
+                )
                 request[field] = [*request.get(field, []), undefined]
             elif part == "order_by":
                 request["order_by"] = draw(bad_orders)
