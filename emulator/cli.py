@@ -183,7 +183,7 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
         except ValueError as error:  # SeedError and the clock's range are ValueErrors
             raise ValueError(f"--start-time: {str(error).partition(': ')[2] or error}") from None
     try:
-        stage = parse_stage(args.container_registry_stage or ACTIVE)
+        stage = parse_stage(ACTIVE if args.container_registry_stage is None else args.container_registry_stage)
     except ValueError as error:
         raise ValueError(f"--container-registry-stage: {str(error).partition(': ')[2]}") from None
     tokens = parse_token_specs(args.require_token)
@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as error:  # json.JSONDecodeError is one
             print(f"ycr-emulator: --fault {spec}: {error}", file=sys.stderr)
             return 2
-    if args.container_registry_stage:  # the command line wins over a seed's or state file's stage
+    if args.container_registry_stage is not None:  # the command line wins over a seed's or state file's stage
         emulator.set_container_registry_stage(args.container_registry_stage)
     if args.operations:  # the command line wins over the modes a seed or state file holds
         emulator.configure_operations(

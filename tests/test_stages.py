@@ -212,8 +212,9 @@ def _ycr_emulator(*args: str, timeout: float = 30) -> subprocess.CompletedProces
     )  # fmt: skip
 
 
-def test_the_command_line_refuses_a_bad_stage_with_one_line():
-    result = _ycr_emulator("--port", "0", "--container-registry-stage", "closed")
+@pytest.mark.parametrize("stage", ["closed", ""])  # found by review: "" silently meant active
+def test_the_command_line_refuses_a_bad_stage_with_one_line(stage):
+    result = _ycr_emulator("--port", "0", "--container-registry-stage", stage)
     assert result.returncode == 2
     assert "--container-registry-stage: must be one of active, read-only, shut-down, by-date" in result.stderr
     assert "Traceback" not in result.stderr

@@ -188,6 +188,7 @@ class Auth:
         if self.mode == "strict" and principal.folders is not None and folder_id not in principal.folders:
             if not folder_id:  # a cloud's, or an operation on one
                 raise PermissionDenied(
-                    f"Permission denied: {principal.subject} may touch some folders only, and this acts on a whole cloud"
+                    f"Permission denied: {principal.subject} may touch some folders only, and this is in no single "
+                    "folder (it acts on a whole cloud, or is an operation made in none)"
                 )
             raise PermissionDenied(f"Permission denied: {principal.subject} has no access to folder {folder_id}")

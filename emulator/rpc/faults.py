@@ -21,7 +21,7 @@ import itertools
 import math
 import random
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,7 +92,6 @@ class Decision:
     message: str
     delay_ms: int
     operation_error: tuple[str, str] | None
-    migration_failures: tuple[dict[str, str], ...] = ()  # every migration_failure rule that took the call
 
 
 def _number(rule: Mapping, name: str, kind: type, low: float, high: float | None) -> Any:
@@ -276,6 +275,8 @@ def _migration_failure(value: Any, named: Service | Method | str, catalogue: Cat
     checked = {key: value[key] for key in ("registry_id", "repository", "tag") if key in value}
     checked["code"] = _status(value.get("code"), "migration_failure.code")
     checked["message"] = _text(value.get("message", f"injected {checked['code']}"), "migration_failure.message")
+    if not checked["message"]:
+        raise ValueError("migration_failure.message: must be a non-empty string (the dashboard's error_message)")
     return checked
 
 
@@ -313,33 +314,47 @@ class Faults:
 
     def decide(self, method: Method, request: Mapping[str, Any] | None) -> Decision | None:
         """The first rule that takes this call, counting it; None: no fault. ``request``: the
-        request's fields (proto names), or None if it could not be decoded (match rules skip it)."""
+        request's fields (proto names), or None if it could not be decoded (match rules skip it).
+        migration_failure rules are not decided here: a migration takes them (take_migration_failures)."""
         if not self._rules:
             return None
-        failures: list[FaultRule] = []  # migration_failure rules: every one that takes the call applies
         with self._lock:
             for rule in list(self._rules):
-                if not _applies(rule, method, request):
+                if rule.migration_failure is not None or not self._takes(rule, method, request):
                     continue
-                if rule.after:
-                    rule.after -= 1
-                    continue
-                if rule._random is not None and rule._random.random() >= rule.probability:
-                    continue
-                if rule.count is not None:
-                    rule.count -= 1
-                    if rule.count == 0:
-                        self._rules.remove(rule)
-                if rule.migration_failure is not None:
-                    failures.append(rule)
-                    continue
-                return Decision(
-                    rule.id, rule.code, rule.message, rule.delay_ms, rule.operation_error,
-                    tuple(failure.migration_failure for failure in failures),
-                )  # fmt: skip
-            if failures:
-                return Decision(failures[0].id, None, "", 0, None, tuple(f.migration_failure for f in failures))
+                return Decision(rule.id, rule.code, rule.message, rule.delay_ms, rule.operation_error)
             return None
+
+    def take_migration_failures(
+        self, method: Method, request: Mapping[str, Any] | None, registry_ids: Iterable[str]
+    ) -> tuple[dict[str, str], ...]:
+        """The migration_failure parts of the rules that take a migration start moving ``registry_ids``,
+        each counted then (so a start that moves none of a rule's registry, or never gets that far,
+        leaves the rule as it was)."""
+        moving = set(registry_ids)
+        with self._lock:
+            return tuple(
+                dict(rule.migration_failure)
+                for rule in list(self._rules)
+                if rule.migration_failure is not None
+                and rule.migration_failure["registry_id"] in moving
+                and self._takes(rule, method, request)
+            )
+
+    def _takes(self, rule: FaultRule, method: Method, request: Mapping[str, Any] | None) -> bool:
+        """Whether the rule takes this call, counting it if so (its after, probability and count)."""
+        if not _applies(rule, method, request):
+            return False
+        if rule.after:
+            rule.after -= 1
+            return False
+        if rule._random is not None and rule._random.random() >= rule.probability:
+            return False
+        if rule.count is not None:
+            rule.count -= 1
+            if rule.count == 0:
+                self._rules.remove(rule)
+        return True
 
 
 def _applies(rule: FaultRule, method: Method, request: Mapping[str, Any] | None) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import grpc
@@ -49,8 +49,9 @@ class Call:
     # The folder of what a call acts on: (Target.kind, value) -> folder id, NotFound if absent.
     folder_of: Callable[[str, str], str] | None = None
     authorized: bool = False
-    # Fault rules' migration_failure parts ({"registry_id", "repository"?, "tag"?, "code", "message"}).
-    migration_failures: tuple[dict[str, str], ...] = ()
+    # The migration_failure parts ({"registry_id", "repository"?, "tag"?, "code", "message"}) of the fault
+    # rules that take a migration start moving these registries (counting them then: Faults.take_migration_failures).
+    migration_failures: Callable[[Iterable[str]], tuple[dict[str, str], ...]] = lambda registry_ids: ()
 
     def authorize(self, folder_id: str) -> None:
         """PERMISSION_DENIED unless the caller may touch ``folder_id``."""
@@ -260,7 +261,7 @@ def generic_handler(
                 validate(request)
                 call = Call(
                     method, principal, metadata, auth, fault.operation_error if fault else None, folder_of,
-                    migration_failures=fault.migration_failures if fault else (),
+                    migration_failures=_migration_failures(faults, method, request),
                 )  # fmt: skip
                 if before is not None:
                     before()
@@ -311,6 +312,12 @@ def _gave_up_during(context: grpc.ServicerContext, seconds: float) -> str | None
 
 class Injected(WithCode):
     """A status a fault rule answers with."""
+
+
+def _migration_failures(faults: Faults | None, method: Method, request: Message):
+    if faults is None:
+        return lambda registry_ids: ()
+    return lambda registry_ids: faults.take_migration_failures(method, _Fields(request), registry_ids)
 
 
 def _record(recorder, method: Method, raw: bytes, code: str, principal: Principal, headers, fault) -> None:

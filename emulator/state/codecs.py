@@ -83,6 +83,8 @@ def pending_json(pending: Pending) -> dict:
     entry: dict[str, Any] = {"action": pending.action.value, "target": pending.target}
     if pending.polls_left is not None:
         entry["polls_left"] = pending.polls_left
+        if pending.polls_total is not None:  # how far it has got (a migration's dashboards show it)
+            entry["polls_total"] = pending.polls_total
     else:
         entry["due_at"] = format_timestamp(pending.due_ns)
     return entry

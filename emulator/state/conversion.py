@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.state.cloud_lifecycle import MAX_POLICIES, MAX_RULES
+from emulator.api.errors import InvalidArgument
+from emulator.state.cloud_lifecycle import MAX_POLICIES, MAX_RULES, check_rules
 
 DAY_S = 86_400
 
@@ -47,8 +48,8 @@ def _cloud_rules(path: str, policy: dict[str, Any]) -> list[dict[str, Any]]:
     if sum(1 for rule in rules if rule.get("tag_regexp")) > 1 or sum(1 for rule in rules if rule.get("untagged")) > 1:
         raise NotConvertible(
             path,
-            f"lifecycle policy {policy['id']} of repository {path}: two of its rules select the same kind of image "
-            "(tagged or untagged). Container Registry deletes an image only if every rule matching it would; "
+            f"lifecycle policy {policy['id']} of repository {path}: two of its rules are tag rules (or untagged "
+            "rules), so an image may match both. Container Registry deletes an image only if every rule matching it would; "
             "Cloud Registry deletes by any one rule, so the policy cannot be converted exactly. Merge those "
             "rules or delete the policy, then start the migration again",
         )
@@ -76,6 +77,14 @@ def _cloud_rules(path: str, policy: dict[str, Any]) -> list[dict[str, Any]]:
                 converted.append({**base, "keep_by_version": {"keep_versions_count": str(top)}})
             condition = {"older_than_days": str(period // DAY_S)} if period else {"always": True}
             converted.append({**base, "delete": {"type": "HARD_DELETE", **condition}})
+    try:
+        check_rules(converted)
+    except InvalidArgument as refused:  # a period or count beyond what Cloud Registry's rules hold
+        raise NotConvertible(
+            path,
+            f"lifecycle policy {policy['id']} of repository {path}: as Cloud Registry's rules, {refused.message}. "
+            "Shorten that period or count, then start the migration again",
+        ) from None
     return converted
 
 
@@ -150,7 +159,7 @@ def _policy(policy: dict[str, Any], rules: list[dict], now: str) -> dict[str, An
 
 def scan_policy(policy: dict[str, Any]) -> dict[str, Any]:
     """A Container Registry scan policy as Cloud Registry's: repository prefixes become paths, a rescan
-    period whole days (rounded up: a period Cloud Registry cannot state scans no less often)."""
+    period whole days (rounded down, at least one: scans come no less often than before)."""
     rules = policy.get("rules", {})
     converted: dict[str, Any] = {}
     if "push_rule" in rules:
@@ -161,7 +170,7 @@ def scan_policy(policy: dict[str, Any]) -> dict[str, Any]:
         }
     schedules = []
     for rule in rules.get("schedule_rules", []):
-        days = max(1, -(-_seconds(rule.get("rescan_period", "0s")) // DAY_S))
+        days = max(1, _seconds(rule.get("rescan_period", "0s")) // DAY_S)
         schedules.append(
             {
                 "amount": str(days),

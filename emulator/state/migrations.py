@@ -17,6 +17,8 @@ import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from google.rpc import code_pb2
+
 from emulator.api.errors import ApiError, FailedPrecondition, NotFound, OperationFailed, shown
 from emulator.api.values import check_id
 from emulator.state.codecs import format_timestamp
@@ -90,7 +92,18 @@ class MigrationTable:
         }
 
     def _table_folders(self) -> dict[str, Callable[[str], str]]:
-        return {"migrated_registry": lambda registry_id: self._migration_of(registry_id).folder_id}
+        return {"migrated_registry": self._folder_of_migrated}
+
+    def _folder_of_migrated(self, registry_id: str) -> str:
+        """Where a registry's redirects are checked: its migration's folder, or (never migrated) its own;
+        NOT_FOUND if neither is known, before anyone's access is looked at."""
+        record = self.migrations.get(registry_id)
+        if record is not None:
+            return record.folder_id
+        registry = self.registries.get(registry_id)
+        if registry is None:
+            raise NotFound(f"Registry {shown(registry_id)} not found")
+        return registry.folder_id
 
     # ---- clouds ----------------------------------------------------------------------------
 
@@ -116,12 +129,18 @@ class MigrationTable:
     # ---- starting ----------------------------------------------------------------------------
 
     def plan_migration(
-        self, scope: str, scope_id: str, *, redirects: bool = True, failures: Iterable[MigrationFailure] = ()
+        self,
+        scope: str,
+        scope_id: str,
+        *,
+        redirects: bool = True,
+        failures_of: Callable[[tuple[str, ...]], Iterable[MigrationFailure]] = lambda registry_ids: (),
     ) -> tuple[str, tuple[str, ...]]:
-        """Choose what a migration of a folder or cloud moves: its ACTIVE Container Registry registries.
-        Returns (the key its operation's pending action names, their ids, in order). FAILED_PRECONDITION
-        if one of them is being migrated already (the tutorial's warning: check the current operation
-        before starting again)."""
+        """Choose what a migration of a folder or cloud moves: its ACTIVE Container Registry registries,
+        and the parts that fail (``failures_of`` the chosen ids: fault rules, taken only by a start that
+        gets this far). Returns (the key its operation's pending action names, their ids, in order).
+        FAILED_PRECONDITION if one of them is being migrated already (the tutorial's warning: check the
+        current operation before starting again)."""
         with self._lock:
             inside = self._in_scope(scope, scope_id)
             chosen = tuple(
@@ -142,8 +161,9 @@ class MigrationTable:
             # A plan lives from here to its operation's start, under the same lock: any left is one a fault
             # rule's operation_error finished unstarted (nothing takes it back then), so it goes.
             self._plans.clear()
-            key = f"{scope}:{scope_id}#{next(self._plan_keys)}"
-            self._plans[key] = _Plan(chosen, tuple(failures), redirects)
+            used = {record.run for record in self.migrations.values()}  # a loaded run's too: keys outlive restarts
+            key = next(key for n in self._plan_keys if (key := f"{scope}:{scope_id}#{n}") not in used)
+            self._plans[key] = _Plan(chosen, tuple(failures_of(chosen)), redirects)
             return key, chosen
 
     def _mark_migration(self, key: str) -> None:
@@ -207,6 +227,10 @@ class MigrationTable:
             return
         now = self.clock.now_ns()
         current = self._repository_tags(registry.id)
+        if registry.status != "ACTIVE":  # a Container Registry delete of it pends: it goes, it does not move
+            message = f"Registry {registry.id} is {registry.status}: a Container Registry operation on it pends"
+            _fail_whole(record, current, "FAILED_PRECONDITION", message)
+            return
         problem: tuple[str, str, str] | None = None  # (the repository whose policy cannot move, code, message)
         entry = seed.registry_entry(self, registry)
         converted = None
@@ -245,9 +269,9 @@ class MigrationTable:
             seed.apply_seed(self, {"registries": [converted]}, None)
         except (ValueError, ApiError) as error:  # e.g. a Cloud Registry registry of that name in the folder
             seed.apply_seed(self, {"registries": [entry]}, None)  # as it was
-            record.status = FAILED
-            code = error.code if isinstance(error, ApiError) else "FAILED_PRECONDITION"
-            record.outcome = {path: (FAILED, code, str(error)) for path in current} or {"": (FAILED, code, str(error))}
+            _fail_whole(
+                record, current, error.code if isinstance(error, ApiError) else "FAILED_PRECONDITION", str(error)
+            )
             return
         record.status = COMPLETED
 
@@ -260,12 +284,12 @@ class MigrationTable:
 
     # ---- redirects ---------------------------------------------------------------------------
 
-    def _migration_of(self, registry_id: str) -> RegistryMigration:
+    def _migrated(self, registry_id: str) -> RegistryMigration:
         record = self.migrations.get(registry_id)
-        if record is None:
-            if registry_id in self.registries:
-                raise FailedPrecondition(f"Registry {shown(registry_id)} has not been migrated: it has no redirects")
-            raise NotFound(f"Registry {shown(registry_id)} not found")
+        if record is None or record.status != COMPLETED:
+            if record is None and registry_id not in self.registries:
+                raise NotFound(f"Registry {shown(registry_id)} not found")
+            raise FailedPrecondition(f"Registry {shown(registry_id)} has not been migrated: it has no redirects")
         return record
 
     def toggle_redirects(self, scope: str, scope_id: str, enabled: bool) -> tuple[str, ...]:
@@ -273,10 +297,9 @@ class MigrationTable:
         registry of a folder or cloud; the ids of the registries it set."""
         with self._lock:
             if scope == "registry":
-                records = [self._migration_of(scope_id)]
+                records = [self._migrated(scope_id)]
             else:
-                inside = self._in_scope(scope, scope_id)
-                records = [record for record in self.migrations.values() if inside(record.folder_id)]
+                records = [record for record in self._records_in(scope, scope_id) if record.status == COMPLETED]
             for record in records:
                 record.redirects = enabled
             return tuple(record.registry_id for record in records)
@@ -318,14 +341,23 @@ class MigrationTable:
             return 0.0
         return min(1.0, max(0.0, (work.polls_total - work.polls_left) / work.polls_total))
 
+    def _records_in(self, scope: str, scope_id: str) -> list[RegistryMigration]:
+        """The registry records of a folder, or of a cloud: the one the folder was in when it moved."""
+        if scope == "folder":
+            return [record for record in self.migrations.values() if record.folder_id == scope_id]
+        return [record for record in self.migrations.values() if record.cloud_id == scope_id]
+
     def migrations_in(self, scope: str, scope_id: str) -> list[RegistryMigration]:
         """The registry records of a folder or cloud, by registry id."""
         with self._lock:
-            inside = self._in_scope(scope, scope_id)
-            return sorted(
-                (record for record in self.migrations.values() if inside(record.folder_id)),
-                key=lambda record: record.registry_id,
-            )
+            return sorted(self._records_in(scope, scope_id), key=lambda record: record.registry_id)
+
+
+def _fail_whole(record: RegistryMigration, current: dict[str, tuple[str, ...]], code: str, message: str) -> None:
+    """The registry failed as a whole: each of its repositories and tags with the same error."""
+    record.status = FAILED
+    record.outcome = {path: (FAILED, code, message) for path in current} or {"": (FAILED, code, message)}
+    record.tag_outcome = {(path, tag): (FAILED, code, message) for path, tags in current.items() for tag in tags}
 
 
 def _errors(record: RegistryMigration) -> list[tuple[str, str]]:
@@ -352,36 +384,117 @@ def migration_json(record: RegistryMigration) -> dict:
     return entry
 
 
-def migration_from_json(entry: object, where: str) -> RegistryMigration:
-    """A record from migration_json's form; ValueError naming what is wrong in it."""
+_RECORD_KEYS = {
+    "registry_id", "folder_id", "cloud_id", "run", "repositories", "redirects", "done", "status", "failures",
+    "outcome", "tag_outcome",
+}  # fmt: skip
+_FAILURE_KEYS = {"registry_id", "repository", "tag", "code", "message"}
+_CODES = frozenset(code_pb2.Code.keys()) - {"OK"}
+_DONE = (COMPLETED, FAILED, NOT_FOUND)
+
+
+class _Bad(Exception):
+    """What is wrong in a record, at a field (``at``: "" for the record itself)."""
+
+    def __init__(self, at: str, text: str):
+        super().__init__(f".{at}: {text}" if at else f": {text}")
+
+
+def _text_of(value: object, at: str, *, empty: bool = True) -> str:
+    if not isinstance(value, str) or (not empty and not value):
+        raise _Bad(at, f"must be a{' non-empty' if not empty else ''} string, got {value!r}")
+    return value
+
+
+def _id_of(value: object, at: str) -> str:
     try:
-        if not isinstance(entry, dict):
-            raise TypeError("must be an object")
-        for key in ("registry_id", "folder_id", "cloud_id", "run"):
-            if not isinstance(entry[key], str):
-                raise TypeError(f"{key}: must be a string")
-        if entry.get("status", SCHEDULED) not in _STATUSES:
-            raise TypeError(f"status: must be one of {', '.join(_STATUSES)}")
-        repositories = {str(path): tuple(map(str, tags)) for path, tags in dict(entry.get("repositories", {})).items()}
-        failures = tuple(
-            MigrationFailure(f["registry_id"], f.get("repository"), f.get("tag"), f["code"], f["message"])
-            for f in entry.get("failures", [])
-        )
-        outcome = {str(path): _outcome(value) for path, value in dict(entry.get("outcome", {})).items()}
-        tag_outcome = {(str(item[0]), str(item[1])): _outcome(item[2:]) for item in entry.get("tag_outcome", [])}
-        return RegistryMigration(
-            registry_id=entry["registry_id"], folder_id=entry["folder_id"], cloud_id=entry["cloud_id"],
-            run=entry["run"], repositories=tuple(repositories), tags=repositories, failures=failures,
-            redirects=bool(entry.get("redirects", True)), done=bool(entry.get("done", False)), outcome=outcome,
-            tag_outcome=tag_outcome, status=entry.get("status", SCHEDULED),
-        )  # fmt: skip
-    except (KeyError, TypeError, ValueError, IndexError) as error:
-        text = f"{error.args[0]}: is required" if isinstance(error, KeyError) else str(error)
-        raise ValueError(f"{where}.{text}") from None
+        return check_id(value, at)
+    except ValueError:
+        raise _Bad(at, f"must be 1-50 lowercase letters or digits, got {value!r}") from None
 
 
-def _outcome(value: object) -> tuple[str, str, str]:
+def _object(value: object, at: str, keys: set[str] | None = None) -> dict:
+    if not isinstance(value, dict):
+        raise _Bad(at, f"must be an object, got {value!r}")
+    unknown = sorted(set(value) - keys) if keys is not None else []
+    if unknown:
+        raise _Bad(at, f"unknown key {unknown[0]!r} (known: {', '.join(sorted(keys))})")
+    return value
+
+
+def _list(value: object, at: str) -> list:
+    if not isinstance(value, list):
+        raise _Bad(at, f"must be a list, got {value!r}")
+    return value
+
+
+def _outcome_of(value: object, at: str) -> tuple[str, str, str]:
+    if not (isinstance(value, list) and len(value) == 3 and all(isinstance(item, str) for item in value)):
+        raise _Bad(at, f"must be [status, code, message], got {value!r}")
     status, code, message = value
-    if status not in _STATUSES or not isinstance(code, str) or not isinstance(message, str):
-        raise TypeError(f"an outcome must be [status, code, message], got {value!r}")
+    if status not in _STATUSES or (code and code not in _CODES):
+        raise _Bad(at, f"must be [status, code, message] with a status of {', '.join(_STATUSES)}, got {value!r}")
     return status, code, message
+
+
+def _failure_of(value: object, at: str) -> MigrationFailure:
+    entry = _object(value, at, _FAILURE_KEYS)
+    for key in ("registry_id", "code", "message"):
+        if key not in entry:
+            raise _Bad(f"{at}.{key}", "is required")
+    code = entry["code"]
+    if code not in _CODES:
+        raise _Bad(f"{at}.code", f"must be a status code name other than OK, got {code!r}")
+    return MigrationFailure(
+        _id_of(entry["registry_id"], f"{at}.registry_id"),
+        None if entry.get("repository") is None else _text_of(entry["repository"], f"{at}.repository", empty=False),
+        None if entry.get("tag") is None else _text_of(entry["tag"], f"{at}.tag", empty=False),
+        code,
+        _text_of(entry["message"], f"{at}.message", empty=False),
+    )
+
+
+def migration_from_json(entry: object, where: str) -> RegistryMigration:
+    """A record from migration_json's form; ValueError naming the field that is wrong in it."""
+    try:
+        entry = _object(entry, "", _RECORD_KEYS)
+        for key in ("registry_id", "folder_id", "cloud_id", "run"):
+            if key not in entry:
+                raise _Bad(key, "is required")
+        ids = {key: _id_of(entry[key], key) for key in ("registry_id", "folder_id", "cloud_id")}
+        repositories = {}
+        for path, tags in _object(entry.get("repositories", {}), "repositories").items():
+            if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+                raise _Bad(f"repositories.{path}", f"must be a list of tags, got {tags!r}")
+            repositories[path] = tuple(tags)
+        done = entry.get("done", False)
+        if not isinstance(done, bool):
+            raise _Bad("done", f"must be true or false, got {done!r}")
+        status = entry.get("status", SCHEDULED if not done else None)
+        if done and status not in _DONE:
+            raise _Bad("status", f"a done record is {', '.join(_DONE[:-1])} or {_DONE[-1]}, got {status!r}")
+        if not done and status not in (SCHEDULED, IN_PROGRESS):
+            raise _Bad("status", f"a record not done is {SCHEDULED} (its progress is its operation's), got {status!r}")
+        failures = tuple(
+            _failure_of(item, f"failures[{f}]") for f, item in enumerate(_list(entry.get("failures", []), "failures"))
+        )
+        outcome = {
+            _text_of(path, "outcome"): _outcome_of(value, f"outcome.{path}")
+            for path, value in _object(entry.get("outcome", {}), "outcome").items()
+        }
+        tag_outcome = {}
+        for position, item in enumerate(_list(entry.get("tag_outcome", []), "tag_outcome")):
+            at = f"tag_outcome[{position}]"
+            if not (isinstance(item, list) and len(item) == 5):
+                raise _Bad(at, f"must be [path, tag, status, code, message], got {item!r}")
+            tag_outcome[(_text_of(item[0], at), _text_of(item[1], at))] = _outcome_of(item[2:], at)
+        redirects = entry.get("redirects", True)
+        if not isinstance(redirects, bool):
+            raise _Bad("redirects", f"must be true or false, got {redirects!r}")
+        return RegistryMigration(
+            **ids, run=_text_of(entry["run"], "run", empty=False), repositories=tuple(repositories),
+            tags=repositories, failures=failures, redirects=redirects, done=done, outcome=outcome,
+            tag_outcome=tag_outcome, status=SCHEDULED if not done else status,
+        )  # fmt: skip
+    except _Bad as problem:
+        raise ValueError(f"{where}{problem}") from None

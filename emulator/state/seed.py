@@ -427,8 +427,8 @@ def operation_record(entry: Any, where: str) -> Operation:
 
 
 def pending_record(entry: Any, where: str) -> Pending:
-    """{"action": "delete_image", "target": "<id>", "polls_left": N} or {..., "due_at": "<RFC 3339>"}."""
-    _check_keys(entry, {"action", "target", "polls_left", "due_at"}, {"action", "target"}, where)
+    """{"action": "delete_image", "target": "<id>", "polls_left": N[, "polls_total": M]} or {..., "due_at": "<RFC 3339>"}."""
+    _check_keys(entry, {"action", "target", "polls_left", "polls_total", "due_at"}, {"action", "target"}, where)
     names = [action.value for action in Action if action is not Action.NONE]
     if entry["action"] not in ("", *names):
         raise SeedError(f'{_at(where, "action")}: must be one of {", ".join(names)} or "", got {entry["action"]!r}')
@@ -440,7 +440,10 @@ def pending_record(entry: Any, where: str) -> Pending:
         polls = _expect(entry["polls_left"], int, _at(where, "polls_left"), "an integer")
         if not 1 <= polls <= MAX_POLLS:
             raise SeedError(f"{_at(where, 'polls_left')}: must be from 1 to {MAX_POLLS}, got {polls}")
-        return Pending(action, target, polls_left=polls)
+        total = _expect(entry.get("polls_total", polls), int, _at(where, "polls_total"), "an integer")
+        if not polls <= total <= MAX_POLLS:
+            raise SeedError(f"{_at(where, 'polls_total')}: must be from polls_left to {MAX_POLLS}, got {total}")
+        return Pending(action, target, polls_left=polls, polls_total=total if "polls_total" in entry else None)
     return Pending(action, target, due_ns=parse_timestamp(entry["due_at"], _at(where, "due_at")))
 
 
@@ -499,6 +502,18 @@ def apply_seed(store: Store, data: Any, catalogue: Catalogue) -> tuple[list[Regi
                     f"by {by} (one pending operation at a time per resource)"
                 )
             held[resource] = o
+    pending_runs = {
+        o.pending.target for o in operations if o.pending is not None and o.pending.action is Action.MIGRATE
+    }
+    for m, record in enumerate(migrations):  # one not done is moved by its pending operation, or by nothing ever
+        if (
+            not record.done
+            and record.run not in pending_runs
+            and not store.log.holding(Action.MIGRATE.kind, record.run)
+        ):
+            raise SeedError(
+                f"migrations[{m}]: not done, but no pending operation of the seed moves it (run {record.run})"
+            )
     registries: list[Registry] = []
     images: list[Image] = []
     image_lists: list[tuple[Image, Any, str]] = []

@@ -102,12 +102,14 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
     def start(scope: str):
         def handler(request: Message, call: Call) -> Message:
             scope_id = getattr(request, f"{scope}_id")
-            failures = [MigrationFailure(f["registry_id"], f.get("repository"), f.get("tag"), f["code"], f["message"])
-                        for f in call.migration_failures]  # fmt: skip
+
+            def failures_of(registry_ids: tuple[str, ...]) -> list[MigrationFailure]:
+                return [MigrationFailure(f["registry_id"], f.get("repository"), f.get("tag"), f["code"], f["message"])
+                        for f in call.migration_failures(registry_ids)]  # fmt: skip
 
             def perform():
                 key, registry_ids = store.plan_migration(
-                    scope, scope_id, redirects=not request.disable_redirects, failures=failures
+                    scope, scope_id, redirects=not request.disable_redirects, failures_of=failures_of
                 )
                 metadata = {f"{scope}_id": scope_id, "registry_ids": list(registry_ids)}
                 return new_operation(
