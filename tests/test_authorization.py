@@ -108,7 +108,7 @@ def test_a_malformed_folder_is_invalid_argument_before_any_folder_check(strict_e
     assert strict_emulator.registries == {}
 
 
-@pytest.mark.parametrize("method", [m for m in CATALOGUE.lists if "folder" in dict(m.spec.scopes).values()], ids=str)
+@pytest.mark.parametrize("method", [m for m in CATALOGUE.keyset_lists if "folder" in dict(m.spec.scopes).values()], ids=str)
 @pytest.mark.parametrize("auth", ["none", "strict"])
 def test_a_list_in_a_malformed_folder_is_invalid_argument_in_every_mode(method, auth):
     """Found by review: P14 held for Create only; List(folder_id="Folder!") answered an empty page

@@ -114,7 +114,7 @@ def test_diff_comparison_and_strategies_cover_every_list_and_get():
     for method in CATALOGUE.lists:
         response = message_class(method.response_type)
         assert response.DESCRIPTOR.fields_by_name[method.lists].is_repeated
-        assert comparison.SINGULAR[method.lists] == comparison.GOTTEN.get(
+        assert comparison.SINGULAR[method.short] == comparison.GOTTEN.get(
             method.short.replace("List", "Get"), method.resource
         )
 

@@ -60,8 +60,9 @@ class Target:
 @dataclass(frozen=True)
 class Read:
     """A method that changes nothing. ``lists``: for a List of resources, the repeated field of its
-    response (its request is a ListSpec's); ``gets``: for a Get of one resource, the request field
-    naming it."""
+    response; with a ``spec`` (a ListSpec) its request is read and keyset-paged by the shared List
+    machinery, without one its handler reads it and pages by position. ``gets``: for a Get of one
+    resource, the request field naming it."""
 
     lists: str | None = None
     gets: str | None = None
@@ -198,8 +199,8 @@ class Service:
                 raise ValueError(f"{method.full}: no such method in the descriptors")
             if method.mutating != _answers_operation(found):
                 raise ValueError(f"{method.full}: declared {type(method.declared).__name__}, the descriptors disagree")
-            if method.lists and (method.spec is None or method.lists not in found.output_type.fields_by_name):
-                raise ValueError(f"{method.full}: a List needs its ListSpec and its response's repeated field")
+            if method.lists and method.lists not in found.output_type.fields_by_name:
+                raise ValueError(f"{method.full}: a List names its response's repeated field")
             if method.gets and method.gets not in found.input_type.fields_by_name:
                 raise ValueError(f"{method.full}: its request has no field {method.gets!r}")
             target = method.target
@@ -254,7 +255,13 @@ class Catalogue:
 
     @property
     def lists(self) -> tuple[Method, ...]:
+        """Every List, keyset-paged (with a ListSpec) or paged by position."""
         return tuple(method for method in self if method.lists)
+
+    @property
+    def keyset_lists(self) -> tuple[Method, ...]:
+        """The Lists with a ListSpec: scopes, a name filter, orders and keyset page tokens."""
+        return tuple(method for method in self if method.lists and method.spec is not None)
 
     @property
     def gets(self) -> tuple[Method, ...]:

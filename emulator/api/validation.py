@@ -194,10 +194,8 @@ def _field_checks(field: FieldDescriptor) -> list[FieldCheck]:
         # proto3 keeps numbers its enum does not define: a service could not name them (a
         # repeated enum's elements too: Cloud Registry's List requests match by several kinds).
         known = frozenset(field.enum_type.values_by_number)
-        check = (
-            lambda value, known=known, enum=field.enum_type.full_name: (
-                None if value in known else f"{value} is not a value of {enum}"
-            )
+        check = lambda value, known=known, enum=field.enum_type.full_name: (
+            None if value in known else f"{value} is not a value of {enum}"
         )
         checks.append(_each(check) if repeated else _whole(check))
     return checks

@@ -6,6 +6,7 @@ SDK's generated modules and the emulator in either order without conflicts.
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from pathlib import Path
 
@@ -64,17 +65,30 @@ def oneof_option(oneof: OneofDescriptor, name: str):
     return options.Extensions[extension] if options.HasExtension(extension) else None
 
 
+# Listed resources whose id is not their ``id`` field nor their first one.
+_ID_FIELDS = {
+    "yandex.cloud.cloudregistry.v1.DryRunLifecyclePolicyResponse": "dry_run_id",  # its first: the policy's
+    "yandex.cloud.cloudregistry.v1.AffectedArtifact": "artifact_id",
+}
+
+
 @cache
-def _id_field(descriptor: Descriptor) -> str:
+def _id_field(descriptor: Descriptor) -> str | None:
+    if descriptor.full_name in _ID_FIELDS:
+        return _ID_FIELDS[descriptor.full_name]
     if "id" in descriptor.fields_by_name:
         return "id"
     first = descriptor.fields_by_number.get(1)
     if first is not None and first.name.endswith("_id"):
         return first.name
-    raise ValueError(f"{descriptor.full_name} has no id field")
+    return None
 
 
 def resource_id(message: Message) -> str:
     """A resource's id: its ``id`` field, else its first field when that names an id (a dry run's
-    result: ``dry_run_lifecycle_policy_result_id``)."""
-    return getattr(message, _id_field(message.DESCRIPTOR))
+    result: ``dry_run_lifecycle_policy_result_id``); one with none (a scan's vulnerability) is
+    known by its content: ``#`` and a digest of it."""
+    field = _id_field(message.DESCRIPTOR)
+    if field is None:
+        return "#" + hashlib.blake2b(message.SerializeToString(deterministic=True), digest_size=8).hexdigest()
+    return getattr(message, field)

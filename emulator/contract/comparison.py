@@ -23,15 +23,16 @@ from emulator.rpc.services import CATALOGUE
 # From the catalogue: the repeated field of each List's response, the name of one of its resources,
 # and what each Get answers.
 LISTED = {method.short: method.lists for method in CATALOGUE.lists}
-SINGULAR = {method.lists: method.resource for method in CATALOGUE.lists}
+SINGULAR = {method.short: method.resource for method in CATALOGUE.lists}
 GOTTEN = {method.short: method.resource for method in CATALOGUE.gets}
 
 
 def _observable(method: Method) -> dict[str, Callable[[Message], Any]]:
     """The sort fields of a List whose value a listed resource shows, as a comparable value (a
     Timestamp as (seconds, nanos)). Image has no last_modified field, so an order by it cannot be
-    checked beyond what precedes it; a List without order_by has no defined order: none."""
-    if not method.spec.has_order_by:
+    checked beyond what precedes it; a List without order_by has no defined order, and one paged by
+    position (no ListSpec) declares none the comparison relies on: none."""
+    if method.spec is None or not method.spec.has_order_by:
         return {}
     resource = message_class(method.response_type).DESCRIPTOR.fields_by_name[method.lists].message_type
     fields: dict[str, Callable[[Message], Any]] = {}
@@ -165,17 +166,17 @@ def _only(only_a: set[str], only_b: set[str], note: str = "") -> Verdict:
     return Verdict(text, only_a=frozenset(only_a), only_b=frozenset(only_b))
 
 
-def _contents(listed: str, left: Iterable[Message], right: Iterable[Message]) -> str | None:
+def _contents(method: str, left: Iterable[Message], right: Iterable[Message]) -> str | None:
     """The first resource (by A's order) whose fields differ from B's of the same id."""
     theirs = {resource_id(item): item for item in right}
     for item in left:
         found = field_difference(item, theirs[resource_id(item)]) if resource_id(item) in theirs else None
         if found:
-            return f"{SINGULAR[listed]} {resource_id(item)}: {found}"
+            return f"{SINGULAR[method]} {resource_id(item)}: {found}"
     return None
 
 
-def _whole_lists(listed: str, left: list[Message], right: list[Message], key, total: bool) -> Verdict:
+def _whole_lists(method: str, left: list[Message], right: list[Message], key, total: bool) -> Verdict:
     """Two Lists read to their end."""
     if not total:
         left, right = canonical(left, key), canonical(right, key)
@@ -185,14 +186,14 @@ def _whole_lists(listed: str, left: list[Message], right: list[Message], key, to
     only_b = Counter(map(resource_id, right)) - Counter(map(resource_id, left))
     if only_a or only_b:
         return _only(set(only_a), set(only_b))
-    found = _contents(listed, left, right)
+    found = _contents(method, left, right)
     if found:
         return Verdict(found)
     position = next(index for index, (one, other) in enumerate(zip(left, right, strict=True)) if one != other)
     return Verdict(f"order at {position + 1}: A {resource_id(left[position])}, B {resource_id(right[position])}")
 
 
-def _cut_lists(listed: str, a: Answer, b: Answer, key, total: bool) -> Verdict:
+def _cut_lists(method: str, a: Answer, b: Answer, key, total: bool) -> Verdict:
     """Two Lists of which one or both were cut at the bound: their runs of ties are walked side
     by side. A run is whole unless it is the last one read of a cut List (that List may go on
     with more of it); in a total order every run is one resource, always whole. Equal runs
@@ -211,14 +212,14 @@ def _cut_lists(listed: str, a: Answer, b: Answer, key, total: bool) -> Verdict:
         only_a, only_b = (ids_a - ids_b if whole_b else set()), (ids_b - ids_a if whole_a else set())
         if only_a or only_b:
             return _only(only_a, only_b)
-        found = _contents(listed, run_a, run_b)
+        found = _contents(method, run_a, run_b)
         if found:
             return Verdict(found)
         compared, position = True, position + len(run_a)
     for ended, other, name in ((a, b, "A"), (b, a, "B")):
         if not ended.truncated and len(other.resources) > len(ended.resources):  # it ended; the other has more
             more = set(map(resource_id, other.resources)) - set(map(resource_id, ended.resources))
-            note = f"{name} ends after {len(ended.resources)} {listed}"
+            note = f"{name} ends after {len(ended.resources)} {LISTED[method]}"
             if not more:
                 return Verdict(note)
             return _only(set(), more, note) if name == "A" else _only(more, set(), note)
@@ -229,9 +230,9 @@ def list_verdict(method: str, order_by: str, a: Answer, b: Answer) -> Verdict:
     listed = LISTED[method]
     key, total = order_of(method, order_by)
     if a.truncated or b.truncated:
-        verdict = _cut_lists(listed, a, b, key, total)
+        verdict = _cut_lists(method, a, b, key, total)
     else:
-        verdict = _whole_lists(listed, list(a.resources), list(b.resources), key, total)
+        verdict = _whole_lists(method, list(a.resources), list(b.resources), key, total)
     if verdict.difference is None and a.first_page != b.first_page:
         return Verdict(f"first page: {a.first_page} != {b.first_page} {listed}")
     return verdict

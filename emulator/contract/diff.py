@@ -133,7 +133,7 @@ def summary(method: str, result: Answer) -> str:
     if method not in LISTED:
         return f"{GOTTEN[method]} {resource_id(result.resources[0])}"
     ids = [resource_id(resource) for resource in result.resources]
-    kind = LISTED[method] if len(ids) != 1 else SINGULAR[LISTED[method]]
+    kind = LISTED[method] if len(ids) != 1 else SINGULAR[method]
     more = f", … (+{len(ids) - SHOWN_IDS})" if len(ids) > SHOWN_IDS else ""
     truncated = "+" if result.truncated else ""  # more than the pages read
     return f"{len(ids)}{truncated} {kind}" + (f": {', '.join(ids[:SHOWN_IDS])}{more}" if ids else "")

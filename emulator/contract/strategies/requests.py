@@ -27,7 +27,7 @@ from emulator.rpc.services.paged import MAX_PAGE_SIZE, ListSpec
 
 # The Lists and Gets, as the catalogue declares them: their request type and ListSpec, or the field naming the resource.
 _LISTS: dict[str, tuple[str, ListSpec]] = {
-    method.short: (method.request_type, method.spec) for method in CATALOGUE.lists
+    method.short: (method.request_type, method.spec) for method in CATALOGUE.keyset_lists
 }
 _GETS: dict[str, tuple[str, str]] = {method.short: (method.request_type, method.gets) for method in CATALOGUE.gets}
 LIST_METHODS = tuple(_LISTS)
