@@ -19,17 +19,17 @@ from collections import Counter
 import pytest
 
 from emulator.api.wire import message_class
-from emulator.rpc.services import CATALOGUE
 from emulator.contract import comparison as compare
 from emulator.contract import diff, sending
 from emulator.contract.client import RegistryClient
 from emulator.control.process import EmulatorProcess
 from emulator.rpc.services import CATALOGUE
+from emulator.state.artifacts import tag_artifact_id
 
 FOLDER = "b1gdiff0000000000000"
 TOKEN = "t1.diff-token"
 MAIN, OTHER = "crpdiffregistry00001", "crpdiffregistry00002"
-EXAMPLES = "80"
+EXAMPLES = "120"  # at least one of each kind of request (every List and Get)
 # What RegistryClient sends to reach an endpoint, besides the tool's own calls.
 DISCOVERY = "ApiEndpointService/List"
 
@@ -113,8 +113,37 @@ def _seed(last_modified: dict[int, str] | None = None) -> dict:
                 "repositories": [{"path": "base", "id": "crpdiffrepository0004"}],
                 "images": [_image(5, "base", ["v1"], 5, changed)],
             },
-        ]
+            CLOUD_REGISTRY,
+        ],
+        "scan_results": [CLOUD_SCAN],
     }
+
+
+# A Cloud Registry registry with a tree, a policy with a dry run and a scan result: every Cloud Registry
+# List has something to list.
+CLOUD, CLOUD_IMAGE = "cn1diffregistry00001", "crpdiffimage00000006"
+_CLOUD_RULE = {"delete": {"type": "HARD_DELETE", "always": True}, "path_prefix": "team"}
+_CLOUD_ARTIFACT = tag_artifact_id(CLOUD_IMAGE, "v1")
+CLOUD_REGISTRY = {
+    "id": CLOUD, "folder_id": FOLDER, "name": "cloud", "kind": "DOCKER", "created_at": "2026-01-01T00:00:00Z",
+    "folders": [{"path": "team/tools", "created_at": "2026-01-02T00:00:00Z"}],
+    "repositories": [{"path": "team/api", "id": "crpdiffrepository0005"}],
+    "images": [_image(6, "team/api", ["v1", "v2"], 6, {}), _image(7, "team/api", [], 7, {})],
+    "lifecycle_policies": [{
+        "id": "cn1diffpolicy0000001", "name": "tidy", "created_at": "2026-01-02T00:00:00Z",
+        "modified_at": "2026-01-02T00:00:00Z", "rules": [_CLOUD_RULE],
+        "dry_run_results": [{
+            "id": "cn1diffdryrun0000001", "run_at": "2026-01-08T00:00:00Z", "policy_snapshot": [_CLOUD_RULE],
+            "affected": [{"path": "/team/api/v1", "artifact_id": _CLOUD_ARTIFACT,
+                          "rule_type": "LIFECYCLE_RULE_TYPE_HARD_DELETE"}],
+        }],
+    }],
+}  # fmt: skip
+CLOUD_SCAN = {
+    "id": "chediffresult0000001", "image_id": CLOUD_IMAGE, "repository_id": "crpdiffrepository0005",
+    "folder_id": FOLDER, "status": "READY", "scanned_at": "2026-01-09T00:00:00Z", "artifact_id": _CLOUD_ARTIFACT,
+    "vulnerabilities": [{"severity": "HIGH", "package": {"name": "CVE-2024-1", "package": "openssl"}}],
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +271,7 @@ def test_a_different_seed_on_one_side_is_reported(targets):
     (_, b), _ = targets
     b.add_image(OTHER, "base", id="crpdiffextra00000001", digest=f"sha256:{99:064x}", created_at="2026-02-01T00:00:00Z")
     b.tag_image("crpdiffimage00000002", "moved")  # image 2 gains a tag on B only
-    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--seed", "6", "--examples", "300"))
+    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--seed", "6", "--examples", "500"))
     assert (code, err) == (1, ""), out
     blocks = _blocks(out)
     assert any(block["difference"] == "only in B: crpdiffextra00000001" for block in blocks), out
@@ -320,7 +349,7 @@ def test_only_list_and_get_can_be_sent(targets):
             with pytest.raises(ValueError, match="not a read-only method"):
                 sending.send(client, method, client.request(method))
     assert {call["method"].rpartition(".")[2] for call in a.calls} <= {DISCOVERY}
-    assert len(a.images) == 5
+    assert len(a.images) == 7
 
 
 _IMAGE = message_class("yandex.cloud.containerregistry.v1.Image")
@@ -573,3 +602,15 @@ def test_an_order_stops_at_the_first_field_the_answer_does_not_show():
     assert key(one) == () and not total
     key, _ = compare.order_of("ImageService/List", "name, last_modified, digest")
     assert key(one) == ("r/web",)
+
+
+def test_a_cloud_registry_difference_is_reported_by_its_reads(targets):
+    """B's Cloud Registry image gains a tag: an artifact only B lists, found by Cloud Registry's Lists."""
+    (_, b), _ = targets
+    b.tag_image(CLOUD_IMAGE, "moved")
+    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--seed", "8", "--examples", "300"))
+    assert (code, err) == (1, ""), out
+    cloud_rows = {row for row in _rows(out) if row.startswith("cloudregistry.")}
+    assert {"cloudregistry.ArtifactService/List", "cloudregistry.RegistryService/ListArtifacts"} & cloud_rows, out
+    moved = tag_artifact_id(CLOUD_IMAGE, "moved")
+    assert any(moved in block["difference"] for block in _blocks(out)), out

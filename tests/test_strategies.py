@@ -53,6 +53,7 @@ from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceSt
 from conftest import violation_fields
 from emulator.contract import strategies
 from emulator.contract.client import RegistryClient
+from emulator.contract.strategies.cloud import BUILDERS
 from emulator.rpc.services import CATALOGUE
 from tests.test_downstream import CLEANUP_TOOL  # the downstream project's code under test
 
@@ -123,6 +124,34 @@ def sdk(channel):
         "cloudregistry.LifecyclePolicyService/GetDryRunResult": (
             CloudLifecyclePolicyServiceStub(channel).GetDryRunResult,
             cloud_lifecycle_policy_service_pb2.GetDryRunLifecyclePolicyResultRequest,
+        ),
+        "cloudregistry.RegistryService/ListArtifacts": (
+            cloud_registries.ListArtifacts,
+            cloud_registry_service_pb2.ListArtifactsRequest,
+        ),
+        "cloudregistry.ArtifactService/List": (
+            ArtifactServiceStub(channel).List,
+            artifact_service_pb2.ListArtifactsWithFiltersRequest,
+        ),
+        "cloudregistry.LifecyclePolicyService/List": (
+            CloudLifecyclePolicyServiceStub(channel).List,
+            cloud_lifecycle_policy_service_pb2.ListLifecyclePolicyRequest,
+        ),
+        "cloudregistry.LifecyclePolicyService/ListDryRunResults": (
+            CloudLifecyclePolicyServiceStub(channel).ListDryRunResults,
+            cloud_lifecycle_policy_service_pb2.ListDryRunLifecyclePolicyResultsRequest,
+        ),
+        "cloudregistry.LifecyclePolicyService/ListDryRunArtifacts": (
+            CloudLifecyclePolicyServiceStub(channel).ListDryRunArtifacts,
+            cloud_lifecycle_policy_service_pb2.ListDryRunLifecyclePolicyArtifactsRequest,
+        ),
+        "cloudregistry.ScannerService/List": (
+            CloudScannerServiceStub(channel).List,
+            cloud_scanner_service_pb2.ListScanResultsRequest,
+        ),
+        "cloudregistry.ScannerService/ListVulnerabilities": (
+            CloudScannerServiceStub(channel).ListVulnerabilities,
+            cloud_scanner_service_pb2.ListVulnerabilitiesRequest,
         ),
     }
 
@@ -332,6 +361,7 @@ def test_valid_requests_about_a_seed_are_answered_ok(running_emulator, sdk, seed
         "ScannerService/Get": "scan_result_ids",
         "ScannerService/List": "scanned_image_ids",
         "ScanPolicyService/Get": "scan_policy_ids",  # seeds hold none
+        **{method: "cloud_registry_ids" for method in strategies.POSITION_LIST_METHODS},  # drawn seeds hold none
     }
     for method in strategies.LIST_METHODS + strategies.GET_METHODS:
         request = data.draw(strategies.requests_for(seed, method), label=method)
@@ -359,6 +389,7 @@ def test_valid_requests_of_unknown_values_are_never_invalid(running_emulator, sd
         "LifecyclePolicyService/ListDryRunResultAffectedImages": strategies.list_affected_images_requests(),
         "ScannerService/List": strategies.list_scan_results_requests(),
         "cloudregistry.RegistryService/List": strategies.list_cloud_registries_requests(),
+        **{method: BUILDERS[method][0]() for method in strategies.POSITION_LIST_METHODS},
     }
     for method, requests in lists.items():
         request = data.draw(requests, label=method)
@@ -384,6 +415,7 @@ def test_invalid_requests_are_invalid_argument_naming_a_field(running_emulator, 
             "LifecyclePolicyService/ListDryRunResultAffectedImages": strategies.list_affected_images_requests,
             "ScannerService/List": strategies.list_scan_results_requests,
             "cloudregistry.RegistryService/List": strategies.list_cloud_registries_requests,
+            **{method: BUILDERS[method][0] for method in strategies.POSITION_LIST_METHODS},
         }[method](valid=False)
     else:
         any_values = strategies.get_requests(method, valid=False)
@@ -399,7 +431,7 @@ def test_each_invalid_part_alone_is_invalid_argument_naming_its_field(running_em
     """Each broken part on an otherwise valid request, so that no form of it may slip through as
     valid behind another broken part: the emulator names that field, and only that one."""
     running_emulator.reset()
-    for method in strategies.LIST_METHODS:
+    for method in strategies.KEYSET_LIST_METHODS:
         spec = CATALOGUE.method(method).spec
         parts = {
             spec.filter_field: strategies.filters(method, valid=False),
@@ -418,6 +450,78 @@ def test_each_invalid_part_alone_is_invalid_argument_naming_its_field(running_em
         request = data.draw(strategies.get_requests(method, valid=False), label=method)
         error = refused(client, method, request)
         assert error is not None and error.code() == INVALID, (method, request)
+
+
+# ---- Cloud Registry's Lists paged by position, over a seed that holds what they list ------------------
+
+CLOUD_FOLDER = "b1gstrategiescloud00"
+
+
+def cloud_seed() -> dict:
+    """A Docker registry with a tree, a policy with a dry run and scan results, a Maven one with folders."""
+    registry_id, image_id = "cn1strategies0000001", "crpstrategiesimage01"
+    rule = {"delete": {"type": "HARD_DELETE", "always": True}, "path_prefix": "team"}
+    affected = [
+        {"path": "/team/web/v1", "artifact_id": f"{image_id}t00000000", "rule_type": "LIFECYCLE_RULE_TYPE_HARD_DELETE"}
+    ]
+    return {
+        "registries": [
+            {
+                "id": registry_id, "folder_id": CLOUD_FOLDER, "name": "docker", "kind": "DOCKER",
+                "folders": [{"path": "team/tools"}],
+                "repositories": [{"path": "team/web", "id": "crpstrategiesrepo001"}],
+                "images": [
+                    {"repository": "team/web", "id": image_id, "tags": ["v1", "latest"]},
+                    {"repository": "team/web", "id": "crpstrategiesimage02"},
+                    {"repository": "base", "id": "crpstrategiesimage03", "tags": ["1.0"]},
+                ],
+                "lifecycle_policies": [{"id": "cn1strategiespolicy1", "name": "tidy", "rules": [rule],
+                                        "dry_run_results": [{"id": "cn1strategiesdryrun1", "run_at": "2026-01-01T00:00:00Z",
+                                                             "policy_snapshot": [rule], "affected": affected}]}],
+            },
+            {"id": "cn1strategies0000002", "folder_id": CLOUD_FOLDER, "name": "maven", "kind": "MAVEN",
+             "folders": [{"path": "com/example"}]},
+        ],
+        "scan_results": [{
+            "id": "chestrategiesresult1", "image_id": image_id, "repository_id": "crpstrategiesrepo001",
+            "folder_id": CLOUD_FOLDER, "status": "READY", "scanned_at": "2026-01-02T00:00:00Z",
+            "artifact_id": f"{image_id}t" + "00000000",
+            "vulnerabilities": [{"severity": "HIGH", "package": {"name": "CVE-2024-1", "package": "openssl"}}],
+        }],
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def cloud_values(running_emulator):
+    """The seed, loaded, with its scan result's artifact id as the emulator makes it."""
+    from emulator.state.artifacts import tag_artifact_id
+
+    seed = cloud_seed()
+    artifact_id = tag_artifact_id("crpstrategiesimage01", "v1")
+    seed["scan_results"][0]["artifact_id"] = artifact_id
+    seed["registries"][0]["lifecycle_policies"][0]["dry_run_results"][0]["affected"][0]["artifact_id"] = artifact_id
+    return seed
+
+
+@examples(60)
+@given(data=st.data())
+def test_cloud_registry_requests_about_a_seed_are_ok_and_broken_ones_invalid(
+    running_emulator, sdk, client, cloud_values, data
+):
+    """Drawn from what the seed names (requests_for), every valid request of each position-paged List
+    is answered OK, and every broken one INVALID_ARGUMENT naming a field."""
+    running_emulator.reset()
+    running_emulator.load_seed(cloud_values)
+    named = strategies.scope_values(cloud_values)
+    assert all(named[pool] for pool in ("cloud_paths", "artifact_ids", "cloud_lifecycle_policy_ids",
+                                        "cloud_dry_run_ids", "cloud_scan_result_ids"))  # fmt: skip
+    for method in strategies.POSITION_LIST_METHODS:
+        request = data.draw(strategies.requests_for(cloud_values, method), label=method)
+        assert sdk_code(sdk, method, request) == OK, (method, request)
+        broken = data.draw(strategies.requests_for(cloud_values, method, valid=False), label=f"{method} broken")
+        error = refused(client, method, broken)
+        assert error is not None and error.code() == INVALID, (method, broken, error and error.code())
+        assert violation_fields(error), error.details()
 
 
 # ---- every kind of part is drawn -------------------------------------------------------------------

@@ -161,7 +161,8 @@ class Method:
             return self.gets.rpartition("_")[0]
         if self.lists:
             name = message_class(self.response_type).DESCRIPTOR.fields_by_name[self.lists].message_type.name
-            return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()  # DryRunLifecyclePolicyResult: dry_run_...
+            # DryRunLifecyclePolicyResult: dry_run_...; Cloud Registry's DryRunLifecyclePolicyResponse: the same
+            return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().removesuffix("_response")
         return None
 
 

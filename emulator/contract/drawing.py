@@ -21,6 +21,7 @@ from emulator.rpc.services import CATALOGUE
 from emulator.state.images import IMAGE_ORDERS
 
 PROG = "ycr-emulator diff"
+CLOUD = "cloudregistry"  # Cloud Registry's services' short names begin so
 
 # Discovering the scope and drawing requests ----------------------------------------------
 
@@ -35,8 +36,10 @@ DRAWN_LISTS = (
     "LifecyclePolicyService/ListDryRunResults",
     "LifecyclePolicyService/ListDryRunResultAffectedImages",
     "ScannerService/List",
+    *(method.short for method in CATALOGUE.lists if method.spec is None),  # Cloud Registry's, paged by position
 )
 DISCOVERY_PAGES = 10  # pages of 1,000 read per List while discovering the scope's values
+SCANNED_ARTIFACTS = 200  # Cloud Registry artifacts whose scan results discovery reads (one call each)
 
 
 @dataclass
@@ -53,6 +56,16 @@ class Values:
     lifecycle_policy_ids: set[str] = field(default_factory=set)
     lifecycle_policy_names: set[str] = field(default_factory=set)
     dry_run_lifecycle_policy_result_ids: set[str] = field(default_factory=set)
+    # Cloud Registry's: registries, nodes (ids, <registry_id>/<path> of folders and packages, artifacts'
+    # paths and names), policies, dry runs, scan results; the Gets of each draw from the same names.
+    cloud_registry_ids: set[str] = field(default_factory=set)
+    artifact_ids: set[str] = field(default_factory=set)
+    cloud_containers: set[str] = field(default_factory=set)
+    cloud_paths: set[str] = field(default_factory=set)
+    artifact_names: set[str] = field(default_factory=set)
+    policy_ids: set[str] = field(default_factory=set)
+    dry_run_ids: set[str] = field(default_factory=set)
+    scan_result_ids: set[str] = field(default_factory=set)
 
     def sorted(self, name: str) -> tuple[str, ...]:
         return tuple(sorted(getattr(self, name)))
@@ -66,7 +79,7 @@ def _listed(client: RegistryClient, side: str, method: str, **fields) -> list[Me
         try:
             response = send(client, method, request)
         except grpc.RpcError as error:
-            if error.code() == grpc.StatusCode.NOT_FOUND:
+            if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNIMPLEMENTED):  # not there, or not served
                 return resources
             raise UsageError(_setup_failure(client, side, method, fields, error)) from None
         resources += getattr(response, LISTED[method])
@@ -76,14 +89,17 @@ def _listed(client: RegistryClient, side: str, method: str, **fields) -> list[Me
     return resources
 
 
-def _registry(client: RegistryClient, side: str, registry_id: str) -> list[Message]:
-    """The registry, or [] if it is NOT_FOUND on this side."""
+def _registry(
+    client: RegistryClient, side: str, registry_id: str, method: str = "RegistryService/Get"
+) -> list[Message]:
+    """The registry (Container Registry's, or with ``method`` Cloud Registry's), or [] if it is
+    NOT_FOUND on this side (or that API is not served: UNIMPLEMENTED)."""
     try:
-        return [send(client, "RegistryService/Get", client.request("RegistryService/Get", registry_id=registry_id))]
+        return [send(client, method, client.request(method, registry_id=registry_id))]
     except grpc.RpcError as error:
-        if error.code() == grpc.StatusCode.NOT_FOUND:
+        if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNIMPLEMENTED):
             return []
-        raise UsageError(_setup_failure(client, side, "RegistryService/Get", {"registry_id": registry_id}, error))
+        raise UsageError(_setup_failure(client, side, method, {"registry_id": registry_id}, error))
 
 
 def _setup_failure(client: RegistryClient, side: str, method: str, fields: dict, error: grpc.RpcError) -> str:
@@ -101,16 +117,20 @@ def discover(clients: dict[str, RegistryClient], folder_id: str | None, registry
     for side, client in clients.items():
         if folder_id is not None:
             registries = _listed(client, side, "RegistryService/List", folder_id=folder_id)
+            cloud = _listed(client, side, f"{CLOUD}.RegistryService/List", folder_id=folder_id)
         else:
             registries = _registry(client, side, registry_id)
+            cloud = _registry(client, side, registry_id, f"{CLOUD}.RegistryService/Get")
         for registry in registries:
             values.registry_ids.add(registry.id)
             if registry.name:
                 values.registry_names.add(registry.name)
-    if registry_id is not None and not values.registry_ids:
+        values.cloud_registry_ids.update(registry.id for registry in cloud)
+    if registry_id is not None and not (values.registry_ids or values.cloud_registry_ids):
         raise UsageError(f"registry {registry_id}: NOT_FOUND on both A and B")
-    if not values.registry_ids:
+    if not (values.registry_ids or values.cloud_registry_ids):
         raise UsageError(f"folder {folder_id}: no registry on A or B, nothing to compare")
+    _discover_cloud(clients, values)
     for side, client in clients.items():
         for known in sorted(values.registry_ids):
             for repository in _listed(client, side, "RepositoryService/List", registry_id=known):
@@ -131,6 +151,49 @@ def discover(clients: dict[str, RegistryClient], folder_id: str | None, registry
             ):
                 values.dry_run_lifecycle_policy_result_ids.add(result.dry_run_lifecycle_policy_result_id)
     return values
+
+
+def _discover_cloud(clients: dict[str, RegistryClient], values: Values) -> None:
+    """Cloud Registry's values of the scope's registries on both sides: nodes, policies, dry runs,
+    and the scan results of the first SCANNED_ARTIFACTS artifacts."""
+    artifacts: list[str] = []
+    for side, client in clients.items():
+        for registry_id in sorted(values.cloud_registry_ids):
+            for node in _listed(client, side, f"{CLOUD}.ArtifactService/List", registry_id=registry_id):
+                full = f"{node.path.strip('/')}/{node.name}".strip("/")
+                values.artifact_ids.add(node.id)
+                if node.kind == node.ARTIFACT:
+                    values.cloud_paths.add(full)
+                    values.artifact_names.add(node.name)
+                    artifacts.append(node.id)
+                else:
+                    values.cloud_containers.add(f"{registry_id}/{full}")
+            for policy in _listed(client, side, f"{CLOUD}.LifecyclePolicyService/List", registry_id=registry_id):
+                values.policy_ids.add(policy.id)
+    for side, client in clients.items():
+        for policy_id in sorted(values.policy_ids):
+            method = f"{CLOUD}.LifecyclePolicyService/ListDryRunResults"
+            values.dry_run_ids.update(run.dry_run_id for run in _listed(client, side, method, policy_id=policy_id))
+        for artifact_id in sorted(set(artifacts))[:SCANNED_ARTIFACTS]:
+            method = f"{CLOUD}.ScannerService/List"
+            values.scan_result_ids.update(
+                result.id for result in _listed(client, side, method, artifact_id=artifact_id)
+            )
+
+
+# Where each position-paged List's strategy takes its values from: its keyword -> the Values field.
+_CLOUD_POOLS = {
+    f"{CLOUD}.RegistryService/ListArtifacts": {"registry_ids": "cloud_registry_ids", "paths": "cloud_containers"},
+    f"{CLOUD}.ArtifactService/List": {
+        "registry_ids": "cloud_registry_ids", "folder_ids": "folder_ids", "names": "artifact_names",
+        "paths": "cloud_paths",
+    },
+    f"{CLOUD}.LifecyclePolicyService/List": {"registry_ids": "cloud_registry_ids"},
+    f"{CLOUD}.LifecyclePolicyService/ListDryRunResults": {"policy_ids": "policy_ids"},
+    f"{CLOUD}.LifecyclePolicyService/ListDryRunArtifacts": {"dry_run_ids": "dry_run_ids"},
+    f"{CLOUD}.ScannerService/List": {"artifact_ids": "artifact_ids"},
+    f"{CLOUD}.ScannerService/ListVulnerabilities": {"scan_result_ids": "scan_result_ids"},
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -168,7 +231,15 @@ def branches(values: Values, folder_wide: bool) -> list[Branch]:
     folders = values.sorted("folder_ids") if folder_wide else ()
     registry_ids, repository_names = values.sorted("registry_ids"), values.sorted("repository_names")
 
+    from emulator.contract.strategies.cloud import BUILDERS
+
     def lists(method: str, known: bool, valid: bool = True):
+        if method in _CLOUD_POOLS:  # Cloud Registry's, paged by position
+            pools = {argument: values.sorted(name) for argument, name in _CLOUD_POOLS[method].items()}
+            if not folder_wide:
+                pools.pop("folder_ids", None)
+            drawn = BUILDERS[method][0](valid=valid, **(pools if known else {}))
+            return drawn if folder_wide else drawn.filter(_no_folder_id)
         if method.startswith("LifecyclePolicyService/"):  # by ids only: never a folder_id
             return _lifecycle_lists(method, values, known, valid)
         if method == "ScannerService/List":
@@ -210,10 +281,9 @@ def branches(values: Values, folder_wide: bool) -> list[Branch]:
             Branch(method, "unknown", WEIGHTS["List", "unknown"], lists(method, known=False)),
         ]
     # Each Get of the catalogue, its ids from what was found (image_id: image_ids; operations are not discovered).
-    gets = {
-        method.short: values.sorted(f"{method.gets}s") if hasattr(values, f"{method.gets}s") else ()
-        for method in CATALOGUE.gets
-    }
+    pools = {method.short: f"{method.gets}s" for method in CATALOGUE.gets}
+    pools[f"{CLOUD}.RegistryService/Get"] = "cloud_registry_ids"  # registry_ids: Container Registry's
+    gets = {method: values.sorted(pool) if hasattr(values, pool) else () for method, pool in pools.items()}
     for method, ids in gets.items():
         if ids:
             found.append(Branch(method, "known", WEIGHTS["Get", "known"], strategies.get_requests(method, ids=ids)))
@@ -228,6 +298,7 @@ def branches(values: Values, folder_wide: bool) -> list[Branch]:
 _LISTS_OF_FOUND = {
     "LifecyclePolicyService/ListDryRunResults": "lifecycle_policy_ids",
     "LifecyclePolicyService/ListDryRunResultAffectedImages": "dry_run_lifecycle_policy_result_ids",
+    **{method: next(iter(pools.values())) for method, pools in _CLOUD_POOLS.items()},  # its first: the scope
 }
 
 
@@ -249,12 +320,15 @@ def _lifecycle_lists(method: str, values: Values, known: bool, valid: bool):
 
 
 def shares(weights: list[int], total: int) -> list[int]:
-    """``total`` split in proportion to ``weights`` (largest remainders first, ties to the first)."""
+    """``total`` split in proportion to ``weights`` (largest remainders first, ties to the first),
+    each share at least one while ``total`` allows, so that every kind of request is sent."""
+    floor = 1 if total >= len(weights) else 0
+    total -= floor * len(weights)
     exact = [total * weight / sum(weights) for weight in weights]
     counts = [int(share) for share in exact]
     for index in sorted(range(len(weights)), key=lambda index: counts[index] - exact[index])[: total - sum(counts)]:
         counts[index] += 1
-    return counts
+    return [count + floor for count in counts]
 
 
 def draw_requests(strategy, handle: Callable[[dict], None], *, examples: int, seed: int, deadline: float) -> None:

@@ -79,7 +79,12 @@ def _tag_mark(tag: str) -> str:
 
 
 def artifact_id_of(image: Image, tag: str | None) -> str:
-    return image.id if tag is None else f"{image.id}t{_tag_mark(tag)}"
+    return image.id if tag is None else tag_artifact_id(image.id, tag)
+
+
+def tag_artifact_id(image_id: str, tag: str) -> str:
+    """The id of the artifact a tag of an image is: the image's id, ``t`` and a mark of the tag."""
+    return f"{image_id}t{_tag_mark(tag)}"
 
 
 def image_id_of_artifact(artifact_id: str, tag: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Hypothesis strategies for the Container Registry API and the emulator's seed format.
+"""Hypothesis strategies for the Container Registry and Cloud Registry APIs and the emulator's seed format.
 
 For property tests of code that talks to Container Registry (against the emulator), and for
 contract tests of any endpoint (``ycr-emulator diff`` draws its requests here). A request is a
@@ -29,9 +29,19 @@ except ImportError as error:  # hypothesis is an optional dependency
     ) from error
 
 from emulator.contract.strategies._leaves import repository_paths, timestamps
+from emulator.contract.strategies.cloud import (
+    POSITION_LIST_METHODS,
+    list_artifact_scan_results_requests,
+    list_artifacts_requests,
+    list_cloud_dry_run_results_requests,
+    list_cloud_lifecycle_policies_requests,
+    list_dry_run_artifacts_requests,
+    list_registry_artifacts_requests,
+    list_vulnerabilities_requests,
+)
 from emulator.contract.strategies.requests import (
     GET_METHODS,
-    LIST_METHODS,
+    KEYSET_LIST_METHODS,
     filters,
     get_requests,
     list_affected_images_requests,
@@ -49,13 +59,24 @@ from emulator.contract.strategies.requests import (
 )
 from emulator.contract.strategies.seeds import images, registries, scope_values, seeds
 
+LIST_METHODS = KEYSET_LIST_METHODS + POSITION_LIST_METHODS  # every List of the catalogue
+
 __all__ = [
     "GET_METHODS",
+    "KEYSET_LIST_METHODS",
     "LIST_METHODS",
+    "POSITION_LIST_METHODS",
     "filters",
     "get_requests",
     "images",
     "list_affected_images_requests",
+    "list_artifact_scan_results_requests",
+    "list_artifacts_requests",
+    "list_cloud_dry_run_results_requests",
+    "list_cloud_lifecycle_policies_requests",
+    "list_dry_run_artifacts_requests",
+    "list_registry_artifacts_requests",
+    "list_vulnerabilities_requests",
     "list_cloud_registries_requests",
     "list_dry_run_results_requests",
     "list_images_requests",

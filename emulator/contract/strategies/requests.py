@@ -30,7 +30,7 @@ _LISTS: dict[str, tuple[str, ListSpec]] = {
     method.short: (method.request_type, method.spec) for method in CATALOGUE.keyset_lists
 }
 _GETS: dict[str, tuple[str, str]] = {method.short: (method.request_type, method.gets) for method in CATALOGUE.gets}
-LIST_METHODS = tuple(_LISTS)
+KEYSET_LIST_METHODS = tuple(_LISTS)  # with a ListSpec; Cloud Registry's position-paged ones: strategies.cloud
 GET_METHODS = tuple(_GETS)
 
 
@@ -524,10 +524,15 @@ def requests_for(seed: Mapping, method: str, *, valid: bool = True):
     ids from ``scope_values(seed)``), so that against an emulator loaded with it every valid one
     is answered OK (a Get of an id the seed does not name: NOT_FOUND, when it names none; a Get
     of a resource seeds cannot hold draws well-formed ids)."""
+    from emulator.contract.strategies.cloud import BUILDERS  # it builds on this module's parts
+
     values = scope_values(seed)
     key = _key(method)
     if key in _GETS:
         return get_requests(key, valid=valid, ids=values.get(_GET_POOLS[key], ()))
+    if key in BUILDERS:  # Cloud Registry's Lists paged by position
+        builder, pools = BUILDERS[key]
+        return builder(valid=valid, **{argument: values[pool] for argument, pool in pools.items()})
     key = _method(method, _LISTS)
     if key not in _SEEDED_LISTS:
         raise ValueError(f"{method!r}: no way to draw its requests from a seed yet (see _SEEDED_LISTS)")

@@ -23,6 +23,7 @@ from emulator.contract.strategies._leaves import (
     _rfc3339,
     _yc_ids,
 )
+from emulator.state.artifacts import tag_artifact_id
 from emulator.state.repositories import REPOSITORY_PATH
 
 # ---- seeds -------------------------------------------------------------------------------------
@@ -317,15 +318,19 @@ def scope_values(seed: Mapping) -> dict[str, tuple[str, ...]]:
     ``repository_names`` (``<registry_id>/<path>`` of its images and declared repositories),
     ``image_ids``, ``repository_ids``, ``operation_ids``, ``lifecycle_policy_ids``,
     ``lifecycle_policy_names`` and ``dry_run_lifecycle_policy_result_ids``; Cloud Registry's registries
-    in ``cloud_folder_ids``, ``cloud_registry_ids`` and ``cloud_registry_names``. Registries without an
-    ``id`` have generated ids, unknown here: their images and repositories are left out."""
+    in ``cloud_folder_ids``, ``cloud_registry_ids`` and ``cloud_registry_names``, the paths of their
+    folders and packages in ``cloud_containers`` (``<registry_id>/<path>``) and of their tags in ``cloud_paths``, their images' artifacts in ``artifact_ids``, lifecycle
+    policies and dry runs in ``cloud_lifecycle_policy_ids`` and ``cloud_dry_run_ids``, and their scan
+    results in ``cloud_scan_result_ids``. Registries without an ``id`` have generated ids, unknown
+    here: their images and repositories are left out."""
     found: dict[str, dict[str, None]] = {
         key: {}
         for key in (
             "folder_ids", "registry_ids", "registry_names", "repository_names", "image_ids", "repository_ids",
             "operation_ids", "lifecycle_policy_ids", "lifecycle_policy_names", "dry_run_lifecycle_policy_result_ids",
             "scan_result_ids", "scanned_image_ids", "scanned_repository_ids", "cloud_folder_ids",
-            "cloud_registry_ids", "cloud_registry_names",
+            "cloud_registry_ids", "cloud_registry_names", "cloud_containers", "cloud_paths", "artifact_ids", "cloud_lifecycle_policy_ids",
+            "cloud_dry_run_ids", "cloud_scan_result_ids",
         )
     }  # fmt: skip
     for registry in seed.get("registries", ()):
@@ -335,6 +340,25 @@ def scope_values(seed: Mapping) -> dict[str, tuple[str, ...]]:
                 found["cloud_registry_names"][registry["name"]] = None
             if registry.get("id"):
                 found["cloud_registry_ids"][registry["id"]] = None
+                for policy in registry.get("lifecycle_policies", ()):
+                    if policy.get("id"):
+                        found["cloud_lifecycle_policy_ids"][policy["id"]] = None
+                        for run in policy.get("dry_run_results", ()):
+                            found["cloud_dry_run_ids"][run["id"]] = None
+            containers = [item["path"] for item in registry.get("folders", ())]
+            containers += [item["path"] for item in (*registry.get("repositories", ()),)]
+            containers += [image["repository"] for image in registry.get("images", ())]
+            for path in containers if registry.get("id") else ():  # each with the folders above it
+                parts = path.strip("/").split("/")
+                found["cloud_containers"].update(
+                    dict.fromkeys(f"{registry['id']}/" + "/".join(parts[:n]) for n in range(1, len(parts) + 1))
+                )
+            for image in registry.get("images", ()):
+                for tag in image.get("tags", ()):
+                    found["cloud_paths"][f"{image['repository']}/{tag}"] = None
+                if image.get("id"):
+                    artifacts = [tag_artifact_id(image["id"], tag) for tag in image.get("tags", ())] or [image["id"]]
+                    found["artifact_ids"].update(dict.fromkeys(artifacts))
             continue
         found["folder_ids"][registry["folder_id"]] = None
         if registry.get("name"):
@@ -361,6 +385,9 @@ def scope_values(seed: Mapping) -> dict[str, tuple[str, ...]]:
     for operation in seed.get("operations", ()):
         found["operation_ids"][operation["id"]] = None
     for result in seed.get("scan_results", ()):
+        if result.get("artifact_id"):  # a Cloud Registry result
+            found["cloud_scan_result_ids"][result["id"]] = None
+            continue
         found["scan_result_ids"][result["id"]] = None
         if result["image_id"] in found["image_ids"]:  # an image the seed holds: its List is OK
             found["scanned_image_ids"][result["image_id"]] = None

@@ -32,7 +32,7 @@ SERVICE = Service(
     methods_declared={
         "Get": Read(gets="artifact_id", on=ON_ARTIFACT),
         "GetByPath": Read(on=ON_REGISTRY),
-        "List": Read(on=Target("folder_id", "folder")),  # or its registry_id: checked by the handler
+        "List": Read(lists="artifacts", on=Target("folder_id", "folder")),  # or its registry_id: the handler checks
         "Delete": Mutating(deferred=True, on=ON_ARTIFACT),
         "UpsertFolder": Mutating(on=ON_REGISTRY),
         "ListAccessBindings": Read(on=BINDINGS_OF),

@@ -30,12 +30,12 @@ SERVICE = Service(
         "Update": Mutating(on=ON_POLICY),
         "Delete": Mutating(on=ON_POLICY),
         "Get": Read(gets="policy_id", on=ON_POLICY),
-        "List": Read(on=Target("registry_id", "cloud_registry")),  # paged: checked when its page is read
+        "List": Read(lists="policies", on=Target("registry_id", "cloud_registry")),  # paged: checked per page
         "ChangeState": Changing(on=ON_POLICY),
         "DryRun": Mutating(on=ON_POLICY),
         "GetDryRunResult": Read(gets="dry_run_id", on=ON_DRY_RUN),
-        "ListDryRunResults": Read(on=ON_POLICY),
-        "ListDryRunArtifacts": Read(on=ON_DRY_RUN),
+        "ListDryRunResults": Read(lists="results", on=ON_POLICY),
+        "ListDryRunArtifacts": Read(lists="artifacts", on=ON_DRY_RUN),
     },
 )
 UPDATABLE = ("name", "description", "rules", "state")  # UpdateLifecyclePolicyRequest's

@@ -48,7 +48,7 @@ SERVICE = Service(
         "ListAccessBindings": Read(on=BINDINGS_OF),
         "SetAccessBindings": Mutating(on=BINDINGS_OF),
         "UpdateAccessBindings": Mutating(on=BINDINGS_OF),
-        "ListArtifacts": Read(on=ON_REGISTRY),  # paged: checked when its page is read
+        "ListArtifacts": Read(lists="artifacts", on=ON_REGISTRY),  # paged: checked when its page is read
     },
 )
 UPDATABLE = ("name", "labels", "description", "properties", "pattern_filter")  # UpdateRegistryRequest's

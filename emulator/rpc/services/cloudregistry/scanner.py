@@ -28,8 +28,8 @@ SERVICE = Service(
         "Scan": Mutating(deferred=True, on=ON_ARTIFACT),  # RUNNING until its operation is done
         "Get": Read(gets="scan_result_id", on=ON_RESULT),
         "GetLast": Read(on=ON_ARTIFACT),
-        "List": Read(on=ON_ARTIFACT),  # paged: checked when its page is read
-        "ListVulnerabilities": Read(on=ON_RESULT),
+        "List": Read(lists="scan_results", on=ON_ARTIFACT),  # paged: checked when its page is read
+        "ListVulnerabilities": Read(lists="vulnerabilities", on=ON_RESULT),
     },
 )
 DEFAULT_PAGE_SIZE = 10  # "Default value: 10"
