@@ -17,7 +17,7 @@ import pytest
 import trustme
 
 from emulator.control.process import EmulatorProcess
-from tests.contract.seed import FOLDER, REGISTRY_ID, contract_seed
+from tests.contract.seed import CLOUD_REGISTRY_ID, FOLDER, REGISTRY_ID, contract_seed
 from tests.contract.target import settings_from
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,6 +66,7 @@ def target_env(process, ca_file: Path, **credential: str) -> dict[str, str]:
     return {
         "YCR_CONTRACT_API_ENDPOINT": process.tls_endpoint,
         "YCR_CONTRACT_REGISTRY_ID": REGISTRY_ID,
+        "YCR_CONTRACT_CLOUD_REGISTRY_ID": CLOUD_REGISTRY_ID,
         "YCR_CONTRACT_CA_FILE": str(ca_file),
         **credential,
     }
@@ -114,6 +115,25 @@ def test_the_suite_fails_with_a_wrong_ca_or_token(standalone, tmp_path, wrong):
     assert "passed" not in outcomes(run)
     assert f"answered RegistryService.Get of {REGISTRY_ID} with" in run.stdout, run.stdout[-3000:]
     assert expected in run.stdout, run.stdout[-3000:]
+
+
+def test_with_only_a_cloud_registry_container_registrys_tests_skip_saying_so(standalone):
+    """After Container Registry's shutdown a target names only a Cloud Registry registry: its tests
+    pass, Container Registry's are skipped with the variable that would run them."""
+    process, ca_file = standalone
+    process.clear_faults()
+    env = target_env(process, ca_file, YCR_CONTRACT_IAM_TOKEN=TOKEN)
+    del env["YCR_CONTRACT_REGISTRY_ID"]
+    files = ("tests/contract/test_contract_cloud_registry.py", "tests/contract/test_contract_operations.py")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", *files, "-p", "no:cacheprovider", "-q", "-rs"], cwd=ROOT,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "YCR_"))}, **env},
+        capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    found = outcomes(run)
+    assert found["passed"] >= 9 and found["skipped"] >= 1, run.stdout[-2000:]
+    assert "set YCR_CONTRACT_REGISTRY_ID to check it" in run.stdout, run.stdout[-2000:]
 
 
 def test_a_half_configured_target_stops_pytest_at_start():
@@ -185,3 +205,7 @@ def test_settings_of_an_endpoint_and_of_none(tmp_path):
     del oauth["YCR_CONTRACT_IAM_TOKEN"]
     settings = settings_from(oauth)
     assert (settings.ca_pem, settings.iam_token, settings.oauth_token) == (None, None, "y0_oauth")
+    cloud_only = {**GOOD, "YCR_CONTRACT_CLOUD_REGISTRY_ID": "cn10123456789abcdefg"}
+    del cloud_only["YCR_CONTRACT_REGISTRY_ID"]
+    settings = settings_from(cloud_only)
+    assert (settings.registry_id, settings.cloud_registry_id) == (None, "cn10123456789abcdefg")

@@ -35,7 +35,6 @@ DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 CONSOLE_SCRIPT = Path(sys.executable).parent / "ycr-emulator"
 
 
-
 def ts(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
@@ -214,7 +213,11 @@ SEED = {
             "images": [FULL_IMAGE, OLDER_IMAGE, MINIMAL_IMAGE],
         },
         {"folder_id": FOLDER, "images": [{"repository": "other", "id": "crpimage000000000003"}]},
-        {"id": "crpseedregistry00003", "folder_id": OTHER_FOLDER, "images": [{"repository": "elsewhere", "id": "crpimage000000000004"}]},
+        {
+            "id": "crpseedregistry00003",
+            "folder_id": OTHER_FOLDER,
+            "images": [{"repository": "elsewhere", "id": "crpimage000000000004"}],
+        },
     ]
 }
 
@@ -248,7 +251,9 @@ def assert_image_equals_seed(image, entry: dict, registry_id: str) -> None:
     assert [layer.size for layer in image.layers] == [layer["size"] for layer in entry["layers"]]
     assert [list(layer.urls) for layer in image.layers] == [layer.get("urls", []) for layer in entry["layers"]]
     # Unless given, the layers and the config, as production counts it.
-    expected_size = entry.get("compressed_size", sum(layer["size"] for layer in entry["layers"]) + entry["config"]["size"])
+    expected_size = entry.get(
+        "compressed_size", sum(layer["size"] for layer in entry["layers"]) + entry["config"]["size"]
+    )
     assert image.compressed_size == expected_size
 
 
@@ -315,7 +320,11 @@ def test_list_by_folder_registry_and_repository(seeded):
     minimal_id = client.list(repository_name=f"{REGISTRY}/minimal")[0].id
     assert in_folder == {FULL_IMAGE["id"], OLDER_IMAGE["id"], minimal_id, "crpimage000000000003"}
     assert {image.id for image in client.list(folder_id=OTHER_FOLDER)} == {"crpimage000000000004"}
-    assert {image.id for image in client.list(registry_id=REGISTRY)} == {FULL_IMAGE["id"], OLDER_IMAGE["id"], minimal_id}
+    assert {image.id for image in client.list(registry_id=REGISTRY)} == {
+        FULL_IMAGE["id"],
+        OLDER_IMAGE["id"],
+        minimal_id,
+    }
     assert {image.id for image in client.list(registry_id="crpseedregistry00003")} == {"crpimage000000000004"}
     web = client.list(repository_name=f"{REGISTRY}/team/web")
     assert {image.id for image in web} == {FULL_IMAGE["id"], OLDER_IMAGE["id"]}
@@ -363,7 +372,8 @@ def test_console_script_serves_the_demo_data_without_seed(launch, connect):
     demo = json.loads(resources.files("emulator").joinpath("demo_seed.json").read_text(encoding="utf-8"))
     folders: dict[str, set[str]] = {}
     for registry in demo["registries"]:
-        folders.setdefault(registry["folder_id"], set()).update(i["id"] for i in registry.get("images", []))
+        if "kind" not in registry:  # Container Registry's: what its folder List shows (Cloud Registry's are apart)
+            folders.setdefault(registry["folder_id"], set()).update(i["id"] for i in registry.get("images", []))
     total = sum(len(registry.get("images", [])) for registry in demo["registries"])
 
     process = launch("--port", "0", command=[str(CONSOLE_SCRIPT)])
@@ -418,24 +428,48 @@ BAD_SEEDS = {
     "invalid-json": ('{"registries": [', None),
     "not-an-object": ("[1, 2]", "seed"),
     "missing-folder-id": (_with(["registries", 1, "folder_id"], delete=True), "registries[1].folder_id"),
-    "missing-repository": (_with(["registries", 0, "images", 1, "repository"], delete=True), "registries[0].images[1].repository"),
+    "missing-repository": (
+        _with(["registries", 0, "images", 1, "repository"], delete=True),
+        "registries[0].images[1].repository",
+    ),
     "bad-digest": (_with(["registries", 0, "images", 1, "digest"], "sha256:XYZ"), "registries[0].images[1].digest"),
     "bad-layer-digest": (
         _with(["registries", 1, "images", 0, "layers"], [{"digest": digest(1)}, {"digest": "md5:abc"}]),
         "registries[1].images[0].layers[1].digest",
     ),
-    "bad-repository": (_with(["registries", 0, "images", 0, "repository"], "Team/Web"), "registries[0].images[0].repository"),
-    "duplicate-image-id": (_with(["registries", 1, "images", 1, "id"], "crpgoodimage00000100"), "registries[1].images[1].id"),
+    "bad-repository": (
+        _with(["registries", 0, "images", 0, "repository"], "Team/Web"),
+        "registries[0].images[0].repository",
+    ),
+    "duplicate-image-id": (
+        _with(["registries", 1, "images", 1, "id"], "crpgoodimage00000100"),
+        "registries[1].images[1].id",
+    ),
     "duplicate-registry-id": (_with(["registries", 1, "id"], "crpgoodregistry00001"), "registries[1].id"),
-    "duplicate-digest-in-repository": (_with(["registries", 0, "images", 1, "digest"], digest(100)), "registries[0].images[1].digest"),
+    "duplicate-digest-in-repository": (
+        _with(["registries", 0, "images", 1, "digest"], digest(100)),
+        "registries[0].images[1].digest",
+    ),
     "unknown-image-field": (_with(["registries", 0, "images", 1, "sizee"], 5), "registries[0].images[1]"),
-    "unknown-blob-field": (_with(["registries", 0, "images", 0, "config"], {"digest": digest(9), "bytes": 5}), "registries[0].images[0].config"),
+    "unknown-blob-field": (
+        _with(["registries", 0, "images", 0, "config"], {"digest": digest(9), "bytes": 5}),
+        "registries[0].images[0].config",
+    ),
     "tags-not-a-list": (_with(["registries", 0, "images", 0, "tags"], "latest"), "registries[0].images[0].tags"),
     "tag-not-a-string": (_with(["registries", 0, "images", 0, "tags"], ["ok", 7]), "registries[0].images[0].tags[1]"),
-    "size-not-an-integer": (_with(["registries", 0, "images", 1, "compressed_size"], "big"), "registries[0].images[1].compressed_size"),
-    "negative-layer-size": (_with(["registries", 0, "images", 1, "layers"], [{"size": -1}]), "registries[0].images[1].layers[0].size"),
+    "size-not-an-integer": (
+        _with(["registries", 0, "images", 1, "compressed_size"], "big"),
+        "registries[0].images[1].compressed_size",
+    ),
+    "negative-layer-size": (
+        _with(["registries", 0, "images", 1, "layers"], [{"size": -1}]),
+        "registries[0].images[1].layers[0].size",
+    ),
     "folder-id-not-a-string": (_with(["registries", 0, "folder_id"], 123), "registries[0].folder_id"),
-    "bad-created-at": (_with(["registries", 0, "images", 1, "created_at"], "yesterday"), "registries[0].images[1].created_at"),
+    "bad-created-at": (
+        _with(["registries", 0, "images", 1, "created_at"], "yesterday"),
+        "registries[0].images[1].created_at",
+    ),
     "registry-not-an-object": (_with(["registries", 1], "crpgoodregistry00002"), "registries[1]"),
 }
 
@@ -557,7 +591,9 @@ def test_signal_stops_it_cleanly(signum, launch, connect):
 
 LOGGED_GET = re.compile(r"/yandex\.cloud\.containerregistry\.v1\.ImageService/Get NOT_FOUND \d+(?:\.\d+)?ms")
 LOGGED_LIST = re.compile(r"/yandex\.cloud\.containerregistry\.v1\.ImageService/List OK \d+(?:\.\d+)?ms")
-LOGGED_BAD_LIST = re.compile(r"/yandex\.cloud\.containerregistry\.v1\.ImageService/List INVALID_ARGUMENT \d+(?:\.\d+)?ms")
+LOGGED_BAD_LIST = re.compile(
+    r"/yandex\.cloud\.containerregistry\.v1\.ImageService/List INVALID_ARGUMENT \d+(?:\.\d+)?ms"
+)
 LOGGED_OPERATION = re.compile(r"/yandex\.cloud\.operation\.OperationService/Get NOT_FOUND \d+(?:\.\d+)?ms")
 
 
@@ -606,3 +642,11 @@ def test_an_admin_token_that_starts_with_a_dash_is_passed_whole():
 
     with EmulatorProcess(admin_token="-dash-first-token") as process:
         assert process.registries == {}
+
+
+def test_the_readme_gives_the_demo_datas_counts():
+    """The first screen's ready line counts what the demo data holds (both APIs' registries)."""
+    demo = json.loads(resources.files("emulator").joinpath("demo_seed.json").read_text(encoding="utf-8"))
+    images = sum(len(registry.get("images", [])) for registry in demo["registries"])
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert f"({len(demo['registries'])} registries, {images} images)` when it is ready" in readme

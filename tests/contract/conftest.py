@@ -3,6 +3,8 @@
 Set these to run the same tests against another endpoint (read-only: nothing is changed there):
     YCR_CONTRACT_API_ENDPOINT   the SDK's discovery endpoint, HOST:PORT (production: api.cloud.yandex.net:443)
     YCR_CONTRACT_REGISTRY_ID    the registry to read; its folder (RegistryService.Get) is the folder scope
+    YCR_CONTRACT_CLOUD_REGISTRY_ID  a Cloud Registry DOCKER registry to read (one of the two is required;
+                                the tests of an API without one are skipped, saying which to set)
     YCR_CONTRACT_IAM_TOKEN      an IAM token that may read that folder, or instead
     YCR_CONTRACT_OAUTH_TOKEN    an OAuth token, which the SDK exchanges through IamTokenService
     YCR_CONTRACT_CA_FILE        optional: a PEM file trusted instead of the system roots (a private CA)
@@ -36,6 +38,8 @@ from yandex.cloud.containerregistry.v1.scanner_service_pb2_grpc import ScannerSe
 from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceStub
 
 from emulator import Emulator
+from emulator.contract.client import RegistryClient
+from emulator.contract.comparison import LISTED
 from tests.contract import seed
 from tests.contract.relations import TIMEOUT, everything
 from tests.contract.target import settings_from
@@ -102,19 +106,80 @@ def _connect(sdk: yandexcloud.SDK, registry_id: str, description: str) -> Target
 
 
 @pytest.fixture(scope="session")
-def target() -> Iterator[Target]:
+def in_process() -> Iterator[Emulator | None]:
+    """The in-process emulator, seeded, when no endpoint is given (None then)."""
+    if settings_from(os.environ) is not None:
+        yield None
+        return
+    with Emulator(tls=True, auth="strict", tokens={TOKEN: [seed.FOLDER]}) as emulator:
+        emulator.load_seed(seed.contract_seed())
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def target(in_process) -> Target:
     settings = settings_from(os.environ)
     if settings is not None:
+        if settings.registry_id is None:
+            pytest.skip("Container Registry's contract: set YCR_CONTRACT_REGISTRY_ID to check it")
         credential = {"iam_token": settings.iam_token} if settings.iam_token else {"token": settings.oauth_token}
         with warnings.catch_warnings():  # the SDK warns that OAuth tokens are deprecated (see README)
             warnings.filterwarnings("ignore", "The 'token' argument", DeprecationWarning)
             sdk = yandexcloud.SDK(endpoint=settings.endpoint, root_certificates=settings.ca_pem, **credential)
-        yield _connect(sdk, settings.registry_id, settings.describe())
-        return
-    with Emulator(tls=True, auth="strict", tokens={TOKEN: [seed.FOLDER]}) as emulator:
-        emulator.load_seed(seed.contract_seed())
-        sdk = yandexcloud.SDK(endpoint=emulator.endpoint, root_certificates=emulator.ca_pem, iam_token=TOKEN)
-        yield _connect(sdk, seed.REGISTRY_ID, "the in-process emulator")
+        return _connect(sdk, settings.registry_id, settings.describe())
+    sdk = yandexcloud.SDK(endpoint=in_process.endpoint, root_certificates=in_process.ca_pem, iam_token=TOKEN)
+    return _connect(sdk, seed.REGISTRY_ID, "the in-process emulator")
+
+
+@dataclass(frozen=True)
+class CloudTarget:
+    """Cloud Registry's side of the target: a read-only client of its endpoint (yandexcloud 0.413's
+    SDK.client() cannot build Cloud Registry's stubs; this client finds the service through endpoint
+    discovery, as go-sdk does, and sends the IAM token as the SDK would), a DOCKER registry and its folder."""
+
+    description: str
+    client: RegistryClient
+    registry_id: str
+    folder_id: str
+
+    def call(self, method: str, **fields):
+        """One Cloud Registry read (``ArtifactService/List``)."""
+        return self.client.call(f"cloudregistry.{method}", **fields)
+
+    def pages(self, method: str, page_size: int, **fields) -> list:
+        """Every page of a Cloud Registry List, each as the list of what it lists."""
+        listed = LISTED[f"cloudregistry.{method}"]
+        return [
+            list(getattr(page, listed)) for page in self.client.pages(f"cloudregistry.{method}", page_size, **fields)
+        ]
+
+    def everything(self, method: str, **fields) -> list:
+        return [item for page in self.pages(method, 1000, **fields) for item in page]
+
+
+@pytest.fixture(scope="session")
+def cloud(in_process) -> Iterator[CloudTarget]:
+    settings = settings_from(os.environ)
+    if settings is not None:
+        if settings.cloud_registry_id is None:
+            pytest.skip("Cloud Registry's contract: set YCR_CONTRACT_CLOUD_REGISTRY_ID to check it")
+        options = {"ca_pem": settings.ca_pem, "iam_token": settings.iam_token, "oauth_token": settings.oauth_token}
+        registry_id, description = settings.cloud_registry_id, settings.describe()
+        client = RegistryClient(settings.endpoint, timeout=TIMEOUT, **options)
+    else:
+        registry_id, description = seed.CLOUD_REGISTRY_ID, "the in-process emulator"
+        client = RegistryClient(in_process.endpoint, ca_pem=in_process.ca_pem, iam_token=TOKEN, timeout=TIMEOUT)
+    with client:
+        try:
+            registry = client.call("cloudregistry.RegistryService/Get", registry_id=registry_id)
+        except (grpc.RpcError, ValueError) as error:
+            answer = f"{error.code().name}: {error.details()}" if isinstance(error, grpc.RpcError) else str(error)
+            pytest.fail(
+                f"the contract target ({description}) answered Cloud Registry's RegistryService.Get of "
+                f"{registry_id} with {answer}",
+                pytrace=False,
+            )
+        yield CloudTarget(description, client, registry_id, registry.folder_id)
 
 
 # ---- the target's data, read once per session (the suite assumes nobody changes it meanwhile) ----

@@ -115,10 +115,43 @@ SCAN_RESULTS = [_scan(1, "READY", "HIGH LOW"), _scan(2, "READY", "CRITICAL"), _s
                 _scan(4, "READY", "")]  # fmt: skip
 
 
+# Cloud Registry: a DOCKER registry (folders, nested packages, tags, an untagged image, an image list,
+# a lifecycle policy with dry runs, scans of a tag) and a MAVEN one in the same folder.
+CLOUD_REGISTRY_ID = "cn1contract000cloud1"  # YCR_CONTRACT_CLOUD_REGISTRY_ID's role
+CLOUD_IMAGE_ID = "crpcontractcloudimg1"
+CLOUD_RULE = {"delete": {"type": "HARD_DELETE", "older_than_days": "30"}, "path_prefix": "team"}
+CLOUD_IMAGES = [
+    {**_image("team/web", "2026-01-10T00:00:00Z", 21, ["v1", "latest", "stable"]), "id": CLOUD_IMAGE_ID},
+    _image("team/web", "2026-01-09T00:00:00Z", 22, ["v0"], last_modified="2026-01-10T00:00:00Z"),
+    _image("team/web", "2026-01-08T00:00:00Z", 23),  # untagged: an artifact named by its digest
+    _image("base", "2026-01-10T00:00:00Z", 24, ["3.20"]),  # created_at tie
+    _image("multi", "2026-01-01T00:00:00Z", 25),
+    _image("multi", "2026-01-01T00:00:00Z", 26),
+    {**_image("multi", "2026-01-02T00:00:00Z", 27, ["latest"]), "manifests": [digest(25), digest(26)]},
+]
+
+
+def _cloud_run(number: int) -> dict:
+    return {
+        "id": f"cn1contractdryrun{number:03d}", "run_at": f"2026-02-0{number}T00:00:00Z",
+        "policy_snapshot": [CLOUD_RULE],
+        "affected": [{"path": f"/team/web/v{n}", "artifact_id": f"cn1contractaffected{n}",
+                      "rule_type": "LIFECYCLE_RULE_TYPE_HARD_DELETE"} for n in range(number + 1)],
+    }  # fmt: skip
+
+
 def contract_seed() -> dict:
     """The seed as ``Emulator.load_seed`` and the control plane's ``POST /seed`` take it."""
+    from emulator.state.artifacts import tag_artifact_id
+
+    cloud_scans = [
+        {**_scan(n, status, severities), "id": f"checontractcloud{n:04d}", "image_id": CLOUD_IMAGE_ID,
+         "repository_id": "crpcontractcloudweb1", "artifact_id": tag_artifact_id(CLOUD_IMAGE_ID, tag)}
+        for n, status, severities, tag in ((1, "READY", "HIGH LOW", "v1"), (2, "READY", "CRITICAL MEDIUM", "v1"),
+                                           (3, "ERROR", "", "latest"))
+    ]  # fmt: skip
     return {
-        "scan_results": SCAN_RESULTS,
+        "scan_results": SCAN_RESULTS + cloud_scans,
         "registries": [
             {
                 "id": REGISTRY_ID,
@@ -146,5 +179,20 @@ def contract_seed() -> dict:
                 "created_at": "2026-01-01T00:00:00Z",
             },
             {"id": FAR_REGISTRY_ID, "folder_id": OTHER_FOLDER, "name": "contract", "images": FAR_IMAGES},
+            {
+                "id": CLOUD_REGISTRY_ID, "folder_id": FOLDER, "name": "contract-cloud", "kind": "DOCKER",
+                "created_at": "2025-12-01T00:00:00Z", "labels": {"team": "platform"},
+                "folders": [{"path": "team/tools", "created_at": "2025-12-02T00:00:00Z", "created_by": "ajecontract"}],
+                "repositories": [{"path": "team/web", "id": "crpcontractcloudweb1"}, {"path": "empty", "kept": True}],
+                "images": CLOUD_IMAGES,
+                "lifecycle_policies": [
+                    {"id": "cn1contractpolicy001", "name": "drop-old", "rules": [CLOUD_RULE],
+                     "created_at": "2026-01-15T00:00:00Z", "dry_run_results": [_cloud_run(n) for n in (1, 2, 3)]},
+                    {"id": "cn1contractpolicy002", "name": "keep", "created_at": "2026-01-15T00:00:00Z",
+                     "rules": [{"keep_by_version": {"keep_versions_count": "5"}}]},
+                ],
+            },
+            {"id": "cn1contract000maven1", "folder_id": FOLDER, "name": "contract-maven", "kind": "MAVEN",
+             "folders": [{"path": "com/example"}]},
         ],
-    }
+    }  # fmt: skip

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 PREFIX = "YCR_CONTRACT_"
-VARIABLES = ("API_ENDPOINT", "REGISTRY_ID", "IAM_TOKEN", "OAUTH_TOKEN", "CA_FILE")
+VARIABLES = ("API_ENDPOINT", "REGISTRY_ID", "CLOUD_REGISTRY_ID", "IAM_TOKEN", "OAUTH_TOKEN", "CA_FILE")
 HOW = (
     f"unset every {PREFIX}* variable to test the in-process emulator, or set {PREFIX}API_ENDPOINT, "
-    f"{PREFIX}REGISTRY_ID and one of {PREFIX}IAM_TOKEN or {PREFIX}OAUTH_TOKEN "
+    f"{PREFIX}REGISTRY_ID (a Container Registry registry) and/or {PREFIX}CLOUD_REGISTRY_ID (a Cloud Registry "
+    f"DOCKER registry), and one of {PREFIX}IAM_TOKEN or {PREFIX}OAUTH_TOKEN "
     f"({PREFIX}CA_FILE too for an endpoint with a private CA)"
 )
 
@@ -24,7 +25,8 @@ class Settings:
     """An endpoint target, as the environment gives it."""
 
     endpoint: str
-    registry_id: str
+    registry_id: str | None  # Container Registry's (its tests are skipped, saying so, without one)
+    cloud_registry_id: str | None  # Cloud Registry's (likewise)
     iam_token: str | None
     oauth_token: str | None
     ca_file: str | None
@@ -33,7 +35,9 @@ class Settings:
     def describe(self) -> str:
         credential = "an IAM token" if self.iam_token else "an OAuth token"
         trust = f"CA file {self.ca_file}" if self.ca_file else "the system roots"
-        return f"{self.endpoint}, registry {self.registry_id}, {credential}, trusting {trust}"
+        registries = [f"registry {self.registry_id}" if self.registry_id else "",
+                      f"Cloud Registry registry {self.cloud_registry_id}" if self.cloud_registry_id else ""]  # fmt: skip
+        return f"{self.endpoint}, {', '.join(filter(None, registries))}, {credential}, trusting {trust}"
 
 
 def settings_from(environ: Mapping[str, str]) -> Settings | None:
@@ -47,9 +51,10 @@ def settings_from(environ: Mapping[str, str]) -> Settings | None:
     ]
     problems += [f"{PREFIX}{name} is set but empty" for name in VARIABLES if name in given and not given[name].strip()]
     value = {name: given[name].strip() for name in VARIABLES if given.get(name, "").strip()}
-    for name in ("API_ENDPOINT", "REGISTRY_ID"):
-        if name not in given:
-            problems.append(f"{PREFIX}{name} is missing")
+    if "API_ENDPOINT" not in given:
+        problems.append(f"{PREFIX}API_ENDPOINT is missing")
+    if "REGISTRY_ID" not in given and "CLOUD_REGISTRY_ID" not in given:
+        problems.append(f"{PREFIX}REGISTRY_ID is missing (or {PREFIX}CLOUD_REGISTRY_ID: set one or both)")
     if "IAM_TOKEN" in value and "OAUTH_TOKEN" in value:
         problems.append(f"{PREFIX}IAM_TOKEN and {PREFIX}OAUTH_TOKEN are both set: give one")
     elif "IAM_TOKEN" not in given and "OAUTH_TOKEN" not in given:
@@ -72,7 +77,8 @@ def settings_from(environ: Mapping[str, str]) -> Settings | None:
         raise pytest.UsageError(f"the contract suite's target: {'; '.join(problems)}. To fix: {HOW}.")
     return Settings(
         endpoint=endpoint,
-        registry_id=value["REGISTRY_ID"],
+        registry_id=value.get("REGISTRY_ID"),
+        cloud_registry_id=value.get("CLOUD_REGISTRY_ID"),
         iam_token=value.get("IAM_TOKEN"),
         oauth_token=value.get("OAUTH_TOKEN"),
         ca_file=value.get("CA_FILE"),

@@ -14,9 +14,8 @@ from emulator.contract.comparison import OBSERVABLE_ORDER_FIELDS
 from emulator.rpc.services import CATALOGUE
 from tests.contract.relations import check_walk, everything, page_sizes, pages, require
 
-# Container Registry's Lists: the target is a Container Registry registry (Cloud Registry's contract,
-# against its own endpoint, is issue #23's).
-LISTS = tuple(method for method in CATALOGUE.lists if method.service.name.startswith(CONTAINER_REGISTRY))
+# Container Registry's keyset-paged Lists (Cloud Registry's: test_contract_cloud_registry.py).
+LISTS = tuple(method for method in CATALOGUE.keyset_lists if method.service.name.startswith(CONTAINER_REGISTRY))
 
 
 def _scope_values(target, registry_repositories, registry_policies, registry_scans, kind: str) -> str | None:
