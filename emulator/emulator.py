@@ -477,6 +477,8 @@ class Emulator:
             "auth": self.auth.mode,
             "operation_modes": self.operation_modes,
             "container_registry_stage": self.container_registry_stage,
+            # by-date's stage at the emulator's clock (the others: themselves)
+            "container_registry_stage_in_force": self.store.container_registry_stage.at(self.store.clock.now_ns()),
         }
 
     def state(self, *, complete: bool = True) -> dict:

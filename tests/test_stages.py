@@ -142,8 +142,11 @@ def test_by_date_moves_on_as_time_is_advanced():
     with Emulator(clock=_at("2026-12-13T20:00:00+00:00"), container_registry_stage="by-date") as emulator:
         listing = CATALOGUE.method("RegistryService/List")
         assert call(emulator, listing, folder_id=FOLDER)[0] == grpc.StatusCode.OK
+        assert emulator.info()["container_registry_stage_in_force"] == "read-only"  # found by review: said by-date
         emulator.advance_time(3600)
         assert call(emulator, listing, folder_id=FOLDER)[0] == grpc.StatusCode.UNIMPLEMENTED
+        assert emulator.info()["container_registry_stage_in_force"] == "shut-down"
+        assert emulator.info()["container_registry_stage"] == "by-date"
 
 
 def test_reset_restores_the_stage_the_emulator_started_with():
