@@ -282,7 +282,9 @@ class Emulator:
         return self._calls.calls()
 
     def calls_of(self, method: str) -> list[dict]:
-        """The recorded calls of one method (``Delete``, ``ImageService/Delete``, a full name) or service."""
+        """The recorded calls of one method (``Delete``, ``ImageService/Delete``, a full name) or service;
+        ValueError for a name no served method or service has (a misspelling never reads as "no calls")."""
+        CATALOGUE.named(method)
         return self._calls.calls(method)
 
     def reset(self) -> None:

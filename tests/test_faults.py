@@ -4,6 +4,7 @@ probability, trailers-only injected statuses, and the recording of exactly the c
 
 from __future__ import annotations
 
+import re
 import time
 import warnings
 
@@ -294,3 +295,50 @@ def test_what_was_deleted(ycr_image, ycr_stubs, ycr_sent):
 def test_the_ycr_sent_helper_asserts_what_was_sent(pytester):
     pytester.makepyfile(test_sent=SENT)
     pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=1)
+
+
+# ---- #24: recorded calls of a misspelled method or field are refused, not [] -------------------------
+
+
+def test_calls_of_a_misspelled_method_is_refused_naming_it(emulator):
+    """Found by a new user: calls_of("ImageService/Delet") answered [] after a real Delete, so an
+    ``assert ... == []`` passed vacuously. A name no served method or service has is a ValueError."""
+    for name, problem in (
+        ("ImageService/Delet", "ImageService has no method 'Delet'"),
+        ("ImageServic", "'ImageServic' is neither a served service nor a method of one"),
+        ("ImageServic/Delete", "'ImageServic/Delete' names no served service"),
+        ("Delet", "'Delet' is neither a served service nor a method of one"),
+    ):
+        with pytest.raises(ValueError, match=re.escape(problem)):
+            emulator.calls_of(name)
+    assert emulator.calls_of("Delete") == emulator.calls_of("ImageService/Delete") == []  # real names: fine
+
+
+def test_the_control_plane_refuses_a_misspelled_method_too():
+    from emulator.control.process import EmulatorProcess
+
+    with EmulatorProcess() as process:
+        with pytest.raises(ValueError, match=re.escape("ImageService has no method 'Delet'")):
+            process.calls_of("ImageService/Delet")
+
+
+SENT_MISSPELLED = """
+import pytest
+
+
+def test_misspelled(ycr_sent):
+    with pytest.raises(ValueError, match="ImageService has no method 'Delet'"):
+        ycr_sent("ImageService/Delet", "image_id")
+    with pytest.raises(ValueError, match="imageId: not a field of .*DeleteImageRequest .*image_id"):
+        ycr_sent("ImageService/Delete", "imageId")
+    with pytest.raises(ValueError, match="tag: not a field of any request of Delete"):
+        ycr_sent("Delete", "tag")
+    assert ycr_sent("Delete", "image_id") == []
+"""
+
+
+@pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
+def test_ycr_sent_refuses_a_misspelled_method_or_field(pytester, mode):
+    """Found by a new user: ycr_sent("ImageService/Delete", "imageId") answered [None] per call."""
+    pytester.makepyfile(test_misspelled=SENT_MISSPELLED)
+    pytester.runpytest_subprocess(f"--ycr-mode={mode}", "-p", "no:randomly").assert_outcomes(passed=1)

@@ -287,6 +287,41 @@ class Catalogue:
             return service
         return service.methods.get(method_name)
 
+    def named(self, text: object, what: str = "method") -> Service | Method | str:
+        """The served service or method a name means (as ``find``), or a bare method name some
+        service has (``Delete``: every service's Delete); ValueError saying what is wrong with it,
+        so a misspelled name is never taken for one that matches nothing."""
+        if not isinstance(text, str) or not text.strip("/"):
+            raise ValueError(f"{what}: must be a method or a service, got {text!r}")
+        found = self.find(text)
+        if found is not None:
+            return found
+        service_name, slash, method_name = text.lstrip("/").partition("/")
+        if not slash and any(text in service.methods for service in self.services.values()):
+            return text  # a bare method name
+        service = self.service(service_name)
+        served = ", ".join(sorted(known.short for known in self.services.values()))
+        if service is None and not slash:
+            methods = ", ".join(sorted({name for known in self.services.values() for name in known.methods}))
+            raise ValueError(
+                f"{what}: {text!r} is neither a served service nor a method of one (services: {served}; methods: {methods})"
+            )
+        if service is None:
+            raise ValueError(f"{what}: {text!r} names no served service (served: {served})")
+        raise ValueError(
+            f"{what}: {service.name} has no method {method_name!r} (it has {', '.join(sorted(service.methods))})"
+        )
+
+    def methods_named(self, text: object) -> list[Method]:
+        """Every served method a name covers (a method, a service's methods, or a bare method name's
+        in every service); ValueError as ``named``."""
+        found = self.named(text)
+        if isinstance(found, Method):
+            return [found]
+        if isinstance(found, Service):
+            return list(found.methods.values())
+        return [method for method in self if method.name == found]
+
     def method(self, text: object) -> Method | None:
         found = self.find(text)
         return found if isinstance(found, Method) else None

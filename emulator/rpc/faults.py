@@ -190,15 +190,10 @@ def method_pattern(value: Any, catalogue: Catalogue) -> Service | Method | str:
         return value
     if not isinstance(value, str) or not value:
         raise ValueError(f"method: must be a method, a service or *, got {value!r}")
-    found = catalogue.find(value)
-    if found is None:
-        service = catalogue.service(value.partition("/")[0])
-        if service is None:
-            served = ", ".join(sorted(known.short for known in catalogue.services.values()))
-            raise ValueError(f"method: {value!r} names no served service (served: {served})")
-        raise ValueError(
-            f"method: {service.name} has no method {value.partition('/')[2]!r} (it has {', '.join(sorted(service.methods))})"
-        )
+    found = catalogue.named(value, "method")
+    if isinstance(found, str):  # a bare method name: a rule names the service's
+        owners = sorted(service.short for service in catalogue.services.values() if found in service.methods)
+        raise ValueError(f"method: name the service too, e.g. {owners[0]}/{found} (or the service alone)")
     return found
 
 
