@@ -282,3 +282,39 @@ def test_the_lifecycle_marker_schedules_policies_in_every_mode(pytester, mode):
     result = pytester.runpytest_subprocess(f"--ycr-mode={mode}", "-p", "no:randomly")
     result.assert_outcomes(passed=3, errors=1)  # Cloud Registry's stubs too, in every mode
     result.stdout.fnmatch_lines(["*@pytest.mark.ycr_lifecycle: every: must be a positive number of seconds*"])
+
+
+# ---- #24: misspelled ycr_ markers and ini options are refused ------------------------------------
+
+
+MISSPELLED_MARKER = """
+import pytest
+
+
+@pytest.mark.ycr_faults(method="ImageService/Get", code="UNAVAILABLE")
+def test_with_a_misspelled_marker(ycr):
+    pass
+
+
+def test_untouched(ycr):
+    pass
+"""
+
+
+def test_a_misspelled_ycr_marker_stops_the_run_naming_it(pytester):
+    """Found by a new user: @pytest.mark.ycr_faults (for ycr_fault) gave pytest's generic warning and
+    the test ran without its fault."""
+    pytester.makepyfile(test_misspelled=MISSPELLED_MARKER)
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    result.stderr.fnmatch_lines(
+        ["*test_misspelled.py::test_with_a_misspelled_marker: ycr_faults is not a marker of the ycr plugin*ycr_fault*"]
+    )
+
+
+def test_a_misspelled_ycr_ini_option_stops_the_run_naming_it(pytester):
+    pytester.makeini("[pytest]\nycr_modes = subprocess\n")
+    pytester.makepyfile(test_one="def test_one(ycr):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    result.stderr.fnmatch_lines(["*ycr_modes is not an ini option of the ycr plugin*did you mean ycr_mode*"])
