@@ -39,7 +39,7 @@ MAX_PAGE_TOKEN = 100  # every List request's page_token is (length) = "<=100"
 @pytest.fixture(scope="session")
 def running_emulator():
     """One emulator per test session (per xdist worker); tests reset it via ``emulator``."""
-    with Emulator(seed=1234) as emulator:
+    with Emulator(random_seed=1234) as emulator:
         yield emulator
 
 

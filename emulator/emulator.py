@@ -76,7 +76,8 @@ class Emulator:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        seed: int | None = None,
+        seed: str | Path | Mapping | None = None,
+        random_seed: int | None = None,
         admin_port: int | None = None,
         tls: bool = False,
         tls_port: int | None = None,
@@ -91,7 +92,10 @@ class Emulator:
         container_registry_stage: str = ACTIVE,
     ):
         """
-        ``seed`` makes generated ids and digests reproducible. ``admin_port`` (0 = any free
+        ``seed``: data to load first (a seed file's path or the parsed JSON, as ``--seed`` and
+        ``load_seed`` take it; ValueError naming the entry if it cannot be); ``reset()`` empties it
+        as it empties everything. ``random_seed`` makes generated ids and digests reproducible.
+        ``admin_port`` (0 = any free
         port) also serves the HTTP control plane (emulator.control.http). ``tls=True`` serves TLS on
         ``port``; ``tls_port`` serves TLS on a second port beside a plaintext ``port``. The
         certificate is made at start for localhost, 127.0.0.1 and ::1 (``ca_pem`` is its CA)
@@ -116,7 +120,12 @@ class Emulator:
         self.tls = tls
         self.tls_port = tls_port
         self._tls_material = tls_material
-        self.store = Store(seed, max_operations=max_operations, clock=clock)
+        if isinstance(seed, int):  # one word, one meaning: a seed is data, as on the command line
+            raise ValueError(
+                f"seed: the data to load (a seed file's path or a dict, as --seed and load_seed take), got {seed!r}; "
+                f"for reproducible ids and digests give random_seed={seed}"
+            )
+        self.store = Store(random_seed, max_operations=max_operations, clock=clock)
         self.clock = self.store.clock
         self._default_operations = parse_modes(operations or {}, CATALOGUE)
         self.store.configure_operations(self._default_operations)
@@ -131,6 +140,8 @@ class Emulator:
         self.schedule_lifecycle_policies(lifecycle_every)
         self._default_stage = parse_stage(container_registry_stage)
         self.store.container_registry_stage = self._default_stage
+        if seed is not None:
+            self.load_seed(seed if isinstance(seed, Mapping) else Path(seed))
 
     # ---- life cycle ----------------------------------------------------------------
 

@@ -40,7 +40,7 @@ from yandex.cloud.containerregistry.v1 import (  # noqa: E402
     registry_service_pb2_grpc as old_registry_service_pb2_grpc,
 )
 from yandex.cloud.endpoint import api_endpoint_service_pb2, api_endpoint_service_pb2_grpc  # noqa: E402
-from yandex.cloud.operation import operation_service_pb2, operation_service_pb2_grpc  # noqa: E402
+from yandex.cloud.operation import operation_service_pb2_grpc  # noqa: E402
 
 FOLDER = "b1gcloudregistry0001"
 Registry = registry_pb2.Registry

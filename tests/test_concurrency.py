@@ -40,7 +40,7 @@ OK, NOT_FOUND, INVALID = grpc.StatusCode.OK, grpc.StatusCode.NOT_FOUND, grpc.Sta
 @pytest.fixture(scope="module")
 def own():
     """An emulator of this module's own, and the official SDK's ImageServiceStub on it."""
-    with Emulator(seed=99) as emulator:
+    with Emulator(random_seed=99) as emulator:
         channel = emulator.channel()
         yield emulator, image_service_pb2_grpc.ImageServiceStub(channel)
         channel.close()

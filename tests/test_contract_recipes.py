@@ -26,7 +26,7 @@ ycr-emulator --seed $w/snapshot.json --port 50153 --tls --ca-file $w/a-ca.pem $A
 until grep -qs listening $w/a.log; do kill -0 $! || exit 1; sleep 0.2; done
 cat $w/a-ca.pem $w/b-ca.pem > $w/both-ca.pem
 ycr-emulator diff localhost:50153 localhost:50152 --folder-id $F --ca-file $w/both-ca.pem \\
-  --token ci-token --seed 1
+  --token ci-token --random-seed 1
 YCR_CONTRACT_API_ENDPOINT=localhost:50152 YCR_CONTRACT_CA_FILE=$w/b-ca.pem \\
 YCR_CONTRACT_IAM_TOKEN=ci-token YCR_CONTRACT_REGISTRY_ID=crp71hkgiolp6677hg9i \\
 YCR_CONTRACT_CLOUD_REGISTRY_ID=cn1demo00000000cloud \\
@@ -45,7 +45,7 @@ def test_the_local_contract_recipe_runs_as_written():
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
-    assert " 0 differences (seed 1)" in done.stdout, output
+    assert " 0 differences (random seed 1)" in done.stdout, output
     assert "wrote " in done.stderr and "3 registries" in done.stderr, output  # both APIs' (demo data)
     summary = done.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "skipped" not in summary and "failed" not in summary, output

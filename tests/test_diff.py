@@ -178,7 +178,7 @@ def _run(argv: list[str]) -> tuple[int, str, str]:
 def _totals(out: str) -> tuple[int, int]:
     """(requests sent, differences) from the last line."""
     match = re.search(
-        r"^(\d+) requests, (\d+) differences(?:, \d+ compared in part)?(?:, \d+ not compared)? \(seed \d+\)$",
+        r"^(\d+) requests, (\d+) differences(?:, \d+ compared in part)?(?:, \d+ not compared)? \(random seed \d+\)$",
         out,
         re.MULTILINE,
     )
@@ -209,12 +209,12 @@ def _normal(request: dict) -> str:
 def test_two_equal_emulators_differ_nowhere_and_are_only_read(targets):
     (a, b), _ = targets
     states = [a.state(), b.state()]
-    command = [sys.executable, "-m", "emulator", "diff", *_argv(targets, "--folder-id", FOLDER, "--seed", "3")]
+    command = [sys.executable, "-m", "emulator", "diff", *_argv(targets, "--folder-id", FOLDER, "--random-seed", "3")]
     finished = subprocess.run(command, check=False, capture_output=True, text=True, timeout=300)
     assert (finished.returncode, finished.stderr) == (0, ""), finished.stdout
     sent, differences = _totals(finished.stdout)
     assert 0 < sent <= int(EXAMPLES) and differences == 0
-    assert finished.stdout.splitlines() == [f"{sent} requests, 0 differences (seed 3)"]
+    assert finished.stdout.splitlines() == [f"{sent} requests, 0 differences (random seed 3)"]
     for process in (a, b):  # every List and Get was exercised, and nothing else was called
         assert _methods(process) == sending.READ_METHODS | {DISCOVERY}
     assert [a.state(), b.state()] == states
@@ -223,7 +223,7 @@ def test_two_equal_emulators_differ_nowhere_and_are_only_read(targets):
 def test_a_registry_scope_differs_nowhere_and_sends_no_folder_id(targets):
     """With --registry-id no request carries a folder_id: not the folder's, not an unknown one
     (the unknown-values Lists used to draw folder-only scopes), not a malformed one."""
-    code, out, err = _run(_argv(targets, "--registry-id", OTHER, "--seed", "4", "--examples", "200"))
+    code, out, err = _run(_argv(targets, "--registry-id", OTHER, "--random-seed", "4", "--examples", "200"))
     assert (code, err) == (0, ""), out
     assert _totals(out)[1] == 0
     for process in targets[0]:
@@ -237,7 +237,7 @@ def test_fault_rules_on_one_side_are_each_reported(targets):
     (a, b), _ = targets
     b.add_fault(method="ImageService/Get", code="NOT_FOUND")
     b.add_fault(method="ImageService/List", match={"folder_id": FOLDER}, code="UNAVAILABLE")
-    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--seed", "5"))
+    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--random-seed", "5"))
     assert (code, err) == (1, ""), out
     rows = _rows(out)
     assert set(rows) == {"ImageService/Get", "ImageService/List"}
@@ -271,7 +271,7 @@ def test_a_different_seed_on_one_side_is_reported(targets):
     (_, b), _ = targets
     b.add_image(OTHER, "base", id="crpdiffextra00000001", digest=f"sha256:{99:064x}", created_at="2026-02-01T00:00:00Z")
     b.tag_image("crpdiffimage00000002", "moved")  # image 2 gains a tag on B only
-    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--seed", "6", "--examples", "500"))
+    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--random-seed", "6", "--examples", "500"))
     assert (code, err) == (1, ""), out
     blocks = _blocks(out)
     assert any(block["difference"] == "only in B: crpdiffextra00000001" for block in blocks), out
@@ -316,7 +316,7 @@ def test_an_order_that_names_the_id_is_compared_exactly_through_the_wire(process
         assert verdict("name, last_modified") is None
     # A whole run draws such orders often enough to find them.
     argv = [a.tls_endpoint, b.tls_endpoint, "--ca-file", str(ca_file), "--token", TOKEN, "--registry-id", MAIN]
-    code, out, err = _run([*argv, "--seed", "1", "--examples", "300"])
+    code, out, err = _run([*argv, "--random-seed", "1", "--examples", "300"])
     assert (code, err) == (1, ""), out
     for block in _blocks(out):
         order = re.search(r"order_by=(\"[^\"]*\"|\S+)", block["request"])
@@ -331,7 +331,7 @@ def test_the_same_seed_sends_the_same_requests(targets):
         for process in (a, b):
             process.reset()  # also clears the recorded calls
             process.load_seed(_seed())
-        code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--seed", seed, "--verbose"))
+        code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--random-seed", seed, "--verbose"))
         assert code == 0, out
         # Page tokens are signed per emulator and reset, so the followed pages' tokens differ.
         calls = [(call["method"], {k: v for k, v in call["request"].items() if k != "page_token"}) for call in a.calls]
@@ -431,7 +431,7 @@ def test_a_differing_request_keeps_only_its_text_and_rows_are_bounded(targets, m
     (_, b), _ = targets
     b.add_fault(method="ImageService/Get", code="INTERNAL")
     monkeypatch.setattr(diff, "MAX_ROWS", 3)
-    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--seed", "5", "--examples", "200"))
+    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--random-seed", "5", "--examples", "200"))
     assert (code, err) == (1, ""), out
     differences = _totals(out)[1]
     assert len(_blocks(out)) == 3 and differences > 3
@@ -457,7 +457,7 @@ def test_the_report_prints_each_request_whole_in_a_block():
     assert lines[:2] == ["A = localhost:1", "B = localhost:2"]
     requests = [block["request"] for block in _blocks(out.getvalue())]
     assert len(requests) == 3 and len(set(requests)) == 3 and len(requests[0]) > 250
-    assert lines[-1] == "3 requests, 3 differences (seed 9)"
+    assert lines[-1] == "3 requests, 3 differences (random seed 9)"
     assert max(len(line) for line in lines if not line.startswith("#")) <= 80
 
 
@@ -483,7 +483,7 @@ def test_lists_compared_in_part_or_not_at_all_are_counted(targets):
             verdict = compare.judge("ImageService/List", fields, *answers)
             tally.add(sending.render_request("ImageService/List", fields), "", "", verdict)
     diff.report(tally, 1, ("a", "b"), out)
-    assert out.getvalue().splitlines()[-1] == "2 requests, 0 differences, 1 compared in part, 1 not compared (seed 1)"
+    assert out.getvalue().splitlines()[-1] == "2 requests, 0 differences, 1 compared in part, 1 not compared (random seed 1)"
 
 
 def test_nothing_sent_or_nothing_in_scope_is_exit_2(targets):
@@ -526,7 +526,7 @@ def test_ctrl_c_stops_the_run_even_inside_a_gc_callback(targets, tmp_path):
     script = tmp_path / "interrupting.py"
     script.write_text(_INTERRUPTING)
     # Bounds that the run, if the signal were lost, would reach: then it exits 0, not 130.
-    argv = _argv(targets, "--folder-id", FOLDER, "--seed", "3", "--examples", "100000", "--max-seconds", "20")
+    argv = _argv(targets, "--folder-id", FOLDER, "--random-seed", "3", "--examples", "100000", "--max-seconds", "20")
     command = [sys.executable, str(script), *argv]
     finished = subprocess.run(command, check=False, capture_output=True, text=True, timeout=300)
     assert (finished.returncode, finished.stdout, finished.stderr) == (130, "", "ycr-emulator diff: interrupted\n")
@@ -535,7 +535,7 @@ def test_ctrl_c_stops_the_run_even_inside_a_gc_callback(targets, tmp_path):
 def test_a_closed_stdout_ends_the_run_quietly(targets):
     (_, b), _ = targets
     b.add_fault(method="ImageService/Get", code="NOT_FOUND")
-    command = [sys.executable, "-m", "emulator", "diff", *_argv(targets, "--folder-id", FOLDER, "--seed", "5")]
+    command = [sys.executable, "-m", "emulator", "diff", *_argv(targets, "--folder-id", FOLDER, "--random-seed", "5")]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
         process.stdout.close()  # as `| head` does once it has read enough
         stderr = process.stderr.read()
@@ -551,7 +551,7 @@ def test_a_closed_stdout_ends_the_run_quietly(targets):
         (["localhost:1", "localhost:2", "--folder-id", "f", "--examples", "0"], "--examples: must be at least 1"),
         (["localhost:1", "localhost:2", "--folder-id", "f", "--max-seconds", "0"], "--max-seconds: must be more"),
         (["localhost:1", "localhost:2", "--folder-id", "f", "--max-seconds", "nan"], "--max-seconds: must be more"),
-        (["localhost:1", "localhost:2", "--folder-id", "f", "--seed", "x"], "--seed: invalid int value"),
+        (["localhost:1", "localhost:2", "--folder-id", "f", "--random-seed", "x"], "--random-seed: invalid int value"),
         (["nohostport", "localhost:2", "--folder-id", "f"], "an endpoint is HOST:PORT"),
         (["localhost:1", "localhost:2", "--folder-id", "f", "--ca-file", "/nonexistent.pem"], "--ca-file"),
         # What Python makes of `--folder-id "$(printf 'b1g\xff')"`: not text the wire can carry.
@@ -608,9 +608,17 @@ def test_a_cloud_registry_difference_is_reported_by_its_reads(targets):
     """B's Cloud Registry image gains a tag: an artifact only B lists, found by Cloud Registry's Lists."""
     (_, b), _ = targets
     b.tag_image(CLOUD_IMAGE, "moved")
-    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--seed", "8", "--examples", "300"))
+    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--random-seed", "8", "--examples", "300"))
     assert (code, err) == (1, ""), out
     cloud_rows = {row for row in _rows(out) if row.startswith("cloudregistry.")}
     assert {"cloudregistry.ArtifactService/List", "cloudregistry.RegistryService/ListArtifacts"} & cloud_rows, out
     moved = tag_artifact_id(CLOUD_IMAGE, "moved")
     assert any(moved in block["difference"] for block in _blocks(out)), out
+
+
+def test_seed_is_not_diffs_word_for_its_random_seed(targets):
+    """#24: one word, one meaning: a seed is the data an emulator loads (--seed FILE); diff's
+    reproducibility is --random-seed, and --seed says so instead of being taken."""
+    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--seed", "1"))
+    assert (code, out) == (2, "")
+    assert "--seed: diff's is --random-seed" in err

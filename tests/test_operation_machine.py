@@ -151,7 +151,7 @@ class OperationMachine(RuleBasedStateMachine):
     @initialize(modes=st.fixed_dictionaries({method: MODES for method in METHODS}))
     def start(self, modes):
         """Two registries of three images each and an empty one, and a mode for each method."""
-        self._connect(Emulator(clock=Clock(START), seed=0))  # seeded ids: the same steps draw the same
+        self._connect(Emulator(clock=Clock(START), random_seed=0))  # seeded ids: the same steps draw the same
         for held in (("app", "app", "web"), ("app", "app", "web"), ()):
             registry = self.emulator.add_registry(FOLDER)
             self.model.registries[registry.id] = "ACTIVE"
@@ -175,7 +175,7 @@ class OperationMachine(RuleBasedStateMachine):
         now = self.emulator.clock.now_ns()
         self.channel.close()
         self.emulator.stop()
-        fresh = Emulator(clock=Clock(now), seed=1)
+        fresh = Emulator(clock=Clock(now), random_seed=1)
         fresh.load_seed(state)
         self._connect(fresh)
 

@@ -106,12 +106,12 @@ def test_pending_work_is_keyed_by_kind_not_by_a_shared_id(emulator, stubs):
 
 
 def test_a_seeded_emulator_never_reissues_a_loaded_operation_id(tmp_path):
-    """P16: Emulator(seed=7) after loading the state an earlier seed=7 run wrote issued an
+    """P16: Emulator(random_seed=7) after loading the state an earlier random_seed=7 run wrote issued an
     operation id that already existed, and overwrote that operation."""
     from emulator import Emulator
 
     def run() -> tuple[Emulator, ImageServiceStub]:
-        emulator = Emulator(seed=7).start()
+        emulator = Emulator(random_seed=7).start()
         return emulator, ImageServiceStub(emulator.channel())
 
     seed = {"registries": [{"folder_id": FOLDER, "id": "crpseven", "images": [

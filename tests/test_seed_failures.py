@@ -135,3 +135,35 @@ def test_the_command_line_refuses_it_in_one_line(case, tmp_path_factory):
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and where in done.stderr and "Traceback" not in done.stderr
+
+
+# ---- #24: one word, one meaning: a seed is data -------------------------------------------------
+
+
+def test_emulator_seed_is_the_data_to_load_as_on_the_command_line(tmp_path):
+    """Found by a new user: Emulator(seed="seed.json") started empty (seed was the random seed there,
+    a data file on the command line). Now it loads the file or dict, as --seed and load_seed do."""
+    import json
+
+    from emulator import Emulator
+
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps({"registries": [{"folder_id": "b1gseeded0000000000", "name": "from-file"}]}))
+    for given in (path, str(path), json.loads(path.read_text())):
+        with Emulator(seed=given) as emulator:
+            assert [r.name for r in emulator.registries.values()] == ["from-file"]
+    with pytest.raises(ValueError, match=r"seed: .*random_seed=7"):
+        Emulator(seed=7)
+    with pytest.raises(ValueError, match=r"registries\[0\]\.folder_id"):
+        Emulator(seed={"registries": [{"name": "no-folder"}]})
+
+
+def test_random_seed_makes_generated_ids_reproducible():
+    from emulator import Emulator
+
+    ids = []
+    for _ in range(2):
+        with Emulator(random_seed=7) as emulator:
+            registry = emulator.add_registry("b1gseeded0000000000")
+            ids.append((registry.id, emulator.add_image(registry.id, "app").digest))
+    assert ids[0] == ids[1]

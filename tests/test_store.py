@@ -21,7 +21,7 @@ FOLDER = "b1gstore"
 
 
 def _store_with(count: int, repositories: tuple[str, ...] = ("app", "team/web")) -> tuple[Store, str]:
-    store = Store(seed=7)
+    store = Store(random_seed=7)
     registry = store.add_registry(FOLDER)
     for n in range(count):
         store.add_image(registry.id, repositories[n % len(repositories)], created_at_ns=1_000 + n % 3)

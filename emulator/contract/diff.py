@@ -1,11 +1,11 @@
-"""``ycr-emulator diff A B``: send the same read-only requests to two Container Registry
-endpoints and report every answer that differs.
+"""``ycr-emulator diff A B``: send the same read-only requests to two Container Registry and Cloud
+Registry endpoints and report every answer that differs.
 
 Typically A is an emulator seeded from a snapshot of B, and B is the real registry: every
 difference is then a place where the emulator is wrong (or B changed since the snapshot).
 Requests are drawn with hypothesis from the strategies in ``emulator.contract.strategies``, valid and
 invalid, over the values both targets hold in the scope given (``--folder-id`` or
-``--registry-id``; with the latter no request carries a folder_id at all); ``--seed`` makes the
+``--registry-id``; with the latter no request carries a folder_id at all); ``--random-seed`` makes the
 run reproducible, ``--examples`` and ``--max-seconds`` bound it. Only the List and Get methods in
 ``READ_METHODS`` are ever called. The count printed is of distinct requests sent to both sides
 (hypothesis may draw one twice, and may stop short of ``--examples``).
@@ -104,13 +104,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     scope.add_argument("--folder-id", metavar="F", help="compare this folder: its registries and everything in them")
     scope.add_argument("--registry-id", metavar="R", help="compare this registry (no request carries a folder_id)")
     parser.add_argument("--examples", type=int, default=200, metavar="N", help="requests to draw (default: 200)")
-    parser.add_argument("--seed", type=int, metavar="S", help="hypothesis seed; the same seed draws the same requests")
+    parser.add_argument(
+        "--random-seed", type=int, metavar="S", help="hypothesis seed; the same seed draws the same requests"
+    )
+    parser.add_argument("--seed", help=argparse.SUPPRESS)  # a seed is data everywhere else: said, not taken
     parser.add_argument(
         "--max-seconds", type=float, default=60.0, metavar="T", help="stop drawing after T seconds (default: 60)"
     )
     parser.add_argument("--verbose", action="store_true", help="list every request and both codes on stderr")
     add_client_arguments(parser)
     args = parser.parse_args(argv)
+    if args.seed is not None:
+        parser.error("--seed: diff's is --random-seed (a seed is the data an emulator loads, as in --seed FILE)")
     texts = {"A": args.a, "B": args.b, "--folder-id": args.folder_id, "--registry-id": args.registry_id}
     for flag, value in texts.items():
         if value is not None and _not_text(value):
@@ -119,8 +124,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--examples: must be at least 1, got {args.examples}")
     if not args.max_seconds > 0:
         parser.error(f"--max-seconds: must be more than 0, got {args.max_seconds}")
-    if args.seed is not None and not 0 <= args.seed < 2**64:
-        parser.error(f"--seed: must be between 0 and 2^64-1, got {args.seed}")
+    if args.random_seed is not None and not 0 <= args.random_seed < 2**64:
+        parser.error(f"--random-seed: must be between 0 and 2^64-1, got {args.random_seed}")
     return args
 
 
@@ -211,7 +216,7 @@ def report(tally: Tally, seed: int, endpoints: tuple[str, str], out: TextIO) -> 
     totals = [f"{tally.sent} requests", f"{tally.differences} differences"]
     totals += [f"{tally.partial} compared in part"] if tally.partial else []
     totals += [f"{tally.not_compared} not compared"] if tally.not_compared else []
-    lines.append(f"{', '.join(totals)} (seed {seed})")
+    lines.append(f"{', '.join(totals)} (random seed {seed})")
     for line in lines:
         print(line, file=out)
 
@@ -268,7 +273,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except ImportError:
         raise UsageError("needs hypothesis: pip install 'ycr-emulator[contract]'") from None
     options = client_options(args)
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
+    seed = args.random_seed if args.random_seed is not None else random.SystemRandom().randrange(2**32)
     with ExitStack() as stack:
         clients = {}
         for side, endpoint in (("A", args.a), ("B", args.b)):

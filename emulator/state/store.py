@@ -57,7 +57,7 @@ class Store(*TABLES):
 
     def __init__(
         self,
-        seed: int | None = None,
+        random_seed: int | None = None,
         *,
         max_operations: int = DEFAULT_MAX_FINISHED_OPERATIONS,
         clock: Clock | None = None,
@@ -68,10 +68,10 @@ class Store(*TABLES):
         self._lock = threading.RLock()
         self.clock = clock if clock is not None else Clock()
         self.log = OperationLog(self._effects(), max_finished=max_operations)
-        self.ids = IdGenerator(seed)
+        self.ids = IdGenerator(random_seed)
         # Repositories draw their ids from a stream of their own, so that the ids of everything
-        # else made from a seed stay what they were before repositories had ids.
-        self._repository_id_source = IdGenerator(None if seed is None else f"{seed}/repositories")
+        # else made from a random seed stay what they were before repositories had ids.
+        self._repository_id_source = IdGenerator(None if random_seed is None else f"{random_seed}/repositories")
         # Which Container Registry calls are served (emulator.state.stages): a setting, kept over reset.
         self.container_registry_stage = Stage(ACTIVE)
         self._clear()
