@@ -6,8 +6,10 @@ a pytest process of its own (pytester)."""
 from __future__ import annotations
 
 import fnmatch
+import http.server
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -318,3 +320,72 @@ def test_a_misspelled_ycr_ini_option_stops_the_run_naming_it(pytester):
     result = pytester.runpytest_subprocess("-p", "no:randomly")
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
     result.stderr.fnmatch_lines(["*ycr_modes is not an ini option of the ycr plugin*did you mean ycr_mode*"])
+
+
+# ---- #24: a wrong control-plane URL is said at once, not after 30 s of silence ----------------------
+
+
+class _NotAnEmulator(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (the handler's protocol)
+        self.send_response(404)
+        self.end_headers()
+        self.wfile.write(b"<html>something else</html>")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("where", ["unresolvable", "another-server"])
+def test_a_wrong_admin_url_stops_the_session_at_once_saying_why(pytester, monkeypatch, where):
+    """Found by a new user: a wrong YCR_EMULATOR_ADMIN_URL waited 30.8 s in silence before its error.
+    A host no resolver knows, or a server that answers but is no emulator's control plane, cannot
+    come right by waiting: said at once."""
+    server = None
+    if where == "unresolvable":
+        url, said = "http://no-such-host.invalid:8081", "cannot be resolved"
+    else:
+        server = http.server.HTTPServer(("127.0.0.1", 0), _NotAnEmulator)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url, said = f"http://127.0.0.1:{server.server_port}", "is not an emulator's control plane (HTTP 404)"
+    monkeypatch.setenv("YCR_EMULATOR_ADMIN_URL", url)
+    pytester.makepyfile(test_one="def test_one(ycr):\n    pass\n")
+    try:
+        result = pytester.runpytest_subprocess("-p", "no:randomly")
+    finally:
+        if server is not None:
+            server.shutdown()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    result.stdout.fnmatch_lines([f"*ycr external mode: {url}*{said}*"])
+    assert "waited" not in result.stdout.str()  # said at once, not after the wait for a starting emulator
+
+
+def test_waiting_for_a_starting_emulator_is_said_on_the_terminal(pytester, monkeypatch):
+    """Found by a new user: the wait for a control plane that is not up yet was silent. After a
+    second the plugin says it waits (the emulator is started only once it has said so), then goes on
+    once the emulator answers."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("YCR_EMULATOR_ADMIN_URL", f"http://127.0.0.1:{port}")
+    pytester.makepyfile(test_one="def test_one(ycr):\n    assert ycr.registries == {}\n")
+    process = pytester.popen(
+        [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    late = Emulator(admin_port=port)
+    try:
+        lines = []
+        for line in process.stdout:  # the plugin gives up after 30 s, so this ends
+            lines.append(line)
+            if "waiting up to 30 s for the emulator's control plane" in line:
+                late.start()
+        process.wait(timeout=60)
+    finally:
+        late.stop()
+    text = "".join(lines)
+    assert f"ycr external mode: waiting up to 30 s for the emulator's control plane at http://127.0.0.1:{port}" in text
+    assert process.returncode == 0 and "1 passed" in text, text

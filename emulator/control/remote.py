@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import math
+import socket
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,14 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_jsonable(item) for item in value]
     return value
+
+
+class ControlPlaneError(RuntimeError):
+    """The control plane answered an HTTP status other than 200, 400 and 401 (``status``)."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
 
 
 class RemoteEmulator:
@@ -95,24 +105,42 @@ class RemoteEmulator:
             if error.code == 401:
                 given = "a wrong admin token" if self.admin_token is not None else "no admin token"
                 raise PermissionError(f"control plane {self.admin_url} refused {given}: {message}") from None
-            raise RuntimeError(f"control plane {method} {path}: HTTP {error.code}: {message}") from None
+            detail = "" if message == f"HTTP {error.code}" else f": {message}"
+            raise ControlPlaneError(f"control plane {method} {path}: HTTP {error.code}{detail}", error.code) from None
 
-    def wait_for_control_plane(self, timeout: float) -> dict:
+    def wait_for_control_plane(self, timeout: float, on_wait: Callable[[str], None] | None = None) -> dict:
         """Its ``info()``, once its control plane answers (an emulator may still be starting):
-        TimeoutError after ``timeout`` seconds of nothing listening; PermissionError at once for a
-        missing or wrong admin token."""
+        TimeoutError after ``timeout`` seconds of nothing listening; at once, PermissionError for a
+        missing or wrong admin token, and ConnectionError for what waiting cannot mend (a host no
+        resolver knows, a server that answers but is no emulator's control plane)."""
         deadline = time.monotonic() + timeout
+        said = on_wait is None
         while True:
             try:
                 return self.info()
             except PermissionError:
                 raise
-            except OSError as error:  # urllib's URLError: nothing listens there (yet)
+            except ControlPlaneError as error:  # an HTTP answer, but not the control plane's
+                raise ConnectionError(
+                    f"{self.admin_url} is not an emulator's control plane (HTTP {error.status})"
+                ) from None
+            except ValueError:  # an answer that is not JSON
+                raise ConnectionError(
+                    f"{self.admin_url} is not an emulator's control plane (its answer is not JSON)"
+                ) from None
+            except OSError as error:  # urllib's URLError: nothing listens there (yet), or no such host
+                reason = getattr(error, "reason", error)
+                if isinstance(reason, socket.gaierror):
+                    raise ConnectionError(f"{self.admin_url}: its host cannot be resolved ({reason})") from None
                 if time.monotonic() > deadline:
-                    reason = getattr(error, "reason", error)
                     raise TimeoutError(
                         f"no emulator answers at {self.admin_url} (waited {timeout:.0f} s: {reason})"
                     ) from None
+                if not said and deadline - time.monotonic() < timeout - 1:  # after a second: say so, once
+                    on_wait(
+                        f"waiting up to {timeout:.0f} s for the emulator's control plane at {self.admin_url} ({reason})"
+                    )
+                    said = True
                 time.sleep(0.1)
 
     def accepts(self, token: str, folder_id: str) -> bool:
