@@ -475,3 +475,12 @@ def test_every_control_operation_is_one_api_in_python_and_over_http():
         assert remote.info() == emulator.info()
         remote.add_registry("b1gcontrol", id="crpcontrol")
         assert remote.state() == emulator.state()
+
+
+def test_get_root_lists_the_routes_and_a_wrong_path_points_to_it(admin):
+    """#24, found by a new user: GET / answered only "no such endpoint"."""
+    status, answer = http("GET", admin.admin_url + "/")
+    assert status == 200 and "GET /health" in answer["routes"] and "POST /reset" in answer["routes"], answer
+    assert "DELETE /faults/{id}" in answer["routes"]
+    status, answer = http("GET", admin.admin_url + "/registry")
+    assert status == 404 and "GET / lists the routes" in answer["error"], answer

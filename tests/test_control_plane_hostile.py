@@ -249,7 +249,16 @@ def test_a_wrong_method_is_405_with_allow(admin, path):
     assert snapshot(admin) == before
 
 
-@pytest.mark.parametrize("path", ["/", "/nothing", "/state/", "/State", "/health/x", "*"])
+def test_the_root_takes_get_only(admin):
+    for method in METHODS:
+        if method == "GET":
+            continue
+        body = b"{}" if method in ("POST", "PUT", "PATCH") else None
+        status, headers, answer = request(admin.admin_port, method, "/", body)
+        assert (status, headers["Allow"]) == (405, "GET"), method
+
+
+@pytest.mark.parametrize("path", ["/nothing", "/state/", "/State", "/health/x", "*"])
 def test_an_unknown_path_is_404_for_every_method(admin, path):
     for method in METHODS:
         body = b"{}" if method in ("POST", "PUT", "PATCH") else None

@@ -389,3 +389,19 @@ def test_waiting_for_a_starting_emulator_is_said_on_the_terminal(pytester, monke
     text = "".join(lines)
     assert f"ycr external mode: waiting up to 30 s for the emulator's control plane at http://127.0.0.1:{port}" in text
     assert process.returncode == 0 and "1 passed" in text, text
+
+
+@pytest.mark.parametrize(("mode", "said"), [("inprocess", "inprocess mode: an emulator in the test process"),
+                                            ("subprocess", "subprocess mode: a ycr-emulator process")])  # fmt: skip
+def test_the_pytest_header_says_where_the_emulator_runs(pytester, mode, said):
+    """#24, found by a new user: the header did not say which mode or endpoint the plugin uses."""
+    pytester.makepyfile(test_one="def test_one(ycr):\n    pass\n")
+    result = pytester.runpytest_subprocess(f"--ycr-mode={mode}", "-p", "no:randomly")
+    result.stdout.fnmatch_lines([f"ycr-emulator plugin: {said}*"])
+
+
+def test_the_pytest_header_names_an_external_emulators_control_plane(pytester, shared, monkeypatch):
+    monkeypatch.setenv("YCR_EMULATOR_ADMIN_TOKEN", "admin-secret")
+    pytester.makepyfile(test_one="def test_one(ycr):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.stdout.fnmatch_lines([f"ycr-emulator plugin: external mode: the emulator at {shared.admin_url}*"])

@@ -87,3 +87,13 @@ def test_the_same_over_the_control_plane():
         assert set(process.images) == {second.id}
         with pytest.raises(ValueError, match="^image_id: "):
             process.delete_image(first.id)
+
+
+def test_an_images_repr_shows_when_it_was_made():
+    """#24, found by a new user: Image's repr hid created_at, which tests about clean-up by age need."""
+    from emulator import Emulator
+
+    with Emulator() as emulator:
+        registry = emulator.add_registry("b1greprs000000000000")
+        image = emulator.add_image(registry.id, "app", tags=["v1"], created_at="2026-01-02T03:04:05Z")
+    assert "created_at=2026-01-02T03:04:05Z" in repr(image), repr(image)

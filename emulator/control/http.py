@@ -247,9 +247,17 @@ class _Handler(BaseHTTPRequestHandler):
         path, question_mark, query = self.path.partition("?")
         if (self.command, path) != ("GET", "/health"):
             self._authorize()
+        if path == "/":  # what is served here, for a reader trying the root
+            if self.command != "GET":
+                raise _Refusal(
+                    HTTPStatus.METHOD_NOT_ALLOWED,
+                    f"method: / takes GET, not {shown(self.command, _ECHO)}",
+                    {"Allow": "GET"},
+                )
+            return {"routes": ROUTES}
         routes, params = _routes(path)
         if routes is None:
-            raise _Refusal(HTTPStatus.NOT_FOUND, f"no such endpoint: {shown(path, _ECHO)}")
+            raise _Refusal(HTTPStatus.NOT_FOUND, f"no such endpoint: {shown(path, _ECHO)} (GET / lists the routes)")
         route = routes.get(self.command)
         if route is None:
             allowed = ", ".join(sorted(routes))
@@ -323,6 +331,10 @@ class _Handler(BaseHTTPRequestHandler):
         if len(raw) < length:
             raise ConnectionAbortedError(f"the client sent {len(raw)} of {length} bytes and closed")
         return parse_json(raw)
+
+
+# Every route, "METHOD /path" (GET / answers them).
+ROUTES = sorted(f"{operation.method} {operation.path}" for routes in BY_PATH.values() for operation in routes.values())
 
 
 def _routes(path: str) -> tuple[dict[str, ControlOperation] | None, dict[str, str]]:

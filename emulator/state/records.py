@@ -205,7 +205,10 @@ class Image:
         return fields
 
     def __repr__(self) -> str:
-        return f"Image(id={self.id!r}, name={self.name!r}, digest={self.digest!r}, tags={self.tags!r})"
+        return (
+            f"Image(id={self.id!r}, name={self.name!r}, digest={self.digest!r}, tags={self.tags!r}, "
+            f"created_at={self.created_at.isoformat().replace('+00:00', 'Z')})"
+        )
 
     def __eq__(self, other: object) -> bool:
         fields = (
