@@ -267,3 +267,91 @@ def test_production_style_artifact_ids_keep_an_artifact_id_as_the_images(origina
     assert _image_id([tag(f"{image.id}tffffffff", "v1")])[1] is False  # a mark that is not the tag's
     untagged = tag(image.id, DIGESTS["web1"])
     assert _image_id([untagged]) == (image.id, True)
+
+
+# ---- found by review: an endpoint whose artifact ids are production's ---------------------------------
+
+
+def _production_style_server():
+    """A real gRPC server answering Cloud Registry's reads as production might: artifact ids of its own
+    (cn1..., not made from image ids), one scanned tag; Container Registry not served (UNIMPLEMENTED)."""
+    from concurrent import futures
+
+    from emulator.api.wire import CLOUD_REGISTRY, message_class
+
+    def message(type_name: str, **fields):
+        return message_class(f"{CLOUD_REGISTRY}.{type_name}")(**fields)
+
+    stamp = {"seconds": 1_735_689_600}
+    registry = message("Registry", id="cn1prodregistry00001", folder_id=FOLDER, name="prod", kind=3, type=1,
+                       status=2, created_at=stamp, modified_at=stamp)  # fmt: skip
+    package = message("Artifact", id="cn1prodpackage000001", name="app", path="", kind=2, status=2,
+                      created_at=stamp, modified_at=stamp, registry_id=registry.id)  # fmt: skip
+    tags = []
+    for artifact_id, name in (("cn1prodartifact00001", "v1"), ("cn1prodartifact00002", "latest")):
+        tag = message("Artifact", id=artifact_id, name=name, path="app", kind=3, status=2, created_at=stamp,
+                      modified_at=stamp, registry_id=registry.id)  # fmt: skip
+        tag.content.docker.manifest_digest = DIGESTS["web1"]
+        tag.content.docker.image_manifest.config.digest, tag.content.docker.image_manifest.config.size = DIGESTS["base"], 10
+        tags.append(tag)
+    result = message("ScanResult", id="cheprodresult0000001", artifact_id=tags[0].id, scanned_at=stamp, status=2)
+    vulnerability = message("Vulnerability", severity=2, name="CVE-2024-1", package_name="openssl")  # HIGH
+    answers = {
+        "RegistryService/List": message("ListRegistriesResponse", registries=[registry]),
+        "RegistryService/ListAccessBindings": message_class("yandex.cloud.access.ListAccessBindingsResponse")(),
+        "RegistryService/ListIpPermissions": message("ListIpPermissionsResponse"),
+        "ArtifactService/List": message("ListArtifactsWithFiltersResponse", artifacts=[package, *tags]),
+        "ArtifactService/ListAccessBindings": message_class("yandex.cloud.access.ListAccessBindingsResponse")(),
+        "LifecyclePolicyService/List": message("ListLifecyclePolicyResponse"),
+        "ScannerService/ListVulnerabilities": message("ListVulnerabilitiesResponse", vulnerabilities=[vulnerability]),
+    }
+
+    def scans(request: bytes, context):
+        asked = message("ListScanResultsRequest").FromString(request)
+        return message("ListScanResultsResponse", scan_results=[result] if asked.artifact_id == tags[0].id else [])
+
+    def no_scan_policy(request: bytes, context):
+        context.abort(grpc.StatusCode.NOT_FOUND, "no scan policy")
+
+    handlers: dict[str, dict] = {}
+    for name, answer in answers.items():
+        service, method = name.split("/")
+        handlers.setdefault(service, {})[method] = grpc.unary_unary_rpc_method_handler(
+            lambda request, context, answer=answer: answer.SerializeToString()
+        )
+    handlers["ScannerService"]["List"] = grpc.unary_unary_rpc_method_handler(
+        lambda request, context: scans(request, context).SerializeToString()
+    )
+    handlers["ScanPolicyService"] = {"GetByRegistry": grpc.unary_unary_rpc_method_handler(no_scan_policy)}
+    server = grpc.server(futures.ThreadPoolExecutor(4))
+    server.add_generic_rpc_handlers(
+        [grpc.method_handlers_generic_handler(f"{CLOUD_REGISTRY}.{s}", m) for s, m in handlers.items()]
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, f"127.0.0.1:{port}", tags
+
+
+def test_production_style_ids_and_their_scans_give_a_seed_that_loads(tmp_path, capsys):
+    """Found by review: with artifact ids not made from image ids, the scan results kept the endpoint's
+    artifact id, which the copy does not have: the seed was written but could not be loaded (exit 1).
+    Now each result follows its artifact to the id the copy gives it, and the note says so."""
+    server, endpoint, tags = _production_style_server()
+    output = tmp_path / "seed.json"
+    try:
+        code = main(["--endpoint", endpoint, "--plaintext", "--folder-id", FOLDER, "--output", str(output)])
+    finally:
+        server.stop(None)
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "note: 1 images' artifact ids are not of this emulator's form" in err and "scan results go with them" in err
+    seed = json.loads(output.read_text())
+    with Emulator() as copy:
+        copy.load_seed(seed)
+        with grpc.insecure_channel(copy.endpoint) as channel:
+            stubs = Stubs(channel)
+            v1 = stubs.artifacts.GetByPath(artifact_service_pb2.GetArtifactByPathRequest(
+                registry_id="cn1prodregistry00001", path="app/v1"))  # fmt: skip
+            found = stubs.scanner.List(scanner_service_pb2.ListScanResultsRequest(artifact_id=v1.id))
+    assert [result.id for result in found.scan_results] == ["cheprodresult0000001"]
+    assert found.scan_results[0].vulnerabilities.high == 1

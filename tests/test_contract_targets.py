@@ -209,3 +209,26 @@ def test_settings_of_an_endpoint_and_of_none(tmp_path):
     del cloud_only["YCR_CONTRACT_REGISTRY_ID"]
     settings = settings_from(cloud_only)
     assert (settings.registry_id, settings.cloud_registry_id) == (None, "cn10123456789abcdefg")
+
+
+@pytest.mark.parametrize("wrong", ["ca-file", "maven-registry"])
+def test_a_wrong_cloud_registry_target_fails_in_one_line(standalone, tmp_path, wrong):
+    """Found by review: a CA that does not fit gave a traceback per test, and a registry that is not a
+    Docker one passed. Each is now one line naming the target's answer."""
+    process, ca_file = standalone
+    env = target_env(process, ca_file, YCR_CONTRACT_IAM_TOKEN=TOKEN)
+    del env["YCR_CONTRACT_REGISTRY_ID"]
+    if wrong == "ca-file":
+        other_ca = tmp_path / "other-ca.pem"
+        other_ca.write_bytes(trustme.CA().cert_pem.bytes())
+        env["YCR_CONTRACT_CA_FILE"], expected = str(other_ca), "cannot be reached: cannot reach"
+    else:
+        env["YCR_CONTRACT_CLOUD_REGISTRY_ID"], expected = "cn1contract000maven1", "a MAVEN registry: the suite reads a DOCKER one"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/contract/test_contract_cloud_registry.py", "-p", "no:cacheprovider",
+         "-q", "-x"], cwd=ROOT,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "YCR_"))}, **env},
+        capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout[-3000:]
+    assert expected in run.stdout and "Traceback" not in run.stdout, run.stdout[-3000:]

@@ -34,7 +34,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from emulator.contract.reader import Reader, SnapshotError, add_found, enum_name, ns
-from emulator.state.artifacts import image_id_of_artifact
+from emulator.state.artifacts import image_id_of_artifact, tag_artifact_id
 from emulator.state.codecs import format_timestamp
 from emulator.state.records import REGISTRY_STATUSES
 
@@ -173,6 +173,14 @@ def _image_id(artifacts: list[Message]) -> tuple[str, bool]:
         if found is not None:
             return found, True
     return min(artifact.id for artifact in artifacts), False
+
+
+def copy_id(artifact: Message, image_id: str) -> str:
+    """The id the seeded emulator gives an artifact of the image ``image_id``: the endpoint's own when
+    it was made so (an emulator's), else the one the copy makes (its scan results follow it)."""
+    if artifact.name == artifact.content.docker.manifest_digest:
+        return image_id
+    return tag_artifact_id(image_id, artifact.name)
 
 
 def _blob(descriptor: Message) -> dict:
@@ -317,7 +325,7 @@ def registry_entry(reader: CloudRegistryReader, registry: Message, summary: Summ
                     "folder_id": registry.folder_id, "status": enum_name(result, "status", what),
                     "scanned_at": format_timestamp(ns(result.scanned_at, f"{what}: scanned_at")),
                     "vulnerabilities": [vulnerability_entry(v, what) for v in vulnerabilities],
-                    "artifact_id": artifact.id,
+                    "artifact_id": copy_id(artifact, image_id),
                 })  # fmt: skip
     if bound:
         entry["artifact_access_bindings"] = bound
@@ -349,6 +357,7 @@ def take_cloud_snapshot(
     if summary.foreign_ids:
         reader.say(
             f"note: {summary.foreign_ids} images' artifact ids are not of this emulator's form: each image keeps "
-            "one of its artifacts' ids as its own, and the seeded emulator serves its own ids for its tags"
+            "one of its artifacts' ids as its own, and the seeded emulator serves its own ids for its tags (their "
+            "scan results go with them)"
         )
     return entries, results

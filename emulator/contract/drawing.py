@@ -61,6 +61,7 @@ class Values:
     cloud_registry_ids: set[str] = field(default_factory=set)
     artifact_ids: set[str] = field(default_factory=set)
     cloud_containers: set[str] = field(default_factory=set)
+    node_paths: set[str] = field(default_factory=set)  # where nodes lie (a path_filter's values)
     cloud_paths: set[str] = field(default_factory=set)
     artifact_names: set[str] = field(default_factory=set)
     policy_ids: set[str] = field(default_factory=set)
@@ -168,6 +169,7 @@ def _discover_cloud(clients: dict[str, RegistryClient], values: Values) -> None:
                     artifacts.append(node.id)
                 else:
                     values.cloud_containers.add(f"{registry_id}/{full}")
+                    values.node_paths.add(full)
             for policy in _listed(client, side, f"{CLOUD}.LifecyclePolicyService/List", registry_id=registry_id):
                 values.policy_ids.add(policy.id)
     for side, client in clients.items():
@@ -186,7 +188,7 @@ _CLOUD_POOLS = {
     f"{CLOUD}.RegistryService/ListArtifacts": {"registry_ids": "cloud_registry_ids", "paths": "cloud_containers"},
     f"{CLOUD}.ArtifactService/List": {
         "registry_ids": "cloud_registry_ids", "folder_ids": "folder_ids", "names": "artifact_names",
-        "paths": "cloud_paths",
+        "paths": "node_paths",
     },
     f"{CLOUD}.LifecyclePolicyService/List": {"registry_ids": "cloud_registry_ids"},
     f"{CLOUD}.LifecyclePolicyService/ListDryRunResults": {"policy_ids": "policy_ids"},
@@ -276,6 +278,8 @@ def branches(values: Values, folder_wide: bool) -> list[Branch]:
         found.append(Branch(method, "known", WEIGHTS["List", "known"], lists(method, known=True)))
         if method == "ImageService/List":
             found.append(Branch(method, "ordered", WEIGHTS["List", "ordered"], ordered(method)))
+        if method in _WHOLE:  # Cloud Registry's trees, each scope listed unfiltered: every node compared
+            found.append(Branch(method, "whole", WEIGHTS["List", "ordered"], _whole(method, values, folder_wide)))
         found += [
             Branch(method, "invalid", WEIGHTS["List", "invalid"], lists(method, known=True, valid=False)),
             Branch(method, "unknown", WEIGHTS["List", "unknown"], lists(method, known=False)),
@@ -292,6 +296,24 @@ def branches(values: Values, folder_wide: bool) -> list[Branch]:
         )
         found.append(Branch(method, "unknown", WEIGHTS["Get", "unknown"], strategies.get_requests(method)))
     return found
+
+
+_WHOLE = (f"{CLOUD}.ArtifactService/List", f"{CLOUD}.RegistryService/ListArtifacts")
+
+
+def _whole(method: str, values: Values, folder_wide: bool):
+    """Requests of a Cloud Registry tree's List with a scope and nothing else: each registry (and
+    the folder, or each folder and package under ListArtifacts), so a changed node is always compared."""
+    from hypothesis import strategies as st
+
+    if method == f"{CLOUD}.RegistryService/ListArtifacts":
+        scopes = [{"registry_id": registry_id} for registry_id in values.sorted("cloud_registry_ids")]
+        scopes += [{"registry_id": name.partition("/")[0], "path": name.partition("/")[2]}
+                   for name in values.sorted("cloud_containers")]  # fmt: skip
+    else:
+        scopes = [{"registry_id": registry_id} for registry_id in values.sorted("cloud_registry_ids")]
+        scopes += [{"folder_id": folder_id} for folder_id in values.sorted("folder_ids")] if folder_wide else []
+    return st.sampled_from(scopes).map(lambda scope: {**scope, "page_size": 1000})
 
 
 # Lists of a found resource's children, and the values naming those resources.

@@ -256,7 +256,10 @@ class ScanTable:
                     )  # fmt: skip
                 if result.artifact_id and self._image_of_artifact(result.artifact_id) != image.id:
                     raise ValueProblem(
-                        "artifact_id", f"must be an artifact of its image {image.id}", result.artifact_id
+                        "artifact_id",
+                        f"must be an artifact of its image {image.id} (the image's own id when it is untagged, "
+                        f"or a tag's: {image.id}t and 8 characters of the tag's mark)",
+                        result.artifact_id,
                     )
             if result.status not in SCAN_STATUSES:
                 raise ValueProblem("status", f"must be one of {', '.join(SCAN_STATUSES)}", result.status)

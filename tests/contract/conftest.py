@@ -164,21 +164,25 @@ def cloud(in_process) -> Iterator[CloudTarget]:
         if settings.cloud_registry_id is None:
             pytest.skip("Cloud Registry's contract: set YCR_CONTRACT_CLOUD_REGISTRY_ID to check it")
         options = {"ca_pem": settings.ca_pem, "iam_token": settings.iam_token, "oauth_token": settings.oauth_token}
-        registry_id, description = settings.cloud_registry_id, settings.describe()
-        client = RegistryClient(settings.endpoint, timeout=TIMEOUT, **options)
+        registry_id, description, endpoint = settings.cloud_registry_id, settings.describe(), settings.endpoint
     else:
-        registry_id, description = seed.CLOUD_REGISTRY_ID, "the in-process emulator"
-        client = RegistryClient(in_process.endpoint, ca_pem=in_process.ca_pem, iam_token=TOKEN, timeout=TIMEOUT)
+        registry_id, description, endpoint = seed.CLOUD_REGISTRY_ID, "the in-process emulator", in_process.endpoint
+        options = {"ca_pem": in_process.ca_pem, "iam_token": TOKEN}
+    client, answer = None, None
+    try:  # what fails here fails every test with the target's answer, in one line (no traceback)
+        client = RegistryClient(endpoint, timeout=TIMEOUT, **options)
+        registry = client.call("cloudregistry.RegistryService/Get", registry_id=registry_id)
+    except grpc.RpcError as error:
+        answer = f"answered Cloud Registry's RegistryService.Get of {registry_id} with {error.code().name}: {error.details()}"
+    except ValueError as error:  # the client's: an endpoint it cannot reach, a CA that does not fit
+        answer = f"cannot be reached: {error}"
+    if answer is None and registry.kind != registry.DOCKER:
+        answer = f"names {registry_id}, a {registry.Kind.Name(registry.kind)} registry: the suite reads a DOCKER one"
+    if answer is not None:
+        if client is not None:
+            client.close()
+        pytest.fail(f"the contract target ({description}) {answer}", pytrace=False)
     with client:
-        try:
-            registry = client.call("cloudregistry.RegistryService/Get", registry_id=registry_id)
-        except (grpc.RpcError, ValueError) as error:
-            answer = f"{error.code().name}: {error.details()}" if isinstance(error, grpc.RpcError) else str(error)
-            pytest.fail(
-                f"the contract target ({description}) answered Cloud Registry's RegistryService.Get of "
-                f"{registry_id} with {answer}",
-                pytrace=False,
-            )
         yield CloudTarget(description, client, registry_id, registry.folder_id)
 
 

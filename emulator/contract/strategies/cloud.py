@@ -19,6 +19,7 @@ from emulator.api.wire import message_class
 from emulator.contract.strategies._leaves import _TAGS, _pool, _yc_ids, repository_paths
 from emulator.contract.strategies.requests import (
     _annotation,
+    _fits_filter,
     _garbage_tokens,
     _invalid_filters,
     _invalid_order_bys,
@@ -120,9 +121,11 @@ def _ids(values, argument: str, prefix: str = "cn1"):
 def _requests(shape: _Shape, valid: bool, sources: dict, names=(), paths=(), containers=()):
     """Requests of one List: ``sources``, scope field -> its values' strategy (None: not drawn)."""
     primary = [field for field in shape.scopes if sources.get(field) is not None]
-    name_values = st.sampled_from(names) | _TAGS if names else _TAGS
-    path_values = st.sampled_from(paths) | _ARTIFACT_PATHS if paths else _ARTIFACT_PATHS
-    filter_values = {"name": name_values, "path": path_values, "version": name_values}
+    filter_values = {}
+    for field, given, drawn in (("name", names, _TAGS), ("path", paths, _ARTIFACT_PATHS), ("version", names, _TAGS)):
+        spec = next((spec for spec in shape.filters.values() if spec.field == field), None)
+        usable = [value for value in given if spec is None or _fits_filter(spec)(value)]  # others: left out
+        filter_values[field] = st.sampled_from(usable) | drawn if usable else drawn
     limits = {
         field: _annotation(shape.request_type, field)[0] or 1000
         for field in (*shape.filters, *(["order_by"] if shape.orders else []))
@@ -214,7 +217,8 @@ def list_registry_artifacts_requests(*, valid=True, registry_ids=(), paths=()):
 
 def list_artifacts_requests(*, valid=True, registry_ids=(), folder_ids=(), names=(), paths=()):
     """cloudregistry.ArtifactService/List: every node of a registry or of a folder's registries,
-    with ``name_filter`` and ``path_filter`` (values from ``names`` and ``paths``), kind, status and
+    with ``name_filter`` and ``path_filter`` (values from ``names`` and ``paths``: where nodes lie,
+    the folders' and packages' paths; values a filter cannot hold are left out), kind, status and
     registry kind and type lists, created_after/created_before, order_by over name, created_at,
     modified_at and id."""
     shape = _SHAPES[f"{API}.ArtifactService/List"]
@@ -261,13 +265,15 @@ BUILDERS: dict[str, tuple[Callable, dict[str, str]]] = {
     ),
     f"{API}.ArtifactService/List": (
         list_artifacts_requests,
-        {"registry_ids": "cloud_registry_ids", "folder_ids": "cloud_folder_ids", "paths": "cloud_paths"},
+        {"registry_ids": "cloud_registry_ids", "folder_ids": "cloud_folder_ids", "paths": "cloud_node_paths"},
     ),
     f"{API}.LifecyclePolicyService/List": (list_cloud_lifecycle_policies_requests, {"registry_ids": "cloud_registry_ids"}),
     f"{API}.LifecyclePolicyService/ListDryRunResults": (
         list_cloud_dry_run_results_requests, {"policy_ids": "cloud_lifecycle_policy_ids"}
     ),
-    f"{API}.LifecyclePolicyService/ListDryRunArtifacts": (list_dry_run_artifacts_requests, {"dry_run_ids": "cloud_dry_run_ids"}),
+    f"{API}.LifecyclePolicyService/ListDryRunArtifacts": (
+        list_dry_run_artifacts_requests, {"dry_run_ids": "cloud_dry_run_ids", "paths": "cloud_affected_paths"}
+    ),
     f"{API}.ScannerService/List": (list_artifact_scan_results_requests, {"artifact_ids": "artifact_ids"}),
     f"{API}.ScannerService/ListVulnerabilities": (list_vulnerabilities_requests, {"scan_result_ids": "cloud_scan_result_ids"}),
 }  # fmt: skip

@@ -319,7 +319,8 @@ def scope_values(seed: Mapping) -> dict[str, tuple[str, ...]]:
     ``image_ids``, ``repository_ids``, ``operation_ids``, ``lifecycle_policy_ids``,
     ``lifecycle_policy_names`` and ``dry_run_lifecycle_policy_result_ids``; Cloud Registry's registries
     in ``cloud_folder_ids``, ``cloud_registry_ids`` and ``cloud_registry_names``, the paths of their
-    folders and packages in ``cloud_containers`` (``<registry_id>/<path>``) and of their tags in ``cloud_paths``, their images' artifacts in ``artifact_ids``, lifecycle
+    folders and packages in ``cloud_containers`` (``<registry_id>/<path>``) and ``cloud_node_paths``, of
+    their tags in ``cloud_paths``, the paths their dry runs found in ``cloud_affected_paths``, their images' artifacts in ``artifact_ids``, lifecycle
     policies and dry runs in ``cloud_lifecycle_policy_ids`` and ``cloud_dry_run_ids``, and their scan
     results in ``cloud_scan_result_ids``. Registries without an ``id`` have generated ids, unknown
     here: their images and repositories are left out."""
@@ -329,7 +330,8 @@ def scope_values(seed: Mapping) -> dict[str, tuple[str, ...]]:
             "folder_ids", "registry_ids", "registry_names", "repository_names", "image_ids", "repository_ids",
             "operation_ids", "lifecycle_policy_ids", "lifecycle_policy_names", "dry_run_lifecycle_policy_result_ids",
             "scan_result_ids", "scanned_image_ids", "scanned_repository_ids", "cloud_folder_ids",
-            "cloud_registry_ids", "cloud_registry_names", "cloud_containers", "cloud_paths", "artifact_ids", "cloud_lifecycle_policy_ids",
+            "cloud_registry_ids", "cloud_registry_names", "cloud_containers", "cloud_node_paths", "cloud_paths",
+            "cloud_affected_paths", "artifact_ids", "cloud_lifecycle_policy_ids",
             "cloud_dry_run_ids", "cloud_scan_result_ids",
         )
     }  # fmt: skip
@@ -345,6 +347,9 @@ def scope_values(seed: Mapping) -> dict[str, tuple[str, ...]]:
                         found["cloud_lifecycle_policy_ids"][policy["id"]] = None
                         for run in policy.get("dry_run_results", ()):
                             found["cloud_dry_run_ids"][run["id"]] = None
+                            found["cloud_affected_paths"].update(
+                                dict.fromkeys(a["path"] for a in run.get("affected", ()))
+                            )
             containers = [item["path"] for item in registry.get("folders", ())]
             containers += [item["path"] for item in (*registry.get("repositories", ()),)]
             containers += [image["repository"] for image in registry.get("images", ())]
@@ -353,6 +358,7 @@ def scope_values(seed: Mapping) -> dict[str, tuple[str, ...]]:
                 found["cloud_containers"].update(
                     dict.fromkeys(f"{registry['id']}/" + "/".join(parts[:n]) for n in range(1, len(parts) + 1))
                 )
+                found["cloud_node_paths"].update(dict.fromkeys("/".join(parts[:n]) for n in range(1, len(parts) + 1)))
             for image in registry.get("images", ()):
                 for tag in image.get("tags", ()):
                     found["cloud_paths"][f"{image['repository']}/{tag}"] = None
