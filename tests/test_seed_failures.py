@@ -149,8 +149,8 @@ def test_emulator_seed_is_the_data_to_load_as_on_the_command_line(tmp_path):
 
     path = tmp_path / "seed.json"
     path.write_text(json.dumps({"registries": [{"folder_id": "b1gseeded0000000000", "name": "from-file"}]}))
-    for given in (path, str(path), json.loads(path.read_text())):
-        with Emulator(seed=given) as emulator:
+    for data in (path, str(path), json.loads(path.read_text())):
+        with Emulator(seed=data) as emulator:
             assert [r.name for r in emulator.registries.values()] == ["from-file"]
     with pytest.raises(ValueError, match=r"seed: .*random_seed=7"):
         Emulator(seed=7)
