@@ -18,3 +18,13 @@ def test_every_package_of_the_emulator_is_installed():
         ".".join(init.parent.relative_to(REPOSITORY).parts) for init in (REPOSITORY / "emulator").rglob("__init__.py")
     }
     assert found - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
+
+
+def test_the_sdk_extra_brings_the_official_sdk():
+    """#24: the plugin's SDK fixtures need yandexcloud; `pip install 'ycr-emulator[sdk]'` brings it."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())["project"]
+    assert any(requirement.startswith("yandexcloud") for requirement in project["optional-dependencies"]["sdk"])
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert "pip install '/path/to/ycr-emulator[sdk]'" in readme

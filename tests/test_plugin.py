@@ -405,3 +405,48 @@ def test_the_pytest_header_names_an_external_emulators_control_plane(pytester, s
     pytester.makepyfile(test_one="def test_one(ycr):\n    pass\n")
     result = pytester.runpytest_subprocess("-p", "no:randomly")
     result.stdout.fnmatch_lines([f"ycr-emulator plugin: external mode: the emulator at {shared.admin_url}*"])
+
+
+# ---- #24: without the official SDK, its fixtures fail saying how to install it (or skip, if asked) --------
+
+NO_SDK_CONFTEST = """
+import sys
+
+for name in ("yandexcloud", "yandex", "yandex.cloud"):  # as if the official SDK were not installed
+    sys.modules[name] = None
+"""
+NO_SDK_TESTS = """
+def test_sdk(ycr_sdk):
+    pass
+
+
+def test_stubs(ycr_stubs):
+    pass
+
+
+def test_cloud_stubs(ycr_cloud_registry_stubs):
+    pass
+
+
+def test_without(ycr):
+    pass
+"""
+
+
+def test_a_missing_sdk_fails_the_tests_that_need_it_naming_the_extra(pytester):
+    """Found by a new user: tests using ycr_sdk or ycr_stubs were skipped (exit 0) without yandexcloud."""
+    pytester.makeconftest(NO_SDK_CONFTEST)
+    pytester.makepyfile(test_sdk=NO_SDK_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=3)
+    result.stdout.fnmatch_lines(["this fixture needs the official SDK: pip install 'ycr-emulator[[]sdk]'*ycr_sdk_missing = skip*"])
+    assert "During handling of the above exception" not in result.stdout.str()  # one message, not two
+
+
+def test_a_missing_sdk_skips_them_when_the_ini_says_so(pytester):
+    pytester.makeconftest(NO_SDK_CONFTEST)
+    pytester.makeini("[pytest]\nycr_sdk_missing = skip\n")
+    pytester.makepyfile(test_sdk=NO_SDK_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-rs")
+    result.assert_outcomes(passed=1, skipped=3)
+    result.stdout.fnmatch_lines(["*the official SDK is not installed*"])
