@@ -208,9 +208,10 @@ def test_needs_sdk(ycr_stubs):
 """
 
 
-def test_ycr_stubs_skips_without_the_sdk(pytester):
+def test_ycr_stubs_without_one_sdk_module_fails_rather_than_skips(pytester):
+    """#24: it used to skip (exit 0); a missing SDK now fails the test (see the tests below)."""
     pytester.makepyfile(test_nosdk=NO_SDK)
-    pytester.runpytest_subprocess().assert_outcomes(skipped=1)
+    pytester.runpytest_subprocess().assert_outcomes(errors=1)
 
 
 LIFECYCLE_SUITE = """
