@@ -451,3 +451,45 @@ def test_a_missing_sdk_skips_them_when_the_ini_says_so(pytester):
     result = pytester.runpytest_subprocess("-p", "no:randomly", "-rs")
     result.assert_outcomes(passed=1, skipped=3)
     result.stdout.fnmatch_lines(["*the official SDK is not installed*"])
+
+
+# ---- #24: ycr_sdk retries as the SDK does, and takes SDK settings --------------------------------
+
+SDK_RETRY = """
+import grpc
+import pytest
+from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
+
+
+@pytest.mark.ycr_fault(method="ImageService/Get", code="UNAVAILABLE", count=2)
+def test_the_sdk_retries_an_injected_unavailable(ycr, ycr_image, ycr_sdk):
+    image = ycr_image("app")
+    assert ycr_sdk.client(ImageServiceStub).Get(pb.GetImageRequest(image_id=image.id)).id == image.id
+    assert [call["code"] for call in ycr.calls_of("ImageService/Get")] == ["UNAVAILABLE", "UNAVAILABLE", "OK"]
+
+
+@pytest.mark.ycr_sdk(retry_policy=None)
+@pytest.mark.ycr_fault(method="ImageService/Get", code="UNAVAILABLE", count=1)
+def test_without_a_retry_policy_it_fails(ycr, ycr_image, ycr_sdk):
+    image = ycr_image("app")
+    with pytest.raises(grpc.RpcError) as failed:
+        ycr_sdk.client(ImageServiceStub).Get(pb.GetImageRequest(image_id=image.id))
+    assert failed.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+@pytest.mark.ycr_sdk(user_agent="my-tool/1.0")
+def test_sdk_settings_reach_the_sdk(ycr_sdk):
+    assert ycr_sdk is not None
+"""
+
+
+@pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
+def test_ycr_sdk_retries_as_the_sdk_does_and_takes_sdk_settings(pytester, mode):
+    """Found by a new user: ycr_sdk had no retry policy, so an injected UNAVAILABLE, which the docs
+    say clients' retry policies retry, failed the test; and there was no way to pass SDK settings."""
+    pytester.makepyfile(test_retry=SDK_RETRY)
+    result = pytester.runpytest_subprocess(
+        f"--ycr-mode={mode}", "-p", "no:randomly", "-W", "ignore:Call to deprecated class RetryInterceptor"
+    )
+    result.assert_outcomes(passed=3)
