@@ -493,3 +493,38 @@ def test_ycr_sdk_retries_as_the_sdk_does_and_takes_sdk_settings(pytester, mode):
         f"--ycr-mode={mode}", "-p", "no:randomly", "-W", "ignore:Call to deprecated class RetryInterceptor"
     )
     result.assert_outcomes(passed=3)
+
+
+# ---- #24: a fast way to wait for pending operations ------------------------------------------------
+
+FAST_WAIT = """
+import pytest
+from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+
+
+@pytest.mark.ycr_operations("ImageService/Delete=polls:5")
+def test_waiting_without_sleeping(ycr, ycr_image, ycr_stubs, ycr_wait):
+    image = ycr_image("app")
+    operation = ycr_stubs.images.Delete(pb.DeleteImageRequest(image_id=image.id))
+    assert not operation.done and image.id in ycr.images
+    done = ycr_wait(operation)
+    assert done.done and type(done) is type(operation) and done.id == operation.id
+    assert image.id not in ycr.images
+    assert len(ycr.calls_of("OperationService/Get")) == 5
+    assert ycr_wait(operation.id).done  # an id works too
+
+
+@pytest.mark.ycr_operations("ImageService/Delete=polls:1000")
+def test_a_wait_that_never_ends_says_so(ycr_image, ycr_stubs, ycr_wait):
+    operation = ycr_stubs.images.Delete(pb.DeleteImageRequest(image_id=ycr_image("app").id))
+    with pytest.raises(TimeoutError, match="not done after 10 polls"):
+        ycr_wait(operation, max_polls=10)
+"""
+
+
+@pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
+def test_ycr_wait_polls_without_sleeping(pytester, mode):
+    """Found by a new user: polls:N cost N-1 seconds per operation with the Python SDK (it sleeps 1 s
+    between polls); ycr_wait polls the same OperationService.Get without sleeping."""
+    pytester.makepyfile(test_wait=FAST_WAIT)
+    pytester.runpytest_subprocess(f"--ycr-mode={mode}", "-p", "no:randomly").assert_outcomes(passed=2)
