@@ -528,3 +528,41 @@ def test_ycr_wait_polls_without_sleeping(pytester, mode):
     between polls); ycr_wait polls the same OperationService.Get without sleeping."""
     pytester.makepyfile(test_wait=FAST_WAIT)
     pytester.runpytest_subprocess(f"--ycr-mode={mode}", "-p", "no:randomly").assert_outcomes(passed=2)
+
+
+# ---- #24: an external emulator is left as the session found it ---------------------------------------
+
+CHANGES_EVERYTHING = """
+import pytest
+
+
+@pytest.mark.ycr_operations("ImageService/Delete=polls:3")
+@pytest.mark.ycr_container_registry_stage("read-only")
+@pytest.mark.ycr_fault(method="ImageService/Get", code="UNAVAILABLE")
+def test_changes_everything(ycr):
+    registry = ycr.add_registry("b1g0000000000000ycrt", name="from-the-test")
+    ycr.add_image(registry.id, "app", tags=["v1"])
+    ycr.add_fault(method="ImageService/List", delay_ms=5)
+"""
+
+
+def test_an_external_emulator_is_left_as_the_session_found_it(pytester, shared, monkeypatch):
+    """Found by a new user: after the session the shared emulator kept the last test's faults,
+    operation modes, stage and data, so the next job sharing it started from them."""
+    monkeypatch.setenv("YCR_EMULATOR_ADMIN_TOKEN", "admin-secret")
+    kept = shared.add_registry("b1g0000000000000keep", name="kept-by-another-job")
+    shared.add_image(kept.id, "base", tags=["1.0"])
+    shared.add_fault(method="RegistryService/Get", code="INTERNAL", count=5)
+    shared.configure_operations({"RegistryService/Delete": "polls:2"})
+
+    def now() -> tuple:
+        return (
+            shared.state(), [{k: v for k, v in rule.items() if k != "id"} for rule in shared.faults],
+            shared.operation_modes, shared.container_registry_stage,
+        )  # fmt: skip
+
+    before = now()
+    pytester.makeini("[pytest]\nycr_auth = strict\n")
+    pytester.makepyfile(test_changes=CHANGES_EVERYTHING)
+    pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=1)
+    assert now() == before
