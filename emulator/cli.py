@@ -321,6 +321,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
     if args.stop_on_stdin_eof:
         threading.Thread(target=_set_at_stdin_eof, args=(stopping,), name="ycr-stdin", daemon=True).start()
+    if emulator.auth.mode == "strict" and not args.require_token:  # legitimate (tokens may come later), but say it
+        print(
+            "ycr-emulator: warning: --auth strict without --require-token refuses every call until tokens are "
+            "set (--require-token TOKEN=FOLDER, or the control plane's POST /auth)",
+            file=sys.stderr, flush=True,
+        )  # fmt: skip
     print(describe(emulator), flush=True)
     while not stopping.wait(0.5):
         pass

@@ -195,6 +195,9 @@ def test_a_bad_marker_fails_its_own_test_saying_why(pytester):
         ],
         consecutive=False,
     )
+    # #24, found by a new user: each message came twice, around "During handling of the above exception".
+    assert "During handling of the above exception" not in result.stdout.str()
+    assert result.stdout.str().count("auth mode: must be one of none, any, strict, got 'strong'") == 1  # the summary line is cut short
 
 
 NO_SDK = """

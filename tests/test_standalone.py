@@ -562,9 +562,27 @@ def test_port_taken_by_another_emulator(launch, connect, tmp_path):
     assert "listening" not in result.stdout
     assert str(first.port) in result.stderr, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
+    # #24, found by a new user: gRPC's own "E1205 ... add_port.cc" line came first; now only ours.
+    assert result.stderr.strip().splitlines() == [
+        f"ycr-emulator: cannot listen on 127.0.0.1:{first.port} (is the port in use?)"
+    ], result.stderr
     # The first one is unharmed.
     assert connect(first).list(folder_id="b1g0000000000000demo")
     assert first.popen.poll() is None
+
+
+def test_strict_auth_without_tokens_warns_that_it_refuses_every_call(tmp_path):
+    """#24, found by a new user: --auth strict with no --require-token started silently, refusing every call."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "--port", "0", "--auth", "strict"], cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert "listening on" in process.stdout.readline()
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=30)
+    assert "warning: --auth strict without --require-token refuses every call" in err, err
 
 
 # ---- signals --------------------------------------------------------------------------------

@@ -3,7 +3,9 @@ interceptor on one grpc.Server. The server takes and returns raw bytes (see emul
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -78,7 +80,30 @@ def format_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
 
 
+def _taken(address: str) -> bool:
+    """Whether something listens on ``address`` (host:port, a port > 0): asked first, so that a port in
+    use is said in one line of ours instead of gRPC's own log line before it. SO_REUSEADDR, as gRPC
+    binds: a port whose last connections linger in TIME_WAIT is free."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    try:
+        infos = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
+    except (OSError, ValueError):
+        return False  # gRPC says what is wrong with it
+    for family, kind, protocol, _, where in infos:
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(where)
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    return True
+    return False
+
+
 def _bind(server: grpc.Server, address: str, credentials: grpc.ServerCredentials | None) -> int:
+    if not address.endswith(":0") and _taken(address):
+        return 0
     try:
         if credentials is None:
             return server.add_insecure_port(address)
