@@ -88,3 +88,24 @@ def test_an_unserved_method_says_what_is_served(channel):
     with pytest.raises(grpc.RpcError) as caught:
         list(stream(iter(()), timeout=30))
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_an_unserved_call_is_logged_and_recorded(caplog):
+    """#24, found by a new user: an UNIMPLEMENTED call for something not served was neither in the
+    log nor in the recorded calls, so a client calling the wrong thing left no trace."""
+    import logging
+
+    from emulator import Emulator
+
+    with Emulator() as emulator, grpc.insecure_channel(emulator.endpoint) as raw:
+        with caplog.at_level(logging.INFO, logger="emulator"):
+            rpc_error(raw.unary_unary("/yandex.cloud.containerregistry.v1.ImageService/Push"), b"")
+        recorded = emulator.calls
+    assert [(call["method"], call["code"]) for call in recorded] == [
+        ("yandex.cloud.containerregistry.v1.ImageService/Push", "UNIMPLEMENTED")
+    ]
+    assert any(
+        "/yandex.cloud.containerregistry.v1.ImageService/Push UNIMPLEMENTED" in record.getMessage()
+        and record.levelno == logging.WARNING
+        for record in caplog.records
+    ), [record.getMessage() for record in caplog.records]

@@ -33,7 +33,7 @@ from emulator.rpc.pipeline import (
     headers_sent,
     install_header_hook,
 )
-from emulator.rpc.recording import CallRecorder
+from emulator.rpc.recording import CallRecorder, RecordedCall
 from emulator.rpc.services import CATALOGUE, SERVICE_MODULES
 from emulator.state.store import Store
 
@@ -164,7 +164,7 @@ def add_services(
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     served = (*SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME)
     reflection.enable_server_reflection(served, server, pool=reflection_pool())
-    server.add_generic_rpc_handlers([_Unserved(served)])  # last: what nothing else serves
+    server.add_generic_rpc_handlers([_Unserved(served, recorder)])  # last: what nothing else serves
 
 
 # Reflection serves, beside the emulator's own descriptors, those of health checking, of
@@ -197,9 +197,10 @@ class _Unserved(grpc.GenericRpcHandler):
     """Asked last, for any method nothing else serves: UNIMPLEMENTED naming what is served
     (grpc's own answer is a bare "Method not found!"). No token is needed to learn that."""
 
-    def __init__(self, services: tuple[str, ...]):
+    def __init__(self, services: tuple[str, ...], recorder: CallRecorder | None = None):
         pool = reflection_pool()
         self._services = services
+        self._recorder = recorder  # unserved calls are recorded too (code UNIMPLEMENTED), and logged
         self._methods = {
             service: sorted(CATALOGUE.services[service].methods)
             if service in CATALOGUE.services
@@ -216,8 +217,15 @@ class _Unserved(grpc.GenericRpcHandler):
             served = f"it serves: {', '.join(self._services)}"
             message = f"service {service or '(none)'} is not served by the emulator; {served}"
 
+        path = handler_call_details.method
+
         def refuse(requests: Iterable[bytes], context: grpc.ServicerContext) -> Iterable[bytes]:
             # A stream handler: whatever the call's shape, the answer comes without reading a request.
+            log.warning("%s UNIMPLEMENTED: not served by the emulator", path)
+            if self._recorder is not None:
+                self._recorder.record(
+                    RecordedCall(self._recorder.clock(), path.lstrip("/"), b"", "", "UNIMPLEMENTED", "", "", None)
+                )
             context.abort(grpc.StatusCode.UNIMPLEMENTED, shown(message, 1000))
 
         return grpc.stream_stream_rpc_method_handler(refuse)
@@ -227,6 +235,8 @@ def _request_fields(request_type: str, raw: bytes) -> dict:
     """A recorded request's fields by their .proto names (bytes that did not decode: their hex; a
     request protobuf's JSON mapping cannot write, such as a field mask path with capitals: why, and
     the request in protobuf's text form)."""
+    if not request_type:  # an unserved call's: no request type to read it by
+        return {}
     try:
         message = message_class(request_type).FromString(raw)
     except DecodeError:
