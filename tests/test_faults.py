@@ -320,6 +320,8 @@ def test_the_control_plane_refuses_a_misspelled_method_too():
     with EmulatorProcess() as process:
         with pytest.raises(ValueError, match=re.escape("ImageService has no method 'Delet'")):
             process.calls_of("ImageService/Delet")
+        with pytest.raises(ValueError, match="method: must be a method or a service"):  # found by review: all calls
+            process.calls_of("")
 
 
 SENT_MISSPELLED = """

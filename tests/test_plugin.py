@@ -307,15 +307,15 @@ def test_untouched(ycr):
 """
 
 
-def test_a_misspelled_ycr_marker_stops_the_run_naming_it(pytester):
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]])
+def test_a_misspelled_ycr_marker_fails_its_test_naming_it(pytester, workers):
     """Found by a new user: @pytest.mark.ycr_faults (for ycr_fault) gave pytest's generic warning and
-    the test ran without its fault."""
+    the test ran without its fault. Found by review: refused at collection, it crashed xdist runs."""
     pytester.makepyfile(test_misspelled=MISSPELLED_MARKER)
-    result = pytester.runpytest_subprocess("-p", "no:randomly")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
-    result.stderr.fnmatch_lines(
-        ["*test_misspelled.py::test_with_a_misspelled_marker: ycr_faults is not a marker of the ycr plugin*ycr_fault*"]
-    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly", *workers)
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*ycr_faults is not a marker of the ycr plugin*did you mean ycr_fault?*"])
+    assert "INTERNALERROR" not in result.stdout.str()
 
 
 def test_a_misspelled_ycr_ini_option_stops_the_run_naming_it(pytester):
@@ -339,7 +339,7 @@ class _NotAnEmulator(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.mark.parametrize("where", ["unresolvable", "another-server"])
+@pytest.mark.parametrize("where", ["unresolvable", "another-server", "grpc-port", "tls-grpc-port"])
 def test_a_wrong_admin_url_stops_the_session_at_once_saying_why(pytester, monkeypatch, where):
     """Found by a new user: a wrong YCR_EMULATOR_ADMIN_URL waited 30.8 s in silence before its error.
     A host no resolver knows, or a server that answers but is no emulator's control plane, cannot
@@ -347,6 +347,9 @@ def test_a_wrong_admin_url_stops_the_session_at_once_saying_why(pytester, monkey
     server = None
     if where == "unresolvable":
         url, said = "http://no-such-host.invalid:8081", "cannot be resolved"
+    elif where in ("grpc-port", "tls-grpc-port"):  # found by review: a traceback per test, or a 30 s wait
+        server = Emulator(tls=where == "tls-grpc-port").start()
+        url, said = f"http://{server.endpoint}", "is not an emulator's control plane (it answers, but not in HTTP"
     else:
         server = http.server.HTTPServer(("127.0.0.1", 0), _NotAnEmulator)
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -356,7 +359,9 @@ def test_a_wrong_admin_url_stops_the_session_at_once_saying_why(pytester, monkey
     try:
         result = pytester.runpytest_subprocess("-p", "no:randomly")
     finally:
-        if server is not None:
+        if isinstance(server, Emulator):
+            server.stop()
+        elif server is not None:
             server.shutdown()
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
     result.stdout.fnmatch_lines([f"*ycr external mode: {url}*{said}*"])
@@ -443,7 +448,7 @@ def test_a_missing_sdk_fails_the_tests_that_need_it_naming_the_extra(pytester):
     pytester.makepyfile(test_sdk=NO_SDK_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:randomly")
     result.assert_outcomes(passed=1, errors=3)
-    result.stdout.fnmatch_lines(["this fixture needs the official SDK: pip install 'ycr-emulator[[]sdk]'*ycr_sdk_missing = skip*"])
+    result.stdout.fnmatch_lines(["this fixture needs the official SDK: install this package with its sdk extra (pip install '/path/to/ycr-emulator[[]sdk]')*ycr_sdk_missing = skip*"])
     assert "During handling of the above exception" not in result.stdout.str()  # one message, not two
 
 
@@ -472,6 +477,14 @@ def test_the_sdk_retries_an_injected_unavailable(ycr, ycr_image, ycr_sdk):
     assert [call["code"] for call in ycr.calls_of("ImageService/Get")] == ["UNAVAILABLE", "UNAVAILABLE", "OK"]
 
 
+@pytest.mark.ycr_fault(method="ImageService/Get", code="UNAVAILABLE", count=3)
+def test_the_sdks_throttling_gives_up_on_the_third_failure(ycr, ycr_image, ycr_sdk):
+    image = ycr_image("app")
+    with pytest.raises(grpc.RpcError) as failed:
+        ycr_sdk.client(ImageServiceStub).Get(pb.GetImageRequest(image_id=image.id))
+    assert failed.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
 @pytest.mark.ycr_sdk(retry_policy=None)
 @pytest.mark.ycr_fault(method="ImageService/Get", code="UNAVAILABLE", count=1)
 def test_without_a_retry_policy_it_fails(ycr, ycr_image, ycr_sdk):
@@ -495,7 +508,7 @@ def test_ycr_sdk_retries_as_the_sdk_does_and_takes_sdk_settings(pytester, mode):
     result = pytester.runpytest_subprocess(
         f"--ycr-mode={mode}", "-p", "no:randomly", "-W", "ignore:Call to deprecated class RetryInterceptor"
     )
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
 
 
 # ---- #24: a fast way to wait for pending operations ------------------------------------------------
@@ -520,7 +533,7 @@ def test_waiting_without_sleeping(ycr, ycr_image, ycr_stubs, ycr_wait):
 @pytest.mark.ycr_operations("ImageService/Delete=polls:1000")
 def test_a_wait_that_never_ends_says_so(ycr_image, ycr_stubs, ycr_wait):
     operation = ycr_stubs.images.Delete(pb.DeleteImageRequest(image_id=ycr_image("app").id))
-    with pytest.raises(TimeoutError, match="not done after 10 polls"):
+    with pytest.raises(TimeoutError, match="not done after 10 polls .*ycr.advance_time"):
         ycr_wait(operation, max_polls=10)
 """
 
@@ -569,3 +582,53 @@ def test_an_external_emulator_is_left_as_the_session_found_it(pytester, shared, 
     pytester.makepyfile(test_changes=CHANGES_EVERYTHING)
     pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=1)
     assert now() == before
+
+
+SDK_SETTINGS_MISTAKES = """
+import pytest
+
+
+@pytest.mark.ycr_sdk(retry_polcy=None)
+def test_misspelled_setting(ycr_sdk):
+    pass
+
+
+@pytest.mark.ycr_sdk(retry_policy="none")
+def test_wrong_retry_policy(ycr_sdk):
+    pass
+
+
+def test_wrong_code(ycr_sent):
+    with pytest.raises(ValueError, match="code: 'NOT_FUOND' is not a gRPC status name"):
+        ycr_sent("ImageService/Delete", "image_id", code="NOT_FUOND")
+    import grpc
+    assert ycr_sent("ImageService/Delete", "image_id", code=grpc.StatusCode.NOT_FOUND) == []
+"""
+
+
+def test_mistakes_in_sdk_settings_and_sent_codes_are_said(pytester):
+    """Found by review: ycr_sdk(retry_polcy=None) was silently ignored (yandexcloud.SDK takes **kwargs),
+    retry_policy="none" failed inside the SDK, and ycr_sent(code="NOT_FUOND") answered []."""
+    pytester.makepyfile(test_mistakes=SDK_SETTINGS_MISTAKES)
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=2)
+    result.stdout.fnmatch_lines([
+        "*@pytest.mark.ycr_sdk: retry_polcy is not a setting of yandexcloud.SDK*retry_policy*",
+        "*@pytest.mark.ycr_sdk: retry_policy: must be a yandexcloud.RetryPolicy or None, got 'none'*",
+    ], consecutive=False)  # fmt: skip
+
+
+def test_a_bad_ycr_sdk_missing_value_stops_the_run(pytester):
+    pytester.makeini("[pytest]\nycr_sdk_missing = skp\n")
+    pytester.makepyfile(test_one="def test_one(ycr):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*ycr_sdk_missing: must be fail or skip, got 'skp'*"])
+
+
+def test_an_admin_url_that_is_not_http_is_refused_at_start(pytester, monkeypatch):
+    monkeypatch.setenv("YCR_EMULATOR_ADMIN_URL", "127.0.0.1:8091")
+    pytester.makepyfile(test_one="def test_one(ycr):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*must be http://HOST:PORT*got '127.0.0.1:8091'*"])

@@ -3,6 +3,7 @@ running emulator through its control plane with the same API as ``Emulator``."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import math
 import socket
@@ -123,6 +124,11 @@ class RemoteEmulator:
             except ControlPlaneError as error:  # an HTTP answer, but not the control plane's
                 raise ConnectionError(
                     f"{self.admin_url} is not an emulator's control plane (HTTP {error.status})"
+                ) from None
+            except http.client.HTTPException as error:  # something answers, but not HTTP (a gRPC or TLS port)
+                raise ConnectionError(
+                    f"{self.admin_url} is not an emulator's control plane (it answers, but not in HTTP: "
+                    f"{type(error).__name__})"
                 ) from None
             except ValueError:  # an answer that is not JSON
                 raise ConnectionError(

@@ -201,7 +201,7 @@ OPERATIONS = (
     ControlOperation("remove_fault", "DELETE", "/faults/{id}", "params", _remove_fault),
     ControlOperation(
         "calls", "GET", "/calls", "params",
-        lambda emulator, params: emulator.calls_of(params["method"]) if params.get("method") else emulator.calls,
+        lambda emulator, params: emulator.calls_of(params["method"]) if "method" in params else emulator.calls,
         query=("method",), attribute=True,
     ),
     ControlOperation(
