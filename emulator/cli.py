@@ -164,6 +164,8 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
         raise ValueError("--cert and --key go together")
     if args.tls and args.tls_port is not None:
         raise ValueError("--tls serves TLS on --port; --tls-port adds a TLS port beside plaintext: choose one")
+    if args.tls_port is not None and args.tls_port == args.port and args.port != 0:
+        raise ValueError(f"--tls-port: must differ from --port ({args.port})")
     if (args.ca_file or args.cert) and not (args.tls or args.tls_port is not None):
         raise ValueError("--ca-file, --cert and --key need --tls or --tls-port")
     if args.max_operations < 0:

@@ -668,3 +668,16 @@ def test_the_readme_gives_the_demo_datas_counts():
     images = sum(len(registry.get("images", [])) for registry in demo["registries"])
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert f"({len(demo['registries'])} registries, {images} images)` when it is ready" in readme
+
+
+def test_the_same_port_twice_and_a_host_that_is_not_ours_say_so(tmp_path):
+    """Found by review (#24): --port equal to --tls-port said "is the port in use?", and a host this
+    machine has no address for printed gRPC's own add_port log line first."""
+    same = run_to_exit("--port", "50399", "--tls-port", "50399", cwd=tmp_path)
+    assert same.returncode == 2, same.stderr
+    assert same.stderr.strip().splitlines() == ["ycr-emulator: --tls-port: must differ from --port (50399)"]
+    foreign = run_to_exit("--host", "192.0.2.1", "--port", "50398", cwd=tmp_path)  # TEST-NET-1: never ours
+    assert foreign.returncode == 1, foreign.stderr
+    assert foreign.stderr.strip().splitlines() == [
+        "ycr-emulator: cannot listen on 192.0.2.1:50398 (this machine has no such address)"
+    ], foreign.stderr

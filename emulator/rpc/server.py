@@ -80,16 +80,16 @@ def format_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
 
 
-def _taken(address: str) -> bool:
-    """Whether something listens on ``address`` (host:port, a port > 0): asked first, so that a port in
-    use is said in one line of ours instead of gRPC's own log line before it. SO_REUSEADDR, as gRPC
+def _taken(address: str) -> str | None:
+    """Why ``address`` (host:port, a port > 0) cannot be listened on, or None: asked first, so that it
+    is said in one line of ours instead of gRPC's own log line before it. SO_REUSEADDR, as gRPC
     binds: a port whose last connections linger in TIME_WAIT is free."""
     host, _, port = address.rpartition(":")
     host = host.strip("[]")
     try:
         infos = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
     except (OSError, ValueError):
-        return False  # gRPC says what is wrong with it
+        return None  # gRPC says what is wrong with it
     for family, kind, protocol, _, where in infos:
         with socket.socket(family, kind, protocol) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -97,13 +97,19 @@ def _taken(address: str) -> bool:
                 probe.bind(where)
             except OSError as error:
                 if error.errno == errno.EADDRINUSE:
-                    return True
-    return False
+                    return "is the port in use?"
+                if error.errno == errno.EADDRNOTAVAIL:
+                    return "this machine has no such address"
+    return None
+
+
+class CannotListen(OSError):
+    """An address the server cannot listen on, and why (said before gRPC tries, and logs its own line)."""
 
 
 def _bind(server: grpc.Server, address: str, credentials: grpc.ServerCredentials | None) -> int:
-    if not address.endswith(":0") and _taken(address):
-        return 0
+    if not address.endswith(":0") and (why := _taken(address)):
+        raise CannotListen(f"cannot listen on {address} ({why})")
     try:
         if credentials is None:
             return server.add_insecure_port(address)
