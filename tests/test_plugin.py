@@ -632,3 +632,27 @@ def test_an_admin_url_that_is_not_http_is_refused_at_start(pytester, monkeypatch
     result = pytester.runpytest_subprocess("-p", "no:randomly")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*must be http://HOST:PORT*got '127.0.0.1:8091'*"])
+
+
+STUBS_ON_STRICT = """
+def test_stubs(ycr_stubs):
+    pass
+
+
+def test_channel(ycr_channel):
+    pass
+"""
+
+
+def test_the_channel_and_stubs_on_a_strict_emulator_that_refuses_the_token_say_what_to_change(
+    pytester, shared, monkeypatch
+):
+    """Found by review (#24): ycr_channel and ycr_stubs got a bare UNAUTHENTICATED where ycr_sdk says
+    what to change."""
+    pytester.makepyfile(test_strict=STUBS_ON_STRICT)
+    monkeypatch.setenv("YCR_EMULATOR_ADMIN_TOKEN", "admin-secret")
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        ["ycr_channel: the emulator at * runs strict auth and refuses the plugin's test token t1.ycr-test-token*"]
+    )
