@@ -27,12 +27,16 @@ from emulator.api.validation import validate
 from emulator.api.values import ValueProblem
 from emulator.api.wire import message_class
 from emulator.rpc.auth import ANONYMOUS, Auth, Principal
-from emulator.rpc.faults import Faults
+from emulator.rpc.faults import MIGRATION_STARTS, Faults
 from emulator.rpc.paging import PageTokens
 from emulator.rpc.recording import CallRecorder, RecordedCall
 from emulator.state.store import Store
 
 log = logging.getLogger("emulator")
+
+
+def _no_migration_failures(registry_ids: Iterable[str]) -> tuple[dict[str, str], ...]:
+    return ()
 
 
 @dataclass(eq=False)
@@ -51,7 +55,7 @@ class Call:
     authorized: bool = False
     # The migration_failure parts ({"registry_id", "repository"?, "tag"?, "code", "message"}) of the fault
     # rules that take a migration start moving these registries (counting them then: Faults.take_migration_failures).
-    migration_failures: Callable[[Iterable[str]], tuple[dict[str, str], ...]] = lambda registry_ids: ()
+    migration_failures: Callable[[Iterable[str]], tuple[dict[str, str], ...]] = _no_migration_failures
 
     def authorize(self, folder_id: str) -> None:
         """PERMISSION_DENIED unless the caller may touch ``folder_id``."""
@@ -315,8 +319,10 @@ class Injected(WithCode):
 
 
 def _migration_failures(faults: Faults | None, method: Method, request: Message):
-    if faults is None:
-        return lambda registry_ids: ()
+    """What a migration start's call reads its fault rules' failures through (decided per method:
+    only the starts have any, so no other call builds a reader)."""
+    if faults is None or method.short not in MIGRATION_STARTS:
+        return _no_migration_failures
     return lambda registry_ids: faults.take_migration_failures(method, _Fields(request), registry_ids)
 
 
