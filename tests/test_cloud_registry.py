@@ -14,6 +14,7 @@ import grpc
 import pytest
 
 from emulator import Emulator
+from emulator.state.artifacts import tag_artifact_id
 
 pytest.importorskip("yandexcloud")
 from google.protobuf.field_mask_pb2 import FieldMask  # noqa: E402
@@ -1070,3 +1071,25 @@ def test_an_enabled_policy_runs_hard_deletes_now_and_soft_deletes_after_its_cool
         f"lifecycle-policy:{policy.id}",
         "yandex.cloud.cloudregistry.v1.DeleteArtifactMetadata",
     )
+
+
+def test_images_with_ids_of_any_seeded_length_are_artifacts_get_and_delete_find(fresh, stubs):
+    """Found by the example project (#24): a seed may give an image any id of 1-50 characters, but
+    Get and Delete found an artifact only by a 20-character image id, so List showed `oldweb` and
+    Delete answered "Artifact oldweb not found"."""
+    registry = create(stubs, name="short-ids")
+    untagged = fresh.add_image(registry.id, "app", id="oldweb")
+    tagged = fresh.add_image(registry.id, "app", id="amuchlongerimageidthantwenty", tags=["v1"])
+    listed = {
+        artifact.name: artifact.id
+        for artifact in list_all(stubs, registry_id=registry.id)
+        if artifact.kind == Artifact.ARTIFACT
+    }
+    assert listed == {untagged.digest: "oldweb", "v1": tag_artifact_id(tagged.id, "v1")}
+    for artifact_id in listed.values():
+        got = stubs.artifacts.Get(artifact_service_pb2.GetArtifactRequest(artifact_id=artifact_id), timeout=10)
+        assert got.id == artifact_id
+    for artifact_id in listed.values():
+        operation = stubs.artifacts.Delete(artifact_service_pb2.DeleteArtifactRequest(artifact_id=artifact_id))
+        assert operation.done and not operation.HasField("error"), operation.error
+    assert fresh.store.images.keys().isdisjoint({untagged.id, tagged.id})

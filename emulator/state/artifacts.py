@@ -291,14 +291,18 @@ class ArtifactTable:
             repository = self.repositories.get(artifact_id)
             if repository is not None and self.registries[repository.registry_id].api == CLOUD_REGISTRY_API:
                 return self._package_artifact(repository)
-            image = self.images.get(artifact_id[:20])
-            if image is not None and self.registries[image.registry_id].api == CLOUD_REGISTRY_API:
-                if len(artifact_id) == 20 and not image.tags:
-                    return self._tag_artifact(image, None)
-                for tag in image.tags:
-                    if artifact_id == artifact_id_of(image, tag):
-                        return self._tag_artifact(image, tag)
+            untagged = self.images.get(artifact_id)  # an image's id, of any length a seed may give
+            if untagged is not None and not untagged.tags and self._in_cloud_registry(untagged):
+                return self._tag_artifact(untagged, None)
+            tagged = self.images.get(artifact_id[:-9])  # tag_artifact_id: the image's id, "t", 8 characters
+            if tagged is not None and self._in_cloud_registry(tagged):
+                for tag in tagged.tags:
+                    if artifact_id == artifact_id_of(tagged, tag):
+                        return self._tag_artifact(tagged, tag)
             raise NotFound(f"Artifact {shown(artifact_id)} not found")
+
+    def _in_cloud_registry(self, image: Image) -> bool:
+        return self.registries[image.registry_id].api == CLOUD_REGISTRY_API
 
     def get_artifact_by_path(self, registry_id: str, path: str) -> Artifact:
         """The node at ``path``: a package before a folder of the same path, then an artifact."""
