@@ -324,6 +324,12 @@ def test_create_for_a_credential_no_longer_configured_is_unauthenticated(strict_
     ["never-configured", "eyJub3QiOiJ1cyJ9.e30.c2ln", f"{ADMIN}x", "IAM-TOKEN"],
     ids=["unknown", "unknown-jwt", "near-miss", "an-issued-iam-token"],
 )
+@pytest.mark.behaviour(
+    "IamTokenService/Create",
+    "choice",
+    "Under strict auth only configured credentials are traded; others are UNAUTHENTICATED.",
+    "strict auth knows its tokens in advance",
+)
 def test_strict_create_trades_only_configured_credentials(world, field, secret):
     if secret == "IAM-TOKEN":  # an IAM token is not an OAuth token or JWT: no token chaining
         secret = world.issue("oauth", credential("oauth", "one"))
@@ -362,6 +368,12 @@ FOLDERLESS_OPERATION = {  # as a seed (or an old state file) may hold one
 
 @pytest.mark.parametrize("limit", LIMITS)
 @pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.behaviour(
+    "OperationService/Get",
+    "choice",
+    "A caller may read an operation only if it may touch the folder it acted in.",
+    "IAM is not emulated; the folder is the unit of access",
+)
 def test_an_operation_without_a_folder_is_readable_only_by_unrestricted_tokens(world, source, limit):
     world.emulator.load_seed({"registries": [], "operations": [FOLDERLESS_OPERATION]})
     request = operation_pb.GetOperationRequest(operation_id=FOLDERLESS_OPERATION["id"])
@@ -370,6 +382,12 @@ def test_an_operation_without_a_folder_is_readable_only_by_unrestricted_tokens(w
 
 
 @pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.behaviour(
+    "*",
+    "choice",
+    "Authentication comes first, then validation, then existence, then the folder: an unknown id is NOT_FOUND for any caller.",
+    "the order is not documented; checking existence first answers an unknown id alike for every caller",
+)
 def test_unknown_ids_are_not_found_even_without_access_anywhere(world, source):
     """Existence before the folder check (the README's auth order)."""
     metadata = bearer(world.token(source, "empty"))
@@ -397,6 +415,12 @@ def test_a_repeated_delete_does_not_outlive_a_narrowed_limit(strict_emulator, wo
 
 
 @pytest.mark.parametrize("source", ISSUED)
+@pytest.mark.behaviour(
+    "IamTokenService/Create",
+    "documented",
+    "An IAM token expires 12 hours after it is issued, by the emulator's clock.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/iam/concepts/authorization/iam-token.md (no more than 12 hours)",
+)
 def test_an_iam_token_expires_twelve_hours_after_it_is_issued(world, source):
     field = "yandex_passport_oauth_token" if source == "oauth" else "jwt"
     before = time.time_ns()

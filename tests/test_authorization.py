@@ -50,6 +50,12 @@ def send(emulator: Emulator, method: Method, request, token: str) -> grpc.Status
 
 
 @pytest.mark.parametrize("method", GUARDED, ids=lambda method: method.short)
+@pytest.mark.behaviour(
+    "*",
+    "choice",
+    "A caller without access to the resource's folder is PERMISSION_DENIED and changes nothing.",
+    "IAM roles are not emulated: strict auth limits a token to folders, the nearest stand-in a test can set",
+)
 def test_a_caller_without_access_to_the_folder_is_denied_and_changes_nothing(strict_emulator, method):
     strict_emulator.reset()
     world = load_world(strict_emulator, bearer(ADMIN))
@@ -110,6 +116,12 @@ def test_a_malformed_folder_is_invalid_argument_before_any_folder_check(strict_e
 
 @pytest.mark.parametrize("method", [m for m in CATALOGUE.keyset_lists if "folder" in dict(m.spec.scopes).values()], ids=str)
 @pytest.mark.parametrize("auth", ["none", "strict"])
+@pytest.mark.behaviour(
+    "*",
+    "choice",
+    "A folder id the emulator cannot hold (not 1-50 lowercase letters and digits) is INVALID_ARGUMENT naming folder_id.",
+    "production's answer to a malformed folder id is not documented",
+)
 def test_a_list_in_a_malformed_folder_is_invalid_argument_in_every_mode(method, auth):
     """Found by review: P14 held for Create only; List(folder_id="Folder!") answered an empty page
     in auth mode none and PERMISSION_DENIED in strict mode."""

@@ -20,6 +20,8 @@ from xml.etree import ElementTree
 import pytest
 
 from emulator.control.process import EmulatorProcess
+from tests.support.docs import assert_on_page
+from tests.support.exercised import assert_exercised
 from tests.support.scenarios import assert_the_cloud_registry_step, assert_the_lifecycle_step, assert_the_scan_step
 
 GO_DIR = Path(__file__).parent / "clients" / "go"
@@ -36,7 +38,7 @@ RUN_TIMEOUT = 120  # seconds for one run of a program; a run takes 0.1-1.2 s
 # Each is its program's code between the "README snippet" markers, word for word
 # (test_the_readme_snippets_are_what_the_programs_run).
 
-README_GO_V1 = """\
+DOC_GO_V1 = """\
 ```go
 // connect points the SDK at the emulator: its TLS address, its CA, and a token it accepts.
 func connect(endpoint, caFile string, credentials ycsdk.Credentials, options ...grpc.DialOption) (*ycsdk.SDK, error) {
@@ -57,7 +59,7 @@ func connect(endpoint, caFile string, credentials ycsdk.Credentials, options ...
 ```
 """
 
-README_GO_V2 = """\
+DOC_GO_V2 = """\
 ```go
 // connect points the SDK at the emulator: its TLS address, its CA, and a token it accepts.
 func connect(endpoint, caFile string, credentials credentials.Credentials, more ...options.Option) (*ycsdk.SDK, error) {
@@ -75,7 +77,7 @@ func connect(endpoint, caFile string, credentials credentials.Credentials, more 
 ```
 """
 
-README_SNIPPETS = {"v1": README_GO_V1, "v2": README_GO_V2}
+DOC_SNIPPETS = {"v1": DOC_GO_V1, "v2": DOC_GO_V2}
 
 
 # ---- building the programs, once per session -------------------------------------------------------
@@ -194,6 +196,7 @@ def test_the_go_sdk_against_the_standalone_emulator(go_programs, standalone, ver
     standalone.reset()
     code, output = _run_standalone(go_programs[version], standalone, scenario)
     assert_passed(version, scenario, code, output)
+    assert_exercised(f"go {version}", scenario, standalone.calls)  # what the fidelity page says it calls
     if scenario == "images":  # check.SeedImages' first registry; the programs name the policy
         assert_the_lifecycle_step(standalone, registry="go-images-0", path="app", policy="go-keep-newest")
         assert_the_scan_step(standalone, registry="go-images-0", path="app")
@@ -300,7 +303,7 @@ def test_the_go_sdk_against_the_plugins_subprocess_mode(downstream, version, sce
         pytest.fail(f"go-sdk {version} {scenario} in the plugin's subprocess mode:\n{failure}", pytrace=False)
 
 
-# ---- the README --------------------------------------------------------------------------------------
+# ---- the docs (other-languages.md) ----------------------------------------------------------------------
 
 
 def _snippet(module: str) -> str:
@@ -314,13 +317,9 @@ def _snippet(module: str) -> str:
 
 
 @pytest.mark.parametrize("version", SDKS)
-def test_the_readme_snippets_are_what_the_programs_run(version):
-    assert README_SNIPPETS[version] == _snippet(SDKS[version])
+def test_the_documented_snippets_are_what_the_programs_run(version):
+    assert DOC_SNIPPETS[version] == _snippet(SDKS[version])
 
 
-def test_the_readme_says_the_same():
-    readme = (REPOSITORY / "README.md").read_text()
-    for version, text in README_SNIPPETS.items():
-        assert text in readme, (
-            f"the go-sdk {version} snippet (README_GO_{version.upper()}) is not in README.md as written"
-        )
+def test_the_docs_say_the_same():
+    assert_on_page("other-languages.md", DOC_GO_V1=DOC_GO_V1, DOC_GO_V2=DOC_GO_V2)

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from emulator.control.process import EmulatorProcess
+from tests.support.docs import assert_on_page
+from tests.support.exercised import assert_exercised
 from tests.support.scenarios import assert_the_cloud_registry_step, assert_the_lifecycle_step, assert_the_scan_step
 
 NODE_DIR = Path(__file__).parent / "clients" / "node"
@@ -37,7 +39,7 @@ PYCACHE = Path(tempfile.gettempdir(), f"ycr-downstream-pycache-{os.getuid()}")
 # ---- README text (the lead pastes the same into README.md) ---------------------------------------
 # Each line of the JavaScript is a line of scenario.js (test_the_readme_snippet_is_what_the_program_runs).
 
-README_NODE = """\
+DOC_NODE = """\
 ```js
 const fs = require('node:fs');
 const { Session, waitForOperation } = require('@yandex-cloud/nodejs-sdk');
@@ -54,7 +56,7 @@ const done = await waitForOperation(operation, session, 60_000, endpoint); // po
 ```
 """
 
-README_NODE_OAUTH = """\
+DOC_NODE_OAUTH = """\
 ```js
 const { promisify } = require('node:util');
 const grpc = require('@grpc/grpc-js');
@@ -167,6 +169,7 @@ def _run_standalone(process: EmulatorProcess, scenario: str) -> tuple[int, str]:
 def test_the_node_sdk_against_the_standalone_emulator(standalone, scenario):
     code, output = _run_standalone(standalone, scenario)
     assert_passed(scenario, code, output)
+    assert_exercised("node", scenario, standalone.calls)  # what the fidelity page says it calls
     if scenario == "images":  # the images scenario's first registry and what it names the policy
         assert_the_lifecycle_step(standalone, registry="node-first", path="team/web", policy="node-keep-newest")
         assert_the_scan_step(standalone, registry="node-first", path="team/web")
@@ -256,14 +259,12 @@ def _code_lines(snippet: str) -> list[str]:
     return [line.strip() for line in snippet.splitlines() if line.strip() and not line.startswith("```")]
 
 
-def test_the_readme_snippet_is_what_the_program_runs():
+def test_the_documented_snippet_is_what_the_program_runs():
     program = {line.strip() for line in SCENARIO_JS.read_text().splitlines()}
-    for snippet in (README_NODE, README_NODE_OAUTH):
+    for snippet in (DOC_NODE, DOC_NODE_OAUTH):
         missing = [line for line in _code_lines(snippet) if line not in program]
-        assert not missing, f"README lines that scenario.js does not run: {missing}"
+        assert not missing, f"documented lines that scenario.js does not run: {missing}"
 
 
-def test_the_readme_says_the_same():
-    readme = (REPOSITORY / "README.md").read_text()
-    for name, text in (("README_NODE", README_NODE), ("README_NODE_OAUTH", README_NODE_OAUTH)):
-        assert text in readme, f"{name} is not in README.md as written"
+def test_the_docs_say_the_same():
+    assert_on_page("other-languages.md", DOC_NODE=DOC_NODE, DOC_NODE_OAUTH=DOC_NODE_OAUTH)

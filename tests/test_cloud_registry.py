@@ -3,7 +3,7 @@ SDK's generated stubs on a channel (its ``SDK.client()`` knows no cloudregistry 
 operation waiter: one state with Container Registry, each API seeing its own registries; a Docker
 registry's images browsable and deletable as artifacts.
 
-Documented: what the protos and the Cloud Registry docs say (cited in the README).
+Documented: what the protos and the Cloud Registry docs say (cited in docs/cloud-registry.md).
 The emulator's choice: what nothing public says, marked so in each test's docstring."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import grpc
 import pytest
 
 from emulator import Emulator
-from emulator.state.artifacts import tag_artifact_id
 
 pytest.importorskip("yandexcloud")
 from google.protobuf.field_mask_pb2 import FieldMask  # noqa: E402
@@ -42,6 +41,10 @@ from yandex.cloud.containerregistry.v1 import (  # noqa: E402
 )
 from yandex.cloud.endpoint import api_endpoint_service_pb2, api_endpoint_service_pb2_grpc  # noqa: E402
 from yandex.cloud.operation import operation_service_pb2_grpc  # noqa: E402
+
+from emulator.state.artifacts import tag_artifact_id
+from tests.support.docs import assert_on_page
+from tests.support.exercised import assert_exercised
 
 FOLDER = "b1gcloudregistry0001"
 Registry = registry_pb2.Registry
@@ -103,6 +106,18 @@ def listed(stubs, **fields) -> list[Registry]:
 # ---- registries -----------------------------------------------------------------------------
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.RegistryService/Create",
+    "documented",
+    "Registries of every kind and type are created and read back.",
+    "yandex/cloud/cloudregistry/v1/registry_service.proto",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.RegistryService/List",
+    "documented",
+    "List filters by kind, type and name.",
+    "yandex/cloud/cloudregistry/v1/registry_service.proto",
+)
 def test_registries_of_every_kind_and_type_are_created_read_and_listed_by_kind_type_and_name(fresh, stubs):
     made = {}
     for kind in ("MAVEN", "NPM", "DOCKER", "DEBIAN", "NUGET", "PYPI", "BINARY", "GO"):
@@ -136,6 +151,12 @@ def test_registries_of_every_kind_and_type_are_created_read_and_listed_by_kind_t
     assert listed(stubs, status=[Registry.DELETING]) == []
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.RegistryService/List",
+    "documented",
+    "List pages by 10 by default; its pages make the whole.",
+    "yandex/cloud/cloudregistry/v1/registry_service.proto (Default value: 10)",
+)
 def test_a_list_pages_by_ten_by_default_and_its_pages_make_the_whole(fresh, stubs):
     """Documented: "Default value: 10" (ListRegistriesRequest.page_size)."""
     for n in range(23):
@@ -173,6 +194,12 @@ def test_a_list_pages_by_ten_by_default_and_its_pages_make_the_whole(fresh, stub
         ),
     ],
 )
+@pytest.mark.behaviour(
+    "cloudregistry.RegistryService/Create",
+    "documented",
+    "Every annotated field of the request is checked as annotated, and a refused Create makes nothing.",
+    "yandex/cloud/cloudregistry/v1/registry_service.proto",
+)
 def test_a_create_the_annotations_refuse_names_the_field_and_makes_nothing(fresh, stubs, fields, named):
     request = registry_service_pb2.CreateRegistryRequest(
         **{"folder_id": FOLDER, "kind": Registry.DOCKER, "type": Registry.LOCAL, **fields}
@@ -183,6 +210,12 @@ def test_a_create_the_annotations_refuse_names_the_field_and_makes_nothing(fresh
     assert listed(stubs) == []
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.RegistryService/Create",
+    "choice",
+    "A name is unique in its folder among Cloud Registry's registries; Container Registry's are named apart.",
+    "the two APIs share one state but not their registries",
+)
 def test_a_name_is_unique_in_its_folder_among_cloud_registry_registries(fresh, stubs):
     """The emulator's choice: Container Registry's and Cloud Registry's registries are named apart
     (two services), as the docs say nothing of a name shared between them."""
@@ -195,6 +228,12 @@ def test_a_name_is_unique_in_its_folder_among_cloud_registry_registries(fresh, s
     assert [r.name for r in listed(stubs)] == ["shared"]
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.RegistryService/Update",
+    "choice",
+    "update_mask may name name, labels, description, properties and pattern_filter; modified_at moves with each update.",
+    "the reference lists the fields, not the mask's paths",
+)
 def test_update_changes_what_its_mask_names_and_modified_at(fresh, stubs):
     registry = create(stubs, name="before", description="old", properties={"source": "a"})
     request = registry_service_pb2.UpdateRegistryRequest(
@@ -219,6 +258,18 @@ def test_update_changes_what_its_mask_names_and_modified_at(fresh, stubs):
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and error.details().startswith("update_mask:")
 
 
+@pytest.mark.behaviour(
+    "RegistryService/Get",
+    "choice",
+    "Container Registry's calls do not find Cloud Registry's registries or images (NOT_FOUND), nor the other way round.",
+    "one state serves both APIs; only the migration makes a registry Cloud Registry's",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.RegistryService/Get",
+    "choice",
+    "Cloud Registry's calls do not find Container Registry's registries (NOT_FOUND), nor the other way round.",
+    "one state serves both APIs; only the migration makes a registry Cloud Registry's",
+)
 def test_each_api_sees_only_its_own_registries_and_images(fresh, stubs):
     """The emulator's choice (one state, two services): Container Registry's calls do not find
     Cloud Registry's registries or their images, and Cloud Registry's do not find Container
@@ -241,6 +292,18 @@ def test_each_api_sees_only_its_own_registries_and_images(fresh, stubs):
         assert refused(call, request).code() == grpc.StatusCode.NOT_FOUND, request
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.RegistryService/ForceDelete",
+    "documented",
+    "ForceDelete deletes the registry along with all its repositories and data.",
+    "yandex/cloud/cloudregistry/v1/registry_service.proto",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.RegistryService/Delete",
+    "choice",
+    "Delete refuses a registry that holds images (FAILED_PRECONDITION), as Container Registry's does.",
+    "the reference does not say; ForceDelete exists for the other case",
+)
 def test_delete_refuses_a_registry_with_images_and_force_delete_takes_them(fresh, stubs):
     """Documented: ForceDelete "deletes the specified registry along with all its repositories and
     data"; the emulator's choice: a plain Delete of a registry holding images is refused as Container
@@ -262,6 +325,36 @@ def test_delete_refuses_a_registry_with_images_and_force_delete_takes_them(fresh
     assert fresh.store.folders == {}
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.RegistryService/ListIpPermissions",
+    "choice",
+    "IP permissions and access bindings are kept and listed as set, as Container Registry's are.",
+    "the reference says no more",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.RegistryService/SetIpPermissions",
+    "choice",
+    "IP permissions and access bindings are kept and listed as set, as Container Registry's are.",
+    "the reference says no more",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.RegistryService/UpdateIpPermissions",
+    "choice",
+    "IP permissions and access bindings are kept and listed as set, as Container Registry's are.",
+    "the reference says no more",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.RegistryService/ListAccessBindings",
+    "choice",
+    "IP permissions and access bindings are kept and listed as set, as Container Registry's are.",
+    "the reference says no more",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.RegistryService/SetAccessBindings",
+    "choice",
+    "IP permissions and access bindings are kept and listed as set, as Container Registry's are.",
+    "the reference says no more",
+)
 def test_ip_permissions_and_access_bindings_are_kept_as_set(fresh, stubs):
     registry = create(stubs, name="guarded")
     pull = ip_permission_pb2.IpPermission(action=ip_permission_pb2.IpPermission.PULL, ip="10.0.0.0/8")
@@ -292,6 +385,12 @@ def test_ip_permissions_and_access_bindings_are_kept_as_set(fresh, stubs):
     assert list(bindings) == [binding]
 
 
+@pytest.mark.behaviour(
+    "ApiEndpointService/Get",
+    "documented",
+    "Cloud Registry is discovered by the endpoint id `cloud-registry`, as go-sdk resolves it.",
+    "https://github.com/yandex-cloud/go-sdk/blob/master/cloud_registry.go",
+)
 def test_endpoint_discovery_answers_the_sdks_cloud_registry_id(stubs):
     """Documented: go-sdk resolves Cloud Registry by the endpoint id "cloud-registry"."""
     endpoint = stubs.endpoints.Get(api_endpoint_service_pb2.GetApiEndpointRequest(api_endpoint_id="cloud-registry"))
@@ -328,6 +427,18 @@ def docker(fresh, stubs):
     return registry, tagged, untagged, app
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.RegistryService/ListArtifacts",
+    "choice",
+    "A Docker registry is a tree: `library/ubuntu` is the package ubuntu in the folder library, each tag an artifact.",
+    "inferred from AffectedArtifact's `/library/ubuntu/latest` and the filtering patterns page; nothing public shows the list",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.ArtifactService/GetByPath",
+    "choice",
+    "GetByPath finds a package, then a folder, then an artifact at the path.",
+    "a path may name both a package and a folder",
+)
 def test_a_docker_registry_is_a_tree_of_folders_packages_and_artifacts(docker, stubs):
     """Documented: an artifact's full path is like /library/ubuntu/latest, its version the part after
     the last "/" (AffectedArtifact); top-level nodes have an empty path (the docs' list example).
@@ -367,6 +478,12 @@ def test_a_docker_registry_is_a_tree_of_folders_packages_and_artifacts(docker, s
     assert refused(stubs.registries.ListArtifacts, missing).code() == grpc.StatusCode.NOT_FOUND
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.ArtifactService/Get",
+    "choice",
+    "An image list is an artifact whose content.docker holds a manifest_list of the images it references.",
+    "docker_content.proto has the field; what fills it is not shown anywhere",
+)
 def test_an_image_list_is_an_artifact_with_a_manifest_list(fresh, docker, stubs):
     registry, tagged, untagged, _ = docker
     image_list = fresh.add_image(
@@ -402,6 +519,12 @@ def list_all(stubs, **fields) -> list[Artifact]:
             return found
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.ArtifactService/List",
+    "documented",
+    "List filters by kind, registry kind, name, path, creation time and labels, and orders by name, created_at or modified_at.",
+    "yandex/cloud/cloudregistry/v1/artifact_service.proto",
+)
 def test_artifact_lists_filter_order_and_page(docker, stubs):
     registry, tagged, untagged, app = docker
     everything = list_all(stubs, registry_id=registry.id)
@@ -429,6 +552,12 @@ def test_artifact_lists_filter_order_and_page(docker, stubs):
         assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and error.details().startswith(f"{named}:"), fields
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.ArtifactService/Delete",
+    "choice",
+    "Deleting a tag takes the tag off its image; the image goes with its last tag.",
+    "nothing public says what a Docker artifact's delete does",
+)
 def test_deleting_a_tag_keeps_its_image_while_another_tag_names_it(fresh, docker, stubs):
     """The emulator's choice: deleting a tag artifact takes the tag off; its image goes with its
     last tag. Deleting an untagged artifact deletes its image."""
@@ -454,6 +583,12 @@ def test_deleting_a_tag_keeps_its_image_while_another_tag_names_it(fresh, docker
     assert children(stubs, registry.id) == [("FOLDER", "", "library"), ("PACKAGE", "", "app")]
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.ArtifactService/Delete",
+    "choice",
+    "Deleting a folder or a package deletes what lies under it.",
+    "nothing public says",
+)
 def test_deleting_a_folder_or_package_deletes_what_lies_under_it(fresh, docker, stubs):
     registry, *_ = docker
     folder = stubs.artifacts.GetByPath(
@@ -465,6 +600,12 @@ def test_deleting_a_folder_or_package_deletes_what_lies_under_it(fresh, docker, 
     assert [image.repository for image in fresh.store.images.values()] == ["app"]
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.ArtifactService/Delete",
+    "choice",
+    "An image an image list outside the deletion references is FAILED_PRECONDITION at the call.",
+    "as ImageService.Delete refuses it",
+)
 def test_an_image_an_outside_list_references_is_not_deleted(fresh, docker, stubs):
     registry, tagged, _, _ = docker
     fresh.add_image(registry.id, "library/ubuntu", tags=["multi"], manifests=[tagged.digest])
@@ -482,6 +623,12 @@ def test_an_image_an_outside_list_references_is_not_deleted(fresh, docker, stubs
     assert tagged.id in fresh.store.images
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.ArtifactService/UpsertFolder",
+    "choice",
+    "UpsertFolder makes the folder and those above it, and answers the same folder again.",
+    "the reference: 'Creates or updates'; Terraform's provider tests upsert nested folders",
+)
 def test_upsert_folder_makes_the_folders_of_a_path_once(fresh, stubs):
     """Documented: the Terraform provider's tests upsert "/common-artifacts/some-folder" and
     "common-artifacts/some-folder" as one folder. The emulator's choice: the folders above it are
@@ -504,6 +651,18 @@ def test_upsert_folder_makes_the_folders_of_a_path_once(fresh, stubs):
     assert refused(stubs.artifacts.UpsertFolder, request).code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.ArtifactService/ListAccessBindings",
+    "choice",
+    "Folders, packages and artifacts have access bindings of their own, kept as set.",
+    "the reference says no more",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.ArtifactService/SetAccessBindings",
+    "choice",
+    "Folders, packages and artifacts have access bindings of their own, kept as set.",
+    "the reference says no more",
+)
 def test_artifacts_have_access_bindings_of_their_own(fresh, docker, stubs):
     registry, *_ = docker
     binding = access_pb2.AccessBinding(
@@ -522,6 +681,45 @@ def test_artifacts_have_access_bindings_of_their_own(fresh, docker, stubs):
     with Emulator() as other:
         other.load_seed(state)
         assert other.state() == state  # folders and artifacts' bindings are kept
+
+
+@pytest.mark.behaviour(
+    "cloudregistry.RegistryService/UpdateAccessBindings",
+    "choice",
+    "ADD appends the bindings that are absent, REMOVE takes out those present, as Container Registry's do.",
+    "the reference names the actions, not their edge cases",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.ArtifactService/UpdateAccessBindings",
+    "choice",
+    "ADD appends the bindings that are absent, REMOVE takes out those present, as Container Registry's do.",
+    "the reference names the actions, not their edge cases",
+)
+def test_update_access_bindings_adds_what_is_absent_and_removes_what_is_present(fresh, docker, stubs):
+    registry, *_ = docker
+    latest = stubs.artifacts.GetByPath(
+        artifact_service_pb2.GetArtifactByPathRequest(registry_id=registry.id, path="library/ubuntu/latest"), timeout=10
+    )
+    puller, pusher = (
+        access_pb2.AccessBinding(
+            role_id=f"cloud-registry.artifacts.{role}", subject=access_pb2.Subject(id="ajeuser", type="userAccount")
+        )
+        for role in ("puller", "pusher")
+    )
+    deltas = [
+        access_pb2.AccessBindingDelta(action=access_pb2.ADD, access_binding=puller),  # present: nothing changes
+        access_pb2.AccessBindingDelta(action=access_pb2.ADD, access_binding=pusher),
+        access_pb2.AccessBindingDelta(action=access_pb2.REMOVE, access_binding=puller),
+    ]
+    for stub, resource_id in ((stubs.registries, registry.id), (stubs.artifacts, latest.id)):
+        stub.SetAccessBindings(
+            access_pb2.SetAccessBindingsRequest(resource_id=resource_id, access_bindings=[puller]), timeout=10
+        )
+        stub.UpdateAccessBindings(
+            access_pb2.UpdateAccessBindingsRequest(resource_id=resource_id, access_binding_deltas=deltas), timeout=10
+        )
+        listed = stub.ListAccessBindings(access_pb2.ListAccessBindingsRequest(resource_id=resource_id), timeout=10)
+        assert list(listed.access_bindings) == [pusher], resource_id
 
 
 def test_a_seed_holds_cloud_registry_registries_and_folders_and_refuses_what_create_refuses(fresh):
@@ -558,9 +756,9 @@ def test_a_seed_holds_cloud_registry_registries_and_folders_and_refuses_what_cre
         assert fresh.state() == before, registry  # nothing of a bad seed stays
 
 
-# ---- the README's recipe, run as written ----------------------------------------------------
+# ---- the Cloud Registry page's recipe, run as written---------------------------------------------
 
-README_CLOUD_REGISTRY = """\
+DOC_CLOUD_REGISTRY = """\
 import grpc
 from yandex.cloud.cloudregistry.v1 import artifact_service_pb2 as artifacts_pb, artifact_service_pb2_grpc
 from yandex.cloud.cloudregistry.v1 import registry_service_pb2 as registries_pb, registry_service_pb2_grpc
@@ -582,15 +780,14 @@ with Emulator() as emulator:
 """
 
 
-def test_the_readme_recipe_runs_as_written(capsys):
-    from pathlib import Path
+def test_the_cloud_registry_recipe_runs_as_written(capsys):
 
-    assert README_CLOUD_REGISTRY in (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    exec(compile(README_CLOUD_REGISTRY, "README.md", "exec"), {})
+    assert_on_page("cloud-registry.md", DOC_CLOUD_REGISTRY=DOC_CLOUD_REGISTRY)
+    exec(compile(DOC_CLOUD_REGISTRY, "docs/cloud-registry.md", "exec"), {})
     assert capsys.readouterr().out.splitlines() == ["['24.04', 'latest']", "True ['24.04']"]
 
 
-def test_the_sdk_waits_for_cloud_registry_operations_and_cannot_build_its_clients(ycr_sdk, ycr_channel):
+def test_the_sdk_waits_for_cloud_registry_operations_and_cannot_build_its_clients(ycr, ycr_sdk, ycr_channel):
     """Documented (yandexcloud 0.413.0): SDK.client() has no cloudregistry entry; its operation
     waiter, which asks OperationService, works for Cloud Registry's operations."""
     with pytest.raises(RuntimeError, match="Unknown service"):
@@ -604,6 +801,7 @@ def test_the_sdk_waits_for_cloud_registry_operations_and_cannot_build_its_client
         operation, response_type=Registry, meta_type=registry_service_pb2.CreateRegistryMetadata
     )
     assert result.response.name == "waited" and result.meta.registry_id == result.response.id
+    assert_exercised("python", "a Cloud Registry operation waited", ycr.calls)
 
 
 # ---- scans and scan policies ----------------------------------------------------------------
@@ -641,6 +839,30 @@ def artifact_at(stubs, registry_id: str, path: str) -> Artifact:
     return stubs.artifacts.GetByPath(request, timeout=10)
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.ScannerService/Scan",
+    "documented",
+    "Scan takes an artifact id and finds the report seeded for its digest; Get, GetLast and ListVulnerabilities read it.",
+    "yandex/cloud/cloudregistry/v1/scanner_service.proto",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.ScannerService/Get",
+    "documented",
+    "Scan takes an artifact id and finds the report seeded for its digest; Get, GetLast and ListVulnerabilities read it.",
+    "yandex/cloud/cloudregistry/v1/scanner_service.proto",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.ScannerService/GetLast",
+    "documented",
+    "Scan takes an artifact id and finds the report seeded for its digest; Get, GetLast and ListVulnerabilities read it.",
+    "yandex/cloud/cloudregistry/v1/scanner_service.proto",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.ScannerService/ListVulnerabilities",
+    "documented",
+    "Scan takes an artifact id and finds the report seeded for its digest; Get, GetLast and ListVulnerabilities read it.",
+    "yandex/cloud/cloudregistry/v1/scanner_service.proto",
+)
 def test_an_artifact_scan_finds_the_report_of_its_digest(fresh, docker, stubs, scanning):
     """Documented: Scan takes an artifact id; ScanMetadata names the artifact; GetLast is the last
     finished result. On Container Registry's engine: what a scan finds is the seeded report."""
@@ -676,6 +898,12 @@ def test_an_artifact_scan_finds_the_report_of_its_digest(fresh, docker, stubs, s
     assert refused(old_scanner.Scan, old).code() == grpc.StatusCode.NOT_FOUND
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.ScannerService/List",
+    "choice",
+    "List takes the filter message's status, orders by id or status and pages by position, 10 by default.",
+    "the reference gives no default",
+)
 def test_an_artifacts_results_list_by_status_and_page(fresh, docker, stubs, scanning):
     scanner, _, _ = scanning
     registry, tagged, _, _ = docker
@@ -704,6 +932,36 @@ def test_an_artifacts_results_list_by_status_and_page(fresh, docker, stubs, scan
     fresh.configure_operations({})
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.ScanPolicyService/Create",
+    "documented",
+    "One scan policy a registry, and only for a LOCAL or REMOTE DOCKER registry.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/cloud-registry/operations/registry/scanning.md",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.ScanPolicyService/Get",
+    "documented",
+    "One scan policy a registry, and only for a LOCAL or REMOTE DOCKER registry.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/cloud-registry/operations/registry/scanning.md",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.ScanPolicyService/GetByRegistry",
+    "documented",
+    "One scan policy a registry, and only for a LOCAL or REMOTE DOCKER registry.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/cloud-registry/operations/registry/scanning.md",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.ScanPolicyService/Update",
+    "documented",
+    "One scan policy a registry, and only for a LOCAL or REMOTE DOCKER registry.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/cloud-registry/operations/registry/scanning.md",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.ScanPolicyService/Delete",
+    "documented",
+    "One scan policy a registry, and only for a LOCAL or REMOTE DOCKER registry.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/cloud-registry/operations/registry/scanning.md",
+)
 def test_a_registrys_scan_policy_is_kept_once_and_only_for_local_and_remote_docker(fresh, stubs, scanning):
     """Documented: "You can only configure scanning for local and remote Docker registries"
     (operations/registry/scanning.md); GetByRegistry answers the registry's one policy."""
@@ -817,6 +1075,36 @@ def doomed(policies, run_id: str, **fields) -> list[tuple[str, str, int]]:
     ]
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.LifecyclePolicyService/Create",
+    "documented",
+    "At most 10 policies a registry (RESOURCE_EXHAUSTED beyond); a new one is DISABLED.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/_includes/cloud-registry/cloud-registry-limits.md",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.LifecyclePolicyService/ChangeState",
+    "documented",
+    "One policy ENABLED a registry: enabling a second is FAILED_PRECONDITION.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/_includes/cloud-registry/cloud-registry-limits.md",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.LifecyclePolicyService/Get",
+    "documented",
+    "Get answers the policy as created.",
+    "yandex/cloud/cloudregistry/v1/lifecycle_policy_service.proto",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.LifecyclePolicyService/List",
+    "documented",
+    "List pages a registry's policies.",
+    "yandex/cloud/cloudregistry/v1/lifecycle_policy_service.proto",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.LifecyclePolicyService/Update",
+    "choice",
+    "update_mask may name name, description, rules (replaced whole) and state.",
+    "the reference lists the fields, not the mask's paths",
+)
 def test_a_policy_is_created_read_listed_updated_and_enabled_once_a_registry(fresh, aged, policies):
     """Documented: at most 10 policies a registry and 1 enabled; new policies are best created
     DISABLED (the emulator's default when state is unset); ChangeState answers Empty."""
@@ -870,6 +1158,12 @@ def test_a_policy_is_created_read_listed_updated_and_enabled_once_a_registry(fre
         ([LP.LifecycleRule(keep_by_age=LP.KeepByAgeLifecycleRule(younger_than_days=1))] * 11, "rules"),
     ],
 )
+@pytest.mark.behaviour(
+    "cloudregistry.LifecyclePolicyService/Create",
+    "choice",
+    "A rule needs one kind, a delete rule its condition and type, counts within 0-36,500 and a regexp that compiles: else INVALID_ARGUMENT naming it.",
+    "what production refuses is not public; these rules could not run",
+)
 def test_a_rule_production_could_not_run_is_refused_naming_it(fresh, aged, policies, rules, named):
     request = lifecycle_policy_service_pb2.CreateLifecyclePolicyRequest(registry_id=aged.id, rules=rules)
     error = refused(policies.Create, request)
@@ -877,6 +1171,24 @@ def test_a_rule_production_could_not_run_is_refused_naming_it(fresh, aged, polic
     assert fresh.store.cloud_lifecycle_policies == {}
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.LifecyclePolicyService/DryRun",
+    "documented",
+    "KEEP rules win over delete rules; version counts are per package; a rule applies to what matches all its filters.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/cloud-registry/concepts/lifecycle-policy.md",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.LifecyclePolicyService/ListDryRunArtifacts",
+    "choice",
+    "The affected artifacts filter on path and version and order by path, ascending by default.",
+    "the reference gives no default order",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.LifecyclePolicyService/GetDryRunResult",
+    "documented",
+    "GetDryRunResult answers the dry run's result again.",
+    "yandex/cloud/cloudregistry/v1/lifecycle_policy_service.proto",
+)
 def test_a_dry_run_says_what_keep_and_delete_rules_would_delete(fresh, aged, policies):
     """Documented: KEEP rules win over delete rules; version counts are per package; a rule applies
     to what matches all its filters (path_prefix, version_regexp, tag_status); the dry run counts
@@ -914,6 +1226,18 @@ def test_a_dry_run_says_what_keep_and_delete_rules_would_delete(fresh, aged, pol
     assert len(fresh.images) == 10  # a dry run deletes nothing
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.LifecyclePolicyService/ListDryRunResults",
+    "documented",
+    "Results list newest first by default, and from run_after on.",
+    "yandex/cloud/cloudregistry/v1/lifecycle_policy_service.proto",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.LifecyclePolicyService/Delete",
+    "choice",
+    "A deleted policy takes its dry-run results.",
+    "a result belongs to its policy",
+)
 def test_dry_run_results_list_newest_first_within_a_time_range(fresh, aged, policies):
     policy = make_policy(policies, aged.id, [rule(delete=LP.DeleteLifecycleRule(type=LP.HARD_DELETE, always=True))])
     runs = [dry_run(policies, policy.id) for _ in range(3)]
@@ -984,6 +1308,12 @@ def test_a_path_that_is_a_package_is_listed_once(fresh, stubs):
     assert kinds == [Artifact.PACKAGE]
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.ArtifactService/GetByPath",
+    "choice",
+    "Paths are taken with or without slashes around them; a path of slashes alone is INVALID_ARGUMENT.",
+    "the docs write both forms",
+)
 def test_filters_and_paths_take_slashes_around_them(docker, stubs):
     """Found by review: path_filter = "/library/ubuntu" matched nothing; GetByPath("/") was NOT_FOUND
     and ListArtifacts took a path beyond 1,024 characters made of slashes."""
@@ -998,6 +1328,12 @@ def test_filters_and_paths_take_slashes_around_them(docker, stubs):
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and error.details().startswith("path:")
 
 
+@pytest.mark.behaviour(
+    "RepositoryService/Get",
+    "choice",
+    "A Cloud Registry package's id is NOT_FOUND to RepositoryService.Get.",
+    "each API sees only its own registries",
+)
 def test_container_registry_calls_do_not_reveal_a_cloud_registry_package(fresh, docker, stubs):
     """Found by review: RepositoryService.Get of a package's id answered with its registry and path."""
     from yandex.cloud.containerregistry.v1 import repository_service_pb2, repository_service_pb2_grpc
@@ -1028,6 +1364,12 @@ def test_a_seeded_scan_result_names_its_images_artifact(fresh, docker, stubs):
     assert fresh.store.scan_results["che00000000000000001"].artifact_id == latest
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.LifecyclePolicyService",
+    "documented",
+    "An ENABLED policy's run deletes what HARD rules select now, and what SOFT rules select after their cooldown.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/cloud-registry/concepts/lifecycle-policy.md",
+)
 def test_an_enabled_policy_runs_hard_deletes_now_and_soft_deletes_after_its_cooldown(fresh, aged, policies, stubs):
     """Documented: SOFT_DELETE "marks artifacts for deletion ... they remain in the registry during the
     cooldown period ... After this period ends, the artifacts are permanently deleted"; HARD_DELETE

@@ -1,4 +1,4 @@
-"""The README's "Contract testing" recipes, run as written: the local all-four-parts shell recipe
+"""The contract testing page's recipes, run as written: the local all-four-parts shell recipe
 (a snapshot of one standalone emulator, a second seeded from it, diff, the contract suite by
 environment variables) and the strategies example (run downstream by tests/test_strategies.py)."""
 
@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_strategies import README_PROPERTY_TEST
+from tests.support.docs import assert_on_page
+from tests.test_strategies import DOC_PROPERTY_TEST
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-README_CONTRACT_RECIPE = """\
+DOC_CONTRACT_RECIPE = """\
 # contract testing, locally: B stands in for production; A is an emulator made from B's snapshot
 set -e; w=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$w"' EXIT
 F=b1g0000000000000demo; AUTH="--auth strict --require-token ci-token=$F --log-level warning"
@@ -41,7 +42,7 @@ def test_the_local_contract_recipe_runs_as_written():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "YCR_"))}
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     done = subprocess.run(
-        ["bash", "-c", README_CONTRACT_RECIPE], cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=300
+        ["bash", "-c", DOC_CONTRACT_RECIPE], cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=300
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
@@ -51,10 +52,5 @@ def test_the_local_contract_recipe_runs_as_written():
     assert " passed" in summary and "skipped" not in summary and "failed" not in summary, output
 
 
-def test_the_readme_says_the_same():
-    readme = (REPOSITORY / "README.md").read_text()
-    for name, text in {
-        "README_CONTRACT_RECIPE": README_CONTRACT_RECIPE,
-        "README_PROPERTY_TEST": README_PROPERTY_TEST,
-    }.items():
-        assert text in readme, f"{name} is not in README.md as written"
+def test_the_page_says_the_same():
+    assert_on_page("contract-testing.md", DOC_CONTRACT_RECIPE=DOC_CONTRACT_RECIPE, DOC_PROPERTY_TEST=DOC_PROPERTY_TEST)

@@ -112,6 +112,12 @@ def test_d6_an_unbounded_id_is_not_found_with_a_short_message(emulator, channel,
     assert len(error.details()) < 200
 
 
+@pytest.mark.behaviour(
+    "OperationService/Get",
+    "choice",
+    "The newest 10,000 finished operations are kept (settable); an older one is NOT_FOUND.",
+    "how long production keeps them is not public",
+)
 def test_finished_operations_are_kept_up_to_the_limit_with_their_idempotency_keys():
     with Emulator(max_operations=3) as emulator:
         registry = emulator.add_registry(FOLDER)
@@ -240,6 +246,12 @@ def test_a_tampered_or_reconfigured_iam_token_is_refused_in_strict_mode(mode):
 
 @pytest.mark.parametrize("blank", ["\u00a0", "\u2003", "\x1c", "\n", "\r", "\x0b"])
 @pytest.mark.parametrize("field", ["filter", "order_by"])
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "choice",
+    "Only the ASCII space and tab separate words in filter and order_by.",
+    "other Unicode white space would be invisible to a user reading the expression",
+)
 def test_only_ascii_space_and_tab_separate_words(emulator, registry, images, blank, field):
     emulator.add_image(registry.id, "app")
     text = {"filter": f'name{blank}=\t"{registry.id}/app"', "order_by": f"name{blank}desc"}[field]

@@ -1,7 +1,7 @@
 """A downstream project as a new user writes it: its own directory outside this repository, no
 conftest, the package installed (the editable install of this checkout), a clean-up tool under
-test and tests on the plugin's fixtures. It runs the README's plugin recipes as written (the
-snippets below are the README's, word for word), in every plugin mode and every auth mode, under
+test and tests on the plugin's fixtures. It runs the documented plugin recipes as written (the
+snippets below are the docs', word for word), in every plugin mode and every auth mode, under
 ``-W error``, in a pytest process of its own: every test passes, none is skipped, and nothing
 is printed after the summary (no gRPC "Got goaway", no unraisable exceptions).
 
@@ -27,6 +27,8 @@ from pathlib import Path
 import pytest
 from _pytest.pytester import RunResult
 
+from tests.support.docs import assert_on_page
+
 BIN = Path(sys.executable).parent  # the venv's bin: ycr-emulator and pytest, as a user's PATH has them
 # yandexcloud's own wait_operation_and_get_result warns about its own deprecated RetryInterceptor: the
 # README tells -W error users to ignore that one warning, exactly this way.
@@ -35,7 +37,7 @@ NOISE = re.compile(r"goaway|Exception ignored|Traceback|ResourceWarning|PytestUn
 
 # ---- README text (the lead pastes the same into README.md) ---------------------------------------
 
-README_CLEANUP_TEST = """\
+DOC_CLEANUP_TEST = """\
 # test_cleanup.py -- a downstream test: no conftest, no ports, no clean-up code
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 
@@ -49,7 +51,7 @@ def test_untagged_images_are_deleted(ycr, ycr_registry, ycr_image, ycr_channel):
     assert set(ycr.images) == {kept.id}
 """
 
-README_MARKERS_TEST = """\
+DOC_MARKERS_TEST = """\
 # test_markers.py -- settings for one test, in every mode
 import grpc
 import pytest
@@ -83,7 +85,7 @@ def test_delete_pends(ycr_image, ycr_stubs):
     assert not operation.done
 """
 
-README_INI = """\
+DOC_INI = """\
 [pytest]
 ycr_mode = subprocess
 ycr_auth = strict
@@ -93,7 +95,7 @@ ycr_operations =
     RegistryService/Create=polls:2
 """
 
-README_CI = """\
+DOC_CI = """\
 ycr-emulator --port 50051 --tls-port 50052 --admin-port 8081 --log-level warning &
 emulator=$!
 trap 'kill $emulator; wait $emulator' EXIT      # stop it however the job ends
@@ -259,7 +261,7 @@ def test_auth_can_be_tightened_inside_a_test(ycr, ycr_sdk, ycr_registry):
 SEED_FILE = {
     "registries": [{"folder_id": "b1g0000000000000ycrt", "images": [{"repository": "app", "tags": ["from-a-file"]}]}]
 }
-TESTS = 20  # in the files above: 1 + 3 (README) + 4 + 9 + 3
+TESTS = 20  # in the files above: 1 + 3 (docs) + 4 + 9 + 3
 
 
 def _project(root: Path, ini: str) -> Path:
@@ -269,8 +271,8 @@ def _project(root: Path, ini: str) -> Path:
     (root / "seeds").mkdir()
     (root / "seeds" / "one.json").write_text(json.dumps(SEED_FILE))
     (root / "endpoints").mkdir()
-    (root / "test_cleanup.py").write_text(README_CLEANUP_TEST)
-    (root / "test_markers.py").write_text(README_MARKERS_TEST)
+    (root / "test_cleanup.py").write_text(DOC_CLEANUP_TEST)
+    (root / "test_markers.py").write_text(DOC_MARKERS_TEST)
     (root / "test_endpoints.py").write_text(ENDPOINTS_TEST)
     (root / "test_fixtures.py").write_text(FIXTURES_TEST)
     (root / "test_sdk.py").write_text(SDK_TEST)
@@ -334,7 +336,7 @@ AUTH_INI = {"none": "", "any": "ycr_auth = any\n", "strict": "ycr_tokens =\n    
 def test_the_plugin_recipes(tmp_path, pycache, mode, auth, workers):
     ini = f"[pytest]\nycr_mode = {mode}\nycr_operations =\n    RegistryService/Create=polls:2\n{AUTH_INI[auth]}"
     if (mode, auth) == ("subprocess", "strict"):
-        ini = README_INI
+        ini = DOC_INI
     root = _project(tmp_path / "project", ini)
     command = [str(BIN / "pytest"), "-p", "no:cacheprovider", *W_ERROR, *(["-n", str(workers)] if workers > 1 else [])]
     env = _environment(pycache, EXPECTED_AUTH=auth)
@@ -346,7 +348,7 @@ def test_the_plugin_recipes(tmp_path, pycache, mode, auth, workers):
 def test_the_ci_recipe(tmp_path, pycache, auth):
     ini = f"[pytest]\nycr_operations =\n    RegistryService/Create=polls:2\n{AUTH_INI[auth]}"
     root = _project(tmp_path / "project", ini)
-    script = README_CI
+    script = DOC_CI
     for port, free in zip(("50051", "50052", "8081"), _free_ports(3)):
         script = script.replace(port, str(free))
     (root / "ci.sh").write_text(script)
@@ -359,7 +361,7 @@ def test_the_ci_recipe(tmp_path, pycache, auth):
 
 # ---- the README's other recipes: the standalone process and the in-process emulator -----------------
 
-README_IN_PROCESS = """\
+DOC_IN_PROCESS = """\
 from emulator import Emulator
 
 with Emulator() as emulator:
@@ -369,7 +371,7 @@ with Emulator() as emulator:
     channel = emulator.channel()          # a ready grpc.Channel to emulator.endpoint
 """
 
-README_STUBS = """\
+DOC_STUBS = """\
 import grpc
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb, image_service_pb2_grpc
 
@@ -382,7 +384,7 @@ operation = images.Delete(pb.DeleteImageRequest(image_id=page.images[0].id))
 print(operation.done, operation.response.type_url)   # True type.googleapis.com/google.protobuf.Empty
 """
 
-README_SDK = """\
+DOC_SDK = """\
 import yandexcloud
 from yandex.cloud.containerregistry.v1.image_service_pb2 import DeleteImageMetadata, DeleteImageRequest
 from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
@@ -393,7 +395,7 @@ operation = images.Delete(DeleteImageRequest(image_id="crpa2mf008mpjig73rp6"))
 sdk.wait_operation_and_get_result(operation, meta_type=DeleteImageMetadata)
 """
 
-README_CURL = """\
+DOC_CURL = """\
 curl -s localhost:8081/health                       # {"status": "SERVING"}
 curl -s -XPOST localhost:8081/reset
 curl -s -XPOST localhost:8081/seed --data-binary @emulator/demo_seed.json   # any seed file; this one is in a clone
@@ -427,13 +429,13 @@ def _python(snippet: str, cwd: Path, env: dict[str, str]) -> subprocess.Complete
 
 def test_the_standalone_and_in_process_recipes(tmp_path, pycache):
     env = _environment(pycache)
-    _python(README_IN_PROCESS, tmp_path, env)  # prints nothing, "Got goaway" included
+    _python(DOC_IN_PROCESS, tmp_path, env)  # prints nothing, "Got goaway" included
     grpc_port, tls_port, admin_port = (str(port) for port in _free_ports(3))
     with _standalone(["--port", grpc_port, "--admin-port", admin_port], tmp_path, env):
-        printed = _python(README_STUBS.replace("50051", grpc_port), tmp_path, env).stdout
+        printed = _python(DOC_STUBS.replace("50051", grpc_port), tmp_path, env).stdout
         assert printed.splitlines()[-1] == "True type.googleapis.com/google.protobuf.Empty"
         curl = subprocess.run(
-            ["bash", "-e", "-c", README_CURL.replace("8081", admin_port)],
+            ["bash", "-e", "-c", DOC_CURL.replace("8081", admin_port)],
             check=False, cwd=REPOSITORY, env=env, capture_output=True, text=True,
         )  # fmt: skip
         assert curl.returncode == 0, curl.stderr
@@ -448,15 +450,20 @@ def test_the_standalone_and_in_process_recipes(tmp_path, pycache):
             ["v1"]
         ]
     with _standalone(["--tls", "--ca-file", "ca.pem", "--port", tls_port], tmp_path, env):
-        _python(README_SDK.replace("50051", tls_port), tmp_path, env)
+        _python(DOC_SDK.replace("50051", tls_port), tmp_path, env)
 
 
-def test_the_readme_says_the_same():
-    """The recipes above are the README's, as written (ports aside)."""
-    readme = (REPOSITORY / "README.md").read_text()
-    for name, text in list(globals().items()):
-        if name.startswith("README_") and isinstance(text, str):
-            assert text in readme, f"{name} is not in README.md as written"
+def test_the_docs_say_the_same():
+    """The recipes above are the docs', as written (ports aside)."""
+    assert_on_page(
+        "pytest-plugin.md",
+        DOC_CLEANUP_TEST=DOC_CLEANUP_TEST,
+        DOC_MARKERS_TEST=DOC_MARKERS_TEST,
+        DOC_INI=DOC_INI,
+        DOC_CI=DOC_CI,
+    )
+    assert_on_page("quick-start.md", DOC_IN_PROCESS=DOC_IN_PROCESS, DOC_STUBS=DOC_STUBS, DOC_SDK=DOC_SDK)
+    assert_on_page("standalone.md", DOC_CURL=DOC_CURL)
 
 
 # ---- a killed pytest leaves no emulator behind ----------------------------------------------------

@@ -92,6 +92,12 @@ def registries(channel):
 # ---- headers on success ----------------------------------------------------------------------
 
 
+@pytest.mark.behaviour(
+    "*",
+    "choice",
+    "Every answer carries the headers x-request-id (a UUID of the server's) and x-server-trace-id.",
+    "production's answers carry both (a public `yc --debug` trace; nodejs-sdk's ApiError reads them); their formats are not public",
+)
 def test_every_successful_answer_carries_both_ids_as_headers(emulator, registry, images, operations, registries):
     image = emulator.add_image(registry.id, "team/web", tags=["v1"])
     seen = []
@@ -141,6 +147,12 @@ def test_the_log_line_names_both_the_servers_and_the_clients_request_id(emulator
 # ---- headers and RequestInfo on every error ------------------------------------------------
 
 
+@pytest.mark.behaviour(
+    "*",
+    "choice",
+    "INVALID_ARGUMENT carries google.rpc.BadRequest naming each broken field, then RequestInfo with the call's x-request-id.",
+    "production's errors carry RequestInfo; the message form `field: rule, got value` is the emulator's",
+)
 def test_invalid_argument_carries_the_envelope_beside_bad_request(emulator, images, channel):
     error = rpc_error(images.List, pb.ListImagesRequest(folder_id=FOLDER, page_size=-1))
     assert_error_envelope(error, grpc.StatusCode.INVALID_ARGUMENT)
@@ -180,6 +192,12 @@ def test_failed_precondition_and_already_exists_carry_the_envelope(emulator, reg
     assert_error_envelope(error, grpc.StatusCode.ALREADY_EXISTS)
 
 
+@pytest.mark.behaviour(
+    "*",
+    "choice",
+    "An error's ids are real headers, never a trailers-only answer.",
+    "nodejs-sdk builds ApiError.requestId and serverTraceId from the headers",
+)
 def test_an_error_is_not_trailers_only_so_a_headers_reader_finds_both_ids(emulator, images):
     """The Node.js SDK builds its ApiError's requestId and serverTraceId from the response
     headers only; a trailers-only error would leave both undefined. A future's
@@ -225,6 +243,12 @@ def test_the_headers_ride_with_the_response_on_this_grpcio():
 # ---- generated values look like production's ----------------------------------------------
 
 
+@pytest.mark.behaviour(
+    "ImageService/Get",
+    "choice",
+    "A generated compressed_size is the layers' sizes plus the config blob's.",
+    "a real image's compressed_size is its layers and config together (90,595,047 + 7,926 B)",
+)
 def test_generated_compressed_size_adds_the_config_to_the_layers(emulator, registry, images):
     derived = emulator.add_image(registry.id, "app")
     got = images.Get(pb.GetImageRequest(image_id=derived.id))
@@ -255,6 +279,12 @@ def _nanos(timestamp) -> int:
     return timestamp.seconds * 1_000_000_000 + timestamp.nanos
 
 
+@pytest.mark.behaviour(
+    "*",
+    "choice",
+    "Timestamps the emulator stamps (created_at, an operation's times) are whole milliseconds.",
+    "production's timestamps have millisecond precision in public answers",
+)
 def test_generated_timestamps_are_whole_milliseconds(emulator, registry, images, registries, operations):
     stamps = []
     for _ in range(5):

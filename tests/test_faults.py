@@ -4,7 +4,9 @@ probability, trailers-only injected statuses, and the recording of exactly the c
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 import time
 import warnings
 
@@ -16,6 +18,7 @@ from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServic
 
 from conftest import FOLDER, rpc_error
 from emulator import Emulator
+from tests.support.docs import assert_on_page
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated class RetryInterceptor:DeprecationWarning")
 Code = grpc.StatusCode
@@ -344,3 +347,46 @@ def test_ycr_sent_refuses_a_misspelled_method_or_field(pytester, mode):
     """Found by a new user: ycr_sent("ImageService/Delete", "imageId") answered [None] per call."""
     pytester.makepyfile(test_misspelled=SENT_MISSPELLED)
     pytester.runpytest_subprocess(f"--ycr-mode={mode}", "-p", "no:randomly").assert_outcomes(passed=1)
+
+
+# ---- the unhappy-paths page's recipes, run as written ---------------------------------------------------
+
+DOC_FAULTS_SDK = """\
+import yandexcloud
+from emulator import Emulator
+from yandex.cloud.containerregistry.v1.image_service_pb2 import ListImagesRequest
+from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
+
+with Emulator(tls=True) as emulator:
+    registry = emulator.add_registry("b1g0000000000000test")
+    emulator.add_image(registry.id, "app")
+    sdk = yandexcloud.SDK(endpoint=emulator.endpoint, root_certificates=emulator.ca_pem, iam_token="t1.x",
+                          retry_policy=yandexcloud.RetryPolicy())
+    with emulator.add_fault(method="ImageService/List", code="UNAVAILABLE", count=1):
+        page = sdk.client(ImageServiceStub).List(ListImagesRequest(registry_id=registry.id))
+    print(len(page.images), [call["code"] for call in emulator.calls_of("ImageService/List")])
+    # 1 ['UNAVAILABLE', 'OK']: the SDK's retry policy retried the injected failure
+"""
+
+DOC_FAULTS_CURL = """\
+curl -s -XPOST localhost:8081/faults -d '{"method": "ImageService/Delete", "code": "UNAVAILABLE", "count": 2}'
+curl -s 'localhost:8081/calls?method=ImageService/Delete'
+"""
+
+
+def test_the_sdk_fault_recipe_prints_what_it_says(capsys):
+    assert_on_page("unhappy-paths.md", DOC_FAULTS_SDK=DOC_FAULTS_SDK)
+    exec(compile(DOC_FAULTS_SDK, "docs/unhappy-paths.md", "exec"), {})
+    assert capsys.readouterr().out == "1 ['UNAVAILABLE', 'OK']\n"
+
+
+def test_the_control_plane_fault_recipe_runs_as_written():
+    assert_on_page("unhappy-paths.md", DOC_FAULTS_CURL=DOC_FAULTS_CURL)
+    with Emulator(admin_port=0) as emulator:
+        port = emulator.admin_url.rsplit(":", 1)[1]
+        script = DOC_FAULTS_CURL.replace("8081", port)
+        run = subprocess.run(["bash", "-e", "-c", script], capture_output=True, text=True, timeout=30, check=True)
+        rule, end = json.JSONDecoder().raw_decode(run.stdout)  # curl -s adds no newline: one JSON after the other
+        assert rule["method"].endswith("ImageService/Delete") and rule["count"] == 2, rule
+        assert [fault["id"] for fault in emulator.faults] == [rule["id"]]
+        assert json.loads(run.stdout[end:]) == []  # no Delete was called

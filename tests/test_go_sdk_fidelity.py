@@ -17,6 +17,8 @@ from __future__ import annotations
 import socket
 import struct
 
+import pytest
+
 from emulator import Emulator
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -65,6 +67,12 @@ def _ping_without_calls(endpoint: str, count: int) -> tuple[int, tuple[int, byte
         return count, None
 
 
+@pytest.mark.behaviour(
+    "*",
+    "choice",
+    "HTTP/2 keepalive pings are taken at any rate, idle connections too.",
+    "go-sdk v2 pings every connection every 30 s, so production takes that; grpc's defaults dropped it after 90 s",
+)
 def test_keepalive_pings_without_calls_are_taken_at_any_rate():
     with Emulator() as emulator:
         acknowledged, goaway = _ping_without_calls(emulator.endpoint, PINGS)

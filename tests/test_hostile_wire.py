@@ -189,6 +189,12 @@ CRAFTED = {
 
 @pytest.mark.parametrize("path", METHODS)
 @pytest.mark.parametrize("caller_name", CALLERS)
+@pytest.mark.behaviour(
+    "*",
+    "choice",
+    "Truncated, bit-flipped or crafted request bytes get a documented code, never INTERNAL or UNKNOWN.",
+    "a malformed request is the caller's error, not the server's",
+)
 def test_truncated_and_bit_flipped_requests_get_documented_codes(callers, caller_name, path):
     """Every prefix of a meaningful request, and the request with one bit flipped at each byte."""
     caller = callers[caller_name]
@@ -227,6 +233,12 @@ def test_random_bytes_get_documented_codes(callers, caller_name, path, payload):
 @pytest.mark.parametrize("length", [10_000, 100_000])
 @pytest.mark.parametrize(("path", "field"), STRING_FIELDS, ids=[f"{p.rsplit('.', 1)[1]}.{f}" for p, f in STRING_FIELDS])
 @pytest.mark.parametrize("caller_name", CALLERS)
+@pytest.mark.behaviour(
+    "*",
+    "choice",
+    "A value is echoed cut to 64 characters and a status message to 1,000, so an unbounded id gets its NOT_FOUND.",
+    "a whole echo could pass grpc's 8 KiB metadata limit and turn the answer into RESOURCE_EXHAUSTED",
+)
 def test_long_strings_in_every_field_get_short_documented_answers(callers, caller_name, path, field, length):
     """D6: a long id echoed whole made the status exceed the metadata limit (RESOURCE_EXHAUSTED).
     The value goes into an empty request and into a meaningful one (so that the other fields let

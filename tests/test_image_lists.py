@@ -27,6 +27,12 @@ def multiarch(emulator, registry):
     return amd64, arm64, listed
 
 
+@pytest.mark.behaviour(
+    "ImageService/Delete",
+    "choice",
+    "An image a multi-arch image list references is FAILED_PRECONDITION naming the lists.",
+    "production refuses it in public traces; the message is the emulator's",
+)
 def test_a_referenced_image_cannot_be_deleted(emulator, images, multiarch):
     amd64, _, listed = multiarch
     err = rpc_error(images.Delete, pb.DeleteImageRequest(image_id=amd64.id))
@@ -145,6 +151,12 @@ def _nested(emulator, registry):
     emulator.add_image(registry.id, "plain")
 
 
+@pytest.mark.behaviour(
+    "RegistryService/ForceDelete",
+    "choice",
+    "ForceDelete deletes image lists before the images they reference, at any depth.",
+    "so that it never stops halfway",
+)
 def test_force_delete_takes_lists_of_lists_in_dependency_order(emulator, registry, channel):
     """P3: FAILED_PRECONDITION 'Image B is referenced by image list A' after deleting one image."""
     _nested(emulator, registry)

@@ -68,6 +68,12 @@ def test_compressed_size_given_is_kept(emulator, registry, images):
     assert images.Get(pb.GetImageRequest(image_id=added.id)).compressed_size == 7
 
 
+@pytest.mark.behaviour(
+    "ImageService/Get",
+    "documented",
+    "A tag given to a new image moves off the image that held it.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/concepts/docker-image.md (a pushed tag is deleted from the old version and written to the new one)",
+)
 def test_a_tag_moves_to_the_newer_image_of_the_repository(emulator, registry, images):
     old = emulator.add_image(registry.id, "app", tags=["latest", "v1"])
     other_repo = emulator.add_image(registry.id, "other", tags=["latest"])
@@ -108,6 +114,12 @@ def test_get_unknown_image_is_not_found(emulator, images):
     assert "crp00000000000000000" in error.details()
 
 
+@pytest.mark.behaviour(
+    "ImageService/Delete",
+    "documented",
+    "Delete answers an Operation with DeleteImageMetadata and google.protobuf.Empty.",
+    "yandex/cloud/containerregistry/v1/image_service.proto",
+)
 def test_delete_returns_a_done_operation(emulator, registry, images, operations):
     added = emulator.add_image(registry.id, "ubuntu")
     before = datetime.now(timezone.utc)
@@ -148,6 +160,12 @@ def test_delete_removes_the_image_everywhere(emulator, registry, images):
     assert list(images.Get(pb.GetImageRequest(image_id=again.id)).tags) == ["latest"]
 
 
+@pytest.mark.behaviour(
+    "ImageService/Delete",
+    "choice",
+    "Deleting an unknown or deleted image is NOT_FOUND and records no operation.",
+    "a second delete has nothing to delete",
+)
 def test_deleting_twice_is_not_found_and_changes_nothing(emulator, registry, images, operations):
     added = emulator.add_image(registry.id, "ubuntu")
     other = emulator.add_image(registry.id, "ubuntu")

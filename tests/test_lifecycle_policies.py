@@ -3,7 +3,7 @@ rule of what a policy deletes, dry runs and runs (on demand and on the emulator'
 policies' place in the state (seeds, the state file, cascades).
 
 "Documented:" names what production's documentation says; "The emulator's choice:" what it leaves
-open (README, "Lifecycle policies")."""
+open (docs/container-registry.md, "Lifecycle policies")."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import json
 import subprocess
 import warnings
 from datetime import datetime, timezone
-from pathlib import Path
 
 import grpc
 import pytest
@@ -29,6 +28,8 @@ from conftest import rpc_error, violation_fields
 from emulator import Emulator
 from emulator.control.process import EmulatorProcess
 from emulator.state.clock import Clock
+from tests.support.docs import assert_on_page
+from tests.support.exercised import assert_exercised
 
 FOLDER = "b1g0000000000lifecycle"
 DAY = 86_400
@@ -108,6 +109,30 @@ def _dry_run(policies, policy_id) -> list[str]:
 # ---- what Terraform's provider relies on ---------------------------------------------------------
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/Create",
+    "documented",
+    "Create, Get, Update and Delete answer as Terraform's provider reads them; Create's metadata names the policy at once.",
+    "https://github.com/yandex-cloud/terraform-provider-yandex/blob/master/yandex/resource_yandex_container_repository_lifecycle_policy.go",
+)
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/Get",
+    "documented",
+    "Create, Get, Update and Delete answer as Terraform's provider reads them; Create's metadata names the policy at once.",
+    "https://github.com/yandex-cloud/terraform-provider-yandex/blob/master/yandex/resource_yandex_container_repository_lifecycle_policy.go",
+)
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/Update",
+    "documented",
+    "Create, Get, Update and Delete answer as Terraform's provider reads them; Create's metadata names the policy at once.",
+    "https://github.com/yandex-cloud/terraform-provider-yandex/blob/master/yandex/resource_yandex_container_repository_lifecycle_policy.go",
+)
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/Delete",
+    "documented",
+    "Create, Get, Update and Delete answer as Terraform's provider reads them; Create's metadata names the policy at once.",
+    "https://github.com/yandex-cloud/terraform-provider-yandex/blob/master/yandex/resource_yandex_container_repository_lifecycle_policy.go",
+)
 def test_terraform_create_get_update_delete(ycr, policies):
     """Documented (the provider's code): Create's metadata names the policy on the first answer,
     before it is done; expire_period "24h" reads back as 24h; Update sends only the changed fields
@@ -134,6 +159,12 @@ def test_terraform_create_get_update_delete(ycr, policies):
     assert error.code() == grpc.StatusCode.NOT_FOUND
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/List",
+    "documented",
+    "List finds a repository's policies by name, as Terraform's data source asks.",
+    "https://github.com/yandex-cloud/terraform-provider-yandex/blob/master/yandex/data_source_yandex_container_repository_lifecycle_policy.go",
+)
 def test_the_data_source_lists_a_repositorys_policies_by_name(ycr, policies):
     repository_id, _ = _repository(ycr, [(["v1"], 1)])
     ids = [_create(policies, repository_id, name=name)[1] for name in ("b-policy", "a-policy", "c-policy")]
@@ -161,6 +192,12 @@ def test_the_data_source_lists_a_repositorys_policies_by_name(ycr, policies):
         (_rule(tag_regexp=".*", retained_top=1, description="d" * 257), "rules[0].description"),
     ],
 )
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/Create",
+    "documented",
+    "A rule needs a tag filter and a delete condition; expire_period is a multiple of 24 hours, at least 24: else INVALID_ARGUMENT naming the rule.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/concepts/lifecycle-policy.md",
+)
 def test_a_rule_production_refuses_is_invalid_argument_naming_it(ycr, policies, rule, field):
     """Documented: expire_period >= 24h and a multiple of 24 hours; a rule needs a tag filter and a
     delete condition. Nothing is created."""
@@ -170,6 +207,12 @@ def test_a_rule_production_refuses_is_invalid_argument_naming_it(ycr, policies, 
     assert ycr.lifecycle_policies == {}
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/Create",
+    "documented",
+    "Requests are checked by their annotations.",
+    "yandex/cloud/containerregistry/v1/lifecycle_policy_service.proto",
+)
 def test_requests_are_checked_by_their_annotations(ycr, policies):
     repository_id, _ = _repository(ycr, [(["v1"], 1)])
     cases = [
@@ -189,6 +232,12 @@ def test_requests_are_checked_by_their_annotations(ycr, policies):
     assert ycr.lifecycle_policies == {}
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/Update",
+    "choice",
+    "status is required only when update_mask names it; an unknown mask path is INVALID_ARGUMENT.",
+    "the annotation marks status required, but Terraform's provider sends Updates without it",
+)
 def test_an_update_naming_status_needs_one_and_an_unknown_mask_path_is_refused(ycr, policies):
     repository_id, _ = _repository(ycr, [(["v1"], 1)])
     _, policy_id = _create(policies, repository_id)
@@ -201,6 +250,18 @@ def test_an_update_naming_status_needs_one_and_an_unknown_mask_path_is_refused(y
         assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and violation_fields(error) == {field}
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/Create",
+    "documented",
+    "A repository has one ACTIVE policy and any number of DISABLED ones.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/concepts/lifecycle-policy.md (A repository can only have one active policy)",
+)
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/Update",
+    "choice",
+    "A second ACTIVE policy, at Create or Update, is FAILED_PRECONDITION naming the active one.",
+    "the code production answers is not public",
+)
 def test_a_repository_has_at_most_one_active_policy(ycr, policies):
     """Documented: one ACTIVE policy per repository, any number of DISABLED ones. The emulator's
     choice: a second ACTIVE one is FAILED_PRECONDITION, at Create and at Update, nothing changed."""
@@ -221,6 +282,12 @@ def test_a_repository_has_at_most_one_active_policy(ycr, policies):
 # ---- what a policy deletes -------------------------------------------------------------------------
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/DryRun",
+    "documented",
+    "The newest retained_top filtered images are kept even when expired.",
+    "yandex/cloud/containerregistry/v1/lifecycle_policy.proto",
+)
 def test_retained_top_keeps_the_newest_filtered_images_even_when_expired(ycr, policies):
     """Documented: retained_top images falling under the tag filter are left even if expired. The
     emulator's choice: the newest by creation time."""
@@ -229,6 +296,12 @@ def test_retained_top_keeps_the_newest_filtered_images_even_when_expired(ycr, po
     assert _dry_run(policies, policy_id) == ["v0", "v1", "v2"]  # v3, v4 newest; "other" not filtered
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/DryRun",
+    "documented",
+    "expire_period counts from an image's creation.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/concepts/lifecycle-policy.md",
+)
 def test_expire_period_counts_from_creation(ycr, policies):
     repository_id, _ = _repository(ycr, [(["old"], 31), (["edge"], 30), (["new"], 29)])
     _, policy_id = _create(policies, repository_id, _rule(tag_regexp=".*", expire_days=30))
@@ -237,6 +310,12 @@ def test_expire_period_counts_from_creation(ycr, policies):
     assert _dry_run(policies, policy_id) == ["old", "edge", "new"]
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/DryRun",
+    "choice",
+    "tag_regexp must match a whole tag, any tag of an image; it is Python's `re`.",
+    "the documented examples (`test.*` for tags starting with test) read so",
+)
 def test_tag_regexp_matches_a_whole_tag_and_any_tag_of_an_image(ycr, policies):
     """The emulator's choice (the documentation's examples read so): `test.*` takes tags starting
     with test, `prod` only the tag prod; an image is filtered when any of its tags matches."""
@@ -249,6 +328,12 @@ def test_tag_regexp_matches_a_whole_tag_and_any_tag_of_an_image(ycr, policies):
     assert sorted(_dry_run(policies, test)) == ["latest", "testing"]
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/DryRun",
+    "documented",
+    "untagged filters the images without tags.",
+    "yandex/cloud/containerregistry/v1/lifecycle_policy.proto",
+)
 def test_untagged_filters_images_without_tags(ycr, policies):
     repository_id, ids = _repository(ycr, [([], 5), (["v1"], 5), ([], 1)])
     _, policy_id = _create(policies, repository_id, _rule(untagged=True, expire_days=2))
@@ -257,6 +342,12 @@ def test_untagged_filters_images_without_tags(ycr, policies):
     assert sorted(_dry_run(policies, both)) == sorted([ids["untagged-5"], "v1"])  # either filter takes an image
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/DryRun",
+    "documented",
+    "An image several rules filter goes only if every one of them requires it.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/concepts/lifecycle-policy.md",
+)
 def test_an_image_several_rules_filter_goes_only_if_every_one_requires_it(ycr, policies):
     """Documented: deleted only if all the rules it falls under require it."""
     repository_id, _ = _repository(ycr, [(["v1"], 50), (["v2"], 40), (["v3"], 5), (["x1"], 50)])
@@ -269,6 +360,12 @@ def test_an_image_several_rules_filter_goes_only_if_every_one_requires_it(ycr, p
     assert len({"v1", "x1"} & set(found)) == 1  # rule 2 keeps one of its two; the other goes if rule 1 agrees
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/Create",
+    "choice",
+    "A policy without rules is allowed and deletes nothing.",
+    "Terraform's acceptance test creates one",
+)
 def test_a_policy_without_rules_deletes_nothing(ycr, policies):
     repository_id, _ = _repository(ycr, [(["v1"], 500)])
     _, policy_id = _create(policies, repository_id, status=ACTIVE)
@@ -276,6 +373,12 @@ def test_a_policy_without_rules_deletes_nothing(ycr, policies):
     assert ycr.run_lifecycle_policies()[0].deleted == ()
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/DryRun",
+    "documented",
+    "A dry run checks at most 50,000 images of a repository, the oldest.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/concepts/lifecycle-policy.md",
+)
 def test_a_dry_run_checks_at_most_50000_images_of_a_repository(ycr, policies):
     """Documented: a dry run checks at most 50,000 Docker images per repository (the oldest, the
     emulator's choice); the run itself has no such limit."""
@@ -295,6 +398,12 @@ def test_a_dry_run_checks_at_most_50000_images_of_a_repository(ycr, policies):
 # ---- dry runs and their results ---------------------------------------------------------------------
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/DryRun",
+    "choice",
+    "A dry run makes its result at the call; operation modes keep its operation pending.",
+    "how long production takes is not public",
+)
 def test_a_dry_run_is_an_operation_its_modes_keep_pending(ycr, policies, lifecycle_emulator):
     ycr.configure_operations("LifecyclePolicyService/DryRun=polls:2")
     repository_id, _ = _repository(ycr, [(["v1"], 5)])
@@ -314,6 +423,12 @@ def test_a_dry_run_is_an_operation_its_modes_keep_pending(ycr, policies, lifecyc
     assert (result.lifecycle_policy_id, result.affected_images_count) == (policy_id, 1)
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/ListDryRunResultAffectedImages",
+    "choice",
+    "A result lists the images as the dry run found them, deleted ones too.",
+    "a result is a record of that moment",
+)
 def test_a_dry_run_result_keeps_the_images_as_they_were(ycr, policies, image_stub):
     repository_id, ids = _repository(ycr, [(["v1"], 5), (["v2"], 4)])
     _, policy_id = _create(policies, repository_id, _rule(tag_regexp=".*", expire_days=1))
@@ -330,6 +445,12 @@ def test_a_dry_run_result_keeps_the_images_as_they_were(ycr, policies, image_stu
     assert sorted(image.id for image in affected) == sorted(ids.values())  # the deleted one too
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/ListDryRunResults",
+    "documented",
+    "The filter names the policy: every result of the policy so named, or none.",
+    "yandex/cloud/containerregistry/v1/lifecycle_policy_service.proto (filtering only on LifecyclePolicy.name)",
+)
 def test_dry_run_results_filter_on_their_policys_name(ycr, policies):
     """The request's documentation: filtering "only on LifecyclePolicy.name": every result of the
     policy so named, none of another's."""
@@ -348,6 +469,12 @@ def test_dry_run_results_filter_on_their_policys_name(ycr, policies):
 # ---- runs ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService",
+    "choice",
+    "A run deletes each image as ImageService.Delete would: a done operation each, created by `lifecycle-policy:<id>`.",
+    "how production records its deletions is not public",
+)
 def test_an_active_policy_run_deletes_through_image_deletes(ycr, policies, image_stub, lifecycle_emulator):
     """What the rules require goes, as ImageService.Delete would: a done operation per image, with
     DeleteImageMetadata; DISABLED policies do not run."""
@@ -384,6 +511,12 @@ def test_running_a_disabled_policy_by_id_is_refused(ycr, policies):
     assert len(ycr.images) == 1
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService",
+    "choice",
+    "ACTIVE policies run on demand or on a schedule the user sets on the emulator's clock; none by default.",
+    "an ACTIVE policy 'regularly deletes' (LifecyclePolicy.Status); no schedule is public",
+)
 def test_policies_run_on_the_emulators_clock_when_scheduled(ycr, policies, image_stub):
     repository_id, ids = _repository(ycr, [(["v1"], 1.5), (["v2"], 0.5)])
     _create(policies, repository_id, _rule(tag_regexp=".*", expire_days=2), status=ACTIVE)
@@ -435,6 +568,12 @@ def test_a_seed_with_a_bad_policy_loads_nothing_and_names_it(ycr):
         assert ycr.registries == {} and ycr.lifecycle_policies == {}
 
 
+@pytest.mark.behaviour(
+    "RepositoryService/Delete",
+    "choice",
+    "A repository that goes takes its lifecycle policies and their results.",
+    "a policy belongs to its repository",
+)
 def test_a_repository_going_takes_its_policies(ycr, policies, lifecycle_emulator):
     repository_id, _ = _repository(ycr, [(["v1"], 10)])
     _, policy_id = _create(policies, repository_id, _rule(tag_regexp=".*", expire_days=1))
@@ -516,11 +655,12 @@ def test_the_python_sdk_through_a_whole_lifecycle(ycr, lifecycle_emulator):
     ycr.run_lifecycle_policies()
     left = sdk.client(ImageServiceStub).List(image_pb.ListImagesRequest(repository_name=affected[0].name)).images
     assert [image.id for image in left] == [ids["release-1"]]
+    assert_exercised("python", "a lifecycle policy", ycr.calls)
 
 
-# ---- the README's recipes, run as written ---------------------------------------------------------
+# ---- the documented recipes, run as written ---------------------------------------------------------
 
-README_LIFECYCLE = """\
+DOC_LIFECYCLE = """\
 from datetime import datetime, timedelta, timezone
 from emulator import Emulator
 from emulator.state.clock import Clock
@@ -536,7 +676,7 @@ emulator.add_lifecycle_policy(repository.id, name="nightlies", status="ACTIVE", 
 print(sorted(image.tags[0] for image in emulator.images.values()))  # ['nightly-3', 'v1.0']
 """
 
-README_LIFECYCLE_CURL = """\
+DOC_LIFECYCLE_CURL = """\
 curl -s -XPOST localhost:8081/lifecycle-policies -d '{"repository_id": "crpdemorepository001", "name": "keep-one", \
 "status": "ACTIVE", "rules": [{"tag_regexp": ".*", "expire_period": "2592000s", "retained_top": 1}]}'
 curl -s -XPOST localhost:8081/lifecycle-policies/run                   # {"runs": [{"lifecycle_policy_id": ..., \
@@ -545,19 +685,15 @@ curl -s -XPOST localhost:8081/lifecycle-policies/schedule -d '{"every": 86400}'
 """
 
 
-def _readme() -> str:
-    return (Path(__file__).resolve().parent.parent / "README.md").read_text()
-
-
-def test_the_readme_lifecycle_recipe_runs_as_written(capsys):
-    assert README_LIFECYCLE in _readme()
-    exec(compile(README_LIFECYCLE, "README.md", "exec"), {})
+def test_the_lifecycle_recipe_runs_as_written(capsys):
+    assert_on_page("container-registry.md", DOC_LIFECYCLE=DOC_LIFECYCLE)
+    exec(compile(DOC_LIFECYCLE, "docs/container-registry.md", "exec"), {})
     assert capsys.readouterr().out == "['nightly-3', 'v1.0']\n"
 
 
-def test_the_readme_control_plane_lifecycle_recipe_runs_as_written():
-    curl = README_LIFECYCLE_CURL.replace(" \\\n", " ")  # the lines as the README writes them
-    assert curl in _readme()
+def test_the_control_plane_lifecycle_recipe_runs_as_written():
+    curl = DOC_LIFECYCLE_CURL.replace(" \\\n", " ")  # the lines as the page writes them
+    assert_on_page("container-registry.md", DOC_LIFECYCLE_CURL=curl)
     with EmulatorProcess(empty=False) as process:  # the demo data: crpdemorepository001 is its ubuntu
         port = process.admin_url.rpartition(":")[2]
         done = subprocess.run(
@@ -576,6 +712,12 @@ def test_the_readme_control_plane_lifecycle_recipe_runs_as_written():
         assert "crpa2mf008mpjig73rp6" not in images and "crpa2mf008mpjig73rp7" in images  # 24.04, the newest, stays
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/List",
+    "choice",
+    "List filters and orders by name and status; an Update moves a policy between them.",
+    "the filter grammar of the other Lists",
+)
 def test_a_renamed_or_activated_policy_is_found_by_its_new_name_and_status(ycr, policies):
     """A policy's name and status are List groups: an Update moves it between them."""
     repository_id, _ = _repository(ycr, [(["v1"], 1)])
@@ -631,6 +773,12 @@ def test_a_schedule_that_cannot_be_kept_is_refused(ycr, every):
         ycr.schedule_lifecycle_policies(every)
 
 
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/GetDryRunResult",
+    "choice",
+    "At most 1,000 dry-run results are kept; the oldest is forgotten first.",
+    "the emulator's bound",
+)
 def test_the_oldest_dry_run_result_is_forgotten_first_also_after_a_reload(ycr, policies):
     """At most 1,000 results are kept, the oldest (by run_at) forgotten first, however they were loaded."""
     repository_id, _ = _repository(ycr, [(["v1"], 10)])

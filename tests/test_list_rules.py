@@ -88,6 +88,12 @@ def world(emulator) -> World:
 # ---- scope ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "documented",
+    "repository_name wins over registry_id, which wins over folder_id.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Image/list.md (registry_id is ignored if a repository_name is specified)",
+)
 def test_scope_repository_wins_over_registry_and_folder(world, images):
     got = list_ids(images, repository_name=f"{world.r}/web", registry_id=world.r3, folder_id=OTHER_FOLDER)
     assert got == world.ids(lambda i: i.name == f"{world.r}/web")
@@ -124,6 +130,12 @@ def test_scope_unknown_registry_wins_over_folder(world, images):
 
 
 @pytest.mark.parametrize("extra", [{}, {"page_size": 5}, {"filter": 'name = "a/b"', "order_by": "name"}])
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "choice",
+    "A List without repository_name, registry_id or folder_id is INVALID_ARGUMENT, reported on folder_id.",
+    "the reference gives no default scope",
+)
 def test_scope_none_is_invalid(world, images, extra):
     err = rpc_error(images.List, pb.ListImagesRequest(**extra))
     assert err.code() == INVALID, err.details()
@@ -134,6 +146,12 @@ def test_scope_none_is_invalid(world, images, extra):
 
 
 @pytest.mark.parametrize("registry_id", ["crp0000000000unknown", "x", "r" * 50])
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "choice",
+    "An unknown registry is NOT_FOUND; a known registry without the repository lists nothing.",
+    "not documented: a registry is a resource the caller names, a repository only a name in it",
+)
 def test_unknown_registry_is_not_found(world, images, registry_id):
     err = rpc_error(images.List, pb.ListImagesRequest(registry_id=registry_id))
     assert err.code() == NOT_FOUND, err.details()
@@ -223,6 +241,12 @@ def test_filter_naming_only_repositories_outside_the_scope(world, images, kind, 
     assert got == (everything if operator in ("!=", "NOT IN") else [])
 
 
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "choice",
+    "The filter's value takes nested names (`crp.../team/web`), one or more path segments.",
+    "the documented value pattern, read literally, forbids the nested names real images have",
+)
 def test_filter_nested_name_matches_only_that_repository(emulator, images):
     registry = emulator.add_registry(FOLDER)
     deep = emulator.add_image(registry.id, "a/b/c")
@@ -289,6 +313,12 @@ def test_filter_value_of_256_chars_is_accepted(emulator, images):
 @pytest.mark.parametrize(
     "template", ['name = "{v}"', 'name != "{v}"', 'name IN ("{ok}", "{v}")', "name NOT IN ('{v}')"]
 )
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "documented",
+    "A filter value is at most 256 characters.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Image/list.md (Must be a maximum of 256 characters long)",
+)
 def test_filter_value_of_257_chars_is_invalid(emulator, images, template):
     registry = emulator.add_registry(FOLDER)
     path = "a" * (257 - len(registry.id) - 1)
@@ -352,6 +382,12 @@ BAD_FILTERS = [
 
 
 @pytest.mark.parametrize("template", BAD_FILTERS)
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "choice",
+    "Anything but one condition on name is INVALID_ARGUMENT naming filter.",
+    "the reference describes one condition on Image.name",
+)
 def test_filter_garbage_is_invalid(world, images, template):
     text = template.format(a=f"{world.r}/web", b=f"{world.r}/api", r=world.r, R=world.r.upper())
     err = rpc_error(images.List, pb.ListImagesRequest(registry_id=world.r, filter=text))
@@ -554,6 +590,12 @@ def test_token_reused_with_the_same_query_continues(token_world, images):
         {"order_by": "created_at"},
     ],
 )
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "choice",
+    "Page tokens are signed keyset cursors bound to the method, scope, filter and order; any other is INVALID_ARGUMENT naming page_token.",
+    "the token's form is not public; a cursor never repeats an image nor skips one that stays",
+)
 def test_token_reused_with_another_scope_filter_or_order_is_invalid(token_world, images, change):
     world, token = token_world
     request = {"registry_id": world.r, "page_size": 2, "page_token": token}
@@ -645,6 +687,12 @@ def test_mangled_token_is_invalid(token_world, images, edit):
 # ---- paging while images come and go -------------------------------------------------------------
 
 
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "choice",
+    "Paging lists every image once, even when the last image of a page is deleted before the next page.",
+    "not documented; keyset paging keeps it exact",
+)
 def test_next_page_after_the_last_image_of_the_page_was_deleted(emulator, registry, images):
     for _ in range(7):
         emulator.add_image(registry.id, "web")

@@ -77,6 +77,12 @@ def _registry(emulator: Emulator, folder: str = FOLDER, name: str = "prod"):
     return registry
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.MigrationService/StartFolder",
+    "documented",
+    "A folder's registries move with their ids, images, access bindings and IP permissions.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/tutorials/container-registry-migration.md",
+)
 def test_a_folder_moves_with_its_ids_images_bindings_and_ip_permissions(emulator, clients):
     registry = _registry(emulator)
     untouched = emulator.add_registry(OTHER, name="elsewhere")
@@ -119,6 +125,12 @@ def test_a_folder_moves_with_its_ids_images_bindings_and_ip_permissions(emulator
     assert dashboard.progress.registries.failed == 0
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.MigrationService/StartFolder",
+    "choice",
+    "A folder with nothing to move answers a done operation naming no registry.",
+    "not documented",
+)
 def test_a_folder_with_nothing_to_move_says_so(clients):
     operation = clients.migration.StartFolder(pb.StartFolderMigrationRequest(folder_id=FOLDER))
     metadata = pb.StartFolderMigrationMetadata()
@@ -127,6 +139,12 @@ def test_a_folder_with_nothing_to_move_says_so(clients):
     assert clients.folder_dashboard().status == migration_pb2.MIGRATION_STATUS_UNSPECIFIED
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.MigrationService/GetFolderMigrationStatusDashboard",
+    "choice",
+    "The dashboard follows a pending start: SCHEDULED, IN_PROGRESS repository by repository, then COMPLETED.",
+    "the statuses are documented (tutorial), how progress advances is not",
+)
 def test_the_dashboard_follows_a_pending_operation(emulator, clients):
     emulator.configure_operations({START_FOLDER: "polls:3"})
     registry = _registry(emulator)
@@ -150,6 +168,12 @@ def test_the_dashboard_follows_a_pending_operation(emulator, clients):
     )
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.MigrationService/StartFolder",
+    "choice",
+    "A second start while one runs is FAILED_PRECONDITION naming the running operation.",
+    "the tutorial: check the current operation's status before running the command again",
+)
 def test_a_second_start_while_one_runs_is_refused_naming_it(emulator, clients):
     """The emulator's choice: the tutorial says to check the running operation before starting again."""
     emulator.configure_operations({START_FOLDER: "polls:5"})
@@ -161,6 +185,12 @@ def test_a_second_start_while_one_runs_is_refused_naming_it(emulator, clients):
     assert f"Registry {registry.id} is being migrated by operation {first.id}" in refused.value.details()
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.MigrationService/StartFolder",
+    "choice",
+    "Nothing moves before the start's operation is done, so a Cancel moves nothing.",
+    "not documented",
+)
 def test_cancel_moves_nothing(emulator, clients):
     emulator.configure_operations({START_FOLDER: "polls:5"})
     registry = _registry(emulator)
@@ -225,6 +255,12 @@ def test_a_bad_migration_failure_rule_is_refused(emulator, rule, message):
     assert emulator.faults == []
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.MigrationService/StartFolder",
+    "choice",
+    "Lifecycle and scan policies are converted to Cloud Registry's rules by the emulator's rules.",
+    "the tutorial says they move; nothing public says how they are converted",
+)
 def test_lifecycle_and_scan_policies_are_converted(emulator, clients):
     registry = _registry(emulator)
     repository = emulator.repositories
@@ -263,6 +299,12 @@ def test_lifecycle_and_scan_policies_are_converted(emulator, clients):
     assert scan.rules.schedule_rules[0].amount == 1  # 25 hours: rounded down, so scanned no less often
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.MigrationService/StartFolder",
+    "choice",
+    "A policy that cannot be stated exactly fails its repository visibly, with the reason.",
+    "a silent change of what gets deleted would be worse",
+)
 def test_a_policy_that_cannot_be_converted_fails_its_repository_visibly(emulator, clients):
     registry = _registry(emulator)
     app = next(r for r in emulator.repositories.values() if r.path == "app")
@@ -279,6 +321,18 @@ def test_a_policy_that_cannot_be_converted_fails_its_repository_visibly(emulator
     assert clients.cr.Get(cr_pb.GetRegistryRequest(registry_id=registry.id)).id == registry.id
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.MigrationService/StartCloud",
+    "documented",
+    "StartCloud moves the registries of every folder of the cloud.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/tutorials/container-registry-migration.md (folder or cloud scope)",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.MigrationService/GetCloudMigrationStatusDashboard",
+    "choice",
+    "The cloud's dashboard counts the registries that moved while their folder was in it.",
+    "nothing public says",
+)
 def test_clouds_group_folders_for_start_cloud_and_its_dashboard(emulator, clients):
     emulator.set_folder_cloud(OTHER, "b1g00000000000cloud2")
     here, there = _registry(emulator), _registry(emulator, OTHER, "other")
@@ -293,6 +347,32 @@ def test_clouds_group_folders_for_start_cloud_and_its_dashboard(emulator, client
     assert clients.cr.Get(cr_pb.GetRegistryRequest(registry_id=here.id)).id == here.id  # the default cloud's
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.MigrationService/ToggleCloudRedirects",
+    "choice",
+    "ToggleCloudRedirects sets the redirects of the registries that moved in that cloud, and names them.",
+    "the proto: 'all registries in the specified cloud'; only a migrated registry has redirects",
+)
+def test_toggle_cloud_redirects_sets_the_registries_that_moved_in_that_cloud(emulator, clients):
+    emulator.set_folder_cloud(OTHER, "b1g00000000000cloud2")
+    there, here = _registry(emulator, OTHER, "other"), _registry(emulator)
+    clients.migration.StartCloud(pb.StartCloudMigrationRequest(cloud_id="b1g00000000000cloud2"))
+    clients.migration.StartFolder(pb.StartFolderMigrationRequest(folder_id=FOLDER))  # the default cloud's
+    request = pb.ToggleCloudRedirectsRequest(cloud_id="b1g00000000000cloud2", enabled=False)
+    operation = clients.migration.ToggleCloudRedirects(request)
+    metadata = pb.ToggleCloudRedirectsMetadata()
+    operation.metadata.Unpack(metadata)
+    assert operation.done and list(metadata.registry_ids) == [there.id] and not metadata.enabled
+    redirects = {record["registry_id"]: record["redirects"] for record in emulator.state()["migrations"]}
+    assert redirects == {there.id: False, here.id: True}
+
+
+@pytest.mark.behaviour(
+    "cloudregistry.MigrationService/ToggleFolderRedirects",
+    "documented",
+    "Redirects are on unless a start disables them; the toggles set them and report the registries.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/tutorials/container-registry-migration.md (redirects on by default, --disable-redirects)",
+)
 def test_redirects_are_kept_and_reported(emulator, clients):
     registry = _registry(emulator)
     clients.migration.StartFolder(pb.StartFolderMigrationRequest(folder_id=FOLDER, disable_redirects=True))
@@ -313,6 +393,12 @@ def test_redirects_are_kept_and_reported(emulator, clients):
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.MigrationService/StartCloud",
+    "choice",
+    "Under strict auth a cloud-wide call needs a token allowed every folder.",
+    "tokens are per folder; a cloud holds many",
+)
 def test_a_cloud_wide_call_needs_a_token_for_every_folder():
     with Emulator(auth="strict", tokens={"folder-only": [FOLDER], "all": None}) as emulator:
         with grpc.insecure_channel(emulator.endpoint) as channel:
@@ -525,6 +611,12 @@ def test_a_rescan_period_is_rounded_down_to_whole_days_so_scans_come_no_less_oft
     assert (rule["amount"], rule["interval_unit"]) == ("1", "DAYS")
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.MigrationService/ToggleRegistryRedirects",
+    "choice",
+    "Only a registry whose migration COMPLETED has redirects; toggling another is FAILED_PRECONDITION.",
+    "a registry still in Container Registry has nothing to redirect",
+)
 def test_only_a_migrated_registry_has_redirects(emulator, clients):
     """Found by review: a registry whose migration FAILED (still in Container Registry) took a toggle,
     and a folder's toggle listed it."""

@@ -1,4 +1,4 @@
-"""The README's "The move, rehearsed", run as written: the plugin's test_move.py in the plugin's
+"""The guide's "The move, rehearsed" (docs/moving-to-cloud-registry.md), run as written: the plugin's test_move.py in the plugin's
 modes, and the standalone recipe (its shell lines on free ports instead of 50051 and 8081, with its
 move.py and the seed file it names)."""
 
@@ -14,34 +14,36 @@ from pathlib import Path
 
 import pytest
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+from tests.support.docs import page
+
+GUIDE = page("moving-to-cloud-registry.md")
 BIN = Path(sys.executable).parent
 
 
 def _block(first_line: str) -> str:
-    """The README's code block that begins with ``first_line``, as written."""
-    start = README.index(first_line)
-    return README[start : README.index("```", start)]
+    """The guide's code block that begins with ``first_line``, as written."""
+    start = GUIDE.index(first_line)
+    return GUIDE[start : GUIDE.index("```", start)]
 
 
-TEST_MOVE = _block("# test_move.py")
-MOVE = _block("# move.py")
-SHELL = _block("ycr-emulator --seed move-seed.json")
+DOC_TEST_MOVE = _block("# test_move.py")
+DOC_MOVE = _block("# move.py")
+DOC_SHELL = _block("ycr-emulator --seed move-seed.json")
 
 
 def _seed() -> dict:
-    """The SEED of test_move.py (the README says the seed file holds it, as JSON)."""
-    tree = ast.parse(TEST_MOVE)
+    """The SEED of test_move.py (the guide says the seed file holds it, as JSON)."""
+    tree = ast.parse(DOC_TEST_MOVE)
     values = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            values[node.targets[0].id] = eval(compile(ast.Expression(node.value), "README.md", "eval"), {}, values)
+            values[node.targets[0].id] = eval(compile(ast.Expression(node.value), "moving-to-cloud-registry.md", "eval"), {}, values)
     return values["SEED"]
 
 
 @pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
 def test_the_plugin_recipe_runs_as_written(pytester, mode):
-    pytester.makepyfile(test_move=TEST_MOVE)
+    pytester.makepyfile(test_move=DOC_TEST_MOVE)
     result = pytester.runpytest_subprocess(f"--ycr-mode={mode}", "-p", "no:randomly")
     result.assert_outcomes(passed=1)
 
@@ -53,12 +55,12 @@ def _free_port() -> int:
 
 
 def test_the_standalone_recipe_runs_as_written(tmp_path):
-    (tmp_path / "test_move.py").write_text(TEST_MOVE)
-    (tmp_path / "move.py").write_text(MOVE)
+    (tmp_path / "test_move.py").write_text(DOC_TEST_MOVE)
+    (tmp_path / "move.py").write_text(DOC_MOVE)
     (tmp_path / "move-seed.json").write_text(json.dumps(_seed()))
     port, admin = _free_port(), _free_port()
-    script = SHELL.replace("50051", str(port)).replace("8081", str(admin))
-    assert script != SHELL
+    script = DOC_SHELL.replace("50051", str(port)).replace("8081", str(admin))
+    assert script != DOC_SHELL
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     env = {key: value for key, value in env.items() if not key.startswith(("YCR_", "PYTEST_"))}
     result = subprocess.run(

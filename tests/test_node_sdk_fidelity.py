@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 
 import grpc
+import pytest
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 
 from conftest import rpc_error
@@ -41,6 +42,12 @@ def test_a_delete_whose_deadline_passes_during_an_injected_delay_never_runs(emul
     assert emulator.operations == {}
 
 
+@pytest.mark.behaviour(
+    "*",
+    "choice",
+    "A call its client cancels during a fault rule's delay never reaches the service; it is recorded CANCELLED.",
+    "nodejs-sdk's deadline cancels from the client; running the call anyway would change state the client was told failed",
+)
 def test_a_delete_the_client_cancels_during_an_injected_delay_never_runs(emulator, registry, images):
     """What the Node.js SDK's deadline option sends: a cancel, without a grpc-timeout."""
     image = emulator.add_image(registry.id, "app")

@@ -52,6 +52,12 @@ def test_the_mutating_methods_are_every_served_method_that_answers_an_operation(
 
 
 @pytest.mark.parametrize("polls", [1, 2, 5])
+@pytest.mark.behaviour(
+    "ImageService/Delete",
+    "choice",
+    "Delete is done at once by default; under an operation mode it pends and the image stays listed until done.",
+    "production finishes deletes later and clients poll; both paths must be testable",
+)
 def test_polls_mode_a_deleted_image_stays_until_the_nth_get(emulator, registry, stubs, polls):
     emulator.configure_operations(f"polls:{polls}")
     image = emulator.add_image(registry.id, "app", tags=["latest"])
@@ -129,6 +135,12 @@ def test_the_sdk_waiter_waits_for_a_pending_delete(tls_emulator, mode):
     assert image.id not in tls_emulator.images
 
 
+@pytest.mark.behaviour(
+    "RegistryService/Create",
+    "choice",
+    "A registry is CREATING while its Create pends, then ACTIVE.",
+    "Registry.Status has CREATING; when production shows it is not public",
+)
 def test_a_registry_is_creating_then_active(emulator, stubs):
     emulator.configure_operations({"RegistryService/Create": "polls:2"})
     operation = stubs.registries.Create(registry_pb.CreateRegistryRequest(folder_id=FOLDER, name="new-one"))
@@ -145,6 +157,12 @@ def test_a_registry_is_creating_then_active(emulator, stubs):
     assert got.status == registry_pb2.Registry.ACTIVE
 
 
+@pytest.mark.behaviour(
+    "RegistryService/Delete",
+    "choice",
+    "A registry is DELETING while its Delete pends.",
+    "Registry.Status has DELETING; when production shows it is not public",
+)
 def test_a_registry_is_deleting_until_done(emulator, registry, stubs):
     emulator.configure_operations({"RegistryService/Delete": "polls:2"})
     operation = stubs.registries.Delete(registry_pb.DeleteRegistryRequest(registry_id=registry.id))
@@ -201,6 +219,12 @@ def test_a_repeat_with_the_idempotency_key_answers_the_pending_operation(emulato
     assert stubs.images.Delete(image_pb.DeleteImageRequest(image_id=image.id), metadata=key).done
 
 
+@pytest.mark.behaviour(
+    "OperationService/Cancel",
+    "choice",
+    "Cancelling a pending operation whose change is still to come finishes it CANCELLED; the change is never made.",
+    "the reference says only 'Cancels the specified operation'",
+)
 def test_cancel_a_pending_delete(emulator, registry, stubs):
     emulator.configure_operations("polls:3")
     image = emulator.add_image(registry.id, "app")
@@ -213,6 +237,12 @@ def test_cancel_a_pending_delete(emulator, registry, stubs):
     assert not again.done
 
 
+@pytest.mark.behaviour(
+    "OperationService/Cancel",
+    "choice",
+    "Cancelling a pending Create takes the registry back.",
+    "nothing is left of a change that never happened",
+)
 def test_cancel_a_pending_create_takes_the_registry_back(emulator, stubs):
     emulator.configure_operations("polls:3")
     operation = stubs.registries.Create(registry_pb.CreateRegistryRequest(folder_id=FOLDER, name="undone"))
@@ -228,6 +258,12 @@ def test_cancel_a_registry_delete_makes_it_active_again(emulator, registry, stub
     assert got.status == registry_pb2.Registry.ACTIVE
 
 
+@pytest.mark.behaviour(
+    "OperationService/Cancel",
+    "choice",
+    "A done operation, or one whose change was made at the call, is FAILED_PRECONDITION; an unknown one NOT_FOUND.",
+    "not documented",
+)
 def test_what_cannot_be_cancelled(emulator, registry, stubs):
     image = emulator.add_image(registry.id, "app")
     done = stubs.images.Delete(image_pb.DeleteImageRequest(image_id=image.id))
@@ -242,6 +278,12 @@ def test_what_cannot_be_cancelled(emulator, registry, stubs):
     assert err.code() == Code.NOT_FOUND
 
 
+@pytest.mark.behaviour(
+    "RepositoryService/Delete",
+    "choice",
+    "A repository whose Delete pends stays until the operation is done.",
+    "the change is made when its operation is done",
+)
 def test_a_pending_repository_delete_keeps_it_until_done(emulator, registry, stubs):
     emulator.configure_operations({"RepositoryService/Delete": "polls:2"})
     repository = emulator.add_repository(registry.id, "empty")
@@ -412,6 +454,12 @@ def test_the_documented_extremes_are_accepted(emulator, mode):
     assert emulator.operation_modes == {"*": mode}
 
 
+@pytest.mark.behaviour(
+    "RegistryService/ForceDelete",
+    "choice",
+    "ForceDelete has an operation mode of its own, apart from Delete's.",
+    "it is a method of its own",
+)
 def test_force_delete_follows_its_own_mode_not_deletes(emulator, registry, stubs):
     """RegistryService/ForceDelete is a method of its own: a mode for Delete leaves it immediate,
     and its own mode makes it pend."""

@@ -185,6 +185,12 @@ MULTI = [
 
 @pytest.mark.parametrize("scope", ["registry", "folder", "repository"])
 @pytest.mark.parametrize("order_by", SINGLE + MULTI)
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "documented",
+    "order_by sorts by name, digest, created_at and last_modified, several fields separated by commas.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Image/list.md (You can sort by name, digest, created_at, last_modified)",
+)
 def test_every_order_is_sorted_and_paged_exactly(fixed, images, scope, order_by):
     registry_id, model = fixed
     request = {
@@ -203,6 +209,12 @@ def test_every_order_is_sorted_and_paged_exactly(fixed, images, scope, order_by)
         assert page_ids(images, page_size, order_by=order_by, **request) == chunks(expected, page_size)
 
 
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "choice",
+    "order_by also takes id and asc/desc; ties go by id in the last field's direction, so every order is total.",
+    "the reference gives no directions nor a tie-break; a total order keeps paging exact",
+)
 def test_ties_are_broken_by_id_in_the_last_fields_direction(fixed, images):
     registry_id, _ = fixed
     listed = page_ids(images, 1000, registry_id=registry_id, order_by="digest")[0]
@@ -262,6 +274,12 @@ def test_fields_after_the_id_change_nothing(fixed, images, order_by, same_as):
         ("name;digest", "not a field"),
     ],
 )
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "choice",
+    "An unknown field, a word other than asc/desc or an empty item in order_by is INVALID_ARGUMENT naming order_by.",
+    "the reference lists the fields, not what else is refused",
+)
 def test_order_by_grammar_errors_name_order_by(emulator, registry, images, order_by, words):
     emulator.add_image(registry.id, "app")
     error = rpc_error(images.List, pb.ListImagesRequest(registry_id=registry.id, order_by=order_by))
@@ -277,6 +295,12 @@ def test_a_bad_order_by_is_reported_with_the_other_broken_rules(emulator, regist
 # ---- last_modified: tag moves --------------------------------------------------------------------
 
 
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "choice",
+    "An image's last_modified is the later of its created_at and the push that last took a tag off it.",
+    "Image has no last_modified field; a tag move is the only change an image sees (Docker image concepts, Version control)",
+)
 def test_a_tag_move_changes_the_last_modified_order(emulator, registry, images):
     first = emulator.add_image(registry.id, "app", id="crp0000000000000000c", tags=["latest"], created_at_ns=T)
     second = emulator.add_image(registry.id, "app", id="crp0000000000000000b", created_at_ns=T + SECOND)

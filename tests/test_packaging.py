@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.docs import assert_on_page, page
+
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -26,5 +28,10 @@ def test_the_sdk_extra_brings_the_official_sdk():
 
     project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())["project"]
     assert any(requirement.startswith("yandexcloud") for requirement in project["optional-dependencies"]["sdk"])
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    assert "pip install '/path/to/ycr-emulator[sdk]'" in readme
+    assert_on_page("pytest-plugin.md", DOC_PLUGIN_INSTALL=DOC_PLUGIN_INSTALL)
+    assert "pip install '/path/to/ycr-emulator[sdk]'" in page("README.md")
+
+
+DOC_PLUGIN_INSTALL = (
+    "pip install '/path/to/ycr-emulator[sdk]'   # a clone; pip install -e '/path/to/ycr-emulator[sdk]' follows its changes\n"
+)

@@ -35,6 +35,12 @@ def status(stubs, registry_id: str) -> int:
 
 
 @pytest.mark.parametrize("method", ["Delete", "ForceDelete"])
+@pytest.mark.behaviour(
+    "RegistryService/Delete",
+    "choice",
+    "A registry a pending operation is creating or deleting takes no other Delete (FAILED_PRECONDITION naming it).",
+    "one operation at a time on a resource keeps a finished Create from reviving a deleted registry",
+)
 def test_a_registry_being_created_cannot_be_deleted_and_its_create_can_be_cancelled(emulator, stubs, method):
     """P1: the Delete went through, and cancelling the Create then answered NOT_FOUND."""
     emulator.configure_operations({"RegistryService/Create": "polls:5"})

@@ -72,6 +72,12 @@ def test_error_details_resolve(reflected, images, emulator):
     assert "google.rpc.BadRequest" in names and "google.rpc.RequestInfo" in names
 
 
+@pytest.mark.behaviour(
+    "IamTokenService/Revoke",
+    "choice",
+    "A method the emulator does not serve is UNIMPLEMENTED, naming what its service serves.",
+    "what a gRPC server answers for a method it does not have, with a message that says what to use",
+)
 def test_an_unserved_method_says_what_is_served(channel):
     revoke = channel.unary_unary("/yandex.cloud.iam.v1.IamTokenService/Revoke")
     error = rpc_error(revoke, b"")
@@ -90,6 +96,12 @@ def test_an_unserved_method_says_what_is_served(channel):
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
+@pytest.mark.behaviour(
+    "*",
+    "choice",
+    "A call of something the emulator does not serve is logged as a warning and recorded as UNIMPLEMENTED.",
+    "so that a client calling the wrong thing leaves a trace",
+)
 def test_an_unserved_call_is_logged_and_recorded(caplog):
     """#24, found by a new user: an UNIMPLEMENTED call for something not served was neither in the
     log nor in the recorded calls, so a client calling the wrong thing left no trace."""

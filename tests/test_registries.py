@@ -97,6 +97,12 @@ def bindings(registries, resource_id: str) -> list[tuple[str, str, str]]:
 # ---- Create ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.behaviour(
+    "RegistryService/Create",
+    "documented",
+    "Create answers an Operation with CreateRegistryMetadata and the Registry.",
+    "yandex/cloud/containerregistry/v1/registry_service.proto",
+)
 def test_create_returns_a_done_operation_with_metadata_and_the_registry(emulator, registries, operations):
     before = time.time_ns()
     operation = registries.Create(
@@ -118,6 +124,12 @@ def test_create_returns_a_done_operation_with_metadata_and_the_registry(emulator
     assert set(emulator.registries) == {created.id}
 
 
+@pytest.mark.behaviour(
+    "RegistryService/Create",
+    "choice",
+    "A folder may hold several registries; a non-empty name is unique in its folder (ALREADY_EXISTS).",
+    "the proto comment says one registry per folder, the quotas page counts registries per cloud, and real folders hold several",
+)
 def test_the_same_name_twice_in_a_folder_is_already_exists_and_adds_nothing(emulator, registries):
     first = create(registries, name="twice")
     state = emulator.state()
@@ -343,6 +355,12 @@ def update(registries, registry_id: str, paths=(), **fields) -> registry_pb2.Reg
         ([], {}, "before", {"team": "ci"}),
     ],
 )
+@pytest.mark.behaviour(
+    "RegistryService/Update",
+    "choice",
+    "update_mask may name name and labels; an empty mask updates every field the request sets.",
+    "the reference lists the fields, not what an empty mask means",
+)
 def test_update_changes_the_fields_of_the_mask(emulator, registries, paths, fields, name, labels):
     registry = create(registries, name="before", labels={"team": "ci"})
     updated = update(registries, registry.id, paths, **fields)
@@ -360,6 +378,12 @@ def test_a_renamed_registry_is_found_by_its_new_name_and_frees_the_old(emulator,
 
 
 @pytest.mark.parametrize("paths", [["id"], ["folder_id"], ["name", "status"], ["labels.team"], ["secure"]])
+@pytest.mark.behaviour(
+    "RegistryService/Update",
+    "choice",
+    "Any other update_mask path is INVALID_ARGUMENT naming update_mask, and nothing changes.",
+    "not documented",
+)
 def test_an_unknown_update_mask_path_is_invalid_and_changes_nothing(emulator, registries, paths):
     registry = create(registries, name="kept", labels={"a": "b"})
     state = emulator.state()
@@ -370,6 +394,12 @@ def test_an_unknown_update_mask_path_is_invalid_and_changes_nothing(emulator, re
     assert emulator.state() == state
 
 
+@pytest.mark.behaviour(
+    "RegistryService/Update",
+    "choice",
+    "A rename to a name taken in the folder is ALREADY_EXISTS.",
+    "names are unique in a folder, as at Create",
+)
 def test_a_rename_to_a_taken_name_is_already_exists(emulator, registries):
     taken = create(registries, name="taken")
     registry = create(registries, name="mine")
@@ -409,6 +439,12 @@ def test_delete_of_an_empty_registry(emulator, registries, operations):
     assert again.code() == NOT_FOUND
 
 
+@pytest.mark.behaviour(
+    "RegistryService/Delete",
+    "choice",
+    "A registry's empty repositories go with it.",
+    "an empty repository holds nothing to lose",
+)
 def test_delete_of_a_registry_holding_only_an_upserted_empty_repository(emulator, registries, repositories):
     registry = create(registries, name="upserted")
     operation = repositories.Upsert(repository_pb.UpsertRepositoryRequest(name=f"{registry.id}/team/web"))
@@ -432,6 +468,24 @@ def test_delete_of_a_registry_emptied_of_its_images(emulator, registries, channe
 
 
 @pytest.mark.parametrize("method", ["Delete", "ForceDelete"])
+@pytest.mark.behaviour(
+    "RegistryService/Delete",
+    "documented",
+    "Only an empty registry can be deleted: one holding images is refused and nothing changes.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/operations/registry/registry-delete.md (You can only delete an empty registry)",
+)
+@pytest.mark.behaviour(
+    "RegistryService/Delete",
+    "choice",
+    "The refusal is FAILED_PRECONDITION at the call, naming how many images the registry holds.",
+    "the code is not public; FAILED_PRECONDITION is what Yandex documents for deleting a non-empty folder",
+)
+@pytest.mark.behaviour(
+    "RegistryService/ForceDelete",
+    "choice",
+    "ForceDelete deletes the registry with its images.",
+    "declared by the official SDK's descriptors only; what it deletes is read from its name",
+)
 def test_a_registry_with_images_is_failed_precondition_for_delete_and_gone_with_force_delete(
     emulator, registries, method
 ):
@@ -462,6 +516,12 @@ def test_a_registry_with_images_is_failed_precondition_for_delete_and_gone_with_
 # ---- IP permissions ----------------------------------------------------------------------------------
 
 
+@pytest.mark.behaviour(
+    "RegistryService/SetIpPermission",
+    "choice",
+    "SetIpPermission replaces the permissions.",
+    "the reference says 'Sets', no more",
+)
 def test_set_ip_permission_replaces_them(emulator, registries, registry):
     first = [permission("10.0.0.0/8"), permission("192.168.1.1", PUSH), permission("2001:db8::/32")]
     operation = registries.SetIpPermission(pb.SetIpPermissionRequest(registry_id=registry.id, ip_permission=first))
@@ -477,6 +537,12 @@ def test_set_ip_permission_replaces_them(emulator, registries, registry):
     assert ip_permissions(registries, registry.id) == []
 
 
+@pytest.mark.behaviour(
+    "RegistryService/UpdateIpPermission",
+    "choice",
+    "ADD appends what is absent, REMOVE takes out what is present, by (action, ip).",
+    "the reference names the actions, not their edge cases",
+)
 def test_update_ip_permission_adds_what_is_absent_and_removes_what_is_present(emulator, registries, registry):
     registries.SetIpPermission(
         pb.SetIpPermissionRequest(registry_id=registry.id, ip_permission=[permission("1.1.1.1"), permission("2.2.2.2")])
@@ -501,12 +567,24 @@ def test_update_ip_permission_adds_what_is_absent_and_removes_what_is_present(em
     assert ip_permissions(registries, registry.id) == [(PULL, "1.1.1.1"), (PULL, "3.3.3.3"), (PUSH, "1.1.1.1")]
 
 
+@pytest.mark.behaviour(
+    "RegistryService/SetIpPermission",
+    "choice",
+    "A permission given twice is kept once.",
+    "a permission is its (action, ip) pair",
+)
 def test_a_permission_given_twice_is_kept_once(emulator, registries, registry):
     twice = [permission("1.1.1.1"), permission("2.2.2.2"), permission("1.1.1.1")]
     registries.SetIpPermission(pb.SetIpPermissionRequest(registry_id=registry.id, ip_permission=twice))
     assert ip_permissions(registries, registry.id) == [(PULL, "1.1.1.1"), (PULL, "2.2.2.2")]
 
 
+@pytest.mark.behaviour(
+    "RegistryService/ListIpPermission",
+    "choice",
+    "IP permissions are kept per registry and listed as set.",
+    "the reference says no more",
+)
 def test_ip_permissions_are_per_registry(emulator, registries, registry):
     other = emulator.add_registry(FOLDER, name="other")
     registries.SetIpPermission(
@@ -515,6 +593,12 @@ def test_ip_permissions_are_per_registry(emulator, registries, registry):
     assert ip_permissions(registries, other.id) == []
 
 
+@pytest.mark.behaviour(
+    "RegistryService/ListIpPermission",
+    "choice",
+    "The IP permission methods of an unknown registry are NOT_FOUND.",
+    "not documented",
+)
 def test_ip_permission_methods_on_an_unknown_registry_are_not_found(emulator, registries):
     delta = ip_pb.IpPermissionDelta(action=IP_ADD, ip_permission=permission("1.1.1.1"))
     for method, request in [
@@ -531,6 +615,12 @@ def test_ip_permission_methods_on_an_unknown_registry_are_not_found(emulator, re
     assert not emulator.operations
 
 
+@pytest.mark.behaviour(
+    "RegistryService/UpdateIpPermission",
+    "choice",
+    "At most 1,000 IP permissions a registry; beyond is FAILED_PRECONDITION.",
+    "the emulator's bound",
+)
 def test_at_most_1000_ip_permissions(emulator, registries, registry):
     thousand = [permission(f"10.0.{n // 256}.{n % 256}") for n in range(1000)]
     registries.SetIpPermission(pb.SetIpPermissionRequest(registry_id=registry.id, ip_permission=thousand))
@@ -553,6 +643,12 @@ def test_at_most_1000_ip_permissions(emulator, registries, registry):
 # ---- access bindings ---------------------------------------------------------------------------------
 
 
+@pytest.mark.behaviour(
+    "RegistryService/SetAccessBindings",
+    "choice",
+    "SetAccessBindings replaces the bindings; they are returned as set.",
+    "the reference says 'Sets', no more",
+)
 def test_set_access_bindings_replaces_them(emulator, registries, registry):
     given = [binding(), binding("container-registry.images.pusher"), binding(subject="allUsers")]
     operation = registries.SetAccessBindings(
@@ -566,6 +662,12 @@ def test_set_access_bindings_replaces_them(emulator, registries, registry):
     assert bindings(registries, registry.id) == []
 
 
+@pytest.mark.behaviour(
+    "RegistryService/UpdateAccessBindings",
+    "choice",
+    "ADD appends the bindings that are absent, REMOVE takes out those present.",
+    "the reference names the actions, not their edge cases",
+)
 def test_update_access_bindings_adds_and_removes(emulator, registries, registry):
     registries.SetAccessBindings(
         access_pb2.SetAccessBindingsRequest(resource_id=registry.id, access_bindings=[binding(), binding("viewer")])
@@ -586,6 +688,12 @@ def test_update_access_bindings_adds_and_removes(emulator, registries, registry)
 
 
 @pytest.mark.parametrize(("count", "page_size"), [(5, 1), (5, 2), (5, 5), (5, 6), (0, 1), (150, 0), (150, 100)])
+@pytest.mark.behaviour(
+    "RegistryService/ListAccessBindings",
+    "choice",
+    "Access bindings page by position, 100 a page by default.",
+    "the reference gives no order",
+)
 def test_list_access_bindings_pages_walk_every_binding_once(emulator, registries, registry, count, page_size):
     given = [binding(subject=f"ajeuser{n:013d}") for n in range(count)]
     registries.SetAccessBindings(access_pb2.SetAccessBindingsRequest(resource_id=registry.id, access_bindings=given))
@@ -599,6 +707,12 @@ def test_list_access_bindings_pages_walk_every_binding_once(emulator, registries
     assert len(walked) == max(1, -(-count // size))
 
 
+@pytest.mark.behaviour(
+    "RegistryService/ListAccessBindings",
+    "choice",
+    "A page token of another registry's bindings is INVALID_ARGUMENT.",
+    "a token continues only the List that made it",
+)
 def test_an_access_bindings_page_token_of_another_registry_is_invalid(emulator, registries, registry):
     other = emulator.add_registry(FOLDER, name="other")
     for resource in (registry, other):
@@ -629,6 +743,12 @@ def test_access_binding_methods_on_an_unknown_registry_are_not_found(emulator, r
     assert not emulator.operations
 
 
+@pytest.mark.behaviour(
+    "RegistryService/SetAccessBindings",
+    "choice",
+    "At most 1,000 access bindings a resource; beyond is FAILED_PRECONDITION.",
+    "the emulator's bound: a request carries at most 1,000",
+)
 def test_at_most_1000_access_bindings(emulator, registries, registry):
     thousand = [binding(subject=f"ajeuser{n:013d}") for n in range(1000)]
     registries.SetAccessBindings(access_pb2.SetAccessBindingsRequest(resource_id=registry.id, access_bindings=thousand))
@@ -971,6 +1091,12 @@ def key(value: str) -> tuple:
     return (("idempotency-key", value),)
 
 
+@pytest.mark.behaviour(
+    "RegistryService/Create",
+    "choice",
+    "A Create repeated with its idempotency-key answers the first operation and makes nothing new.",
+    "not documented",
+)
 def test_create_repeated_with_an_idempotency_key_returns_the_first_operation(emulator, registries):
     request = pb.CreateRegistryRequest(folder_id=FOLDER, name="once", labels={"a": "b"})
     first = registries.Create(request, metadata=key("create-1"))

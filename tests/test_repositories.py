@@ -89,6 +89,12 @@ def not_found(call, request) -> grpc.RpcError:
 # ---- life cycle ------------------------------------------------------------------------------
 
 
+@pytest.mark.behaviour(
+    "RepositoryService",
+    "choice",
+    "A repository exists while it holds images, or from Upsert until Delete; its id is stable for its life.",
+    "how long production keeps an empty repository is not public",
+)
 def test_a_repository_lives_from_its_first_image_to_its_last(emulator, registry, repositories, channel):
     images = ImageServiceStub(channel)
     first = emulator.add_image(registry.id, "team/web")
@@ -123,6 +129,12 @@ def test_an_upserted_repository_outlives_its_last_image(emulator, registry, repo
     assert listed(repositories, registry_id=registry.id) == [(made.id, name)]
 
 
+@pytest.mark.behaviour(
+    "RepositoryService/Upsert",
+    "choice",
+    "Upsert makes an empty repository, kept until Delete, and answers the same one when it exists.",
+    "the reference: 'Creates or updates'; what keeps an empty repository is not said",
+)
 def test_upsert_makes_an_empty_repository_and_returns_it_again(emulator, registry, repositories, operations):
     name = f"{registry.id}/team/web"
     operation = repositories.Upsert(pb.UpsertRepositoryRequest(name=name))
@@ -139,6 +151,9 @@ def test_upsert_makes_an_empty_repository_and_returns_it_again(emulator, registr
     assert stored == operation
 
 
+@pytest.mark.behaviour(
+    "RepositoryService/Upsert", "choice", "Upsert in an unknown registry is NOT_FOUND.", "not documented"
+)
 def test_upsert_in_an_unknown_registry_is_not_found(emulator, registry, repositories):
     error = not_found(repositories.Upsert, pb.UpsertRepositoryRequest(name=f"{UNKNOWN_REGISTRY}/app"))
     assert UNKNOWN_REGISTRY in error.details()
@@ -146,6 +161,12 @@ def test_upsert_in_an_unknown_registry_is_not_found(emulator, registry, reposito
 
 
 @pytest.mark.parametrize("name", ["app", f"{UNKNOWN_REGISTRY}", "", "Upper/app", "crp1/a//b", "crp1/app/"])
+@pytest.mark.behaviour(
+    "RepositoryService/Upsert",
+    "documented",
+    "A name that is not `<registry_id>/<path>` is INVALID_ARGUMENT naming name.",
+    "yandex/cloud/containerregistry/v1/repository_service.proto",
+)
 def test_upsert_of_a_name_that_is_not_registry_slash_path_is_invalid(emulator, registry, repositories, name):
     assert_invalid(rpc_error(repositories.Upsert, pb.UpsertRepositoryRequest(name=name)), "name")
     assert emulator.repositories == {} and emulator.operations == {}
@@ -165,6 +186,12 @@ def test_delete_of_an_empty_repository(emulator, registry, repositories, operati
 
 
 @pytest.mark.parametrize("kept", [False, True], ids=["by-image", "upserted"])
+@pytest.mark.behaviour(
+    "RepositoryService/Delete",
+    "choice",
+    "Deleting a repository that holds images is FAILED_PRECONDITION and deletes nothing.",
+    "no public evidence shows production cascading, and a refused delete loses nothing",
+)
 def test_delete_of_a_repository_holding_images_is_refused_and_deletes_nothing(emulator, registry, repositories, kept):
     if kept:
         upsert(repositories, f"{registry.id}/app")
@@ -314,6 +341,12 @@ def test_list_names_each_repository_by_registry_and_path(world, repositories):
     }
 
 
+@pytest.mark.behaviour(
+    "RepositoryService/List",
+    "choice",
+    "A List without registry_id or folder_id is INVALID_ARGUMENT.",
+    "the reference gives no default scope",
+)
 def test_list_without_a_scope_is_invalid(world, repositories):
     error = rpc_error(repositories.List, pb.ListRepositoriesRequest(page_size=5, order_by="name"))
     assert_invalid(error, "folder_id")
@@ -539,6 +572,18 @@ def bindings_of(repositories, resource_id: str, page_size: int = 0) -> list[acce
     return [binding for page in walked for binding in page]
 
 
+@pytest.mark.behaviour(
+    "RepositoryService/SetAccessBindings",
+    "choice",
+    "A repository's access bindings are kept as set.",
+    "as for registries",
+)
+@pytest.mark.behaviour(
+    "RepositoryService/UpdateAccessBindings",
+    "choice",
+    "ADD appends what is absent, REMOVE takes out what is present.",
+    "as for registries",
+)
 def test_access_bindings_are_set_updated_and_listed(emulator, registry, repositories, operations):
     repository = upsert(repositories, f"{registry.id}/app")
     assert bindings_of(repositories, repository.id) == []
@@ -578,6 +623,12 @@ def test_access_bindings_are_set_updated_and_listed(emulator, registry, reposito
     assert bindings_of(repositories, repository.id) == []
 
 
+@pytest.mark.behaviour(
+    "RepositoryService/ListAccessBindings",
+    "choice",
+    "A repository's access bindings page by position with page tokens.",
+    "as for registries",
+)
 def test_access_bindings_page_through_with_tokens(emulator, registry, repositories):
     repository = upsert(repositories, f"{registry.id}/app")
     many = [binding("viewer", f"aje{n:03d}") for n in range(7)]
@@ -607,6 +658,12 @@ def test_access_binding_methods_on_an_unknown_repository_are_not_found(emulator,
     assert emulator.operations == {}
 
 
+@pytest.mark.behaviour(
+    "RepositoryService/ListAccessBindings",
+    "choice",
+    "A repository that goes with its last image takes its bindings along.",
+    "the bindings belong to the repository",
+)
 def test_a_repository_that_goes_with_its_last_image_takes_its_bindings(emulator, registry, repositories, channel):
     image = emulator.add_image(registry.id, "app")
     repository = by_name(repositories, f"{registry.id}/app")
@@ -870,6 +927,12 @@ def test_the_access_binding_annotations_reach_the_wire(emulator, registry, repos
 # ---- a repository name has a bound on every surface (issue #20, P11) ----------------------------
 
 
+@pytest.mark.behaviour(
+    "RepositoryService/Upsert",
+    "choice",
+    "A repository name is at most 245 characters.",
+    "Docker's limit is 255 (NameTotalLengthMax) less `cr.yandex/`; the API gives none",
+)
 def test_a_repository_name_longer_than_docker_allows_is_refused_everywhere(emulator, registry, channel):
     """P11: Upsert took a 1 MiB name (and kept it through its operation). Docker's reference grammar
     caps a name, registry host included, at 255 characters: cr.yandex/ leaves 245 for

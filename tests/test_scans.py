@@ -3,7 +3,7 @@ vulnerabilities seeded for the image's digest, fail by a fault rule, and are lis
 documented; one scan policy per registry, and the one CreateRegistryRequest.secure sets up.
 
 "Documented:" names what production's documentation says; "The emulator's choice:" what it leaves
-open (README, "Scans")."""
+open (docs/container-registry.md, "Scans")."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceSt
 
 from conftest import rpc_error, violation_fields
 from emulator import Emulator
+from tests.support.docs import assert_on_page
+from tests.support.exercised import assert_exercised
 
 FOLDER = "b1g00000000000000scan"
 REPORT = [
@@ -79,6 +81,24 @@ def _scan(scanner, image_id) -> tuple[object, str]:
     return operation, metadata.scan_result_id
 
 
+@pytest.mark.behaviour(
+    "ScannerService/Scan",
+    "documented",
+    "A scan's result is RUNNING while it runs and READY with its counts when done; its id starts `che`.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/operations/scanning-docker-image.md",
+)
+@pytest.mark.behaviour(
+    "ScannerService/Get",
+    "documented",
+    "Get answers a result by id, RUNNING while its scan runs.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/operations/scanning-docker-image.md",
+)
+@pytest.mark.behaviour(
+    "ScannerService/GetLast",
+    "choice",
+    "GetLast is the image's newest finished result, NOT_FOUND while none has finished.",
+    "the reference says 'the last', not of what",
+)
 def test_a_scan_pends_then_reports_the_seeded_vulnerabilities(ycr, scanner, operations):
     """Documented: RUNNING while the scan runs, READY with the counts when done; result ids start che."""
     ycr.configure_operations("ScannerService/Scan=polls:2")
@@ -117,6 +137,18 @@ def test_a_fault_rules_operation_error_makes_the_scan_fail(ycr, scanner):
     assert scanner.Get(pb.GetScanResultRequest(scan_result_id=result_id)).status == ERROR
 
 
+@pytest.mark.behaviour(
+    "ScannerService/Scan",
+    "documented",
+    "At most 10 scans run at once.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/_includes/container-registry-limits.md (concurrent scans in a single cloud: 10)",
+)
+@pytest.mark.behaviour(
+    "ScannerService/Scan",
+    "choice",
+    "An eleventh scan is RESOURCE_EXHAUSTED, worded as Yandex Cloud's quota errors are.",
+    "the code for this one is not public",
+)
 def test_at_most_ten_scans_run_at_once(ycr, scanner):
     """Documented: 10 parallel scans per cloud (the emulator has one). The emulator's choice:
     RESOURCE_EXHAUSTED, as Yandex Cloud's quotas answer."""
@@ -129,6 +161,18 @@ def test_at_most_ten_scans_run_at_once(ycr, scanner):
     assert len(ycr.state()["scan_results"]) == 10  # the refused one recorded nothing
 
 
+@pytest.mark.behaviour(
+    "ScannerService/List",
+    "documented",
+    "List takes an image or a repository, filters on status and orders by status, critical first.",
+    "yandex/cloud/containerregistry/v1/scanner_service.proto",
+)
+@pytest.mark.behaviour(
+    "ScannerService/List",
+    "choice",
+    "'Critical first' is read as most CRITICAL, then most HIGH, and so on; ties by id.",
+    "the reference does not say how results compare",
+)
 def test_results_are_listed_by_image_and_repository_filtered_by_status_critical_first(ycr, scanner):
     clean, bad = _image(ycr, [], tags=["clean"]), _image(ycr, REPORT, tags=["bad"])
     ids = {name: _scan(scanner, image.id)[1] for name, image in (("clean", clean), ("bad", bad))}
@@ -143,6 +187,12 @@ def test_results_are_listed_by_image_and_repository_filtered_by_status_critical_
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and violation_fields(error) == {"filter"}
 
 
+@pytest.mark.behaviour(
+    "ScannerService/ListVulnerabilities",
+    "choice",
+    "ListVulnerabilities filters on severity or the package's name, orders by severity and pages by position.",
+    "the reference names the fields, one condition at a time",
+)
 def test_vulnerabilities_are_filtered_by_severity_or_name_ordered_and_paged(ycr, scanner):
     _, result_id = _scan(scanner, _image(ycr, REPORT).id)
 
@@ -180,6 +230,36 @@ def _rules(prefixes=("team",)) -> policy_pb.ScanRules:
     )
 
 
+@pytest.mark.behaviour(
+    "ScanPolicyService/Create",
+    "choice",
+    "One scan policy per registry: a second Create is ALREADY_EXISTS.",
+    "GetByRegistry answers 'the' policy; nothing public says more",
+)
+@pytest.mark.behaviour(
+    "ScanPolicyService/GetByRegistry",
+    "documented",
+    "GetByRegistry answers the registry's policy; NOT_FOUND once it is deleted.",
+    "yandex/cloud/containerregistry/v1/scan_policy_service.proto",
+)
+@pytest.mark.behaviour(
+    "ScanPolicyService/Update",
+    "choice",
+    "Update replaces the rules whole; what the request leaves unset stays.",
+    "the reference says no more",
+)
+@pytest.mark.behaviour(
+    "ScanPolicyService/Get",
+    "documented",
+    "Get answers the policy by id.",
+    "yandex/cloud/containerregistry/v1/scan_policy_service.proto",
+)
+@pytest.mark.behaviour(
+    "ScanPolicyService/Delete",
+    "documented",
+    "Delete deletes the policy.",
+    "yandex/cloud/containerregistry/v1/scan_policy_service.proto",
+)
 def test_one_scan_policy_per_registry(ycr, scan_policies):
     """GetByRegistry answers "the" scan policy of a registry. The emulator's choice: a second Create
     is ALREADY_EXISTS; Update replaces the rules; a deleted one is NOT_FOUND by registry too."""
@@ -202,6 +282,12 @@ def test_one_scan_policy_per_registry(ycr, scan_policies):
     assert error.code() == grpc.StatusCode.NOT_FOUND
 
 
+@pytest.mark.behaviour(
+    "ScanPolicyService/Create",
+    "documented",
+    "Rules are checked by their annotations: repository_prefixes non-empty, each `*` or a path; rescan_period required.",
+    "yandex/cloud/containerregistry/v1/scan_policy.proto",
+)
 def test_scan_rules_are_checked_by_their_annotations(ycr, scan_policies):
     registry = ycr.add_registry(FOLDER)
     for rules, field in (
@@ -216,6 +302,12 @@ def test_scan_rules_are_checked_by_their_annotations(ycr, scan_policies):
     assert "scan_policy" not in ycr.state()["registries"][0]
 
 
+@pytest.mark.behaviour(
+    "RegistryService/Create",
+    "documented",
+    "`secure` sets up a scan policy scanning on push and every 7 days.",
+    "yandex/cloud/containerregistry/v1/registry_service.proto (created with pre-setup scanning policy)",
+)
 def test_a_secure_registry_comes_with_the_documented_policy(ycr, scan_emulator, scan_policies):
     """Documented (the proto): "created with pre-setup scanning policy (on push and on schedule every 7 days)"."""
     operation = RegistryServiceStub(scan_emulator.channel()).Create(
@@ -266,9 +358,10 @@ def test_the_python_sdk_scans_and_waits(ycr, scan_emulator):
         )
     assert done.response.status == READY and done.response.vulnerabilities.critical == 1
     assert done.meta.scan_result_id == done.response.id
+    assert_exercised("python", "a scan", ycr.calls)
 
 
-README_SCANS = """\
+DOC_SCANS = """\
 from emulator import Emulator
 
 emulator = Emulator()
@@ -281,11 +374,10 @@ print(len(emulator.state()["vulnerability_reports"]))  # 1: every image with thi
 """
 
 
-def test_the_readme_scans_recipe_runs_as_written(capsys):
-    from pathlib import Path
+def test_the_scans_recipe_runs_as_written(capsys):
 
-    assert README_SCANS in (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    exec(compile(README_SCANS, "README.md", "exec"), {})
+    assert_on_page("container-registry.md", DOC_SCANS=DOC_SCANS)
+    exec(compile(DOC_SCANS, "docs/container-registry.md", "exec"), {})
     assert capsys.readouterr().out == "1\n"
 
 
@@ -326,6 +418,12 @@ def test_a_rescan_period_that_is_no_period_is_invalid_argument(ycr, scan_policie
     assert violation_fields(error) == {"rules.schedule_rules[0].rescan_period"}
 
 
+@pytest.mark.behaviour(
+    "ScannerService/Scan",
+    "choice",
+    "An image deleted while its scan runs fails the operation with NOT_FOUND; the result is ERROR.",
+    "not documented",
+)
 def test_a_scan_of_an_image_deleted_meanwhile_fails_its_operation(ycr, scanner, operations):
     ycr.configure_operations("ScannerService/Scan=polls:1")
     image = _image(ycr, REPORT)
@@ -408,6 +506,15 @@ def test_results_a_failed_load_took_back_do_not_count_against_the_kept_ones(ycr,
     "fields",
     [{"compressed_size": 2 * 1024**3 + 1}, {"layers": [{"size": 10} for _ in range(128)]}],
     ids=["over 2 GB", "128 layers"],
+)
+@pytest.mark.behaviour(
+    "ScannerService/Scan",
+    "documented",
+    "An image over 2 GB or 127 layers is not scanned.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/_includes/container-registry-limits.md",
+)
+@pytest.mark.behaviour(
+    "ScannerService/Scan", "choice", "Such a Scan is FAILED_PRECONDITION and records nothing.", "the code is not public"
 )
 def test_an_image_beyond_the_scanners_limits_is_refused(ycr, scanner, fields):
     """Documented: images up to 2 GB and 127 layers are scanned. The emulator's choice: a Scan of a

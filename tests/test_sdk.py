@@ -27,6 +27,7 @@ from conftest import rpc_error
 from emulator import Emulator
 from emulator.control.process import parse_ready_line
 from emulator.rpc.auth import subject_of
+from tests.support.exercised import assert_exercised
 
 FOLDER_A = "b1gfoldera0000000000"
 FOLDER_B = "b1gfolderb0000000000"
@@ -70,8 +71,15 @@ def test_the_sdk_lists_gets_deletes_and_waits(tls):
     assert target.id not in tls.images
     # wait_operation polls OperationService through the discovered "operation" endpoint.
     assert sdk.client(OperationServiceStub).Get(operation_pb.GetOperationRequest(operation_id=operation.id)).done
+    assert_exercised("python", "list, get, delete and wait", tls.calls)
 
 
+@pytest.mark.behaviour(
+    "IamTokenService/Create",
+    "documented",
+    "The SDK given an OAuth token trades it for an IAM token and calls with that.",
+    "https://github.com/yandex-cloud/python-sdk/blob/master/yandexcloud/_sdk.py",
+)
 def test_an_oauth_token_is_exchanged_through_iam(tls):
     tls.configure_auth("strict", {"y0_oauth-token": [FOLDER_A]})
     images = _sdk(tls, token="y0_oauth-token").client(ImageServiceStub)
@@ -82,8 +90,15 @@ def test_an_oauth_token_is_exchanged_through_iam(tls):
         plain.List, pb.ListImagesRequest(folder_id=FOLDER_B), metadata=(("authorization", "Bearer y0_oauth-token"),)
     )
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert_exercised("python", "an OAuth token traded", tls.calls)
 
 
+@pytest.mark.behaviour(
+    "IamTokenService/Create",
+    "documented",
+    "An OAuth token or a JWT is traded for an IAM token; an OAuth token over 4000 characters is INVALID_ARGUMENT.",
+    "yandex/cloud/iam/v1/iam_token_service.proto",
+)
 def test_iam_create_issues_a_token_with_an_expiry(tls):
     iam = IamTokenServiceStub(tls.channel())
     before = datetime.now(timezone.utc)
@@ -101,6 +116,12 @@ def test_iam_create_issues_a_token_with_an_expiry(tls):
     assert iam.Create(iam_pb.CreateIamTokenRequest(yandex_passport_oauth_token="x" * 4000)).iam_token
 
 
+@pytest.mark.behaviour(
+    "ApiEndpointService",
+    "choice",
+    "Discovery answers container-registry, operation, iam, endpoint and resource-manager with the emulator's address; another id is NOT_FOUND.",
+    "the SDKs find every service through it and must reach the emulator for each",
+)
 def test_endpoint_discovery_points_every_service_here(tls):
     discovery = ApiEndpointServiceStub(tls.channel())
     listed = {e.id: e.address for e in discovery.List(endpoint_pb.ListApiEndpointsRequest()).endpoints}
@@ -181,6 +202,12 @@ def test_strict_mode_accepts_only_configured_tokens_in_their_folders(tls):
     assert error.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
+@pytest.mark.behaviour(
+    "ImageService/Delete",
+    "choice",
+    "An operation's created_by is the caller's subject: `aje` and 17 characters derived from its token.",
+    "production writes the caller's id; the emulator has no accounts to take one from",
+)
 def test_created_by_is_the_callers_subject(tls):
     tls.configure_auth("any")
     images = ImageServiceStub(tls.channel())
@@ -208,6 +235,12 @@ def test_each_response_carries_a_request_id(tls):
         pytest.fail("Get of an unknown image succeeded")
 
 
+@pytest.mark.behaviour(
+    "ImageService/Delete",
+    "choice",
+    "A call repeated with its idempotency-key answers the first operation and changes nothing.",
+    "the SDKs send the key so that a retry is safe; what production keeps is not public",
+)
 def test_a_delete_repeated_with_the_same_idempotency_key_returns_the_same_operation(tls):
     images = ImageServiceStub(tls.channel())
     target = tls.images_a[0].id
@@ -296,6 +329,12 @@ def test_any_mode_ignores_folder_limits(tls):
     assert len(images.List(pb.ListImagesRequest(folder_id=FOLDER_B), metadata=_bearer("limited")).images) == 1
 
 
+@pytest.mark.behaviour(
+    "ImageService/Delete",
+    "choice",
+    "The same idempotency-key with another request is INVALID_ARGUMENT naming idempotency-key.",
+    "not documented",
+)
 def test_an_idempotency_key_reused_for_another_image_is_refused(tls):
     images = ImageServiceStub(tls.channel())
     key = (("idempotency-key", "k-1"),)

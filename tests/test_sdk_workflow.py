@@ -21,6 +21,7 @@ from yandex.cloud.containerregistry.v1.repository_service_pb2_grpc import Reposi
 
 from conftest import rpc_error
 from emulator.control.process import EmulatorProcess
+from tests.support.exercised import assert_exercised
 
 # The SDK's operation waiter builds a RetryInterceptor it deprecates itself.
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated class RetryInterceptor:DeprecationWarning")
@@ -88,6 +89,7 @@ def test_the_sdk_runs_the_clean_up_workflow_end_to_end(sdk, process):
     err = rpc_error(registries.Get, registry_pb.GetRegistryRequest(registry_id=created.id))
     assert err.code() == grpc.StatusCode.NOT_FOUND
     assert [registry.name for registry in process.registries.values()] == ["bystander"]
+    assert_exercised("python", "the clean-up workflow", process.calls)
 
 
 def test_deleting_a_registry_that_holds_images_fails_and_deletes_nothing(sdk, process):
@@ -110,3 +112,4 @@ def test_deleting_a_registry_that_holds_images_fails_and_deletes_nothing(sdk, pr
     repositories = sdk.client(RepositoryServiceStub)
     names = [r.name for r in repositories.List(repository_pb.ListRepositoriesRequest(folder_id=FOLDER)).repositories]
     assert sorted(names) == [f"{created.id}/app", upserted.name]
+    assert_exercised("python", "a full registry's delete refused", process.calls)

@@ -15,7 +15,6 @@ import textwrap
 import urllib.error
 import urllib.request
 from datetime import datetime, timezone
-from pathlib import Path
 
 import grpc
 import pytest
@@ -26,6 +25,7 @@ from emulator.control.remote import RemoteEmulator
 from emulator.rpc.services import CATALOGUE
 from emulator.state.clock import Clock
 from emulator.state.codecs import SeedError
+from tests.support.docs import assert_on_page
 
 FOLDER = "b1g0000000000000stage"
 CR_METHODS = [method for method in CATALOGUE if method.service.name.startswith(CONTAINER_REGISTRY + ".")]
@@ -61,6 +61,12 @@ def test_active_is_the_default_and_changes_are_served(emulator):
 
 
 @pytest.mark.parametrize("method", CR_CHANGES, ids=lambda method: method.short)
+@pytest.mark.behaviour(
+    "yandex.cloud.containerregistry.v1",
+    "documented",
+    "In the read-only stage every call that changes something is refused and changes nothing.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/sunset.md (read-only from 2026-11-10: view and export only)",
+)
 def test_read_only_refuses_every_change_and_changes_nothing(emulator, method):
     emulator.set_container_registry_stage("read-only")
     before = emulator.state()
@@ -71,6 +77,12 @@ def test_read_only_refuses_every_change_and_changes_nothing(emulator, method):
 
 
 @pytest.mark.parametrize("method", CR_READS, ids=lambda method: method.short)
+@pytest.mark.behaviour(
+    "yandex.cloud.containerregistry.v1",
+    "documented",
+    "In the read-only stage every read is served.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/sunset.md",
+)
 def test_read_only_serves_every_read(emulator, method):
     emulator.set_container_registry_stage("read-only")
     code, details = call(emulator, method)  # an empty request: served, or refused for what it lacks
@@ -85,6 +97,12 @@ def test_read_only_lists_what_is_there(emulator):
 
 
 @pytest.mark.parametrize("method", CR_METHODS, ids=lambda method: method.short)
+@pytest.mark.behaviour(
+    "yandex.cloud.containerregistry.v1",
+    "documented",
+    "In the shut-down stage every Container Registry call is refused.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/sunset.md (fully discontinued on 2026-12-14)",
+)
 def test_shut_down_refuses_every_container_registry_call(emulator, method):
     emulator.set_container_registry_stage("shut-down")
     code, details = call(emulator, method)
@@ -93,6 +111,18 @@ def test_shut_down_refuses_every_container_registry_call(emulator, method):
 
 
 @pytest.mark.parametrize("stage", ["read-only", "shut-down"])
+@pytest.mark.behaviour(
+    "yandex.cloud.operation",
+    "choice",
+    "Container Registry's stage never affects OperationService: a pending operation finishes and can be polled.",
+    "the sunset concerns Container Registry; operations are another service",
+)
+@pytest.mark.behaviour(
+    "yandex.cloud.cloudregistry.v1",
+    "documented",
+    "Container Registry's stage never affects Cloud Registry.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/sunset.md (Cloud Registry is the successor)",
+)
 def test_cloud_registry_and_operations_are_never_affected(emulator, stage):
     emulator.set_container_registry_stage(stage)
     create = CATALOGUE.method(f"{CLOUD_REGISTRY}.RegistryService/Create")
@@ -103,6 +133,12 @@ def test_cloud_registry_and_operations_are_never_affected(emulator, stage):
     assert code == grpc.StatusCode.NOT_FOUND
 
 
+@pytest.mark.behaviour(
+    "yandex.cloud.containerregistry.v1",
+    "choice",
+    "Refusals are FAILED_PRECONDITION when read-only and UNIMPLEMENTED when shut down, unless the stage names another code.",
+    "what production answers is not public: FAILED_PRECONDITION is the API's code for a state that allows no change, UNIMPLEMENTED a server's for a method it lacks",
+)
 def test_a_code_given_with_the_stage_is_what_refusals_carry(emulator):
     assert emulator.set_container_registry_stage("read-only:PERMISSION_DENIED") == "read-only:PERMISSION_DENIED"
     code, _ = call(emulator, CATALOGUE.method("RegistryService/Create"), folder_id=FOLDER, name="new")
@@ -238,7 +274,7 @@ def test_the_command_line_stage_wins_over_the_state_file(tmp_path):
     assert result.stdout.strip() == "read-only", result.stderr
 
 
-README_READ_ONLY_TEST = """\
+DOC_READ_ONLY_TEST = """\
 # test_read_only.py -- my tool must fail loudly on the read-only service
 import grpc
 import pytest
@@ -256,8 +292,8 @@ def test_cleanup_reports_the_read_only_service(ycr_image, ycr_stubs):
 """
 
 
-def test_the_readme_snippet_is_the_readme_s():
-    assert README_READ_ONLY_TEST in (Path(__file__).resolve().parent.parent / "README.md").read_text()
+def test_the_read_only_snippet_is_the_guides():
+    assert_on_page("moving-to-cloud-registry.md", DOC_READ_ONLY_TEST=DOC_READ_ONLY_TEST)
 
 
 PLUGIN_SUITE = """
@@ -300,7 +336,7 @@ def test_bad(ycr):
 @pytest.mark.parametrize("mode", ["inprocess", "subprocess", "external"])
 def test_the_plugin_ini_option_and_marker_in_every_mode(pytester, mode, monkeypatch):
     pytester.makeini("[pytest]\nycr_container_registry_stage = read-only\n")
-    pytester.makepyfile(test_stage=PLUGIN_SUITE, test_read_only=README_READ_ONLY_TEST)
+    pytester.makepyfile(test_stage=PLUGIN_SUITE, test_read_only=DOC_READ_ONLY_TEST)
     if mode != "external":
         result = pytester.runpytest_subprocess(f"--ycr-mode={mode}", "-p", "no:randomly")
     else:
@@ -308,7 +344,7 @@ def test_the_plugin_ini_option_and_marker_in_every_mode(pytester, mode, monkeypa
             monkeypatch.setenv("YCR_EMULATOR_ADMIN_URL", shared.admin_url)
             result = pytester.runpytest_subprocess("-p", "no:randomly")
             assert shared.container_registry_stage == "active"  # the session's setting undone at its end
-    result.assert_outcomes(passed=4, errors=1)  # the README's test_read_only.py among them
+    result.assert_outcomes(passed=4, errors=1)  # the guide's test_read_only.py among them
     result.stdout.fnmatch_lines(
         ["*@pytest.mark.ycr_container_registry_stage: container_registry_stage: must be one of*"]
     )
@@ -322,6 +358,12 @@ def test_a_bad_ini_stage_stops_the_session(pytester):
     result.stderr.fnmatch_lines(["*ycr_container_registry_stage: must be one of*"])
 
 
+@pytest.mark.behaviour(
+    "yandex.cloud.containerregistry.v1",
+    "documented",
+    "The by-date stage follows the published dates, midnight Moscow time, on the emulator's clock.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/sunset.md",
+)
 def test_the_stage_dates_are_the_documented_ones():
     from emulator.state.stages import READ_ONLY_FROM, SHUT_DOWN_FROM
 

@@ -25,6 +25,7 @@ from yandex.cloud.operation import operation_service_pb2, operation_service_pb2_
 from conftest import rpc_error
 from emulator import Emulator, SeedError
 from emulator.control.process import parse_ready_line
+from tests.support.docs import page
 from tests.support.world import digest
 
 START_TIMEOUT = 30  # seconds to wait for the "listening" line
@@ -662,12 +663,13 @@ def test_an_admin_token_that_starts_with_a_dash_is_passed_whole():
         assert process.registries == {}
 
 
-def test_the_readme_gives_the_demo_datas_counts():
+def test_the_docs_give_the_demo_datas_counts():
     """The first screen's ready line counts what the demo data holds (both APIs' registries)."""
     demo = json.loads(resources.files("emulator").joinpath("demo_seed.json").read_text(encoding="utf-8"))
     images = sum(len(registry.get("images", [])) for registry in demo["registries"])
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    assert f"({len(demo['registries'])} registries, {images} images)` when it is ready" in readme
+    for name in ("README.md", "quick-start.md"):
+        words = " ".join(page(name).split())  # as the paragraph reads, wherever its lines break
+        assert f"({len(demo['registries'])} registries, {images} images)` when it is ready" in words, name
 
 
 def test_the_same_port_twice_and_a_host_that_is_not_ours_say_so(tmp_path):

@@ -600,9 +600,9 @@ def test_every_kind_of_invalid_part_is_drawn(client, method, field):
     find(invalid, names_field, settings=FIND)
 
 
-# ---- the README's example, in a downstream project -------------------------------------------------
+# ---- the contract testing page's example, in a downstream project----------------------------------------------
 
-README_PROPERTY_TEST = """\
+DOC_PROPERTY_TEST = """\
 # test_cleanup_properties.py -- a property test: the clean-up is right whatever the registry holds
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -629,10 +629,10 @@ def test_only_untagged_images_are_deleted(ycr, ycr_channel, ycr_stubs, seed, dat
 
 
 @pytest.mark.parametrize("auth", ["none", "strict"])
-def test_the_readme_example_passes_downstream(pytester, auth):
+def test_the_documented_example_passes_downstream(pytester, auth):
     tool = pytester.mkpydir("mytool")
     (tool / "cleanup.py").write_text(CLEANUP_TOOL)
-    pytester.makepyfile(test_cleanup_properties=README_PROPERTY_TEST)
+    pytester.makepyfile(test_cleanup_properties=DOC_PROPERTY_TEST)
     pytester.makeini("[pytest]\n" + ("ycr_auth = strict\n" if auth == "strict" else ""))
     result = pytester.runpytest_subprocess("-W", "error", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)

@@ -29,6 +29,7 @@ from yandex.cloud.operation import operation_service_pb2_grpc as operation_grpc
 from emulator import Emulator
 from emulator.control.process import EmulatorProcess
 from emulator.state.clock import Clock
+from tests.support.docs import assert_on_page
 
 START = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 FOLDER = "b1gtimefolder0000001"
@@ -192,7 +193,7 @@ def test_time_moves_from_the_control_plane_and_the_remote_client():
         assert abs(process.now - datetime.now(timezone.utc)) < timedelta(minutes=5)
 
 
-README_TIME = """\
+DOC_TIME = """\
 from datetime import datetime, timezone
 from emulator import Emulator
 from emulator.state.clock import Clock
@@ -203,11 +204,10 @@ print(emulator.now)            # 2026-12-01 01:00:00+00:00
 """
 
 
-def test_the_readme_time_recipe_runs_as_written(capsys):
-    from pathlib import Path
+def test_the_time_recipe_runs_as_written(capsys):
 
-    assert README_TIME in (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    exec(compile(README_TIME, "README.md", "exec"), {})
+    assert_on_page("unhappy-paths.md", DOC_TIME=DOC_TIME)
+    exec(compile(DOC_TIME, "docs/unhappy-paths.md", "exec"), {})
     assert capsys.readouterr().out == "2026-12-01 01:00:00+00:00\n"
 
 

@@ -100,6 +100,12 @@ def test_list_repository_name_matching_the_pattern_with_unknown_registry_is_not_
 
 
 @pytest.mark.parametrize("path", BAD_PATHS)
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "documented",
+    "repository_name must match its pattern.",
+    "yandex/cloud/containerregistry/v1/image_service.proto",
+)
 def test_list_repository_name_not_matching_the_pattern_is_invalid(emulator, registry, images, path):
     err = rpc_error(images.List, pb.ListImagesRequest(repository_name=f"{registry.id}/{path}"))
     assert_invalid(err, "repository_name")
@@ -141,6 +147,12 @@ def test_list_page_size_999_is_ok(many_images, images):
 
 
 @pytest.mark.parametrize("page_size", [1001, 1002, 10**6, 2**62])
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "documented",
+    "page_size above 1000 is INVALID_ARGUMENT naming page_size.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Image/list.md (The maximum value is 1000)",
+)
 def test_list_page_size_over_1000_is_invalid(emulator, registry, images, page_size):
     err = rpc_error(images.List, pb.ListImagesRequest(registry_id=registry.id, page_size=page_size))
     (violation,) = assert_invalid(err, "page_size")
@@ -148,11 +160,23 @@ def test_list_page_size_over_1000_is_invalid(emulator, registry, images, page_si
 
 
 @pytest.mark.parametrize("page_size", [-1, -2, -1000, -(2**63)])
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "choice",
+    "A negative page_size is INVALID_ARGUMENT.",
+    "the annotation bounds only the maximum; a negative size means nothing",
+)
 def test_list_negative_page_size_is_invalid(emulator, registry, images, page_size):
     err = rpc_error(images.List, pb.ListImagesRequest(registry_id=registry.id, page_size=page_size))
     assert_invalid(err, "page_size")
 
 
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "documented",
+    "page_size 0 means the default, 100.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Image/list.md (Default value: 100)",
+)
 def test_list_page_size_0_means_100(emulator, registry, images):
     added = {emulator.add_image(registry.id, "web").id for _ in range(101)}
     first = images.List(pb.ListImagesRequest(registry_id=registry.id, page_size=0))
@@ -322,6 +346,9 @@ def test_delete_image_id_of_50_chars_that_exists(emulator, registry, images, ope
 # ---- OperationService.Get ---------------------------------------------------------------------
 
 
+@pytest.mark.behaviour(
+    "OperationService/Get", "documented", "operation_id is required.", "yandex/cloud/operation/operation_service.proto"
+)
 def test_operation_id_is_required(emulator, operations):
     err = rpc_error(operations.Get, operation_pb.GetOperationRequest(operation_id=""))
     (violation,) = assert_invalid(err, "operation_id")
@@ -329,6 +356,12 @@ def test_operation_id_is_required(emulator, operations):
 
 
 @pytest.mark.parametrize("operation_id", ["crp00000000000000000", "x", "o" * 50, "o" * 51, "o" * 500])
+@pytest.mark.behaviour(
+    "OperationService/Get",
+    "choice",
+    "An unknown operation is NOT_FOUND.",
+    "not documented; what clients expect (go-sdk retries a NotFound)",
+)
 def test_unknown_operation_id_is_not_found(emulator, operations, operation_id):
     # operation_id has no length annotation: any unknown id is NOT_FOUND.
     err = rpc_error(operations.Get, operation_pb.GetOperationRequest(operation_id=operation_id))

@@ -78,6 +78,12 @@ def test_rules_are_read_once_per_message_type():
     assert validation._message_rules(descriptor) is validation._message_rules(descriptor)
 
 
+@pytest.mark.behaviour(
+    "*",
+    "documented",
+    "Every request is checked by its .proto annotations (required, length, pattern, value, size, exactly_one), all violations at once.",
+    "yandex/cloud/validation.proto",
+)
 def test_validate_raises_invalid_argument_with_every_violation():
     request = make("CreateRegistryRequest", name="X", labels={"Env": "prod"})
     with pytest.raises(InvalidArgument) as raised:
@@ -149,6 +155,12 @@ def test_registry_name_matching_the_pattern_is_valid(request_type, base, name):
 
 @pytest.mark.parametrize("request_type, base", REGISTRY_WRITES)
 @pytest.mark.parametrize("name", BAD_NAMES)
+@pytest.mark.behaviour(
+    "RegistryService/Create",
+    "documented",
+    "The registry name must match its pattern.",
+    "yandex/cloud/containerregistry/v1/registry_service.proto",
+)
 def test_registry_name_not_matching_the_pattern_is_invalid(request_type, base, name):
     field, text = only(make(request_type, name=name, **base))
     assert field == "name" and "[a-z][-a-z0-9]{1,61}[a-z0-9]" in text
@@ -166,6 +178,12 @@ def test_up_to_64_labels_are_valid(request_type, base, count):
 
 @pytest.mark.parametrize("request_type, base", REGISTRY_WRITES)
 @pytest.mark.parametrize("count", [65, 66])
+@pytest.mark.behaviour(
+    "RegistryService/Create",
+    "documented",
+    "At most 64 labels.",
+    "yandex/cloud/containerregistry/v1/registry_service.proto",
+)
 def test_more_than_64_labels_are_invalid(request_type, base, count):
     field, text = only(make(request_type, labels=labels(count), **base))
     assert field == "labels" and "64" in text and str(count) in text
@@ -343,6 +361,12 @@ def test_ip_matching_the_pattern_is_valid(ip):
 
 
 @pytest.mark.parametrize("ip", BAD_IPS)
+@pytest.mark.behaviour(
+    "RegistryService/SetIpPermission",
+    "documented",
+    "IpPermission.ip is checked with the official pattern as published, its unescaped `.` included.",
+    "yandex/cloud/containerregistry/v1/ip_permission.proto",
+)
 def test_ip_not_matching_the_pattern_is_invalid(ip):
     request = make(
         "SetIpPermissionRequest",
@@ -357,11 +381,23 @@ def test_set_ip_permission_may_clear_every_permission():
     assert violations(make("SetIpPermissionRequest", registry_id=REGISTRY_ID)) == []
 
 
+@pytest.mark.behaviour(
+    "RegistryService/SetIpPermission",
+    "documented",
+    "IpPermission.action is required.",
+    "yandex/cloud/containerregistry/v1/ip_permission.proto",
+)
 def test_ip_permission_action_is_a_required_enum():
     request = make("SetIpPermissionRequest", registry_id=REGISTRY_ID, ip_permission=[{"ip": "10.0.0.1"}])
     assert only(request) == ("ip_permission[0].action", "is required, got ACTION_UNSPECIFIED")
 
 
+@pytest.mark.behaviour(
+    "RegistryService/UpdateIpPermission",
+    "documented",
+    "ip_permission_deltas holds at least one delta.",
+    "yandex/cloud/containerregistry/v1/registry_service.proto",
+)
 def test_ip_permission_deltas_need_at_least_one():
     empty = make("UpdateIpPermissionRequest", registry_id=REGISTRY_ID)
     field, text = only(empty)
@@ -424,6 +460,12 @@ def test_list_access_bindings_page_size_outside_0_to_1000_is_invalid(page_size):
     assert field == "page_size" and "between 0 and 1000" in text and str(page_size) in text
 
 
+@pytest.mark.behaviour(
+    "RegistryService/ListAccessBindings",
+    "choice",
+    "page_token may be 2000 characters, as the official SDK's descriptors say (the public .proto says 100).",
+    "where the SDK's descriptors and the .proto files differ, the emulator follows the SDK",
+)
 def test_list_access_bindings_page_token_limit_is_the_sdks_2000():
     assert violations(access("ListAccessBindingsRequest", resource_id=REGISTRY_ID, page_token="t" * 2000)) == []
     field, text = only(access("ListAccessBindingsRequest", resource_id=REGISTRY_ID, page_token="t" * 2001))
@@ -449,6 +491,12 @@ def test_access_binding_deltas_from_1_to_1000_are_valid(count):
 
 
 @pytest.mark.parametrize("count", [0, 1001])
+@pytest.mark.behaviour(
+    "RegistryService/UpdateAccessBindings",
+    "documented",
+    "access_binding_deltas holds 1 to 1000 deltas.",
+    "yandex/cloud/access/access.proto",
+)
 def test_access_binding_deltas_outside_1_to_1000_are_invalid(count):
     request = access("UpdateAccessBindingsRequest", resource_id=REGISTRY_ID, access_binding_deltas=[delta()] * count)
     field, text = only(request)

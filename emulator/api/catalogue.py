@@ -198,7 +198,7 @@ class Service:
             found = descriptor.methods_by_name.get(method.name)
             if found is None:
                 raise ValueError(f"{method.full}: no such method in the descriptors")
-            if method.mutating != _answers_operation(found):
+            if method.mutating != answers_operation(found):
                 raise ValueError(f"{method.full}: declared {type(method.declared).__name__}, the descriptors disagree")
             if method.lists and method.lists not in found.output_type.fields_by_name:
                 raise ValueError(f"{method.full}: a List names its response's repeated field")
@@ -216,7 +216,7 @@ class Service:
                 raise ValueError(f"{method.full}: say what it acts on (on=...), so its caller's folder is checked")
 
 
-def _answers_operation(method_descriptor) -> bool:
+def answers_operation(method_descriptor) -> bool:
     """Whether the descriptors mark a method as making an operation (the ``yandex.cloud.api.operation``
     option; OperationService.Get answers an Operation without making one)."""
     options = message_class("google.protobuf.MethodOptions").FromString(

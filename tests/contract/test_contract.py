@@ -106,6 +106,12 @@ def scope_of(scopes: dict, scope: str) -> tuple[dict, list]:
 
 @pytest.mark.parametrize("order_by", DOCUMENTED_ORDERS)
 @pytest.mark.parametrize("scope", SCOPES)
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "documented",
+    "Pages of any size hold what one big page holds, each image once.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Image/list.md (next_page_token, page_size)",
+)
 def test_paging_agrees_with_one_big_page_in_every_documented_order(target, scopes, scope, order_by):
     """Documented: pages of any size hold what one big page does, each item once, sorted by the
     named fields; the order does not change what is listed."""
@@ -181,6 +187,12 @@ def test_the_folder_scope_is_the_union_of_its_registries(target, folder_images, 
     assert set(union) == set(ids(folder_images))
 
 
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "documented",
+    "The scope fields the reference says are ignored are ignored.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Image/list.md",
+)
 def test_the_scope_fields_the_reference_says_are_ignored_are_ignored(target, scopes):
     """Documented: "[registry_id] is ignored if a repository_name is specified"; "[folder_id] is
     ignored if a repository_name or a registry_id are specified" (here: ids of nothing)."""
@@ -196,6 +208,12 @@ def test_the_scope_fields_the_reference_says_are_ignored_are_ignored(target, sco
 
 
 @pytest.mark.parametrize("scope", ["folder", "registry"])
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "documented",
+    '`name = "<value>"` keeps the images of that name.',
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Image/list.md (filtering only on Image.name, an = operator)",
+)
 def test_a_name_filter_agrees_with_the_listing(target, scopes, scope):
     """Documented: ``name = "<value>"`` keeps the images of that name (values of the documented
     form: a registry id and one path segment); a name nothing has lists nothing."""
@@ -221,6 +239,12 @@ FILTER_FORMS = {
 @emulator_choice
 @pytest.mark.parametrize("form", FILTER_FORMS)
 @pytest.mark.parametrize("scope", ["folder", "registry"])
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "choice",
+    "The filter also takes !=, IN, NOT IN and single quotes; keywords are case-insensitive.",
+    "an earlier revision of the reference listed `!=`, `IN` and `NOT IN`; today's names `=` only",
+)
 def test_the_filter_forms_the_emulator_adds_agree_with_the_listing(target, scopes, scope, form):
     """The emulator's choice (README, "Filter grammar"): nested names, single quotes, ``!=``, ``IN``
     and ``NOT IN`` (keywords in any case)."""
@@ -236,6 +260,12 @@ def test_the_filter_forms_the_emulator_adds_agree_with_the_listing(target, scope
 # ---- Get and the data ------------------------------------------------------------------------------
 
 
+@pytest.mark.behaviour(
+    "ImageService/Get",
+    "documented",
+    "Get answers the image List lists, every field.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Image/list.md",
+)
 def test_get_agrees_with_list(target, folder_images):
     """Documented: Get "Returns the specified Image resource", the one List lists (every field)."""
     require(folder_images, "image in the folder")
@@ -243,6 +273,12 @@ def test_get_agrees_with_list(target, folder_images):
         assert target.images.Get(pb.GetImageRequest(image_id=image.id), timeout=TIMEOUT) == image
 
 
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "documented",
+    "A tag is on one image of its repository.",
+    "yandex/cloud/containerregistry/v1/image.proto (Each tag is unique within the repository)",
+)
 def test_a_tag_is_on_one_image_of_its_repository(folder_images):
     """Documented: "Each tag is unique within the repository" (image.proto)."""
     holders = Counter((image.name, tag) for image in folder_images for tag in image.tags)
@@ -311,6 +347,12 @@ def test_a_list_breaking_a_rule_the_emulator_chose_is_invalid_argument(target, c
         (UNKNOWN_ID, grpc.StatusCode.NOT_FOUND),
     ],
     ids=["empty", "over-50", "unknown"],
+)
+@pytest.mark.behaviour(
+    "ImageService/Get",
+    "documented",
+    "image_id is required and at most 50 characters; an unknown one is NOT_FOUND.",
+    "yandex/cloud/containerregistry/v1/image_service.proto",
 )
 def test_get_of_a_bad_or_unknown_id(target, image_id, code):
     """Documented: image_id is required and at most 50 characters; an unknown one is NOT_FOUND."""

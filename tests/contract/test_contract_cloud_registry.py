@@ -91,6 +91,12 @@ def test_every_list_pages_as_one_big_page(cloud, nodes, policies, scans):
             assert sorted(_ids(walked)) == sorted(_ids(listed)), (method, scope, page_size)
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.ArtifactService/Get",
+    "documented",
+    "Get and GetByPath answer the node the tree lists.",
+    "yandex/cloud/cloudregistry/v1/artifact_service.proto",
+)
 def test_get_and_get_by_path_agree_with_the_list(cloud, nodes):
     """Documented: ArtifactService.Get "returns the specified artifact", GetByPath by its path."""
     require(bool(nodes), "Cloud Registry artifacts to get")
@@ -101,6 +107,12 @@ def test_get_and_get_by_path_agree_with_the_list(cloud, nodes):
         assert found.id == node.id, _full(node)
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.RegistryService/ListArtifacts",
+    "documented",
+    "ListArtifacts lists what lies under a path.",
+    "yandex/cloud/cloudregistry/v1/registry_service.proto",
+)
 def test_the_tree_lists_each_node_under_its_path(cloud, nodes):
     """Documented: ListArtifacts "lists artifacts in the specified registry" under a path: each node
     it lists under a path lies there, and each node is listed under the path it lies at."""
@@ -148,6 +160,12 @@ def test_the_artifact_filters_keep_what_their_predicates_keep(cloud, nodes):
 
 
 @pytest.mark.emulator_choice
+@pytest.mark.behaviour(
+    "cloudregistry.ArtifactService/List",
+    "choice",
+    "path_filter matches where a node lies, its parent's path, as Artifact.path is.",
+    "the reference does not say which path",
+)
 def test_the_path_filter_matches_a_nodes_path(cloud, nodes):
     """The emulator's reading: ``path`` is where a node lies (its parent's path), as Artifact.path is."""
     scope = {"registry_id": cloud.registry_id}

@@ -49,6 +49,12 @@ def test_the_folder_lists_the_registry_and_only_its_own(target, folder_registrie
 
 
 @emulator_choice
+@pytest.mark.behaviour(
+    "RegistryService/List",
+    "choice",
+    "Registries are listed by id; pages cut one big page.",
+    "the reference gives no order",
+)
 def test_registries_are_listed_by_id_and_pages_cut_one_big_page(target, folder_registries):
     """The emulator's choice: registries are listed by id, and pages are one big page cut in pieces."""
     assert ids(folder_registries) == sorted(ids(folder_registries))
@@ -57,12 +63,24 @@ def test_registries_are_listed_by_id_and_pages_cut_one_big_page(target, folder_r
         assert [ids(page) for page in walk] == [ids(piece) for piece in chunks(folder_registries, page_size)]
 
 
+@pytest.mark.behaviour(
+    "RegistryService/List",
+    "documented",
+    "The default page size is 100.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Registry/list.md (Default value: 100)",
+)
 def test_the_default_page_size_is_100(target, folder_registries):
     """Documented: "Default value: 100"."""
     page = target.registries.List(pb.ListRegistriesRequest(folder_id=target.folder_id), timeout=TIMEOUT)
     assert len(page.registries) == min(100, len(folder_registries))
 
 
+@pytest.mark.behaviour(
+    "RegistryService/List",
+    "documented",
+    '`name = "<value>"` keeps the registries of that name.',
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Registry/list.md",
+)
 def test_a_name_filter_agrees_with_the_listing(target, folder_registries):
     """Documented: ``name = "<value>"`` keeps the registries of that name; a name no registry has
     lists nothing."""
@@ -74,6 +92,12 @@ def test_a_name_filter_agrees_with_the_listing(target, folder_registries):
 
 
 @emulator_choice
+@pytest.mark.behaviour(
+    "RegistryService/List",
+    "choice",
+    "The filter takes the image filter's grammar: !=, IN, NOT IN, single quotes.",
+    "one grammar for every List",
+)
 def test_the_filter_forms_the_emulator_adds_agree_with_the_listing(target, folder_registries):
     """The emulator's choice: the image filter's grammar (``!=``, ``IN``, ``NOT IN``, single quotes)
     on registry names."""
@@ -89,6 +113,12 @@ def test_the_filter_forms_the_emulator_adds_agree_with_the_listing(target, folde
         assert sorted(ids(got)) == sorted(r.id for r in folder_registries if keep(r.name)), text
 
 
+@pytest.mark.behaviour(
+    "RegistryService/Get",
+    "documented",
+    "Get answers the registry List lists, every field.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Registry/list.md",
+)
 def test_get_agrees_with_list(target, folder_registries):
     """Documented: Get "Returns the specified Registry resource", the one List lists (every field)."""
     for registry in spread(folder_registries):
@@ -137,6 +167,12 @@ def test_a_list_breaking_a_rule_the_emulator_chose_is_invalid_argument(target, c
         (UNKNOWN_ID, grpc.StatusCode.NOT_FOUND),
     ],
     ids=["empty", "over-50", "unknown"],
+)
+@pytest.mark.behaviour(
+    "RegistryService/Get",
+    "documented",
+    "registry_id is required and at most 50 characters; an unknown one is NOT_FOUND.",
+    "yandex/cloud/containerregistry/v1/registry_service.proto",
 )
 def test_get_of_a_bad_or_unknown_id(target, registry_id, code):
     """Documented: registry_id is required and at most 50 characters; an unknown one is NOT_FOUND."""

@@ -61,6 +61,12 @@ def scopes(target, registry_repositories, folder_repositories) -> dict:
 @emulator_choice
 @pytest.mark.parametrize("order_by", CHOSEN_ORDERS)
 @pytest.mark.parametrize("scope", SCOPES)
+@pytest.mark.behaviour(
+    "RepositoryService/List",
+    "choice",
+    "order_by takes id (the default) and name, with asc/desc; ties go by id.",
+    "the reference gives order_by only a length",
+)
 def test_every_order_is_exact_and_paged_exactly(target, scopes, scope, order_by):
     """The emulator's choice: order_by takes id and name (asc/desc, comma-separated; id by default),
     names are unique so every order is total, and pages are one big page cut in pieces."""
@@ -73,6 +79,12 @@ def test_every_order_is_exact_and_paged_exactly(target, scopes, scope, order_by)
 
 
 @pytest.mark.parametrize("scope", SCOPES)
+@pytest.mark.behaviour(
+    "RepositoryService/List",
+    "documented",
+    "The default page size is 100.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Repository/list.md (Default value: 100)",
+)
 def test_the_default_page_size_is_100(target, scopes, scope):
     """Documented: "Default value: 100"."""
     fields, listed = scopes[scope]
@@ -92,6 +104,12 @@ def test_the_folder_scope_is_the_union_of_its_registries(target, folder_reposito
     assert set(union) == set(ids(folder_repositories))
 
 
+@pytest.mark.behaviour(
+    "RepositoryService/List",
+    "documented",
+    "registry_id wins over folder_id.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Repository/list.md (folder_id is ignored if a registry_id is specified)",
+)
 def test_folder_id_is_ignored_when_registry_id_is_given(target, registry_repositories):
     """Documented: "[folder_id] is ignored if a [ListImagesRequest.registry_id] is specified"."""
     got = listing(target, registry_id=target.registry_id, folder_id=UNKNOWN_FOLDER)
@@ -120,6 +138,18 @@ def test_the_registry_images_are_the_images_of_its_repositories(target, registry
 # ---- Get and GetByName ------------------------------------------------------------------------------
 
 
+@pytest.mark.behaviour(
+    "RepositoryService/Get",
+    "documented",
+    "Get and GetByName answer the repository List lists.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Repository/list.md",
+)
+@pytest.mark.behaviour(
+    "RepositoryService/GetByName",
+    "documented",
+    "GetByName answers the repository List lists.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Repository/list.md",
+)
 def test_get_and_get_by_name_agree_with_list(target, folder_repositories):
     """Documented: Get and GetByName return "the specified Repository resource", the one List lists."""
     require(folder_repositories, "repository in the folder")
@@ -136,6 +166,12 @@ def test_get_and_get_by_name_agree_with_list(target, folder_repositories):
 
 @emulator_choice
 @pytest.mark.parametrize("scope", SCOPES)
+@pytest.mark.behaviour(
+    "RepositoryService/List",
+    "choice",
+    "The filter takes whole names, `<registry_id>/<path>`, with the image filter's grammar.",
+    "the documented value pattern cannot match a repository name, which holds a `/`",
+)
 def test_a_name_filter_agrees_with_the_listing(target, scopes, scope):
     """The emulator's choice (the documented value pattern cannot match a repository name): the
     image filter's grammar and values, ``<registry_id>/<path>``."""
@@ -207,6 +243,12 @@ def test_a_list_breaking_a_rule_the_emulator_chose_is_invalid_argument(target, c
     ],
     ids=["empty", "over-50", "unknown"],
 )
+@pytest.mark.behaviour(
+    "RepositoryService/Get",
+    "documented",
+    "repository_id is required and at most 50 characters; an unknown one is NOT_FOUND.",
+    "yandex/cloud/containerregistry/v1/repository_service.proto",
+)
 def test_get_of_a_bad_or_unknown_id(target, repository_id, code):
     """Documented: repository_id is required and at most 50 characters; an unknown one is NOT_FOUND."""
     request = pb.GetRepositoryRequest(repository_id=repository_id)
@@ -224,6 +266,12 @@ def test_get_of_a_bad_or_unknown_id(target, repository_id, code):
         (lambda t: f"{t.registry_id}/no/such/nested/repository", grpc.StatusCode.NOT_FOUND),
     ],
     ids=["empty", "uppercase", "empty-segment", "unknown", "unknown-nested"],
+)
+@pytest.mark.behaviour(
+    "RepositoryService/GetByName",
+    "documented",
+    "repository_name is required and matches its pattern; an unknown one is NOT_FOUND.",
+    "yandex/cloud/containerregistry/v1/repository_service.proto",
 )
 def test_get_by_name_of_a_bad_or_unknown_name(target, name, code):
     """Documented: repository_name is required and matches the GetByName pattern; an unknown
