@@ -18,7 +18,7 @@ from emulator.api.errors import InvalidArgument
 MAX_VALUE_LENGTH = 256
 BLANKS = " \t"
 # The documented value expression, with its last group repeated one or more times
-# so that nested repository names (registry/team/web) are accepted; see README.
+# so that nested repository names (registry/team/web) are accepted; see docs/container-registry.md.
 VALUE_PATTERN = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(/([a-z0-9]+(?:[._-][a-z0-9]+)*))+")
 
 

@@ -4,7 +4,7 @@ Usable from any language and from curl; the pytest plugin's subprocess and
 external modes use it through ``emulator.control.remote.RemoteEmulator``.
 
 Its routes are the control operations' (emulator.control.table.OPERATIONS: each one's HTTP method,
-path and body), listed in the README's control-plane reference; ``GET /health`` is the one request
+path and body), listed in docs/standalone.md's control-plane reference; ``GET /health`` is the one request
 that never needs the admin token.
 
 Every answer is JSON with one of these statuses; an error is {"error": "<field>: <rule>"} and

@@ -32,7 +32,7 @@ FOLDER, PACKAGE, ARTIFACT = "FOLDER", "PACKAGE", "ARTIFACT"
 ARTIFACT_KINDS = (FOLDER, PACKAGE, ARTIFACT)
 ARTIFACT_STATUSES = ("CREATING", "ACTIVE", "DELETING", "DELETED")
 # A folder path: segments of letters, digits and ._-~ (no "." or ".." segment), at most 64 deep
-# and 1,024 characters (the emulator's choice: nothing public says; see the README).
+# and 1,024 characters (the emulator's choice: nothing public says; see docs/cloud-registry.md).
 FOLDER_SEGMENT = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*|\.[A-Za-z0-9._~-]*[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
 MAX_FOLDER_DEPTH = 64
 MAX_PATH_LENGTH = 1024

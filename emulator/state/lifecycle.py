@@ -1,7 +1,7 @@
 """Lifecycle policies of Container Registry repositories: their rules, dry runs and runs. A part of
 the Store.
 
-What a rule deletes (the README's decisions say what each point rests on): images are first
+What a rule deletes (docs/container-registry.md's decisions say what each point rests on): images are first
 filtered by tag (``tag_regexp`` matching a whole tag, or ``untagged``), then checked against the
 delete conditions: the newest ``retained_top`` of the filtered images are kept, and of the rest
 those older than ``expire_period`` (every one, without it) are what the rule requires deleted. An

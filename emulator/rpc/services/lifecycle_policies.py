@@ -36,7 +36,7 @@ LIST_DRY_RUN_RESULTS = ListSpec(
     orders=DRY_RUN_RESULT_ORDERS,
 )
 # The filter and the orders name the images' fields (the documentation's "LifecyclePolicy.name" and
-# "created_at" could only mean them: see the README).
+# "created_at" could only mean them: see docs/container-registry.md, "Lifecycle policies").
 LIST_AFFECTED_IMAGES = ListSpec(
     scopes=(("dry_run_lifecycle_policy_result_id", "dry_run_lifecycle_policy_result"),),
     filter=REPOSITORY_NAME_FILTER,
