@@ -289,3 +289,44 @@ def test_the_grpcurl_calls_answer_on_the_demo_data():
                 response_deserializer=message_class(method.response_type).FromString,
             )
             call(request, timeout=10)  # raises unless OK
+
+
+class _Paragraphs(HTMLParser):
+    """The text of each <p>, to find Markdown that did not render (a list item read as text)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+        self._depth = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "p":
+            self._depth += 1
+            self.texts.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "p":
+            self._depth -= 1
+
+    def handle_data(self, data):
+        if self._depth:
+            self.texts[-1] += data
+
+
+def test_no_list_item_is_rendered_as_text(site):
+    """Python-Markdown ends a list at a block indented less than 4 spaces, or needs a blank line
+    before one: its items then read as "- ..." inside a paragraph, which the strict build accepts."""
+    broken = []
+    for name in pages()[1:]:
+        parser = _Paragraphs()
+        parser.feed((site / ("index.html" if name == "index.md" else name[:-3] + "/index.html")).read_text())
+        broken += [
+            f"{name}: {line.strip()[:80]!r}"
+            for text in parser.texts
+            for line in text.splitlines()
+            if re.match(r"\s*([-*]|\d+\.) \S", line)
+        ]
+    assert not broken, (
+        "list items rendered as text (indent their blocks by 4 spaces; a blank line before a list):\n"
+        + "\n".join(broken)
+    )

@@ -390,3 +390,37 @@ def test_the_control_plane_fault_recipe_runs_as_written():
         assert rule["method"].endswith("ImageService/Delete") and rule["count"] == 2, rule
         assert [fault["id"] for fault in emulator.faults] == [rule["id"]]
         assert json.loads(run.stdout[end:]) == []  # no Delete was called
+
+
+DOC_FAULTS_PYTEST = """\
+# test_failures.py -- the plugin's faults: one test's rules, and what was sent
+import pytest
+from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
+
+
+@pytest.mark.ycr_fault(method="ImageService/Delete", code="UNAVAILABLE", count=1)
+def test_a_failed_delete_is_retried_by_the_sdk(ycr, ycr_image, ycr_sdk, ycr_sent):
+    image = ycr_image("team/web")
+    ycr_sdk.client(ImageServiceStub).Delete(pb.DeleteImageRequest(image_id=image.id))
+    assert [call["code"] for call in ycr.calls_of("ImageService/Delete")] == ["UNAVAILABLE", "OK"]
+    assert ycr_sent("ImageService/Delete", "image_id") == [image.id]   # the calls answered OK
+
+
+@pytest.mark.ycr_fault(method="ImageService/Delete", operation_error={"code": "INTERNAL", "message": "disk"})
+def test_a_delete_whose_operation_fails_keeps_the_image(ycr, ycr_image, ycr_stubs, ycr_wait):
+    image = ycr_image("team/web")
+    operation = ycr_wait(ycr_stubs.images.Delete(pb.DeleteImageRequest(image_id=image.id)))
+    assert (operation.error.code, operation.error.message) == (13, "disk")   # 13: INTERNAL
+    assert image.id in ycr.images
+"""
+
+
+@pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
+def test_the_pytest_fault_example_passes_and_its_faults_are_what_it_tests(pytester, mode):
+    assert_on_page("unhappy-paths.md", DOC_FAULTS_PYTEST=DOC_FAULTS_PYTEST)
+    pytester.makepyfile(test_failures=DOC_FAULTS_PYTEST)
+    pytester.runpytest_subprocess(f"--ycr-mode={mode}", "-p", "no:randomly").assert_outcomes(passed=2)
+    without_faults = DOC_FAULTS_PYTEST.replace("@pytest.mark.ycr_fault", "# @pytest.mark.ycr_fault")
+    pytester.makepyfile(test_failures=without_faults)
+    pytester.runpytest_subprocess(f"--ycr-mode={mode}", "-p", "no:randomly").assert_outcomes(failed=2)

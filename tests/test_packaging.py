@@ -29,9 +29,9 @@ def test_the_sdk_extra_brings_the_official_sdk():
     project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())["project"]
     assert any(requirement.startswith("yandexcloud") for requirement in project["optional-dependencies"]["sdk"])
     assert_on_page("pytest-plugin.md", DOC_PLUGIN_INSTALL=DOC_PLUGIN_INSTALL)
-    assert "pip install '/path/to/ycr-emulator[sdk]'" in page("README.md")
+    assert "pip install pytest '/path/to/ycr-emulator[sdk]'" in page("README.md")
 
 
 DOC_PLUGIN_INSTALL = (
-    "pip install '/path/to/ycr-emulator[sdk]'   # a clone; pip install -e '/path/to/ycr-emulator[sdk]' follows its changes\n"
+    "pip install pytest '/path/to/ycr-emulator[sdk]'   # a clone; pip install -e ... follows its changes\n"
 )

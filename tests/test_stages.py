@@ -361,8 +361,14 @@ def test_a_bad_ini_stage_stops_the_session(pytester):
 @pytest.mark.behaviour(
     "yandex.cloud.containerregistry.v1",
     "documented",
-    "The by-date stage follows the published dates, midnight Moscow time, on the emulator's clock.",
+    "The by-date stage follows the published dates on the emulator's clock: read-only from 2026-11-10, shut down on 2026-12-14.",
     "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/sunset.md",
+)
+@pytest.mark.behaviour(
+    "yandex.cloud.containerregistry.v1",
+    "choice",
+    "Each stage begins at midnight Moscow time (UTC+3).",
+    "the announcement gives dates only; Yandex Cloud's home region keeps Moscow time",
 )
 def test_the_stage_dates_are_the_documented_ones():
     from emulator.state.stages import READ_ONLY_FROM, SHUT_DOWN_FROM
