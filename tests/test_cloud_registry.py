@@ -157,6 +157,12 @@ def test_registries_of_every_kind_and_type_are_created_read_and_listed_by_kind_t
     "List pages by 10 by default; its pages make the whole.",
     "yandex/cloud/cloudregistry/v1/registry_service.proto (Default value: 10)",
 )
+@pytest.mark.behaviour(
+    "cloudregistry.RegistryService/List",
+    "choice",
+    "A page token reused with another query (another kind) is INVALID_ARGUMENT.",
+    "a token continues only the List that made it",
+)
 def test_a_list_pages_by_ten_by_default_and_its_pages_make_the_whole(fresh, stubs):
     """Documented: "Default value: 10" (ListRegistriesRequest.page_size)."""
     for n in range(23):
@@ -262,13 +268,13 @@ def test_update_changes_what_its_mask_names_and_modified_at(fresh, stubs):
     "RegistryService/Get",
     "choice",
     "Container Registry's calls do not find Cloud Registry's registries or images (NOT_FOUND), nor the other way round.",
-    "one state serves both APIs; only the migration makes a registry Cloud Registry's",
+    "one state serves both APIs; only the migration makes a registry Cloud Registry's, and then no longer Container Registry's, where production, redirects disabled, keeps two independent data copies (https://github.com/yandex-cloud/docs/blob/master/en/container-registry/tutorials/container-registry-migration.md)",
 )
 @pytest.mark.behaviour(
     "cloudregistry.RegistryService/Get",
     "choice",
     "Cloud Registry's calls do not find Container Registry's registries (NOT_FOUND), nor the other way round.",
-    "one state serves both APIs; only the migration makes a registry Cloud Registry's",
+    "one state serves both APIs; only the migration makes a registry Cloud Registry's, and then no longer Container Registry's, where production, redirects disabled, keeps two independent data copies (https://github.com/yandex-cloud/docs/blob/master/en/container-registry/tutorials/container-registry-migration.md)",
 )
 def test_each_api_sees_only_its_own_registries_and_images(fresh, stubs):
     """The emulator's choice (one state, two services): Container Registry's calls do not find
@@ -842,25 +848,25 @@ def artifact_at(stubs, registry_id: str, path: str) -> Artifact:
 @pytest.mark.behaviour(
     "cloudregistry.ScannerService/Scan",
     "documented",
-    "Scan takes an artifact id and finds the report seeded for its digest; Get, GetLast and ListVulnerabilities read it.",
+    "Scan takes an artifact id and answers a ScanResult; Get, GetLast (the last finished) and ListVulnerabilities read it.",
     "yandex/cloud/cloudregistry/v1/scanner_service.proto",
 )
 @pytest.mark.behaviour(
     "cloudregistry.ScannerService/Get",
     "documented",
-    "Scan takes an artifact id and finds the report seeded for its digest; Get, GetLast and ListVulnerabilities read it.",
+    "Scan takes an artifact id and answers a ScanResult; Get, GetLast (the last finished) and ListVulnerabilities read it.",
     "yandex/cloud/cloudregistry/v1/scanner_service.proto",
 )
 @pytest.mark.behaviour(
     "cloudregistry.ScannerService/GetLast",
     "documented",
-    "Scan takes an artifact id and finds the report seeded for its digest; Get, GetLast and ListVulnerabilities read it.",
+    "Scan takes an artifact id and answers a ScanResult; Get, GetLast (the last finished) and ListVulnerabilities read it.",
     "yandex/cloud/cloudregistry/v1/scanner_service.proto",
 )
 @pytest.mark.behaviour(
     "cloudregistry.ScannerService/ListVulnerabilities",
     "documented",
-    "Scan takes an artifact id and finds the report seeded for its digest; Get, GetLast and ListVulnerabilities read it.",
+    "Scan takes an artifact id and answers a ScanResult; Get, GetLast (the last finished) and ListVulnerabilities read it.",
     "yandex/cloud/cloudregistry/v1/scanner_service.proto",
 )
 def test_an_artifact_scan_finds_the_report_of_its_digest(fresh, docker, stubs, scanning):
@@ -900,9 +906,15 @@ def test_an_artifact_scan_finds_the_report_of_its_digest(fresh, docker, stubs, s
 
 @pytest.mark.behaviour(
     "cloudregistry.ScannerService/List",
+    "documented",
+    "List filters on status, orders by status (critical first) and pages, 10 a page by default.",
+    "yandex/cloud/cloudregistry/v1/scanner_service.proto (ListScanResultsRequest: page_size Default value: 10; filter by ScanResult.status; ordering only on ScanResult.status, critical first)",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.ScannerService/List",
     "choice",
-    "List takes the filter message's status, orders by id or status and pages by position, 10 by default.",
-    "the reference gives no default",
+    "Without order_by the results list by id; pages go by position.",
+    "the reference gives no default order",
 )
 def test_an_artifacts_results_list_by_status_and_page(fresh, docker, stubs, scanning):
     scanner, _, _ = scanning
@@ -915,6 +927,7 @@ def test_an_artifacts_results_list_by_status_and_page(fresh, docker, stubs, scan
     assert not pending.done
     everything = scanner.List(scanner_service_pb2.ListScanResultsRequest(artifact_id=latest.id), timeout=10)
     assert len(everything.scan_results) == 4 and not everything.next_page_token
+    assert [r.id for r in everything.scan_results] == sorted(r.id for r in everything.scan_results)
     running = scanner_service_pb2.ListScanResultsFilter(status=scanner_pb2.ScanResult.RUNNING)
     listed = scanner.List(scanner_service_pb2.ListScanResultsRequest(artifact_id=latest.id, filter=running), timeout=10)
     assert [r.status for r in listed.scan_results] == [scanner_pb2.ScanResult.RUNNING]
@@ -930,37 +943,51 @@ def test_an_artifacts_results_list_by_status_and_page(fresh, docker, stubs, scan
     error = refused(scanner.Scan, scanner_service_pb2.ScanRequest(artifact_id=package.id))
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION and "only Docker images" in error.details()
     fresh.configure_operations({})
+    fresh.add_vulnerability_report(tagged.digest, REPORT)
+    for _ in range(7):  # 11 results, these 7 with a critical vulnerability
+        scanner.Scan(scanner_service_pb2.ScanRequest(artifact_id=latest.id), timeout=10)
+    by_default = scanner.List(scanner_service_pb2.ListScanResultsRequest(artifact_id=latest.id), timeout=10)
+    assert len(by_default.scan_results) == 10 and by_default.next_page_token
+    request = scanner_service_pb2.ListScanResultsRequest(artifact_id=latest.id, order_by="status", page_size=20)
+    by_status = scanner.List(request, timeout=10).scan_results
+    assert [r.vulnerabilities.critical for r in by_status] == [1] * 7 + [0] * 4
 
 
 @pytest.mark.behaviour(
     "cloudregistry.ScanPolicyService/Create",
     "documented",
-    "One scan policy a registry, and only for a LOCAL or REMOTE DOCKER registry.",
-    "https://github.com/yandex-cloud/docs/blob/master/en/cloud-registry/operations/registry/scanning.md",
+    "Only a LOCAL or REMOTE DOCKER registry takes a scan policy.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/cloud-registry/operations/registry/scanning.md (You can only configure scanning for local and remote Docker registries)",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.ScanPolicyService/Create",
+    "choice",
+    "One scan policy a registry: a second is ALREADY_EXISTS, one for another kind or type of registry FAILED_PRECONDITION.",
+    "the page names the registries that can be scanned, not how many policies one has or the codes; GetByRegistry answers 'the' policy",
 )
 @pytest.mark.behaviour(
     "cloudregistry.ScanPolicyService/Get",
     "documented",
-    "One scan policy a registry, and only for a LOCAL or REMOTE DOCKER registry.",
-    "https://github.com/yandex-cloud/docs/blob/master/en/cloud-registry/operations/registry/scanning.md",
+    "Get answers the policy by id.",
+    "yandex/cloud/cloudregistry/v1/scan_policy_service.proto",
 )
 @pytest.mark.behaviour(
     "cloudregistry.ScanPolicyService/GetByRegistry",
     "documented",
-    "One scan policy a registry, and only for a LOCAL or REMOTE DOCKER registry.",
-    "https://github.com/yandex-cloud/docs/blob/master/en/cloud-registry/operations/registry/scanning.md",
+    "GetByRegistry answers the registry's policy; NOT_FOUND once it is deleted.",
+    "yandex/cloud/cloudregistry/v1/scan_policy_service.proto; https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/errors.md (NOT_FOUND: The requested resource not found)",
 )
 @pytest.mark.behaviour(
     "cloudregistry.ScanPolicyService/Update",
     "documented",
-    "One scan policy a registry, and only for a LOCAL or REMOTE DOCKER registry.",
-    "https://github.com/yandex-cloud/docs/blob/master/en/cloud-registry/operations/registry/scanning.md",
+    "Update changes only the fields its update_mask names.",
+    "yandex/cloud/cloudregistry/v1/scan_policy_service.proto (update_mask: which fields of the scan policy resource are going to be updated)",
 )
 @pytest.mark.behaviour(
     "cloudregistry.ScanPolicyService/Delete",
     "documented",
-    "One scan policy a registry, and only for a LOCAL or REMOTE DOCKER registry.",
-    "https://github.com/yandex-cloud/docs/blob/master/en/cloud-registry/operations/registry/scanning.md",
+    "Delete deletes the policy.",
+    "yandex/cloud/cloudregistry/v1/scan_policy_service.proto",
 )
 def test_a_registrys_scan_policy_is_kept_once_and_only_for_local_and_remote_docker(fresh, stubs, scanning):
     """Documented: "You can only configure scanning for local and remote Docker registries"
@@ -1078,14 +1105,26 @@ def doomed(policies, run_id: str, **fields) -> list[tuple[str, str, int]]:
 @pytest.mark.behaviour(
     "cloudregistry.LifecyclePolicyService/Create",
     "documented",
-    "At most 10 policies a registry (RESOURCE_EXHAUSTED beyond); a new one is DISABLED.",
-    "https://github.com/yandex-cloud/docs/blob/master/en/_includes/cloud-registry/cloud-registry-limits.md",
+    "At most 10 policies a registry.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/_includes/cloud-registry/cloud-registry-limits.md (Maximum number of lifecycle policies per registry: 10)",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.LifecyclePolicyService/Create",
+    "choice",
+    "The 11th policy is RESOURCE_EXHAUSTED; a Create without state makes a DISABLED policy.",
+    "the limits page gives the number, not the code; the reference gives no default state, and DISABLED runs nothing",
 )
 @pytest.mark.behaviour(
     "cloudregistry.LifecyclePolicyService/ChangeState",
     "documented",
-    "One policy ENABLED a registry: enabling a second is FAILED_PRECONDITION.",
-    "https://github.com/yandex-cloud/docs/blob/master/en/_includes/cloud-registry/cloud-registry-limits.md",
+    "At most one policy of a registry is active.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/_includes/cloud-registry/cloud-registry-limits.md (Maximum number of active lifecycle policies per registry: 1)",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.LifecyclePolicyService/ChangeState",
+    "choice",
+    "Enabling a second policy of a registry is FAILED_PRECONDITION.",
+    "the limits page gives the limit, not the code production answers",
 )
 @pytest.mark.behaviour(
     "cloudregistry.LifecyclePolicyService/Get",
@@ -1160,8 +1199,14 @@ def test_a_policy_is_created_read_listed_updated_and_enabled_once_a_registry(fre
 )
 @pytest.mark.behaviour(
     "cloudregistry.LifecyclePolicyService/Create",
+    "documented",
+    "At most 10 rules a policy; a rule has one action (keep_by_age, keep_by_version or delete), a delete rule one condition.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/_includes/cloud-registry/cloud-registry-limits.md (Maximum number of rules per lifecycle policy: 10); https://github.com/yandex-cloud/docs/blob/master/en/cloud-registry/concepts/lifecycle-policy.md (mutually exclusive; you can only specify one action per rule, one deletion condition)",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.LifecyclePolicyService/Create",
     "choice",
-    "A rule needs one kind, a delete rule its condition and type, counts within 0-36,500 and a regexp that compiles: else INVALID_ARGUMENT naming it.",
+    "An 11th rule, a rule without an action, a delete rule without condition or type, a count outside 0-36,500 or a regexp that does not compile is INVALID_ARGUMENT naming it.",
     "what production refuses is not public; these rules could not run",
 )
 def test_a_rule_production_could_not_run_is_refused_naming_it(fresh, aged, policies, rules, named):
@@ -1179,9 +1224,9 @@ def test_a_rule_production_could_not_run_is_refused_naming_it(fresh, aged, polic
 )
 @pytest.mark.behaviour(
     "cloudregistry.LifecyclePolicyService/ListDryRunArtifacts",
-    "choice",
+    "documented",
     "The affected artifacts filter on path and version and order by path, ascending by default.",
-    "the reference gives no default order",
+    "yandex/cloud/cloudregistry/v1/lifecycle_policy_service.proto (path_filter, version_filter; order_by: Defaults to \"path asc\" when empty)",
 )
 @pytest.mark.behaviour(
     "cloudregistry.LifecyclePolicyService/GetDryRunResult",

@@ -9,6 +9,7 @@ from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
 from yandex.cloud.endpoint import api_endpoint_service_pb2 as endpoint_pb
 from yandex.cloud.endpoint import api_endpoint_service_pb2_grpc as endpoint_grpc
 from yandex.cloud.operation import operation_service_pb2 as operation_pb
+from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceStub
 
 from conftest import FOLDER, rpc_error
 from emulator import Emulator
@@ -119,6 +120,7 @@ def test_d6_an_unbounded_id_is_not_found_with_a_short_message(emulator, channel,
     "how long production keeps them is not public",
 )
 def test_finished_operations_are_kept_up_to_the_limit_with_their_idempotency_keys():
+    assert Emulator.__init__.__kwdefaults__["max_operations"] == 10_000  # the default; 3 here
     with Emulator(max_operations=3) as emulator:
         registry = emulator.add_registry(FOLDER)
         channel = emulator.channel()
@@ -131,6 +133,9 @@ def test_finished_operations_are_kept_up_to_the_limit_with_their_idempotency_key
                 answers.append((image.id, key, stub.Delete(pb.DeleteImageRequest(image_id=image.id), metadata=key)))
             kept = emulator.operations
             assert list(kept) == [operation.id for _, _, operation in answers[2:]]
+            evicted = answers[0][2].id
+            error = rpc_error(OperationServiceStub(channel).Get, operation_pb.GetOperationRequest(operation_id=evicted))
+            assert error.code() == grpc.StatusCode.NOT_FOUND
             # A kept key still answers its operation; a forgotten one is a fresh Delete (NOT_FOUND).
             image_id, key, operation = answers[4]
             assert stub.Delete(pb.DeleteImageRequest(image_id=image_id), metadata=key).id == operation.id

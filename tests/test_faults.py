@@ -416,11 +416,11 @@ def test_a_delete_whose_operation_fails_keeps_the_image(ycr, ycr_image, ycr_stub
 """
 
 
-@pytest.mark.parametrize("mode", ["inprocess", "subprocess"])
-def test_the_pytest_fault_example_passes_and_its_faults_are_what_it_tests(pytester, mode):
+def test_the_pytest_fault_example_passes_and_its_faults_are_what_it_tests(pytester):
+    """In process (the ycr_fault marker in every mode: test_the_ycr_fault_marker_in_every_mode)."""
     assert_on_page("unhappy-paths.md", DOC_FAULTS_PYTEST=DOC_FAULTS_PYTEST)
     pytester.makepyfile(test_failures=DOC_FAULTS_PYTEST)
-    pytester.runpytest_subprocess(f"--ycr-mode={mode}", "-p", "no:randomly").assert_outcomes(passed=2)
+    pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=2)
     without_faults = DOC_FAULTS_PYTEST.replace("@pytest.mark.ycr_fault", "# @pytest.mark.ycr_fault")
     pytester.makepyfile(test_failures=without_faults)
-    pytester.runpytest_subprocess(f"--ycr-mode={mode}", "-p", "no:randomly").assert_outcomes(failed=2)
+    pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(failed=2)

@@ -196,7 +196,7 @@ def test_the_data_source_lists_a_repositorys_policies_by_name(ycr, policies):
     "LifecyclePolicyService/Create",
     "documented",
     "A rule needs a tag filter and a delete condition; expire_period is a multiple of 24 hours, at least 24: else INVALID_ARGUMENT naming the rule.",
-    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/concepts/lifecycle-policy.md",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/concepts/lifecycle-policy.md; yandex/cloud/containerregistry/v1/lifecycle_policy.proto (expire_period >=24h, a multiple of 24 hours)",
 )
 def test_a_rule_production_refuses_is_invalid_argument_naming_it(ycr, policies, rule, field):
     """Documented: expire_period >= 24h and a multiple of 24 hours; a rule needs a tag filter and a
@@ -285,8 +285,14 @@ def test_a_repository_has_at_most_one_active_policy(ycr, policies):
 @pytest.mark.behaviour(
     "LifecyclePolicyService/DryRun",
     "documented",
-    "The newest retained_top filtered images are kept even when expired.",
-    "yandex/cloud/containerregistry/v1/lifecycle_policy.proto",
+    "retained_top filtered images are kept even when expired.",
+    "yandex/cloud/containerregistry/v1/lifecycle_policy.proto (retained_top: Number of Docker images (falling under the specified filter by tags) that must be left, even if the expire_period has already expired)",
+)
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/DryRun",
+    "choice",
+    "The retained_top images kept are the newest by created_at.",
+    "the proto says how many are left, not which",
 )
 def test_retained_top_keeps_the_newest_filtered_images_even_when_expired(ycr, policies):
     """Documented: retained_top images falling under the tag filter are left even if expired. The
@@ -376,8 +382,14 @@ def test_a_policy_without_rules_deletes_nothing(ycr, policies):
 @pytest.mark.behaviour(
     "LifecyclePolicyService/DryRun",
     "documented",
-    "A dry run checks at most 50,000 images of a repository, the oldest.",
-    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/concepts/lifecycle-policy.md",
+    "A dry run checks at most 50,000 images of a repository.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/_includes/container-registry-limits.md (Maximum number of Docker images in a single repository that can be checked by a trial run: 50,000)",
+)
+@pytest.mark.behaviour(
+    "LifecyclePolicyService/DryRun",
+    "choice",
+    "A dry run checks the oldest 50,000 images; the run itself has no such limit.",
+    "the limits page does not say which images are checked; the oldest are those a policy deletes first",
 )
 def test_a_dry_run_checks_at_most_50000_images_of_a_repository(ycr, policies):
     """Documented: a dry run checks at most 50,000 Docker images per repository (the oldest, the
@@ -392,6 +404,14 @@ def test_a_dry_run_checks_at_most_50000_images_of_a_repository(ycr, policies):
     result = pb.DryRunLifecyclePolicyResult()
     operation.response.Unpack(result)
     assert result.affected_images_count == 50_000
+    newest = policies.ListDryRunResultAffectedImages(
+        pb.ListDryRunLifecyclePolicyResultAffectedImagesRequest(
+            dry_run_lifecycle_policy_result_id=result.dry_run_lifecycle_policy_result_id,
+            order_by="created_at desc",
+            page_size=1,
+        )
+    ).affected_images
+    assert [image.digest for image in newest] == [f"sha256:{1:064x}"]  # the newest, number 0, left out
     assert len(ycr.run_lifecycle_policies()[0].deleted) == 50_001
 
 
@@ -714,9 +734,9 @@ def test_the_control_plane_lifecycle_recipe_runs_as_written():
 
 @pytest.mark.behaviour(
     "LifecyclePolicyService/List",
-    "choice",
-    "List filters and orders by name and status; an Update moves a policy between them.",
-    "the filter grammar of the other Lists",
+    "documented",
+    "List filters on name: a renamed policy is found by its new name only.",
+    "yandex/cloud/containerregistry/v1/lifecycle_policy_service.proto (ListLifecyclePoliciesRequest.filter: filtering only on LifecyclePolicy.name, with =)",
 )
 def test_a_renamed_or_activated_policy_is_found_by_its_new_name_and_status(ycr, policies):
     """A policy's name and status are List groups: an Update moves it between them."""

@@ -91,8 +91,8 @@ def world(emulator) -> World:
 @pytest.mark.behaviour(
     "ImageService/List",
     "documented",
-    "repository_name wins over registry_id, which wins over folder_id.",
-    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Image/list.md (registry_id is ignored if a repository_name is specified)",
+    "repository_name wins over registry_id and folder_id.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Image/list.md (registry_id is ignored if a repository_name is specified; folder_id is ignored if a repository_name or a registry_id are specified)",
 )
 def test_scope_repository_wins_over_registry_and_folder(world, images):
     got = list_ids(images, repository_name=f"{world.r}/web", registry_id=world.r3, folder_id=OTHER_FOLDER)
@@ -105,6 +105,12 @@ def test_scope_repository_of_another_folder_wins(world, images):
     assert got == world.ids(lambda i: i.name == f"{world.r3}/web")
 
 
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "documented",
+    "registry_id wins over folder_id.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Image/list.md (folder_id is ignored if a repository_name or a registry_id are specified)",
+)
 def test_scope_registry_wins_over_folder(world, images):
     got = list_ids(images, registry_id=world.r, folder_id=OTHER_FOLDER)
     assert got == world.ids(lambda i: i.registry == world.r)
@@ -148,9 +154,9 @@ def test_scope_none_is_invalid(world, images, extra):
 @pytest.mark.parametrize("registry_id", ["crp0000000000unknown", "x", "r" * 50])
 @pytest.mark.behaviour(
     "ImageService/List",
-    "choice",
-    "An unknown registry is NOT_FOUND; a known registry without the repository lists nothing.",
-    "not documented: a registry is a resource the caller names, a repository only a name in it",
+    "documented",
+    "An unknown registry is NOT_FOUND.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/errors.md (NOT_FOUND: The requested resource not found)",
 )
 def test_unknown_registry_is_not_found(world, images, registry_id):
     err = rpc_error(images.List, pb.ListImagesRequest(registry_id=registry_id))
@@ -164,6 +170,12 @@ def test_repository_of_unknown_registry_is_not_found(world, images, name):
 
 
 @pytest.mark.parametrize("path", ["nothing", "team", "team/web/deeper", "web2"])
+@pytest.mark.behaviour(
+    "ImageService/List",
+    "choice",
+    "A known registry without the repository lists nothing.",
+    "not documented: a registry is a resource the caller names, a repository only a name in it",
+)
 def test_known_registry_without_the_repository_lists_nothing(world, images, path):
     response = images.List(pb.ListImagesRequest(repository_name=f"{world.r}/{path}"))
     assert list(response.images) == [] and response.next_page_token == ""

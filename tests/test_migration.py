@@ -83,6 +83,12 @@ def _registry(emulator: Emulator, folder: str = FOLDER, name: str = "prod"):
     "A folder's registries move with their ids, images, access bindings and IP permissions.",
     "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/tutorials/container-registry-migration.md",
 )
+@pytest.mark.behaviour(
+    "cloudregistry.MigrationService/StartFolder",
+    "choice",
+    "A migrated registry leaves Container Registry's API: its calls answer NOT_FOUND.",
+    "the emulator keeps one state, each registry of one API; production differs: with redirects disabled, Container Registry and Cloud Registry work as two independent data copies (https://github.com/yandex-cloud/docs/blob/master/en/container-registry/tutorials/container-registry-migration.md)",
+)
 def test_a_folder_moves_with_its_ids_images_bindings_and_ip_permissions(emulator, clients):
     registry = _registry(emulator)
     untouched = emulator.add_registry(OTHER, name="elsewhere")
@@ -645,3 +651,36 @@ def test_a_cloud_migration_stays_on_the_dashboard_of_the_cloud_it_moved_in(emula
 def test_a_migration_failure_needs_a_message_that_says_something(emulator):
     with pytest.raises(ValueError, match="migration_failure.message: must be a non-empty string"):
         emulator.add_fault(method=START_FOLDER, migration_failure={"registry_id": "crp1", "code": "ABORTED", "message": ""})
+
+
+@pytest.mark.behaviour(
+    "cloudregistry.MigrationService/StartFolder",
+    "documented",
+    "Container Registry's data can be moved until its shutdown on 2026-12-14; after it, only backups remain.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/sunset.md",
+)
+@pytest.mark.behaviour(
+    "cloudregistry.MigrationService/StartCloud",
+    "choice",
+    "Once Container Registry is shut down, a start that would move a registry is FAILED_PRECONDITION naming it.",
+    "the sunset page keeps the data only in backups after 2026-12-14; what production answers is not public",
+)
+def test_once_container_registry_is_shut_down_nothing_more_is_migrated(emulator, clients):
+    """Read-only is the stage to move in; after the shutdown a start moves nothing and says why.
+    A folder with nothing of Container Registry's to move still starts (as it always does)."""
+    registry = _registry(emulator)
+    emulator.set_container_registry_stage("shut-down")
+    for start in (
+        lambda: clients.migration.StartFolder(pb.StartFolderMigrationRequest(folder_id=FOLDER)),
+        lambda: clients.migration.StartCloud(pb.StartCloudMigrationRequest(cloud_id=DEFAULT_CLOUD_ID)),
+    ):
+        with pytest.raises(grpc.RpcError) as refused:
+            start()
+        assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "shut down on 2026-12-14" in refused.value.details() and registry.id in refused.value.details()
+    assert emulator.registries[registry.id].kind is None  # still Container Registry's, not moved
+    assert clients.migration.StartFolder(pb.StartFolderMigrationRequest(folder_id="b1g0000000000000none")).done
+    emulator.set_container_registry_stage("read-only")
+    moved = clients.migration.StartFolder(pb.StartFolderMigrationRequest(folder_id=FOLDER))
+    assert moved.done and not moved.HasField("error"), moved.error
+    assert emulator.registries[registry.id].kind == "DOCKER"

@@ -223,7 +223,7 @@ def test_a_repeat_with_the_idempotency_key_answers_the_pending_operation(emulato
     "OperationService/Cancel",
     "choice",
     "Cancelling a pending operation whose change is still to come finishes it CANCELLED; the change is never made.",
-    "the reference says only 'Cancels the specified operation'",
+    "https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/operation.md#cancel says Cancel is best effort and answers the Operation with its current status, not what a cancelled one holds",
 )
 def test_cancel_a_pending_delete(emulator, registry, stubs):
     emulator.configure_operations("polls:3")
@@ -261,8 +261,14 @@ def test_cancel_a_registry_delete_makes_it_active_again(emulator, registry, stub
 @pytest.mark.behaviour(
     "OperationService/Cancel",
     "choice",
-    "A done operation, or one whose change was made at the call, is FAILED_PRECONDITION; an unknown one NOT_FOUND.",
-    "not documented",
+    "Cancelling a done operation, or one whose change was made at the call, is FAILED_PRECONDITION.",
+    "the emulator differs from https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/operation.md#cancel, where the server returns the Operation with its current status (best effort: one may be past cancelling): it refuses instead",
+)
+@pytest.mark.behaviour(
+    "OperationService/Cancel",
+    "documented",
+    "Cancelling an unknown operation is NOT_FOUND.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/errors.md (NOT_FOUND: The requested resource not found)",
 )
 def test_what_cannot_be_cancelled(emulator, registry, stubs):
     image = emulator.add_image(registry.id, "app")

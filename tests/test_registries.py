@@ -126,8 +126,14 @@ def test_create_returns_a_done_operation_with_metadata_and_the_registry(emulator
 
 @pytest.mark.behaviour(
     "RegistryService/Create",
+    "documented",
+    "Creating a registry that already exists is ALREADY_EXISTS.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/standard-methods.md#method-create (If you try to create a resource that already exists, the method returns the ALREADY_EXISTS error)",
+)
+@pytest.mark.behaviour(
+    "RegistryService/Create",
     "choice",
-    "A folder may hold several registries; a non-empty name is unique in its folder (ALREADY_EXISTS).",
+    "A folder may hold several registries; a non-empty name is unique in its folder.",
     "the proto comment says one registry per folder, the quotas page counts registries per cloud, and real folders hold several",
 )
 def test_the_same_name_twice_in_a_folder_is_already_exists_and_adds_nothing(emulator, registries):
@@ -138,6 +144,8 @@ def test_the_same_name_twice_in_a_folder_is_already_exists_and_adds_nothing(emul
     assert "twice" in error.details()
     assert emulator.state() == state
     assert listed(registries) == [first]
+    second = create(registries, name="another")
+    assert {registry.id for registry in listed(registries)} == {first.id, second.id}  # several in one folder
 
 
 def test_the_same_name_in_another_folder_is_fine(emulator, registries):
@@ -358,8 +366,14 @@ def update(registries, registry_id: str, paths=(), **fields) -> registry_pb2.Reg
 @pytest.mark.behaviour(
     "RegistryService/Update",
     "choice",
-    "update_mask may name name and labels; an empty mask updates every field the request sets.",
-    "the reference lists the fields, not what an empty mask means",
+    "update_mask may name name and labels.",
+    "the reference lists the fields, not the mask's paths",
+)
+@pytest.mark.behaviour(
+    "RegistryService/Update",
+    "choice",
+    "An Update without update_mask changes the fields the request sets and keeps the others.",
+    "the emulator differs from https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/standard-methods.md#method-update, where without update_mask the fields the request does not set are reset to their defaults: it keeps them",
 )
 def test_update_changes_the_fields_of_the_mask(emulator, registries, paths, fields, name, labels):
     registry = create(registries, name="before", labels={"team": "ci"})
@@ -595,9 +609,9 @@ def test_ip_permissions_are_per_registry(emulator, registries, registry):
 
 @pytest.mark.behaviour(
     "RegistryService/ListIpPermission",
-    "choice",
+    "documented",
     "The IP permission methods of an unknown registry are NOT_FOUND.",
-    "not documented",
+    "https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/errors.md (NOT_FOUND: The requested resource not found)",
 )
 def test_ip_permission_methods_on_an_unknown_registry_are_not_found(emulator, registries):
     delta = ip_pb.IpPermissionDelta(action=IP_ADD, ip_permission=permission("1.1.1.1"))
@@ -690,8 +704,14 @@ def test_update_access_bindings_adds_and_removes(emulator, registries, registry)
 @pytest.mark.parametrize(("count", "page_size"), [(5, 1), (5, 2), (5, 5), (5, 6), (0, 1), (150, 0), (150, 100)])
 @pytest.mark.behaviour(
     "RegistryService/ListAccessBindings",
+    "documented",
+    "Access bindings page, 100 a page by default.",
+    "yandex/cloud/access/access.proto (ListAccessBindingsRequest.page_size: Default value: 100)",
+)
+@pytest.mark.behaviour(
+    "RegistryService/ListAccessBindings",
     "choice",
-    "Access bindings page by position, 100 a page by default.",
+    "Access bindings list and page in the order they were set.",
     "the reference gives no order",
 )
 def test_list_access_bindings_pages_walk_every_binding_once(emulator, registries, registry, count, page_size):
@@ -746,8 +766,8 @@ def test_access_binding_methods_on_an_unknown_registry_are_not_found(emulator, r
 @pytest.mark.behaviour(
     "RegistryService/SetAccessBindings",
     "choice",
-    "At most 1,000 access bindings a resource; beyond is FAILED_PRECONDITION.",
-    "the emulator's bound: a request carries at most 1,000",
+    "At most 1,000 access bindings a resource: an Update past it is FAILED_PRECONDITION, a Set of more INVALID_ARGUMENT.",
+    "the emulator's bound, the most one Set may carry (access.proto: access_bindings size <=1000, hence the Set's INVALID_ARGUMENT)",
 )
 def test_at_most_1000_access_bindings(emulator, registries, registry):
     thousand = [binding(subject=f"ajeuser{n:013d}") for n in range(1000)]
@@ -1093,9 +1113,9 @@ def key(value: str) -> tuple:
 
 @pytest.mark.behaviour(
     "RegistryService/Create",
-    "choice",
+    "documented",
     "A Create repeated with its idempotency-key answers the first operation and makes nothing new.",
-    "not documented",
+    "https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/idempotency.md (it checks whether an operation with this UUID has already been created. If so, the server returns the Operation object with this operation's current status)",
 )
 def test_create_repeated_with_an_idempotency_key_returns_the_first_operation(emulator, registries):
     request = pb.CreateRegistryRequest(folder_id=FOLDER, name="once", labels={"a": "b"})

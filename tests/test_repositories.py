@@ -92,8 +92,8 @@ def not_found(call, request) -> grpc.RpcError:
 @pytest.mark.behaviour(
     "RepositoryService",
     "choice",
-    "A repository exists while it holds images, or from Upsert until Delete; its id is stable for its life.",
-    "how long production keeps an empty repository is not public",
+    "A repository made by an image lives while it holds images, its id stable; made again, it gets a new id.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/operations/repository/repository-create.md ties a repository to its images (displayed only after a push); what production does when the last image goes is not public",
 )
 def test_a_repository_lives_from_its_first_image_to_its_last(emulator, registry, repositories, channel):
     images = ImageServiceStub(channel)
@@ -133,7 +133,7 @@ def test_an_upserted_repository_outlives_its_last_image(emulator, registry, repo
     "RepositoryService/Upsert",
     "choice",
     "Upsert makes an empty repository, kept until Delete, and answers the same one when it exists.",
-    "the reference: 'Creates or updates'; what keeps an empty repository is not said",
+    "the reference: 'Creates or updates'; the emulator differs from https://github.com/yandex-cloud/docs/blob/master/en/container-registry/operations/repository/repository-create.md (A repository will only be displayed after you push a Docker image to it): an upserted empty repository is found at once",
 )
 def test_upsert_makes_an_empty_repository_and_returns_it_again(emulator, registry, repositories, operations):
     name = f"{registry.id}/team/web"
@@ -152,7 +152,10 @@ def test_upsert_makes_an_empty_repository_and_returns_it_again(emulator, registr
 
 
 @pytest.mark.behaviour(
-    "RepositoryService/Upsert", "choice", "Upsert in an unknown registry is NOT_FOUND.", "not documented"
+    "RepositoryService/Upsert",
+    "documented",
+    "Upsert in an unknown registry is NOT_FOUND.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/errors.md (NOT_FOUND: The requested resource not found)",
 )
 def test_upsert_in_an_unknown_registry_is_not_found(emulator, registry, repositories):
     error = not_found(repositories.Upsert, pb.UpsertRepositoryRequest(name=f"{UNKNOWN_REGISTRY}/app"))
@@ -165,7 +168,7 @@ def test_upsert_in_an_unknown_registry_is_not_found(emulator, registry, reposito
     "RepositoryService/Upsert",
     "documented",
     "A name that is not `<registry_id>/<path>` is INVALID_ARGUMENT naming name.",
-    "yandex/cloud/containerregistry/v1/repository_service.proto",
+    "yandex/cloud/containerregistry/v1/repository_service.proto (the name's pattern); https://github.com/yandex-cloud/docs/blob/master/en/container-registry/concepts/repository.md (A repository is defined by the <registry_ID>/<Docker_image_name> combination); https://github.com/yandex-cloud/docs/blob/master/en/container-registry/operations/repository/repository-create.md (name in <registry_ID>/<repository_name> format)",
 )
 def test_upsert_of_a_name_that_is_not_registry_slash_path_is_invalid(emulator, registry, repositories, name):
     assert_invalid(rpc_error(repositories.Upsert, pb.UpsertRepositoryRequest(name=name)), "name")

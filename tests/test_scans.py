@@ -189,9 +189,15 @@ def test_results_are_listed_by_image_and_repository_filtered_by_status_critical_
 
 @pytest.mark.behaviour(
     "ScannerService/ListVulnerabilities",
+    "documented",
+    "ListVulnerabilities filters on severity and the vulnerability's name (PackageVulnerability.name) with =, and orders by severity.",
+    "yandex/cloud/containerregistry/v1/scanner_service.proto (ListVulnerabilitiesRequest.filter and order_by)",
+)
+@pytest.mark.behaviour(
+    "ScannerService/ListVulnerabilities",
     "choice",
-    "ListVulnerabilities filters on severity or the package's name, orders by severity and pages by position.",
-    "the reference names the fields, one condition at a time",
+    "The filter takes IN too; pages go by position.",
+    "the reference documents = only; IN as the other Lists' filters take it",
 )
 def test_vulnerabilities_are_filtered_by_severity_or_name_ordered_and_paged(ycr, scanner):
     _, result_id = _scan(scanner, _image(ycr, REPORT).id)
@@ -201,6 +207,7 @@ def test_vulnerabilities_are_filtered_by_severity_or_name_ordered_and_paged(ycr,
         return [v.package.name for v in scanner.ListVulnerabilities(request).vulnerabilities]
 
     assert names(filter='severity = "HIGH"') == ["CVE-2024-2", "CVE-2024-3"]
+    assert names(filter='name = "CVE-2024-3"') == ["CVE-2024-3"]
     assert names(filter='name IN ("CVE-2024-4", "CVE-2024-1")') == ["CVE-2024-1", "CVE-2024-4"]
     assert names(order_by="severity desc")[0] == "CVE-2024-4"  # LOW: the least severe first
     first = scanner.ListVulnerabilities(pb.ListVulnerabilitiesRequest(scan_result_id=result_id, page_size=3))
@@ -240,13 +247,13 @@ def _rules(prefixes=("team",)) -> policy_pb.ScanRules:
     "ScanPolicyService/GetByRegistry",
     "documented",
     "GetByRegistry answers the registry's policy; NOT_FOUND once it is deleted.",
-    "yandex/cloud/containerregistry/v1/scan_policy_service.proto",
+    "yandex/cloud/containerregistry/v1/scan_policy_service.proto; https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/errors.md (NOT_FOUND: The requested resource not found)",
 )
 @pytest.mark.behaviour(
     "ScanPolicyService/Update",
     "choice",
-    "Update replaces the rules whole; what the request leaves unset stays.",
-    "the reference says no more",
+    "An Update without update_mask replaces the rules whole and keeps what the request leaves unset.",
+    "the emulator differs from https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/standard-methods.md#method-update, where without update_mask the fields the request does not set are reset to their defaults: it keeps them",
 )
 @pytest.mark.behaviour(
     "ScanPolicyService/Get",

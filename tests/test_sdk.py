@@ -78,7 +78,7 @@ def test_the_sdk_lists_gets_deletes_and_waits(tls):
     "IamTokenService/Create",
     "documented",
     "The SDK given an OAuth token trades it for an IAM token and calls with that.",
-    "https://github.com/yandex-cloud/python-sdk/blob/master/yandexcloud/_sdk.py",
+    "https://github.com/yandex-cloud/python-sdk/blob/master/yandexcloud/_auth_fabric.py (CreateIamTokenRequest(yandex_passport_oauth_token=...))",
 )
 def test_an_oauth_token_is_exchanged_through_iam(tls):
     tls.configure_auth("strict", {"y0_oauth-token": [FOLDER_A]})
@@ -237,9 +237,9 @@ def test_each_response_carries_a_request_id(tls):
 
 @pytest.mark.behaviour(
     "ImageService/Delete",
-    "choice",
+    "documented",
     "A call repeated with its idempotency-key answers the first operation and changes nothing.",
-    "the SDKs send the key so that a retry is safe; what production keeps is not public",
+    "https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/idempotency.md (it checks whether an operation with this UUID has already been created. If so, the server returns the Operation object with this operation's current status)",
 )
 def test_a_delete_repeated_with_the_same_idempotency_key_returns_the_same_operation(tls):
     images = ImageServiceStub(tls.channel())
@@ -333,7 +333,7 @@ def test_any_mode_ignores_folder_limits(tls):
     "ImageService/Delete",
     "choice",
     "The same idempotency-key with another request is INVALID_ARGUMENT naming idempotency-key.",
-    "not documented",
+    "a deliberate difference from https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/idempotency.md, where a known key returns its operation whatever the request; the emulator refuses the second request rather than answer it with another request's operation",
 )
 def test_an_idempotency_key_reused_for_another_image_is_refused(tls):
     images = ImageServiceStub(tls.channel())

@@ -119,11 +119,14 @@ def test_shut_down_refuses_every_container_registry_call(emulator, method):
 )
 @pytest.mark.behaviour(
     "yandex.cloud.cloudregistry.v1",
-    "documented",
-    "Container Registry's stage never affects Cloud Registry.",
-    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/sunset.md (Cloud Registry is the successor)",
+    "choice",
+    "Container Registry's stage does not stop Cloud Registry serving its own registries.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/sunset.md says nothing of Cloud Registry's API in either stage; Cloud Registry is the successor, so it keeps serving",
 )
 def test_cloud_registry_and_operations_are_never_affected(emulator, stage):
+    emulator.configure_operations({"RegistryService/Create": "polls:2"})
+    call(emulator, CATALOGUE.method("RegistryService/Create"), folder_id=FOLDER, name="pending")
+    [pending] = [operation for operation in emulator.operations.values() if not operation.done]
     emulator.set_container_registry_stage(stage)
     create = CATALOGUE.method(f"{CLOUD_REGISTRY}.RegistryService/Create")
     code, details = call(emulator, create, folder_id=FOLDER, name="docker", kind="DOCKER", type="LOCAL")
@@ -131,6 +134,9 @@ def test_cloud_registry_and_operations_are_never_affected(emulator, stage):
     assert any(registry.kind == "DOCKER" for registry in emulator.registries.values())
     code, details = call(emulator, CATALOGUE.method("OperationService/Get"), operation_id="nope")
     assert code == grpc.StatusCode.NOT_FOUND
+    poll = CATALOGUE.method("OperationService/Get")
+    assert [call(emulator, poll, operation_id=pending.id)[0] for _ in range(2)] == [grpc.StatusCode.OK] * 2
+    assert emulator.operations[pending.id].done
 
 
 @pytest.mark.behaviour(
@@ -167,6 +173,18 @@ def _at(text: str) -> Clock:
         ("2026-12-13T20:59:59+00:00", grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.OK),
         ("2026-12-13T21:00:00+00:00", grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.UNIMPLEMENTED),
     ],
+)
+@pytest.mark.behaviour(
+    "yandex.cloud.containerregistry.v1",
+    "documented",
+    "The by-date stage follows the published dates on the emulator's clock: read-only from 2026-11-10, shut down on 2026-12-14.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/sunset.md",
+)
+@pytest.mark.behaviour(
+    "yandex.cloud.containerregistry.v1",
+    "choice",
+    "Each stage begins at midnight Moscow time (UTC+3).",
+    "the announcement gives dates only; Yandex Cloud's home region keeps Moscow time",
 )
 def test_by_date_follows_the_published_dates_on_the_emulator_clock(moment, create, listing):
     with Emulator(clock=_at(moment), container_registry_stage="by-date") as emulator:
@@ -358,18 +376,6 @@ def test_a_bad_ini_stage_stops_the_session(pytester):
     result.stderr.fnmatch_lines(["*ycr_container_registry_stage: must be one of*"])
 
 
-@pytest.mark.behaviour(
-    "yandex.cloud.containerregistry.v1",
-    "documented",
-    "The by-date stage follows the published dates on the emulator's clock: read-only from 2026-11-10, shut down on 2026-12-14.",
-    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/sunset.md",
-)
-@pytest.mark.behaviour(
-    "yandex.cloud.containerregistry.v1",
-    "choice",
-    "Each stage begins at midnight Moscow time (UTC+3).",
-    "the announcement gives dates only; Yandex Cloud's home region keeps Moscow time",
-)
 def test_the_stage_dates_are_the_documented_ones():
     from emulator.state.stages import READ_ONLY_FROM, SHUT_DOWN_FROM
 

@@ -358,9 +358,9 @@ def test_operation_id_is_required(emulator, operations):
 @pytest.mark.parametrize("operation_id", ["crp00000000000000000", "x", "o" * 50, "o" * 51, "o" * 500])
 @pytest.mark.behaviour(
     "OperationService/Get",
-    "choice",
+    "documented",
     "An unknown operation is NOT_FOUND.",
-    "not documented; what clients expect (go-sdk retries a NotFound)",
+    "https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/errors.md (NOT_FOUND: The requested resource not found); what clients expect too (go-sdk retries a NotFound)",
 )
 def test_unknown_operation_id_is_not_found(emulator, operations, operation_id):
     # operation_id has no length annotation: any unknown id is NOT_FOUND.

@@ -81,8 +81,14 @@ def test_rules_are_read_once_per_message_type():
 @pytest.mark.behaviour(
     "*",
     "documented",
-    "Every request is checked by its .proto annotations (required, length, pattern, value, size, exactly_one), all violations at once.",
-    "yandex/cloud/validation.proto",
+    "Each .proto annotation (required, length, pattern, value, size, exactly_one) is enforced, INVALID_ARGUMENT.",
+    "yandex/cloud/validation.proto (the annotations); https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/errors.md (INVALID_ARGUMENT: Incorrect request parameters specified. Details are provided in the details field)",
+)
+@pytest.mark.behaviour(
+    "*",
+    "choice",
+    "All violations of a request are reported at once, each naming its field.",
+    "the documentation says the details name the incorrect parameters, not whether all or only the first; all at once saves round trips",
 )
 def test_validate_raises_invalid_argument_with_every_violation():
     request = make("CreateRegistryRequest", name="X", labels={"Env": "prod"})

@@ -24,6 +24,7 @@ from emulator.api.values import check_id
 from emulator.state.codecs import format_timestamp
 from emulator.state.operation_log import Effect
 from emulator.state.records import Action
+from emulator.state.stages import SHUT_DOWN, SHUT_DOWN_FROM
 
 DEFAULT_CLOUD_ID = "b1g0000000000000cloud"  # every folder's cloud unless said otherwise: the emulator's
 MAX_MIGRATIONS = 10_000  # registry records kept (the oldest finished go first): the emulator's bound
@@ -140,7 +141,8 @@ class MigrationTable:
         and the parts that fail (``failures_of`` the chosen ids: fault rules, taken only by a start that
         gets this far). Returns (the key its operation's pending action names, their ids, in order).
         FAILED_PRECONDITION if one of them is being migrated already (the tutorial's warning: check the
-        current operation before starting again)."""
+        current operation before starting again), or once Container Registry is shut down (the sunset
+        page: discontinued 2026-12-14, backups kept until 2027-06-30; the code is the emulator's choice)."""
         with self._lock:
             inside = self._in_scope(scope, scope_id)
             chosen = tuple(
@@ -150,6 +152,11 @@ class MigrationTable:
                     if registry.kind is None and registry.status == "ACTIVE" and inside(registry.folder_id)
                 )
             )
+            if chosen and self.container_registry_stage.at(self.clock.now_ns()) == SHUT_DOWN:
+                raise FailedPrecondition(
+                    f"Container Registry was shut down on {SHUT_DOWN_FROM:%Y-%m-%d}: its registries "
+                    f"({', '.join(chosen)}) can no longer be migrated: its data remains only in backups, kept until 2027-06-30"
+                )
             for registry_id in chosen:
                 record = self.migrations.get(registry_id)
                 if record is not None and not record.done:

@@ -264,7 +264,7 @@ def test_the_filter_forms_the_emulator_adds_agree_with_the_listing(target, scope
     "ImageService/Get",
     "documented",
     "Get answers the image List lists, every field.",
-    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Image/list.md",
+    "yandex/cloud/containerregistry/v1/image_service.proto (Get: Returns the specified Image resource. To get the list of available Image resources, make a [List] request.)",
 )
 def test_get_agrees_with_list(target, folder_images):
     """Documented: Get "Returns the specified Image resource", the one List lists (every field)."""
@@ -352,7 +352,7 @@ def test_a_list_breaking_a_rule_the_emulator_chose_is_invalid_argument(target, c
     "ImageService/Get",
     "documented",
     "image_id is required and at most 50 characters; an unknown one is NOT_FOUND.",
-    "yandex/cloud/containerregistry/v1/image_service.proto",
+    "yandex/cloud/containerregistry/v1/image_service.proto; https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/errors.md (NOT_FOUND: The requested resource not found)",
 )
 def test_get_of_a_bad_or_unknown_id(target, image_id, code):
     """Documented: image_id is required and at most 50 characters; an unknown one is NOT_FOUND."""

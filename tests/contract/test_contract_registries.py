@@ -117,7 +117,7 @@ def test_the_filter_forms_the_emulator_adds_agree_with_the_listing(target, folde
     "RegistryService/Get",
     "documented",
     "Get answers the registry List lists, every field.",
-    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Registry/list.md",
+    "yandex/cloud/containerregistry/v1/registry_service.proto (Get: Returns the specified Registry resource. To get the list of available Registry resources, make a [List] request.)",
 )
 def test_get_agrees_with_list(target, folder_registries):
     """Documented: Get "Returns the specified Registry resource", the one List lists (every field)."""
@@ -172,7 +172,7 @@ def test_a_list_breaking_a_rule_the_emulator_chose_is_invalid_argument(target, c
     "RegistryService/Get",
     "documented",
     "registry_id is required and at most 50 characters; an unknown one is NOT_FOUND.",
-    "yandex/cloud/containerregistry/v1/registry_service.proto",
+    "yandex/cloud/containerregistry/v1/registry_service.proto; https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/errors.md (NOT_FOUND: The requested resource not found)",
 )
 def test_get_of_a_bad_or_unknown_id(target, registry_id, code):
     """Documented: registry_id is required and at most 50 characters; an unknown one is NOT_FOUND."""

@@ -142,13 +142,13 @@ def test_the_registry_images_are_the_images_of_its_repositories(target, registry
     "RepositoryService/Get",
     "documented",
     "Get and GetByName answer the repository List lists.",
-    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Repository/list.md",
+    "yandex/cloud/containerregistry/v1/repository_service.proto (Get, GetByName: Returns the specified Repository resource. To get the list of available Repository resources, make a [List] request.)",
 )
 @pytest.mark.behaviour(
     "RepositoryService/GetByName",
     "documented",
     "GetByName answers the repository List lists.",
-    "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/api-ref/grpc/Repository/list.md",
+    "yandex/cloud/containerregistry/v1/repository_service.proto (GetByName: Returns the specified Repository resource. To get the list of available Repository resources, make a [List] request.)",
 )
 def test_get_and_get_by_name_agree_with_list(target, folder_repositories):
     """Documented: Get and GetByName return "the specified Repository resource", the one List lists."""
@@ -247,7 +247,7 @@ def test_a_list_breaking_a_rule_the_emulator_chose_is_invalid_argument(target, c
     "RepositoryService/Get",
     "documented",
     "repository_id is required and at most 50 characters; an unknown one is NOT_FOUND.",
-    "yandex/cloud/containerregistry/v1/repository_service.proto",
+    "yandex/cloud/containerregistry/v1/repository_service.proto; https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/errors.md (NOT_FOUND: The requested resource not found)",
 )
 def test_get_of_a_bad_or_unknown_id(target, repository_id, code):
     """Documented: repository_id is required and at most 50 characters; an unknown one is NOT_FOUND."""
@@ -271,7 +271,7 @@ def test_get_of_a_bad_or_unknown_id(target, repository_id, code):
     "RepositoryService/GetByName",
     "documented",
     "repository_name is required and matches its pattern; an unknown one is NOT_FOUND.",
-    "yandex/cloud/containerregistry/v1/repository_service.proto",
+    "yandex/cloud/containerregistry/v1/repository_service.proto; https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/errors.md (NOT_FOUND: The requested resource not found)",
 )
 def test_get_by_name_of_a_bad_or_unknown_name(target, name, code):
     """Documented: repository_name is required and matches the GetByName pattern; an unknown

@@ -72,9 +72,22 @@ NOT_EMULATED = (
     ("cloudregistry.RegistryService/Create", "Remote and virtual registries proxy nothing; `properties` and "
      "`pattern_filter` are kept, not acted on."),
     ("cloudregistry.ArtifactService", "Registries other than DOCKER hold folders only: no Maven, npm or other packages."),
+    ("cloudregistry.ArtifactService", "`yandex.cloud.cloudregistry.v1.domain.DebianService` (`ReindexPackages`) is "
+     "neither served nor in the emulator's descriptors, so this page does not list it."),
     ("cloudregistry.ArtifactService/Delete", "`with_history` is accepted and changes nothing: no history is kept."),
     ("cloudregistry.ScanPolicyService", "A scan policy's rules are kept and served, never run."),
     ("cloudregistry.MigrationService", "Redirects are kept and reported; no registry traffic is served to redirect."),
+    ("*", "An `Idempotency-Key` is any string: the UUID the API design guide says it must contain is not checked."),
+    ("*", "An Update without `update_mask` keeps the fields the request does not set; the API design guide says "
+     "they are reset to their defaults."),
+    ("cloudregistry.RegistryService/SetAccessBindings", "Access bindings are stored and listed, never enforced: the "
+     "auth mode decides."),
+    ("cloudregistry.RegistryService/SetIpPermissions", "IP permissions are stored and listed; no registry traffic is "
+     "served to filter."),
+    ("cloudregistry.ArtifactService/SetAccessBindings", "Access bindings are stored and listed, never enforced: the "
+     "auth mode decides."),
+    ("cloudregistry.LifecyclePolicyService", "Policies are not processed daily by themselves, as the docs say: they "
+     "run on demand or on the schedule the user sets (the API shows no time of day)."),
 )  # fmt: skip
 
 
