@@ -24,7 +24,7 @@ from emulator.api.values import check_id
 from emulator.state.codecs import format_timestamp
 from emulator.state.operation_log import Effect
 from emulator.state.records import Action
-from emulator.state.stages import SHUT_DOWN, SHUT_DOWN_FROM
+from emulator.state.stages import BACKUPS_KEPT_UNTIL, SHUT_DOWN, SHUT_DOWN_FROM
 
 DEFAULT_CLOUD_ID = "b1g0000000000000cloud"  # every folder's cloud unless said otherwise: the emulator's
 MAX_MIGRATIONS = 10_000  # registry records kept (the oldest finished go first): the emulator's bound
@@ -142,7 +142,7 @@ class MigrationTable:
         gets this far). Returns (the key its operation's pending action names, their ids, in order).
         FAILED_PRECONDITION if one of them is being migrated already (the tutorial's warning: check the
         current operation before starting again), or once Container Registry is shut down (the sunset
-        page: discontinued 2026-12-14, backups kept until 2027-06-30; the code is the emulator's choice)."""
+        page: discontinued 2026-12-14, backups kept until BACKUPS_KEPT_UNTIL; the code is the emulator's choice)."""
         with self._lock:
             inside = self._in_scope(scope, scope_id)
             chosen = tuple(
@@ -155,7 +155,8 @@ class MigrationTable:
             if chosen and self.container_registry_stage.at(self.clock.now_ns()) == SHUT_DOWN:
                 raise FailedPrecondition(
                     f"Container Registry was shut down on {SHUT_DOWN_FROM:%Y-%m-%d}: its registries "
-                    f"({', '.join(chosen)}) can no longer be migrated: its data remains only in backups, kept until 2027-06-30"
+                    f"({', '.join(chosen)}) can no longer be migrated; its data remains only in backups, "
+                    f"kept until {BACKUPS_KEPT_UNTIL}"
                 )
             for registry_id in chosen:
                 record = self.migrations.get(registry_id)

@@ -24,6 +24,7 @@ STAGES = (ACTIVE, READ_ONLY, SHUT_DOWN, BY_DATE)
 _MOSCOW = timezone(timedelta(hours=3))
 READ_ONLY_FROM = datetime(2026, 11, 10, tzinfo=_MOSCOW)
 SHUT_DOWN_FROM = datetime(2026, 12, 14, tzinfo=_MOSCOW)
+BACKUPS_KEPT_UNTIL = "2027-06-30"  # the sunset page: Container Registry's data after the shutdown
 _READ_ONLY_NS = int(READ_ONLY_FROM.timestamp()) * 1_000_000_000
 _SHUT_DOWN_NS = int(SHUT_DOWN_FROM.timestamp()) * 1_000_000_000
 # A read-only service refusing a change: the system is not in a state for it (FAILED_PRECONDITION).
