@@ -31,6 +31,8 @@ ROOTS = (
     "yandex/cloud/cloudregistry/v1/scan_policy_service.proto",
     "yandex/cloud/cloudregistry/v1/scanner_service.proto",
     "yandex/cloud/cloudregistry/v1/migration_service.proto",
+    # Not served: in the set so that the fidelity page lists it (issue #24)
+    "yandex/cloud/cloudregistry/v1/domain/debian_service.proto",
     "yandex/cloud/operation/operation_service.proto",
     "yandex/cloud/endpoint/api_endpoint_service.proto",
     "yandex/cloud/iam/v1/iam_token_service.proto",

@@ -50,7 +50,7 @@ MARKER_STATUSES = ("documented", "choice")  # what a test may say; "not emulated
 # The page's sections: a title and the packages of the services it holds, in this order.
 APIS = (
     ("Container Registry", (CONTAINER_REGISTRY,)),
-    ("Cloud Registry", (CLOUD_REGISTRY,)),
+    ("Cloud Registry", (CLOUD_REGISTRY, f"{CLOUD_REGISTRY}.domain")),
     ("Supporting services", (OPERATION, "yandex.cloud.endpoint", "yandex.cloud.iam.v1")),
 )
 SUNSET = "https://github.com/yandex-cloud/docs/blob/master/en/container-registry/sunset.md"
@@ -72,8 +72,6 @@ NOT_EMULATED = (
     ("cloudregistry.RegistryService/Create", "Remote and virtual registries proxy nothing; `properties` and "
      "`pattern_filter` are kept, not acted on."),
     ("cloudregistry.ArtifactService", "Registries other than DOCKER hold folders only: no Maven, npm or other packages."),
-    ("cloudregistry.ArtifactService", "`yandex.cloud.cloudregistry.v1.domain.DebianService` (`ReindexPackages`) is "
-     "neither served nor in the emulator's descriptors, so this page does not list it."),
     ("cloudregistry.ArtifactService/Delete", "`with_history` is accepted and changes nothing: no history is kept."),
     ("cloudregistry.ScanPolicyService", "A scan policy's rules are kept and served, never run."),
     ("cloudregistry.MigrationService", "Redirects are kept and reported; no registry traffic is served to redirect."),
