@@ -27,7 +27,7 @@ from emulator.api.wire import message_class
 from emulator.cli import DEMO_SEED, TOOLS
 from emulator.cli import parse_args as parse_emulator_args
 from emulator.rpc.services import CATALOGUE
-from tests.support.docs import DOCS, GENERATED, REPOSITORY, assert_on_page, blocks, page, pages
+from tests.support.docs import DOCS, GENERATED, REPOSITORY, assert_on_page, block_holding, blocks, page, pages
 
 # ---- the site --------------------------------------------------------------------------------------
 
@@ -58,10 +58,15 @@ class _Ids(HTMLParser):
         self.ids.update(value for name, value in attrs if name == "id" and value)
 
 
+def _built(site: Path, page_name: str) -> str:
+    """A page's HTML as the site has it (MkDocs' directory URLs: ``x.md`` is ``x/index.html``)."""
+    path = "index.html" if page_name == "index.md" else page_name.removesuffix(".md") + "/index.html"
+    return (site / path).read_text(encoding="utf-8")
+
+
 def _anchors(site: Path, page_name: str) -> set[str]:
-    built = site / ("index.html" if page_name == "index.md" else page_name.removesuffix(".md") + "/index.html")
     parser = _Ids()
-    parser.feed(built.read_text(encoding="utf-8"))
+    parser.feed(_built(site, page_name))
     return parser.ids
 
 
@@ -170,22 +175,15 @@ def test_the_readmes_example_passes_and_can_fail(pytester):
 # ---- blocks checked against the code they show ----------------------------------------------------------
 
 
-def _block(name: str, holding: str) -> str:
-    """The one block of a page that holds a line (or lines)."""
-    found = [block.body for block in blocks(name) if holding in block.body]
-    assert len(found) == 1, f"{name}: {len(found)} blocks hold {holding!r}"
-    return found[0]
-
-
-DOC_SNAPSHOT_PRODUCTION = _block("contract-testing.md", "ycr-emulator --seed seed.json --tls --ca-file ca.pem")
-DOC_CONTRACT_PRODUCTION = _block("contract-testing.md", "yc config set service-account-key key.json")
-DOC_DIFF_PRODUCTION = _block("contract-testing.md", "ycr-emulator diff localhost:50052 api.cloud.yandex.net:443")
-DOC_DIFF_OUTPUT = _block("contract-testing.md", "#1 ImageService/List")
-DOC_ADMIN_TOKEN = _block("standalone.md", 'ycr-emulator --admin-port 8081 --admin-token "$ADMIN_TOKEN"')
-DOC_BENCH = _block("contributing/performance.md", 'pip install -e ".[test,bench]"')
-DOC_DESIGN_TREE = _block("contributing/design.md", "emulator/ ")
-DOC_SEED = _block("standalone.md", '{"registries": [')
-DOC_SEED_REGISTRY_FIELDS = _block("standalone.md", '   "repositories": [')
+DOC_SNAPSHOT_PRODUCTION = block_holding("contract-testing.md", "ycr-emulator --seed seed.json --tls --ca-file ca.pem")
+DOC_CONTRACT_PRODUCTION = block_holding("contract-testing.md", "yc config set service-account-key key.json")
+DOC_DIFF_PRODUCTION = block_holding("contract-testing.md", "ycr-emulator diff localhost:50052 api.cloud.yandex.net:443")
+DOC_DIFF_OUTPUT = block_holding("contract-testing.md", "#1 ImageService/List")
+DOC_ADMIN_TOKEN = block_holding("standalone.md", 'ycr-emulator --admin-port 8081 --admin-token "$ADMIN_TOKEN"')
+DOC_BENCH = block_holding("contributing/performance.md", 'pip install -e ".[test,bench]"')
+DOC_DESIGN_TREE = block_holding("contributing/design.md", "emulator/ ")
+DOC_SEED = block_holding("standalone.md", '{"registries": [')
+DOC_SEED_REGISTRY_FIELDS = block_holding("standalone.md", '   "repositories": [')
 
 
 def _commands(script: str) -> list[list[str]]:
@@ -267,7 +265,7 @@ def test_the_seed_examples_load():
         assert [repository.id for repository in emulator.repositories.values()] == ["crp5o2k1v8k0c7nqtd1e"]
 
 
-DOC_GRPCURL = _block("quick-start.md", "grpcurl -plaintext localhost:50051 list")
+DOC_GRPCURL = block_holding("quick-start.md", "grpcurl -plaintext localhost:50051 list")
 
 
 def test_the_grpcurl_calls_answer_on_the_demo_data():
@@ -319,7 +317,7 @@ def test_no_list_item_is_rendered_as_text(site):
     broken = []
     for name in pages()[1:]:
         parser = _Paragraphs()
-        parser.feed((site / ("index.html" if name == "index.md" else name[:-3] + "/index.html")).read_text())
+        parser.feed(_built(site, name))
         broken += [
             f"{name}: {line.strip()[:80]!r}"
             for text in parser.texts

@@ -14,21 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.docs import page
+from tests.support.docs import block_holding
 
-GUIDE = page("moving-to-cloud-registry.md")
 BIN = Path(sys.executable).parent
 
 
-def _block(first_line: str) -> str:
-    """The guide's code block that begins with ``first_line``, as written."""
-    start = GUIDE.index(first_line)
-    return GUIDE[start : GUIDE.index("```", start)]
-
-
-DOC_TEST_MOVE = _block("# test_move.py")
-DOC_MOVE = _block("# move.py")
-DOC_SHELL = _block("ycr-emulator --seed move-seed.json")
+GUIDE = "moving-to-cloud-registry.md"
+DOC_TEST_MOVE = block_holding(GUIDE, "# test_move.py -- rehearse")
+DOC_MOVE = block_holding(GUIDE, "# move.py -- the same rehearsal")
+DOC_SHELL = block_holding(GUIDE, "ycr-emulator --seed move-seed.json")
 
 
 def _seed() -> dict:
@@ -37,7 +31,9 @@ def _seed() -> dict:
     values = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            values[node.targets[0].id] = eval(compile(ast.Expression(node.value), "moving-to-cloud-registry.md", "eval"), {}, values)
+            values[node.targets[0].id] = eval(
+                compile(ast.Expression(node.value), "moving-to-cloud-registry.md", "eval"), {}, values
+            )
     return values["SEED"]
 
 

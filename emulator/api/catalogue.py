@@ -40,6 +40,14 @@ TARGET_KINDS = frozenset(
 )  # fmt: skip
 
 
+def short_service_name(full: str) -> str:
+    """How users name a service, served or not: ``ImageService``, or ``cloudregistry.RegistryService``
+    for ``yandex.cloud.cloudregistry.v1.RegistryService`` (a QUALIFIED_PACKAGES package)."""
+    package, _, bare = full.rpartition(".")
+    qualifier = QUALIFIED_PACKAGES.get(package)
+    return f"{qualifier}.{bare}" if qualifier else bare
+
+
 @dataclass(frozen=True)
 class Target:
     """What a call acts on, for its folder check: the request ``field`` naming it and its ``kind``
@@ -179,9 +187,7 @@ class Service:
     @property
     def short(self) -> str:
         """``ImageService``, or ``cloudregistry.RegistryService`` in a QUALIFIED_PACKAGES package."""
-        package, _, bare = self.name.rpartition(".")
-        qualifier = QUALIFIED_PACKAGES.get(package)
-        return f"{qualifier}.{bare}" if qualifier else bare
+        return short_service_name(self.name)
 
     @cached_property
     def methods(self) -> dict[str, Method]:

@@ -47,6 +47,13 @@ class Block:
         return f"{self.page}:{self.line} ({self.language or 'no language'}): {self.body.splitlines()[0]!r}"
 
 
+def block_holding(name: str, holding: str) -> str:
+    """The body of the one code block of a page that holds a line (or lines)."""
+    found = [block.body for block in blocks(name) if holding in block.body]
+    assert len(found) == 1, f"{name}: {len(found)} blocks hold {holding!r}"
+    return found[0]
+
+
 def blocks(name: str) -> list[Block]:
     """The fenced code blocks of a page."""
     text = page(name)

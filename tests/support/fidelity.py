@@ -31,7 +31,7 @@ from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 
-from emulator.api.catalogue import QUALIFIED_PACKAGES, answers_operation
+from emulator.api.catalogue import answers_operation, short_service_name
 from emulator.api.wire import CLOUD_REGISTRY, CONTAINER_REGISTRY, DESCRIPTOR_SET, OPERATION, POOL
 from emulator.rpc.services import CATALOGUE
 from emulator.state.stages import READ_ONLY_FROM, SHUT_DOWN_FROM
@@ -112,11 +112,6 @@ class Behaviour:
 # ---- the methods --------------------------------------------------------------------------------
 
 
-def _short_service(package: str, name: str) -> str:
-    qualifier = QUALIFIED_PACKAGES.get(package)
-    return f"{qualifier}.{name}" if qualifier else name
-
-
 @cache
 def rows() -> tuple[Row, ...]:
     """Every method of every service in the descriptors, served or not, in the descriptors' order."""
@@ -125,7 +120,7 @@ def rows() -> tuple[Row, ...]:
     for file in files:
         for service in file.service:
             full = f"{file.package}.{service.name}"
-            short = _short_service(file.package, service.name)
+            short = short_service_name(full)
             for method in service.method:
                 served = CATALOGUE.method(f"{full}/{method.name}")
                 if served is not None:
