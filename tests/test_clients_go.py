@@ -157,9 +157,24 @@ CLOUD_REGISTRY_DISCOVERY = {
 }
 
 
+# go-sdk v2's migration step, after it (v1's go-genproto has the older MigrationService, StartCloud only).
+MIGRATION_CHECKS = {
+    "v1": [],
+    "v2": [
+        "migration: StartFolder: StartFolderMigrationMetadata lists the registry it moves",
+        "migration: StartFolder: done with Empty",
+        "migration: dashboard: COMPLETED, with the registry, its repository and its tags counted",
+        "migration: a Cloud Registry DOCKER registry, LOCAL, with its id, name and folder",
+        "migration: ListArtifacts: the image's tags as ARTIFACTs with its digest",
+        "migration: Container Registry's RegistryService.Get of it is NOT_FOUND",
+    ],
+}
+
+
 def assert_the_cloud_registry_checks(version: str, output: str) -> None:
-    passed = {line.removeprefix("ok ") for line in output.splitlines() if line.startswith("ok cloud registry: ")}
-    missing = [name for name in CLOUD_REGISTRY_DISCOVERY[version] + CLOUD_REGISTRY_CHECKS if name not in passed]
+    passed = {line.removeprefix("ok ") for line in output.splitlines() if line.startswith("ok ")}
+    wanted = CLOUD_REGISTRY_DISCOVERY[version] + CLOUD_REGISTRY_CHECKS + MIGRATION_CHECKS[version]
+    missing = [name for name in wanted if name not in passed]
     assert not missing, f"go-sdk {version} workflow did not pass these Cloud Registry checks: {missing}\n{output}"
 
 
@@ -202,7 +217,14 @@ def test_the_go_sdk_against_the_standalone_emulator(go_programs, standalone, ver
         assert_the_scan_step(standalone, registry="go-images-0", path="app")
     if scenario == "workflow":  # check.CloudRegistryName and check.CloudRegistryOther
         assert_the_cloud_registry_checks(version, output)
-        assert_the_cloud_registry_step(standalone, registry="go-cloud-docker", other="go-cloud-npm", kind_filter=True)
+        assert_the_cloud_registry_step(
+            standalone, registry="go-cloud-docker", other="go-cloud-npm", kind_filter=True, moved="go-migrated"
+        )
+        if version == "v2":  # check.MigratedRegistryName: a Cloud Registry DOCKER registry now, its migration done
+            [moved] = [found for found in standalone.registries.values() if found.name == "go-migrated"]
+            assert moved.kind == "DOCKER", moved
+            [started] = standalone.calls_of("cloudregistry.MigrationService/StartFolder")
+            assert started["code"] == "OK" and started["request"] == {"folder_id": FOLDER}, started
 
 
 @pytest.mark.parametrize("version", SDKS)

@@ -78,13 +78,16 @@ CLOUD_REPOSITORY = "library/ubuntu"  # check.CloudRegistryRepository, scenario.j
 CLOUD_TAGS = {"deleted": "latest", "kept": "24.04"}  # the image's tags: the one the step deletes, the other
 
 
-def assert_the_cloud_registry_step(process: EmulatorProcess, *, registry: str, other: str, kind_filter: bool) -> None:
+def assert_the_cloud_registry_step(
+    process: EmulatorProcess, *, registry: str, other: str, kind_filter: bool, moved: str | None = None
+) -> None:
     """The Cloud Registry step, as the emulator recorded it: in the DOCKER Cloud Registry registry
     named ``registry`` (beside the NPM one named ``other``), RegistryService.List of the folder (by
     kind DOCKER when ``kind_filter``: go-sdk's genproto has the field, nodejs-sdk 3.2.0's has not),
     ListArtifacts of library/ubuntu, GetByPath of library/ubuntu/latest, then Get and Delete of that
     artifact, all answered OK; the Delete's operation polled by the SDK's waiter (OperationService.Get)
-    and done without error; GetByPath of it afterwards NOT_FOUND; and the image left with its other tag."""
+    and done without error; GetByPath of it afterwards NOT_FOUND; and the image left with its other tag.
+    ``moved`` names the registry a later migration step moved, whose tree that step lists too."""
     [docker] = [found for found in process.registries.values() if found.name == registry]
     [npm] = [found for found in process.registries.values() if found.name == other]
     assert (docker.kind, npm.kind) == ("DOCKER", "NPM"), (docker, npm)
@@ -93,7 +96,12 @@ def assert_the_cloud_registry_step(process: EmulatorProcess, *, registry: str, o
     wanted_kinds = ["DOCKER"] if kind_filter else None
     assert all(call["request"].get("kind") == wanted_kinds for call in listed), listed
     assert {call["request"]["folder_id"] for call in listed} == {docker.folder_id}, listed
-    trees = process.calls_of("cloudregistry.RegistryService/ListArtifacts")
+    later = {found.id for found in process.registries.values() if found.name == moved}
+    trees = [
+        call
+        for call in process.calls_of("cloudregistry.RegistryService/ListArtifacts")
+        if call["request"]["registry_id"] not in later
+    ]
     assert len(trees) >= 2 and {call["code"] for call in trees} == {"OK"}, trees  # before and after the Delete
     scopes = {(call["request"]["registry_id"], call["request"]["path"]) for call in trees}
     assert scopes == {(docker.id, CLOUD_REPOSITORY)}, trees

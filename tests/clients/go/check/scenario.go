@@ -222,3 +222,17 @@ const (
 
 // CloudRegistryTags are the image's tags, as ListArtifacts lists them (by name).
 var CloudRegistryTags = []string{"24.04", "latest"}
+
+// The migration step (go-sdk v2's workflow, after the Cloud Registry step; v1's go-genproto v0.111.0
+// has the older MigrationService, StartCloud only): a Container Registry registry named
+// MigratedRegistryName whose repository MigratedRepository holds one image tagged MigratedTags is
+// moved by MigrationService.StartFolder; afterwards Cloud Registry has a DOCKER registry with its id
+// and name, whose tree lists each tag as an ARTIFACT with the image's digest, and Container Registry
+// no longer has it.
+const (
+	MigratedRegistryName = "go-migrated"
+	MigratedRepository   = "team/app"
+)
+
+// MigratedTags are the moved image's tags, as ListArtifacts lists them (by name).
+var MigratedTags = []string{"v1", "v2"}

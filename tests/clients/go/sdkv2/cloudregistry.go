@@ -4,8 +4,8 @@ package main
 // github.com/yandex-cloud/go-sdk/services/cloudregistry, which the Go module proxy here does not
 // serve either (asked for its versions, the proxy has none and the go command falls back to
 // github.com, which is not reachable). What follows is what sdkgen-v2 generates for that module
-// (services/cloudregistry/v1/registry.go, artifact.go and their iterators), cut to the methods the
-// Cloud Registry step calls, as services.go does for Container Registry: each method asks the SDK's
+// (services/cloudregistry/v1/registry.go, artifact.go, migration.go and their iterators), cut to the
+// methods the Cloud Registry and migration steps call, as services.go does for Container Registry: each method asks the SDK's
 // connector for the connection of its full method name, so the SDK resolves
 // yandex.cloud.cloudregistry.v1 to the endpoint id "cloud-registry" (services/endpoints) and dials
 // what ApiEndpointService answered for it; every operation is the SDK's own pkg/operation with its
@@ -125,4 +125,42 @@ func (c ArtifactClient) Delete(ctx context.Context, in *cloudregistry.DeleteArti
 	pb, err := service.Delete(ctx, in, opts...)
 	return newOperation(c.connector, pb, err, (*cloudregistry.DeleteArtifactMetadata)(nil), (*emptypb.Empty)(nil),
 		func(m proto.Message) string { return m.(*cloudregistry.DeleteArtifactMetadata).GetArtifactId() })
+}
+
+// CloudRegistryClient.Get is Cloud Registry's RegistryService.Get (the migration step reads a moved registry).
+func (c CloudRegistryClient) Get(ctx context.Context, in *cloudregistry.GetRegistryRequest, opts ...grpc.CallOption) (*cloudregistry.Registry, error) {
+	service, err := c.service(ctx, "Get")
+	if err != nil {
+		return nil, err
+	}
+	return service.Get(ctx, in, opts...)
+}
+
+// MigrationClient is Cloud Registry's MigrationService (go-genproto v0.137.0 has the newest one, StartFolder and the dashboards).
+type MigrationClient struct{ connector transport.Connector }
+
+func (c MigrationClient) service(ctx context.Context, name string) (cloudregistry.MigrationServiceClient, error) {
+	connection, err := c.connector.GetConnection(ctx, cloudRegistryMethod("MigrationService", name))
+	if err != nil {
+		return nil, err
+	}
+	return cloudregistry.NewMigrationServiceClient(connection), nil
+}
+
+func (c MigrationClient) StartFolder(ctx context.Context, in *cloudregistry.StartFolderMigrationRequest, opts ...grpc.CallOption) (*sdkop.Operation, error) {
+	service, err := c.service(ctx, "StartFolder")
+	if err != nil {
+		return nil, err
+	}
+	pb, err := service.StartFolder(ctx, in, opts...)
+	return newOperation(c.connector, pb, err, (*cloudregistry.StartFolderMigrationMetadata)(nil), (*emptypb.Empty)(nil),
+		func(m proto.Message) string { return m.(*cloudregistry.StartFolderMigrationMetadata).GetFolderId() })
+}
+
+func (c MigrationClient) GetFolderMigrationStatusDashboard(ctx context.Context, in *cloudregistry.GetFolderMigrationStatusDashboardRequest, opts ...grpc.CallOption) (*cloudregistry.FolderMigrationStatusDashboard, error) {
+	service, err := c.service(ctx, "GetFolderMigrationStatusDashboard")
+	if err != nil {
+		return nil, err
+	}
+	return service.GetFolderMigrationStatusDashboard(ctx, in, opts...)
 }

@@ -514,6 +514,7 @@ func workflow(sdk *ycsdk.SDK) {
 	_, err = registries.Get(ctx, &containerregistry.GetRegistryRequest{RegistryId: created.Id})
 	run.Expect("RegistryService.Get of the deleted registry is NOT_FOUND", err, codes.NotFound)
 	cloudRegistry(sdk)
+	migration(sdk)
 }
 
 // ---- cloud registry (the workflow scenario's last step): a Docker image's tags as Cloud Registry artifacts
@@ -602,4 +603,62 @@ func cloudRegistry(sdk *ycsdk.SDK) {
 		}
 		run.That(name+"ListArtifacts afterwards: "+check.CloudRegistryDeleted+" is gone, the image keeps its other tag", why)
 	}
+}
+
+// ---- migration (the workflow scenario's last step): a Container Registry registry moved to Cloud Registry
+
+func migration(sdk *ycsdk.SDK) {
+	const name = "migration: "
+	registry, err := admin.AddRegistry(settings.Folder, check.MigratedRegistryName)
+	var image check.Record
+	if err == nil {
+		image, err = admin.AddImage(registry.ID, check.MigratedRepository, check.MigratedTags...)
+	}
+	if err != nil {
+		run.Fatal(name+"setup: add a Container Registry registry and an image", err)
+	}
+	migrations := MigrationClient{sdk}
+	op, err := migrations.StartFolder(ctx, &cloudregistry.StartFolderMigrationRequest{FolderId: settings.Folder})
+	if err != nil {
+		run.Fatal(name+"MigrationService.StartFolder", err)
+	}
+	meta, ok := op.Metadata().(*cloudregistry.StartFolderMigrationMetadata)
+	run.That(name+"StartFolder: StartFolderMigrationMetadata lists the registry it moves", check.If(!ok || meta.FolderId != settings.Folder ||
+		op.ResourceID() != settings.Folder || check.Same("registry_ids", meta.RegistryIds, []string{registry.ID}) != "", "%v", op.Metadata()))
+	response, err := op.Wait(ctx)
+	if !run.NoError(name+"StartFolder: Operation.Wait polls OperationService.Get", err) {
+		run.Exit()
+	}
+	_, empty := response.(*emptypb.Empty)
+	run.That(name+"StartFolder: done with Empty", check.If(!op.Done() || !empty, "done=%v response=%v", op.Done(), response))
+
+	dashboard, err := migrations.GetFolderMigrationStatusDashboard(ctx, &cloudregistry.GetFolderMigrationStatusDashboardRequest{FolderId: settings.Folder})
+	if run.NoError(name+"GetFolderMigrationStatusDashboard", err) {
+		progress := dashboard.GetProgress()
+		run.That(name+"dashboard: COMPLETED, with the registry, its repository and its tags counted", check.If(
+			dashboard.Status != cloudregistry.MigrationStatus_COMPLETED || dashboard.FolderId != settings.Folder ||
+				progress.GetRegistries().GetTotal() != 1 || progress.GetRegistries().GetCompleted() != 1 ||
+				progress.GetRepositories().GetCompleted() != 1 || progress.GetTags().GetCompleted() != int64(len(check.MigratedTags)) ||
+				len(dashboard.TopFailedRegistries)+len(dashboard.TopInProgressRegistries) != 0, "%v", dashboard))
+	}
+
+	registries := CloudRegistryClient{sdk}
+	moved, err := registries.Get(ctx, &cloudregistry.GetRegistryRequest{RegistryId: registry.ID})
+	if run.NoError(name+"Cloud Registry's RegistryService.Get of the same id", err) {
+		run.That(name+"a Cloud Registry DOCKER registry, LOCAL, with its id, name and folder", check.If(moved.Id != registry.ID ||
+			moved.Name != check.MigratedRegistryName || moved.FolderId != settings.Folder || moved.Kind != cloudregistry.Registry_DOCKER ||
+			moved.Type != cloudregistry.Registry_LOCAL, "%v", moved))
+	}
+	tags, err := registries.ArtifactsIterator(ctx, &cloudregistry.ListArtifactsRequest{RegistryId: registry.ID, Path: check.MigratedRepository}).TakeAll()
+	if run.NoError(name+"RegistryService.ListArtifacts of "+check.MigratedRepository, err) {
+		why := check.Artifacts[cloudregistry.Artifact_Kind](tags, check.MigratedRepository, check.MigratedTags)
+		for _, artifact := range tags {
+			if digest := artifact.GetContent().GetDocker().GetManifestDigest(); why == "" && digest != image.Digest {
+				why = fmt.Sprintf("%s: manifest digest %s, want %s", artifact.Name, digest, image.Digest)
+			}
+		}
+		run.That(name+"ListArtifacts: the image's tags as ARTIFACTs with its digest", why)
+	}
+	_, err = RegistryClient{sdk}.Get(ctx, &containerregistry.GetRegistryRequest{RegistryId: registry.ID})
+	run.Expect(name+"Container Registry's RegistryService.Get of it is NOT_FOUND", err, codes.NotFound)
 }
