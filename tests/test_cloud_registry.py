@@ -1226,7 +1226,7 @@ def test_a_rule_production_could_not_run_is_refused_naming_it(fresh, aged, polic
     "cloudregistry.LifecyclePolicyService/ListDryRunArtifacts",
     "documented",
     "The affected artifacts filter on path and version and order by path, ascending by default.",
-    "yandex/cloud/cloudregistry/v1/lifecycle_policy_service.proto (path_filter, version_filter; order_by: Defaults to \"path asc\" when empty)",
+    'yandex/cloud/cloudregistry/v1/lifecycle_policy_service.proto (path_filter, version_filter; order_by: Defaults to "path asc" when empty)',
 )
 @pytest.mark.behaviour(
     "cloudregistry.LifecyclePolicyService/GetDryRunResult",
@@ -1407,6 +1407,23 @@ def test_a_seeded_scan_result_names_its_images_artifact(fresh, docker, stubs):
     latest = artifact_at(stubs, registry.id, "library/ubuntu/latest").id
     fresh.load_seed({"registries": [], "scan_results": [{**result, "artifact_id": latest}]})
     assert fresh.store.scan_results["che00000000000000001"].artifact_id == latest
+
+
+def test_a_container_registry_images_seeded_scan_result_names_no_artifact(fresh, docker, stubs):
+    """A result without an artifact is Container Registry's (also of an image moved to Cloud Registry
+    since: tests/test_migration.py); one naming an artifact must be of a Cloud Registry image."""
+    registry = fresh.add_registry(FOLDER, name="container-registry")
+    image = fresh.add_image(registry.id, "app", tags=["v1"])
+    [repository_id] = [repository.id for repository in fresh.store._repositories_of(registry.id)]
+    result = {
+        "id": "che00000000000000002", "image_id": image.id, "repository_id": repository_id, "folder_id": FOLDER,
+        "status": "READY", "scanned_at": "2026-01-01T00:00:00Z",
+        "artifact_id": artifact_at(stubs, docker[0].id, "library/ubuntu/latest").id,
+    }  # fmt: skip
+    before = fresh.state()
+    with pytest.raises(ValueError, match="artifact_id: only a Cloud Registry image's result names an artifact"):
+        fresh.load_seed({"registries": [], "scan_results": [result]})
+    assert fresh.state() == before
 
 
 @pytest.mark.behaviour(

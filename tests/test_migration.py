@@ -23,6 +23,8 @@ from yandex.cloud.cloudregistry.v1 import registry_service_pb2 as cloud_pb
 from yandex.cloud.cloudregistry.v1 import registry_service_pb2_grpc as cloud_grpc
 from yandex.cloud.containerregistry.v1 import registry_service_pb2 as cr_pb
 from yandex.cloud.containerregistry.v1 import registry_service_pb2_grpc as cr_grpc
+from yandex.cloud.containerregistry.v1 import scanner_service_pb2 as scanner_pb
+from yandex.cloud.containerregistry.v1 import scanner_service_pb2_grpc as scanner_grpc
 from yandex.cloud.operation import operation_service_pb2 as operations_pb
 from yandex.cloud.operation import operation_service_pb2_grpc as operations_grpc
 
@@ -37,6 +39,7 @@ BINDING = {"role_id": "container-registry.images.puller", "subject": {"id": "aje
 
 class Clients:
     def __init__(self, channel: grpc.Channel):
+        self.channel = channel
         self.migration = migration_grpc.MigrationServiceStub(channel)
         self.cloud = cloud_grpc.RegistryServiceStub(channel)
         self.artifacts = artifacts_grpc.ArtifactServiceStub(channel)
@@ -434,6 +437,22 @@ def test_migrations_and_clouds_survive_the_state_file(emulator, clients):
         assert again.status == migration_pb2.FAILED and again.top_failed_registries[0].registry_id == registry.id
 
 
+def test_a_migrated_image_keeps_its_container_registry_scans_across_the_state_file(emulator, clients):
+    """Found by review: a migrated image's Container Registry scan result (its history) made the
+    state unloadable, so the next start from the state file failed."""
+    registry = _registry(emulator)
+    image = next(image for image in emulator.images.values() if image.registry_id == registry.id)
+    scanner = scanner_grpc.ScannerServiceStub(clients.channel)
+    scanned = scanner.Scan(scanner_pb.ScanRequest(image_id=image.id))
+    assert scanned.done and not scanned.HasField("error")
+    assert clients.migration.StartFolder(pb.StartFolderMigrationRequest(folder_id=FOLDER)).done
+    state = emulator.state()
+    assert [result["image_id"] for result in state["scan_results"]] == [image.id]
+    with Emulator() as restarted:
+        restarted.load_seed(state)
+        assert restarted.state() == state
+
+
 @pytest.mark.parametrize(
     ("seed", "message"),
     [
@@ -479,7 +498,8 @@ def test_toggling_another_folders_registry_is_permission_denied_not_a_hint_that_
                 assert refused.value.code() == grpc.StatusCode[code], registry_id
             with pytest.raises(grpc.RpcError) as refused:
                 migration.ToggleRegistryRedirects(
-                    pb.ToggleRegistryRedirectsRequest(registry_id=elsewhere.id), metadata=[("authorization", "Bearer all")]
+                    pb.ToggleRegistryRedirectsRequest(registry_id=elsewhere.id),
+                    metadata=[("authorization", "Bearer all")],
                 )
             assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
@@ -571,7 +591,10 @@ def test_a_migration_failure_rule_is_used_only_by_a_start_that_moves_its_registr
     emulator.add_registry(OTHER, name="other")
     emulator.add_fault(method=START_FOLDER, count=1, migration_failure={"registry_id": registry.id, "code": "ABORTED"})
     emulator.add_fault(method=START_FOLDER, count=1, code="UNAVAILABLE")
-    for folder_id, code in (("Bad folder", grpc.StatusCode.UNAVAILABLE), ("Bad folder", grpc.StatusCode.INVALID_ARGUMENT)):
+    for folder_id, code in (
+        ("Bad folder", grpc.StatusCode.UNAVAILABLE),
+        ("Bad folder", grpc.StatusCode.INVALID_ARGUMENT),
+    ):
         with pytest.raises(grpc.RpcError) as refused:
             clients.migration.StartFolder(pb.StartFolderMigrationRequest(folder_id=folder_id))
         assert refused.value.code() == code
@@ -650,7 +673,9 @@ def test_a_cloud_migration_stays_on_the_dashboard_of_the_cloud_it_moved_in(emula
 
 def test_a_migration_failure_needs_a_message_that_says_something(emulator):
     with pytest.raises(ValueError, match="migration_failure.message: must be a non-empty string"):
-        emulator.add_fault(method=START_FOLDER, migration_failure={"registry_id": "crp1", "code": "ABORTED", "message": ""})
+        emulator.add_fault(
+            method=START_FOLDER, migration_failure={"registry_id": "crp1", "code": "ABORTED", "message": ""}
+        )
 
 
 @pytest.mark.behaviour(

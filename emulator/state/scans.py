@@ -249,11 +249,12 @@ class ScanTable:
                     )
                 if result.folder_id != folder_id:
                     raise ValueProblem("folder_id", f"must be its image's folder, {folder_id}", result.folder_id)
-                if bool(result.artifact_id) != (self.registries[image.registry_id].api == CLOUD_REGISTRY_API):
+                # A result without an artifact is Container Registry's, also of an image that has since
+                # moved to Cloud Registry (its history stays); only a Cloud Registry image's names one.
+                if result.artifact_id and self.registries[image.registry_id].api != CLOUD_REGISTRY_API:
                     raise ValueProblem(
-                        "artifact_id", "a Cloud Registry image's result names its artifact, no other does",
-                        result.artifact_id,
-                    )  # fmt: skip
+                        "artifact_id", "only a Cloud Registry image's result names an artifact", result.artifact_id
+                    )
                 if result.artifact_id and self._image_of_artifact(result.artifact_id) != image.id:
                     raise ValueProblem(
                         "artifact_id",
