@@ -210,6 +210,28 @@ def test_cancel_moves_nothing(emulator, clients):
     assert clients.folder_dashboard().status == migration_pb2.MIGRATION_STATUS_UNSPECIFIED
 
 
+def test_a_cancelled_retry_leaves_the_failed_migration_on_the_dashboard(emulator, clients, tmp_path):
+    """Found by review: cancelling a second start dropped the first one's FAILED record, so the
+    dashboard said COMPLETED while the registry had not moved. Also across the state file."""
+    registry = _registry(emulator)
+    emulator.add_fault(method=START_FOLDER, count=1, migration_failure={"registry_id": registry.id, "code": "ABORTED"})
+    clients.migration.StartFolder(pb.StartFolderMigrationRequest(folder_id=FOLDER))
+    failed = clients.folder_dashboard()
+    assert failed.status == migration_pb2.FAILED and failed.progress.registries.failed == 1
+    emulator.configure_operations({START_FOLDER: "polls:5"})
+    retry = clients.migration.StartFolder(pb.StartFolderMigrationRequest(folder_id=FOLDER))
+    assert clients.folder_dashboard().status == migration_pb2.SCHEDULED  # the retry's record, while it pends
+    pending_state = emulator.state()
+    clients.operations.Cancel(operations_pb.CancelOperationRequest(operation_id=retry.id))
+    assert clients.folder_dashboard() == failed
+    with Emulator() as restarted:  # the same, cancelled after a restart from the state the retry pended in
+        restarted.load_seed(pending_state)
+        with grpc.insecure_channel(restarted.endpoint) as channel:
+            again = Clients(channel)
+            again.operations.Cancel(operations_pb.CancelOperationRequest(operation_id=retry.id))
+            assert again.folder_dashboard() == failed
+
+
 def test_a_fault_rule_fails_a_repository_visibly_and_a_second_start_moves_it(emulator, clients):
     registry = _registry(emulator)
     emulator.add_fault(
@@ -525,6 +547,12 @@ def _pending_start(registry_id: str, done: bool = False, **record) -> dict:
         ({"repositories": {"app": "v1"}}, r"migrations\[0\].repositories.app: must be a list of tags"),
         ({"done": True, "status": "COMPLETED", "outcome": {"app": ["COMPLETED", ""]}},
          r"migrations\[0\].outcome.app: must be \[status, code, message\]"),
+        ({"done": True, "status": "FAILED", "previous": _pending_start("crpseeded00000000001", True, status="FAILED")},
+         r"migrations\[0\].previous: only a record not done has one"),
+        ({"previous": _pending_start("crpseeded00000000001")},
+         r"migrations\[0\].previous: must be a done record of the same registry"),
+        ({"previous": _pending_start("crpseeded00000000001", True, status="BOGUS")},
+         r"migrations\[0\].previous.status: a done record is"),
     ],
 )  # fmt: skip
 def test_a_bad_migration_record_is_refused_naming_its_field(emulator, record, message):

@@ -63,6 +63,7 @@ class RegistryMigration:
     outcome: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     tag_outcome: dict[tuple[str, str], tuple[str, str, str]] = field(default_factory=dict)
     status: str = SCHEDULED  # once done: COMPLETED, FAILED or NOT_FOUND
+    previous: RegistryMigration | None = None  # while it pends: the done record it replaced, back if cancelled
 
 
 @dataclass
@@ -181,20 +182,24 @@ class MigrationTable:
         for registry_id in plan.registry_ids:
             registry = self.registries[registry_id]
             repositories = self._repository_tags(registry_id)
-            self.migrations.pop(registry_id, None)  # a new record goes to the end: the newest
+            previous = self.migrations.pop(registry_id, None)  # a new record goes to the end: the newest
             self.migrations[registry_id] = RegistryMigration(
                 registry_id=registry_id, folder_id=registry.folder_id, cloud_id=self.cloud_of(registry.folder_id),
                 run=key, repositories=tuple(sorted(repositories)),
                 tags={path: tags for path, tags in repositories.items()},
                 failures=tuple(f for f in plan.failures if f.registry_id == registry_id), redirects=plan.redirects,
+                previous=previous,
             )  # fmt: skip
         self._forget_old_migrations()
 
     def _drop_migration(self, key: str) -> None:
-        """A cancelled migration (or one a fault rule failed whole): nothing moved, no record stays."""
+        """A cancelled migration (or one a fault rule failed whole): nothing moved, so each registry's
+        record is the one before it again (an earlier failed migration's), or none."""
         self._plans.pop(key, None)
         for registry_id in [registry_id for registry_id, record in self.migrations.items() if record.run == key]:
-            del self.migrations[registry_id]
+            previous = self.migrations.pop(registry_id).previous
+            if previous is not None:
+                self.migrations[registry_id] = previous
 
     def _repository_tags(self, registry_id: str) -> dict[str, tuple[str, ...]]:
         """A Container Registry registry's repositories: path -> its tags, sorted."""
@@ -228,6 +233,7 @@ class MigrationTable:
 
         registry = self.registries.get(record.registry_id)
         record.done = True
+        record.previous = None
         if registry is None or registry.kind is not None:  # deleted (or moved) meanwhile
             record.status = NOT_FOUND
             record.outcome = {path: (NOT_FOUND, "", "") for path in record.repositories}
@@ -389,12 +395,14 @@ def migration_json(record: RegistryMigration) -> dict:
     if record.done:
         entry["outcome"] = {path: list(value) for path, value in record.outcome.items()}
         entry["tag_outcome"] = [[path, tag, *value] for (path, tag), value in record.tag_outcome.items()]
+    if record.previous is not None:
+        entry["previous"] = migration_json(record.previous)
     return entry
 
 
 _RECORD_KEYS = {
     "registry_id", "folder_id", "cloud_id", "run", "repositories", "redirects", "done", "status", "failures",
-    "outcome", "tag_outcome",
+    "outcome", "tag_outcome", "previous",
 }  # fmt: skip
 _FAILURE_KEYS = {"registry_id", "repository", "tag", "code", "message"}
 _CODES = frozenset(code_pb2.Code.keys()) - {"OK"}
@@ -499,10 +507,17 @@ def migration_from_json(entry: object, where: str) -> RegistryMigration:
         redirects = entry.get("redirects", True)
         if not isinstance(redirects, bool):
             raise _Bad("redirects", f"must be true or false, got {redirects!r}")
+        previous = None
+        if entry.get("previous") is not None:
+            if done:
+                raise _Bad("previous", "only a record not done has one (the done record it replaced)")
+            previous = migration_from_json(entry["previous"], f"{where}.previous")
+            if not previous.done or previous.previous is not None or previous.registry_id != ids["registry_id"]:
+                raise _Bad("previous", "must be a done record of the same registry, with no previous of its own")
         return RegistryMigration(
             **ids, run=_text_of(entry["run"], "run", empty=False), repositories=tuple(repositories),
             tags=repositories, failures=failures, redirects=redirects, done=done, outcome=outcome,
-            tag_outcome=tag_outcome, status=SCHEDULED if not done else status,
+            tag_outcome=tag_outcome, status=SCHEDULED if not done else status, previous=previous,
         )  # fmt: skip
     except _Bad as problem:
         raise ValueError(f"{where}{problem}") from None
