@@ -232,6 +232,32 @@ def test_a_cancelled_retry_leaves_the_failed_migration_on_the_dashboard(emulator
             assert again.folder_dashboard() == failed
 
 
+@pytest.mark.behaviour(
+    "cloudregistry.MigrationService/StartFolder",
+    "choice",
+    "A registry whose name a Cloud Registry registry of its folder has fails whole with ALREADY_EXISTS and stays.",
+    "Cloud Registry's Create refuses a second registry of a name in a folder (ALREADY_EXISTS); what a migration does then is not documented",
+)
+def test_a_registry_whose_name_cloud_registry_has_fails_and_stays(emulator, clients):
+    """Found by review: the migration made a second Cloud Registry registry of the same name."""
+    registry = _registry(emulator, name="docker")
+    other = emulator.add_registry(FOLDER, name="other")
+    emulator.add_registry(FOLDER, name="docker", kind="DOCKER")
+    operation = clients.migration.StartFolder(pb.StartFolderMigrationRequest(folder_id=FOLDER))
+    assert operation.error.code == grpc.StatusCode.ALREADY_EXISTS.value[0], operation
+    assert "1 of 2 registries failed to migrate" in operation.error.message
+    assert clients.cr.Get(cr_pb.GetRegistryRequest(registry_id=registry.id)).name == "docker"  # it stays
+    assert clients.cloud.Get(cloud_pb.GetRegistryRequest(registry_id=other.id)).name == "other"  # the other moves
+    listed = clients.cloud.List(cloud_pb.ListRegistriesRequest(folder_id=FOLDER))
+    assert sorted(found.name for found in listed.registries) == ["docker", "other"]
+    [failed] = clients.folder_dashboard().top_failed_registries
+    assert failed.registry_id == registry.id
+    assert {(repository.error_code, repository.error_message) for repository in failed.top_failed_repositories} == {
+        ("ALREADY_EXISTS", f"Registry with name docker already exists in folder {FOLDER} (in Cloud Registry): "
+         "rename one of them, then start again")
+    }  # fmt: skip
+
+
 def test_a_fault_rule_fails_a_repository_visibly_and_a_second_start_moves_it(emulator, clients):
     registry = _registry(emulator)
     emulator.add_fault(

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 
 from google.rpc import code_pb2
 
-from emulator.api.errors import ApiError, FailedPrecondition, NotFound, OperationFailed, shown
+from emulator.api.errors import AlreadyExists, ApiError, FailedPrecondition, NotFound, OperationFailed, shown
 from emulator.api.values import check_id
 from emulator.state.codecs import format_timestamp
 from emulator.state.operation_log import Effect
-from emulator.state.records import Action
+from emulator.state.records import Action, Registry
 from emulator.state.stages import BACKUPS_KEPT_UNTIL, SHUT_DOWN, SHUT_DOWN_FROM
 
 DEFAULT_CLOUD_ID = "b1g0000000000000cloud"  # every folder's cloud unless said otherwise: the emulator's
@@ -277,6 +277,13 @@ class MigrationTable:
             record.outcome[""] = (FAILED, registry_failure.code, registry_failure.message)
         if any(status == FAILED for status, _, _ in record.outcome.values()):
             record.status = FAILED
+            return
+        try:  # Cloud Registry's Create would refuse it too
+            self._check_name_free(Registry(registry.id, registry.folder_id, registry.name, 0, kind=converted["kind"]))
+        except AlreadyExists as taken:
+            _fail_whole(
+                record, current, taken.code, f"{taken} (in Cloud Registry): rename one of them, then start again"
+            )
             return
         self.delete_registry(registry.id, force=True)
         try:
