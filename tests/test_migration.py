@@ -258,6 +258,22 @@ def test_a_registry_whose_name_cloud_registry_has_fails_and_stays(emulator, clie
     }  # fmt: skip
 
 
+def test_a_migrated_registry_deleted_since_has_no_redirects_to_toggle(emulator, clients):
+    """Found by review: the toggles still set a migrated registry deleted from Cloud Registry since."""
+    registry = _registry(emulator)
+    kept = emulator.add_registry(FOLDER, name="kept")
+    clients.migration.StartFolder(pb.StartFolderMigrationRequest(folder_id=FOLDER))
+    deleted = clients.cloud.ForceDelete(cloud_pb.DeleteRegistryRequest(registry_id=registry.id))
+    assert clients.poll(deleted.id).done
+    with pytest.raises(grpc.RpcError) as gone:
+        clients.migration.ToggleRegistryRedirects(pb.ToggleRegistryRedirectsRequest(registry_id=registry.id))
+    assert gone.value.code() == grpc.StatusCode.NOT_FOUND and registry.id in gone.value.details()
+    toggled = clients.migration.ToggleFolderRedirects(pb.ToggleFolderRedirectsRequest(folder_id=FOLDER))
+    metadata = pb.ToggleFolderRedirectsMetadata()
+    toggled.metadata.Unpack(metadata)
+    assert list(metadata.registry_ids) == [kept.id]
+
+
 def test_a_fault_rule_fails_a_repository_visibly_and_a_second_start_moves_it(emulator, clients):
     registry = _registry(emulator)
     emulator.add_fault(

@@ -306,10 +306,11 @@ class MigrationTable:
     # ---- redirects ---------------------------------------------------------------------------
 
     def _migrated(self, registry_id: str) -> RegistryMigration:
+        """A registry whose migration COMPLETED and that is still there: what has redirects."""
         record = self.migrations.get(registry_id)
+        if registry_id not in self.registries:  # never there, or deleted since it moved
+            raise NotFound(f"Registry {shown(registry_id)} not found")
         if record is None or record.status != COMPLETED:
-            if record is None and registry_id not in self.registries:
-                raise NotFound(f"Registry {shown(registry_id)} not found")
             raise FailedPrecondition(f"Registry {shown(registry_id)} has not been migrated: it has no redirects")
         return record
 
@@ -320,7 +321,11 @@ class MigrationTable:
             if scope == "registry":
                 records = [self._migrated(scope_id)]
             else:
-                records = [record for record in self._records_in(scope, scope_id) if record.status == COMPLETED]
+                records = [
+                    record
+                    for record in self._records_in(scope, scope_id)
+                    if record.status == COMPLETED and record.registry_id in self.registries
+                ]
             for record in records:
                 record.redirects = enabled
             return tuple(record.registry_id for record in records)
