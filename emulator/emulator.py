@@ -89,7 +89,7 @@ class Emulator:
         admin_token: str | None = None,
         clock: Clock | None = None,
         lifecycle_every: float | None = None,
-        container_registry_stage: str = ACTIVE,
+        container_registry_stage: str | None = None,
     ):
         """
         ``seed``: data to load first (a seed file's path or the parsed JSON, as ``--seed`` and
@@ -110,7 +110,8 @@ class Emulator:
         time); ``advance_time`` moves it. ``lifecycle_every``: run the ACTIVE lifecycle policies every
         so many seconds of that clock (see ``schedule_lifecycle_policies``); restored on reset.
         ``container_registry_stage``: which Container Registry calls are served (see
-        ``set_container_registry_stage``); restored on reset.
+        ``set_container_registry_stage``; default active); restored on reset. The stage and the
+        ``operations`` given here win over the seed's, as the command line's do.
         """
         self.host = host
         self.port = port
@@ -138,10 +139,14 @@ class Emulator:
         self._admin = None
         self._default_lifecycle_every = lifecycle_every
         self.schedule_lifecycle_policies(lifecycle_every)
-        self._default_stage = parse_stage(container_registry_stage)
+        self._default_stage = parse_stage(ACTIVE if container_registry_stage is None else container_registry_stage)
         self.store.container_registry_stage = self._default_stage
         if seed is not None:
             self.load_seed(seed if isinstance(seed, Mapping) else Path(seed))
+            if container_registry_stage is not None:
+                self.store.container_registry_stage = self._default_stage
+            if operations:
+                self.store.configure_operations({**self.store.operation_modes, **self._default_operations})
 
     # ---- life cycle ----------------------------------------------------------------
 

@@ -140,6 +140,7 @@ def test_an_unchecked_block_is_found(tmp_path, monkeypatch):
     import tests.support.docs as docs
 
     (tmp_path / "new.md").write_text("# New\n\n```sh\nycr-emulator --no-such-flag\n```\n")
+    _documented_snippets()  # test modules read their pages at import: import them before DOCS moves
     monkeypatch.setattr(docs, "DOCS", tmp_path)
     with pytest.raises(AssertionError, match=r"new.md:3 \(sh\): 'ycr-emulator --no-such-flag'"):
         test_every_code_block_is_run_or_checked()

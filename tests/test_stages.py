@@ -292,6 +292,18 @@ def test_the_command_line_stage_wins_over_the_state_file(tmp_path):
     assert result.stdout.strip() == "read-only", result.stderr
 
 
+def test_the_constructors_stage_and_modes_win_over_its_seeds_as_the_command_lines_do():
+    """Found by review: Emulator(container_registry_stage=, seed=) started in the seed's stage."""
+    seed = {
+        "registries": [], "container_registry_stage": "shut-down",
+        "operation_modes": {"*": "polls:3", "ImageService/Delete": "polls:2"},
+    }  # fmt: skip
+    given = Emulator(container_registry_stage="read-only", operations={"ImageService/Delete": "delay:50"}, seed=seed)
+    assert given.container_registry_stage == "read-only"
+    assert given.operation_modes == {"*": "polls:3", "ImageService/Delete": "delay:50"}
+    assert Emulator(seed=seed).container_registry_stage == "shut-down"  # nothing given: the seed's
+
+
 DOC_READ_ONLY_TEST = """\
 # test_read_only.py -- my tool must fail loudly on the read-only service
 import grpc
