@@ -477,7 +477,10 @@ class Emulator:
         2026-12-14), ``by-date`` (the stage of the emulator's clock); ``STAGE:CODE`` sets the status
         its refusals carry (default FAILED_PRECONDITION for read-only, UNIMPLEMENTED for shut-down).
         Cloud Registry is never affected. Returns the stage as written; ValueError for a bad one."""
-        self.store.container_registry_stage = parse_stage(stage)
+        try:
+            self.store.container_registry_stage = parse_stage(stage)
+        except ValueError as error:  # named as this argument (and the control plane's field) is
+            raise ValueError(f"stage: {str(error).partition(': ')[2]}") from None
         return self.container_registry_stage
 
     @property

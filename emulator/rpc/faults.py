@@ -258,8 +258,11 @@ def _migration_failure(value: Any, named: Service | Method | str, catalogue: Cat
     starts = [catalogue.method(name) for name in MIGRATION_STARTS]
     if not (named in starts or (isinstance(named, Service) and named is starts[0].service)):
         raise ValueError(f"migration_failure: applies to {' and '.join(MIGRATION_STARTS)} only (or their service)")
-    if not isinstance(value, Mapping) or set(value) - set(_FAILURE_KEYS):
+    if not isinstance(value, Mapping):
         raise ValueError(f"migration_failure: must be an object of {', '.join(_FAILURE_KEYS)}")
+    unknown = [key for key in value if key not in _FAILURE_KEYS]
+    if unknown:
+        raise ValueError(f"migration_failure.{unknown[0]}: unknown key (known: {', '.join(_FAILURE_KEYS)})")
     for key in ("registry_id", "repository", "tag"):
         if key in value and not (isinstance(value[key], str) and value[key]):
             raise ValueError(f"migration_failure.{key}: must be a non-empty string, got {value[key]!r}")

@@ -545,6 +545,13 @@ def apply_seed(store: Store, data: Any, catalogue: Catalogue) -> tuple[list[Regi
             for r, (registry, entry) in enumerate(zip(registries, entries)):
                 add_artifact_bindings(store, registry, entry, f"registries[{r}]")
             add_scan_entries(store, data, undo)
+            for m, record in enumerate(migrations):  # a registry whose migration completed is Cloud Registry's
+                moved = store.registries.get(record.registry_id)
+                if record.status == "COMPLETED" and moved is not None and moved.kind is None:
+                    raise SeedError(
+                        f"migrations[{m}].status: COMPLETED, but registry {record.registry_id} is Container "
+                        "Registry's (a migration that completed made it a Cloud Registry registry)"
+                    )
             for o, operation in enumerate(operations):
                 if operation.id in store.operations:
                     raise SeedError(f"operations[{o}].id: {operation.id!r} already exists")

@@ -75,6 +75,8 @@ NOT_EMULATED = (
     ("cloudregistry.ArtifactService/Delete", "`with_history` is accepted and changes nothing: no history is kept."),
     ("cloudregistry.ScanPolicyService", "A scan policy's rules are kept and served, never run."),
     ("cloudregistry.MigrationService", "Redirects are kept and reported; no registry traffic is served to redirect."),
+    ("cloudregistry.MigrationService", "No registry is ever CREATED (the tutorial's first status, when pushes may "
+     "be refused): a start's registries are SCHEDULED from the start, and `created` counts 0."),
     ("*", "An `Idempotency-Key` is any string: the UUID the API design guide says it must contain is not checked."),
     ("*", "An Update without `update_mask` keeps the fields the request does not set; the API design guide says "
      "they are reset to their defaults."),
