@@ -103,7 +103,7 @@ def test_diff_comparison_and_strategies_cover_every_list_and_get():
     lists = {method.short for method in CATALOGUE.lists}
     gets = {method.short for method in CATALOGUE.gets}
     assert lists and gets
-    assert sending.READ_METHODS == lists | gets
+    assert sending.READ_METHODS == lists | gets | set(sending.DISCOVERY_READS)  # and what finds scan policy ids
     assert set(comparison.LISTED) == set(comparison.OBSERVABLE_ORDER_FIELDS) == lists
     assert set(comparison.GOTTEN) == gets
     assert set(strategies.LIST_METHODS) == lists and set(strategies.GET_METHODS) == gets

@@ -30,6 +30,9 @@ FOLDER = "b1gdiff0000000000000"
 TOKEN = "t1.diff-token"
 MAIN, OTHER = "crpdiffregistry00001", "crpdiffregistry00002"
 EXAMPLES = "120"  # at least one of each kind of request (every List and Get)
+# Sent besides the drawn ones: the Cloud Registry registry and the folder listed whole by ArtifactService.List,
+# and the registry and its folders and package (team, team/tools, team/api) by ListArtifacts.
+WHOLE_LISTS = 6
 # What RegistryClient sends to reach an endpoint, besides the tool's own calls.
 DISCOVERY = "ApiEndpointService/List"
 
@@ -213,7 +216,7 @@ def test_two_equal_emulators_differ_nowhere_and_are_only_read(targets):
     finished = subprocess.run(command, check=False, capture_output=True, text=True, timeout=300)
     assert (finished.returncode, finished.stderr) == (0, ""), finished.stdout
     sent, differences = _totals(finished.stdout)
-    assert 0 < sent <= int(EXAMPLES) and differences == 0
+    assert 0 < sent <= int(EXAMPLES) + WHOLE_LISTS and differences == 0
     assert finished.stdout.splitlines() == [f"{sent} requests, 0 differences (random seed 3)"]
     for process in (a, b):  # every List and Get was exercised, and nothing else was called
         assert _methods(process) == sending.READ_METHODS | {DISCOVERY}
@@ -342,7 +345,10 @@ def test_the_same_seed_sends_the_same_requests(targets):
 
 
 def test_only_list_and_get_can_be_sent(targets):
-    assert all(CATALOGUE.method(method).lists or CATALOGUE.method(method).gets for method in sending.READ_METHODS)
+    assert all(
+        CATALOGUE.method(method).lists or CATALOGUE.method(method).gets or method in sending.DISCOVERY_READS
+        for method in sending.READ_METHODS
+    )
     (a, _), _ = targets
     with RegistryClient(a.tls_endpoint, ca_pem=a.ca_pem, iam_token=TOKEN) as client:
         for method in ("ImageService/Delete", "RegistryService/Create", "RepositoryService/Upsert"):
@@ -483,7 +489,10 @@ def test_lists_compared_in_part_or_not_at_all_are_counted(targets):
             verdict = compare.judge("ImageService/List", fields, *answers)
             tally.add(sending.render_request("ImageService/List", fields), "", "", verdict)
     diff.report(tally, 1, ("a", "b"), out)
-    assert out.getvalue().splitlines()[-1] == "2 requests, 0 differences, 1 compared in part, 1 not compared (random seed 1)"
+    assert (
+        out.getvalue().splitlines()[-1]
+        == "2 requests, 0 differences, 1 compared in part, 1 not compared (random seed 1)"
+    )
 
 
 def test_nothing_sent_or_nothing_in_scope_is_exit_2(targets):
@@ -622,3 +631,51 @@ def test_seed_is_not_diffs_word_for_its_random_seed(targets):
     code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--seed", "1"))
     assert (code, out) == (2, "")
     assert "--seed: diff's is --random-seed" in err
+
+
+def _with_scan_policies(name: str) -> dict:
+    """The seed, each API's registry with a scan policy named ``name`` (its id the same on both sides)."""
+    seed = _seed()
+    main, _, cloud = seed["registries"]
+    main["scan_policy"] = {
+        "id": "crpdiffscanpolicy001", "name": name, "created_at": "2026-01-01T00:00:00Z",
+        "rules": {"push_rule": {"repository_prefixes": ["*"]}},
+    }  # fmt: skip
+    cloud["scan_policy"] = {
+        "id": "cn1diffscanpolicy001", "name": name, "created_at": "2026-01-01T00:00:00Z",
+        "rules": {"push_rule": {"paths": ["*"]}},
+    }  # fmt: skip
+    return seed
+
+
+def test_a_scan_policy_that_differs_is_reported_by_its_gets(targets):
+    """Found by review: no scan policy id was discovered, so their Gets were sent with unknown ids only."""
+    (a, b), _ = targets
+    for process, name in ((a, "scan-all"), (b, "renamed")):
+        process.reset()
+        process.load_seed(_with_scan_policies(name))
+    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--random-seed", "1"))
+    assert (code, err) == (1, ""), out
+    rows = set(_rows(out))
+    assert {"ScanPolicyService/Get", "cloudregistry.ScanPolicyService/Get"} <= rows, out
+
+
+@pytest.mark.parametrize("random_seed", ["1", "2", "3", "4"])
+def test_each_cloud_registry_tree_is_listed_whole_whatever_is_drawn(targets, random_seed):
+    """Found by review: the whole-tree Lists were drawn among the scopes, so a changed node in one of
+    many registries went unseen by some random seeds; each scope is now listed whole, once."""
+    (a, b), _ = targets
+    more = [
+        {"id": f"cn1diffmore000000{n:03d}", "folder_id": FOLDER, "name": f"more-{n}", "kind": "DOCKER",
+         "created_at": "2026-01-01T00:00:00Z",
+         "images": [{"repository": f"deep/a/b/pkg{n}", "id": f"crpdiffmoreimage{n:04d}", "digest": f"sha256:{n:064x}",
+                     "tags": ["v1"], "created_at": "2026-01-02T00:00:00Z"}]}
+        for n in range(12)
+    ]  # fmt: skip
+    for process in (a, b):
+        process.load_seed({"registries": more})
+    b.tag_image("crpdiffmoreimage0007", "y")
+    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--random-seed", random_seed, "--examples", "40"))
+    assert (code, err) == (1, ""), out
+    moved = tag_artifact_id("crpdiffmoreimage0007", "y")
+    assert any(moved in block["difference"] for block in _blocks(out)), out

@@ -61,7 +61,7 @@ from emulator.contract.comparison import (
     judge,
     status_text,
 )
-from emulator.contract.drawing import Values, branches, discover, draw_requests, shares
+from emulator.contract.drawing import Values, branches, discover, draw_requests, shares, whole_lists
 from emulator.contract.sending import (
     MAX_PAGES,
     MAX_RESOURCES,
@@ -255,6 +255,11 @@ def compare(
     except ValueError as error:  # a value found in the scope that no valid request may carry
         raise UsageError(f"the scope's values cannot be drawn from: {error}") from None
     end = time.monotonic() + args.max_seconds
+    for method, fields in whole_lists(values, folder_wide=args.folder_id is not None):
+        _check_interrupted()
+        if time.monotonic() > end:
+            break
+        one(method, fields)
     counts = shares([branch.weight for branch in drawn], args.examples)
     for index, (branch, count) in enumerate(zip(drawn, counts, strict=True)):
         if count:  # each branch may use its share of the time left, so every one gets drawn

@@ -40,6 +40,7 @@ DRAWN_LISTS = (
 )
 DISCOVERY_PAGES = 10  # pages of 1,000 read per List while discovering the scope's values
 SCANNED_ARTIFACTS = 200  # Cloud Registry artifacts whose scan results discovery reads (one call each)
+MAX_WHOLE = 1_000  # Cloud Registry scopes (registries, folders, packages) listed whole, once each
 
 
 @dataclass
@@ -56,6 +57,8 @@ class Values:
     lifecycle_policy_ids: set[str] = field(default_factory=set)
     lifecycle_policy_names: set[str] = field(default_factory=set)
     dry_run_lifecycle_policy_result_ids: set[str] = field(default_factory=set)
+    scan_policy_ids: set[str] = field(default_factory=set)  # a registry's one, by GetByRegistry
+    scan_result_ids: set[str] = field(default_factory=set)  # of each repository
     # Cloud Registry's: registries, nodes (ids, <registry_id>/<path> of folders and packages, artifacts'
     # paths and names), policies, dry runs, scan results; the Gets of each draw from the same names.
     cloud_registry_ids: set[str] = field(default_factory=set)
@@ -66,7 +69,8 @@ class Values:
     artifact_names: set[str] = field(default_factory=set)
     policy_ids: set[str] = field(default_factory=set)
     dry_run_ids: set[str] = field(default_factory=set)
-    scan_result_ids: set[str] = field(default_factory=set)
+    cloud_scan_result_ids: set[str] = field(default_factory=set)
+    cloud_scan_policy_ids: set[str] = field(default_factory=set)
 
     def sorted(self, name: str) -> tuple[str, ...]:
         return tuple(sorted(getattr(self, name)))
@@ -94,7 +98,8 @@ def _registry(
     client: RegistryClient, side: str, registry_id: str, method: str = "RegistryService/Get"
 ) -> list[Message]:
     """The registry (Container Registry's, or with ``method`` Cloud Registry's), or [] if it is
-    NOT_FOUND on this side (or that API is not served: UNIMPLEMENTED)."""
+    NOT_FOUND on this side (or that API is not served: UNIMPLEMENTED). Any Get of a registry's one
+    resource (a scan policy's GetByRegistry) alike."""
     try:
         return [send(client, method, client.request(method, registry_id=registry_id))]
     except grpc.RpcError as error:
@@ -134,9 +139,14 @@ def discover(clients: dict[str, RegistryClient], folder_id: str | None, registry
     _discover_cloud(clients, values)
     for side, client in clients.items():
         for known in sorted(values.registry_ids):
+            for policy in _registry(client, side, known, "ScanPolicyService/GetByRegistry"):
+                values.scan_policy_ids.add(policy.id)
             for repository in _listed(client, side, "RepositoryService/List", registry_id=known):
                 values.repository_names.add(repository.name)
                 values.repository_ids.add(repository.id)
+                values.scan_result_ids.update(
+                    result.id for result in _listed(client, side, "ScannerService/List", repository_id=repository.id)
+                )
             for image in _listed(client, side, "ImageService/List", registry_id=known):
                 values.image_ids.add(image.id)
                 values.image_names.add(image.name)
@@ -172,13 +182,15 @@ def _discover_cloud(clients: dict[str, RegistryClient], values: Values) -> None:
                     values.node_paths.add(full)
             for policy in _listed(client, side, f"{CLOUD}.LifecyclePolicyService/List", registry_id=registry_id):
                 values.policy_ids.add(policy.id)
+            for policy in _registry(client, side, registry_id, f"{CLOUD}.ScanPolicyService/GetByRegistry"):
+                values.cloud_scan_policy_ids.add(policy.id)
     for side, client in clients.items():
         for policy_id in sorted(values.policy_ids):
             method = f"{CLOUD}.LifecyclePolicyService/ListDryRunResults"
             values.dry_run_ids.update(run.dry_run_id for run in _listed(client, side, method, policy_id=policy_id))
         for artifact_id in sorted(set(artifacts))[:SCANNED_ARTIFACTS]:
             method = f"{CLOUD}.ScannerService/List"
-            values.scan_result_ids.update(
+            values.cloud_scan_result_ids.update(
                 result.id for result in _listed(client, side, method, artifact_id=artifact_id)
             )
 
@@ -194,7 +206,7 @@ _CLOUD_POOLS = {
     f"{CLOUD}.LifecyclePolicyService/ListDryRunResults": {"policy_ids": "policy_ids"},
     f"{CLOUD}.LifecyclePolicyService/ListDryRunArtifacts": {"dry_run_ids": "dry_run_ids"},
     f"{CLOUD}.ScannerService/List": {"artifact_ids": "artifact_ids"},
-    f"{CLOUD}.ScannerService/ListVulnerabilities": {"scan_result_ids": "scan_result_ids"},
+    f"{CLOUD}.ScannerService/ListVulnerabilities": {"scan_result_ids": "cloud_scan_result_ids"},
 }  # fmt: skip
 
 
@@ -278,8 +290,6 @@ def branches(values: Values, folder_wide: bool) -> list[Branch]:
         found.append(Branch(method, "known", WEIGHTS["List", "known"], lists(method, known=True)))
         if method == "ImageService/List":
             found.append(Branch(method, "ordered", WEIGHTS["List", "ordered"], ordered(method)))
-        if method in _WHOLE:  # Cloud Registry's trees, each scope listed unfiltered: every node compared
-            found.append(Branch(method, "whole", WEIGHTS["List", "ordered"], _whole(method, values, folder_wide)))
         found += [
             Branch(method, "invalid", WEIGHTS["List", "invalid"], lists(method, known=True, valid=False)),
             Branch(method, "unknown", WEIGHTS["List", "unknown"], lists(method, known=False)),
@@ -287,6 +297,8 @@ def branches(values: Values, folder_wide: bool) -> list[Branch]:
     # Each Get of the catalogue, its ids from what was found (image_id: image_ids; operations are not discovered).
     pools = {method.short: f"{method.gets}s" for method in CATALOGUE.gets}
     pools[f"{CLOUD}.RegistryService/Get"] = "cloud_registry_ids"  # registry_ids: Container Registry's
+    pools[f"{CLOUD}.ScannerService/Get"] = "cloud_scan_result_ids"
+    pools[f"{CLOUD}.ScanPolicyService/Get"] = "cloud_scan_policy_ids"
     gets = {method: values.sorted(pool) if hasattr(values, pool) else () for method, pool in pools.items()}
     for method, ids in gets.items():
         if ids:
@@ -298,22 +310,19 @@ def branches(values: Values, folder_wide: bool) -> list[Branch]:
     return found
 
 
-_WHOLE = (f"{CLOUD}.ArtifactService/List", f"{CLOUD}.RegistryService/ListArtifacts")
-
-
-def _whole(method: str, values: Values, folder_wide: bool):
-    """Requests of a Cloud Registry tree's List with a scope and nothing else: each registry (and
-    the folder, or each folder and package under ListArtifacts), so a changed node is always compared."""
-    from hypothesis import strategies as st
-
-    if method == f"{CLOUD}.RegistryService/ListArtifacts":
-        scopes = [{"registry_id": registry_id} for registry_id in values.sorted("cloud_registry_ids")]
-        scopes += [{"registry_id": name.partition("/")[0], "path": name.partition("/")[2]}
-                   for name in values.sorted("cloud_containers")]  # fmt: skip
-    else:
-        scopes = [{"registry_id": registry_id} for registry_id in values.sorted("cloud_registry_ids")]
-        scopes += [{"folder_id": folder_id} for folder_id in values.sorted("folder_ids")] if folder_wide else []
-    return st.sampled_from(scopes).map(lambda scope: {**scope, "page_size": 1000})
+def whole_lists(values: Values, folder_wide: bool) -> list[tuple[str, dict]]:
+    """Requests of Cloud Registry's tree Lists with a scope and nothing else, sent once each before
+    anything is drawn: each registry (and the folder) under ArtifactService.List, each registry, folder
+    and package under ListArtifacts, so a changed node is always compared (at most MAX_WHOLE)."""
+    registries = [{"registry_id": registry_id} for registry_id in values.sorted("cloud_registry_ids")]
+    folders = [{"folder_id": folder_id} for folder_id in values.sorted("folder_ids")] if folder_wide else []
+    containers = [
+        {"registry_id": name.partition("/")[0], "path": name.partition("/")[2]}
+        for name in values.sorted("cloud_containers")
+    ]
+    requests = [(f"{CLOUD}.ArtifactService/List", scope) for scope in registries + folders]
+    requests += [(f"{CLOUD}.RegistryService/ListArtifacts", scope) for scope in registries + containers]
+    return [(method, {**scope, "page_size": 1000}) for method, scope in requests[:MAX_WHOLE]]
 
 
 # Lists of a found resource's children, and the values naming those resources.
