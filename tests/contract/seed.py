@@ -148,7 +148,7 @@ def contract_seed() -> dict:
         {**_scan(n, status, severities), "id": f"checontractcloud{n:04d}", "image_id": CLOUD_IMAGE_ID,
          "repository_id": "crpcontractcloudweb1", "artifact_id": tag_artifact_id(CLOUD_IMAGE_ID, tag)}
         for n, status, severities, tag in ((1, "READY", "HIGH LOW", "v1"), (2, "READY", "CRITICAL MEDIUM", "v1"),
-                                           (3, "ERROR", "", "latest"))
+                                           (3, "ERROR", "", "latest"), (4, "ERROR", "", "v1"))
     ]  # fmt: skip
     return {
         "scan_results": SCAN_RESULTS + cloud_scans,
