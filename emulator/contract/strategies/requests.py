@@ -471,7 +471,13 @@ def get_requests(method: str, *, valid: bool = True, ids=()):
 
 # The seed values (scope_values) a Get's resource field is drawn from: image_id -> image_ids.
 _GET_POOLS = {method: f"{field}s" for method, (_, field) in _GETS.items()}
-_GET_POOLS["cloudregistry.RegistryService/Get"] = "cloud_registry_ids"
+_GET_POOLS |= {  # Cloud Registry's own pools (a field of the same name in Container Registry's is another's)
+    "cloudregistry.RegistryService/Get": "cloud_registry_ids",
+    "cloudregistry.LifecyclePolicyService/Get": "cloud_lifecycle_policy_ids",
+    "cloudregistry.LifecyclePolicyService/GetDryRunResult": "cloud_dry_run_ids",
+    "cloudregistry.ScannerService/Get": "cloud_scan_result_ids",
+    "cloudregistry.ScanPolicyService/Get": "cloud_scan_policy_ids",
+}
 
 
 def _from_seed(builder, **pools: str):

@@ -317,12 +317,12 @@ def scope_values(seed: Mapping) -> dict[str, tuple[str, ...]]:
     """What a seed (dict) names: ``folder_ids``, ``registry_ids``, ``registry_names``,
     ``repository_names`` (``<registry_id>/<path>`` of its images and declared repositories),
     ``image_ids``, ``repository_ids``, ``operation_ids``, ``lifecycle_policy_ids``,
-    ``lifecycle_policy_names`` and ``dry_run_lifecycle_policy_result_ids``; Cloud Registry's registries
+    ``lifecycle_policy_names``, ``dry_run_lifecycle_policy_result_ids`` and ``scan_policy_ids``; Cloud Registry's registries
     in ``cloud_folder_ids``, ``cloud_registry_ids`` and ``cloud_registry_names``, the paths of their
     folders and packages in ``cloud_containers`` (``<registry_id>/<path>``) and ``cloud_node_paths``, of
     their tags in ``cloud_paths``, the paths their dry runs found in ``cloud_affected_paths``, their images' artifacts in ``artifact_ids``, lifecycle
-    policies and dry runs in ``cloud_lifecycle_policy_ids`` and ``cloud_dry_run_ids``, and their scan
-    results in ``cloud_scan_result_ids``. Registries without an ``id`` have generated ids, unknown
+    policies and dry runs in ``cloud_lifecycle_policy_ids`` and ``cloud_dry_run_ids``, their scan
+    policies in ``cloud_scan_policy_ids`` and their scan results in ``cloud_scan_result_ids``. Registries without an ``id`` have generated ids, unknown
     here: their images and repositories are left out."""
     found: dict[str, dict[str, None]] = {
         key: {}
@@ -332,7 +332,7 @@ def scope_values(seed: Mapping) -> dict[str, tuple[str, ...]]:
             "scan_result_ids", "scanned_image_ids", "scanned_repository_ids", "cloud_folder_ids",
             "cloud_registry_ids", "cloud_registry_names", "cloud_containers", "cloud_node_paths", "cloud_paths",
             "cloud_affected_paths", "artifact_ids", "cloud_lifecycle_policy_ids",
-            "cloud_dry_run_ids", "cloud_scan_result_ids",
+            "cloud_dry_run_ids", "cloud_scan_result_ids", "scan_policy_ids", "cloud_scan_policy_ids",
         )
     }  # fmt: skip
     for registry in seed.get("registries", ()):
@@ -342,6 +342,8 @@ def scope_values(seed: Mapping) -> dict[str, tuple[str, ...]]:
                 found["cloud_registry_names"][registry["name"]] = None
             if registry.get("id"):
                 found["cloud_registry_ids"][registry["id"]] = None
+                if (registry.get("scan_policy") or {}).get("id"):
+                    found["cloud_scan_policy_ids"][registry["scan_policy"]["id"]] = None
                 for policy in registry.get("lifecycle_policies", ()):
                     if policy.get("id"):
                         found["cloud_lifecycle_policy_ids"][policy["id"]] = None
@@ -373,6 +375,8 @@ def scope_values(seed: Mapping) -> dict[str, tuple[str, ...]]:
         if not registry_id:
             continue
         found["registry_ids"][registry_id] = None
+        if (registry.get("scan_policy") or {}).get("id"):
+            found["scan_policy_ids"][registry["scan_policy"]["id"]] = None
         for repository in registry.get("repositories", ()):
             found["repository_names"][f"{registry_id}/{repository['path']}"] = None
             if repository.get("id"):
