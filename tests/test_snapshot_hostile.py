@@ -25,11 +25,12 @@ def _registry(status: int = 2) -> bytes:
     return message_class(f"{CONTAINER_REGISTRY}.ListRegistriesResponse")(registries=[registry]).SerializeToString()
 
 
-def _images(token: str = "", seconds: int = 1_700_000_000, count: int = 1) -> bytes:
+def _images(token: str = "", seconds: int = 1_700_000_000, count: int = 1, nanos: int = 0) -> bytes:
     response = message_class(f"{CONTAINER_REGISTRY}.ListImagesResponse")(next_page_token=token)
     for n in range(count):
         image = response.images.add(id=f"crpimage{n:012d}", name=f"{REGISTRY}/app", digest=f"sha256:{n:064x}")
         image.created_at.seconds = seconds
+        image.created_at.nanos = nanos
     return response.SerializeToString()
 
 
@@ -81,6 +82,8 @@ SCENARIOS = {
         "7",
     ),
     "a timestamp past year 9999": ({"ImageService/List": lambda: _images(seconds=2**62)}, "created_at"),
+    # found by review: nanos of a second or more were added to the seconds, a value the endpoint never served
+    "a timestamp's nanos past a second": ({"ImageService/List": lambda: _images(nanos=2_000_000_000)}, "nanos"),
 }
 
 

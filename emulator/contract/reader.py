@@ -34,6 +34,8 @@ class SnapshotError(Exception):
 
 def ns(timestamp: Message, what: str = "a timestamp") -> int:
     """A served timestamp in ns; SnapshotError naming ``what`` if no seed could hold it."""
+    if not 0 <= timestamp.nanos <= 999_999_999:  # protobuf's Timestamp: a fraction of a second
+        raise SnapshotError(f"{what}: nanos {timestamp.nanos} is outside 0-999999999, as a timestamp's must be")
     ns = timestamp.seconds * 1_000_000_000 + timestamp.nanos
     if not TIMESTAMP_MIN_NS <= ns <= TIMESTAMP_MAX_NS:
         raise SnapshotError(f"{what}: {timestamp.seconds} seconds is outside the years 0001-9999 a timestamp may hold")
