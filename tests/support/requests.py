@@ -23,7 +23,7 @@ FOLDER = "b1g00000000000hostile"
 OTHER_FOLDER = "b1g000000000000other"
 MIGRATION_FOLDER = "b1g0000000000migrate"  # no registries: a start that gets through moves nothing
 MIGRATION_CLOUD = "b1g00000hostilecloud"  # MIGRATION_FOLDER's cloud, alone in it
-MOVED = "crp00000000000moved0"  # a registry migrated before (only its record is there)
+MOVED = "crp00000000000moved0"  # a registry migrated before: a Cloud Registry registry with its record
 OAUTH_TOKEN = "hostile-token"  # what CreateIamTokenRequest trades
 TIMEOUT = 10
 
@@ -51,7 +51,8 @@ def load_world(emulator: Emulator, metadata: tuple = ()) -> dict:
     channel.close()
     emulator.set_folder_cloud(MIGRATION_FOLDER, MIGRATION_CLOUD)
     moved = {"registry_id": MOVED, "folder_id": MIGRATION_FOLDER, "cloud_id": MIGRATION_CLOUD, "run": "before"}
-    emulator.load_seed({"registries": [], "migrations": [{**moved, "done": True, "status": "COMPLETED"}]})
+    registry = {"id": MOVED, "folder_id": MIGRATION_FOLDER, "name": "moved", "kind": "DOCKER"}
+    emulator.load_seed({"registries": [registry], "migrations": [{**moved, "done": True, "status": "COMPLETED"}]})
     cloud = emulator.add_registry(FOLDER, name="cloud", kind="DOCKER", folders=[{"path": "tools"}])
     emulator.add_registry(OTHER_FOLDER, name="cloud", kind="DOCKER")
     tagged = emulator.add_image(cloud.id, "library/ubuntu", tags=["latest"])
