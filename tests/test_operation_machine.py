@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import grpc
+from google.rpc import code_pb2
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -73,9 +74,7 @@ class Model:
         return "image" if action == "delete_image" else "registry"
 
     def busy(self, kind: str, target: str) -> bool:
-        return any(
-            not op.done and self.kind_of(op.action) == kind and op.target == target for op in self.ops.values()
-        )
+        return any(not op.done and self.kind_of(op.action) == kind and op.target == target for op in self.ops.values())
 
     def referenced(self, image_id: str) -> bool:
         return any(image_id in children for children in self.lists.values())
@@ -239,7 +238,9 @@ class OperationMachine(RuleBasedStateMachine):
             for image_id, (owner, path, _) in self.model.images.items()
             if owner == registry_id and path == repository
         ]
-        children = data.draw(st.lists(st.sampled_from(siblings), max_size=2, unique=True)) if as_list and siblings else []
+        children = (
+            data.draw(st.lists(st.sampled_from(siblings), max_size=2, unique=True)) if as_list and siblings else []
+        )
         self.counter += 1
         digest = f"sha256:{self.counter:064x}"
         manifests = [self.model.images[child][2] for child in children]
@@ -305,10 +306,11 @@ class OperationMachine(RuleBasedStateMachine):
         op_id = self._an_operation(data)
         code, answer = self._call(self.operations_stub.Cancel, operation_pb.CancelOperationRequest(operation_id=op_id))
         op = self.model.ops[op_id]
-        if op.done:
-            assert code == "FAILED_PRECONDITION", (code, answer)
-            return
         assert code == OK, answer
+        if op.done:  # past cancelling: answered as it is
+            error = code_pb2.Code.Value(op.error) if op.error else code_pb2.OK
+            assert answer.done and answer.error.code == error, (answer, op.error)
+            return
         if op.action == "create_registry" and op.target in self.model.registries:
             self.model.remove_registry(op.target)  # taken back, with what was added to it meanwhile
         elif op.action != "delete_image" and op.target in self.model.registries:

@@ -260,9 +260,9 @@ def test_cancel_a_registry_delete_makes_it_active_again(emulator, registry, stub
 
 @pytest.mark.behaviour(
     "OperationService/Cancel",
-    "choice",
-    "Cancelling a done operation, or one whose change was made at the call, is FAILED_PRECONDITION.",
-    "the emulator differs from https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/operation.md#cancel, where the server returns the Operation with its current status (best effort: one may be past cancelling): it refuses instead",
+    "documented",
+    "Cancelling a done operation, or one whose change was made at the call, answers it as it is, unchanged.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/operation.md#cancel (the server returns the Operation object with the current status; best effort: the operation may be at a stage when no cancellation is possible)",
 )
 @pytest.mark.behaviour(
     "OperationService/Cancel",
@@ -270,16 +270,25 @@ def test_cancel_a_registry_delete_makes_it_active_again(emulator, registry, stub
     "Cancelling an unknown operation is NOT_FOUND.",
     "https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/errors.md (NOT_FOUND: The requested resource not found)",
 )
-def test_what_cannot_be_cancelled(emulator, registry, stubs):
+def test_what_is_past_cancelling_is_answered_as_it_is(emulator, registry, stubs):
     image = emulator.add_image(registry.id, "app")
     done = stubs.images.Delete(image_pb.DeleteImageRequest(image_id=image.id))
-    err = rpc_error(stubs.operations.Cancel, operation_pb.CancelOperationRequest(operation_id=done.id))
-    assert err.code() == Code.FAILED_PRECONDITION and "done" in err.details()
+    assert done.done and not done.HasField("error")
+    answered = stubs.operations.Cancel(operation_pb.CancelOperationRequest(operation_id=done.id))
+    assert answered == stubs.operations.Get(operation_pb.GetOperationRequest(operation_id=done.id)) == done
     emulator.configure_operations("polls:3")
     update = stubs.registries.Update(registry_pb.UpdateRegistryRequest(registry_id=registry.id, labels={"a": "b"}))
     assert not update.done  # its change is made: an operation without pending work to undo
-    err = rpc_error(stubs.operations.Cancel, operation_pb.CancelOperationRequest(operation_id=update.id))
-    assert err.code() == Code.FAILED_PRECONDITION and "cannot be cancelled" in err.details()
+    answered = stubs.operations.Cancel(operation_pb.CancelOperationRequest(operation_id=update.id))
+    assert answered == update  # still pending, as it was
+    poll(stubs, update.id)
+    poll(stubs, update.id)
+    finished = poll(stubs, update.id)  # the third poll, as polls:3 says
+    assert (
+        finished.done
+        and not finished.HasField("error")
+        and stubs.registries.Get(registry_pb.GetRegistryRequest(registry_id=registry.id)).labels == {"a": "b"}
+    )
     err = rpc_error(stubs.operations.Cancel, operation_pb.CancelOperationRequest(operation_id="crpunknown"))
     assert err.code() == Code.NOT_FOUND
 

@@ -1127,11 +1127,12 @@ def test_create_repeated_with_an_idempotency_key_returns_the_first_operation(emu
     assert another_key.code() == ALREADY_EXISTS
 
 
-def test_an_idempotency_key_reused_for_another_request_is_invalid(emulator, registries):
-    registries.Create(pb.CreateRegistryRequest(folder_id=FOLDER, name="once"), metadata=key("k"))
+def test_an_idempotency_key_reused_for_another_request_answers_the_first_operation(emulator, registries):
+    """The API design guide: a known key answers its operation (tests/test_sdk.py has the warning)."""
+    first = registries.Create(pb.CreateRegistryRequest(folder_id=FOLDER, name="once"), metadata=key("k"))
     state = emulator.state()
-    error = rpc_error(registries.Create, pb.CreateRegistryRequest(folder_id=FOLDER, name="twice"), metadata=key("k"))
-    assert_invalid(error, "idempotency-key")
+    again = registries.Create(pb.CreateRegistryRequest(folder_id=FOLDER, name="twice"), metadata=key("k"))
+    assert again == first
     assert emulator.state() == state
 
 

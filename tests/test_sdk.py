@@ -3,6 +3,7 @@ the three auth modes, request metadata and idempotent Delete."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -150,9 +151,17 @@ def _bearer(token: str) -> tuple:
     return (("authorization", f"Bearer {token}"),)
 
 
-@pytest.mark.parametrize("metadata", [None, (("authorization", "Basic abc"),), (("authorization", "Bearer"),),
-                                      (("authorization", "Bearer a b"),), (("authorization", "abc"),)],
-                         ids=["missing", "basic", "empty", "spaces", "no-scheme"])
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        None,
+        (("authorization", "Basic abc"),),
+        (("authorization", "Bearer"),),
+        (("authorization", "Bearer a b"),),
+        (("authorization", "abc"),),
+    ],
+    ids=["missing", "basic", "empty", "spaces", "no-scheme"],
+)
 def test_any_mode_needs_a_well_formed_bearer_token(tls, metadata):
     tls.configure_auth("any")
     images = ImageServiceStub(tls.channel())
@@ -189,16 +198,18 @@ def test_strict_mode_accepts_only_configured_tokens_in_their_folders(tls):
         assert error.code() == grpc.StatusCode.PERMISSION_DENIED, request
     assert in_b.id in tls.images  # the refused Delete changed nothing
     operation = images.Delete(pb.DeleteImageRequest(image_id=in_b.id), metadata=_bearer("admin"))
-    error = rpc_error(operations.Get, operation_pb.GetOperationRequest(operation_id=operation.id),
-                      metadata=_bearer("token-a"))
+    error = rpc_error(
+        operations.Get, operation_pb.GetOperationRequest(operation_id=operation.id), metadata=_bearer("token-a")
+    )
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
     assert operations.Get(operation_pb.GetOperationRequest(operation_id=operation.id), metadata=_bearer("admin")).done
     # Discovery and IAM need no token in any mode: the SDK calls them without one.
     ApiEndpointServiceStub(tls.channel()).List(endpoint_pb.ListApiEndpointsRequest())
     IamTokenServiceStub(tls.channel()).Create(iam_pb.CreateIamTokenRequest(yandex_passport_oauth_token="token-a"))
     # ... but strict IAM does not trade unknown credentials for tokens.
-    error = rpc_error(IamTokenServiceStub(tls.channel()).Create,
-                      iam_pb.CreateIamTokenRequest(yandex_passport_oauth_token="stranger"))
+    error = rpc_error(
+        IamTokenServiceStub(tls.channel()).Create, iam_pb.CreateIamTokenRequest(yandex_passport_oauth_token="stranger")
+    )
     assert error.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
@@ -255,10 +266,23 @@ def test_a_delete_repeated_with_the_same_idempotency_key_returns_the_same_operat
 
 def test_the_standalone_process_with_tls_and_strict_auth(tmp_path):
     ca_file = tmp_path / "ca.pem"
-    command = [sys.executable, "-m", "emulator", "--port", "0", "--tls", "--ca-file", str(ca_file),
-               "--require-token", f"ci-token={FOLDER_A}", "--log-level", "warning"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    command = [
+        sys.executable,
+        "-m",
+        "emulator",
+        "--port",
+        "0",
+        "--tls",
+        "--ca-file",
+        str(ca_file),
+        "--require-token",
+        f"ci-token={FOLDER_A}",
+        "--log-level",
+        "warning",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
     try:
         line = process.stdout.readline().strip()
         endpoint = parse_ready_line(line).endpoint
@@ -285,8 +309,20 @@ def test_supplied_certificate_and_key(tmp_path):
     cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_file.write_bytes(b"".join(blob.bytes() for blob in certificate.cert_chain_pems))
     key_file.write_bytes(certificate.private_key_pem.bytes())
-    command = [sys.executable, "-m", "emulator", "--port", "0", "--tls", "--cert", str(cert_file),
-               "--key", str(key_file), "--log-level", "warning"]
+    command = [
+        sys.executable,
+        "-m",
+        "emulator",
+        "--port",
+        "0",
+        "--tls",
+        "--cert",
+        str(cert_file),
+        "--key",
+        str(key_file),
+        "--log-level",
+        "warning",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         endpoint = parse_ready_line(process.stdout.readline()).endpoint
@@ -331,17 +367,25 @@ def test_any_mode_ignores_folder_limits(tls):
 
 @pytest.mark.behaviour(
     "ImageService/Delete",
-    "choice",
-    "The same idempotency-key with another request is INVALID_ARGUMENT naming idempotency-key.",
-    "a deliberate difference from https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/idempotency.md, where a known key returns its operation whatever the request; the emulator refuses the second request rather than answer it with another request's operation",
+    "documented",
+    "The same idempotency-key with another request answers the first request's operation and does nothing else.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/idempotency.md (it checks whether an operation with this UUID has already been created. If so, the server returns the Operation object with this operation's current status)",
 )
-def test_an_idempotency_key_reused_for_another_image_is_refused(tls):
+def test_an_idempotency_key_reused_for_another_image_answers_the_first_operation(tls, caplog):
+    """As the API design guide says, so a tool that reuses a key sees in its tests what production
+    does: the second image is not deleted. The emulator's log says so (a warning)."""
     images = ImageServiceStub(tls.channel())
     key = (("idempotency-key", "k-1"),)
-    images.Delete(pb.DeleteImageRequest(image_id=tls.images_a[0].id), metadata=key)
-    error = rpc_error(images.Delete, pb.DeleteImageRequest(image_id=tls.images_a[1].id), metadata=key)
-    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and "idempotency-key" in error.details()
-    assert tls.images_a[1].id in tls.images
+    first = images.Delete(pb.DeleteImageRequest(image_id=tls.images_a[0].id), metadata=key)
+    with caplog.at_level(logging.WARNING, logger="emulator"):
+        again = images.Delete(pb.DeleteImageRequest(image_id=tls.images_a[1].id), metadata=key)
+    assert again == first
+    assert tls.images_a[1].id in tls.images  # nothing else was done
+    [warning] = [record.getMessage() for record in caplog.records if "idempotency-key" in record.getMessage()]
+    assert warning == (
+        f"ImageService/Delete: idempotency-key k-1 was used for another request: answered its operation {first.id}, "
+        "as production does (the API design guide), and did nothing else"
+    )
 
 
 @pytest.mark.parametrize(

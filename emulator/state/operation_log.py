@@ -170,17 +170,13 @@ class OperationLog:
 
     def cancel(self, operation_id: str, now_ns: int) -> Operation:
         """Cancel a pending operation whose change is still to come: done, with error CANCELLED, its
-        change never made. A done one, or one whose change was made when the call came, is
-        FAILED_PRECONDITION."""
+        change never made. Any other is past cancelling (done, one whose change was made when it
+        was called, one loaded to never finish) and is answered as it is: the API design guide's
+        Cancel is best effort and answers the operation's current status."""
         operation = self.get(operation_id)
         work = operation.pending
-        if work is None:
-            state = "is done" if operation.done else "never finishes (loaded so)"
-            raise FailedPrecondition(f"Operation {operation_id} {state}; it cannot be cancelled")
-        if work.action is Action.NONE:
-            raise FailedPrecondition(
-                f"Operation {operation_id} cannot be cancelled: its change was made when it was called"
-            )
+        if work is None or work.action is Action.NONE:
+            return operation
         unmark = self._effects[work.action].unmark
         if unmark is not None:
             try:

@@ -4,6 +4,7 @@ and how every mutating call records its operation (``once``)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -12,11 +13,12 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from emulator.api.catalogue import Changing, Read, Service
-from emulator.api.errors import InvalidArgument
 from emulator.api.wire import OPERATION, message_class, type_url
 from emulator.rpc.pipeline import Call, Handler, ServiceContext
 from emulator.state.records import Action, Operation, Pending
 from emulator.state.store import Store
+
+log = logging.getLogger("emulator")
 
 SERVICE = Service(
     f"{OPERATION}.OperationService",
@@ -94,10 +96,10 @@ def once(store: Store, call: Call, request: Message, perform: Callable[[], Opera
     """Run a mutating call and record its operation, done now or later by the method's operation
     mode, once per idempotency key.
 
-    A call repeated with the same ``idempotency-key`` metadata and the same request gets
-    the first operation again and changes nothing; the same key with another request is
-    INVALID_ARGUMENT (an operation loaded from a seed without a request digest takes any request of
-    its method: the key names the method). Then the caller's access to what the method's declaration
+    A call repeated with the same ``idempotency-key`` metadata gets the first operation again and
+    changes nothing, whatever its request (the API design guide); another request than the first is
+    logged, a warning (an operation loaded from a seed without a request digest takes any request of
+    its method quietly: the key names the method). Then the caller's access to what the method's declaration
     says it acts on is checked, and ``perform`` checks and changes the store (all under the store's
     lock, so no request sees it halfway) and returns the operation to record.
     """
@@ -107,9 +109,12 @@ def once(store: Store, call: Call, request: Message, perform: Callable[[], Opera
     with store.atomic():
         done_before = key and store.operation_for_key(key)
         if done_before:
-            if done_before.request_digest not in (None, digest):
-                raise InvalidArgument.field("idempotency-key", f"was already used for another {method} request")
             call.authorize(done_before.folder_id)
+            if done_before.request_digest not in (None, digest):  # answered all the same, as production does
+                log.warning(
+                    "%s: idempotency-key %s was used for another request: answered its operation %s, as production "
+                    "does (the API design guide), and did nothing else", method, call.idempotency_key, done_before.id,
+                )  # fmt: skip
             return encode_operation(done_before)
         call.authorize_target(request)
         operation = perform()
