@@ -24,12 +24,12 @@ from emulator.rpc.services import CATALOGUE
 
 # Every method this tool can call, besides what RegistryClient itself sends to reach an endpoint
 # (ApiEndpointService/List, and IamTokenService/Create for an OAuth token): the catalogue's Lists and
-# Gets, all reads. send() refuses anything else, so the tool cannot change either target.
-# The Lists and Gets, and the reads discovery finds a registry's scan policy by (its id for the Gets).
+# Gets, and the reads discovery finds each registry's scan policy by (for its Get's ids), all reads.
+# send() refuses anything else, so the tool cannot change either target.
 DISCOVERY_READS = ("ScanPolicyService/GetByRegistry", "cloudregistry.ScanPolicyService/GetByRegistry")
 READ_METHODS = frozenset(
     [method.short for method in (*CATALOGUE.lists, *CATALOGUE.gets) if method.read]
-    + [CATALOGUE.method(name).short for name in DISCOVERY_READS if CATALOGUE.method(name).read]
+    + [CATALOGUE.method(name).short for name in DISCOVERY_READS]
 )
 MAX_PAGES = 50  # pages followed per List and side, with the page size drawn
 MAX_RESOURCES = 10_000  # resources read per List and side (a bound on memory with big pages)

@@ -317,13 +317,15 @@ def scope_values(seed: Mapping) -> dict[str, tuple[str, ...]]:
     """What a seed (dict) names: ``folder_ids``, ``registry_ids``, ``registry_names``,
     ``repository_names`` (``<registry_id>/<path>`` of its images and declared repositories),
     ``image_ids``, ``repository_ids``, ``operation_ids``, ``lifecycle_policy_ids``,
-    ``lifecycle_policy_names``, ``dry_run_lifecycle_policy_result_ids`` and ``scan_policy_ids``; Cloud Registry's registries
-    in ``cloud_folder_ids``, ``cloud_registry_ids`` and ``cloud_registry_names``, the paths of their
-    folders and packages in ``cloud_containers`` (``<registry_id>/<path>``) and ``cloud_node_paths``, of
-    their tags in ``cloud_paths``, the paths their dry runs found in ``cloud_affected_paths``, their images' artifacts in ``artifact_ids``, lifecycle
-    policies and dry runs in ``cloud_lifecycle_policy_ids`` and ``cloud_dry_run_ids``, their scan
-    policies in ``cloud_scan_policy_ids`` and their scan results in ``cloud_scan_result_ids``. Registries without an ``id`` have generated ids, unknown
-    here: their images and repositories are left out."""
+    ``lifecycle_policy_names``, ``dry_run_lifecycle_policy_result_ids`` and ``scan_policy_ids``;
+    Cloud Registry's registries in ``cloud_folder_ids``, ``cloud_registry_ids`` and
+    ``cloud_registry_names``, the paths of their folders and packages in ``cloud_containers``
+    (``<registry_id>/<path>``) and ``cloud_node_paths``, of their tags in ``cloud_paths``, the paths
+    their dry runs found in ``cloud_affected_paths``, their images' artifacts in ``artifact_ids``,
+    lifecycle policies and dry runs in ``cloud_lifecycle_policy_ids`` and ``cloud_dry_run_ids``, their
+    scan policies in ``cloud_scan_policy_ids`` and their scan results in ``cloud_scan_result_ids``.
+    Registries without an ``id`` have generated ids, unknown here: their images and repositories are
+    left out."""
     found: dict[str, dict[str, None]] = {
         key: {}
         for key in (

@@ -97,9 +97,9 @@ def once(store: Store, call: Call, request: Message, perform: Callable[[], Opera
     mode, once per idempotency key.
 
     A call repeated with the same ``idempotency-key`` metadata gets the first operation again and
-    changes nothing, whatever its request (the API design guide); another request than the first is
-    logged, a warning (an operation loaded from a seed without a request digest takes any request of
-    its method quietly: the key names the method). Then the caller's access to what the method's declaration
+    changes nothing, whatever its request (the API design guide); a repeat with another request is
+    logged as a warning (an operation loaded from a seed without a request digest takes any request
+    of its method quietly: the key names the method). Then the caller's access to what the method's declaration
     says it acts on is checked, and ``perform`` checks and changes the store (all under the store's
     lock, so no request sees it halfway) and returns the operation to record.
     """
