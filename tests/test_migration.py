@@ -276,6 +276,30 @@ def test_a_migrated_registry_deleted_since_has_no_redirects_to_toggle(emulator, 
     assert list(metadata.registry_ids) == [kept.id]
 
 
+def test_after_a_restart_a_new_start_takes_no_run_key_a_kept_record_holds(emulator, clients):
+    """Found by review: a new start after a restart took the run key of the failed record a pending
+    retry keeps (keys count from 1 again), so cancelling the new start took that record too."""
+    first = emulator.add_registry(FOLDER, name="first")
+    emulator.add_fault(method=START_FOLDER, count=1, migration_failure={"registry_id": first.id, "code": "ABORTED"})
+    clients.migration.StartFolder(pb.StartFolderMigrationRequest(folder_id=FOLDER))
+    emulator.configure_operations({START_FOLDER: "polls:5"})
+    retry = clients.migration.StartFolder(pb.StartFolderMigrationRequest(folder_id=FOLDER))
+    state = emulator.state()
+    with Emulator() as restarted, grpc.insecure_channel(restarted.endpoint) as channel:
+        restarted.load_seed(state)
+        again = Clients(channel)
+        assert again.poll(again.cr.Delete(cr_pb.DeleteRegistryRequest(registry_id=first.id)).id).done
+        restarted.add_registry(FOLDER, name="second")
+        new = again.migration.StartFolder(pb.StartFolderMigrationRequest(folder_id=FOLDER))
+        [kept] = [record for record in restarted.state()["migrations"] if record["registry_id"] == first.id]
+        runs = {record["run"] for record in restarted.state()["migrations"] if record["registry_id"] != first.id}
+        assert kept["previous"]["run"] not in runs and kept["run"] not in runs
+        for operation in (retry, new):
+            again.operations.Cancel(operations_pb.CancelOperationRequest(operation_id=operation.id))
+        [back] = restarted.state()["migrations"]
+        assert (back["registry_id"], back["status"]) == (first.id, "FAILED")
+
+
 def test_a_fault_rule_fails_a_repository_visibly_and_a_second_start_moves_it(emulator, clients):
     registry = _registry(emulator)
     emulator.add_fault(
@@ -597,9 +621,13 @@ def _pending_start(registry_id: str, done: bool = False, **record) -> dict:
         ({"done": True, "status": "FAILED", "previous": _pending_start("crpseeded00000000001", True, status="FAILED")},
          r"migrations\[0\].previous: only a record not done has one"),
         ({"previous": _pending_start("crpseeded00000000001")},
-         r"migrations\[0\].previous: must be a done record of the same registry"),
+         r"migrations\[0\].previous: must be a FAILED record of the same registry"),
         ({"previous": _pending_start("crpseeded00000000001", True, status="BOGUS")},
          r"migrations\[0\].previous.status: a done record is"),
+        ({"previous": _pending_start("crpseeded00000000001", True, status="COMPLETED")},
+         r"migrations\[0\].previous: must be a FAILED record of the same registry"),
+        ({"previous": _pending_start("crpseeded00000000001", True, status="FAILED", previous={"deep": 1})},
+         r"migrations\[0\].previous: must be a FAILED record of the same registry, with no previous of its own"),
         ({"done": True, "status": "COMPLETED"},
          r"migrations\[0\].status: COMPLETED, but registry crpseeded00000000001 is Container Registry's"),
     ],
@@ -831,3 +859,14 @@ def test_once_container_registry_is_shut_down_nothing_more_is_migrated(emulator,
     moved = clients.migration.StartFolder(pb.StartFolderMigrationRequest(folder_id=FOLDER))
     assert moved.done and not moved.HasField("error"), moved.error
     assert emulator.registries[registry.id].kind == "DOCKER"
+
+
+def test_a_deeply_nested_previous_record_is_one_line_not_a_recursion_error(emulator):
+    """Found by review: 3,000 nested previous records raised RecursionError."""
+    entry = _pending_start("crpseeded00000000001", True, status="FAILED")
+    for _ in range(3000):
+        entry = _pending_start("crpseeded00000000001", True, status="FAILED", previous=entry)
+    entry = _pending_start("crpseeded00000000001", previous=entry)
+    with pytest.raises(ValueError, match=r"migrations\[0\].previous: must be a FAILED record"):
+        emulator.load_seed({"registries": [{"id": "crpseeded00000000001", "folder_id": FOLDER}], "migrations": [entry]})
+    assert emulator.registries == {}

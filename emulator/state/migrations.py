@@ -63,7 +63,9 @@ class RegistryMigration:
     outcome: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     tag_outcome: dict[tuple[str, str], tuple[str, str, str]] = field(default_factory=dict)
     status: str = SCHEDULED  # once done: COMPLETED, FAILED or NOT_FOUND
-    previous: RegistryMigration | None = None  # while it pends: the done record it replaced, back if cancelled
+    # While it pends: the record it replaced (FAILED: a start takes only registries still to move),
+    # back if it is cancelled.
+    previous: RegistryMigration | None = None
 
 
 @dataclass
@@ -170,7 +172,9 @@ class MigrationTable:
             # A plan lives from here to its operation's start, under the same lock: any left is one a fault
             # rule's operation_error finished unstarted (nothing takes it back then), so it goes.
             self._plans.clear()
-            used = {record.run for record in self.migrations.values()}  # a loaded run's too: keys outlive restarts
+            # A loaded run's too, and a kept earlier record's: keys outlive restarts.
+            used = {record.run for record in self.migrations.values()}
+            used |= {record.previous.run for record in self.migrations.values() if record.previous is not None}
             key = next(key for n in self._plan_keys if (key := f"{scope}:{scope_id}#{n}") not in used)
             self._plans[key] = _Plan(chosen, tuple(failures_of(chosen)), redirects)
             return key, chosen
@@ -188,7 +192,7 @@ class MigrationTable:
                 run=key, repositories=tuple(sorted(repositories)),
                 tags={path: tags for path, tags in repositories.items()},
                 failures=tuple(f for f in plan.failures if f.registry_id == registry_id), redirects=plan.redirects,
-                previous=previous,
+                previous=previous if previous is not None and previous.status == FAILED else None,
             )  # fmt: skip
         self._forget_old_migrations()
 
@@ -520,12 +524,15 @@ def migration_from_json(entry: object, where: str) -> RegistryMigration:
         if not isinstance(redirects, bool):
             raise _Bad("redirects", f"must be true or false, got {redirects!r}")
         previous = None
-        if entry.get("previous") is not None:
+        if entry.get("previous") is not None:  # the FAILED record a start pending now replaced
             if done:
                 raise _Bad("previous", "only a record not done has one (the done record it replaced)")
+            wrong = "must be a FAILED record of the same registry, with no previous of its own"
+            if not isinstance(entry["previous"], dict) or entry["previous"].get("previous") is not None:
+                raise _Bad("previous", wrong)  # checked before it is read: no nesting to recurse into
             previous = migration_from_json(entry["previous"], f"{where}.previous")
-            if not previous.done or previous.previous is not None or previous.registry_id != ids["registry_id"]:
-                raise _Bad("previous", "must be a done record of the same registry, with no previous of its own")
+            if previous.status != FAILED or previous.registry_id != ids["registry_id"]:
+                raise _Bad("previous", wrong)
         return RegistryMigration(
             **ids, run=_text_of(entry["run"], "run", empty=False), repositories=tuple(repositories),
             tags=repositories, failures=failures, redirects=redirects, done=done, outcome=outcome,
