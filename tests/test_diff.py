@@ -679,3 +679,15 @@ def test_each_cloud_registry_tree_is_listed_whole_whatever_is_drawn(targets, ran
     assert (code, err) == (1, ""), out
     moved = tag_artifact_id("crpdiffmoreimage0007", "y")
     assert any(moved in block["difference"] for block in _blocks(out)), out
+
+
+def test_the_whole_lists_take_their_share_of_the_time_not_all_of_it(targets):
+    """Found by review: slow whole Lists used all of --max-seconds before anything was drawn, and the
+    drawn requests were never sent. They now get one share of the time, as each kind of request does."""
+    (a, b), _ = targets
+    # slow whole Lists only (page_size 1000, which the drawn requests of this seed do not take)
+    a.add_fault(method="cloudregistry.RegistryService/ListArtifacts", match={"page_size": 1000}, delay_ms=1500)
+    code, out, err = _run(_argv(targets, "--folder-id", FOLDER, "--random-seed", "1", "--max-seconds", "5"))
+    assert err == "" and code in (0, 1), out
+    drawn = {call["method"].rpartition(".")[2] for call in b.calls} - {DISCOVERY}
+    assert {"ImageService/Get", "RegistryService/Get"} <= drawn, sorted(drawn)  # discovery sends no Get

@@ -255,9 +255,10 @@ def compare(
     except ValueError as error:  # a value found in the scope that no valid request may carry
         raise UsageError(f"the scope's values cannot be drawn from: {error}") from None
     end = time.monotonic() + args.max_seconds
+    whole_end = time.monotonic() + args.max_seconds / (len(drawn) + 1)  # a share of the time, as each kind's
     for method, fields in whole_lists(values, folder_wide=args.folder_id is not None):
         _check_interrupted()
-        if time.monotonic() > end:
+        if time.monotonic() > whole_end:
             break
         one(method, fields)
     counts = shares([branch.weight for branch in drawn], args.examples)

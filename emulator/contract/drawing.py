@@ -40,6 +40,7 @@ DRAWN_LISTS = (
 )
 DISCOVERY_PAGES = 10  # pages of 1,000 read per List while discovering the scope's values
 SCANNED_ARTIFACTS = 200  # Cloud Registry artifacts whose scan results discovery reads (one call each)
+SCANNED_REPOSITORIES = 200  # Container Registry repositories whose scan results discovery reads, likewise
 MAX_WHOLE = 1_000  # Cloud Registry scopes (registries, folders, packages) listed whole, once each
 
 
@@ -144,9 +145,6 @@ def discover(clients: dict[str, RegistryClient], folder_id: str | None, registry
             for repository in _listed(client, side, "RepositoryService/List", registry_id=known):
                 values.repository_names.add(repository.name)
                 values.repository_ids.add(repository.id)
-                values.scan_result_ids.update(
-                    result.id for result in _listed(client, side, "ScannerService/List", repository_id=repository.id)
-                )
             for image in _listed(client, side, "ImageService/List", registry_id=known):
                 values.image_ids.add(image.id)
                 values.image_names.add(image.name)
@@ -156,6 +154,11 @@ def discover(clients: dict[str, RegistryClient], folder_id: str | None, registry
                 if policy.name:
                     values.lifecycle_policy_names.add(policy.name)
     for side, client in clients.items():
+        for repository_id in values.sorted("repository_ids")[:SCANNED_REPOSITORIES]:
+            method = "ScannerService/List"
+            values.scan_result_ids.update(
+                result.id for result in _listed(client, side, method, repository_id=repository_id)
+            )
         for policy_id in sorted(values.lifecycle_policy_ids):
             for result in _listed(
                 client, side, "LifecyclePolicyService/ListDryRunResults", lifecycle_policy_id=policy_id
