@@ -49,7 +49,7 @@ def test_the_local_contract_recipe_runs_as_written():
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert " 0 differences (random seed 1)" in done.stdout, output
-    assert "wrote " in done.stderr and "3 registries" in done.stderr, output  # both APIs' (demo data)
+    assert "wrote " in done.stderr and "4 registries" in done.stderr, output  # both APIs' (demo data)
     summary = done.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "skipped" not in summary and "failed" not in summary, output
 

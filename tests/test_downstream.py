@@ -445,7 +445,7 @@ def test_the_standalone_and_in_process_recipes(tmp_path, pycache):
             answers.append(answer)
         assert len(answers) == 6 and not any("error" in answer for answer in answers), curl.stdout
         assert answers[0] == {"status": "SERVING"}
-        assert sorted(r["name"] for r in answers[-1]["registries"]) == ["ci", "ci-cache", "docker", "main"]
+        assert sorted(r["name"] for r in answers[-1]["registries"]) == ["ci", "ci-cache", "docker", "main", "npm"]
         assert [i["tags"] for r in answers[-1]["registries"] for i in r["images"] if i["repository"] == "app"] == [
             ["v1"]
         ]

@@ -16,7 +16,9 @@ import pytest
 import yandexcloud
 from google.protobuf import empty_pb2
 from yandex.cloud.containerregistry.v1 import image_service_pb2 as pb
+from yandex.cloud.containerregistry.v1 import registry_service_pb2 as registry_pb
 from yandex.cloud.containerregistry.v1.image_service_pb2_grpc import ImageServiceStub
+from yandex.cloud.containerregistry.v1.registry_service_pb2_grpc import RegistryServiceStub
 from yandex.cloud.endpoint import api_endpoint_service_pb2 as endpoint_pb
 from yandex.cloud.endpoint.api_endpoint_service_pb2_grpc import ApiEndpointServiceStub
 from yandex.cloud.iam.v1 import iam_token_service_pb2 as iam_pb
@@ -400,3 +402,23 @@ def test_contradictory_tls_flags_are_refused(flags, message):
         [sys.executable, "-m", "emulator", "--port", "0", *flags], capture_output=True, text=True, timeout=30
     )
     assert result.returncode == 2 and message in result.stderr
+
+
+@pytest.mark.behaviour(
+    "ImageService/Delete",
+    "choice",
+    "An idempotency-key is the caller's own and its method's: another caller, or another method, with the same key makes a new operation.",
+    "the API design guide speaks of one UUID per operation and says nothing of its scope; a key shared across callers would hand one caller another's operation",
+)
+def test_an_idempotency_key_belongs_to_its_caller_and_its_method(tls):
+    tls.configure_auth("strict", {"one": None, "two": None})
+    images = ImageServiceStub(tls.channel())
+    key = ("idempotency-key", "shared")
+    first = images.Delete(pb.DeleteImageRequest(image_id=tls.images_a[0].id), metadata=(*_bearer("one"), key))
+    other_caller = images.Delete(pb.DeleteImageRequest(image_id=tls.images_a[1].id), metadata=(*_bearer("two"), key))
+    assert other_caller.id != first.id and tls.images_a[1].id not in tls.images  # a new operation: deleted
+    registries = RegistryServiceStub(tls.channel())
+    created = registries.Create(
+        registry_pb.CreateRegistryRequest(folder_id=FOLDER_A, name="keyed"), metadata=(*_bearer("one"), key)
+    )
+    assert created.id != first.id and any(registry.name == "keyed" for registry in tls.registries.values())
