@@ -265,6 +265,21 @@ def test_update_changes_what_its_mask_names_and_modified_at(fresh, stubs):
 
 
 @pytest.mark.behaviour(
+    "cloudregistry.RegistryService/Update",
+    "documented",
+    "An Update without update_mask sets every field: those the request leaves unset are reset to their defaults.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/standard-methods.md#method-update (If no update_mask is passed in the request, the values of all fields will be updated; the values of the other fields will be reset to their defaults)",
+)
+def test_an_update_without_a_mask_sets_every_field(fresh, stubs):
+    registry = create(stubs, name="before", description="old", properties={"source": "a"}, labels={"team": "ci"})
+    request = registry_service_pb2.UpdateRegistryRequest(registry_id=registry.id, description="new")
+    stubs.registries.Update(request, timeout=10)
+    got = stubs.registries.Get(registry_service_pb2.GetRegistryRequest(registry_id=registry.id), timeout=10)
+    assert (got.name, got.description, dict(got.properties), dict(got.labels)) == ("", "new", {}, {})
+    assert not got.HasField("pattern_filter") or not got.pattern_filter.include_patterns
+
+
+@pytest.mark.behaviour(
     "RegistryService/Get",
     "choice",
     "Container Registry's calls do not find Cloud Registry's registries or images (NOT_FOUND), nor the other way round.",

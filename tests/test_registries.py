@@ -358,9 +358,9 @@ def update(registries, registry_id: str, paths=(), **fields) -> registry_pb2.Reg
         (["name", "labels"], {"name": "renamed"}, "renamed", {}),
         (["name"], {}, "", {"team": "ci"}),  # the name cleared
         ([], {"name": "renamed", "labels": {"x": "y"}}, "renamed", {"x": "y"}),
-        ([], {"labels": {"x": "y"}}, "before", {"x": "y"}),
-        ([], {"name": "renamed"}, "renamed", {"team": "ci"}),
-        ([], {}, "before", {"team": "ci"}),
+        ([], {"labels": {"x": "y"}}, "", {"x": "y"}),  # without a mask every field is set: the name reset
+        ([], {"name": "renamed"}, "renamed", {}),  # and the labels
+        ([], {}, "", {}),
     ],
 )
 @pytest.mark.behaviour(
@@ -371,9 +371,9 @@ def update(registries, registry_id: str, paths=(), **fields) -> registry_pb2.Reg
 )
 @pytest.mark.behaviour(
     "RegistryService/Update",
-    "choice",
-    "An Update without update_mask changes the fields the request sets and keeps the others.",
-    "the emulator differs from https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/standard-methods.md#method-update, where without update_mask the fields the request does not set are reset to their defaults: it keeps them",
+    "documented",
+    "An Update without update_mask sets every field: those the request leaves unset are reset to their defaults.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/standard-methods.md#method-update (If no update_mask is passed in the request, the values of all fields will be updated; the values of the other fields will be reset to their defaults)",
 )
 def test_update_changes_the_fields_of_the_mask(emulator, registries, paths, fields, name, labels):
     registry = create(registries, name="before", labels={"team": "ci"})

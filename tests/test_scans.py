@@ -12,7 +12,7 @@ import warnings
 import grpc
 import pytest
 import yandexcloud
-from google.protobuf import duration_pb2
+from google.protobuf import duration_pb2, field_mask_pb2
 from yandex.cloud.containerregistry.v1 import registry_service_pb2 as registry_pb
 from yandex.cloud.containerregistry.v1 import scan_policy_pb2 as policy_pb
 from yandex.cloud.containerregistry.v1 import scan_policy_service_pb2 as policy_service_pb
@@ -251,9 +251,9 @@ def _rules(prefixes=("team",)) -> policy_pb.ScanRules:
 )
 @pytest.mark.behaviour(
     "ScanPolicyService/Update",
-    "choice",
-    "An Update without update_mask replaces the rules whole and keeps what the request leaves unset.",
-    "the emulator differs from https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/standard-methods.md#method-update, where without update_mask the fields the request does not set are reset to their defaults: it keeps them",
+    "documented",
+    "An Update without update_mask replaces the rules whole and resets what the request leaves unset.",
+    "https://github.com/yandex-cloud/docs/blob/master/en/api-design-guide/concepts/standard-methods.md#method-update (If no update_mask is passed in the request, the values of all fields will be updated; the values of the other fields will be reset to their defaults)",
 )
 @pytest.mark.behaviour(
     "ScanPolicyService/Get",
@@ -269,7 +269,8 @@ def _rules(prefixes=("team",)) -> policy_pb.ScanRules:
 )
 def test_one_scan_policy_per_registry(ycr, scan_policies):
     """GetByRegistry answers "the" scan policy of a registry. The emulator's choice: a second Create
-    is ALREADY_EXISTS; Update replaces the rules; a deleted one is NOT_FOUND by registry too."""
+    is ALREADY_EXISTS; Update replaces the rules (without a mask it sets every field: the name is
+    reset); a deleted one is NOT_FOUND by registry too."""
     registry = ycr.add_registry(FOLDER)
     create = policy_service_pb.CreateScanPolicyRequest(registry_id=registry.id, name="weekly", rules=_rules())
     operation = scan_policies.Create(create)
@@ -281,7 +282,13 @@ def test_one_scan_policy_per_registry(ycr, scan_policies):
     update = policy_service_pb.UpdateScanPolicyRequest(scan_policy_id=created.id, rules=_rules(["*"]))
     scan_policies.Update(update)
     got = scan_policies.Get(policy_service_pb.GetScanPolicyRequest(scan_policy_id=created.id))
-    assert list(got.rules.push_rule.repository_prefixes) == ["*"] and got.name == "weekly"
+    assert list(got.rules.push_rule.repository_prefixes) == ["*"] and got.name == ""
+    masked = policy_service_pb.UpdateScanPolicyRequest(
+        scan_policy_id=created.id, name="nightly", update_mask=field_mask_pb2.FieldMask(paths=["name"])
+    )
+    scan_policies.Update(masked)
+    got = scan_policies.Get(policy_service_pb.GetScanPolicyRequest(scan_policy_id=created.id))
+    assert list(got.rules.push_rule.repository_prefixes) == ["*"] and got.name == "nightly"  # the rest kept
     scan_policies.Delete(policy_service_pb.DeleteScanPolicyRequest(scan_policy_id=created.id))
     error = rpc_error(
         scan_policies.GetByRegistry, policy_service_pb.GetScanPolicyByRegistryRequest(registry_id=registry.id)

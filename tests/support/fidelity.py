@@ -78,8 +78,6 @@ NOT_EMULATED = (
     ("cloudregistry.MigrationService", "No registry is ever CREATED (the tutorial's first status, when pushes may "
      "be refused): a start's registries are SCHEDULED from the start, and `created` counts 0."),
     ("*", "An `Idempotency-Key` is any string: the UUID the API design guide says it must contain is not checked."),
-    ("*", "An Update without `update_mask` keeps the fields the request does not set; the API design guide says "
-     "they are reset to their defaults."),
     ("cloudregistry.RegistryService/SetAccessBindings", "Access bindings are stored and listed, never enforced: the "
      "auth mode decides."),
     ("cloudregistry.RegistryService/SetIpPermissions", "IP permissions are stored and listed; no registry traffic is "

@@ -210,7 +210,11 @@ def cloud_registry_fields(world: dict) -> dict[str, dict[str, Any]]:
             "name": "keep",
             "rules": [{"keep_by_version": {"keep_versions_count": 1}}],
         },
-        f"{CLOUD}.UpdateLifecyclePolicyRequest": {"policy_id": world["cloud_policy"], "description": "d"},
+        f"{CLOUD}.UpdateLifecyclePolicyRequest": {  # a mask: without one every field is set, state too
+            "policy_id": world["cloud_policy"],
+            "description": "d",
+            "update_mask": {"paths": ["description"]},
+        },
         f"{CLOUD}.DeleteLifecyclePolicyRequest": {"policy_id": world["cloud_policy"]},
         f"{CLOUD}.GetLifecyclePolicyRequest": {"policy_id": world["cloud_policy"]},
         f"{CLOUD}.ListLifecyclePolicyRequest": {"registry_id": world["cloud"], "page_size": 1},

@@ -99,10 +99,13 @@ def _status_name(request: Message) -> str:
 
 def _fields_to_update(request: Message) -> set[str]:
     """The fields the Update changes. The status is required only when they include it: Terraform's
-    provider sends an Update without it."""
+    provider sends an Update without it (and a mask without it)."""
     fields = fields_to_update(request, UPDATABLE)
     if "status" in fields and not request.status:
-        raise InvalidArgument.field("status", "is required when update_mask names it, got STATUS_UNSPECIFIED")
+        raise InvalidArgument.field(
+            "status",
+            "is required when update_mask names it or is empty (then every field is set), got STATUS_UNSPECIFIED",
+        )
     return fields
 
 

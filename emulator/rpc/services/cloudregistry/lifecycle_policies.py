@@ -102,7 +102,9 @@ def rpcs(context: ServiceContext) -> dict[str, Handler]:
     def update(request: Message, call: Call) -> Message:
         fields = fields_to_update(request, UPDATABLE)
         if "state" in fields and not request.state:
-            raise InvalidArgument.field("state", "is required when the mask names it: DISABLED or ENABLED")
+            raise InvalidArgument.field(
+                "state", "is required when the mask names it or is empty (then every field is set): DISABLED or ENABLED"
+            )
 
         def perform():
             policy = store.update_cloud_policy(
