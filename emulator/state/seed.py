@@ -44,7 +44,7 @@ from emulator.state.codecs import (
 from emulator.state.collector import collector_paused
 from emulator.state.images import TAG_PATTERN
 from emulator.state.lifecycle import DryRunResult, LifecyclePolicy, LifecycleRule
-from emulator.state.migrations import migration_from_json, migration_json
+from emulator.state.migrations import COMPLETED, migration_from_json, migration_json
 from emulator.state.operation_modes import MAX_POLLS, modes_json, parse_modes
 from emulator.state.records import (
     REGISTRY_STATUSES,
@@ -547,7 +547,7 @@ def apply_seed(store: Store, data: Any, catalogue: Catalogue) -> tuple[list[Regi
             add_scan_entries(store, data, undo)
             for m, record in enumerate(migrations):  # a registry whose migration completed is Cloud Registry's
                 moved = store.registries.get(record.registry_id)
-                if record.status == "COMPLETED" and moved is not None and moved.kind is None:
+                if record.status == COMPLETED and moved is not None and moved.kind is None:
                     raise SeedError(
                         f"migrations[{m}].status: COMPLETED, but registry {record.registry_id} is Container "
                         "Registry's (a migration that completed made it a Cloud Registry registry)"
